@@ -1,0 +1,1 @@
+"""Bench files, their models, loading, locking and the Bench object."""

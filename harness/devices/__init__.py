@@ -1,0 +1,1 @@
+"""The device-under-test side: identity, domain vocabularies, device profiles."""

@@ -1,0 +1,1 @@
+"""Instrument kinds (an abstract base class each) and their backends."""

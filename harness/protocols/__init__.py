@@ -1,0 +1,1 @@
+"""Pure codecs: framing, checksums, parsing and encoding, with no I/O."""

@@ -1,0 +1,1 @@
+"""How bytes move: serial URLs, VISA, USB, BLE."""
