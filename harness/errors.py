@@ -58,6 +58,8 @@ class BenchConfigError(MeterbenchError, ValueError):
         text = f"{where}: {self.message}"
         if self.expected:
             text += f" (expected {self.expected})"
+        for other in self.context.get("more") or ():
+            text += f"\n  also {other}"
         return text
 
 

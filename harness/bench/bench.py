@@ -1,0 +1,153 @@
+"""The Bench: a bench file brought to life, its instruments opened under the bench lock.
+
+Closing (or leaving the ``with`` block, by an error or Ctrl-C) puts every instrument in its
+safe state before releasing the lock: principle 5 of DESIGN.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Self, TypeVar
+
+from harness.bench.lock import BenchLock
+from harness.bench.models import BenchConfig, SlotConfig
+from harness.drivers.base import Instrument
+from harness.drivers.power.base import PowerChannel, PowerSupply
+from harness.errors import BenchConfigError, UnsafeStateError
+from harness.registry import load_backend
+
+log = logging.getLogger("meterbench.bench")
+
+T = TypeVar("T", bound=Instrument)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A device slot on an open bench: its configuration and the instruments serving it."""
+
+    name: str
+    config: SlotConfig
+    bench: Bench
+
+    @property
+    def device_type(self) -> str:
+        """The GBCS device type name of the DUT in this slot."""
+        return self.config.device_type.name
+
+    @property
+    def power(self) -> PowerChannel:
+        """The supply channel feeding this slot."""
+        ref = self.config.instruments.get("power")
+        if ref is None:
+            raise BenchConfigError(
+                f"slot {self.name!r} names no power instrument",
+                key_path=f"slots.{self.name}.instruments.power",
+            )
+        supply = self.bench.instrument(ref.instrument, PowerSupply)
+        return supply.channel(ref.channel)
+
+    def instrument(self, role: str) -> Instrument:
+        """The instrument serving this slot in ``role`` (``power``, ``optical``, ...)."""
+        ref = self.config.instruments.get(role)
+        if ref is None:
+            raise BenchConfigError(
+                f"slot {self.name!r} has no instrument for {role!r}",
+                key_path=f"slots.{self.name}.instruments.{role}",
+            )
+        return self.bench.instrument(ref.instrument)
+
+
+class Bench:
+    """An open bench; build it with :meth:`open` (or use it as a context manager)."""
+
+    def __init__(self, config: BenchConfig, addresses: dict[str, str] | None = None,
+                 *, source: str = "<bench>") -> None:
+        self.config = config
+        self.source = source
+        self.addresses = dict(addresses or {})
+        self.lock = BenchLock(config.bench.name)
+        self.instruments: dict[str, Instrument] = {}
+
+    @property
+    def name(self) -> str:
+        """The bench's name (and its lock's)."""
+        return self.config.bench.name
+
+    def open(self, *, purpose: str = "") -> Self:
+        """Take the lock, then create and open every instrument; undo all on any failure."""
+        self.lock.acquire(purpose)
+        try:
+            for name, inst_cfg in self.config.instruments.items():
+                address = self.addresses.get(name) or inst_cfg.address
+                if not address:
+                    raise BenchConfigError(
+                        "emulated instrument has no address: start the emulated bench first",
+                        file=self.source,
+                        key_path=f"instruments.{name}",
+                    )
+                cls = load_backend(inst_cfg.kind, inst_cfg.backend)
+                instrument = cls(name, inst_cfg, address)
+                self.instruments[name] = instrument
+                instrument.open()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def close(self) -> None:
+        """Safe state on every instrument, disconnect, release the lock; safe to call twice."""
+        failures: list[str] = []
+        while self.instruments:
+            name, instrument = self.instruments.popitem()
+            try:
+                instrument.close()
+            except Exception as exc:
+                failures.append(f"{name}: {exc}")
+                log.error("instrument %s not left safe: %s", name, exc)
+        self.lock.release()
+        if failures:
+            raise UnsafeStateError("; ".join(failures), bench=self.name)
+
+    def safe_state(self) -> None:
+        """Bring every open instrument to its safe state without closing anything."""
+        for instrument in self.instruments.values():
+            instrument.safe_state()
+
+    def __enter__(self) -> Self:
+        return self.open()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def instrument(self, name: str, kind: type[T] = Instrument) -> T:  # type: ignore[assignment]
+        """An open instrument by name, checked to be of the expected kind."""
+        try:
+            instrument = self.instruments[name]
+        except KeyError:
+            raise BenchConfigError(f"no instrument named {name!r}", file=self.source,
+                                   key_path=f"instruments.{name}") from None
+        if not isinstance(instrument, kind):
+            raise BenchConfigError(f"instrument {name!r} is not a {kind.__name__}",
+                                   file=self.source, key_path=f"instruments.{name}.kind")
+        return instrument
+
+    @property
+    def power(self) -> PowerSupply:
+        """The bench's (first) power supply."""
+        for instrument in self.instruments.values():
+            if isinstance(instrument, PowerSupply):
+                return instrument
+        raise BenchConfigError("the bench has no power instrument", file=self.source,
+                               key_path="instruments")
+
+    def slots(self) -> dict[str, Slot]:
+        """Every device slot, by name."""
+        return {name: Slot(name, cfg, self) for name, cfg in self.config.slots.items()}
+
+    def slot(self, name: str) -> Slot:
+        """One device slot by name."""
+        if name not in self.config.slots:
+            raise BenchConfigError(f"no slot named {name!r}", file=self.source,
+                                   key_path=f"slots.{name}")
+        return Slot(name, self.config.slots[name], self)

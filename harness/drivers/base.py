@@ -1,0 +1,161 @@
+"""The contract every instrument shares: open/close, identify, safe state, a transcript.
+
+Public methods log, time out and check state around small protected hooks that a backend
+implements (the python-can pattern: ``send`` → ``_send_internal``). ``close`` is idempotent
+and always tries the safe state first, so a crash or Ctrl-C leaves the hardware safe.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Self
+
+from harness.bench.models import InstrumentConfig
+from harness.errors import InstrumentConnectError, OperationError, UnsafeStateError
+
+
+@dataclass(frozen=True)
+class TranscriptEntry:
+    """One exchange on an instrument's link: when, which way, what bytes."""
+
+    t: float
+    direction: str  # ">" sent to the instrument, "<" received from it
+    data: bytes
+
+
+@dataclass
+class Transcript:
+    """Every byte each way on one instrument, for the test report (bounded in length)."""
+
+    name: str
+    limit: int = 10_000
+    entries: list[TranscriptEntry] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def record(self, direction: str, data: bytes) -> None:
+        """Append one exchange; the oldest are dropped past the limit."""
+        with self._lock:
+            self.entries.append(TranscriptEntry(time.time(), direction, bytes(data)))
+            if len(self.entries) > self.limit:
+                del self.entries[: len(self.entries) - self.limit]
+
+    def mark(self) -> int:
+        """A position to render from later (e.g. the start of one test)."""
+        with self._lock:
+            return len(self.entries)
+
+    def render(self, since: int = 0) -> str:
+        """Human-readable transcript: time, direction, hex and printable text."""
+        with self._lock:
+            entries = list(self.entries[since:])
+        lines = []
+        for e in entries:
+            stamp = time.strftime("%H:%M:%S", time.localtime(e.t)) + f".{int(e.t * 1000) % 1000:03d}"
+            text = e.data.decode("ascii", "replace").encode("unicode_escape").decode()
+            lines.append(f"{stamp} {self.name} {e.direction} {e.data.hex(' ')}  |{text}|")
+        return "\n".join(lines)
+
+
+class Instrument(abc.ABC):
+    """Base of every instrument kind: one link to one piece of bench hardware."""
+
+    kind: str = ""
+
+    def __init__(self, name: str, config: InstrumentConfig, address: str | None = None) -> None:
+        self.name = name
+        self.config = config
+        self.address = address or config.address or ""
+        self.log = logging.getLogger(f"meterbench.{self.kind or 'instrument'}.{name}")
+        self.transcript = Transcript(name)
+        self._is_open = False
+        self._lock = threading.RLock()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def open(self) -> Self:
+        """Connect to the instrument; errors say which instrument and address."""
+        with self._lock:
+            if self._is_open:
+                return self
+            try:
+                self._open_internal()
+            except InstrumentConnectError:
+                raise
+            except Exception as exc:
+                raise InstrumentConnectError(
+                    f"{self.name}: cannot connect to {self.address}: {exc}",
+                    instrument=self.name,
+                    address=self.address,
+                ) from exc
+            self._is_open = True
+            self.log.debug("opened %s", self.address)
+            return self
+
+    def close(self) -> None:
+        """Put the instrument in its safe state, then disconnect; safe to call twice."""
+        with self._lock:
+            if not self._is_open:
+                return
+            try:
+                self.safe_state()
+            except Exception:
+                self.log.exception("could not reach the safe state before closing")
+                raise
+            finally:
+                self._is_open = False
+                self._close_internal()
+
+    @property
+    def is_open(self) -> bool:
+        """True between a successful open and close."""
+        return self._is_open
+
+    def __enter__(self) -> Self:
+        return self.open()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _require_open(self) -> None:
+        if not self._is_open:
+            raise OperationError(f"{self.name}: not open", instrument=self.name)
+
+    # -- what every kind offers --------------------------------------------------------------
+
+    def identify(self) -> str:
+        """The instrument's own identity string (e.g. the SCPI ``*IDN?`` answer)."""
+        self._require_open()
+        return self._identify_internal()
+
+    def safe_state(self) -> None:
+        """Bring the instrument to its declared safe state (outputs off, relays open)."""
+        if not self._is_open:
+            return
+        try:
+            self._safe_state_internal(dict(self.config.safe_state))
+        except Exception as exc:
+            raise UnsafeStateError(
+                f"{self.name}: could not reach the safe state: {exc}", instrument=self.name
+            ) from exc
+
+    # -- hooks for backends -----------------------------------------------------------------
+
+    @abc.abstractmethod
+    def _open_internal(self) -> None:
+        """Open the link."""
+
+    @abc.abstractmethod
+    def _close_internal(self) -> None:
+        """Close the link; must not raise."""
+
+    @abc.abstractmethod
+    def _identify_internal(self) -> str:
+        """Ask the instrument who it is."""
+
+    @abc.abstractmethod
+    def _safe_state_internal(self, safe_state: dict[str, Any]) -> None:
+        """Apply the safe state (the bench file's ``safe_state`` table, may be empty)."""

@@ -1,0 +1,1 @@
+"""Programmable power supplies: the contract and its backends."""

@@ -1,0 +1,147 @@
+"""The emulated bench: every ``emulated = true`` instrument of a bench file, served on loopback.
+
+It builds one emulated device per slot, wires each to the instruments the slot names, and
+starts a server per instrument. ``addresses`` is what a driver needs to reach each one, so
+the drivers never know they talk to an emulator.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Protocol, Self
+
+from harness.bench.models import BenchConfig, InstrumentConfig
+from harness.emulator.clock import Clock
+from harness.emulator.device import EmulatedDevice
+from harness.emulator.scpi_supply import ScpiSupplyServer, SupplyChannel, SupplyState
+from harness.errors import BackendUnavailableError, BenchConfigError
+
+log = logging.getLogger("meterbench.emulator")
+
+
+class EmulatedServer(Protocol):
+    """What the emulated bench needs of each server it runs."""
+
+    @property
+    def resource(self) -> str: ...
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+@dataclass
+class EmulatedBench:
+    """A running emulated bench; use as a context manager or call start/stop."""
+
+    config: BenchConfig
+    clock: Clock = field(default_factory=Clock)
+    host: str = "127.0.0.1"
+    devices: dict[str, EmulatedDevice] = field(default_factory=dict)
+    servers: dict[str, EmulatedServer] = field(default_factory=dict)
+    supplies: dict[str, SupplyState] = field(default_factory=dict)
+
+    def start(self) -> Self:
+        """Create the devices and start every emulated instrument's server."""
+        try:
+            for slot_name, slot in self.config.slots.items():
+                self.devices[slot_name] = EmulatedDevice(
+                    slot=slot_name,
+                    device_type=slot.device_type,
+                    nominal_voltage=slot.supply_voltage,
+                    seed=slot.emulation.seed,
+                    clock=self.clock,
+                )
+            for name, inst in self.config.instruments.items():
+                if inst.emulated:
+                    server = self._make_server(name, inst)
+                    server.start()
+                    self.servers[name] = server
+        except BaseException:
+            self.stop()
+            raise
+        log.info("emulated bench %s up: %s", self.config.bench.name, self.addresses)
+        return self
+
+    def stop(self) -> None:
+        """Stop every server (each leaves its outputs off); safe to call twice."""
+        while self.servers:
+            name, server = self.servers.popitem()
+            try:
+                server.stop()
+            except Exception:
+                log.exception("stopping emulated %s", name)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def addresses(self) -> dict[str, str]:
+        """Instrument name → the address its driver opens."""
+        return {name: server.resource for name, server in self.servers.items()}
+
+    def describe(self) -> dict[str, Any]:
+        """Endpoints for people and scripts: ``{"instruments": {...}, "devices": {...}}``."""
+        instruments = {
+            name: {
+                "kind": self.config.instruments[name].kind,
+                "backend": self.config.instruments[name].backend,
+                "address": server.resource,
+            }
+            for name, server in self.servers.items()
+        }
+        devices = {
+            slot: {
+                "device_type": dev.device_type.name,
+                "instruments": {
+                    role: str(ref) for role, ref in self.config.slots[slot].instruments.items()
+                },
+            }
+            for slot, dev in self.devices.items()
+        }
+        return {"bench": self.config.bench.name, "instruments": instruments, "devices": devices}
+
+    # -- servers per kind -------------------------------------------------------------------
+
+    def _make_server(self, name: str, inst: InstrumentConfig) -> EmulatedServer:
+        if inst.kind == "power":
+            return self._power_server(name, inst)
+        raise BackendUnavailableError(
+            f"instruments.{name}: the emulator cannot serve kind {inst.kind!r} yet",
+            instrument=name,
+            kind=inst.kind,
+        )
+
+    def _power_server(self, name: str, inst: InstrumentConfig) -> ScpiSupplyServer:
+        count = int(inst.options.get("channels", 1))
+        channels = {
+            n: SupplyChannel(
+                number=n,
+                max_voltage=float(inst.options.get("rated_voltage", 300.0)),
+                max_current=float(inst.options.get("rated_current", 3.0)),
+            )
+            for n in range(1, count + 1)
+        }
+        for slot_name, slot in self.config.slots.items():
+            ref = slot.instruments.get("power")
+            if ref is None or ref.instrument != name:
+                continue
+            number = ref.channel or 1
+            if number not in channels:
+                raise BenchConfigError(
+                    f"channel {number} does not exist on {name!r} ({count} channels)",
+                    key_path=f"slots.{slot_name}.instruments.power",
+                )
+            channels[number].device = self.devices[slot_name]
+        state = SupplyState(
+            identity=inst.options.get(
+                "identity", f"meterbench,Emulated PSU {count}CH,EMU-{name},0.1"
+            ),
+            channels=channels,
+        )
+        self.supplies[name] = state
+        return ScpiSupplyServer(state, self.host, inst.emulator.port)

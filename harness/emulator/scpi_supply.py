@@ -1,0 +1,251 @@
+"""An emulated programmable supply: a real SCPI server on loopback, one line per command.
+
+It answers the same subset the SCPI driver speaks (IEEE 488.2 common commands, INSTrument,
+OUTPut, SOURce VOLTage/CURRent, MEASure, SYSTem:ERRor) with long or short keyword forms,
+keeps an error queue with the standard SCPI codes, and measures the current of the
+emulated device wired to each channel.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import socket
+import socketserver
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+
+from harness.emulator.device import EmulatedDevice
+
+log = logging.getLogger("meterbench.emulator.scpi")
+
+# (short, long) keyword pairs; an optional keyword is listed with a leading '?'.
+_KEYWORDS = {
+    "INST": "INSTRUMENT", "NSEL": "NSELECT", "OUTP": "OUTPUT", "STAT": "STATE",
+    "SOUR": "SOURCE", "VOLT": "VOLTAGE", "CURR": "CURRENT", "LEV": "LEVEL", "IMM": "IMMEDIATE",
+    "AMPL": "AMPLITUDE", "MEAS": "MEASURE", "SCAL": "SCALAR", "DC": "DC", "SYST": "SYSTEM",
+    "ERR": "ERROR", "NEXT": "NEXT", "APPL": "APPLY",
+}
+_LONG_TO_SHORT = {long: short for short, long in _KEYWORDS.items()}
+_OPTIONAL = {"SOUR", "LEV", "IMM", "AMPL", "STAT", "SCAL", "DC", "NEXT"}
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+def canonical_header(header: str) -> str:
+    """Reduce a SCPI header to its required short keywords: ``SOUR:VOLT:LEV`` → ``VOLT``."""
+    parts = []
+    for word in header.strip(":").upper().split(":"):
+        short = _LONG_TO_SHORT.get(word, word)
+        if short not in _KEYWORDS:
+            return "?" + header  # unknown keyword: never matches a command
+        if short not in _OPTIONAL:
+            parts.append(short)
+    return ":".join(parts)
+
+
+@dataclass
+class SupplyChannel:
+    """One output: set points, state, and the device wired to it."""
+
+    number: int
+    max_voltage: float
+    max_current: float
+    device: EmulatedDevice | None = None
+    voltage: float = 0.0
+    current_limit: float = 0.1
+    output: bool = False
+
+    def apply(self) -> None:
+        """Tell the wired device what its terminals now see."""
+        if self.device is not None:
+            self.device.supply(self.voltage if self.output else 0.0)
+
+    def measure(self) -> tuple[float, float]:
+        """(volts, amps) at the terminals; in current limit the voltage sags."""
+        if not self.output:
+            return 0.0, 0.0
+        demand = self.device.current() if self.device is not None else 0.0
+        if demand > self.current_limit:
+            return self.voltage * self.current_limit / demand, self.current_limit
+        return self.voltage, demand
+
+
+@dataclass
+class SupplyState:
+    """The whole instrument: channels, selection, error queue."""
+
+    identity: str
+    channels: dict[int, SupplyChannel]
+    selected: int = 1
+    errors: deque[tuple[int, str]] = field(default_factory=lambda: deque(maxlen=32))
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def error(self, code: int, text: str) -> None:
+        """Queue a SCPI error (the queue keeps the newest 32, as instruments do)."""
+        self.errors.append((code, text))
+
+    @property
+    def channel(self) -> SupplyChannel:
+        """The channel INST:NSEL selected."""
+        return self.channels[self.selected]
+
+    def all_off(self) -> None:
+        """Outputs off (used when the emulator stops, as a supply's own shutdown does)."""
+        with self.lock:
+            for ch in self.channels.values():
+                ch.output = False
+                ch.apply()
+
+    def execute(self, line: str) -> str | None:
+        """Run one program message (``;``-separated commands); return the joined answers."""
+        answers = []
+        with self.lock:
+            for unit in (u.strip() for u in line.split(";")):
+                if unit:
+                    answer = self._command(unit)
+                    if answer is not None:
+                        answers.append(answer)
+        return ";".join(answers) if answers else None
+
+    def _command(self, unit: str) -> str | None:
+        header, _, arg = unit.partition(" ")
+        arg = arg.strip()
+        query = header.endswith("?")
+        header = header.rstrip("?")
+        upper = header.upper()
+        if upper.startswith("*"):
+            return self._common(upper, query)
+        key = canonical_header(header) + ("?" if query else "")
+        ch = self.channel
+        match key:
+            case "SYST:ERR?":
+                code, text = self.errors.popleft() if self.errors else (0, "No error")
+                return f'{code:+d},"{text}"'
+            case "INST:NSEL":
+                number = self._int(arg)
+                if number is not None and number not in self.channels:
+                    self.error(-222, "Data out of range")
+                elif number is not None:
+                    self.selected = number
+            case "INST:NSEL?":
+                return str(self.selected)
+            case "OUTP":
+                state = {"ON": True, "1": True, "OFF": False, "0": False}.get(arg.upper())
+                if state is None:
+                    self.error(-224, "Illegal parameter value")
+                else:
+                    ch.output = state
+                    ch.apply()
+            case "OUTP?":
+                return "1" if ch.output else "0"
+            case "VOLT":
+                value = self._float(arg, ch.max_voltage)
+                if value is not None:
+                    ch.voltage = value
+                    ch.apply()
+            case "VOLT?":
+                return f"{ch.voltage:.4f}"
+            case "CURR":
+                value = self._float(arg, ch.max_current)
+                if value is not None:
+                    ch.current_limit = value
+            case "CURR?":
+                return f"{ch.current_limit:.5f}"
+            case "MEAS:VOLT?":
+                return f"{ch.measure()[0]:.4f}"
+            case "MEAS:CURR?":
+                return f"{ch.measure()[1]:.6f}"
+            case _:
+                self.error(-113, "Undefined header")
+        return None
+
+    def _common(self, header: str, query: bool) -> str | None:
+        if header == "*IDN" and query:
+            return self.identity
+        if header == "*RST" and not query:
+            for ch in self.channels.values():
+                ch.output, ch.voltage, ch.current_limit = False, 0.0, 0.1
+                ch.apply()
+            self.selected = min(self.channels)
+            return None
+        if header == "*CLS" and not query:
+            self.errors.clear()
+            return None
+        if header == "*OPC" and query:
+            return "1"
+        self.error(-113, "Undefined header")
+        return None
+
+    def _float(self, arg: str, high: float) -> float | None:
+        if not _NUMBER.match(arg):
+            self.error(-104, "Data type error")
+            return None
+        value = float(arg)
+        if not 0.0 <= value <= high:
+            self.error(-222, "Data out of range")
+            return None
+        return value
+
+    def _int(self, arg: str) -> int | None:
+        if not arg.isdigit():
+            self.error(-104, "Data type error")
+            return None
+        return int(arg)
+
+
+class _Handler(socketserver.StreamRequestHandler):
+    """One client connection: newline-terminated program messages in, answers out."""
+
+    server: ScpiSupplyServer
+
+    def setup(self) -> None:
+        super().setup()
+        # Answers are tiny: without NODELAY, Nagle plus delayed ACK adds ~40 ms to each query.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def handle(self) -> None:
+        for raw in self.rfile:
+            line = raw.decode("ascii", "replace").strip()
+            if not line:
+                continue
+            answer = self.server.state.execute(line)
+            if answer is not None:
+                self.wfile.write(answer.encode("ascii") + b"\n")
+                self.wfile.flush()
+
+
+class ScpiSupplyServer(socketserver.ThreadingTCPServer):
+    """The emulated supply on ``host:port`` (port 0 picks a free one)."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, state: SupplyState, host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__((host, port), _Handler)
+        self.state = state
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        """The TCP port it listens on."""
+        return self.server_address[1]
+
+    @property
+    def resource(self) -> str:
+        """The VISA resource string a driver opens."""
+        return f"TCPIP::{self.server_address[0]}::{self.port}::SOCKET"
+
+    def start(self) -> None:
+        """Serve in a daemon thread."""
+        self._thread = threading.Thread(target=self.serve_forever, name=f"scpi:{self.port}",
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Outputs off, stop serving, close the socket."""
+        self.state.all_off()
+        self.shutdown()
+        self.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
