@@ -1,0 +1,76 @@
+"""Bring a bench file up for a run: start its emulated instruments (if any), then open it.
+
+Shared by the command line and the pytest plugin so both treat a bench the same way: an
+all-emulated bench is private to its process (its lock name carries the pid), a bench with
+real hardware is locked by name.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Self
+
+from harness.bench.bench import Bench
+from harness.bench.loader import default_bench_path, load_bench
+from harness.bench.lock import BenchLock
+from harness.bench.models import BenchConfig
+from harness.emulator.bench import EmulatedBench
+
+
+class BenchSession:
+    """A bench file, its emulator (when it has emulated instruments) and the open Bench."""
+
+    def __init__(self, config: BenchConfig, *, source: str = "<bench>") -> None:
+        self.config = config
+        self.source = source
+        self.emulator: EmulatedBench | None = None
+        self.bench: Bench | None = None
+
+    @classmethod
+    def from_file(cls, path: str | Path | None = None) -> Self:
+        """Load a bench file (the default emulated bench when ``path`` is None)."""
+        path = Path(path) if path else default_bench_path()
+        return cls(load_bench(path), source=str(path))
+
+    @property
+    def private(self) -> bool:
+        """True when every instrument is emulated: nothing is shared, so nothing to contend."""
+        insts = self.config.instruments.values()
+        return bool(insts) and all(i.emulated for i in insts)
+
+    def start_emulator(self) -> EmulatedBench | None:
+        """Start the emulated instruments, once."""
+        if self.emulator is None and self.config.emulated:
+            self.emulator = EmulatedBench(self.config).start()
+        return self.emulator
+
+    def open(self, purpose: str = "") -> Bench:
+        """Start the emulator if needed and open the bench under its lock."""
+        if self.bench is not None:
+            return self.bench
+        emulator = self.start_emulator()
+        bench = Bench(self.config, emulator.addresses if emulator else None, source=self.source)
+        if self.private:
+            bench.lock = BenchLock(f"{self.config.bench.name}.{os.getpid()}")
+        bench.open(purpose=purpose)
+        self.bench = bench
+        return bench
+
+    def close(self) -> None:
+        """Safe state and close the bench, then stop the emulator; safe to call twice."""
+        try:
+            if self.bench is not None:
+                bench, self.bench = self.bench, None
+                bench.close()
+        finally:
+            if self.emulator is not None:
+                emulator, self.emulator = self.emulator, None
+                emulator.stop()
+
+    def __enter__(self) -> Self:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,140 @@
+"""The ``meterbench`` command (contract in DESIGN.md): emulate, bench check, triage, ...
+
+Exit status: 0 success; 1 a device or check failed; 2 usage or bench-file error (one clear
+message, no traceback); 3 bench unavailable (locked, instrument not answering).
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from harness.bench.check import check_bench
+from harness.bench.session import BenchSession
+from harness.errors import (
+    BackendUnavailableError,
+    BenchConfigError,
+    BenchUnavailableError,
+    InstrumentConnectError,
+    MeterbenchError,
+)
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="meterbench: triage of GB smart metering devices on a test bench.")
+bench_app = typer.Typer(no_args_is_help=True, help="Bench files and instruments.")
+app.add_typer(bench_app, name="bench")
+
+out = Console()
+err = Console(stderr=True)
+
+BenchOpt = Annotated[
+    Path | None,
+    typer.Option("--bench", "-b", help="Bench file (default: the emulated bench)."),
+]
+
+EXIT_FAILED, EXIT_USAGE, EXIT_UNAVAILABLE = 1, 2, 3
+
+
+def fail(exc: MeterbenchError) -> NoReturn:
+    """One clear line on stderr and the contract's exit status; never a traceback."""
+    code = EXIT_FAILED
+    if isinstance(exc, BenchConfigError):
+        code = EXIT_USAGE
+    elif isinstance(exc, BenchUnavailableError | BackendUnavailableError | InstrumentConnectError):
+        code = EXIT_UNAVAILABLE
+    err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def terminate_as_interrupt() -> None:
+    """Treat SIGTERM like Ctrl-C so the same clean-up (safe state) runs for both."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+
+@app.command()
+def emulate(
+    bench: BenchOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print endpoints as JSON.")] = False,
+) -> None:
+    """Serve the emulated bench on loopback until interrupted."""
+    terminate_as_interrupt()
+    try:
+        session = BenchSession.from_file(bench)
+        emulator = session.start_emulator()
+    except MeterbenchError as exc:
+        fail(exc)
+    if emulator is None:
+        fail(BenchConfigError("no instrument of this bench is emulated", file=session.source))
+    try:
+        described = emulator.describe()
+        if as_json:
+            print(json.dumps(described), flush=True)
+        else:
+            table = Table(title=f"emulated bench {described['bench']!r} (Ctrl-C to stop)")
+            for col in ("instrument", "kind", "backend", "address"):
+                table.add_column(col)
+            for name, inst in described["instruments"].items():
+                table.add_row(name, inst["kind"], inst["backend"], inst["address"])
+            out.print(table)
+            for slot, dev in described["devices"].items():
+                out.print(f"slot {slot}: {dev['device_type']} on {dev['instruments']}")
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        session.close()
+
+
+@bench_app.command("check")
+def bench_check(bench: Annotated[Path, typer.Argument(help="Bench file.")]) -> None:
+    """Open every instrument of a bench and report its identity or its error."""
+    terminate_as_interrupt()
+    try:
+        session = BenchSession.from_file(bench)
+        try:
+            results = check_bench(session)
+        finally:
+            session.close()
+    except MeterbenchError as exc:
+        fail(exc)
+    table = Table(title=f"bench {session.config.bench.name}")
+    for col in ("instrument", "kind", "backend", "address", "result"):
+        table.add_column(col, overflow="fold")
+    for r in results:
+        result = f"[green]{r.identity}[/]" if r.ok else f"[red]{r.error}[/]"
+        table.add_row(r.name, r.kind, r.backend, r.address, result)
+    out.print(table)
+    if not all(r.ok for r in results):
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def triage(
+    ctx: typer.Context,
+    bench: BenchOpt = None,
+) -> None:
+    """Triage the devices on a bench by running the triage suites (extra args go to pytest)."""
+    import pytest
+
+    args = ["--pyargs", "test_suites", "-p", "no:cacheprovider"]
+    if bench is not None:
+        args += ["--bench", str(bench)]
+    raise typer.Exit(int(pytest.main([*args, *ctx.args])))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)

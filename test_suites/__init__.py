@@ -1,0 +1,1 @@
+"""The triage suites: procedures that run unchanged on the emulated bench and a physical one."""
