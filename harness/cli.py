@@ -32,8 +32,17 @@ app = typer.Typer(no_args_is_help=True, add_completion=False,
 bench_app = typer.Typer(no_args_is_help=True, help="Bench files and instruments.")
 app.add_typer(bench_app, name="bench")
 
-out = Console()
-err = Console(stderr=True)
+
+
+def out() -> Console:
+    """Standard output console (made per call so COLUMNS and redirection are honoured)."""
+    return Console()
+
+
+def err() -> Console:
+    """Standard error console."""
+    return Console(stderr=True)
+
 
 BenchOpt = Annotated[
     Path | None,
@@ -50,7 +59,7 @@ def fail(exc: MeterbenchError) -> NoReturn:
         code = EXIT_USAGE
     elif isinstance(exc, BenchUnavailableError | BackendUnavailableError | InstrumentConnectError):
         code = EXIT_UNAVAILABLE
-    err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+    err().print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -84,9 +93,9 @@ def emulate(
                 table.add_column(col)
             for name, inst in described["instruments"].items():
                 table.add_row(name, inst["kind"], inst["backend"], inst["address"])
-            out.print(table)
+            out().print(table)
             for slot, dev in described["devices"].items():
-                out.print(f"slot {slot}: {dev['device_type']} on {dev['instruments']}")
+                out().print(f"slot {slot}: {dev['device_type']} on {dev['instruments']}")
         threading.Event().wait()
     except KeyboardInterrupt:
         pass
@@ -112,7 +121,7 @@ def bench_check(bench: Annotated[Path, typer.Argument(help="Bench file.")]) -> N
     for r in results:
         result = f"[green]{r.identity}[/]" if r.ok else f"[red]{r.error}[/]"
         table.add_row(r.name, r.kind, r.backend, r.address, result)
-    out.print(table)
+    out().print(table)
     if not all(r.ok for r in results):
         raise typer.Exit(EXIT_FAILED)
 
@@ -136,5 +145,5 @@ def main() -> None:
     try:
         app()
     except KeyboardInterrupt:
-        err.print("interrupted")
+        err().print("interrupted")
         sys.exit(130)

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from harness.bench.models import BenchConfig, _RefError
 from harness.errors import BenchConfigError
+from harness.registry import known_backends
 
 _EXPECTED = {
     "missing": "this key to be present",
@@ -27,7 +28,8 @@ _EXPECTED = {
 def default_bench_path() -> Path:
     """The emulated bench shipped with meterbench (repository checkout or installed wheel)."""
     here = Path(__file__).resolve().parent.parent
-    for candidate in (here.parent / "benches" / "emulated.toml", here / "_benches" / "emulated.toml"):
+    candidates = (here.parent / "benches" / "emulated.toml", here / "_benches" / "emulated.toml")
+    for candidate in candidates:
         if candidate.is_file():
             return candidate
     raise BenchConfigError("the default emulated bench file is not installed", file="emulated.toml")
@@ -56,9 +58,25 @@ def load_bench(path: str | Path) -> BenchConfig:
 def parse_bench(data: dict[str, Any], *, source: str = "<bench>") -> BenchConfig:
     """Validate an already-parsed bench mapping; ``source`` names it in errors."""
     try:
-        return BenchConfig.model_validate(data)
+        config = BenchConfig.model_validate(data)
     except ValidationError as exc:
         raise _to_config_error(exc, source, data) from None
+    _check_backends(config, source)
+    return config
+
+
+def _check_backends(config: BenchConfig, source: str) -> None:
+    """Every backend must be registered for its kind (checked by name, nothing imported)."""
+    for name, inst in config.instruments.items():
+        known = known_backends(inst.kind)
+        if inst.backend not in known:
+            raise BenchConfigError(
+                f"unknown {inst.kind} backend {inst.backend!r}",
+                file=source,
+                key_path=f"instruments.{name}.backend",
+                expected=f"one of {', '.join(known)}" if known else "a registered backend "
+                f"(none is registered for {inst.kind!r}: is its plugin installed?)",
+            )
 
 
 def _to_config_error(exc: ValidationError, source: str, data: dict[str, Any]) -> BenchConfigError:

@@ -54,7 +54,8 @@ class Transcript:
             entries = list(self.entries[since:])
         lines = []
         for e in entries:
-            stamp = time.strftime("%H:%M:%S", time.localtime(e.t)) + f".{int(e.t * 1000) % 1000:03d}"
+            stamp = time.strftime("%H:%M:%S", time.localtime(e.t))
+            stamp += f".{int(e.t * 1000) % 1000:03d}"
             text = e.data.decode("ascii", "replace").encode("unicode_escape").decode()
             lines.append(f"{stamp} {self.name} {e.direction} {e.data.hex(' ')}  |{text}|")
         return "\n".join(lines)

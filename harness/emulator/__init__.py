@@ -1,1 +1,1 @@
-"""The emulated world: device models, faults, populations, and the servers that put them on the wire."""
+"""The emulated world: device models, faults, populations, and the servers on the wire."""

@@ -54,10 +54,16 @@ SLOW_REACTION_S = 0.200
 """Reaction time of every other meter."""
 
 PROTOCOL_NORMAL = "0"
+"""Option select ``V``: stay with this protocol (mode C)."""
 PROTOCOL_HDLC = "2"
+"""Option select ``V``: switch to HDLC (mode E)."""
 MODE_READOUT = "0"
+"""Option select ``Y``: send the data readout."""
 MODE_PROGRAMMING = "1"
+"""Option select ``Y``: enter programming mode (commands P, W, R, E, B)."""
 MODE_BINARY = "2"
+"""Option select ``Y``: binary (HDLC) mode."""
+
 _NAMES = {SOH: "SOH (0x01)", STX: "STX (0x02)", ETX: "ETX (0x03)", ACK: "ACK (0x06)",
           NAK: "NAK (0x15)", CR: "CR (0x0D)", LF: "LF (0x0A)"}
 # Characters the standard reserves as delimiters, per field.
@@ -76,6 +82,7 @@ def _fail(what: str, offset: int | None, expected: str) -> ProtocolError:
 
 
 def _label(byte: int) -> str:
+    """How an expected byte is named in error messages (``ETX (0x03)``, ``'!'``)."""
     return _NAMES.get(byte, repr(chr(byte)))
 
 
@@ -95,6 +102,7 @@ def _expect_end(data: bytes, i: int, name: str) -> None:
 
 
 def _expect_line_end(data: bytes, i: int, name: str) -> None:
+    """Require that a line message ends with CR LF at ``i`` and nothing after."""
     _expect(data, i, CR, name)
     _expect(data, i + 1, LF, name)
     _expect_end(data, i + 2, name)
@@ -129,11 +137,13 @@ def _check_text(name: str, value: str, bad: str, max_len: int | None = None) -> 
 
 
 def _check_digit(name: str, value: str) -> None:
+    """Encoder-side validation of a one-digit field (protocol control, mode, command type)."""
     if len(value) != 1 or not "0" <= value <= "9":
         raise ValueError(f"{name} must be one digit '0'..'9', not {value!r}")
 
 
 def _digit_at(data: bytes, i: int, name: str, field: str) -> str:
+    """Parser-side: the one-digit field at ``data[i]``, or the ProtocolError saying why not."""
     if i >= len(data):
         raise _fail(f"truncated {name}", i, f"{field} digit")
     if not 0x30 <= data[i] <= 0x39:
@@ -189,7 +199,7 @@ def frame_bcc(frame: bytes) -> int:
     """BCC of a whole frame: from after its first SOH or STX up to and including the next ETX."""
     start = next((i for i, b in enumerate(frame) if b in (SOH, STX)), None)
     if start is None:
-        raise _fail("no SOH or STX in frame", 0, "SOH or STX")
+        raise _fail("no start byte in frame", 0, "SOH or STX")
     etx = frame.find(ETX, start + 1)
     if etx < 0:
         raise _fail("missing ETX in frame", len(frame), _NAMES[ETX])

@@ -74,6 +74,7 @@ class FrameReader:
         self.ack_starts_line = ack_starts_line
         self._buffer = bytearray()
         self._offset = 0  # stream offset of self._buffer[0]
+        self._deferred: ProtocolError | None = None
 
     @property
     def pending(self) -> bytes:
@@ -86,19 +87,24 @@ class FrameReader:
         return self._offset
 
     def reset(self) -> None:
-        """Drop the partial message, e.g. after a timeout or a baud change."""
+        """Drop the partial message and any pending error, e.g. after a timeout or baud change."""
         self._consume(len(self._buffer))
+        self._deferred = None
 
     def feed(self, data: bytes) -> list[bytes]:
         """Add received bytes; return every message they complete, in order."""
         self._buffer += data
+        if self._deferred is not None:
+            error, self._deferred = self._deferred, None
+            raise error
         messages: list[bytes] = []
         while self._buffer:
             try:
                 message = self._next_message()
-            except ProtocolError:
+            except ProtocolError as error:
                 if messages:
-                    return messages  # the bad bytes are still buffered: next feed raises
+                    self._deferred = error  # raised by the next feed
+                    return messages
                 raise
             if message is None:
                 break
@@ -114,9 +120,8 @@ class FrameReader:
     def _next_message(self) -> bytes | None:
         """Take one whole message off the buffer; None if it is not complete yet."""
         buffer = self._buffer
-        nuls = len(buffer) - len(buffer.lstrip(b"\x00"))
-        if nuls:
-            self._consume(nuls)
+        if buffer[:1] == b"\x00":
+            self._consume(len(buffer) - len(buffer.lstrip(b"\x00")))
         if not buffer:
             return None
         head = buffer[0]
@@ -142,5 +147,5 @@ class FrameReader:
         if len(buffer) < limit:
             return None
         start = self._offset
-        self.reset()
+        self._consume(len(buffer))
         raise _fail(f"message longer than {limit} bytes", start + limit, expected)

@@ -4,7 +4,8 @@ Pure: no I/O.  Encoders return the bytes of one command line (ending in ``\\r``)
 decoding side is an incremental ``AtLineReader`` (bytes -> lines), ``parse_line`` (one
 line -> a typed dataclass), a ``ResponseAssembler`` (lines -> one command's response, with
 prompts set apart) and per-command parsers (``parse_ati``, ``parse_escan``, ...).
-Commands and prompts per GB-SMART-METERING.md, "ZigBee dongles".
+Commands and prompts per GB-SMART-METERING.md, "ZigBee dongles".  The line dataclasses
+and ``parse_line`` live in ``telegesis_lines`` (re-exported here) to keep files small.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import SupportsBytes
 from harness.errors import OperationError, ProtocolError
 from harness.protocols.telegesis_lines import (
     ERROR_NAMES,
+    PROMPT_TYPES,
     AtLine,
     DeviceAnnounce,
     Echo,
@@ -49,6 +51,7 @@ from harness.protocols.telegesis_lines import (
 __all__ = [
     "ERROR_NAMES",
     "PASSWORD_REGISTERS",
+    "PROMPT_TYPES",
     "REGISTER_WIDTHS",
     "AtLine",
     "AtLineReader",
@@ -122,6 +125,7 @@ REGISTER_WIDTHS: dict[int, int] = {
     0x10: 4,
 }
 _EUI64 = re.compile(r"[0-9A-Fa-f]{16}")
+_EOL = re.compile(rb"[\r\n]")
 _ADDRESS = re.compile(r"[0-9A-Fa-f]{2}|[0-9A-Fa-f]{4}|[0-9A-Fa-f]{16}")
 
 
@@ -267,19 +271,21 @@ class AtLineReader:
         self._consumed = 0  # stream offset of the first byte in _buffer
 
     def feed(self, data: bytes) -> list[str]:
-        """Add bytes; return the lines they complete, in order, without line endings."""
+        """Add bytes; return the lines they complete, in order, without line endings.
+
+        An over-long unterminated line raises on the first call that completes no line, so
+        lines completed before it are never lost.
+        """
         self._buffer += data
         lines: list[str] = []
-        while True:
-            end = next((i for i, b in enumerate(self._buffer) if b in (0x0D, 0x0A)), -1)
-            if end < 0:
-                break
+        while found := _EOL.search(self._buffer):
+            end = found.start()
             raw = bytes(self._buffer[:end])
             del self._buffer[: end + 1]
             self._consumed += end + 1
             if raw:
                 lines.append(raw.decode("ascii", "replace"))
-        if len(self._buffer) > self.max_line:
+        if len(self._buffer) > self.max_line and not lines:
             start = self._consumed
             self._consumed += len(self._buffer)
             self._buffer.clear()
@@ -349,8 +355,8 @@ class ResponseAssembler:
             self._body.clear()
             self._prompts.clear()
             return response
-        if is_prompt(parsed):
-            self._prompts.append(parsed)  # type: ignore[arg-type]
+        if isinstance(parsed, PROMPT_TYPES):
+            self._prompts.append(parsed)
         elif not isinstance(parsed, Echo):
             self._body.append(parsed)
         return None

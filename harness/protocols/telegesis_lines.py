@@ -269,7 +269,7 @@ Prompt = (
     | OtherPrompt
 )
 AtLine = Final | Prompt | Echo | Text | EscanHeader | EnergyReading | PanScanResult | NetworkInfo
-_PROMPT_TYPES = (
+PROMPT_TYPES = (
     NewNode,
     NodeLeft,
     JoinedPan,
@@ -301,7 +301,7 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
         re.compile(rf"({_H2}|\d)\.\s*\|\s*(\w+|\?+)\s*\|\s*({_H16})\s*\|\s*({_H4})\s*\|\s*({_H2})"),
         "row",
     ),
-    (re.compile(r"\d{2}:([0-9A-Fa-f]{2})"), "energy"),
+    (re.compile(r"(\d{2}):([0-9A-Fa-f]{2})"), "energy"),
     (
         re.compile(
             rf"\+PANSCAN:\s*(\d{{1,2}}),({_H4}),({_H16}),({_H2}),({_H2})"
@@ -311,43 +311,19 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     ),
     (re.compile(rf"\+N=\s*(\w+),(\d{{1,2}}),([+-]?\d+),({_H4}),({_H16})"), "network"),
 ]
-_OTHER_PROMPTS = frozenset(
-    {
-        "UCAST",
-        "BCAST",
-        "MCAST",
-        "RX",
-        "SR",
-        "SREAD",
-        "SWRITE",
-        "AddrResp",
-        "DataMODE",
-        "BTable",
-        "Bind",
-        "Unbind",
-        "PWRCHANGE",
-        "TRACK",
-        "TRACK2",
-        "INTERPAN",
-    }
-)
+# fmt: off
+# Documented R309 prompts kept whole as ``OtherPrompt`` (name before the first colon).
+_OTHER_PROMPTS = frozenset({
+    "UCAST", "BCAST", "MCAST", "RX", "SR", "SREAD", "SWRITE", "AddrResp", "DataMODE", "BTable",
+    "Bind", "Unbind", "PWRCHANGE", "TRACK", "TRACK2", "INTERPAN", "SDATA", "FN130", "SINK",
+    "ADSK", "MatchDesc",
+})
+# Lines starting like this must fit their pattern above, or they are malformed.
 _KNOWN_PREFIXES = (
-    "ERROR",
-    "NEWNODE",
-    "NODELEFT",
-    "JPAN",
-    "+PANSCAN",
-    "+N=",
-    "NTable",
-    "Length",
-    "SEQ",
-    "ACK",
-    "NACK",
-    "FFD:",
-    "SED:",
-    "MED:",
-    "ZED:",
+    "ERROR", "NEWNODE:", "NODELEFT:", "JPAN:", "+PANSCAN:", "+N=", "NTable:", "Length:", "SEQ:",
+    "ACK:", "NACK:", "FFD:", "SED:", "MED:", "ZED:",
 )
+# fmt: on
 
 
 def _build(kind: str, g: tuple[str, ...]) -> AtLine:
@@ -373,6 +349,8 @@ def _build(kind: str, g: tuple[str, ...]) -> AtLine:
             return TableColumns()
         case "row":
             return NeighbourEntry(int(g[0], 16), g[1], g[2].upper(), int(g[3], 16), int(g[4], 16))
+        case "energy":
+            return EnergyReading(int(g[0]), int(g[1], 16))
         case "panscan":
             return PanScanResult(
                 int(g[0]),
@@ -429,7 +407,7 @@ def is_prompt(line: str | bytes | AtLine) -> bool:
     prompts: they follow the asynchronous ``NTable:`` prompt, after the command's ``OK``.
     """
     parsed = parse_line(line) if isinstance(line, str | bytes) else line
-    return isinstance(parsed, _PROMPT_TYPES)
+    return isinstance(parsed, PROMPT_TYPES)
 
 
 def is_final(line: str | bytes | AtLine) -> bool:
