@@ -143,7 +143,7 @@ def test_wrong_length_with_explicit_crc_flag() -> None:
 
 
 def test_eight_bytes_without_flag_is_ambiguous() -> None:
-    with pytest.raises(InstallCodeLengthError, match="ambiguous.*has_crc"):
+    with pytest.raises(InstallCodeLengthError, match=r"ambiguous.*has_crc"):
         InstallCode.parse("0102030405060708")
 
 
@@ -214,8 +214,18 @@ def _hex_fragments(code: InstallCode) -> list[str]:
 def test_repr_str_and_format_are_masked() -> None:
     code = InstallCode.parse(CODE_HEX)
     key = code.link_key()
-    shown = [repr(code), str(code), f"{code}", f"{code!r}", "%s" % (code,), repr(key), str(key),
-             f"{key}", repr([code, key]), repr({"code": code})]
+    shown = [
+        repr(code),
+        str(code),
+        f"{code}",
+        f"{code!r}",
+        "{}".format(code),  # noqa: UP032 - the str.format path
+        repr(key),
+        str(key),
+        f"{key}",
+        repr([code, key]),
+        repr({"code": code}),
+    ]
     for text in shown:
         for secret in _hex_fragments(code):
             assert secret not in text
@@ -304,8 +314,10 @@ def test_round_trip_without_crc(seed: int, length: int, sep: str, group: int) ->
     assert InstallCode.parse(code.reveal(), has_crc=True) == code
 
 
-@given(code=st.sampled_from(CODE_LENGTHS).flatmap(lambda n: st.binary(min_size=n, max_size=n)),
-       flip=st.integers(min_value=0, max_value=15))
+@given(
+    code=st.sampled_from(CODE_LENGTHS).flatmap(lambda n: st.binary(min_size=n, max_size=n)),
+    flip=st.integers(min_value=0, max_value=15),
+)
 def test_any_single_bit_error_in_crc_is_caught(code: bytes, flip: int) -> None:
     ic = InstallCode(code)
     damaged = bytearray(ic.with_crc)
