@@ -54,10 +54,13 @@ def external_emulator(tmp_path: Path) -> Iterator[dict]:
 
 def lab_bench_for(described: dict, tmp_path: Path, name: str = "lab-psu") -> Path:
     """A 'physical' bench file whose supply is the externally running emulated one."""
-    address = described["instruments"]["psu"]["address"]
-    text = default_bench_path().read_text()
-    text = text.replace('name = "emulated"', f'name = "{name}"')
-    text = text.replace("emulated = true", f'address = "{address}"')
+    text = default_bench_path().read_text().replace('name = "emulated"', f'name = "{name}"')
+    for instrument, info in described["instruments"].items():
+        header = f"[instruments.{instrument}]"
+        head, _, rest = text.partition(header)
+        rest = rest.replace("emulated = true", f'address = "{info["address"]}"', 1)
+        text = head + header + rest
+    assert "emulated = true" not in text
     path = tmp_path / f"{name}.toml"
     path.write_text(text)
     return path

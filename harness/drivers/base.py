@@ -36,10 +36,17 @@ class Transcript:
     entries: list[TranscriptEntry] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    merge_s: float = 0.05
+
     def record(self, direction: str, data: bytes) -> None:
-        """Append one exchange; the oldest are dropped past the limit."""
+        """Append one exchange; bytes arriving in pieces within ``merge_s`` join one entry."""
+        now = time.time()
         with self._lock:
-            self.entries.append(TranscriptEntry(time.time(), direction, bytes(data)))
+            last = self.entries[-1] if self.entries else None
+            if last and last.direction == direction and now - last.t < self.merge_s:
+                self.entries[-1] = TranscriptEntry(last.t, direction, last.data + bytes(data))
+                return
+            self.entries.append(TranscriptEntry(now, direction, bytes(data)))
             if len(self.entries) > self.limit:
                 del self.entries[: len(self.entries) - self.limit]
 

@@ -14,6 +14,8 @@ from typing import Any, Protocol, Self
 from harness.bench.models import BenchConfig, InstrumentConfig
 from harness.emulator.clock import Clock
 from harness.emulator.device import EmulatedDevice
+from harness.emulator.optical.device_registers import registers_for_device
+from harness.emulator.optical.server import OpticalPortServer
 from harness.emulator.scpi_supply import ScpiSupplyServer, SupplyChannel, SupplyState
 from harness.errors import BackendUnavailableError, BenchConfigError
 
@@ -91,6 +93,7 @@ class EmulatedBench:
                 "kind": self.config.instruments[name].kind,
                 "backend": self.config.instruments[name].backend,
                 "address": server.resource,
+                **({"addresses": server.addresses} if hasattr(server, "addresses") else {}),
             }
             for name, server in self.servers.items()
         }
@@ -110,6 +113,8 @@ class EmulatedBench:
     def _make_server(self, name: str, inst: InstrumentConfig) -> EmulatedServer:
         if inst.kind == "power":
             return self._power_server(name, inst)
+        if inst.kind == "optical_probe":
+            return self._optical_server(name, inst)
         raise BackendUnavailableError(
             f"instruments.{name}: the emulator cannot serve kind {inst.kind!r} yet",
             instrument=name,
@@ -145,3 +150,28 @@ class EmulatedBench:
         )
         self.supplies[name] = state
         return ScpiSupplyServer(state, self.host, inst.emulator.port)
+
+    def _served_slot(self, name: str) -> str:
+        """The one slot whose instruments name ``name`` (a probe serves one meter)."""
+        slots = [slot for slot, cfg in self.config.slots.items()
+                 if any(ref.instrument == name for ref in cfg.instruments.values())]
+        if len(slots) != 1:
+            raise BenchConfigError(
+                f"emulated {name!r} must serve exactly one slot, not {len(slots)}",
+                key_path=f"instruments.{name}",
+            )
+        return slots[0]
+
+    def _optical_server(self, name: str, inst: InstrumentConfig) -> OpticalPortServer:
+        slot = self._served_slot(name)
+        device = self.devices[slot]
+        registers = registers_for_device(device, self.config.slots[slot].emulation.model)
+        return OpticalPortServer(
+            registers,
+            self.clock,
+            host=self.host,
+            rfc2217_port=inst.emulator.port,
+            transport=str(inst.options.get("transport", "rfc2217")),
+            baud_accurate=bool(inst.options.get("baud_accurate", False)),
+            seed=device.seed,
+        )

@@ -1,0 +1,1 @@
+"""Optical probes (IR heads): the IEC 62056-21 client contract and its backends."""

@@ -1,0 +1,251 @@
+"""The optical-probe contract: an IEC 62056-21 mode C client over a byte link.
+
+The dance (300 Bd 7E1 sign-on, option select, baud switch, readout or programming mode,
+sign-off) lives here once; a backend (serial URL, BLE GATT) only moves bytes and changes
+line settings. Reads always have a deadline, sign-on is retried by a tenacity policy whose
+sleep is injectable, and every byte each way goes into the transcript.
+"""
+
+from __future__ import annotations
+
+import abc
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_fixed
+
+from harness.drivers.base import Instrument
+from harness.errors import InstrumentTimeoutError, OperationError, ProtocolError
+from harness.protocols.iec62056_21 import (
+    INITIAL_BAUD,
+    MODE_PROGRAMMING,
+    MODE_READOUT,
+    PROTOCOL_NORMAL,
+    DataSet,
+    Identification,
+    OptionSelect,
+    char_for_baud,
+    encode_option_select,
+    encode_request,
+    parse_identification,
+    parse_readout,
+)
+from harness.protocols.iec62056_21_programming import (
+    Answer,
+    Command,
+    encode_command,
+    parse_answer,
+)
+from harness.protocols.iec62056_21_reader import FrameReader
+
+WAKEUP_S = 2.2  # battery meters: NUL bytes for about 2.2 s ...
+WAKEUP_PAUSE_S = 1.6  # ... then about 1.6 s of silence before the request
+
+
+@dataclass(frozen=True)
+class Readout:
+    """A data readout: who answered, and its data sets."""
+
+    identification: Identification
+    datasets: list[DataSet]
+
+    def value(self, address: str) -> str | None:
+        """The first value at ``address``, or None."""
+        return next((d.value for d in self.datasets if d.address == address), None)
+
+
+class OpticalProbe(Instrument):
+    """An IR head; bench options: ``retries``, ``wakeup`` (gas meters), ``max_baud``."""
+
+    kind = "optical_probe"
+
+    def __init__(self, *args: Any, sleep: Callable[[float], None] = time.sleep,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sleep = sleep
+        self.baud = INITIAL_BAUD
+
+    # -- options ---------------------------------------------------------------------------
+
+    def _option(self, key: str, default: Any) -> Any:
+        return self.config.options.get(key, default)
+
+    def retry_policy(self) -> Retrying:
+        """Sign-on retries: a timeout or garbled answer is tried again after a short pause."""
+        return Retrying(
+            stop=stop_after_attempt(int(self._option("retries", 3))),
+            wait=wait_fixed(float(self._option("retry_wait_s", 0.3))),
+            retry=retry_if_exception_type((InstrumentTimeoutError, ProtocolError)),
+            sleep=self.sleep,
+            reraise=True,
+        )
+
+    # -- the mode C session ------------------------------------------------------------------
+
+    def sign_on(self, address: str = "") -> Identification:
+        """Send the request at 300 Bd (after a wake-up if configured); parse the identification."""
+        self._require_open()
+        for attempt in self.retry_policy():
+            with attempt:
+                self._line(INITIAL_BAUD)
+                self._discard_input()
+                if self._option("wakeup", False):
+                    self._wake_up()
+                self._send(encode_request(address))
+                return parse_identification(self._receive("identification"))
+        raise AssertionError("unreachable: tenacity reraises")
+
+    def readout(self, address: str = "", baud: int | None = None) -> Readout:
+        """A whole data readout (option select mode '0')."""
+        ident = self.sign_on(address)
+        self._select(ident, MODE_READOUT, baud)
+        try:
+            datasets = parse_readout(self._receive("data readout"))
+        finally:
+            self._line(INITIAL_BAUD)
+        return Readout(ident, datasets)
+
+    @contextmanager
+    def programming(self, password: str, address: str = "",
+                    baud: int | None = None) -> Iterator[ProgrammingSession]:
+        """Programming mode, authorised with P1 ``password``; signs off (B0) on the way out."""
+        ident = self.sign_on(address)
+        self._select(ident, MODE_PROGRAMMING, baud)
+        session = ProgrammingSession(self, ident)
+        try:
+            prompt = session.answer()
+            if prompt.kind != "command" or prompt.command is None or prompt.command.command != "P":
+                raise ProtocolError(f"{self.name}: expected the P0 password prompt, got {prompt}",
+                                    instrument=self.name)
+            session.authorise(password)
+            yield session
+        finally:
+            try:
+                self._send(encode_command(Command.sign_off()))
+            finally:
+                self._line(INITIAL_BAUD)
+
+    def _identify_internal(self) -> str:
+        """The probe's own identity: its backend and line (a head has no ``*IDN?``).
+
+        Which meter sits in front of it is the device profile's business (:meth:`sign_on`).
+        """
+        return f"{type(self).__name__} on {self.address} ({self.baud} Bd 7E1)"
+
+    def _select(self, ident: Identification, mode: str, baud: int | None) -> None:
+        target = min(ident.baud, baud or int(self._option("max_baud", 19200)))
+        option = OptionSelect(PROTOCOL_NORMAL, char_for_baud(target), mode)
+        self._send(encode_option_select(option))
+        self._line(target)
+
+    def _wake_up(self) -> None:
+        count = int(float(self._option("wakeup_s", WAKEUP_S)) * INITIAL_BAUD / 10)
+        self._send(b"\x00" * count)
+        self.sleep(float(self._option("wakeup_pause_s", WAKEUP_PAUSE_S)))
+
+    # -- bytes ----------------------------------------------------------------------------------
+
+    def _line(self, baud: int) -> None:
+        if baud != self.baud:
+            self._set_baud(baud)
+            self.baud = baud
+
+    def _send(self, data: bytes) -> None:
+        self.transcript.record(">", data)
+        self._write(data)
+
+    def _receive(self, what: str) -> bytes:
+        """One whole message, or InstrumentTimeoutError saying what was pending."""
+        reader = FrameReader()
+        idle_timeout = self.config.timeout_s
+        overall = time.monotonic() + float(self._option("message_timeout_s", 30.0))
+        last = time.monotonic()
+        while True:
+            now = time.monotonic()
+            if now - last > idle_timeout or now > overall:
+                raise InstrumentTimeoutError(
+                    f"{self.name}: no complete {what} within {idle_timeout} s"
+                    f" (received {reader.pending.hex(' ') or 'nothing'})",
+                    instrument=self.name, pending=reader.pending.hex(),
+                )
+            chunk = self._read(min(0.05, idle_timeout))
+            if not chunk:
+                continue
+            self.transcript.record("<", chunk)
+            last = time.monotonic()
+            messages = reader.feed(chunk)
+            if messages:
+                return messages[0]
+
+    def _discard_input(self) -> None:
+        while self._read(0.0):
+            pass
+
+    # -- hooks for backends -------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def _write(self, data: bytes) -> None:
+        """Send bytes (at the current line settings)."""
+
+    @abc.abstractmethod
+    def _read(self, timeout: float) -> bytes:
+        """Whatever arrived within ``timeout`` seconds (b"" if nothing)."""
+
+    @abc.abstractmethod
+    def _set_baud(self, baud: int) -> None:
+        """Switch the line to ``baud`` (7E1 stays)."""
+
+    def _safe_state_internal(self, safe_state: dict[str, Any]) -> None:
+        """A probe has no output to switch off; leave the line at its idle 300 Bd."""
+        if self.baud != INITIAL_BAUD:
+            self._line(INITIAL_BAUD)
+
+
+class ProgrammingSession:
+    """An open programming-mode session: read, write and execute registers."""
+
+    def __init__(self, probe: OpticalProbe, identification: Identification) -> None:
+        self.probe = probe
+        self.identification = identification
+
+    def answer(self) -> Answer:
+        """The meter's next answer."""
+        return parse_answer(self.probe._receive("answer"))
+
+    def _exchange(self, command: Command) -> Answer:
+        self.probe._send(encode_command(command))
+        return self.answer()
+
+    def authorise(self, password: str) -> None:
+        """P1: the password; refused or locked out is an OperationError."""
+        answer = self._exchange(Command.password(password))
+        if answer.kind != "ack":
+            reason = answer.error or "password refused"
+            raise OperationError(f"{self.probe.name}: {reason}", instrument=self.probe.name,
+                                 answer=answer.kind)
+
+    def read(self, address: str) -> str:
+        """R1: one register's value."""
+        answer = self._exchange(Command.read(address))
+        if answer.kind != "data" or not answer.datasets:
+            raise OperationError(f"{self.probe.name}: read {address!r} refused: "
+                                 f"{answer.error or answer.kind}", instrument=self.probe.name,
+                                 address=address)
+        return answer.datasets[0].value
+
+    def write(self, address: str, value: str) -> None:
+        """W1: set a register."""
+        self._expect_ack(Command.write(address, value), f"write {address!r}")
+
+    def execute(self, address: str, value: str = "") -> None:
+        """E2: run an operation."""
+        self._expect_ack(Command("E", "2", value, address), f"execute {address!r}")
+
+    def _expect_ack(self, command: Command, what: str) -> None:
+        answer = self._exchange(command)
+        if answer.kind != "ack":
+            raise OperationError(f"{self.probe.name}: {what} refused: "
+                                 f"{answer.error or answer.kind}", instrument=self.probe.name)

@@ -1,0 +1,210 @@
+"""The meter side of IEC 62056-21 mode C: a state machine from received bytes to answers.
+
+Idle at 300 Bd → a request gets the identification → the option select switches baud and
+either sends the readout (back to idle at 300 Bd) or opens programming mode (P0 prompt,
+P1 password, R1/W1/E2, B0 sign-off). Wrong passwords are counted and lock the port for a
+while, as meters do; a frame with a bad BCC is answered NAK. No I/O here: the servers move
+the bytes and honour the baud each answer is sent at.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from enum import Enum
+
+from harness.emulator.clock import Clock
+from harness.emulator.optical.registers import OpticalRegisters, RegisterError
+from harness.errors import ProtocolError
+from harness.protocols.iec62056_21 import (
+    INITIAL_BAUD,
+    MODE_PROGRAMMING,
+    MODE_READOUT,
+    PROTOCOL_NORMAL,
+    DataSet,
+    encode_identification,
+    encode_readout,
+    parse_option_select,
+    parse_request,
+)
+from harness.protocols.iec62056_21_programming import (
+    Answer,
+    Command,
+    encode_answer,
+    encode_command,
+    parse_command,
+)
+from harness.protocols.iec62056_21_reader import FrameReader
+
+log = logging.getLogger("meterbench.emulator.optical")
+
+LOCKED_TEXT = "ER-LOCKED"
+"""Error text a locked-out port answers to a password."""
+
+
+class State(Enum):
+    """Where the meter is in a mode C session."""
+
+    IDLE = "idle"
+    IDENTIFIED = "identified"
+    PROGRAMMING = "programming"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Bytes the meter sends, and the baud rate they go out at."""
+
+    data: bytes
+    baud: int
+
+
+class MeterPortEngine:
+    """One optical port's protocol state; feed it what the line delivered."""
+
+    def __init__(
+        self,
+        registers: OpticalRegisters,
+        clock: Clock | None = None,
+        *,
+        ack_timeout_s: float = 1.5,
+        programming_timeout_s: float = 120.0,
+        lockout_after: int = 3,
+        lockout_s: float = 60.0,
+    ) -> None:
+        self.registers = registers
+        self.clock = clock or Clock()
+        self.ack_timeout_s = ack_timeout_s
+        self.programming_timeout_s = programming_timeout_s
+        self.lockout_after = lockout_after
+        self.lockout_s = lockout_s
+        self.failed_passwords = 0
+        self.locked_until = float("-inf")
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to idle at 300 Bd (power-up, new connection, session end)."""
+        self.state = State.IDLE
+        self.baud = INITIAL_BAUD
+        self.authorised = False
+        self.reader = FrameReader(ack_starts_line=True)
+        self.last_activity = self.clock.now()
+
+    @property
+    def locked(self) -> bool:
+        """Whether too many wrong passwords locked the port."""
+        return self.clock.now() < self.locked_until
+
+    def receive(self, data: bytes) -> list[Reply]:
+        """Take bytes off the line; return the answers in order."""
+        self._expire()
+        self.last_activity = self.clock.now()
+        try:
+            messages = self.reader.feed(data)
+        except ProtocolError as exc:
+            log.debug("optical port ignores garbage: %s", exc)
+            return [Reply(b"\x15", self.baud)] if self.state is State.PROGRAMMING else []
+        replies: list[Reply] = []
+        for message in messages:
+            replies.extend(self._handle(message))
+        return replies
+
+    def _expire(self) -> None:
+        idle_for = self.clock.now() - self.last_activity
+        if (self.state is State.IDENTIFIED and idle_for > self.ack_timeout_s) or (
+            self.state is State.PROGRAMMING and idle_for > self.programming_timeout_s
+        ):
+            self.reset()
+
+    def _handle(self, message: bytes) -> list[Reply]:
+        head = message[0]
+        if head == ord("/"):
+            return self._request(message)
+        if self.state is State.IDENTIFIED and head == 0x06:
+            return self._option_select(message)
+        if self.state is State.PROGRAMMING and head == 0x01:
+            return self._command(message)
+        return []  # not expected here: a real meter stays silent
+
+    def _request(self, message: bytes) -> list[Reply]:
+        if self.state is State.PROGRAMMING:
+            return []  # a 300 Bd request is noise to a meter in a fast session
+        try:
+            address = parse_request(message)
+        except ProtocolError:
+            return []
+        if address and address != self.registers.device_address():
+            return []
+        self.state = State.IDENTIFIED
+        ident = encode_identification(self.registers.identification())
+        return [Reply(ident, INITIAL_BAUD)]
+
+    def _option_select(self, message: bytes) -> list[Reply]:
+        try:
+            option = parse_option_select(message)
+        except ProtocolError:
+            self.reset()
+            return []
+        offered = self.registers.identification().baud
+        if option.protocol_control != PROTOCOL_NORMAL or option.baud > offered:
+            self.reset()  # mode E / HDLC or a baud the meter does not offer: not supported
+            return []
+        if option.mode == MODE_READOUT:
+            block = encode_readout(self.registers.readout())
+            self.reset()
+            return [Reply(block, option.baud)]
+        if option.mode == MODE_PROGRAMMING:
+            self.state = State.PROGRAMMING
+            self.baud = option.baud
+            self.reader.reset()
+            prompt = encode_command(Command("P", "0", self._challenge()))
+            return [Reply(prompt, self.baud)]
+        self.reset()
+        return []
+
+    def _challenge(self) -> str:
+        """The P0 operand: a meter-specific seed; ours is its device address (or empty)."""
+        return self.registers.device_address()
+
+    def _command(self, message: bytes) -> list[Reply]:
+        try:
+            command = parse_command(message)
+        except ProtocolError:
+            return [self._answer(Answer("nak"))]  # bad BCC or framing: ask for a repeat
+        if command.command == "B":
+            self.reset()
+            return []
+        if command.command == "P":
+            return [self._password(command)]
+        if not self.authorised:
+            return [self._answer(Answer("error", error="ER-AUTH"))]
+        address, value = command.address, command.data or ""
+        try:
+            if command.command == "R":
+                data = DataSet(address, self.registers.read(address))
+                return [self._answer(Answer("data", (data,)))]
+            if command.command == "W":
+                self.registers.write(address, value)
+            elif command.command == "E":
+                self.registers.execute(address, value)
+        except RegisterError as exc:
+            return [self._answer(Answer("error", error=exc.code))]
+        return [self._answer(Answer("ack"))]
+
+    def _password(self, command: Command) -> Reply:
+        if self.locked:
+            return self._answer(Answer("error", error=LOCKED_TEXT))
+        if self.registers.check_password(command.command_type, command.data or ""):
+            self.failed_passwords = 0
+            self.authorised = True
+            return self._answer(Answer("ack"))
+        self.failed_passwords += 1
+        if self.failed_passwords >= self.lockout_after:
+            self.locked_until = self.clock.now() + self.lockout_s
+            self.failed_passwords = 0
+            log.info("optical port locked for %.0f s after repeated wrong passwords",
+                     self.lockout_s)
+        return self._answer(Answer("nak"))
+
+    def _answer(self, answer: Answer) -> Reply:
+        return Reply(encode_answer(answer), self.baud)
+

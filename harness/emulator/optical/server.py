@@ -1,0 +1,238 @@
+"""An emulated meter's optical port on loopback, as raw bytes (``socket://``) and RFC 2217.
+
+Over RFC 2217 (pyserial's own PortManager does the Telnet side) the meter sees every baud,
+data-bit and parity change the probe makes, and a probe on the wrong settings gets garbage.
+Answers wait for the probe to reach the new baud for at most the meter's reaction time. In
+baud-accurate mode each answer waits the reaction time and goes out at the line rate; the
+default fast mode does not wait. Port faults (dead, dropped or corrupted frames) are applied
+here, on the wire, from the register map's :class:`PortBehaviour`.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import select
+import socket
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+
+from serial.rfc2217 import PortManager
+
+from harness.emulator.clock import Clock
+from harness.emulator.optical.engine import MeterPortEngine, Reply
+from harness.emulator.optical.line import (
+    LineSettings,
+    VirtualSerial,
+    meter_to_probe,
+    probe_to_meter,
+)
+from harness.emulator.optical.registers import OpticalRegisters, PortBehaviour
+
+log = logging.getLogger("meterbench.emulator.optical")
+
+BITS_PER_CHAR = 10  # start, 7 data, parity, stop
+
+
+class _Writer:
+    """The ``connection`` PortManager writes Telnet answers to; thread-safe."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.lock = threading.Lock()
+        self.telnet = False  # data bytes must have IAC doubled on an RFC 2217 link
+
+    def write(self, data: bytes) -> None:
+        with self.lock:
+            self.sock.sendall(data)
+
+    def write_data(self, data: bytes) -> None:
+        """Send line data (escaped on a Telnet link)."""
+        self.write(data.replace(b"\xff", b"\xff\xff") if self.telnet else data)
+
+
+@dataclass
+class _Pending:
+    reply: Reply
+    not_before: float
+    deadline: float
+
+
+class OpticalPortServer:
+    """One meter's optical port: an engine behind a raw listener and an RFC 2217 listener."""
+
+    def __init__(
+        self,
+        registers: OpticalRegisters,
+        clock: Clock | None = None,
+        *,
+        host: str = "127.0.0.1",
+        raw_port: int = 0,
+        rfc2217_port: int = 0,
+        transport: str = "rfc2217",
+        baud_accurate: bool = False,
+        seed: int = 0,
+    ) -> None:
+        if transport not in ("rfc2217", "socket"):
+            raise ValueError(f"transport must be 'rfc2217' or 'socket', not {transport!r}")
+        self.registers = registers
+        self.engine = MeterPortEngine(registers, clock)
+        self.engine_lock = threading.Lock()
+        self.transport = transport
+        self.baud_accurate = baud_accurate
+        self.rng = random.Random(seed)
+        self.host = host
+        self._listeners = {
+            "socket": self._listen(host, raw_port),
+            "rfc2217": self._listen(host, rfc2217_port),
+        }
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._clients: set[socket.socket] = set()
+
+    @staticmethod
+    def _listen(host: str, port: int) -> socket.socket:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(4)
+        return sock
+
+    @property
+    def addresses(self) -> dict[str, str]:
+        """Both serial URLs of this port."""
+        return {kind: f"{kind}://{self.host}:{sock.getsockname()[1]}"
+                for kind, sock in self._listeners.items()}
+
+    @property
+    def resource(self) -> str:
+        """The URL the bench's probe opens (its configured transport)."""
+        return self.addresses[self.transport]
+
+    def start(self) -> None:
+        """Accept probes on both listeners, one connection at a time each."""
+        for kind, sock in self._listeners.items():
+            thread = threading.Thread(target=self._accept_loop, args=(sock, kind == "rfc2217"),
+                                      name=f"optical-{kind}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        """Stop listening and drop any connected probe."""
+        self._stop.set()
+        for sock in [*self._listeners.values(), *list(self._clients)]:
+            try:
+                sock.close()
+            except OSError:
+                pass
+        for thread in self._threads:
+            thread.join(timeout=2)
+
+    def _accept_loop(self, listener: socket.socket, rfc2217: bool) -> None:
+        while not self._stop.is_set():
+            try:
+                readable, _, _ = select.select([listener], [], [], 0.2)
+                if not readable:
+                    continue
+                client, _ = listener.accept()
+            except OSError:
+                return
+            client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._clients.add(client)
+            try:
+                self._serve(client, rfc2217)
+            except OSError as exc:
+                log.debug("optical probe connection ended: %s", exc)
+            finally:
+                self._clients.discard(client)
+                client.close()
+
+    def _serve(self, sock: socket.socket, rfc2217: bool) -> None:
+        line = VirtualSerial() if rfc2217 else None
+        writer = _Writer(sock)
+        writer.telnet = rfc2217
+        manager = PortManager(line, writer) if rfc2217 else None
+        with self.engine_lock:
+            self.engine.reset()
+        pending: deque[_Pending] = deque()
+        while not self._stop.is_set():
+            timeout = 0.2
+            if pending:
+                timeout = max(0.0, min(pending[0].not_before, pending[0].deadline)
+                              - time.monotonic())
+            readable, _, _ = select.select([sock], [], [], timeout)
+            if readable:
+                data = sock.recv(4096)
+                if not data:
+                    return
+                for settings, piece in self._split_by_settings(data, manager, line):
+                    pending.extend(self._receive(piece, settings))
+            self._flush(pending, line, writer)
+
+    @staticmethod
+    def _split_by_settings(data: bytes, manager: PortManager | None, line: VirtualSerial | None
+                           ) -> list[tuple[LineSettings | None, bytes]]:
+        """Line data in runs sent under the same settings (a baud change may sit mid-chunk)."""
+        if manager is None or line is None:
+            return [(None, data)] if data else []
+        runs: list[tuple[LineSettings | None, bytes]] = []
+        for byte in manager.filter(data):  # a generator: settings change as it goes
+            now = LineSettings(line.baudrate, line.bytesize, line.parity, line.stopbits)
+            if runs and runs[-1][0] == now:
+                runs[-1] = (now, runs[-1][1] + byte)
+            else:
+                runs.append((now, byte))
+        return runs
+
+    def _receive(self, data: bytes, line: LineSettings | None) -> list[_Pending]:
+        behaviour = self.registers.behaviour()
+        if behaviour.dead:
+            return []
+        with self.engine_lock:
+            replies = self.engine.receive(probe_to_meter(data, self.engine.baud, line))
+            reaction = self.registers.identification().reaction_time_s
+        now = time.monotonic()
+        wait = reaction if self.baud_accurate else 0.0
+        return [_Pending(r, now + wait, now + reaction) for r in replies]
+
+    def _flush(self, pending: deque[_Pending], line: VirtualSerial | None,
+               writer: _Writer) -> None:
+        while pending:
+            head = pending[0]
+            now = time.monotonic()
+            if now < head.not_before:
+                return
+            matched = line is None or line.baudrate == head.reply.baud
+            if not matched and now < head.deadline:
+                return  # give the probe its reaction time to switch baud
+            pending.popleft()
+            data = self._apply_faults(head.reply.data, self.registers.behaviour())
+            if data:
+                self._send(writer, meter_to_probe(data, head.reply.baud, line), head.reply.baud)
+
+    def _apply_faults(self, data: bytes, behaviour: PortBehaviour) -> bytes:
+        if behaviour.drop_fraction and self.rng.random() < behaviour.drop_fraction:
+            return b""
+        if behaviour.corrupt_fraction and self.rng.random() < behaviour.corrupt_fraction:
+            i = self.rng.randrange(len(data))
+            return data[:i] + bytes([data[i] ^ 0x20]) + data[i + 1:]
+        return data
+
+    def _send(self, writer: _Writer, data: bytes, baud: int) -> None:
+        if not self.baud_accurate:
+            writer.write_data(data)
+            return
+        # Pace at the line rate, in small chunks so the timing holds for long readouts.
+        chunk = max(1, baud // (BITS_PER_CHAR * 50))  # ~20 ms of line time per chunk
+        start = time.monotonic()
+        for i in range(0, len(data), chunk):
+            due = start + (i * BITS_PER_CHAR) / baud
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            writer.write_data(data[i:i + chunk])
+        remaining = start + len(data) * BITS_PER_CHAR / baud - time.monotonic()
+        if remaining > 0:
+            time.sleep(remaining)
