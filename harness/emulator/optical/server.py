@@ -10,6 +10,7 @@ here, on the wire, from the register map's :class:`PortBehaviour`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import select
@@ -123,10 +124,8 @@ class OpticalPortServer:
         """Stop listening and drop any connected probe."""
         self._stop.set()
         for sock in [*self._listeners.values(), *list(self._clients)]:
-            try:
+            with contextlib.suppress(OSError):
                 sock.close()
-            except OSError:
-                pass
         for thread in self._threads:
             thread.join(timeout=2)
 
