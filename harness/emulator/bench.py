@@ -17,6 +17,7 @@ from harness.emulator.device import EmulatedDevice
 from harness.emulator.optical.device_registers import registers_for_device
 from harness.emulator.optical.server import OpticalPortServer
 from harness.emulator.scpi_supply import ScpiSupplyServer, SupplyChannel, SupplyState
+from harness.emulator.usb_relay import serve_relay
 from harness.errors import BackendUnavailableError, BenchConfigError
 
 log = logging.getLogger("meterbench.emulator")
@@ -115,6 +116,8 @@ class EmulatedBench:
             return self._power_server(name, inst)
         if inst.kind == "optical_probe":
             return self._optical_server(name, inst)
+        if inst.kind == "relay":
+            return serve_relay(name, inst)
         raise BackendUnavailableError(
             f"instruments.{name}: the emulator cannot serve kind {inst.kind!r} yet",
             instrument=name,
