@@ -190,11 +190,14 @@ class OpticalPortServer:
         if behaviour.dead:
             return []
         with self.engine_lock:
-            replies = self.engine.receive(probe_to_meter(data, self.engine.baud, line))
+            rx_baud = self.engine.baud
+            replies = self.engine.receive(probe_to_meter(data, rx_baud, line))
             reaction = self.registers.identification().reaction_time_s
         now = time.monotonic()
-        wait = reaction if self.baud_accurate else 0.0
-        return [_Pending(r, now + wait, now + reaction) for r in replies]
+        wait = 0.0
+        if self.baud_accurate:  # the last byte lands only after its wire time, then reaction
+            wait = len(data) * BITS_PER_CHAR / rx_baud + reaction
+        return [_Pending(r, now + wait, now + max(wait, reaction)) for r in replies]
 
     def _flush(self, pending: deque[_Pending], line: VirtualSerial | None,
                writer: _Writer) -> None:
