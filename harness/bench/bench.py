@@ -7,12 +7,17 @@ safe state before releasing the lock: principle 5 of DESIGN.md.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Self, TypeVar
 
 from harness.bench.lock import BenchLock
 from harness.bench.models import BenchConfig, SlotConfig
+from harness.bench.secrets import resolve_secret
+from harness.devices.profile import DeviceProfile, load_profile
 from harness.drivers.base import Instrument
+from harness.drivers.optical.base import OpticalProbe
 from harness.drivers.power.base import PowerChannel, PowerSupply
 from harness.errors import BenchConfigError, UnsafeStateError
 from harness.registry import load_backend
@@ -47,6 +52,26 @@ class Slot:
         supply = self.bench.instrument(ref.instrument, PowerSupply)
         return supply.channel(ref.channel)
 
+    def secrets(self) -> dict[str, str]:
+        """The slot's secrets, resolved now (never stored in the bench file, never logged)."""
+        base = Path(self.bench.source).parent if self.bench.source != "<bench>" else None
+        return {
+            key: resolve_secret(
+                ref, key_path=f"slots.{self.name}.secrets.{key}", base=base,
+                emulator=lambda key=key: self.bench.emulated_secret(self.name, key),
+            )
+            for key, ref in self.config.secrets.items()
+        }
+
+    def profile(self) -> DeviceProfile:
+        """The slot's device profile, talking through its optical probe."""
+        probe = self.instrument("optical")
+        if not isinstance(probe, OpticalProbe):
+            raise BenchConfigError(f"slot {self.name!r}: 'optical' is not an optical probe",
+                                   key_path=f"slots.{self.name}.instruments.optical")
+        cls = load_profile(self.config.profile)
+        return cls(probe, secrets=self.secrets(), options=self.config.profile_options)
+
     def instrument(self, role: str) -> Instrument:
         """The instrument serving this slot in ``role`` (``power``, ``optical``, ...)."""
         ref = self.config.instruments.get(role)
@@ -68,6 +93,8 @@ class Bench:
         self.addresses = dict(addresses or {})
         self.lock = BenchLock(config.bench.name)
         self.instruments: dict[str, Instrument] = {}
+        # Set by the emulated bench: the emulated device's own secrets ("emulator:" refs).
+        self.emulated_secret: Callable[[str, str], str | None] = lambda slot, key: None
 
     @property
     def name(self) -> str:

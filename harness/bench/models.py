@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from harness.bench.secrets import check_reference
 from harness.devices.types import DeviceType
 
 InstrumentKind = Literal["power", "optical_probe", "relay", "zigbee", "ble_probe", "dcc"]
@@ -88,7 +89,17 @@ class SlotConfig(_Strict):
     supply_voltage: float = Field(default=230.0, gt=0)
     current_limit: float = Field(default=0.5, gt=0)
     instruments: dict[str, InstrumentRef] = Field(default_factory=dict)
+    profile: str = "reference"
+    profile_options: dict[str, Any] = Field(default_factory=dict)
+    secrets: dict[str, str] = Field(default_factory=dict)
     emulation: SlotEmulation = SlotEmulation()
+
+    @field_validator("secrets")
+    @classmethod
+    def _secret_references(cls, value: dict[str, str]) -> dict[str, str]:
+        for ref in value.values():
+            check_reference(ref)
+        return value
 
     @field_validator("device_type", mode="before")
     @classmethod

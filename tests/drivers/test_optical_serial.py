@@ -55,7 +55,9 @@ def test_the_published_sign_on_bytes_go_on_the_wire(server: OpticalPortServer) -
         text = p.transcript.render()
     assert "> 2f 3f 21 0d 0a" in text  # sign-on
     assert "> 06 30 35 31 0d 0a" in text  # ACK programming at 9600
-    assert "> 01 50 31 02 28 30 30 30 30 30 30 30 30 29 03 61" in text  # P1 00000000
+    # P1 went out (the meter accepted it) but the transcript shows it masked.
+    assert "> 01 50 31 02 28 2a 2a 2a 2a 2a 2a 2a 2a 29 03" in text
+    assert "30 30 30 30 30 30 30 30" not in text
     assert "> 01 42 30 03 71" in text  # B0
 
 

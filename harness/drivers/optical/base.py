@@ -153,8 +153,9 @@ class OpticalProbe(Instrument):
             self._set_baud(baud)
             self.baud = baud
 
-    def _send(self, data: bytes) -> None:
-        self.transcript.record(">", data)
+    def _send(self, data: bytes, *, shown: bytes | None = None) -> None:
+        """Send bytes; ``shown`` is what the transcript records instead (a masked secret)."""
+        self.transcript.record(">", data if shown is None else shown)
         self._write(data)
 
     def _receive(self, what: str) -> bytes:
@@ -221,7 +222,10 @@ class ProgrammingSession:
 
     def authorise(self, password: str) -> None:
         """P1: the password; refused or locked out is an OperationError."""
-        answer = self._exchange(Command.password(password))
+        frame = encode_command(Command.password(password))
+        masked = encode_command(Command.password("*" * len(password)))
+        self.probe._send(frame, shown=masked)  # a password never reaches a transcript
+        answer = self.answer()
         if answer.kind != "ack":
             reason = answer.error or "password refused"
             raise OperationError(f"{self.probe.name}: {reason}", instrument=self.probe.name,

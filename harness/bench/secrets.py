@@ -1,0 +1,57 @@
+"""Secrets named in a bench file, resolved at run time (DESIGN.md principle 4).
+
+A bench file never holds a secret in clear: it names where one comes from, ``env:NAME``
+(an environment variable) or ``file:PATH#KEY`` (a ``KEY=value`` line in a file kept out of
+the repository), or ``emulator:`` (the emulated device's own secret, known to the emulator).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from harness.errors import BenchConfigError
+
+SCHEMES = ("env:", "file:", "emulator:")
+
+
+def check_reference(value: str) -> str:
+    """Refuse anything that is not a secret reference (a literal would be a secret in clear)."""
+    if not value.startswith(SCHEMES):
+        raise ValueError("secrets are never written in a bench file: give env:NAME, "
+                         "file:PATH#KEY or emulator:")
+    return value
+
+
+def resolve_secret(reference: str, *, key_path: str, base: Path | None = None,
+                   emulator: Callable[[], str | None] | None = None) -> str:
+    """The secret a reference names; errors say which key path and what is missing."""
+    scheme, _, rest = reference.partition(":")
+    if scheme == "env":
+        value = os.environ.get(rest)
+        if value is None:
+            raise BenchConfigError(f"environment variable {rest} is not set", key_path=key_path)
+        return value
+    if scheme == "file":
+        path_text, _, key = rest.partition("#")
+        path = Path(path_text)
+        if base is not None and not path.is_absolute():
+            path = base / path
+        try:
+            lines = path.read_text().splitlines()
+        except OSError as exc:
+            raise BenchConfigError(f"cannot read secrets file {path}: {exc.strerror}",
+                                   key_path=key_path) from None
+        for line in lines:
+            name, sep, value = line.partition("=")
+            if sep and name.strip() == key:
+                return value.strip()
+        raise BenchConfigError(f"secrets file {path} has no key {key!r}", key_path=key_path)
+    if scheme == "emulator":
+        value = emulator() if emulator is not None else None
+        if value is None:
+            raise BenchConfigError("emulator: secrets exist only on an emulated slot",
+                                   key_path=key_path)
+        return value
+    raise BenchConfigError(f"unknown secret scheme {scheme!r}", key_path=key_path)
