@@ -19,6 +19,7 @@ from rich.table import Table
 
 from harness.bench.check import check_bench
 from harness.bench.session import BenchSession
+from harness.cli_optical import optical_app
 from harness.errors import (
     BackendUnavailableError,
     BenchConfigError,
@@ -31,6 +32,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="meterbench: triage of GB smart metering devices on a test bench.")
 bench_app = typer.Typer(no_args_is_help=True, help="Bench files and instruments.")
 app.add_typer(bench_app, name="bench")
+app.add_typer(optical_app, name="optical")
 
 
 
