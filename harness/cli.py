@@ -19,6 +19,7 @@ from rich.table import Table
 
 from harness.bench.check import check_bench
 from harness.bench.session import BenchSession
+from harness.cli_batch import batch_app
 from harness.cli_optical import optical_app
 from harness.errors import (
     BackendUnavailableError,
@@ -33,6 +34,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False,
 bench_app = typer.Typer(no_args_is_help=True, help="Bench files and instruments.")
 app.add_typer(bench_app, name="bench")
 app.add_typer(optical_app, name="optical")
+app.add_typer(batch_app, name="batch")
 
 
 

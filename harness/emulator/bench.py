@@ -14,6 +14,7 @@ from typing import Any, Protocol, Self
 from harness.bench.models import BenchConfig, InstrumentConfig
 from harness.emulator.clock import Clock
 from harness.emulator.device import EmulatedDevice
+from harness.emulator.models import create_device
 from harness.emulator.optical.device_registers import registers_for_device
 from harness.emulator.optical.server import OpticalPortServer
 from harness.emulator.scpi_supply import ScpiSupplyServer, SupplyChannel, SupplyState
@@ -49,12 +50,14 @@ class EmulatedBench:
         """Create the devices and start every emulated instrument's server."""
         try:
             for slot_name, slot in self.config.slots.items():
-                self.devices[slot_name] = EmulatedDevice(
-                    slot=slot_name,
-                    device_type=slot.device_type,
-                    nominal_voltage=slot.supply_voltage,
+                self.devices[slot_name] = create_device(
+                    slot_name,
+                    slot.device_type,
+                    slot.emulation.model,
                     seed=slot.emulation.seed,
+                    faults=slot.emulation.faults,
                     clock=self.clock,
+                    nominal_voltage=slot.supply_voltage,
                 )
             for name, inst in self.config.instruments.items():
                 if inst.emulated:
