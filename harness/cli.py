@@ -77,6 +77,8 @@ def terminate_as_interrupt() -> None:
 def emulate(
     bench: BenchOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print endpoints as JSON.")] = False,
+    power_on: Annotated[bool, typer.Option(
+        "--power-on", help="Switch every slot's supply on, so the devices run.")] = False,
 ) -> None:
     """Serve the emulated bench on loopback until interrupted."""
     terminate_as_interrupt()
@@ -88,6 +90,8 @@ def emulate(
     if emulator is None:
         fail(BenchConfigError("no instrument of this bench is emulated", file=session.source))
     try:
+        if power_on:
+            emulator.power_slots()
         described = emulator.describe()
         if as_json:
             print(json.dumps(described), flush=True)

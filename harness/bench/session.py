@@ -7,6 +7,7 @@ real hardware is locked by name.
 
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 from typing import Self
@@ -16,6 +17,8 @@ from harness.bench.loader import default_bench_path, load_bench
 from harness.bench.lock import BenchLock
 from harness.bench.models import BenchConfig
 from harness.emulator.bench import EmulatedBench
+
+_private = itertools.count(1)
 
 
 class BenchSession:
@@ -51,8 +54,10 @@ class BenchSession:
             return self.bench
         emulator = self.start_emulator()
         bench = Bench(self.config, emulator.addresses if emulator else None, source=self.source)
-        if self.private:
-            bench.lock = BenchLock(f"{self.config.bench.name}.{os.getpid()}")
+        if self.private:  # nothing shared: a lock name of its own, never contended
+            bench.lock = BenchLock(f"{self.config.bench.name}.{os.getpid()}.{next(_private)}")
+        if emulator is not None:
+            bench.emulated_secret = emulator.secret
         bench.open(purpose=purpose)
         self.bench = bench
         return bench

@@ -15,7 +15,7 @@ from harness.bench.models import BenchConfig, InstrumentConfig
 from harness.emulator.clock import Clock
 from harness.emulator.device import EmulatedDevice
 from harness.emulator.models import create_device
-from harness.emulator.optical.device_registers import registers_for_device
+from harness.emulator.optical.device_registers import optical_password, registers_for_device
 from harness.emulator.optical.server import OpticalPortServer
 from harness.emulator.scpi_supply import ScpiSupplyServer, SupplyChannel, SupplyState
 from harness.emulator.usb_relay import serve_relay
@@ -157,6 +157,28 @@ class EmulatedBench:
         self.supplies[name] = state
         return ScpiSupplyServer(state, self.host, inst.emulator.port)
 
+    def power_slots(self) -> None:
+        """Switch every slot's supply channel on at its nominal voltage (the front panel)."""
+        for slot in self.config.slots.values():
+            ref = slot.instruments.get("power")
+            state = self.supplies.get(ref.instrument) if ref else None
+            if ref is None or state is None:
+                continue
+            with state.lock:
+                channel = state.channels[ref.channel or 1]
+                channel.voltage, channel.current_limit = slot.supply_voltage, slot.current_limit
+                channel.output = True
+                channel.apply()
+
+    def secret(self, slot: str, key: str) -> str | None:
+        """An emulated device's own secret, for ``emulator:`` references in the bench file."""
+        device = self.devices.get(slot)
+        if device is None:
+            return None
+        if key == "optical_password":
+            return optical_password(device)
+        return None
+
     def _served_slot(self, name: str) -> str:
         """The one slot whose instruments name ``name`` (a probe serves one meter)."""
         slots = [slot for slot, cfg in self.config.slots.items()
@@ -168,10 +190,18 @@ class EmulatedBench:
             )
         return slots[0]
 
-    def _optical_server(self, name: str, inst: InstrumentConfig) -> OpticalPortServer:
+    def _optical_server(self, name: str, inst: InstrumentConfig) -> EmulatedServer:
         slot = self._served_slot(name)
         device = self.devices[slot]
-        registers = registers_for_device(device, self.config.slots[slot].emulation.model)
+        registers = registers_for_device(device)
+        if inst.backend == "ble":
+            # Imported here: bumble is the optional ble-emulation extra.
+            from harness.emulator.optical.ble_peripheral import BleOpticalPortServer
+
+            return BleOpticalPortServer(
+                registers, self.clock,
+                baud_accurate=bool(inst.options.get("baud_accurate", False)), seed=device.seed,
+            )
         return OpticalPortServer(
             registers,
             self.clock,

@@ -1,19 +1,241 @@
-"""The optical-port register map an emulated device answers with.
+"""An emulated meter's optical port serving the reference register map over its device model.
 
-This first map carries identity only (manufacturer letters, model, slot); the reference
-profile's documented register map over the full device model supersedes it.
+Every read goes to the model's public behaviour (identity, clock, logs, anchors, consumer
+data, HAN, supply), every write and execute to one of its operations, so what a profile
+reads over the wire is what the device holds, faults included. The port is silent while
+the meter is off or booting, dead under ``optical_port_dead``, and lossy under
+``optical_port_intermittent``; each sign-on logs 0x81A5 (local port access).
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime
+import random
+
+from harness.devices import reference_map as rmap
+from harness.devices.types import RemotePartyRole
 from harness.emulator.device import EmulatedDevice
-from harness.emulator.optical.registers import DictRegisters
-from harness.protocols.iec62056_21 import Identification
+from harness.emulator.faults import stable_seed
+from harness.emulator.optical.registers import PortBehaviour, RegisterError
+from harness.errors import MeterbenchError
+from harness.protocols.iec62056_21 import DataSet, Identification
+
+_TIME_FMT = "%Y-%m-%dT%H:%M:%SZ"
+_LOGS = {rmap.EVENT_LOG_COUNT.address: "event", rmap.SECURITY_LOG_COUNT.address: "security"}
 
 
-def registers_for_device(device: EmulatedDevice, model: str | None) -> DictRegisters:
-    """An identity-only register map for ``device``."""
-    name = model or f"EMU-{device.device_type.name}"
-    ident = Identification("EMh", "5", name[:16])
-    values = {"0.0.0": device.slot, "0.2.0": name, "96.1.0": device.device_type.name}
-    return DictRegisters(ident, values=values)
+def optical_password(device: EmulatedDevice) -> str:
+    """The meter's own programming-mode password (drawn from its seed, like a factory key)."""
+    rng = random.Random(stable_seed(device.seed, "optical-password"))
+    return f"{rng.randrange(10**8):08d}"
+
+
+def _stamp(when: datetime.datetime) -> str:
+    return when.astimezone(datetime.UTC).strftime(_TIME_FMT)
+
+
+class DeviceRegisters:
+    """The reference map over one emulated device (the OpticalRegisters contract)."""
+
+    def __init__(self, device: EmulatedDevice) -> None:
+        self.device = device
+        self.password = optical_password(device)
+
+    # -- the port ----------------------------------------------------------------------------
+
+    def identification(self) -> Identification:
+        return Identification(self.device.model.optical_flag, "5",
+                              self.device.identity.model[:16])
+
+    def device_address(self) -> str:
+        return self.device.identity.serial
+
+    def signed_on(self) -> None:
+        """A probe signed on: the meter logs local port access."""
+        with contextlib.suppress(MeterbenchError):  # a meter too broken to log still answers
+            self.device.record_local_port_access()
+
+    def behaviour(self) -> PortBehaviour:
+        port = self.device.optical_port_behaviour()
+        return PortBehaviour(dead=not port.answers, drop_fraction=port.drop_fraction,
+                             corrupt_fraction=port.corrupt_fraction)
+
+    def check_password(self, level: str, password: str) -> bool:
+        return level == "1" and password == self.password
+
+    def readout(self) -> list[DataSet]:
+        """The mode C data readout: identity, clock and the import register."""
+        ident = self.device.identity
+        sets = [DataSet("0.0.0", ident.eui64), DataSet("0.0.1", ident.serial),
+                DataSet("0.2.0", ident.firmware_version),
+                DataSet("0.9.0", _stamp(self.device.clock_time()))]
+        register = self.device.consumer_data().import_register
+        if register is not None:
+            unit = "kWh" if self.device.device_type.name == "ESME" else "m3"
+            sets.append(DataSet("1.8.0", f"{register / 1000:.3f}", unit))
+        return sets
+
+    # -- registers -----------------------------------------------------------------------------
+
+    def read(self, address: str) -> str:
+        try:
+            value = self._read(address)
+        except MeterbenchError as exc:
+            raise RegisterError("ER-FAIL") from exc
+        if value is None:
+            raise RegisterError(rmap.NO_DATA)
+        return value
+
+    def _read(self, address: str) -> str | None:
+        d = self.device
+        ident = d.identity
+        identity = {"0.0.0": ident.eui64, "0.0.1": ident.serial,
+                    "96.1.0": ident.device_type.name, "96.1.1": ident.manufacturer,
+                    "96.1.2": ident.model, "0.2.0": ident.firmware_version,
+                    "96.1.3": ident.smets_version, "96.1.4": ident.gbcs_version}
+        if address in identity:
+            return identity[address]
+        if address == rmap.CLOCK.address:
+            return _stamp(d.clock_time())
+        if address == rmap.TAMPER.address:
+            return ",".join(sorted(d.tamper_flags()))
+        if address == rmap.SUPPLY.address:
+            return self._supply()
+        if address == rmap.BATTERY.address:
+            battery = getattr(d, "battery", None)
+            return f"{battery().voltage:.2f}" if battery else None
+        if address.startswith("96.60."):
+            return self._han(address)
+        if address.startswith(rmap.ANCHOR_BASE + "."):
+            return self._anchor(address)
+        log_value = self._log(address)
+        if log_value is not None:
+            return log_value
+        consumer = self._consumer(address)
+        if consumer is not _UNKNOWN:
+            return consumer  # type: ignore[return-value]
+        raise RegisterError("ERROR")
+
+    def _supply(self) -> str | None:
+        for name in ("supply_state", "valve_state"):
+            state = getattr(self.device, name, None)
+            if state is not None:
+                return str(state())
+        return None
+
+    def _han(self, address: str) -> str:
+        han = self.device.han_status()
+        values = {
+            "96.60.0": "1" if han.joined else "0",
+            "96.60.1": str(han.channel) if han.channel is not None else "",
+            "96.60.2": f"{han.pan_id:04X}" if han.pan_id is not None else "",
+            "96.60.3": "1" if han.awaiting_install_code_join else "0",
+        }
+        if address not in values:
+            raise RegisterError("ERROR")
+        return values[address]
+
+    def _anchor(self, address: str) -> str | None:
+        try:
+            role = RemotePartyRole(int(address.rsplit(".", 1)[1]))
+        except ValueError:
+            raise RegisterError("ERROR") from None
+        party = self.device.trust_anchors().get(role)
+        if party is None:
+            return None
+        subject = party.certificate.subject.rfc4514_string().replace("(", "").replace(")", "")
+        return f"{subject};{party.spki_fingerprint()}"
+
+    def _log(self, address: str) -> str | None:
+        prefix, _, index = address.rpartition(".")
+        kind = _LOGS.get(prefix + ".0")
+        if kind is None or not index.isdigit():
+            return None
+        entries = self.device.read_log(kind)
+        n = int(index)
+        if n == 0:
+            return str(len(entries))
+        if n > len(entries):
+            raise RegisterError("ERROR")
+        entry = entries[n - 1]
+        return f"{entry.code:04X};{_stamp(entry.timestamp)}"
+
+    def _consumer(self, address: str) -> object:
+        data = self.device.consumer_data()
+        counts = {"99.1.0": data.half_hourly, "99.2.0": data.daily_reads,
+                  "99.3.0": data.billing_reads, "96.92.0": data.messages}
+        if address in counts:
+            return str(len(counts[address])) if counts[address] else None
+        if address == "1.8.0":
+            return None if data.import_register is None else f"{data.import_register / 1000:.3f}"
+        if address == "1.8.9":
+            return ";".join(f"{r / 1000:.3f}" for r in data.tou_registers) or None
+        if address == "96.90.0":
+            balance = data.prepayment_balance_p
+            return None if balance is None else f"{balance / 100:.2f}"
+        if address == "96.91.0":
+            return f"{sum(d.outstanding_p for d in data.debts) / 100:.2f}" if data.debts else None
+        if address == "96.93.0":
+            return data.mpxn
+        return _UNKNOWN
+
+    # -- writes and operations ----------------------------------------------------------------
+
+    def write(self, address: str, value: str) -> None:
+        d = self.device
+        try:
+            if address == rmap.CLOCK.address:
+                when = datetime.datetime.strptime(value, _TIME_FMT).replace(tzinfo=datetime.UTC)
+                if not d.adjust_clock(when):
+                    raise RegisterError("ER-RANGE")
+            elif address == rmap.SUPPLY.address:
+                self._switch(value)
+            else:
+                raise RegisterError("ERROR")
+        except ValueError:
+            raise RegisterError("ER-VALUE") from None
+        except MeterbenchError:
+            raise RegisterError("ER-FAIL") from None
+
+    def _switch(self, state: str) -> None:
+        d = self.device
+        actions = {
+            "enabled": "enable_supply", "disabled": "disable_supply", "armed": "arm_supply",
+            "closed": "close_valve", "open": "press_button",
+        }
+        if state == "armed" and hasattr(d, "arm_valve"):
+            d.arm_valve()  # type: ignore[attr-defined]
+            return
+        action = getattr(d, actions.get(state, ""), None)
+        if action is None:
+            raise RegisterError("ER-VALUE")
+        action()
+
+    def execute(self, address: str, value: str) -> None:
+        d = self.device
+        operations = {
+            rmap.RESET_CERTIFICATES.address: d.reset_security_credentials,
+            rmap.RESET_CONSUMER_DATA.address: d.clear_consumer_data,
+            rmap.RESET_HAN.address: d.reset_han,
+            rmap.RESET_LIFECYCLE.address: self._reset_lifecycle,
+        }
+        operation = operations.get(address)
+        if operation is None:
+            raise RegisterError("ERROR")
+        try:
+            operation()
+        except MeterbenchError:
+            raise RegisterError("ER-FAIL") from None
+
+    def _reset_lifecycle(self) -> None:
+        self.device.reset_lifecycle()
+        self.device.clear_event_log()
+
+
+_UNKNOWN = object()
+
+
+def registers_for_device(device: EmulatedDevice) -> DeviceRegisters:
+    """The register map the emulated bench serves for ``device``."""
+    return DeviceRegisters(device)

@@ -135,6 +135,7 @@ class MeterPortEngine:
         if address and address != self.registers.device_address():
             return []
         self.state = State.IDENTIFIED
+        self.registers.signed_on()
         ident = encode_identification(self.registers.identification())
         return [Reply(ident, INITIAL_BAUD)]
 

@@ -40,6 +40,10 @@ class OpticalRegisters(Protocol):
         """The address a request may name (an empty request address always matches)."""
         ...
 
+    def signed_on(self) -> None:
+        """A probe signed on (a meter logs local port access)."""
+        ...
+
     def readout(self) -> list[DataSet]:
         """The data readout (mode C, option '0')."""
         ...
@@ -76,12 +80,16 @@ class DictRegisters:
     password: str = "00000000"
     port: PortBehaviour = PortBehaviour()
     executed: list[tuple[str, str]] = field(default_factory=list)
+    sign_ons: int = 0
 
     def identification(self) -> Identification:
         return self.ident
 
     def device_address(self) -> str:
         return self.address
+
+    def signed_on(self) -> None:
+        self.sign_ons += 1
 
     def readout(self) -> list[DataSet]:
         return [DataSet(a, v, self.units.get(a)) for a, v in self.values.items()]

@@ -1,0 +1,107 @@
+"""The DeviceProfile contract, run once against every registered profile on the emulated bench.
+
+The emulator arranges each device's state (commissioned with data, an anchor replaced), and
+the profile must observe and change it over the wire exactly as the contract says.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from harness.bench.bench import Slot
+from harness.bench.session import BenchSession
+from harness.devices.profile import PROFILE_KIND, DeviceProfile, load_profile
+from harness.devices.types import RemotePartyRole
+from harness.emulator.device import EmulatedDevice
+from harness.errors import OperationError
+from harness.protocols.gbcs_alerts import GbcsAlert
+from harness.registry import known_backends
+
+PROFILES = known_backends(PROFILE_KIND)
+SUPPLY_CYCLE = {"ESME": ("disabled", "enabled"), "GSME": ("closed", "armed", "open")}
+
+
+@pytest.fixture(scope="module")
+def session() -> Iterator[BenchSession]:
+    bench_session = BenchSession.from_file(None)
+    bench_session.open(purpose="profile contract")
+    yield bench_session
+    bench_session.close()
+
+
+def cases() -> list[tuple[str, str]]:
+    session = BenchSession.from_file(None)
+    return [(profile, slot) for profile in PROFILES for slot, cfg in session.config.slots.items()
+            if cfg.device_type in load_profile(profile).device_types]
+
+
+@pytest.fixture(params=cases(), ids=lambda c: f"{c[0]}-{c[1]}")
+def case(request: pytest.FixtureRequest,
+         session: BenchSession) -> Iterator[tuple[DeviceProfile, EmulatedDevice]]:
+    profile_name, slot_name = request.param
+    assert session.bench is not None and session.emulator is not None
+    slot: Slot = session.bench.slot(slot_name)
+    slot.power.set_voltage(slot.config.supply_voltage)
+    slot.power.set_current_limit(slot.config.current_limit)
+    slot.power.on()
+    device = session.emulator.devices[slot_name]
+    deadline = time.monotonic() + 5
+    while not device.ready and time.monotonic() < deadline:
+        time.sleep(0.02)
+    cls = load_profile(profile_name)
+    yield cls(slot.instrument("optical"), secrets=slot.secrets()), device  # type: ignore[arg-type]
+    slot.power.off()
+
+
+def test_identify_is_what_the_device_reports(case: tuple[DeviceProfile, EmulatedDevice]) -> None:
+    profile, device = case
+    ident = profile.identify()
+    assert ident.device_id == device.identity.eui64
+    assert (ident.device_type, ident.model, ident.firmware_version) == (
+        device.device_type, device.identity.model, device.identity.firmware_version)
+
+
+def test_diagnostics_show_anchors_and_the_local_port_access(
+        case: tuple[DeviceProfile, EmulatedDevice]) -> None:
+    profile, device = case
+    diag = profile.read_diagnostics()
+    read = {c.role: c.spki_fingerprint for c in diag.certificates}
+    assert read == {r: f for r, f in device.anchor_fingerprints().items() if r in read}
+    assert GbcsAlert.COMMUNICATION_FROM_LOCAL_PORT in [r.code for r in diag.security_log]
+    assert abs(diag.clock_drift_s) < 120
+    assert diag.han is not None
+
+
+def test_supply_switch_cycle(case: tuple[DeviceProfile, EmulatedDevice]) -> None:
+    profile, device = case
+    for state in SUPPLY_CYCLE[device.device_type.name]:
+        assert profile.set_supply(state) == state
+
+
+def test_reset_leaves_the_original_state(case: tuple[DeviceProfile, EmulatedDevice]) -> None:
+    profile, device = case
+    device.commission_with_consumer_data(days=3)
+    device.replace_anchor(RemotePartyRole.SUPPLIER, 1)
+    time.sleep(device.model.commit_s + 0.2)
+    assert any(v is not None for v in profile.read_consumer_data().values())
+    with profile.session():
+        profile.clear_consumer_data()
+        profile.reset_certificates()
+        profile.reset_han()
+        profile.reset_lifecycle()
+        assert set(profile.read_consumer_data().values()) == {None}
+        diag = profile.read_diagnostics()
+    assert diag.han is not None and diag.han.awaiting_install_code_join
+    assert {c.role: c.spki_fingerprint for c in diag.certificates} == {
+        r: f for r, f in device.original_anchor_fingerprints().items()
+        if r in {c.role for c in diag.certificates}}
+
+
+def test_wrong_password_is_refused(case: tuple[DeviceProfile, EmulatedDevice]) -> None:
+    profile, _ = case
+    wrong = type(profile)(profile.probe, secrets={"optical_password": "not-it"})
+    with pytest.raises(OperationError):
+        wrong.identify()
