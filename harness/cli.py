@@ -28,6 +28,7 @@ from harness.errors import (
     InstrumentConnectError,
     MeterbenchError,
 )
+from harness.protocols.installcode import InstallCode
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="meterbench: triage of GB smart metering devices on a test bench.")
@@ -132,6 +133,27 @@ def bench_check(bench: Annotated[Path, typer.Argument(help="Bench file.")]) -> N
     out().print(table)
     if not all(r.ok for r in results):
         raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def installcode(
+    code: Annotated[str, typer.Argument(help="Install code, hex; spaces, dashes allowed.")],
+    reveal: Annotated[bool, typer.Option(
+        "--reveal", help="Also print the derived link key (a secret).")] = False,
+    has_crc: Annotated[bool | None, typer.Option(
+        "--crc/--no-crc", help="Whether CODE ends with its CRC (needed for 8 bytes).")] = None,
+) -> None:
+    """Validate a ZigBee install code: its length and CRC-16/X-25; optionally its link key."""
+    try:
+        parsed = InstallCode.parse(code, has_crc=has_crc)
+    except MeterbenchError as exc:
+        err().print(f"[bold red]error:[/] CODE: {exc}", highlight=False)
+        raise typer.Exit(EXIT_USAGE) from None
+    crc_bytes = parsed.crc.to_bytes(2, "little").hex(" ").upper()
+    print(f"valid {len(parsed)}-byte install code; CRC-16/X-25 0x{parsed.crc:04X} "
+          f"(stored {crc_bytes})")
+    if reveal:
+        print(f"link key {parsed.link_key().hex()}")
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

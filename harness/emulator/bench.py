@@ -8,6 +8,7 @@ the drivers never know they talk to an emulator.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, Self
 
@@ -45,6 +46,8 @@ class EmulatedBench:
     devices: dict[str, EmulatedDevice] = field(default_factory=dict)
     servers: dict[str, EmulatedServer] = field(default_factory=dict)
     supplies: dict[str, SupplyState] = field(default_factory=dict)
+    # Other emulated instruments (e.g. a radio world) that must follow a device swap.
+    present_listeners: list[Callable[[str, EmulatedDevice], None]] = field(default_factory=list)
 
     def start(self) -> Self:
         """Create the devices and start every emulated instrument's server."""
@@ -156,6 +159,33 @@ class EmulatedBench:
         )
         self.supplies[name] = state
         return ScpiSupplyServer(state, self.host, inst.emulator.port)
+
+    def present(self, slot: str, device: EmulatedDevice) -> None:
+        """Put ``device`` in ``slot``, as an operator swaps the DUT: supply, probe and radio
+        now reach it, and the device it replaces is unplugged."""
+        cfg = self.config.slots.get(slot)
+        if cfg is None:
+            raise BenchConfigError(f"no slot named {slot!r}", key_path=f"slots.{slot}")
+        if device.device_type is not cfg.device_type:
+            raise BenchConfigError(
+                f"a {device.device_type.name} cannot go in slot {slot!r} "
+                f"(it takes a {cfg.device_type.name})", key_path=f"slots.{slot}.device_type")
+        old = self.devices.get(slot)
+        if old is not None and old is not device:
+            old.supply(0.0)
+        self.devices[slot] = device
+        for role, ref in cfg.instruments.items():
+            if role == "power" and ref.instrument in self.supplies:
+                state = self.supplies[ref.instrument]
+                with state.lock:
+                    channel = state.channels[ref.channel or 1]
+                    channel.device = device
+                    channel.apply()
+            server = self.servers.get(ref.instrument)
+            if self.config.instruments[ref.instrument].kind == "optical_probe" and server:
+                server.replace_registers(registers_for_device(device))  # type: ignore[attr-defined]
+        for listener in self.present_listeners:
+            listener(slot, device)
 
     def power_slots(self) -> None:
         """Switch every slot's supply channel on at its nominal voltage (the front panel)."""

@@ -114,6 +114,12 @@ class BleOpticalPortServer:
         self._sender: asyncio.Task[None] | None = None
 
     @property
+
+    def replace_registers(self, registers: OpticalRegisters) -> None:
+        """Another meter now sits in front of the head (a batch presents its next device)."""
+        self.registers = registers
+        self.engine.registers = registers
+        self.engine.reset()
     def resource(self) -> str:
         """The address a BLE probe driver opens: ``ble-emulated:<id>``."""
         return f"{SCHEME}:{self.peripheral_id}"

@@ -93,6 +93,13 @@ class OpticalPortServer:
         self._threads: list[threading.Thread] = []
         self._clients: set[socket.socket] = set()
 
+    def replace_registers(self, registers: OpticalRegisters) -> None:
+        """Another meter now sits in front of the probe (a batch presents its next device)."""
+        with self.engine_lock:
+            self.registers = registers
+            self.engine.registers = registers
+            self.engine.reset()
+
     @staticmethod
     def _listen(host: str, port: int) -> socket.socket:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
