@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import random
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 from harness.devices.types import DeviceType
 from harness.emulator.catalogue import DeviceModel, model_for
 from harness.emulator.clock import Clock
-from harness.emulator.faults import Fault, FaultSet
+from harness.emulator.faults import Fault, FaultSet, stable_seed
 from harness.emulator.logs import LogEntry
 from harness.emulator.power_model import HAN_BURST, PowerProfile, Pulse
 from harness.emulator.rtc import RealTimeClock
@@ -67,6 +68,10 @@ class PowerEvent:
     kind: str
 
 
+SHELF_DAYS = (20.0, 120.0)
+"""Days since a device's clock was last set, drawn per device (its drift shows as an offset)."""
+
+
 class DeviceCore:
     """Power, time and persistence; ``EmulatedDevice`` (harness.emulator.device) adds the rest."""
 
@@ -109,6 +114,21 @@ class DeviceCore:
         self._pulses: list[Pulse] = []
         self._nv = self._initial_state()
         self._ram = self._nv.copy()
+        self._shelf_life()
+
+    def _shelf_life(self) -> None:
+        """A device has a past: its clock was last set weeks ago and has run at its own rate
+        since, and a watchdog fault has already struck before it reached the bench."""
+        rng = random.Random(stable_seed(self.seed, "shelf-life"))
+        age_s = rng.uniform(SHELF_DAYS[0], SHELF_DAYS[1]) * 86400.0
+        offset = datetime.timedelta(seconds=age_s * self.rtc.drift_ppm / 1e6)
+        self.rtc.set(self.rtc.now() + offset)
+        if "watchdog_resets" in self._faults:
+            period = self._faults.value("watchdog_resets", 120.0)
+            for k in (3, 2, 1):
+                self._ram.logs.record(GbcsAlert.WATCHDOG_RESET,
+                                      self.rtc.now() - datetime.timedelta(seconds=k * period))
+            self._nv = self._ram.copy()
 
     def _initial_state(self) -> PersistentState:
         """The factory-fresh persistent state (the subclass knows it)."""
