@@ -37,5 +37,5 @@ def test_every_instrument_of_the_default_bench_identifies() -> None:
         results = check_bench(session)
     finally:
         session.close()
-    assert {r.name for r in results} == {"psu", "probe_esme", "probe_gsme"}
+    assert {r.name for r in results} == {"psu", "probe_esme", "probe_gsme", "port_ch"}
     assert all(r.ok for r in results), results

@@ -64,7 +64,7 @@ class WanInfo:
 
     modem: str
     sim_present: bool
-    rssi_dbm: int | None
+    rssi_dbm: float | None
     connected: bool
 
 

@@ -19,12 +19,14 @@ from harness.devices.records import (
     Diagnostics,
     HanInfo,
     LogRecord,
+    WanInfo,
 )
 from harness.devices.types import DeviceType
 from harness.drivers.optical.base import ProgrammingSession
 from harness.errors import OperationError, ProtocolError
 
 _TIME_FMT = "%Y-%m-%dT%H:%M:%SZ"
+_SWITCHED = (DeviceType.ESME, DeviceType.GSME)  # a load switch or a valve
 
 
 def parse_time(text: str) -> datetime.datetime:
@@ -39,7 +41,7 @@ class ReferenceProfile(DeviceProfile):
     """Meters that serve :mod:`harness.devices.reference_map` (every emulated meter does)."""
 
     name = "reference"
-    device_types = frozenset({DeviceType.ESME, DeviceType.GSME})
+    device_types = frozenset({DeviceType.ESME, DeviceType.GSME, DeviceType.CHF})
 
     _active: ProgrammingSession | None = None
 
@@ -111,8 +113,11 @@ class ReferenceProfile(DeviceProfile):
             read_at = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
             tamper = self._read(rmap.TAMPER.address)
             han = {r.name: self._read(r.address) for r in rmap.HAN}
+            kind = identity.device_type
             battery = (self._read_optional(rmap.BATTERY.address)
-                       if identity.device_type is DeviceType.GSME else None)
+                       if kind is DeviceType.GSME else None)
+            wan = self._read_wan() if kind is DeviceType.CHF else None
+            supply = self._read(rmap.SUPPLY.address) if kind in _SWITCHED else None
             anchors = []
             for role in rmap.ANCHOR_ROLES:
                 value = self._read_optional(rmap.anchor_address(role))
@@ -125,7 +130,8 @@ class ReferenceProfile(DeviceProfile):
                 event_log=self.read_log(rmap.EVENT_LOG_COUNT),
                 security_log=self.read_log(rmap.SECURITY_LOG_COUNT),
                 tamper=frozenset(t for t in tamper.split(",") if t),
-                supply=self._read(rmap.SUPPLY.address),
+                supply=supply,
+                wan=wan,
                 han=HanInfo(
                     joined=han["han_joined"] == "1",
                     channel=int(han["han_channel"]) if han["han_channel"] else None,
@@ -135,6 +141,12 @@ class ReferenceProfile(DeviceProfile):
                 certificates=tuple(anchors),
                 battery_v=float(battery) if battery else None,
             )
+
+    def _read_wan(self) -> WanInfo:
+        v = {r.name: self._read(r.address) for r in rmap.WAN}
+        return WanInfo(modem=v["wan_modem"], sim_present=v["wan_sim"] == "1",
+                       rssi_dbm=float(v["wan_rssi"]) if v["wan_rssi"] else None,
+                       connected=v["wan_connected"] == "1")
 
     def read_supply(self) -> str:
         return self._read(rmap.SUPPLY.address)

@@ -1,4 +1,7 @@
-"""The reference register map: what the reference profile reads and writes over the optical port.
+"""The reference register map: what the reference profile reads and writes over a local port.
+
+Meters serve it over their optical port; a Communications Hub, which has none, over its
+maintenance port (manufacturer-specific in the field; IEC 62056-21 mode C on our emulated hub).
 
 A documented map of our own (no SMETS2 optical register map is published): addresses are
 OBIS-like, values are plain text inside IEC 62056-21 data sets. The emulated meters serve
@@ -55,6 +58,13 @@ HAN = (
     Register("han_awaiting_install_code", "96.60.3", "R", "0|1",
              "not joined and set to join with its install-code key"),
 )
+WAN = (
+    Register("wan_modem", "96.70.0", "R", "off|registered|fault|no SIM", "CH modem state"),
+    Register("wan_sim", "96.70.1", "R", "0|1", "CH SIM present"),
+    Register("wan_rssi", "96.70.3", "R", "dBm, decimal, or empty", "CH WAN signal strength"),
+    Register("wan_connected", "96.70.4", "R", "0|1", "CH connected to the SM WAN"),
+)
+"""A Communications Hub's WAN side, read over its maintenance port."""
 ANCHOR_BASE = "96.80"
 """Trust anchor for role r (GBCS RemotePartyRole number) at 96.80.r: ``subject;SPKI SHA-256``."""
 ANCHOR_ROLES = (
@@ -103,8 +113,8 @@ def all_registers() -> tuple[Register, ...]:
         for role in ANCHOR_ROLES
     )
     return (*IDENTITY, CLOCK, EVENT_LOG_COUNT, SECURITY_LOG_COUNT, TAMPER, SUPPLY, BATTERY,
-            *HAN, *anchors, *CONSUMER_DATA, RESET_CERTIFICATES, RESET_CONSUMER_DATA, RESET_HAN,
-            RESET_LIFECYCLE)
+            *HAN, *WAN, *anchors, *CONSUMER_DATA, RESET_CERTIFICATES, RESET_CONSUMER_DATA,
+            RESET_HAN, RESET_LIFECYCLE)
 
 
 def reference_map_md() -> str:

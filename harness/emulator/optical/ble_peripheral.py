@@ -113,13 +113,13 @@ class BleOpticalPortServer:
         self._state = _LinkState(self._idle_line())
         self._sender: asyncio.Task[None] | None = None
 
-    @property
-
     def replace_registers(self, registers: OpticalRegisters) -> None:
         """Another meter now sits in front of the head (a batch presents its next device)."""
         self.registers = registers
         self.engine.registers = registers
         self.engine.reset()
+
+    @property
     def resource(self) -> str:
         """The address a BLE probe driver opens: ``ble-emulated:<id>``."""
         return f"{SCHEME}:{self.peripheral_id}"

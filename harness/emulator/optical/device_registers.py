@@ -107,6 +107,8 @@ class DeviceRegisters:
             return f"{battery().voltage:.2f}" if battery else None
         if address.startswith("96.60."):
             return self._han(address)
+        if address.startswith("96.70."):
+            return self._wan(address)
         if address.startswith(rmap.ANCHOR_BASE + "."):
             return self._anchor(address)
         log_value = self._log(address)
@@ -131,6 +133,20 @@ class DeviceRegisters:
             "96.60.1": str(han.channel) if han.channel is not None else "",
             "96.60.2": f"{han.pan_id:04X}" if han.pan_id is not None else "",
             "96.60.3": "1" if han.awaiting_install_code_join else "0",
+        }
+        if address not in values:
+            raise RegisterError("ERROR")
+        return values[address]
+
+    def _wan(self, address: str) -> str | None:
+        status = getattr(self.device, "wan_status", None)
+        if status is None:
+            raise RegisterError("ERROR")  # a meter has no WAN
+        wan = status()
+        values = {
+            "96.70.0": wan.modem, "96.70.1": "1" if wan.sim_present else "0",
+            "96.70.3": "" if wan.rssi_dbm is None else f"{wan.rssi_dbm:.1f}",
+            "96.70.4": "1" if wan.connected else "0",
         }
         if address not in values:
             raise RegisterError("ERROR")

@@ -1,0 +1,31 @@
+"""ZigBee dongles (a test Communications Hub): the contract and its backends."""
+
+from harness.drivers.zigbee.base import (
+    DongleEvent,
+    DongleIdentity,
+    JoinFailed,
+    Neighbour,
+    NetworkDown,
+    NetworkInfo,
+    NetworkUp,
+    NodeJoined,
+    NodeLeft,
+    OtherEvent,
+    PanInfo,
+    ZigbeeDongle,
+)
+
+__all__ = [
+    "DongleEvent",
+    "DongleIdentity",
+    "JoinFailed",
+    "Neighbour",
+    "NetworkDown",
+    "NetworkInfo",
+    "NetworkUp",
+    "NodeJoined",
+    "NodeLeft",
+    "OtherEvent",
+    "PanInfo",
+    "ZigbeeDongle",
+]

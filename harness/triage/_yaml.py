@@ -1,0 +1,116 @@
+"""YAML reading and error reporting shared by the triage spec and the site access tables.
+
+Every user mistake becomes one :class:`BenchConfigError` naming the file, the key path and
+what was expected (DESIGN.md principle 4), never a traceback.  Duplicate keys are errors:
+PyYAML would otherwise keep the last one silently, and a spec must say one thing per key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from harness.errors import BenchConfigError
+
+_EXPECTED = {
+    "missing": "this key to be present",
+    "extra_forbidden": "no such key (check the spelling)",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "float_parsing": "a number",
+    "float_type": "a number",
+    "int_parsing": "an integer",
+    "int_type": "an integer",
+    "string_type": "a string",
+    "dict_type": "a mapping",
+    "list_type": "a list",
+    "tuple_type": "a list",
+    "string_too_short": "a non-empty string",
+    "string_pattern_mismatch": None,
+}
+
+
+class KeyPathError(ValueError):
+    """A cross-reference inside a document is wrong; carries the key path it concerns."""
+
+    def __init__(self, key_path: str, message: str) -> None:
+        super().__init__(message)
+        self.key_path = key_path
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key written twice in one mapping."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def parse_yaml(text: str, source: str) -> Any:
+    """Parse YAML text (safe subset, unique keys); errors name ``source`` and the line."""
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise BenchConfigError(f"not valid YAML: {problem}", file=source,
+                               key_path=where) from None
+
+
+def format_loc(loc: Sequence[Any], data: Any) -> str:
+    """A pydantic location as a key path: ``clauses[TRI-PWR-01].evidence[0].unit``.
+
+    A list item that is a mapping with an ``id`` is named by its id, so the path says which
+    clause is wrong rather than its position.
+    """
+    parts: list[str] = []
+    node = data
+    for part in loc:
+        if isinstance(part, str) and (part.startswith("function-") or part == "[key]"):
+            continue
+        if isinstance(part, int) and isinstance(node, list):
+            item = node[part] if 0 <= part < len(node) else None
+            label = item.get("id") if isinstance(item, dict) else None
+            parts.append(f"[{label}]" if isinstance(label, str) and label else f"[{part}]")
+            node = item
+            continue
+        text = str(part)
+        parts.append(text if not parts else f".{text}")
+        node = node.get(part) if isinstance(node, dict) else None
+    return "".join(parts) or "(top level)"
+
+
+def validation_error(exc: ValidationError, source: str, data: Any) -> BenchConfigError:
+    """Summarise pydantic's errors as one BenchConfigError: the first leads, others follow."""
+    lines: list[tuple[str, str, str | None]] = []
+    for err in exc.errors():
+        ctx_error = (err.get("ctx") or {}).get("error")
+        if isinstance(ctx_error, KeyPathError):
+            lines.append((ctx_error.key_path, str(ctx_error), None))
+            continue
+        key_path = format_loc(err["loc"], data)
+        message = err["msg"].removeprefix("Value error, ")
+        expected = _EXPECTED.get(err["type"])
+        if err["type"] == "extra_forbidden":
+            message = "unknown key"
+        elif err["type"] == "missing":
+            message = "missing key"
+        elif err["type"] == "enum":
+            expected = f"one of {err['ctx']['expected']}"
+            message = f"unknown value {err.get('input')!r}"
+        lines.append((key_path, message, expected))
+    key_path, message, expected = lines[0]
+    more = [f"{k}: {m}" + (f" (expected {e})" if e else "") for k, m, e in lines[1:]]
+    return BenchConfigError(message, file=source, key_path=key_path, expected=expected,
+                            more=more)
