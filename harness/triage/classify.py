@@ -1,0 +1,98 @@
+"""The verdict: a documented function of the evidence in a triage record.
+
+1. Anything that went wrong on the bench (an instrument error, an operator abort) makes the
+   verdict INCONCLUSIVE, with why: a bench fault must never be charged to a device.
+2. Otherwise any finding makes it FAULT. When findings point to several categories, the one
+   earliest in :data:`PRECEDENCE` wins: a cause before its consequences (a tampered or
+   broken device fails everything else; failed firmware refuses HAN joins; a dead optical
+   port hides every other reading).
+3. With no finding, the device is NO FAULT FOUND only once it has been reset and the reset
+   verified by read-back; a reset the role may not run, or a verification that failed,
+   leaves it INCONCLUSIVE with why.
+
+For a Communications Hub a FAULT carries the DUIS 8.14.3 return reason for its category
+(GB-SMART-METERING.md, "Communications Hub returns vocabulary").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from harness.triage.record import TriageRecord
+
+PRECEDENCE = ("tamper/physical", "hardware", "firmware", "metrology", "power",
+              "optical port", "HAN", "WAN")
+"""Fault categories, strongest cause first."""
+
+CH_RETURN_REASON = {
+    "tamper/physical": "illegal interference or missing seals",
+    "hardware": "manufacturing defect",
+    "firmware": "manufacturing defect",
+    "power": "manufacturing defect",
+    "HAN": "fault with SM HAN interface",
+    "WAN": "fault with SM WAN",
+}
+"""DUIS 8.14.3 CHFFaultReason per category (metrology and optical port do not apply to a CH)."""
+
+RESET_STEPS = ("TRI-RST-01", "TRI-RST-02", "TRI-RST-03", "TRI-RST-04")
+VERIFY_STEPS = ("TRI-VER-01", "TRI-VER-02", "TRI-VER-03")
+
+
+class VerdictKind(StrEnum):
+    """The three ways a triage ends."""
+
+    NO_FAULT_FOUND = "NO_FAULT_FOUND"
+    FAULT = "FAULT"
+    INCONCLUSIVE = "INCONCLUSIVE"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome for one device, with the reason in words."""
+
+    kind: VerdictKind
+    category: str | None = None
+    duis_return_reason: str | None = None
+    why: str = ""
+    reset: bool = False
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready."""
+        return {"verdict": self.kind.value, "category": self.category,
+                "duis_return_reason": self.duis_return_reason, "why": self.why,
+                "reset": self.reset}
+
+
+def category_of(categories: set[str]) -> str:
+    """The category that wins among several (unknown ones rank last, alphabetically)."""
+    ranked = sorted(categories, key=lambda c: (PRECEDENCE.index(c) if c in PRECEDENCE
+                                               else len(PRECEDENCE), c))
+    return ranked[0]
+
+
+def classify(record: TriageRecord) -> Verdict:
+    """The verdict the record's evidence supports (rules in the module docstring)."""
+    reset = all(step in record.reset_steps for step in RESET_STEPS)
+    if record.bench_errors:
+        return Verdict(VerdictKind.INCONCLUSIVE, why="bench: " + "; ".join(record.bench_errors),
+                       reset=reset)
+    if record.findings:
+        category = category_of({f.category for f in record.findings})
+        evidence = "; ".join(f"{f.clause}: {f.evidence}" for f in record.findings
+                             if f.category == category)
+        reason = CH_RETURN_REASON.get(category) if record.device_type == "CHF" else None
+        return Verdict(VerdictKind.FAULT, category, reason, evidence, reset=reset)
+    if record.refused:
+        return Verdict(VerdictKind.INCONCLUSIVE, why=f"no fault found, but role {record.role!r} "
+                       f"may not run {', '.join(record.refused)}: not reset", reset=False)
+    if not reset:
+        missing = [s for s in RESET_STEPS if s not in record.reset_steps]
+        return Verdict(VerdictKind.INCONCLUSIVE, why=f"no fault found, reset incomplete "
+                       f"({', '.join(missing)} not done)", reset=False)
+    if record.verify_failures or not all(s in record.verified for s in VERIFY_STEPS):
+        failed = record.verify_failures or [s for s in VERIFY_STEPS if s not in record.verified]
+        return Verdict(VerdictKind.INCONCLUSIVE, why="reset not verified: " + "; ".join(failed),
+                       reset=True)
+    return Verdict(VerdictKind.NO_FAULT_FOUND, why="every check passed; reset and verified",
+                   reset=True)
