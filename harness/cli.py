@@ -19,8 +19,10 @@ from rich.table import Table
 
 from harness.bench.check import check_bench
 from harness.bench.session import BenchSession
+from harness.cli_audit import audit_app
 from harness.cli_batch import batch_app
 from harness.cli_optical import optical_app
+from harness.cli_spec import spec_command
 from harness.errors import (
     BackendUnavailableError,
     BenchConfigError,
@@ -36,6 +38,8 @@ bench_app = typer.Typer(no_args_is_help=True, help="Bench files and instruments.
 app.add_typer(bench_app, name="bench")
 app.add_typer(optical_app, name="optical")
 app.add_typer(batch_app, name="batch")
+app.add_typer(audit_app, name="audit")
+app.command("spec")(spec_command)
 
 
 
@@ -160,14 +164,46 @@ def installcode(
 def triage(
     ctx: typer.Context,
     bench: BenchOpt = None,
+    batch: Annotated[Path | None, typer.Option(
+        "--batch", help="Batch manifest (CSV) to triage device by device.")] = None,
+    role: Annotated[str, typer.Option(
+        "--role", help="Operator role: supplier, rsa, map or manufacturer.")] = "supplier",
+    operator: Annotated[str | None, typer.Option("--operator", help="Operator name.")] = None,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print one JSON object per device (verdict, category, reset).")] = False,
 ) -> None:
-    """Triage the devices on a bench by running the triage suites (extra args go to pytest)."""
+    """Triage every device on a bench (or of a batch) by running the triage suites.
+
+    Arguments after the options go to pytest (e.g. ``-k``, ``-x``, ``--alluredir``).
+    """
+    import tempfile
+
     import pytest
 
-    args = ["--pyargs", "test_suites", "-p", "no:cacheprovider"]
+    args = ["--pyargs", "test_suites", "-p", "no:cacheprovider", "--role", role]
     if bench is not None:
         args += ["--bench", str(bench)]
-    raise typer.Exit(int(pytest.main([*args, *ctx.args])))
+    if batch is not None:
+        args += ["--batch", str(batch)]
+    if operator:
+        args += ["--operator", operator]
+    with tempfile.TemporaryDirectory() as tmp:
+        verdicts = Path(tmp) / "verdicts.jsonl"
+        args += ["--triage-json", str(verdicts)]
+        if as_json:
+            args += ["-q", "--no-header", "--no-summary", "-p", "no:terminalreporter"]
+        code = int(pytest.main([*args, *ctx.args]))
+        if as_json and verdicts.exists():
+            for line in verdicts.read_text().splitlines():
+                record = json.loads(line)
+                print(json.dumps({
+                    "item": record["item"], "device_id": record["device_id"],
+                    "device_type": record["device_type"], "verdict": record["verdict"],
+                    "category": record["category"], "reset": record["reset"],
+                    "duis_return_reason": record["duis_return_reason"], "why": record["why"],
+                    "measurements": record["measurements"],
+                }))
+    raise typer.Exit(code)
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from harness.bench.loader import default_bench_path
 from harness.bench.lock import BenchLock
 from harness.cli import app
+from harness.triage.audit import AuditLog
 
 runner = CliRunner(env={"COLUMNS": "200"})
 
@@ -132,9 +133,11 @@ def test_ctrl_c_during_a_run_leaves_the_supply_off(tmp_path: Path,
     marker = tmp_path / "powered"
     suite = tmp_path / "test_inner.py"
     suite.write_text(INNER_SUITE.format(marker=str(marker)))
+    audit = f"sqlite:///{tmp_path / 'audit.db'}"  # a lab bench audits to a log that exists
+    AuditLog.open(audit, create=True)
     proc = subprocess.Popen(
         [sys.executable, "-m", "pytest", str(suite), "--bench", str(bench), "-p",
-         "no:cacheprovider", "-q", "--rootdir", str(tmp_path)],
+         "no:cacheprovider", "-q", "--rootdir", str(tmp_path), "--audit-db", audit],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={**os.environ, "MB_LOCK_DIR": str(tmp_path / "locks")},
     )

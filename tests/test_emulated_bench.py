@@ -37,5 +37,6 @@ def test_every_instrument_of_the_default_bench_identifies() -> None:
         results = check_bench(session)
     finally:
         session.close()
-    assert {r.name for r in results} == {"psu", "probe_esme", "probe_gsme", "port_ch"}
+    assert {r.name for r in results} == {"psu", "probe_esme", "probe_gsme", "port_ch",
+                                            "dongle"}
     assert all(r.ok for r in results), results

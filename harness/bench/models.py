@@ -88,6 +88,7 @@ class SlotConfig(_Strict):
     description: str = ""
     supply_voltage: float = Field(default=230.0, gt=0)
     current_limit: float = Field(default=0.5, gt=0)
+    boot_s: float = Field(default=1.0, ge=0)  # from power on until the device answers
     instruments: dict[str, InstrumentRef] = Field(default_factory=dict)
     profile: str = "reference"
     profile_options: dict[str, Any] = Field(default_factory=dict)

@@ -83,6 +83,7 @@ class Diagnostics:
     wan: WanInfo | None = None
     certificates: tuple[CertificateInfo, ...] = ()
     battery_v: float | None = None
+    battery_percent: float | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property

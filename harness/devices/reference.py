@@ -114,8 +114,9 @@ class ReferenceProfile(DeviceProfile):
             tamper = self._read(rmap.TAMPER.address)
             han = {r.name: self._read(r.address) for r in rmap.HAN}
             kind = identity.device_type
-            battery = (self._read_optional(rmap.BATTERY.address)
-                       if kind is DeviceType.GSME else None)
+            gas = kind is DeviceType.GSME
+            battery = self._read_optional(rmap.BATTERY.address) if gas else None
+            remaining = self._read_optional(rmap.BATTERY_REMAINING.address) if gas else None
             wan = self._read_wan() if kind is DeviceType.CHF else None
             supply = self._read(rmap.SUPPLY.address) if kind in _SWITCHED else None
             anchors = []
@@ -140,6 +141,7 @@ class ReferenceProfile(DeviceProfile):
                 ),
                 certificates=tuple(anchors),
                 battery_v=float(battery) if battery else None,
+                battery_percent=float(remaining) if remaining else None,
             )
 
     def _read_wan(self) -> WanInfo:

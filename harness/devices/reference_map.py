@@ -51,6 +51,8 @@ TAMPER = Register("tamper", "96.50.0", "R", "comma-separated flag names",
 SUPPLY = Register("supply", "96.3.10", "RW", "enabled|disabled|armed (ESME), "
                   "open|closed|armed (GSME)", "load switch or valve state; write to switch")
 BATTERY = Register("battery_v", "96.6.3", "R", "volts", "GSME battery voltage")
+BATTERY_REMAINING = Register("battery_remaining", "96.6.4", "R", "percent",
+                             "GSME battery capacity remaining, of nominal")
 HAN = (
     Register("han_joined", "96.60.0", "R", "0|1", "joined to a HAN"),
     Register("han_channel", "96.60.1", "R", "11..26 or empty", "HAN channel"),
@@ -113,6 +115,7 @@ def all_registers() -> tuple[Register, ...]:
         for role in ANCHOR_ROLES
     )
     return (*IDENTITY, CLOCK, EVENT_LOG_COUNT, SECURITY_LOG_COUNT, TAMPER, SUPPLY, BATTERY,
+            BATTERY_REMAINING,
             *HAN, *WAN, *anchors, *CONSUMER_DATA, RESET_CERTIFICATES, RESET_CONSUMER_DATA,
             RESET_HAN, RESET_LIFECYCLE)
 

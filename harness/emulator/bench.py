@@ -124,6 +124,10 @@ class EmulatedBench:
             return self._optical_server(name, inst)
         if inst.kind == "relay":
             return serve_relay(name, inst)
+        if inst.kind == "zigbee":  # its radio world holds every slot's device
+            from harness.emulator.zigbee import serve_dongle
+
+            return serve_dongle(name, inst, self.devices, self.host)
         raise BackendUnavailableError(
             f"instruments.{name}: the emulator cannot serve kind {inst.kind!r} yet",
             instrument=name,

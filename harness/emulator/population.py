@@ -231,6 +231,28 @@ def generate(spec: PopulationSpec | int, seed: int | None = None) -> list[BatchR
     return rows
 
 
+def catalogue_batch(seed: int = 0, *, no_fault_per_type: int = 1,
+                    return_type: ReturnType = ReturnType.POST_INSTALLATION) -> list[BatchRow]:
+    """One device per (fault, device type) of the catalogue, plus no-fault devices: the batch
+    that proves a triage classifies every fault it may meet."""
+    rng = random.Random(seed)
+    plan = [(kind, fault) for kind in (DeviceType.ESME, DeviceType.GSME, DeviceType.CHF)
+            for fault in [*faults_for(kind), *[None] * no_fault_per_type]]
+    rows = []
+    for item, (kind, fault) in enumerate(plan, start=1):
+        model = models_of(kind)[(item - 1) % len(models_of(kind))].name
+        device_seed = rng.getrandbits(32)
+        serial, eui64 = label_for(MODELS[model], device_seed)
+        rows.append(BatchRow(
+            item=item, device_type=kind, model=model, label_id=serial, device_id=eui64,
+            return_reason=_reason(kind, fault, True, rng), return_type=return_type,
+            seed=device_seed, truth_faults=(fault.key,) if fault else (NO_FAULT,),
+            truth_verdict=Verdict.FAULT if fault else Verdict.NO_FAULT_FOUND,
+            truth_category=fault.category if fault else FaultCategory.NONE,
+        ))
+    return rows
+
+
 def truth_faults(row: BatchRow) -> list[str]:
     """The fault specs to inject for ``row`` (empty for a no-fault device)."""
     return [f for f in row.truth_faults if f != NO_FAULT]

@@ -59,7 +59,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def parse_yaml(text: str, source: str) -> Any:
     """Parse YAML text (safe subset, unique keys); errors name ``source`` and the line."""
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
@@ -110,6 +110,8 @@ def validation_error(exc: ValidationError, source: str, data: Any) -> BenchConfi
             expected = f"one of {err['ctx']['expected']}"
             message = f"unknown value {err.get('input')!r}"
         lines.append((key_path, message, expected))
+    # A misspelt key shows as an unknown key and a missing one: lead with the misspelling.
+    lines.sort(key=lambda line: line[1] != "unknown key")
     key_path, message, expected = lines[0]
     more = [f"{k}: {m}" + (f" (expected {e})" if e else "") for k, m, e in lines[1:]]
     return BenchConfigError(message, file=source, key_path=key_path, expected=expected,

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from harness.triage.record import TriageRecord
+from harness.triage.spec import default_spec
 
 PRECEDENCE = ("tamper/physical", "hardware", "firmware", "metrology", "power",
               "optical port", "HAN", "WAN")
@@ -64,6 +65,11 @@ class Verdict:
                 "reset": self.reset}
 
 
+def _applies(clause: str, device_type: str) -> bool:
+    """Whether a spec clause applies to a device type (the spec's ``applies_to``)."""
+    return default_spec().clause(clause).applies(device_type)
+
+
 def category_of(categories: set[str]) -> str:
     """The category that wins among several (unknown ones rank last, alphabetically)."""
     ranked = sorted(categories, key=lambda c: (PRECEDENCE.index(c) if c in PRECEDENCE
@@ -73,7 +79,8 @@ def category_of(categories: set[str]) -> str:
 
 def classify(record: TriageRecord) -> Verdict:
     """The verdict the record's evidence supports (rules in the module docstring)."""
-    reset = all(step in record.reset_steps for step in RESET_STEPS)
+    reset = all(step in record.reset_steps for step in RESET_STEPS
+                if _applies(step, record.device_type))
     if record.bench_errors:
         return Verdict(VerdictKind.INCONCLUSIVE, why="bench: " + "; ".join(record.bench_errors),
                        reset=reset)
@@ -87,11 +94,14 @@ def classify(record: TriageRecord) -> Verdict:
         return Verdict(VerdictKind.INCONCLUSIVE, why=f"no fault found, but role {record.role!r} "
                        f"may not run {', '.join(record.refused)}: not reset", reset=False)
     if not reset:
-        missing = [s for s in RESET_STEPS if s not in record.reset_steps]
+        missing = [s for s in RESET_STEPS
+                   if s not in record.reset_steps and _applies(s, record.device_type)]
         return Verdict(VerdictKind.INCONCLUSIVE, why=f"no fault found, reset incomplete "
                        f"({', '.join(missing)} not done)", reset=False)
-    if record.verify_failures or not all(s in record.verified for s in VERIFY_STEPS):
-        failed = record.verify_failures or [s for s in VERIFY_STEPS if s not in record.verified]
+    required = [s for s in VERIFY_STEPS if _applies(s, record.device_type)]
+    if record.verify_failures or not all(s in record.verified for s in required):
+        failed = record.verify_failures or [f"{s} not done" for s in required
+                                            if s not in record.verified]
         return Verdict(VerdictKind.INCONCLUSIVE, why="reset not verified: " + "; ".join(failed),
                        reset=True)
     return Verdict(VerdictKind.NO_FAULT_FOUND, why="every check passed; reset and verified",

@@ -26,10 +26,13 @@ class Measurement:
     high: float | None = None
     clause: str = ""
     expected: str | float | bool | None = None  # for a value that must equal something
+    allowed: tuple[str, ...] | None = None  # for a value that must be one of these
 
     @property
     def passed(self) -> bool:
-        """Inside its limits (or equal to what was expected)."""
+        """Inside its limits (or equal to what was expected, or one of those allowed)."""
+        if self.allowed is not None:
+            return self.value in self.allowed
         if self.expected is not None:
             return self.value == self.expected
         if self.value is None:
@@ -41,7 +44,9 @@ class Measurement:
 
     def describe(self) -> str:
         """``name = value unit [low, high] PASS`` for reports."""
-        if self.expected is not None:
+        if self.allowed is not None:
+            limits = f"(one of {', '.join(self.allowed)})"
+        elif self.expected is not None:
             limits = f"(expected {self.expected!r})"
         else:
             limits = f"[{'' if self.low is None else self.low}, " \
@@ -97,6 +102,10 @@ class TriageRecord:
             if not any(f.clause == clause and f.category == category for f in self.findings):
                 self.findings.append(Finding(clause, category, evidence))
 
+    def findings_in(self, category: str) -> list[Finding]:
+        """The findings pointing to ``category``."""
+        return [f for f in self.findings if f.category == category]
+
     @property
     def faulty(self) -> bool:
         """Whether any check found a fault so far."""
@@ -117,7 +126,8 @@ class TriageRecord:
             "operator": self.operator, "role": self.role,
             "measurements": [
                 {"clause": m.clause, "name": m.name, "value": m.value, "unit": m.unit,
-                 "low": m.low, "high": m.high, "expected": m.expected, "passed": m.passed}
+                 "low": m.low, "high": m.high, "expected": m.expected,
+                 "allowed": m.allowed, "passed": m.passed}
                 for m in self.measurements
             ],
             "findings": [f.__dict__ for f in self.findings],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from harness.triage.classify import (
@@ -38,8 +40,7 @@ def test_a_finding_is_a_fault_with_its_category() -> None:
     assert "0.21 A" in verdict.why and verdict.duis_return_reason is None
 
 
-@pytest.mark.parametrize(("first", "second"), list(zip(PRECEDENCE, PRECEDENCE[1:],
-                                                        strict=False)))
+@pytest.mark.parametrize(("first", "second"), list(itertools.pairwise(PRECEDENCE)))
 def test_the_cause_wins_over_its_consequence(first: str, second: str) -> None:
     assert category_of({second, first}) == first
 

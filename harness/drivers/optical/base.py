@@ -15,7 +15,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_fixed
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_fixed,
+)
 
 from harness.drivers.base import Instrument
 from harness.errors import InstrumentTimeoutError, OperationError, ProtocolError
@@ -67,6 +73,7 @@ class OpticalProbe(Instrument):
         super().__init__(*args, **kwargs)
         self.sleep = sleep
         self.baud = INITIAL_BAUD
+        self.link_errors = 0  # timeouts and garbled frames, including those retries recovered
 
     # -- options ---------------------------------------------------------------------------
 
@@ -80,8 +87,15 @@ class OpticalProbe(Instrument):
             wait=wait_fixed(float(self._option("retry_wait_s", 0.3))),
             retry=retry_if_exception_type((InstrumentTimeoutError, ProtocolError)),
             sleep=self.sleep,
+            before_sleep=self._count_error,
             reraise=True,
         )
+
+    def _count_error(self, state: RetryCallState) -> None:
+        """Every timeout or garbled frame the retries hid: a flaky port shows in the count."""
+        self.link_errors += 1
+        outcome = state.outcome
+        self.log.info("retrying after %s", outcome.exception() if outcome else "an error")
 
     # -- the mode C session ------------------------------------------------------------------
 
@@ -217,8 +231,16 @@ class ProgrammingSession:
         return parse_answer(self.probe._receive("answer"))
 
     def _exchange(self, command: Command) -> Answer:
-        self.probe._send(encode_command(command))
-        return self.answer()
+        """Send a command and take its answer; a lost or garbled answer (or a NAK asking for a
+        repeat) sends the command again, as IEC 62056-21 lets the host do."""
+        for attempt in self.probe.retry_policy():
+            with attempt:
+                self.probe._send(encode_command(command))
+                answer = self.answer()
+                if answer.kind == "nak" and command.command != "P":
+                    raise ProtocolError(f"{self.probe.name}: meter asked for a repeat (NAK)")
+                return answer
+        raise AssertionError("unreachable: tenacity reraises")
 
     def authorise(self, password: str) -> None:
         """P1: the password; refused or locked out is an OperationError."""

@@ -42,12 +42,13 @@ class ScpiPowerSupply(PowerSupply):
         self._drain_errors()  # start from an empty error queue
 
     def _close_internal(self) -> None:
-        for thing in (self._res, self._rm):
-            try:
-                if thing is not None:
-                    thing.close()
-            except Exception:  # closing must not raise; the link may already be gone
-                self.log.debug("ignoring error while closing", exc_info=True)
+        # Only the resource: pyvisa shares one ResourceManager per library in a process, and
+        # closing it would close every other instrument's session too.
+        try:
+            if self._res is not None:
+                self._res.close()
+        except Exception:  # closing must not raise; the link may already be gone
+            self.log.debug("ignoring error while closing", exc_info=True)
         self._res = self._rm = None
 
     def write(self, command: str) -> None:

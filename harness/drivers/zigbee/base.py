@@ -127,6 +127,8 @@ class NetworkDown(DongleEvent):
 class OtherEvent(DongleEvent):
     """Any other prompt (announcements, message acknowledgements, table lines...)."""
 
+    raw: Any = field(default=None, compare=False)
+
 
 E = TypeVar("E", bound=DongleEvent)
 Match = type[DongleEvent] | Callable[[DongleEvent], bool]

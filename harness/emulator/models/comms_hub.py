@@ -250,6 +250,11 @@ class CommsHub(EmulatedDevice):
             key = InstallCode.generate(rng).link_key()
             self._hub.device_log[eui] = DeviceLogEntry(eui, device_type, key, None, self._now,
                                                        0.0, next_link_key(key, self.eui64, eui, 0))
+        if "han_join_fails" in self._faults:
+            # In the field its meters could not rejoin after an outage: why it came back.
+            for k in range(3):
+                when = installed + datetime.timedelta(days=30 + 7 * k)
+                self._ram.logs.record(GbcsAlert.DEVICE_JOINING_FAILED, when, "field meter")
 
     def _reset_han(self) -> bool:
         hub = self._hub

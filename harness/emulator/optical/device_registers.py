@@ -102,9 +102,14 @@ class DeviceRegisters:
             return ",".join(sorted(d.tamper_flags()))
         if address == rmap.SUPPLY.address:
             return self._supply()
-        if address == rmap.BATTERY.address:
+        if address in (rmap.BATTERY.address, rmap.BATTERY_REMAINING.address):
             battery = getattr(d, "battery", None)
-            return f"{battery().voltage:.2f}" if battery else None
+            if battery is None:
+                return None
+            status = battery()
+            if address == rmap.BATTERY.address:
+                return f"{status.voltage:.2f}"
+            return f"{100.0 * status.remaining_mah / status.capacity_mah:.1f}"
         if address.startswith("96.60."):
             return self._han(address)
         if address.startswith("96.70."):

@@ -1,0 +1,89 @@
+"""Shared steps of the triage suites: the device's diagnostics read once, its manifest, gates.
+
+Kept out of the test files so each stage reads as the procedure it is.
+"""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+import pytest
+
+from fixtures.dut import Dut
+from harness.devices.records import Diagnostics
+from harness.errors import InstrumentTimeoutError, ProtocolError
+from harness.triage.manifest import ModelManifest
+
+T = TypeVar("T")
+
+
+def reachable(dut: Dut) -> None:
+    """Skip (not assessed) when the device cannot be talked to at all."""
+    reason = dut.record.notes.get("unreachable")
+    if reason:
+        dut.record.not_assessed.append(reason)
+        pytest.skip(f"not assessed: {reason}")
+
+
+def manifest(dut: Dut) -> ModelManifest:
+    """The model's manifest; skip (not assessed) when no manufacturer declared the model."""
+    reachable(dut)
+    if dut.manifest is None:
+        model = dut.record.identity.model if dut.record.identity else "?"
+        pytest.skip(f"not assessed: no manifest for model {model}")
+    return dut.manifest
+
+
+def diagnostics(dut: Dut) -> Diagnostics:
+    """Everything the device reports, read once per device over one session."""
+    reachable(dut)
+    cached = dut.record.notes.get("diagnostics")
+    if cached is None:
+        dut.power_up()
+        cached = dut.profile().read_diagnostics()
+        dut.record.notes["diagnostics"] = cached
+    return cached
+
+
+def sample_current(dut: Dut, seconds: float, every: float = 0.02) -> list[float]:
+    """Supply current samples over ``seconds``."""
+    samples = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        samples.append(dut.power.current())
+        time.sleep(every)
+    return samples
+
+
+def median_current(dut: Dut, samples: int = 15) -> float:
+    """Median idle current: robust against the radio bursts a healthy device makes."""
+    return statistics.median(sample_current(dut, samples * 0.05, 0.05))
+
+
+def peak_current_during(dut: Dut, action: Callable[[], T], after_s: float = 0.3
+                        ) -> tuple[T, float]:
+    """Run ``action`` while sampling the supply; return its result and the peak current."""
+    peak = 0.0
+    stop = threading.Event()
+
+    def sampler() -> None:
+        nonlocal peak
+        while not stop.is_set():
+            peak = max(peak, dut.power.current())
+
+    thread = threading.Thread(target=sampler, daemon=True)
+    thread.start()
+    try:
+        result = action()
+        time.sleep(after_s)
+    finally:
+        stop.set()
+        thread.join()
+    return result, peak
+
+
+LINK_ERRORS = (InstrumentTimeoutError, ProtocolError)

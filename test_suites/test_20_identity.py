@@ -1,0 +1,49 @@
+"""Stage 2, identity: the device answers on its local port and is who its label says."""
+
+from __future__ import annotations
+
+import pytest
+
+from fixtures.dut import Dut
+from harness.errors import InstrumentTimeoutError
+from test_suites.steps import manifest, reachable
+
+
+@pytest.mark.spec("TRI-OPT-01")
+def test_local_port_answers(dut: Dut, measure) -> None:
+    """A sign-on gets an identification; the identity registers can be read."""
+    dut.power_up()
+    try:
+        dut.record.identity = dut.profile().identify()
+    except InstrumentTimeoutError as exc:
+        dut.record.notes["unreachable"] = "the local port does not answer"
+        category = "optical port" if dut.device_type in ("ESME", "GSME") else "hardware"
+        dut.record.find("TRI-OPT-01", category, f"no answer to a sign-on: {exc}")
+        pytest.fail(f"no answer to a sign-on: {exc}", pytrace=False)
+    dut.manifest = dut.manifests.for_model(dut.record.identity.model)
+    measure("device_type", dut.record.identity.device_type.name, expected=dut.device_type,
+            category="tamper/physical")
+
+
+@pytest.mark.spec("TRI-ID-01")
+def test_identity_matches_the_label(dut: Dut, measure) -> None:
+    """The EUI-64 and serial the device reports are the ones printed on its label."""
+    reachable(dut)
+    if dut.label.device_id is None:
+        pytest.skip("not assessed: no label was scanned")
+    identity = dut.record.identity
+    assert identity is not None
+    measure("device_id", identity.device_id, expected=dut.label.device_id,
+            category="tamper/physical")
+    if dut.label.serial is not None:
+        measure("serial", identity.serial, expected=dut.label.serial, category="tamper/physical")
+
+
+@pytest.mark.spec("TRI-ID-02")
+def test_firmware_is_a_released_version(dut: Dut, measure) -> None:
+    """The executing firmware is one the manufacturer released for this model."""
+    declared = manifest(dut)
+    identity = dut.record.identity
+    assert identity is not None
+    measure("firmware_version", identity.firmware_version,
+            allowed=tuple(declared.firmware_versions), category="firmware")

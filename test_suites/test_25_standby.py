@@ -1,0 +1,16 @@
+"""Stage 2b, standby: the idle current sits in the envelope the manufacturer declared."""
+
+from __future__ import annotations
+
+import pytest
+
+from fixtures.dut import Dut
+from test_suites.steps import manifest, median_current
+
+
+@pytest.mark.spec("TRI-PWR-02")
+def test_standby_current_in_the_model_envelope(dut: Dut, measure) -> None:
+    """Median of 15 samples over 0.75 s: robust to a healthy device's radio bursts."""
+    low, high = manifest(dut).idle_current_a
+    dut.power_up()
+    measure("standby_current", median_current(dut), "A", low=low, high=high, category="power")

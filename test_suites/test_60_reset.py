@@ -1,0 +1,56 @@
+"""Stage 6, reset (destructive): only a device diagnostics found reusable is reset.
+
+Certificates back to the model's original state, consumer data unavailable, HAN set to
+rejoin with its install code, SMI-relevant state cleared (SECMP0010/0013's minimum reset).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from fixtures.dut import Dut
+from harness.devices.profile import DeviceProfile
+from harness.errors import MeterbenchError
+from test_suites.steps import reachable
+
+pytestmark = pytest.mark.destructive
+
+
+def _reset(dut: Dut, clause: str, step: Callable[[DeviceProfile], None]) -> None:
+    reachable(dut)
+    if not dut.record.reusable:
+        categories = sorted({f.category for f in dut.record.findings})
+        reason = f"diagnostics found {', '.join(categories)}" if categories else "bench errors"
+        pytest.skip(f"not reset: {reason}")
+    try:
+        step(dut.profile())
+    except MeterbenchError as exc:
+        dut.record.verify_failures.append(f"{clause}: {exc}")
+        raise
+    dut.record.reset_steps.append(clause)
+
+
+@pytest.mark.spec("TRI-RST-01")
+def test_reset_certificates(dut: Dut) -> None:
+    """Trust anchors back to the model's original state."""
+    _reset(dut, "TRI-RST-01", lambda p: p.reset_certificates())
+
+
+@pytest.mark.spec("TRI-RST-02")
+def test_clear_consumer_data(dut: Dut) -> None:
+    """Every consumer datum made unavailable."""
+    _reset(dut, "TRI-RST-02", lambda p: p.clear_consumer_data())
+
+
+@pytest.mark.spec("TRI-RST-03")
+def test_han_rejoins_with_install_code(dut: Dut) -> None:
+    """Leave the HAN; the device waits to rejoin with its install code."""
+    _reset(dut, "TRI-RST-03", lambda p: p.reset_han())
+
+
+@pytest.mark.spec("TRI-RST-04")
+def test_lifecycle_cleared(dut: Dut) -> None:
+    """SMI-relevant state cleared (the event log with it)."""
+    _reset(dut, "TRI-RST-04", lambda p: p.reset_lifecycle())
