@@ -171,6 +171,8 @@ def triage(
     operator: Annotated[str | None, typer.Option("--operator", help="Operator name.")] = None,
     as_json: Annotated[bool, typer.Option(
         "--json", help="Print one JSON object per device (verdict, category, reset).")] = False,
+    conformance: Annotated[Path | None, typer.Option(
+        "--conformance", help="Write the per-model conformance report (Markdown).")] = None,
 ) -> None:
     """Triage every device on a bench (or of a batch) by running the triage suites.
 
@@ -187,6 +189,8 @@ def triage(
         args += ["--batch", str(batch)]
     if operator:
         args += ["--operator", operator]
+    if conformance is not None:
+        args += ["--conformance", str(conformance)]
     with tempfile.TemporaryDirectory() as tmp:
         verdicts = Path(tmp) / "verdicts.jsonl"
         args += ["--triage-json", str(verdicts)]

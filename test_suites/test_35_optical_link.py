@@ -1,0 +1,24 @@
+"""Stage 3b, the optical link over the whole diagnosis: a port that needed retries is faulty.
+
+The client retries a lost or garbled frame (IEC 62056-21 lets the host repeat), so a flaky
+port still gets read; this check makes the retries themselves the evidence.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from fixtures.dut import Dut
+from harness.drivers.optical.base import OpticalProbe
+from test_suites.steps import diagnostics
+
+
+@pytest.mark.spec("TRI-OPT-01")
+@pytest.mark.device_type("ESME", "GSME")
+def test_optical_link_needed_no_retries(dut: Dut, measure) -> None:
+    """Every frame of the diagnosis went through at the first attempt."""
+    diagnostics(dut)
+    probe = dut.slot.instrument("optical")
+    assert isinstance(probe, OpticalProbe)
+    errors = probe.link_errors - dut.record.notes.get("link_errors_at_start", 0)
+    measure("optical_link_errors", errors, "count", high=0, category="optical port")
