@@ -8,21 +8,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from harness.bench.models import BenchConfig, _RefError
+from harness.bench.models import BenchConfig
+from harness.config_errors import validation_error
 from harness.errors import BenchConfigError
 from harness.registry import known_backends
-
-_EXPECTED = {
-    "missing": "this key to be present",
-    "extra_forbidden": "no such key (check the spelling)",
-    "literal_error": None,
-    "float_parsing": "a number",
-    "int_parsing": "an integer",
-    "bool_parsing": "true or false",
-    "string_type": "a string",
-    "dict_type": "a table",
-    "list_type": "an array",
-}
 
 
 def default_bench_path() -> Path:
@@ -60,7 +49,7 @@ def parse_bench(data: dict[str, Any], *, source: str = "<bench>") -> BenchConfig
     try:
         config = BenchConfig.model_validate(data)
     except ValidationError as exc:
-        raise _to_config_error(exc, source, data) from None
+        raise validation_error(exc, source, data) from None
     _check_backends(config, source)
     return config
 
@@ -77,40 +66,3 @@ def _check_backends(config: BenchConfig, source: str) -> None:
                 expected=f"one of {', '.join(known)}" if known else "a registered backend "
                 f"(none is registered for {inst.kind!r}: is its plugin installed?)",
             )
-
-
-def _to_config_error(exc: ValidationError, source: str, data: dict[str, Any]) -> BenchConfigError:
-    """Summarise pydantic's errors as one BenchConfigError: the first error leads, others follow."""
-    lines: list[tuple[str, str, str | None]] = []
-    for err in exc.errors():
-        ctx_error = (err.get("ctx") or {}).get("error")
-        if isinstance(ctx_error, _RefError):
-            lines.append((ctx_error.key_path, str(ctx_error), None))
-            continue
-        loc = [str(p) for p in err["loc"] if not str(p).startswith("function-")]
-        key_path = ".".join(loc) or "(top level)"
-        message = err["msg"].removeprefix("Value error, ")
-        expected = _EXPECTED.get(err["type"])
-        if err["type"] == "literal_error":
-            expected = f"one of {err['ctx']['expected']}"
-            message = f"unknown value {_lookup(data, err['loc'])!r}"
-        elif err["type"] == "extra_forbidden":
-            message = "unknown key"
-        elif err["type"] == "missing":
-            message = "missing key"
-        lines.append((key_path, message, expected))
-    key_path, message, expected = lines[0]
-    more = [f"{k}: {m}" + (f" (expected {e})" if e else "") for k, m, e in lines[1:]]
-    return BenchConfigError(
-        message, file=source, key_path=key_path, expected=expected, more=more
-    )
-
-
-def _lookup(data: Any, loc: tuple[Any, ...]) -> Any:
-    """The value at a pydantic location in the raw data, or None."""
-    for part in loc:
-        if isinstance(data, dict) and part in data:
-            data = data[part]
-        else:
-            return None
-    return data

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from harness.bench.secrets import check_reference
+from harness.config_errors import KeyPathError
 from harness.devices.types import DeviceType
 
 InstrumentKind = Literal["power", "optical_probe", "relay", "zigbee", "ble_probe", "dcc"]
@@ -151,7 +152,7 @@ class BenchConfig(_Strict):
             for role, ref in slot.instruments.items():
                 if ref.instrument not in self.instruments:
                     known = ", ".join(sorted(self.instruments)) or "none"
-                    raise _RefError(
+                    raise KeyPathError(
                         f"slots.{slot_name}.instruments.{role}",
                         f"no instrument named {ref.instrument!r} (instruments: {known})",
                     )
@@ -165,11 +166,3 @@ class BenchConfig(_Strict):
     def instruments_of(self, kind: str) -> dict[str, InstrumentConfig]:
         """The instruments of one kind, by name."""
         return {n: i for n, i in self.instruments.items() if i.kind == kind}
-
-
-class _RefError(ValueError):
-    """A cross-reference inside the bench file is wrong; carries its own key path."""
-
-    def __init__(self, key_path: str, message: str) -> None:
-        super().__init__(message)
-        self.key_path = key_path
