@@ -22,6 +22,7 @@ from harness.bench.session import BenchSession
 from harness.cli_audit import audit_app
 from harness.cli_batch import batch_app
 from harness.cli_optical import optical_app
+from harness.cli_report import report_command
 from harness.cli_spec import spec_command
 from harness.errors import (
     BackendUnavailableError,
@@ -40,6 +41,7 @@ app.add_typer(optical_app, name="optical")
 app.add_typer(batch_app, name="batch")
 app.add_typer(audit_app, name="audit")
 app.command("spec")(spec_command)
+app.command("report")(report_command)
 
 
 
@@ -173,6 +175,8 @@ def triage(
         "--json", help="Print one JSON object per device (verdict, category, reset).")] = False,
     conformance: Annotated[Path | None, typer.Option(
         "--conformance", help="Write the per-model conformance report (Markdown).")] = None,
+    db: Annotated[str | None, typer.Option(
+        "--db", help="Results store URL; a batch re-run resumes where it stopped.")] = None,
 ) -> None:
     """Triage every device on a bench (or of a batch) by running the triage suites.
 
@@ -191,6 +195,8 @@ def triage(
         args += ["--operator", operator]
     if conformance is not None:
         args += ["--conformance", str(conformance)]
+    if db is not None:
+        args += ["--db", db]
     with tempfile.TemporaryDirectory() as tmp:
         verdicts = Path(tmp) / "verdicts.jsonl"
         args += ["--triage-json", str(verdicts)]

@@ -1,0 +1,1 @@
+"""Results: the campaign store (never lost, never twice), the RFI figures, and reports."""

@@ -1,0 +1,97 @@
+"""The RFI figures: what the industry was asked for about returned devices in a period.
+
+GB-SMART-METERING.md, "Why triage exists": the numbers of returned CHs, electricity and gas
+meters in a period, how many needed resetting, how many were found to have no fault (plus,
+for our report, faults by category). A pure function over result rows, so it is tested
+against a hand-made set and can run over any source of rows.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+GROUPS: dict[str, str] = {"CHF": "Communications Hubs", "ESME": "Electricity meters",
+                          "GSME": "Gas meters"}
+"""RFI group per device type: a CH is counted by its CHF; any other type is ``OTHER``."""
+OTHER = "Other devices"
+ORDER = (*GROUPS.values(), OTHER)
+
+
+class ResultLike(Protocol):
+    """What the figures read of a device result (``store.DeviceRow`` has it)."""
+
+    device_type: str
+    verdict: str
+    category: str | None
+    reset: bool
+
+
+@dataclass
+class GroupFigures:
+    """The figures for one group of device types."""
+
+    returned: int = 0
+    needed_reset: int = 0
+    no_fault_found: int = 0
+    fault: int = 0
+    inconclusive: int = 0
+    faults_by_category: Counter[str] = field(default_factory=Counter)
+
+    def add(self, row: ResultLike) -> None:
+        """Count one device."""
+        self.returned += 1
+        self.needed_reset += bool(row.reset)
+        if row.verdict == "NO_FAULT_FOUND":
+            self.no_fault_found += 1
+        elif row.verdict == "FAULT":
+            self.fault += 1
+            self.faults_by_category[row.category or "unclassified"] += 1
+        else:
+            self.inconclusive += 1
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {"returned": self.returned, "needed_reset": self.needed_reset,
+                "no_fault_found": self.no_fault_found, "fault": self.fault,
+                "inconclusive": self.inconclusive,
+                "faults_by_category": dict(sorted(self.faults_by_category.items()))}
+
+
+@dataclass
+class RfiFigures:
+    """RFI figures per group (only groups with devices) and in total."""
+
+    groups: dict[str, GroupFigures]
+    total: GroupFigures
+
+    @property
+    def faults_by_category(self) -> Counter[str]:
+        """Faults by category over every group."""
+        return self.total.faults_by_category
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {"groups": {k: v.as_dict() for k, v in self.groups.items()},
+                "total": self.total.as_dict()}
+
+
+def group_of(device_type: str) -> str:
+    """The RFI group a device type is counted in."""
+    return GROUPS.get(device_type.upper(), OTHER)
+
+
+def rfi_figures(rows: Iterable[ResultLike]) -> RfiFigures:
+    """Count returned devices, resets, no-fault-found and faults by category per group.
+
+    "Needed resetting" counts devices whose verdict says a reset was done (``reset`` true).
+    """
+    groups: dict[str, GroupFigures] = {}
+    total = GroupFigures()
+    for row in rows:
+        groups.setdefault(group_of(row.device_type), GroupFigures()).add(row)
+        total.add(row)
+    ordered = {name: groups[name] for name in ORDER if name in groups}
+    return RfiFigures(ordered, total)

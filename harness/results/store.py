@@ -1,0 +1,383 @@
+"""The results store: one row per device triaged, committed the moment its verdict is known.
+
+DESIGN.md principle 6 (nothing is lost): ``ResultStore.record`` writes a device's result and
+all its measurements in one transaction, so a campaign killed at any instant (kill -9 too)
+holds every device it finished and none half-written. ``UNIQUE(campaign_id, item_key)`` makes
+the database itself refuse a second result for a device, and ``done_items`` tells a restarted
+campaign which devices to skip. SQLite (WAL, ``BEGIN IMMEDIATE``) by default, any SQLAlchemy
+URL (PostgreSQL for a facility with several bench hosts); engine and locking come from
+``harness.triage.audit_db`` so the audit log and the results share one database file.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Engine,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    insert,
+    inspect,
+    select,
+    update,
+)
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from harness.errors import MeterbenchError
+from harness.triage.audit_db import ReadTx, make_engine, sqlite_file, to_url
+from harness.triage.classify import Verdict
+from harness.triage.record import Measurement, TriageRecord
+
+DEFAULT_DB_URL = "sqlite:///meterbench.db"
+"""Where ``--db`` points when not given (the same file as the audit log)."""
+
+metadata = MetaData()
+campaign_table = Table(
+    "campaign", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("bench", String(200), nullable=False),
+    Column("operator", String(200), nullable=False),
+    Column("role", String(40), nullable=False),
+    Column("batch_name", String(400), nullable=False),
+    Column("started", String(32), nullable=False),
+    Column("finished", String(32)),
+)
+"""One row per campaign (a batch on a bench); ``finished`` stays NULL until it completes."""
+device_result_table = Table(
+    "device_result", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("campaign_id", Integer, ForeignKey("campaign.id"), nullable=False),
+    Column("item_key", String(200), nullable=False),
+    Column("slot", String(200)),
+    Column("device_id", String(64)),
+    Column("device_type", String(20), nullable=False),
+    Column("model", String(200)),
+    Column("label_id", String(200)),
+    Column("verdict", String(20), nullable=False),
+    Column("category", String(40)),
+    Column("duis_return_reason", String(200)),
+    Column("reset", Boolean, nullable=False),
+    Column("why", Text, nullable=False),
+    Column("started", String(32), nullable=False),
+    Column("finished", String(32), nullable=False),
+    Column("duration_s", Float, nullable=False),
+    Column("operator", String(200), nullable=False),
+    Column("role", String(40), nullable=False),
+    Column("bench", String(200), nullable=False),
+    Column("transcript", Text),
+    Column("evidence", Text, nullable=False),
+    UniqueConstraint("campaign_id", "item_key", name="device_result_once_per_campaign"),
+)
+"""One row per device per campaign; ``evidence`` is the record's and verdict's JSON."""
+measurement_table = Table(
+    "measurement", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("device_result_id", Integer, ForeignKey("device_result.id"), nullable=False,
+           index=True),
+    Column("clause", String(40), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("value", Text),
+    Column("numeric_value", Float),
+    Column("unit", String(40), nullable=False),
+    Column("low", Float),
+    Column("high", Float),
+    Column("expected", Text),
+    Column("passed", Boolean, nullable=False),
+)
+"""Every measurement with its limits (``expected`` holds an equality or one-of limit)."""
+
+_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+class ResultStoreError(MeterbenchError, RuntimeError):
+    """The results database cannot be opened or used."""
+
+
+class ResultStoreMissingError(ResultStoreError, FileNotFoundError):
+    """There is no results database at that URL (and none was to be created)."""
+
+
+def utc_text(when: datetime.datetime) -> str:
+    """A sortable UTC timestamp (naive datetimes are taken as UTC)."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.UTC)
+    return when.astimezone(datetime.UTC).strftime(_TIME_FORMAT)
+
+
+def parse_utc(text: str) -> datetime.datetime:
+    """The inverse of :func:`utc_text`."""
+    return datetime.datetime.strptime(text, _TIME_FORMAT).replace(tzinfo=datetime.UTC)
+
+
+@dataclass(frozen=True)
+class MeasurementRow:
+    """A stored measurement, as reports read it."""
+
+    clause: str
+    name: str
+    value: str | None
+    numeric_value: float | None
+    unit: str
+    low: float | None
+    high: float | None
+    expected: str | None
+    passed: bool
+
+
+@dataclass(frozen=True)
+class DeviceRow:
+    """A stored device result, as reports and the RFI figures read it."""
+
+    id: int
+    campaign_id: int
+    item_key: str
+    slot: str | None
+    device_id: str | None
+    device_type: str
+    model: str | None
+    label_id: str | None
+    verdict: str
+    category: str | None
+    duis_return_reason: str | None
+    reset: bool
+    why: str
+    started: datetime.datetime
+    finished: datetime.datetime
+    duration_s: float
+    operator: str
+    role: str
+    bench: str
+    transcript: str | None
+    evidence: dict[str, Any]
+    measurements: tuple[MeasurementRow, ...] = field(default=())
+
+
+def _measurement_values(result_id: int, m: Measurement) -> dict[str, Any]:
+    numeric = (float(m.value) if isinstance(m.value, int | float)
+               and not isinstance(m.value, bool) else None)
+    if m.allowed is not None:
+        expected: str | None = "one of " + ", ".join(m.allowed)
+    else:
+        expected = None if m.expected is None else repr(m.expected)
+    return {"device_result_id": result_id, "clause": m.clause, "name": m.name,
+            "value": None if m.value is None else str(m.value), "numeric_value": numeric,
+            "unit": m.unit, "low": m.low, "high": m.high, "expected": expected,
+            "passed": m.passed}
+
+
+class ResultStore:
+    """An opened results database: campaigns, device results, measurements."""
+
+    def __init__(self, engine: Engine, url: URL) -> None:
+        self._engine = engine
+        self.url = url
+
+    @property
+    def shown_url(self) -> str:
+        """The URL as messages print it (password hidden)."""
+        return self.url.render_as_string(hide_password=True)
+
+    @classmethod
+    def open(cls, url: str | Path | URL = DEFAULT_DB_URL, *, create: bool = True) -> ResultStore:
+        """Open the store at ``url``; a missing one raises ResultStoreMissingError unless create.
+
+        ``create=True`` adds the results tables where they are absent (beside an audit log in
+        the same file, say); a report opens with ``create=False`` so it never makes a database.
+        """
+        try:
+            u = to_url(url)
+        except ValueError as exc:
+            raise ResultStoreError(str(exc)) from None
+        shown = u.render_as_string(hide_password=True)
+        path = sqlite_file(u)
+        if path is not None and not path.exists():
+            if not create:
+                raise ResultStoreMissingError(f"no results database at {shown}: the file does "
+                                              "not exist", url=shown)
+            path.parent.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(u)
+        try:
+            names = set(inspect(engine).get_table_names())
+            if not set(metadata.tables) <= names:
+                if not create:
+                    raise ResultStoreMissingError(f"no results in {shown}: the results tables "
+                                                  "do not exist", url=shown)
+                with engine.begin() as conn:
+                    metadata.create_all(conn)
+        except SQLAlchemyError as exc:
+            engine.dispose()
+            raise ResultStoreError(f"cannot open the results database at {shown}: {exc}",
+                                   url=shown) from None
+        except MeterbenchError:
+            engine.dispose()
+            raise
+        return cls(engine, u)
+
+    def close(self) -> None:
+        """Release the database connections (idempotent)."""
+        self._engine.dispose()
+
+    def __enter__(self) -> ResultStore:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # campaigns -----------------------------------------------------------------------------
+
+    def start_campaign(self, *, bench: str, operator: str, role: str, batch_name: str,
+                       started: datetime.datetime | None = None) -> int:
+        """A new campaign; its id."""
+        when = started or datetime.datetime.now(datetime.UTC)
+        with self._engine.begin() as conn:
+            result = conn.execute(insert(campaign_table).values(
+                bench=bench, operator=operator, role=role, batch_name=batch_name,
+                started=utc_text(when)))
+            return int(result.inserted_primary_key[0])
+
+    def find_campaign(self, bench: str, batch_name: str) -> int | None:
+        """The latest unfinished campaign of this batch on this bench (to resume), or None."""
+        with ReadTx(self._engine) as conn:
+            return conn.execute(
+                select(campaign_table.c.id)
+                .where(campaign_table.c.bench == bench,
+                       campaign_table.c.batch_name == batch_name,
+                       campaign_table.c.finished.is_(None))
+                .order_by(campaign_table.c.id.desc()).limit(1)).scalar()
+
+    def resume_or_start(self, *, bench: str, operator: str, role: str, batch_name: str) -> int:
+        """The unfinished campaign of this batch on this bench, or a new one (one transaction)."""
+        with self._engine.begin() as conn:  # BEGIN IMMEDIATE on SQLite: two starters queue
+            found = conn.execute(
+                select(campaign_table.c.id)
+                .where(campaign_table.c.bench == bench,
+                       campaign_table.c.batch_name == batch_name,
+                       campaign_table.c.finished.is_(None))
+                .order_by(campaign_table.c.id.desc()).limit(1)).scalar()
+            if found is not None:
+                return int(found)
+            result = conn.execute(insert(campaign_table).values(
+                bench=bench, operator=operator, role=role, batch_name=batch_name,
+                started=utc_text(datetime.datetime.now(datetime.UTC))))
+            return int(result.inserted_primary_key[0])
+
+    def finish_campaign(self, campaign_id: int,
+                        finished: datetime.datetime | None = None) -> None:
+        """Mark a campaign complete: it is no longer offered for resuming."""
+        when = finished or datetime.datetime.now(datetime.UTC)
+        with self._engine.begin() as conn:
+            conn.execute(update(campaign_table).where(campaign_table.c.id == campaign_id)
+                         .values(finished=utc_text(when)))
+
+    # device results ------------------------------------------------------------------------
+
+    def record(self, campaign_id: int, record: TriageRecord, verdict: Verdict,
+               finished: datetime.datetime | None = None, *,
+               transcript: str | None = None) -> bool:
+        """Commit one device's result and measurements now, in one transaction.
+
+        Returns True when written, False when this campaign already holds a result for
+        ``record.key`` (the first one stands: a device is never recorded twice).
+        """
+        done = finished or datetime.datetime.now(datetime.UTC)
+        started = record.started if record.started.tzinfo else \
+            record.started.replace(tzinfo=datetime.UTC)
+        done_aware = done if done.tzinfo else done.replace(tzinfo=datetime.UTC)
+        evidence = {**record.as_dict(), "verdict": verdict.as_dict(), "notes": record.notes}
+        try:
+            with self._engine.begin() as conn:
+                campaign = conn.execute(select(campaign_table).where(
+                    campaign_table.c.id == campaign_id)).first()
+                if campaign is None:
+                    raise ResultStoreError(f"no campaign {campaign_id} in {self.shown_url}")
+                result = conn.execute(insert(device_result_table).values(
+                    campaign_id=campaign_id, item_key=record.key, slot=record.slot,
+                    device_id=(record.identity.device_id if record.identity
+                               else record.label_device_id),
+                    device_type=record.device_type,
+                    model=record.identity.model if record.identity else None,
+                    label_id=record.label_id, verdict=verdict.kind.value,
+                    category=verdict.category, duis_return_reason=verdict.duis_return_reason,
+                    reset=verdict.reset, why=verdict.why, started=utc_text(started),
+                    finished=utc_text(done_aware),
+                    duration_s=max(0.0, (done_aware - started).total_seconds()),
+                    operator=record.operator or campaign.operator,
+                    role=record.role or campaign.role, bench=campaign.bench,
+                    transcript=transcript or record.notes.get("transcript"),
+                    evidence=json.dumps(evidence, default=str, sort_keys=True)))
+                result_id = int(result.inserted_primary_key[0])
+                if record.measurements:
+                    conn.execute(insert(measurement_table), [
+                        _measurement_values(result_id, m) for m in record.measurements])
+        except IntegrityError:
+            if record.key in self.done_items(campaign_id):
+                return False
+            raise
+        return True
+
+    def done_items(self, campaign_id: int) -> set[str]:
+        """The item keys this campaign has recorded (a resumed run skips them)."""
+        with ReadTx(self._engine) as conn:
+            return set(conn.execute(select(device_result_table.c.item_key).where(
+                device_result_table.c.campaign_id == campaign_id)).scalars())
+
+    def count(self, campaign_id: int | None = None) -> int:
+        """How many device results (in one campaign, or in all)."""
+        return len(self.results(campaign_id=campaign_id, with_measurements=False))
+
+    def results(self, *, since: datetime.date | None = None,
+                until: datetime.date | None = None, campaign_id: int | None = None,
+                with_measurements: bool = True) -> list[DeviceRow]:
+        """Device results finished in ``[since, until]`` (whole UTC days), oldest first."""
+        t = device_result_table
+        query = select(t).order_by(t.c.finished, t.c.id)
+        if since is not None:
+            query = query.where(t.c.finished >= utc_text(_day_start(since)))
+        if until is not None:
+            query = query.where(
+                t.c.finished < utc_text(_day_start(until) + datetime.timedelta(days=1)))
+        if campaign_id is not None:
+            query = query.where(t.c.campaign_id == campaign_id)
+        with ReadTx(self._engine) as conn:
+            rows = conn.execute(query).all()
+            by_result: dict[int, list[MeasurementRow]] = {}
+            if with_measurements and rows:
+                ids = [r.id for r in rows]
+                m = measurement_table
+                for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
+                    for mr in conn.execute(select(m).where(m.c.device_result_id.in_(chunk))
+                                           .order_by(m.c.id)):
+                        by_result.setdefault(mr.device_result_id, []).append(MeasurementRow(
+                            mr.clause, mr.name, mr.value, mr.numeric_value, mr.unit, mr.low,
+                            mr.high, mr.expected, bool(mr.passed)))
+        return [_device_row(r, by_result.get(r.id, ())) for r in rows]
+
+
+def _day_start(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime(day.year, day.month, day.day, tzinfo=datetime.UTC)
+
+
+def _device_row(r: Any, measurements: Sequence[MeasurementRow]) -> DeviceRow:
+    return DeviceRow(
+        id=r.id, campaign_id=r.campaign_id, item_key=r.item_key, slot=r.slot,
+        device_id=r.device_id, device_type=r.device_type, model=r.model, label_id=r.label_id,
+        verdict=r.verdict, category=r.category, duis_return_reason=r.duis_return_reason,
+        reset=bool(r.reset), why=r.why, started=parse_utc(r.started),
+        finished=parse_utc(r.finished), duration_s=r.duration_s, operator=r.operator,
+        role=r.role, bench=r.bench, transcript=r.transcript, evidence=json.loads(r.evidence),
+        measurements=tuple(measurements))
