@@ -9,6 +9,7 @@ that drops it (GB-SMART-METERING.md leaves the timing to the model).
 
 from __future__ import annotations
 
+import abc
 import datetime
 import functools
 import random
@@ -72,7 +73,7 @@ SHELF_DAYS = (20.0, 120.0)
 """Days since a device's clock was last set, drawn per device (its drift shows as an offset)."""
 
 
-class DeviceCore:
+class DeviceCore(abc.ABC):
     """Power, time and persistence; ``EmulatedDevice`` (harness.emulator.device) adds the rest."""
 
     def __init__(
@@ -130,9 +131,9 @@ class DeviceCore:
                                       self.rtc.now() - datetime.timedelta(seconds=k * period))
             self._nv = self._ram.copy()
 
+    @abc.abstractmethod
     def _initial_state(self) -> PersistentState:
         """The factory-fresh persistent state (the subclass knows it)."""
-        raise NotImplementedError
 
     # -- time and commits -----------------------------------------------------------------
 
@@ -248,7 +249,7 @@ class DeviceCore:
             self._watchdog_due = t + self._faults.value("watchdog_resets", 120.0)
         self._booted(t)
 
-    def _booted(self, t: float) -> None:
+    def _booted(self, t: float) -> None:  # noqa: B027 - an optional hook, empty by default
         """Hook: the checks a device makes once booted (firmware, memory, tamper...)."""
 
     def _on_watchdog(self, t: float) -> None:

@@ -21,7 +21,6 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     Column,
-    Engine,
     Float,
     ForeignKey,
     Integer,
@@ -39,7 +38,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from harness.errors import MeterbenchError
-from harness.triage.audit_db import ReadTx, make_engine, sqlite_file, to_url
+from harness.triage.audit_db import EngineHolder, ReadTx, make_engine, sqlite_file, to_url
 from harness.triage.classify import Verdict
 from harness.triage.record import Measurement, TriageRecord
 
@@ -180,17 +179,8 @@ def _measurement_values(result_id: int, m: Measurement) -> dict[str, Any]:
             "passed": m.passed}
 
 
-class ResultStore:
+class ResultStore(EngineHolder):
     """An opened results database: campaigns, device results, measurements."""
-
-    def __init__(self, engine: Engine, url: URL) -> None:
-        self._engine = engine
-        self.url = url
-
-    @property
-    def shown_url(self) -> str:
-        """The URL as messages print it (password hidden)."""
-        return self.url.render_as_string(hide_password=True)
 
     @classmethod
     def open(cls, url: str | Path | URL = DEFAULT_DB_URL, *, create: bool = True) -> ResultStore:

@@ -31,6 +31,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from harness.errors import MeterbenchError
 from harness.triage.audit_db import (
     SQLITE_APPEND_ONLY,
+    EngineHolder,
     ReadTx,
     entries_table,
     head_table,
@@ -170,17 +171,8 @@ def _entry(row: Any) -> AuditEntry:
                       row.action, row.outcome, detail, row.prev_hash, row.hash)
 
 
-class AuditLog:
+class AuditLog(EngineHolder):
     """An opened audit log: append entries, read them back, verify the chain."""
-
-    def __init__(self, engine: Engine, url: URL) -> None:
-        self._engine = engine
-        self.url = url
-
-    @property
-    def shown_url(self) -> str:
-        """The URL as messages print it (password hidden)."""
-        return self.url.render_as_string(hide_password=True)
 
     @classmethod
     def open(cls, url: str | Path | URL = DEFAULT_DB_URL, *, create: bool = False) -> AuditLog:

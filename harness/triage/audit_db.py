@@ -120,3 +120,17 @@ class ReadTx:
             self._tx.rollback()
         finally:
             self._conn.close()
+
+
+class EngineHolder:
+    """A database opened through SQLAlchemy: its engine and URL (the audit log and the
+    results store both are one)."""
+
+    def __init__(self, engine: Engine, url: URL) -> None:
+        self._engine = engine
+        self.url = url
+
+    @property
+    def shown_url(self) -> str:
+        """The URL as messages print it (password hidden)."""
+        return self.url.render_as_string(hide_password=True)
