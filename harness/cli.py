@@ -177,6 +177,8 @@ def triage(
         "--conformance", help="Write the per-model conformance report (Markdown).")] = None,
     db: Annotated[str | None, typer.Option(
         "--db", help="Results store URL; a batch re-run resumes where it stopped.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Folder for JUnit XML, Allure results, verdicts and conformance.")] = None,
 ) -> None:
     """Triage every device on a bench (or of a batch) by running the triage suites.
 
@@ -197,8 +199,14 @@ def triage(
         args += ["--conformance", str(conformance)]
     if db is not None:
         args += ["--db", db]
+    if out is not None:  # what CI systems and Allure users read, beside the verdicts
+        out.mkdir(parents=True, exist_ok=True)
+        args += ["--junitxml", str(out / "junit.xml"), "--alluredir", str(out / "allure-results")]
+        if conformance is None:
+            args += ["--conformance", str(out / "conformance.md")]
     with tempfile.TemporaryDirectory() as tmp:
-        verdicts = Path(tmp) / "verdicts.jsonl"
+        verdicts = (out or Path(tmp)) / "verdicts.jsonl"
+        verdicts.unlink(missing_ok=True)
         args += ["--triage-json", str(verdicts)]
         if as_json:
             args += ["-q", "--no-header", "--no-summary", "-p", "no:terminalreporter"]

@@ -25,8 +25,13 @@ def test_rerun_resumes_and_records_each_device_once(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'results.db'}"
     first = triage(batch, db, tmp_path, "-k", "item1 or item2")  # stopped after two devices
     assert {v["item"] for v in first} == {"item1", "item2"}
-    second = triage(batch, db, tmp_path)
+    out = tmp_path / "out"
+    second = triage(batch, db, tmp_path, "--out", str(out))
     assert {v["item"] for v in second} == {"item3", "item4"}
+    assert "<testsuite" in (out / "junit.xml").read_text()
+    assert list((out / "allure-results").glob("*-result.json"))
+    assert "## " in (out / "conformance.md").read_text()
+    assert len((out / "verdicts.jsonl").read_text().splitlines()) == 2
     store = ResultStore.open(db, create=False)
     assert store.count() == 4
     assert sorted(r.item_key for r in store.results()) == ["item1", "item2", "item3", "item4"]
