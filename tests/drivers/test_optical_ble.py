@@ -17,6 +17,8 @@ import pytest
 pytest.importorskip("bleak")
 pytest.importorskip("bumble")
 
+from _sample_meter import sample_meter
+
 from harness.bench.models import InstrumentConfig
 from harness.drivers.optical.ble_probe import BleOpticalProbe
 from harness.emulator.optical.ble_peripheral import BleOpticalPortServer, HeadUuids
@@ -28,15 +30,11 @@ from harness.errors import (
     ProtocolError,
 )
 from harness.protocols.ble_uart import LineCoding, decode_line_coding, encode_line_coding
-from harness.protocols.iec62056_21 import Identification
-
-VALUES = {"0.0.0": "00DB123456789012", "1.8.0": "001234.5", "0.9.1": "12:00:00"}
 
 
 @pytest.fixture
 def registers() -> DictRegisters:
-    return DictRegisters(Identification("EMh", "5", "EMU-ESME-1"), values=dict(VALUES),
-                         units={"1.8.0": "kWh"}, address="00DB123456789012")
+    return sample_meter()
 
 
 @pytest.fixture

@@ -5,21 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from _sample_meter import sample_meter
 
 from harness.bench.models import InstrumentConfig
 from harness.drivers.optical.serial_probe import SerialOpticalProbe
 from harness.emulator.optical.registers import DictRegisters, PortBehaviour
 from harness.emulator.optical.server import OpticalPortServer
 from harness.errors import InstrumentTimeoutError, OperationError
-from harness.protocols.iec62056_21 import Identification
-
-VALUES = {"0.0.0": "00DB123456789012", "1.8.0": "001234.5", "0.9.1": "12:00:00"}
 
 
 @pytest.fixture
 def registers() -> DictRegisters:
-    return DictRegisters(Identification("EMh", "5", "EMU-ESME-1"), values=dict(VALUES),
-                         units={"1.8.0": "kWh"}, address="00DB123456789012")
+    return sample_meter()
 
 
 @pytest.fixture
