@@ -50,12 +50,13 @@ def diagnostics(dut: Dut) -> Diagnostics:
 
 
 def sample_current(dut: Dut, seconds: float, every: float = 0.02) -> list[float]:
-    """Supply current samples over ``seconds``."""
+    """Supply current samples over ``seconds`` of device time (shorter in fast mode)."""
+    scale = dut.slot.bench.time_scale
     samples = []
-    deadline = time.monotonic() + seconds
+    deadline = time.monotonic() + seconds / scale
     while time.monotonic() < deadline:
         samples.append(dut.power.current())
-        time.sleep(every)
+        time.sleep(every / scale)
     return samples
 
 
@@ -79,7 +80,7 @@ def peak_current_during(dut: Dut, action: Callable[[], T], after_s: float = 0.3
     thread.start()
     try:
         result = action()
-        time.sleep(after_s)
+        dut.wait(after_s)
     finally:
         stop.set()
         thread.join()

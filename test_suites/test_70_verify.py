@@ -6,8 +6,6 @@ reached non-volatile memory; a reset that did not stick shows here, not in the f
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from fixtures.dut import Dut
@@ -25,9 +23,9 @@ def _after_reset(dut: Dut) -> None:
     if not all(s in dut.record.reset_steps for s in needed):
         pytest.skip("not verified: the device was not reset")
     if not dut.record.notes.get("power_cycled"):
-        time.sleep(manifest(dut).commit_s)
+        dut.wait(manifest(dut).commit_s)
         dut.power.off()
-        time.sleep(0.2)
+        dut.wait(0.2)
         dut.power_up()
         dut.record.notes["power_cycled"] = True
 
@@ -65,14 +63,14 @@ def test_anchors_are_the_original_ones(dut: Dut) -> None:
 def test_meter_joins_a_fresh_network_with_its_install_code(dut: Dut) -> None:
     """A new test network; the meter must join it with its install code alone. A failure the
     evidence pins on the device (wrong key, no radio) is a HAN fault found after the reset."""
-    from test_suites.test_40_han import JOIN_TIMEOUT_S, dongle, survey
+    from test_suites.test_40_han import dongle, join_timeout, survey
 
     _after_reset(dut)
     d = dongle(dut)
     if dut.label.install_code is None or dut.record.identity is None:
         pytest.skip("not verified: no install code or identity")
     result = join_test(d, dut.record.identity.device_id, dut.label.install_code,
-                       JOIN_TIMEOUT_S, channel=survey(dut).quietest())
+                       join_timeout(dut), channel=survey(dut).quietest())
     if not result.joined and result.diagnosis in DEVICE_SIDE:
         dut.record.find("TRI-VER-03", "HAN", f"fresh join failed: {result.diagnosis}: "
                         f"{result.detail}")

@@ -7,6 +7,7 @@ safe state before releasing the lock: principle 5 of DESIGN.md.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,6 +101,15 @@ class Bench:
     def name(self) -> str:
         """The bench's name (and its lock's)."""
         return self.config.bench.name
+
+    @property
+    def time_scale(self) -> float:
+        """Emulated seconds per wall second: 1 on a physical bench, more in fast mode."""
+        return self.config.bench.time_scale
+
+    def wait(self, seconds: float) -> None:
+        """Wait ``seconds`` of device time (shorter in fast mode, as the devices run faster)."""
+        time.sleep(seconds / self.time_scale)
 
     def open(self, *, purpose: str = "") -> Self:
         """Take the lock, then create and open every instrument; undo all on any failure."""

@@ -130,6 +130,9 @@ class BenchInfo(_Strict):
     name: str
     description: str = ""
     site: str = ""
+    # Fast mode (all-emulated benches only): emulated time runs this many times faster and
+    # the harness divides its waits by it, so CI and benchmarks triage in a fraction of the time.
+    time_scale: float = Field(default=1.0, ge=1.0, le=100.0)
 
     @field_validator("name")
     @classmethod
@@ -156,6 +159,17 @@ class BenchConfig(_Strict):
                         f"slots.{slot_name}.instruments.{role}",
                         f"no instrument named {ref.instrument!r} (instruments: {known})",
                     )
+        return self
+
+    @model_validator(mode="after")
+    def _fast_only_when_emulated(self) -> BenchConfig:
+        real = [n for n, i in self.instruments.items() if not i.emulated]
+        if self.bench.time_scale != 1.0 and (real or not self.instruments):
+            raise KeyPathError(
+                "bench.time_scale",
+                f"fast mode needs an all-emulated bench; real instrument(s): {', '.join(real)}"
+                if real else "fast mode needs an all-emulated bench; this one has no instruments",
+            )
         return self
 
     @property

@@ -12,11 +12,15 @@ import os
 from pathlib import Path
 from typing import Self
 
+from pydantic import ValidationError
+
 from harness.bench.bench import Bench
 from harness.bench.loader import default_bench_path, load_bench
 from harness.bench.lock import BenchLock
-from harness.bench.models import BenchConfig
+from harness.bench.models import BenchConfig, BenchInfo
 from harness.emulator.bench import EmulatedBench
+from harness.emulator.clock import Clock, ScaledClock
+from harness.errors import BenchConfigError
 
 _private = itertools.count(1)
 
@@ -36,6 +40,22 @@ class BenchSession:
         path = Path(path) if path else default_bench_path()
         return cls(load_bench(path), source=str(path))
 
+    def fast(self, scale: float) -> None:
+        """Run in fast mode (emulated benches only): checked as if the bench file said so."""
+        real = sorted(n for n, i in self.config.instruments.items() if not i.emulated)
+        if scale != 1.0 and (real or not self.config.instruments):
+            raise BenchConfigError(
+                f"fast mode (time scale {scale:g}) needs an all-emulated bench"
+                + (f"; real instrument(s): {', '.join(real)}" if real else ""),
+                file=self.source, key_path="bench.time_scale")
+        try:
+            info = BenchInfo.model_validate(
+                {**self.config.bench.model_dump(), "time_scale": scale})
+        except ValidationError as exc:
+            raise BenchConfigError(f"time scale {scale:g}: {exc.errors()[0]['msg']}",
+                                   file=self.source, key_path="bench.time_scale") from None
+        self.config = self.config.model_copy(update={"bench": info})
+
     @property
     def private(self) -> bool:
         """True when every instrument is emulated: nothing is shared, so nothing to contend."""
@@ -45,7 +65,9 @@ class BenchSession:
     def start_emulator(self) -> EmulatedBench | None:
         """Start the emulated instruments, once."""
         if self.emulator is None and self.config.emulated:
-            self.emulator = EmulatedBench(self.config).start()
+            scale = self.config.bench.time_scale
+            clock = ScaledClock(scale) if scale != 1.0 else Clock()
+            self.emulator = EmulatedBench(self.config, clock=clock).start()
         return self.emulator
 
     def open(self, purpose: str = "") -> Bench:

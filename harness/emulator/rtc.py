@@ -15,7 +15,11 @@ DEFAULT_EPOCH = datetime.datetime(2025, 1, 6, 9, 0, tzinfo=datetime.UTC)
 
 
 class RealTimeClock:
-    """Device time = a base reading plus emulator seconds scaled by ``1 + drift_ppm / 1e6``."""
+    """Device time = a base reading plus emulator seconds scaled by ``1 + drift_ppm / 1e6``.
+
+    On a fast (scaled) emulator clock the RTC still keeps wall time: the harness compares it
+    with the host's clock, and a clock running ``scale`` times fast would read as a fault.
+    """
 
     def __init__(self, clock: Clock, drift_ppm: float = 0.0,
                  epoch: datetime.datetime | None = None) -> None:
@@ -29,7 +33,7 @@ class RealTimeClock:
 
     def at(self, t: float) -> datetime.datetime:
         """What the clock reads at emulator time ``t``."""
-        elapsed = (t - self._ref) * (1.0 + self.drift_ppm / 1e6)
+        elapsed = (t - self._ref) / self.clock.scale * (1.0 + self.drift_ppm / 1e6)
         return self._base + datetime.timedelta(seconds=elapsed)
 
     def now(self) -> datetime.datetime:

@@ -1,0 +1,85 @@
+"""Fast mode: emulated time runs N times faster, the harness waits N times less, the device
+clocks still keep wall time, and only an all-emulated bench may use it."""
+
+from __future__ import annotations
+
+import datetime
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.bench.loader import load_bench
+from harness.bench.session import BenchSession
+from harness.emulator.clock import ScaledClock
+from harness.emulator.rtc import RealTimeClock
+from harness.errors import BenchConfigError
+
+LAB = """
+[bench]
+name = "lab-1"
+{extra}
+
+[instruments.psu]
+kind = "power"
+backend = "scpi"
+address = "TCPIP::10.0.0.5::5025::SOCKET"
+
+[slots.a]
+device_type = "ESME"
+instruments = {{ power = "psu:1" }}
+"""
+
+
+def test_scaled_clock_runs_scale_times_faster() -> None:
+    clock = ScaledClock(20.0)
+    t0, w0 = clock.now(), time.monotonic()
+    time.sleep(0.1)
+    ratio = (clock.now() - t0) / (time.monotonic() - w0)
+    assert ratio == pytest.approx(20.0, rel=0.01)
+
+
+def test_a_scale_below_one_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        ScaledClock(0.5)
+
+
+def test_device_clock_keeps_wall_time_on_a_fast_emulator() -> None:
+    rtc = RealTimeClock(ScaledClock(50.0), drift_ppm=0.0)
+    before = rtc.error_s(datetime.datetime.now(datetime.UTC))
+    time.sleep(0.2)  # 10 s of emulated time
+    after = rtc.error_s(datetime.datetime.now(datetime.UTC))
+    assert abs(after - before) < 0.05
+
+
+def test_bench_file_refuses_fast_mode_with_real_instruments(tmp_path: Path) -> None:
+    path = tmp_path / "lab.toml"
+    path.write_text(LAB.format(extra="time_scale = 10"))
+    with pytest.raises(BenchConfigError) as err:
+        load_bench(path)
+    assert "bench.time_scale" in str(err.value) and "psu" in str(err.value)
+
+
+def test_session_fast_refuses_a_physical_bench(tmp_path: Path) -> None:
+    path = tmp_path / "lab.toml"
+    path.write_text(LAB.format(extra=""))
+    session = BenchSession.from_file(path)
+    with pytest.raises(BenchConfigError, match="all-emulated"):
+        session.fast(10)
+
+
+def test_fast_emulated_bench_boots_devices_in_scaled_time() -> None:
+    """The slot's boot wait, divided by the scale, is enough for the emulated device."""
+    session = BenchSession.from_file()
+    session.fast(20)
+    with session as s:
+        bench = s.bench
+        assert bench is not None and bench.time_scale == 20
+        device = s.emulator.devices["esme"]
+        slot = bench.slot("esme")
+        slot.power.set_voltage(slot.config.supply_voltage)
+        slot.power.on()
+        start = time.monotonic()
+        bench.wait(device.profile.settle_s + 0.1)
+        assert time.monotonic() - start < (device.profile.settle_s + 0.1) / 10
+        assert device.ready
