@@ -154,3 +154,12 @@ def test_nothing_listening_is_a_connect_error() -> None:
         port = probe.getsockname()[1]
     with pytest.raises(InstrumentConnectError, match=f"psu: cannot connect to .*{port}"):
         make_driver(f"TCPIP::127.0.0.1::{port}::SOCKET").open()
+
+
+def test_socket_sessions_run_without_nagle(psu: ScpiPowerSupply) -> None:
+    """pyvisa-py leaves Nagle on (its NODELAY attribute has no setter): each command plus
+    error-queue query would then wait ~40 ms for a delayed ACK."""
+    import socket
+
+    session = psu._res.visalib.sessions[psu._res.session]
+    assert session.interface.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
