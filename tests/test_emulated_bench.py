@@ -38,5 +38,5 @@ def test_every_instrument_of_the_default_bench_identifies() -> None:
     finally:
         session.close()
     assert {r.name for r in results} == {"psu", "probe_esme", "probe_gsme", "port_ch",
-                                            "dongle"}
+                                            "dongle", "dcc"}
     assert all(r.ok for r in results), results

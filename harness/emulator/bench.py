@@ -128,6 +128,12 @@ class EmulatedBench:
             from harness.emulator.zigbee import serve_dongle
 
             return serve_dongle(name, inst, self.devices, self.host)
+        if inst.kind == "dcc":  # the emulated DCC reaches every slot's device via its hub
+            from harness.emulator.dcc import serve_dcc
+
+            dcc = serve_dcc(name, inst, self.devices, self.clock, self.host)
+            self.present_listeners.append(dcc.on_present)
+            return dcc
         raise BackendUnavailableError(
             f"instruments.{name}: the emulator cannot serve kind {inst.kind!r} yet",
             instrument=name,
@@ -205,7 +211,12 @@ class EmulatedBench:
                 channel.apply()
 
     def secret(self, slot: str, key: str) -> str | None:
-        """An emulated device's own secret, for ``emulator:`` references in the bench file."""
+        """An emulated device's own secret, for ``emulator:`` references in the bench file.
+
+        For an emulated DCC instrument (``slot`` naming it), the test user's credentials."""
+        server = self.servers.get(slot)
+        if server is not None and self.config.instruments[slot].kind == "dcc":
+            return server.secret(key)  # type: ignore[attr-defined]
         device = self.devices.get(slot)
         if device is None:
             return None

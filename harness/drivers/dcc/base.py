@@ -1,0 +1,320 @@
+"""The DCC adapter contract: sign a DUIS Service Request, deliver it, return the DUIS response.
+
+:meth:`DccAdapter.send` is the one way a request leaves: it signs as the adapter's DCC user
+(``credentials.py``), posts to the web service the Command Variant names (DCC Boxed's paths,
+``WEB_SERVICES``), parses the answer, keeps both in the transcript, and (``check=True``)
+raises on a DUIS error code.  A backend implements only :meth:`DccAdapter._post`.
+
+Retries (tenacity, sleep injectable): a request that certainly did not reach the DCC
+(connection refused, TLS or connect failure, send cut short) is sent again as it was.  One
+whose delivery is uncertain (sent, then no answer) is sent again only if it is a read, and
+then under a new RequestID; any other request raises :class:`DeliveryUncertainError`, saying
+it was not re-sent, since the DCC may have applied it.  The DCC's answer is never retried.
+
+Not collected: a real DCC acknowledges a device request with I99 and delivers the device's
+response (and alerts) later to the user's own endpoint; :meth:`DccAdapter.send` returns the
+I99 acknowledgement as it is.  The emulated DCC answers device requests at once (I0).
+"""
+
+from __future__ import annotations
+
+import abc
+import itertools
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+)
+
+from harness.drivers.base import Instrument
+from harness.drivers.dcc.credentials import (
+    DccCredentials,
+    EmulatorLookup,
+    load_credentials,
+    needs_emulator,
+)
+from harness.errors import (
+    AccessDeniedError,
+    InstrumentConnectError,
+    InstrumentTimeoutError,
+    OperationError,
+)
+from harness.protocols.duis import (
+    DCC_EUI64,
+    DuisError,
+    RequestId,
+    ServiceRequest,
+    ServiceResponse,
+    build_request,
+    parse_response,
+    sign,
+)
+from harness.protocols.duis.codes import INVALID_USER, ROLE_NOT_ELIGIBLE
+
+__all__ = [
+    "READ_ONLY_VARIANTS",
+    "WEB_SERVICES",
+    "DccAccessDeniedError",
+    "DccAdapter",
+    "DccExchange",
+    "DccResponseError",
+    "DeliveryUncertainError",
+    "NotDelivered",
+    "Uncertain",
+    "web_service_for",
+]
+
+WEB_SERVICES: dict[str, str] = {
+    "Non-Device Service": "/api/v1/serviceD",
+    "Send Command Service": "/api/v1/serviceS",
+    "Transform Service": "/api/v1/serviceT",
+}
+"""DCC Boxed's DUIS paths (SmartDCCInnovation/dccboxed-nodered-nodes, dccboxed-send.ts)."""
+
+_SERVICE_OF_CV = {1: "Send Command Service", 2: "Non-Device Service", 3: "Send Command Service",
+                  4: "Transform Service", 5: "Send Command Service", 6: "Non-Device Service",
+                  7: "Send Command Service", 8: "Non-Device Service"}
+"""Command Variant → web service (@smartdcc/duis-parser, cv.ts)."""
+
+READ_ONLY_VARIANTS = frozenset({"6.13", "7.4", "8.2", "8.9", "11.2", "MBP.1",
+                                *(f"6.2.{n}" for n in range(1, 11))})
+"""Requests that change nothing: safe to send again when delivery is uncertain."""
+
+
+def web_service_for(command_variant: int) -> str:
+    """The path a request of ``command_variant`` is posted to."""
+    service = _SERVICE_OF_CV.get(command_variant)
+    if service is None:
+        raise ValueError(f"no DUIS web service takes Command Variant {command_variant}")
+    return WEB_SERVICES[service]
+
+
+class NotDelivered(Exception):
+    """Backend signal: the request certainly did not reach the DCC (safe to send again)."""
+
+
+class Uncertain(Exception):
+    """Backend signal: the request was sent but no answer came (the DCC may have it)."""
+
+
+class DeliveryUncertainError(OperationError):
+    """A state-changing request was sent and not answered; it was NOT sent again."""
+
+
+class DccResponseError(OperationError):
+    """The DCC answered with a DUIS error code; ``response`` is the whole answer."""
+
+    def __init__(self, message: str = "", *, response: ServiceResponse | None = None,
+                 **context: Any) -> None:
+        super().__init__(message, **context)
+        self.response = response
+
+    @property
+    def response_code(self) -> str | None:
+        """The DUIS response code (E...)."""
+        return self.response.response_code if self.response else None
+
+
+class DccAccessDeniedError(DccResponseError, AccessDeniedError):
+    """The DCC refused the user or its role (DUIS E1 / E2)."""
+
+
+@dataclass(frozen=True)
+class DccExchange:
+    """One request as sent and the answer to it."""
+
+    request: ServiceRequest
+    response: ServiceResponse
+    attempts: int
+    seconds: float
+
+
+class DccAdapter(Instrument):
+    """A DUIS endpoint (a DCC test environment, DCC Boxed, or the emulated DCC).
+
+    Bench options: ``signing_key``, ``signing_certificate``, ``user_id`` (``credentials.py``),
+    ``dcc_id`` (the RequestID target of non-device requests, default DCC's test EUI-64),
+    ``retries`` (default 2), ``response_timeout_s`` (default 30); the instrument's
+    ``timeout_s`` bounds connecting.
+    """
+
+    kind = "dcc"
+
+    def __init__(self, *args: Any, sleep: Callable[[float], None] = time.sleep,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sleep = sleep
+        self.credentials: DccCredentials | None = None
+        self.exchanges: list[DccExchange] = []
+        self._counter = itertools.count(int(time.time() * 1000))
+        self._counter_lock = threading.Lock()
+
+    # -- options and credentials ---------------------------------------------------------------
+
+    def option(self, key: str, default: Any) -> Any:
+        """A bench option of this instrument."""
+        return self.config.options.get(key, default)
+
+    @property
+    def dcc_id(self) -> str:
+        """The DCC's EUI-64: the RequestID target of a non-device (CV 8) request."""
+        return str(self.option("dcc_id", DCC_EUI64))
+
+    @property
+    def response_timeout_s(self) -> float:
+        """How long to wait for the DCC's answer once a request is sent."""
+        return float(self.option("response_timeout_s", 30.0))
+
+    def resolve_credentials(self, *, emulator: EmulatorLookup | None = None,
+                            base: Path | None = None) -> DccCredentials:
+        """Load the signing credentials the bench options name (``emulator`` answers
+        ``emulator:`` references: the emulated bench's ``secret`` for this instrument)."""
+        self.credentials = load_credentials(dict(self.config.options),
+                                            prefix=f"instruments.{self.name}.options",
+                                            base=base, emulator=emulator)
+        return self.credentials
+
+    def use_credentials(self, credentials: DccCredentials) -> None:
+        """Sign as another DCC user from now on (e.g. a Supplier, then an RSA)."""
+        self.credentials = credentials
+
+    def _open_internal(self) -> None:
+        """Load the credentials now unless they wait for the emulator, then open the link."""
+        options = dict(self.config.options)
+        if self.credentials is None and "signing_key" in options and not needs_emulator(options):
+            self.resolve_credentials()
+        self._open_link()
+
+    # -- requests ------------------------------------------------------------------------------
+
+    def request_id(self, target: str | None = None) -> RequestId:
+        """A fresh RequestID from the adapter's user to ``target`` (the DCC if None).
+
+        Counters start at the current time in milliseconds and only increase, so they stay
+        unique across runs of the same user."""
+        user = self._require_credentials().user_id
+        with self._counter_lock:
+            counter = next(self._counter)
+        return RequestId(user, target or self.dcc_id, counter)
+
+    def _require_credentials(self) -> DccCredentials:
+        """The credentials, or an error saying how to provide them."""
+        if self.credentials is None:
+            raise OperationError(
+                f"{self.name}: no signing credentials; the bench names emulator: secrets: call "
+                "resolve_credentials(emulator=...) or use_credentials(...)", instrument=self.name)
+        return self.credentials
+
+    def sign(self, request: ServiceRequest) -> bytes:
+        """The signed XML of ``request``."""
+        creds = self._require_credentials()
+        return sign(build_request(request), creds.private_key, creds.certificate)
+
+    def send(self, request: ServiceRequest, *, check: bool = True) -> ServiceResponse:
+        """Sign, deliver and answer ``request`` (retries as the module doc says).
+
+        ``check``: raise :class:`DccResponseError` (:class:`DccAccessDeniedError` for E1/E2)
+        unless the DCC answered I0 or I99."""
+        self._require_open()
+        path = web_service_for(request.command_variant)
+        read_only = request.variant in READ_ONLY_VARIANTS
+        started = time.monotonic()
+        attempts = 0
+        state = {"request": request}
+
+        def again(exc: BaseException) -> bool:
+            """Whether tenacity should try again after ``exc``."""
+            return isinstance(exc, NotDelivered) or (read_only and isinstance(exc, Uncertain))
+
+        def before_sleep(retry: RetryCallState) -> None:
+            """Log the retry; an uncertain read goes again under a fresh RequestID."""
+            outcome = retry.outcome.exception() if retry.outcome else None
+            if isinstance(outcome, Uncertain):  # re-send a read under a fresh RequestID
+                old = state["request"]
+                state["request"] = replace(old, request_id=self.request_id(
+                    old.request_id.target))
+            self.log.info("%s %s: %s; sending again", request.variant, path, outcome)
+
+        policy = Retrying(stop=stop_after_attempt(int(self.option("retries", 2)) + 1),
+                          wait=wait_exponential(multiplier=0.2, max=2.0), sleep=self.sleep,
+                          retry=retry_if_exception(again), before_sleep=before_sleep,
+                          reraise=True)
+        try:
+            for attempt in policy:
+                with attempt:
+                    attempts += 1
+                    raw = self._deliver(path, state["request"])
+        except NotDelivered as exc:
+            raise InstrumentConnectError(
+                f"{self.name}: {request.variant} not delivered to {self.address}{path} after "
+                f"{attempts} attempt(s): {exc}", instrument=self.name) from None
+        except Uncertain as exc:
+            if read_only:
+                raise InstrumentTimeoutError(
+                    f"{self.name}: {request.variant} unanswered after {attempts} attempt(s): "
+                    f"{exc}", instrument=self.name) from None
+            raise DeliveryUncertainError(
+                f"{self.name}: {request.variant} {request.request_id} was sent but not answered "
+                f"({exc}); NOT sent again since the DCC may have applied it: check (e.g. with "
+                "8.2 Read Inventory) before repeating", instrument=self.name,
+                request_id=str(request.request_id)) from None
+        sent = state["request"]
+        try:
+            response = parse_response(raw, source=f"{self.address}{path}")
+        except DuisError as exc:
+            raise OperationError(f"{self.name}: the answer to {sent.variant} is not a DUIS "
+                                 f"response: {exc}", instrument=self.name) from None
+        self.exchanges.append(DccExchange(sent, response, attempts,
+                                          time.monotonic() - started))
+        if check:
+            self._check(sent, response)
+        return response
+
+    def _deliver(self, path: str, request: ServiceRequest) -> bytes:
+        """One attempt: sign, post, record both ways."""
+        body = self.sign(request)
+        self.transcript.record(">", body)
+        raw = self._post(path, body, connect_timeout=self.config.timeout_s,
+                         response_timeout=self.response_timeout_s)
+        self.transcript.record("<", raw)
+        return raw
+
+    def _check(self, request: ServiceRequest, response: ServiceResponse) -> None:
+        """Raise for a DUIS error code (access errors apart) or an unsupported pre-command."""
+        if response.success:
+            if response.body_tag == "PreCommand":
+                raise OperationError(
+                    f"{self.name}: the DCC returned a pre-command for critical {request.variant}"
+                    ": signing GBCS pre-commands (CV 5) is not supported", instrument=self.name)
+            return
+        cls = (DccAccessDeniedError if response.response_code in (INVALID_USER,
+                                                                   ROLE_NOT_ELIGIBLE)
+               else DccResponseError)
+        raise cls(f"{self.name}: {request.variant} {request.spec.name} refused: "
+                  f"{response.response_code} {response.message}".rstrip(),
+                  response=response, instrument=self.name, variant=request.variant)
+
+    # -- instrument contract -------------------------------------------------------------------
+
+    def _safe_state_internal(self, safe_state: dict[str, Any]) -> None:
+        """A DCC adapter drives no outputs: nothing to make safe."""
+
+    # -- backend hooks -------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def _open_link(self) -> None:
+        """Prepare the link (TLS context, ...); raise if the address is unusable."""
+
+    @abc.abstractmethod
+    def _post(self, path: str, body: bytes, *, connect_timeout: float,
+              response_timeout: float) -> bytes:
+        """POST ``body`` to ``path``; the response body.  Raise NotDelivered or Uncertain."""

@@ -1,0 +1,197 @@
+"""The emulated DCC environment: inventory, users, network and service behind one HTTP server.
+
+``serve_dcc`` is what ``EmulatedBench`` calls for an ``emulated = true`` instrument of kind
+``dcc``.  Bench options it reads (all optional):
+
+- ``relaxed_signatures`` (default false): also accept DCC's reference requests, whose
+  signatures are placeholders; strict verification otherwise.
+- ``reference_devices`` (default: as ``relaxed_signatures``): run the DCC's own test devices
+  the reference requests address (``reference.py``) and seed the SMI with them.
+- ``user`` (default ``supplier``): the built-in test user (``users.TEST_USERS``) whose
+  credentials ``emulator:`` secret references of this instrument resolve to.
+- ``tls`` (default false): serve HTTPS with a self-signed loopback certificate.
+- ``pki_seed`` (default 0): the test PKI the users' certificates come from.
+
+The SMI is seeded with the bench's devices as they are (status, identity; a hub with its GPF)
+and follows ``EmulatedBench.present``: a device put in a slot is entered if the SMI does not
+know it yet.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+
+from harness.bench.models import InstrumentConfig
+from harness.devices.types import DeviceType
+from harness.emulator.clock import Clock
+from harness.emulator.credentials import shared_pki
+from harness.emulator.dcc.inventory import DeviceRecord, SmartMeteringInventory
+from harness.emulator.dcc.network import COMMS_FAILURE, DccNetwork
+from harness.emulator.dcc.reference import (
+    build_reference_devices,
+    install_reference_site,
+    reference_records,
+)
+from harness.emulator.dcc.server import DccHttpServer
+from harness.emulator.dcc.service import WEB_SERVICES, DccService
+from harness.emulator.dcc.tls import self_signed_context
+from harness.emulator.dcc.users import TEST_USERS, UserRegistry, private_key_pem, user_party
+from harness.emulator.device import EmulatedDevice
+from harness.emulator.models import CommsHub
+from harness.errors import BenchConfigError
+from harness.protocols.duis import DuisError, ServiceResponse
+
+__all__ = ["EmulatedDcc", "serve_dcc"]
+
+log = logging.getLogger("meterbench.emulator.dcc")
+
+TEST_SITE_TIMEOUT_S = 10.0
+"""Longest a request waits (wall clock) for the DCC's test devices to boot."""
+
+
+def _record_for(device: EmulatedDevice, origin: str) -> list[DeviceRecord]:
+    """SMI records for a bench device as it is now (a hub with its GPF)."""
+    identity = device.identity
+    common: dict[str, Any] = {
+        "manufacturer": identity.manufacturer, "model": identity.model,
+        "firmware_version": identity.firmware_version,
+        "smets_chts_version": identity.smets_version, "origin": origin,
+    }
+    if isinstance(device, CommsHub):
+        return [DeviceRecord(device.eui64, DeviceType.CHF, device.status,
+                             gpf_id=device.gpf_eui64, **common),
+                DeviceRecord(device.gpf_eui64, DeviceType.GPF, device.status,
+                             chf_id=device.eui64, **common)]
+    return [DeviceRecord(device.eui64, device.device_type, device.status, **common)]
+
+
+class EmulatedDcc:
+    """One emulated DCC: its SMI, users, network, service and HTTP server."""
+
+    def __init__(self, bench_devices: Mapping[str, EmulatedDevice] | None = None, *,
+                 clock: Clock | None = None, relaxed: bool = False,
+                 reference_devices: bool | None = None, user: str = "supplier",
+                 pki_seed: int = 0, host: str = "127.0.0.1", port: int = 0,
+                 tls: bool = False) -> None:
+        if user not in TEST_USERS:
+            raise BenchConfigError(f"unknown emulated DCC user {user!r}",
+                                   expected="one of " + ", ".join(TEST_USERS))
+        self.clock = clock or Clock()
+        self.pki = shared_pki(pki_seed)
+        self.user = user
+        self.inventory = SmartMeteringInventory()
+        self.users = UserRegistry.with_test_users(self.pki)
+        self.network = DccNetwork(bench_devices)
+        self.service = DccService(self.inventory, self.users, self.network, relaxed=relaxed,
+                                  before=self._ensure_test_site)
+        self.test_devices: list[EmulatedDevice] = []
+        self._with_test_devices = relaxed if reference_devices is None else reference_devices
+        self._test_site_ready = not self._with_test_devices
+        self._bench_devices = bench_devices or {}
+        server_tls = self_signed_context(host) if tls else None
+        self.tls_certificate_pem = server_tls.certificate_pem if server_tls else None
+        self.http = DccHttpServer(self._answer, host, port,
+                                  tls=server_tls.context if server_tls else None)
+
+    # -- the EmulatedServer protocol ------------------------------------------------------------
+
+    @property
+    def resource(self) -> str:
+        """The base URL a DCC adapter is given (``http://127.0.0.1:PORT``)."""
+        return self.http.base_url
+
+    @property
+    def addresses(self) -> dict[str, str]:
+        """The DUIS endpoint URLs, by web service name."""
+        return {name: self.http.base_url + path for path, name in WEB_SERVICES.items()}
+
+    def start(self) -> None:
+        """Seed the SMI, power the DCC's test devices, and serve."""
+        for slot, device in self._bench_devices.items():
+            self._enter(device, f"bench slot {slot}")
+        if self._with_test_devices:
+            self.test_devices = build_reference_devices(self.clock, self.pki)
+            for device in self.test_devices:
+                self.network.add_test_device(device)
+                device.supply(device.nominal_voltage)
+            for record in reference_records(self.test_devices):
+                self.inventory.seed(record, "DCC test device (reference test data)")
+        self.http.start()
+        log.info("emulated DCC at %s (%s signatures)", self.resource,
+                 "relaxed" if self.service.relaxed else "strict")
+
+    def stop(self) -> None:
+        """Stop serving and switch the DCC's test devices off; safe to call twice."""
+        self.http.stop()
+        for device in self.test_devices:
+            device.supply(0.0)
+
+    # -- bench hooks ---------------------------------------------------------------------------
+
+    def on_present(self, slot: str, device: EmulatedDevice) -> None:
+        """A device was put in ``slot``: the SMI learns of it if it did not know it."""
+        self._enter(device, f"bench slot {slot}")
+
+    def secret(self, key: str) -> str | None:
+        """``emulator:`` secrets of this instrument: the configured test user's credentials.
+
+        Keys: ``signing_key`` (PKCS#8 PEM), ``signing_certificate`` (PEM), ``user_id``, and
+        ``tls_ca`` (the HTTPS listener's self-signed certificate, when ``tls`` is on).
+        """
+        if key == "tls_ca":
+            return self.tls_certificate_pem
+        party = user_party(self.pki, self.user)
+        if key == "signing_key":
+            return private_key_pem(party.private_key)
+        if key == "signing_certificate":
+            return party.certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
+        if key == "user_id":
+            return party.eui64
+        return None
+
+    def _enter(self, device: EmulatedDevice, origin: str) -> None:
+        """Seed the SMI with a bench device (and a hub's GPF) it does not know yet."""
+        for record in _record_for(device, origin):
+            if self.inventory.find(record.device_id) is None:
+                self.inventory.seed(record, origin)
+
+    # -- requests ------------------------------------------------------------------------------
+
+    def handle(self, data: bytes, path: str | None = None) -> ServiceResponse:
+        """Answer one DUIS request as the HTTP server would (for in-process callers)."""
+        return self.service.handle(data, path=path)
+
+    def _answer(self, data: bytes, path: str) -> ServiceResponse:
+        """The HTTP server's hook: one request posted to ``path``."""
+        return self.service.handle(data, path=path, source=f"POST {path}")
+
+    def _ensure_test_site(self) -> None:
+        """Before the first request: wait for the test devices to boot, then install them."""
+        if self._test_site_ready:
+            return
+        deadline = time.monotonic() + TEST_SITE_TIMEOUT_S
+        while not all(d.ready for d in self.test_devices):
+            if time.monotonic() > deadline:
+                raise DuisError("the DCC's test devices have not started",
+                                response_code=COMMS_FAILURE)
+            time.sleep(0.01)
+        install_reference_site(self.test_devices)
+        self._test_site_ready = True
+
+
+def serve_dcc(name: str, inst: InstrumentConfig, devices: Mapping[str, EmulatedDevice],
+              clock: Clock, host: str = "127.0.0.1") -> EmulatedDcc:
+    """The emulated DCC for instrument ``name`` (see the module doc for its options)."""
+    options = dict(inst.options)  # the driver's options (signing_key, ...) are here too
+    relaxed = bool(options.get("relaxed_signatures", False))
+    reference = options.get("reference_devices")
+    return EmulatedDcc(devices, clock=clock, relaxed=relaxed,
+                       reference_devices=None if reference is None else bool(reference),
+                       user=str(options.get("user", "supplier")),
+                       pki_seed=int(options.get("pki_seed", 0)), host=host,
+                       port=inst.emulator.port, tls=bool(options.get("tls", False)))
