@@ -2,7 +2,8 @@
 
 The HTML is a self-contained directory: ``index.html`` with the RFI figures and matplotlib
 PNG charts embedded as base64 (so the report can be mailed or archived as is), one page per
-device under ``devices/`` with its measurements, limits and pass/fail, and ``results.csv``.
+device under ``devices/`` with its measurements, limits and pass/fail (and its current-draw
+trace from power-on, where captured), and ``results.csv``.
 """
 
 from __future__ import annotations
@@ -133,20 +134,49 @@ def _charts(rows: Sequence[DeviceRow], figures: RfiFigures) -> dict[str, str]:
     return charts
 
 
+IDLE_ENVELOPE_MEASUREMENT = "standby_current"
+"""The measurement whose limits are the model's idle envelope (TRI-PWR-02, test_25_standby)."""
+
+
+def _idle_envelope(row: DeviceRow) -> tuple[float, float] | None:
+    """The idle current envelope the device was held to, from its stored measurement."""
+    for m in row.measurements:
+        if m.name == IDLE_ENVELOPE_MEASUREMENT and m.low is not None and m.high is not None:
+            return m.low, m.high
+    return None
+
+
 def _trace_chart(row: DeviceRow) -> str | None:
-    """A current-draw trace (``notes["current_trace"]``: [[t_s, amps], ...]) where captured."""
-    trace = row.evidence.get("notes", {}).get("current_trace")
-    if not trace:
+    """The device's current-draw trace from power-on with its limits, or None if not captured.
+
+    A symmetric-log current axis: inrush (hundreds of mA), idle (down to 0.1 mA for a gas
+    meter) and an unpowered 0 A all show. Limits drawn where known: the supply's current limit
+    during capture and the model's idle envelope (the standby measurement's limits).
+    """
+    trace = row.current_trace
+    if trace is None:
         return None
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 2.5))
-    ax.plot([p[0] for p in trace], [p[1] for p in trace], color="#48c")
-    ax.set_xlabel("s")
-    ax.set_ylabel("A")
+    fig, ax = plt.subplots(figsize=(9, 3))
+    ax.plot([t for t, _ in trace.samples], trace.amps, color="#48c", marker=".",
+            markersize=3, linewidth=1, label="supply current")
+    envelope = _idle_envelope(row)
+    if envelope is not None:
+        ax.axhspan(*envelope, color="#4a4", alpha=0.2,
+                   label=f"idle envelope {envelope[0]:.4g}–{envelope[1]:.4g} A")
+    if trace.current_limit_a is not None:
+        ax.axhline(trace.current_limit_a, color="#c33", linestyle="--",
+                   label=f"supply current limit {trace.current_limit_a:.4g} A")
+    ax.set_yscale("symlog", linthresh=1e-5)
+    ax.set_xlim(left=min(0.0, trace.samples[0][0]))  # from power-on
+    ax.set_xlabel("seconds since power-on")
+    ax.set_ylabel("current (A)")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))  # hides no data
     return _png(fig)
 
 
@@ -194,9 +224,13 @@ def _device_page(row: DeviceRow) -> str:
             ("Clause", "Category", "Evidence"),
             [(e(str(f.get("clause"))), e(str(f.get("category"))), e(str(f.get("evidence"))))
              for f in findings]))
-    trace = _trace_chart(row)
-    if trace:
-        parts.append(f"<h2>Current draw</h2><img src='data:image/png;base64,{trace}'>")
+    chart = _trace_chart(row)
+    if chart and row.current_trace is not None:
+        t = row.current_trace
+        parts.append(f"<h2>Current draw</h2><p>{e(t.clause)}: {len(t.samples)} samples from "
+                     f"{t.samples[0][0]:.3g} s to {t.samples[-1][0]:.3g} s after power-on, "
+                     f"peak {t.peak_a:.4g} A.</p><img alt='Current draw from power-on' "
+                     f"src='data:image/png;base64,{chart}'>")
     parts.append("<p><a href='../index.html'>Back to the report</a></p>")
     return _page(f"{row.device_type} {row.device_id or row.item_key}", "".join(parts))
 
@@ -250,7 +284,9 @@ def write_report(rows: Sequence[DeviceRow], out: Path, *, fmt: Format = "html",
                            "until": until.isoformat() if until else None},
                 "source": source, "rfi": figures.as_dict(),
                 "devices": [{**_result_row(r), "reset": r.reset, "duration_s": r.duration_s,
-                             "measurements": [m.__dict__ for m in r.measurements]}
+                             "measurements": [m.__dict__ for m in r.measurements],
+                             "current_trace": r.current_trace.as_dict() if r.current_trace
+                             else None}
                             for r in rows]}
         path = out / "results.json"
         path.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")

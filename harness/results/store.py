@@ -5,8 +5,10 @@ all its measurements in one transaction, so a campaign killed at any instant (ki
 holds every device it finished and none half-written. ``UNIQUE(campaign_id, item_key)`` makes
 the database itself refuse a second result for a device, and ``done_items`` tells a restarted
 campaign which devices to skip. SQLite (WAL, ``BEGIN IMMEDIATE``) by default, any SQLAlchemy
-URL (PostgreSQL for a facility with several bench hosts); engine and locking come from
-``harness.triage.audit_db`` so the audit log and the results share one database file.
+URL (PostgreSQL for a facility with several bench hosts; ``postgresql://`` means the psycopg 3
+driver); engine and locking come from ``harness.triage.audit_db`` so the audit log and the
+results share one database. A device's current-draw trace, where captured, has its own table
+(added to an older database when it is next opened for writing; a reader does without it).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from harness.errors import MeterbenchError
 from harness.triage.audit_db import EngineHolder, ReadTx, make_engine, sqlite_file, to_url
 from harness.triage.classify import Verdict
+from harness.triage.current_trace import CurrentTrace
 from harness.triage.record import Measurement, TriageRecord
 
 DEFAULT_DB_URL = "sqlite:///meterbench.db"
@@ -99,8 +102,24 @@ measurement_table = Table(
     Column("passed", Boolean, nullable=False),
 )
 """Every measurement with its limits (``expected`` holds an equality or one-of limit)."""
+current_trace_table = Table(
+    "current_trace", metadata,
+    Column("device_result_id", Integer, ForeignKey("device_result.id"), primary_key=True,
+           autoincrement=False),
+    Column("clause", String(40), nullable=False),
+    Column("current_limit_a", Float),
+    Column("sample_count", Integer, nullable=False),
+    Column("samples", Text, nullable=False),
+)
+"""A device's current-draw trace, where captured: ``samples`` is JSON [[seconds, amps], ...].
+
+One row per device (not one per sample): a trace is read whole, and a row per sample would
+multiply the database's size by the hundred samples each device has."""
+CORE_TABLES = frozenset({"campaign", "device_result", "measurement"})
+"""The tables a results database has had from the start (``current_trace`` came later)."""
 
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+_SCHEMA_LOCK = 0x6D62_7273  # "mbrs": PostgreSQL advisory lock key while creating the tables
 
 
 class ResultStoreError(MeterbenchError, RuntimeError):
@@ -164,6 +183,7 @@ class DeviceRow:
     transcript: str | None
     evidence: dict[str, Any]
     measurements: tuple[MeasurementRow, ...] = field(default=())
+    current_trace: CurrentTrace | None = None
 
 
 def _measurement_values(result_id: int, m: Measurement) -> dict[str, Any]:
@@ -180,7 +200,9 @@ def _measurement_values(result_id: int, m: Measurement) -> dict[str, Any]:
 
 
 class ResultStore(EngineHolder):
-    """An opened results database: campaigns, device results, measurements."""
+    """An opened results database: campaigns, device results, measurements, current traces."""
+
+    _has_traces: bool = True  # False for an older database opened without create
 
     @classmethod
     def open(cls, url: str | Path | URL = DEFAULT_DB_URL, *, create: bool = True) -> ResultStore:
@@ -203,20 +225,27 @@ class ResultStore(EngineHolder):
         engine = make_engine(u)
         try:
             names = set(inspect(engine).get_table_names())
-            if not set(metadata.tables) <= names:
-                if not create:
-                    raise ResultStoreMissingError(f"no results in {shown}: the results tables "
-                                                  "do not exist", url=shown)
-                with engine.begin() as conn:
+            if not create and not CORE_TABLES.issubset(names):
+                raise ResultStoreMissingError(f"no results in {shown}: the results tables "
+                                              "do not exist", url=shown)
+            if create and not set(metadata.tables) <= names:
+                with engine.begin() as conn:  # new tables only: existing ones are kept as are
+                    if conn.dialect.name == "postgresql":
+                        # Hosts opening a new database at once: one creates, the rest see it.
+                        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK})")
                     metadata.create_all(conn)
+                names |= set(metadata.tables)
         except SQLAlchemyError as exc:
             engine.dispose()
-            raise ResultStoreError(f"cannot open the results database at {shown}: {exc}",
-                                   url=shown) from None
+            reason = getattr(exc, "orig", None) or exc
+            raise ResultStoreError(f"cannot open the results database at {shown}: "
+                                   f"{' '.join(str(reason).split())}", url=shown) from None
         except MeterbenchError:
             engine.dispose()
             raise
-        return cls(engine, u)
+        store = cls(engine, u)
+        store._has_traces = current_trace_table.name in names
+        return store
 
     def close(self) -> None:
         """Release the database connections (idempotent)."""
@@ -253,6 +282,8 @@ class ResultStore(EngineHolder):
     def resume_or_start(self, *, bench: str, operator: str, role: str, batch_name: str) -> int:
         """The unfinished campaign of this batch on this bench, or a new one (one transaction)."""
         with self._engine.begin() as conn:  # BEGIN IMMEDIATE on SQLite: two starters queue
+            if conn.dialect.name == "postgresql":  # the same there: starters take turns
+                conn.exec_driver_sql("LOCK TABLE campaign IN SHARE ROW EXCLUSIVE MODE")
             found = conn.execute(
                 select(campaign_table.c.id)
                 .where(campaign_table.c.bench == bench,
@@ -289,6 +320,10 @@ class ResultStore(EngineHolder):
             record.started.replace(tzinfo=datetime.UTC)
         done_aware = done if done.tzinfo else done.replace(tzinfo=datetime.UTC)
         evidence = {**record.as_dict(), "verdict": verdict.as_dict(), "notes": record.notes}
+        trace = record.current_trace
+        if trace is not None and not self._has_traces:
+            raise ResultStoreError(f"{self.shown_url} has no current_trace table (an older "
+                                   "database opened read-only): open it with create=True")
         try:
             with self._engine.begin() as conn:
                 campaign = conn.execute(select(campaign_table).where(
@@ -314,6 +349,11 @@ class ResultStore(EngineHolder):
                 if record.measurements:
                     conn.execute(insert(measurement_table), [
                         _measurement_values(result_id, m) for m in record.measurements])
+                if trace is not None:
+                    conn.execute(insert(current_trace_table).values(
+                        device_result_id=result_id, clause=trace.clause,
+                        current_limit_a=trace.current_limit_a, sample_count=len(trace.samples),
+                        samples=json.dumps(trace.as_dict()["samples"], separators=(",", ":"))))
         except IntegrityError:
             if record.key in self.done_items(campaign_id):
                 return False
@@ -328,11 +368,12 @@ class ResultStore(EngineHolder):
 
     def count(self, campaign_id: int | None = None) -> int:
         """How many device results (in one campaign, or in all)."""
-        return len(self.results(campaign_id=campaign_id, with_measurements=False))
+        return len(self.results(campaign_id=campaign_id, with_measurements=False,
+                                with_traces=False))
 
     def results(self, *, since: datetime.date | None = None,
                 until: datetime.date | None = None, campaign_id: int | None = None,
-                with_measurements: bool = True) -> list[DeviceRow]:
+                with_measurements: bool = True, with_traces: bool = True) -> list[DeviceRow]:
         """Device results finished in ``[since, until]`` (whole UTC days), oldest first."""
         t = device_result_table
         query = select(t).order_by(t.c.finished, t.c.id)
@@ -355,14 +396,35 @@ class ResultStore(EngineHolder):
                         by_result.setdefault(mr.device_result_id, []).append(MeasurementRow(
                             mr.clause, mr.name, mr.value, mr.numeric_value, mr.unit, mr.low,
                             mr.high, mr.expected, bool(mr.passed)))
-        return [_device_row(r, by_result.get(r.id, ())) for r in rows]
+            traces = self._traces(conn, rows) if with_traces and self._has_traces else {}
+        return [_device_row(r, by_result.get(r.id, ()), traces.get(r.id)) for r in rows]
+
+    def _traces(self, conn: Any, rows: Sequence[Any]) -> dict[int, CurrentTrace]:
+        """The current traces of these device results, by result id."""
+        traces: dict[int, CurrentTrace] = {}
+        keys = {r.id: r.item_key for r in rows}
+        t = current_trace_table
+        ids = list(keys)
+        for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
+            for tr in conn.execute(select(t).where(t.c.device_result_id.in_(chunk))):
+                where = (f"{self.shown_url}: current_trace of device result "
+                         f"{tr.device_result_id} ({keys[tr.device_result_id]})")
+                try:
+                    traces[tr.device_result_id] = CurrentTrace.from_dict(
+                        {"samples": json.loads(tr.samples), "clause": tr.clause,
+                         "current_limit_a": tr.current_limit_a}, where)
+                except ValueError as exc:  # json.JSONDecodeError is one too
+                    raise ResultStoreError(str(exc) if str(exc).startswith(where)
+                                           else f"{where}: samples: {exc}") from None
+        return traces
 
 
 def _day_start(day: datetime.date) -> datetime.datetime:
     return datetime.datetime(day.year, day.month, day.day, tzinfo=datetime.UTC)
 
 
-def _device_row(r: Any, measurements: Sequence[MeasurementRow]) -> DeviceRow:
+def _device_row(r: Any, measurements: Sequence[MeasurementRow],
+                trace: CurrentTrace | None = None) -> DeviceRow:
     return DeviceRow(
         id=r.id, campaign_id=r.campaign_id, item_key=r.item_key, slot=r.slot,
         device_id=r.device_id, device_type=r.device_type, model=r.model, label_id=r.label_id,
@@ -370,4 +432,4 @@ def _device_row(r: Any, measurements: Sequence[MeasurementRow]) -> DeviceRow:
         reset=bool(r.reset), why=r.why, started=parse_utc(r.started),
         finished=parse_utc(r.finished), duration_s=r.duration_s, operator=r.operator,
         role=r.role, bench=r.bench, transcript=r.transcript, evidence=json.loads(r.evidence),
-        measurements=tuple(measurements))
+        measurements=tuple(measurements), current_trace=trace)

@@ -30,7 +30,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from harness.errors import MeterbenchError
 from harness.triage.audit_db import (
-    SQLITE_APPEND_ONLY,
+    APPEND_ONLY_DDL,
     EngineHolder,
     ReadTx,
     entries_table,
@@ -214,9 +214,8 @@ class AuditLog(EngineHolder):
     def _create(engine: Engine) -> None:
         with engine.begin() as conn:
             metadata.create_all(conn)
-            if engine.dialect.name == "sqlite":
-                for ddl in SQLITE_APPEND_ONLY:
-                    conn.exec_driver_sql(ddl)
+            for ddl in APPEND_ONLY_DDL.get(engine.dialect.name, ()):
+                conn.exec_driver_sql(ddl)
             if conn.execute(select(head_table.c.id)).first() is None:
                 now = _utc_text(datetime.datetime.now(datetime.UTC))
                 conn.execute(insert(head_table).values(id=1, count=0, last_hash=GENESIS_HASH,

@@ -3,7 +3,8 @@
 SQLite (the default) runs in WAL mode so a reader never blocks the writer, and every write
 transaction starts with ``BEGIN IMMEDIATE`` so writers in several processes queue for the
 lock instead of reading the same head and forking the chain.  Triggers make the entries table
-append-only at the database level too (a first line only: the hash chain is the proof).
+append-only at the database level too, on SQLite and PostgreSQL (a first line only: the hash
+chain is the proof).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 metadata = MetaData()
 entries_table = Table(
@@ -59,18 +60,62 @@ SQLITE_APPEND_ONLY = (
     "CREATE TRIGGER IF NOT EXISTS audit_entries_no_delete BEFORE DELETE ON audit_entries "
     "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
 )
+POSTGRESQL_APPEND_ONLY = (
+    "CREATE OR REPLACE FUNCTION audit_entries_append_only() RETURNS trigger "
+    "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$",
+    "CREATE TRIGGER audit_entries_no_update BEFORE UPDATE ON audit_entries "
+    "FOR EACH ROW EXECUTE FUNCTION audit_entries_append_only()",
+    "CREATE TRIGGER audit_entries_no_delete BEFORE DELETE ON audit_entries "
+    "FOR EACH ROW EXECUTE FUNCTION audit_entries_append_only()",
+    "CREATE TRIGGER audit_entries_no_truncate BEFORE TRUNCATE ON audit_entries "
+    "FOR EACH STATEMENT EXECUTE FUNCTION audit_entries_append_only()",
+)
+"""PostgreSQL's equivalent (PostgreSQL 11+), which also refuses TRUNCATE."""
+APPEND_ONLY_DDL = {"sqlite": SQLITE_APPEND_ONLY, "postgresql": POSTGRESQL_APPEND_ONLY}
+"""The append-only triggers per SQLAlchemy dialect name (none for other databases)."""
+DEFAULT_DRIVERS = {"postgresql": "psycopg"}
+"""The driver a URL without one gets: SQLAlchemy would pick psycopg2, meterbench ships psycopg 3."""
+DRIVER_PACKAGES = {"psycopg": "meterbench[postgres]"}
+"""What to install when a driver is missing."""
 
 
 def to_url(url: str | Path | URL) -> URL:
-    """A SQLAlchemy URL; a bare path (no ``://``) means a SQLite file."""
-    if isinstance(url, URL):
-        return url
-    if isinstance(url, Path) or "://" not in url:
+    """A SQLAlchemy URL whose driver is installed; a bare path (no ``://``) is a SQLite file.
+
+    ``postgresql://`` (no driver named) means ``postgresql+psycopg://``, the driver the
+    ``postgres`` extra installs; a missing driver is a ValueError with what to install.
+    """
+    if isinstance(url, Path) or (isinstance(url, str) and "://" not in url):
         return URL.create("sqlite", database=str(Path(url).expanduser().resolve()))
+    if isinstance(url, URL):
+        u = url
+    else:
+        try:
+            u = make_url(url)
+        except ArgumentError as exc:
+            raise ValueError(f"not a database URL: {url!r} ({exc})") from None
+    backend = u.get_backend_name()
+    if "+" not in u.drivername and backend in DEFAULT_DRIVERS:
+        u = u.set(drivername=f"{backend}+{DEFAULT_DRIVERS[backend]}")
+    _check_driver(u)
+    return u
+
+
+def _check_driver(url: URL) -> None:
+    """ValueError naming the URL and the package to install when its driver is missing."""
+    shown = url.render_as_string(hide_password=True)
     try:
-        return make_url(url)
-    except ArgumentError as exc:
-        raise ValueError(f"not a database URL: {url!r} ({exc})") from None
+        dialect = url.get_dialect()
+    except NoSuchModuleError:
+        raise ValueError(f"unknown database in {shown}: SQLAlchemy has no dialect "
+                         f"{url.drivername!r}") from None
+    try:
+        dialect.import_dbapi()
+    except ImportError as exc:
+        driver = url.get_driver_name()
+        package = DRIVER_PACKAGES.get(driver, driver)
+        raise ValueError(f"cannot use {shown}: its driver {driver!r} is not installed "
+                         f"({exc}); install it with: pip install '{package}'") from None
 
 
 def sqlite_file(url: URL) -> Path | None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.devices.records import DeviceIdentity
+from harness.triage.current_trace import CurrentTrace
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,8 @@ class TriageRecord:
     verified: list[str] = field(default_factory=list)
     verify_failures: list[str] = field(default_factory=list)
     notes: dict[str, Any] = field(default_factory=dict)
+    # Supply current from power-on (TRI-PWR-01), where captured; stored in its own table.
+    current_trace: CurrentTrace | None = None
     started: datetime.datetime = field(
         default_factory=lambda: datetime.datetime.now(datetime.UTC))
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)

@@ -14,23 +14,26 @@ from typer.testing import CliRunner
 
 from harness.cli_report import report_command
 from harness.results.store import ResultStore
+from harness.triage.current_trace import CurrentTrace
 
 app = typer.Typer()
 app.command("report")(report_command)
 app.command("other")(lambda: None)  # two commands, so "report" is a subcommand as when wired
 runner = CliRunner()
+TRACE = CurrentTrace(((0.0, 0.0), (0.02, 0.31), (0.3, 0.05), (0.8, 0.012)), "TRI-PWR-01", 0.5)
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'results.db'}"
+def db(db_url: str) -> str:
+    """Six devices on two days, item0 with a current trace (SQLite, then PostgreSQL)."""
+    url = db_url
     with ResultStore.open(url) as store:
         cid = store.start_campaign(bench="b1", operator="ann", role="Supplier",
                                    batch_name="b.csv")
         for i in range(6):  # items 0,3 NFF (CHF), 1,4 FAULT (ESME), 2,5 INCONCLUSIVE (GSME)
             record, verdict = sample(i)
             if i == 0:
-                record.notes["current_trace"] = [[0, 0.01], [1, 0.05], [2, 0.02]]
+                record.current_trace = TRACE
             store.record(cid, record, verdict,
                          datetime.datetime(2024, 3, 1 + i // 3, 12, tzinfo=datetime.UTC))
     return url

@@ -1,4 +1,7 @@
-"""The results store: a device's result committed at once, never twice, and resumable."""
+"""The results store: a device's result committed at once, never twice, and resumable.
+
+Tests taking ``store`` or ``db_url`` run on SQLite and on a real PostgreSQL server (conftest).
+"""
 
 from __future__ import annotations
 
@@ -22,8 +25,8 @@ def _url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def store(tmp_path: Path):
-    with ResultStore.open(_url(tmp_path)) as s:
+def store(db_url: str):
+    with ResultStore.open(db_url) as s:
         yield s
 
 
@@ -94,15 +97,16 @@ def test_open_without_create_never_makes_a_database(tmp_path: Path) -> None:
         ResultStore.open(_url(tmp_path), create=False)
 
 
-def test_sqlite_store_uses_wal(store: ResultStore, tmp_path: Path) -> None:
-    store.start_campaign(bench="b1", operator="ann", role="Supplier", batch_name="b.csv")
+def test_sqlite_store_uses_wal(tmp_path: Path) -> None:
+    with ResultStore.open(_url(tmp_path)) as store:
+        store.start_campaign(bench="b1", operator="ann", role="Supplier", batch_name="b.csv")
     with create_engine(_url(tmp_path)).connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
 
 
-def test_killed_campaign_resumes_with_every_device_exactly_once(tmp_path: Path) -> None:
+def test_killed_campaign_resumes_with_every_device_exactly_once(db_url: str) -> None:
     """kill -9 midway, run again: exactly N devices recorded, each once."""
-    n, url = 120, _url(tmp_path)
+    n, url = 120, db_url
     args = [sys.executable, str(WRITER), url, str(n), "bench1", "batch.csv"]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
@@ -129,10 +133,10 @@ def test_killed_campaign_resumes_with_every_device_exactly_once(tmp_path: Path) 
         assert store.find_campaign("bench1", "batch.csv") is None  # finished
 
 
-def test_shares_a_file_with_the_audit_log(tmp_path: Path) -> None:
+def test_shares_a_file_with_the_audit_log(db_url: str) -> None:
     from harness.triage.audit import AuditLog
 
-    url = _url(tmp_path)
+    url = db_url
     with AuditLog.open(url, create=True) as log:
         log.append(operator="ann", role="Supplier", action="TRI-RST-01", outcome="done",
                    bench="b1")

@@ -1,0 +1,52 @@
+"""Database fixtures for the results tests: a real PostgreSQL server, and both backends.
+
+``postgres_server`` starts one throw-away server per test session (see ``_postgres``) and
+skips when PostgreSQL is not installed, unless ``MB_REQUIRE_POSTGRES=1`` (CI sets it once it
+has installed PostgreSQL) makes that a failure. ``db_url`` runs a test on SQLite and on
+PostgreSQL, each test with a fresh database.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from _postgres import PostgresServer, PostgresUnavailable
+
+_names = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A running PostgreSQL server for the session, stopped (and its data deleted) at the end."""
+    required = os.environ.get("MB_REQUIRE_POSTGRES") == "1"
+    try:
+        import psycopg  # noqa: F401 - the driver the store uses
+
+        server = PostgresServer.start()
+    except (ImportError, PostgresUnavailable) as exc:
+        reason = f"no PostgreSQL server for these tests: {exc}"
+        if required:
+            pytest.fail(f"{reason} (MB_REQUIRE_POSTGRES=1)", pytrace=False)
+        pytest.skip(reason)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """The URL of a new, empty database on the session's server (one per test)."""
+    return postgres_server.create_database(f"mb_test_{os.getpid()}_{next(_names)}")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh results database URL: a SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'results.db'}"
+    return request.getfixturevalue("postgres_url")
