@@ -24,6 +24,7 @@ from harness.cli_batch import batch_app
 from harness.cli_optical import optical_app
 from harness.cli_report import report_command
 from harness.cli_spec import spec_command
+from harness.cli_triage import triage_command
 from harness.errors import (
     BackendUnavailableError,
     BenchConfigError,
@@ -42,6 +43,8 @@ app.add_typer(batch_app, name="batch")
 app.add_typer(audit_app, name="audit")
 app.command("spec")(spec_command)
 app.command("report")(report_command)
+app.command("triage", context_settings={"allow_extra_args": True,
+                                        "ignore_unknown_options": True})(triage_command)
 
 
 
@@ -160,68 +163,6 @@ def installcode(
           f"(stored {crc_bytes})")
     if reveal:
         print(f"link key {parsed.link_key().hex()}")
-
-
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def triage(
-    ctx: typer.Context,
-    bench: BenchOpt = None,
-    batch: Annotated[Path | None, typer.Option(
-        "--batch", help="Batch manifest (CSV) to triage device by device.")] = None,
-    role: Annotated[str, typer.Option(
-        "--role", help="Operator role: supplier, rsa, map or manufacturer.")] = "supplier",
-    operator: Annotated[str | None, typer.Option("--operator", help="Operator name.")] = None,
-    as_json: Annotated[bool, typer.Option(
-        "--json", help="Print one JSON object per device (verdict, category, reset).")] = False,
-    conformance: Annotated[Path | None, typer.Option(
-        "--conformance", help="Write the per-model conformance report (Markdown).")] = None,
-    db: Annotated[str | None, typer.Option(
-        "--db", help="Results store URL; a batch re-run resumes where it stopped.")] = None,
-    out: Annotated[Path | None, typer.Option(
-        "--out", help="Folder for JUnit XML, Allure results, verdicts and conformance.")] = None,
-) -> None:
-    """Triage every device on a bench (or of a batch) by running the triage suites.
-
-    Arguments after the options go to pytest (e.g. ``-k``, ``-x``, ``--alluredir``).
-    """
-    import tempfile
-
-    import pytest
-
-    args = ["--pyargs", "test_suites", "-p", "no:cacheprovider", "--role", role]
-    if bench is not None:
-        args += ["--bench", str(bench)]
-    if batch is not None:
-        args += ["--batch", str(batch)]
-    if operator:
-        args += ["--operator", operator]
-    if conformance is not None:
-        args += ["--conformance", str(conformance)]
-    if db is not None:
-        args += ["--db", db]
-    if out is not None:  # what CI systems and Allure users read, beside the verdicts
-        out.mkdir(parents=True, exist_ok=True)
-        args += ["--junitxml", str(out / "junit.xml"), "--alluredir", str(out / "allure-results")]
-        if conformance is None:
-            args += ["--conformance", str(out / "conformance.md")]
-    with tempfile.TemporaryDirectory() as tmp:
-        verdicts = (out or Path(tmp)) / "verdicts.jsonl"
-        verdicts.unlink(missing_ok=True)
-        args += ["--triage-json", str(verdicts)]
-        if as_json:
-            args += ["-q", "--no-header", "--no-summary", "-p", "no:terminalreporter"]
-        code = int(pytest.main([*args, *ctx.args]))
-        if as_json and verdicts.exists():
-            for line in verdicts.read_text().splitlines():
-                record = json.loads(line)
-                print(json.dumps({
-                    "item": record["item"], "device_id": record["device_id"],
-                    "device_type": record["device_type"], "verdict": record["verdict"],
-                    "category": record["category"], "reset": record["reset"],
-                    "duis_return_reason": record["duis_return_reason"], "why": record["why"],
-                    "measurements": record["measurements"],
-                }))
-    raise typer.Exit(code)
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ from harness.bench.lock import BenchLock
 from harness.bench.models import BenchConfig, BenchInfo
 from harness.emulator.bench import EmulatedBench
 from harness.emulator.clock import Clock, ScaledClock
-from harness.errors import BenchConfigError
+from harness.errors import BenchConfigError, BenchLockedError
 
 _private = itertools.count(1)
 
@@ -33,12 +33,35 @@ class BenchSession:
         self.source = source
         self.emulator: EmulatedBench | None = None
         self.bench: Bench | None = None
+        self.lock: BenchLock | None = None  # a lease taken before opening (see lease())
 
     @classmethod
     def from_file(cls, path: str | Path | None = None) -> Self:
         """Load a bench file (the default emulated bench when ``path`` is None)."""
         path = Path(path) if path else default_bench_path()
         return cls(load_bench(path), source=str(path))
+
+    @classmethod
+    def lease(cls, paths: list[str | Path | None], start: int = 0, purpose: str = "") -> Self:
+        """The first free bench of ``paths``, tried from ``start`` round: its lock is taken now.
+
+        How several workers share a lab's benches: each takes a different one through the
+        bench lock. An all-emulated bench is private, so every caller gets its own.
+        """
+        busy = []
+        for i in range(len(paths)):
+            session = cls.from_file(paths[(start + i) % len(paths)])
+            if session.private:
+                return session
+            lock = BenchLock(session.config.bench.name)
+            try:
+                lock.acquire(purpose=purpose)
+            except BenchLockedError as exc:
+                busy.append(str(exc))
+                continue
+            session.lock = lock
+            return session
+        raise BenchLockedError("no free bench: " + "; ".join(busy))
 
     def fast(self, scale: float) -> None:
         """Run in fast mode (emulated benches only): checked as if the bench file said so."""
@@ -78,6 +101,8 @@ class BenchSession:
         bench = Bench(self.config, emulator.addresses if emulator else None, source=self.source)
         if self.private:  # nothing shared: a lock name of its own, never contended
             bench.lock = BenchLock(f"{self.config.bench.name}.{os.getpid()}.{next(_private)}")
+        elif self.lock is not None:  # leased already: the open bench holds that lock
+            bench.lock = self.lock
         if emulator is not None:
             bench.emulated_secret = emulator.secret
         bench.open(purpose=purpose)
@@ -94,6 +119,8 @@ class BenchSession:
             if self.emulator is not None:
                 emulator, self.emulator = self.emulator, None
                 emulator.stop()
+            if self.lock is not None:  # a lease never opened is given back too
+                self.lock.release()
 
     def __enter__(self) -> Self:
         self.open()

@@ -1,0 +1,136 @@
+"""``meterbench triage``: the main job — a campaign over a batch, with live progress.
+
+Runs the triage suites (``pytest --pyargs test_suites``) in process, one device after the
+other or on several benches at once (``--workers``), with the rich progress display and a
+summary table at the end. On an all-emulated bench without ``--batch`` it triages a
+generated returned-device population (deterministic for a seed, so ``--db`` resumes it).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from harness.bench.session import BenchSession
+from harness.emulator.population import PopulationSpec, generate, write_csv
+from harness.errors import MeterbenchError
+
+VERDICT_KEYS = ("item", "device_id", "device_type", "verdict", "category", "reset",
+                "duis_return_reason", "why", "measurements")
+
+
+def triage_command(
+    ctx: typer.Context,
+    bench: Annotated[list[Path] | None, typer.Option(
+        "--bench", "-b", help="Bench file (default: the emulated bench); repeat it to give "
+                              "each worker a bench of its own.")] = None,
+    batch: Annotated[Path | None, typer.Option(
+        "--batch", help="Batch manifest (CSV) to triage device by device.")] = None,
+    devices: Annotated[int, typer.Option(
+        "--devices", min=1, help="Emulated bench without --batch: size of the generated "
+                                 "returned-device population.")] = 20,
+    seed: Annotated[int, typer.Option(
+        "--seed", min=0, help="Seed of the generated population (same seed, same batch).")] = 0,
+    slots: Annotated[bool, typer.Option(
+        "--slots", help="Triage the devices in the bench's slots instead of a batch.")] = False,
+    role: Annotated[str, typer.Option(
+        "--role", help="Operator role: supplier, rsa, map or manufacturer.")] = "supplier",
+    operator: Annotated[str | None, typer.Option("--operator", help="Operator name.")] = None,
+    workers: Annotated[int, typer.Option(
+        "--workers", "-n", min=1, help="Benches in parallel (pytest-xdist workers).")] = 1,
+    time_scale: Annotated[float | None, typer.Option(
+        "--time-scale", help="Fast mode (all-emulated benches): devices run N times faster.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print one JSON object per device (verdict, category, reset).")] = False,
+    plain: Annotated[bool, typer.Option(
+        "--plain", help="pytest's own output instead of the progress display.")] = False,
+    conformance: Annotated[Path | None, typer.Option(
+        "--conformance", help="Write the per-model conformance report (Markdown).")] = None,
+    db: Annotated[str | None, typer.Option(
+        "--db", help="Results store URL; a batch re-run resumes where it stopped.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Folder for JUnit XML, Allure results, verdicts and conformance.")] = None,
+) -> None:
+    """Triage every device of a batch (or on a bench) by running the triage suites.
+
+    Arguments after ``--`` go to pytest (e.g. ``-k``, ``-x``, ``--alluredir``).
+    """
+    import pytest
+
+    from fixtures.progress import CampaignProgress
+
+    stderr = Console(stderr=True)
+    benches = list(bench or [])
+    args = ["--pyargs", "test_suites", "-p", "no:cacheprovider", "--role", role]
+    for path in benches:
+        args += ["--bench", str(path)]
+    if operator:
+        args += ["--operator", operator]
+    if time_scale is not None:
+        args += ["--time-scale", str(time_scale)]
+    if workers > 1:
+        args += ["-n", str(workers)]
+    if conformance is not None:
+        args += ["--conformance", str(conformance)]
+    if db is not None:
+        args += ["--db", db]
+    if out is not None:  # what CI systems and Allure users read, beside the verdicts
+        out.mkdir(parents=True, exist_ok=True)
+        args += ["--junitxml", str(out / "junit.xml"), "--alluredir", str(out / "allure-results")]
+        if conformance is None:
+            args += ["--conformance", str(out / "conformance.md")]
+    with tempfile.TemporaryDirectory() as tmp:
+        work = out or Path(tmp)
+        if batch is None and not slots:
+            batch = _generated_batch(benches, work, devices, seed, stderr)
+        if batch is not None:
+            args += ["--batch", str(batch)]
+        verdicts = work / "verdicts.jsonl"
+        verdicts.unlink(missing_ok=True)
+        args += ["--triage-json", str(verdicts)]
+        progress = None
+        plugins: list[object] = []
+        if not plain:
+            args += ["-q", "--no-header", "--no-summary", "-p", "no:terminalreporter"]
+            progress = CampaignProgress(stderr)
+            plugins.append(progress)
+        try:
+            code = int(pytest.main([*args, *ctx.args], plugins=plugins))
+        finally:
+            if progress is not None:
+                progress.stop()
+        if progress is not None and not as_json:
+            console = Console()
+            console.print(progress.summary())
+            attention = progress.attention()
+            if attention is not None:
+                console.print(attention)
+        if as_json and verdicts.exists():
+            for line in verdicts.read_text().splitlines():
+                record = json.loads(line)
+                print(json.dumps({k: record[k] for k in VERDICT_KEYS}))
+    raise typer.Exit(code)
+
+
+def _generated_batch(benches: list[Path], work: Path, size: int, seed: int,
+                     stderr: Console) -> Path | None:
+    """On an all-emulated bench, the generated population to triage; None on real hardware
+    (whose devices are the ones in its slots)."""
+    try:
+        session = BenchSession.from_file(benches[0] if benches else None)
+    except MeterbenchError:
+        return None  # pytest reports the bench-file error in its own words
+    if not session.private:
+        return None
+    path = work / f"generated-seed{seed}-{size}.csv"  # same name on a re-run: --db resumes it
+    rows = generate(PopulationSpec(size, seed=seed))
+    write_csv(rows, path)
+    stderr.print(f"generated a returned-device population of {size} (seed {seed}): {path.name}",
+                 highlight=False)
+    return path
