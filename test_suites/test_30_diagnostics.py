@@ -71,6 +71,8 @@ def test_gas_meter_battery(dut: Dut, measure) -> None:
 
 
 CYCLES = {"ESME": ("disabled", "enabled"), "GSME": ("closed", "armed", "open", "closed")}
+SUPPLY_ON = {"ESME": "enabled", "GSME": "open"}
+"""The one state with the contacts closed (valve open): "armed" is off, awaiting the consumer."""
 
 
 @pytest.mark.spec("TRI-DIAG-05")
@@ -88,7 +90,8 @@ def test_supply_switch_operates(dut: Dut, measure) -> None:
     for state in CYCLES[dut.device_type]:
         reported, peak = peak_current_during(dut, lambda s=state: profile.set_supply(s))
         measure(f"supply_state_{state}", reported, expected=state, category="hardware")
-        moved = state != "armed" and previous not in (state, None)
+        on = SUPPLY_ON[dut.device_type]  # contacts (valve) move only between on and off
+        moved = previous is not None and (previous == on) != (state == on)
         if moved and declared.supply_pulse_a is not None:  # contacts or valve really moved
             measure(f"actuator_current_{state}", round(peak, 4), "A",
                     low=declared.supply_pulse_a, category="hardware")

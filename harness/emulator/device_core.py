@@ -61,6 +61,10 @@ def operation(fn: Callable[Concatenate[D, P], R]) -> Callable[Concatenate[D, P],
     return wrapper
 
 
+MIN_PULSE_WALL_S = 0.08
+"""The shortest actuator pulse in wall seconds on a fast (scaled) emulator clock."""
+
+
 @dataclass
 class PowerEvent:
     """A power transition the device noticed: "on", "off", or "watchdog" (a reset)."""
@@ -286,6 +290,13 @@ class DeviceCore(abc.ABC):
         return {HAN_BURST} if "han_radio_dead" in self._faults else set()
 
     def _pulse(self, amps: float, seconds: float) -> None:
-        """An operation draws ``amps`` for ``seconds`` (relay coil, valve motor)."""
+        """An operation draws ``amps`` for ``seconds`` (relay coil, valve motor).
+
+        In fast mode a pulse still lasts ``MIN_PULSE_WALL_S`` of wall time: compressed below
+        that, a supply sampler sharing the GIL with the probe's I/O could miss it, and a
+        healthy actuator would read as a fault.
+        """
         if amps > 0 and seconds > 0:
+            seconds = max(seconds, MIN_PULSE_WALL_S * self.clock.scale) \
+                if self.clock.scale > 1 else seconds
             self._pulses.append(Pulse(self._now, seconds, amps))

@@ -33,6 +33,7 @@ from harness.emulator.identity import label_for
 from harness.emulator.models import create_device
 from harness.emulator.pki import TestPki
 from harness.errors import BenchConfigError
+from harness.triage.classify import category_of
 
 __all__ = [
     "COLUMNS",
@@ -226,9 +227,18 @@ def generate(spec: PopulationSpec | int, seed: int | None = None) -> list[BatchR
             seed=device_seed,
             truth_faults=tuple(f.key for f in picked) or (NO_FAULT,),
             truth_verdict=Verdict.FAULT if picked else Verdict.NO_FAULT_FOUND,
-            truth_category=primary.category if primary else FaultCategory.NONE,
+            truth_category=_truth_category(picked),
         ))
     return rows
+
+
+def _truth_category(faults: list[FaultKind]) -> FaultCategory:
+    """The category a device with these faults is returned under: with two, the one the
+    triage specification ranks first (a cause before its consequences)."""
+    if not faults:
+        return FaultCategory.NONE
+    winner = category_of({f.category.value for f in faults})
+    return FaultCategory(winner)
 
 
 def catalogue_batch(seed: int = 0, *, no_fault_per_type: int = 1,

@@ -31,6 +31,7 @@ from harness.emulator.population import (
 )
 from harness.errors import BenchConfigError
 from harness.protocols.gbcs_alerts import GbcsAlert as A
+from harness.triage.classify import category_of
 
 
 def test_same_seed_same_batch_other_seed_other_batch() -> None:
@@ -68,7 +69,9 @@ def test_truth_columns_are_consistent() -> None:
         if faulty:
             kinds = [CATALOGUE[f] for f in row.truth_faults]
             assert all(row.device_type in k.applies_to for k in kinds)
-            assert row.truth_category is kinds[0].category is not FaultCategory.NONE
+            # With two faults, the category the triage spec ranks first (cause before effect).
+            assert row.truth_category is not FaultCategory.NONE
+            assert row.truth_category.value == category_of({k.category.value for k in kinds})
             assert len(set(row.truth_faults)) == len(row.truth_faults) <= 2
         else:
             assert row.truth_faults == ("no_fault",) and row.truth_category is FaultCategory.NONE
