@@ -43,7 +43,9 @@ class GroupFigures:
     def add(self, row: ResultLike) -> None:
         """Count one device."""
         self.returned += 1
-        self.needed_reset += bool(row.reset)
+        # Reset to be reused (SECMP0010: "reset it ... so it can be reused"): a device reset
+        # whose fault showed only afterwards is not reusable, so it did not "need" resetting.
+        self.needed_reset += bool(row.reset) and row.verdict != "FAULT"
         if row.verdict == "NO_FAULT_FOUND":
             self.no_fault_found += 1
         elif row.verdict == "FAULT":
@@ -86,7 +88,7 @@ def group_of(device_type: str) -> str:
 def rfi_figures(rows: Iterable[ResultLike]) -> RfiFigures:
     """Count returned devices, resets, no-fault-found and faults by category per group.
 
-    "Needed resetting" counts devices whose verdict says a reset was done (``reset`` true).
+    "Needed resetting" counts devices reset to be reused: reset done and not found faulty.
     """
     groups: dict[str, GroupFigures] = {}
     total = GroupFigures()

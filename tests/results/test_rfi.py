@@ -24,7 +24,7 @@ ROWS = [
     Row("ESME", "FAULT", "metrology"),
     Row("ESME", "NO_FAULT_FOUND", reset=True),
     Row("ESME", "INCONCLUSIVE", reset=True),  # reset done, verification failed
-    Row("GSME", "FAULT", "HAN"),
+    Row("GSME", "FAULT", "HAN", reset=True),  # its fault showed only after the reset
     Row("PPMID", "FAULT", None),
 ]
 
