@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from harness.bench.loader import default_bench_path
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -16,3 +23,39 @@ def _private_lock_dir(tmp_path_factory: pytest.TempPathFactory,
                       monkeypatch: pytest.MonkeyPatch) -> None:
     """Bench locks of the project's own tests live in a temporary folder, never the user's."""
     monkeypatch.setenv("MB_LOCK_DIR", str(tmp_path_factory.getbasetemp() / "locks"))
+
+
+@pytest.fixture
+def external_emulator(tmp_path: Path) -> Iterator[dict]:
+    """``meterbench emulate --json`` in its own process, as a lab script would start it."""
+    proc = subprocess.Popen([sys.executable, "-m", "harness", "emulate", "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    try:
+        described = json.loads(line)
+        described["proc"] = proc
+        yield described
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+
+
+def lab_bench_for(described: dict, tmp_path: Path, name: str = "lab-psu") -> Path:
+    """A 'physical' bench file whose supply is the externally running emulated one."""
+    text = default_bench_path().read_text().replace('name = "emulated"', f'name = "{name}"')
+    for instrument, info in described["instruments"].items():
+        header = f"[instruments.{instrument}]"
+        head, _, rest = text.partition(header)
+        rest = rest.replace("emulated = true", f'address = "{info["address"]}"', 1)
+        text = head + header + rest
+    assert "emulated = true" not in text
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture
+def lab_bench():
+    """``lab_bench(described, folder)``: a 'physical' bench file on an external emulator."""
+    return lab_bench_for

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from harness.bench.loader import default_bench_path
@@ -35,36 +32,6 @@ def scpi(port: int, *commands: str) -> list[str]:
                 break
             data += chunk
     return data.decode().splitlines()
-
-
-@pytest.fixture
-def external_emulator(tmp_path: Path) -> Iterator[dict]:
-    """``meterbench emulate --json`` in its own process, as a lab script would start it."""
-    proc = subprocess.Popen([sys.executable, "-m", "harness", "emulate", "--json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    try:
-        described = json.loads(line)
-        described["proc"] = proc
-        yield described
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=10)
-
-
-def lab_bench_for(described: dict, tmp_path: Path, name: str = "lab-psu") -> Path:
-    """A 'physical' bench file whose supply is the externally running emulated one."""
-    text = default_bench_path().read_text().replace('name = "emulated"', f'name = "{name}"')
-    for instrument, info in described["instruments"].items():
-        header = f"[instruments.{instrument}]"
-        head, _, rest = text.partition(header)
-        rest = rest.replace("emulated = true", f'address = "{info["address"]}"', 1)
-        text = head + header + rest
-    assert "emulated = true" not in text
-    path = tmp_path / f"{name}.toml"
-    path.write_text(text)
-    return path
 
 
 def port_of(described: dict) -> int:
@@ -102,8 +69,8 @@ def test_bad_bench_file_exits_2_with_one_clear_line(tmp_path: Path) -> None:
         proc.stderr.split())
 
 
-def test_locked_bench_exits_3(tmp_path: Path, external_emulator: dict) -> None:
-    path = lab_bench_for(external_emulator, tmp_path)
+def test_locked_bench_exits_3(tmp_path: Path, external_emulator: dict, lab_bench) -> None:
+    path = lab_bench(external_emulator, tmp_path)
     with BenchLock("lab-psu").acquire("someone else"):
         result = runner.invoke(app, ["bench", "check", str(path)])
     assert result.exit_code == 3
@@ -128,8 +95,8 @@ def test_hangs_with_power_on(power):
 
 
 def test_ctrl_c_during_a_run_leaves_the_supply_off(tmp_path: Path,
-                                                   external_emulator: dict) -> None:
-    bench = lab_bench_for(external_emulator, tmp_path)
+                                                   external_emulator: dict, lab_bench) -> None:
+    bench = lab_bench(external_emulator, tmp_path)
     marker = tmp_path / "powered"
     suite = tmp_path / "test_inner.py"
     suite.write_text(INNER_SUITE.format(marker=str(marker)))

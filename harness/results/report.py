@@ -23,7 +23,7 @@ from harness.results.rfi import ORDER, RfiFigures, group_of, rfi_figures
 from harness.results.store import DeviceRow
 
 Format = Literal["html", "csv", "json"]
-VERDICTS = ("NO_FAULT_FOUND", "FAULT", "INCONCLUSIVE")
+VERDICTS = ("NO_FAULT_FOUND", "FAULT", "INCONCLUSIVE", "SKIPPED", "ABORTED")
 RESULT_FIELDS = ("item_key", "campaign_id", "bench", "device_type", "device_id", "model",
                  "label_id", "verdict", "category", "duis_return_reason", "reset", "why",
                  "started", "finished", "duration_s", "operator", "role", "transcript")
@@ -106,7 +106,8 @@ def _charts(rows: Sequence[DeviceRow], figures: RfiFigures) -> dict[str, str]:
     groups = [g for g in ORDER if g in figures.groups]
     fig, ax = plt.subplots(figsize=(7, 3.5))
     bottom = [0] * len(groups)
-    colours = {"NO_FAULT_FOUND": "#4a4", "FAULT": "#c33", "INCONCLUSIVE": "#e90"}
+    colours = {"NO_FAULT_FOUND": "#4a4", "FAULT": "#c33", "INCONCLUSIVE": "#e90",
+               "SKIPPED": "#999", "ABORTED": "#636"}
     for verdict in VERDICTS:
         counts = [sum(1 for r in rows if group_of(r.device_type) == g and r.verdict == verdict)
                   for g in groups]

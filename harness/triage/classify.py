@@ -46,6 +46,8 @@ class VerdictKind(StrEnum):
     NO_FAULT_FOUND = "NO_FAULT_FOUND"
     FAULT = "FAULT"
     INCONCLUSIVE = "INCONCLUSIVE"
+    SKIPPED = "SKIPPED"  # the operator skipped the device (or did not answer in time)
+    ABORTED = "ABORTED"  # the operator aborted the campaign at this device
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,10 @@ def classify(record: TriageRecord) -> Verdict:
     """The verdict the record's evidence supports (rules in the module docstring)."""
     reset = all(step in record.reset_steps for step in RESET_STEPS
                 if _applies(step, record.device_type))
+    outcome = record.notes.get("operator_outcome")
+    if outcome:  # never triaged: what the operator said is the whole story
+        kind = VerdictKind.ABORTED if outcome["answer"] == "abort" else VerdictKind.SKIPPED
+        return Verdict(kind, why=outcome["why"])
     if record.bench_errors:
         return Verdict(VerdictKind.INCONCLUSIVE, why="bench: " + "; ".join(record.bench_errors),
                        reset=reset)

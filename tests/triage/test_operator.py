@@ -1,0 +1,98 @@
+"""Operator prompts: place, label and probe answered at the terminal with a timeout; a skip or
+an abort is the device's recorded verdict; an emulated bench answers its own prompts."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from fixtures.operator import Answer, ConsoleOperator
+from harness.emulator.population import PopulationSpec, generate, write_csv
+from harness.triage.classify import VerdictKind, classify
+from harness.triage.record import TriageRecord
+
+
+@pytest.fixture
+def console() -> Iterator[tuple[ConsoleOperator, io.TextIOWrapper, io.StringIO]]:
+    """An operator reading a pipe (what a terminal or a barcode scanner would type)."""
+    read_fd, write_fd = os.pipe()
+    stdin = os.fdopen(read_fd, "r")
+    typed = os.fdopen(write_fd, "w")
+    shown = io.StringIO()
+    yield ConsoleOperator(0.3, stdin, shown), typed, shown
+    stdin.close()
+    typed.close()
+
+
+def test_enter_scan_enter_loads_the_device_with_its_label(console) -> None:
+    operator, typed, shown = console
+    typed.write("\nG4E85513067 00DB22525C190E76 AABBCCDDEEFF00112233445566778899\n\n")
+    typed.flush()
+    loading = operator.load("item3", "gsme", "the EMU-GSME-1 labelled G4E85513067", True)
+    assert loading.answer is Answer.DONE
+    assert loading.label is not None and loading.label.serial == "G4E85513067"
+    assert loading.label.device_id == "00DB22525C190E76"
+    assert len(loading.prompts) == 3  # place, label, probe
+    assert "Place the EMU-GSME-1 labelled G4E85513067 (item3) in slot gsme" in shown.getvalue()
+
+
+def test_skip_at_any_prompt_skips_the_device(console) -> None:
+    operator, typed, _ = console
+    typed.write("\ns\n")
+    typed.flush()
+    loading = operator.load("item1", "esme", "an ESME", True)
+    assert loading.answer is Answer.SKIP and "skipped by the operator" in loading.why
+
+
+def test_abort_stops_the_campaign(console) -> None:
+    operator, typed, _ = console
+    typed.write("a\n")
+    typed.flush()
+    assert operator.load("item1", "esme", "an ESME", True).answer is Answer.ABORT
+
+
+def test_no_answer_in_time_skips_the_device(console) -> None:
+    operator, _, _ = console
+    loading = operator.load("item1", "ch", "a CHF", False)
+    assert loading.answer is Answer.SKIP and "no answer within 0.3 s" in loading.why
+
+
+def test_an_operator_outcome_is_the_verdict() -> None:
+    record = TriageRecord(key="item1", slot="esme", device_type="ESME")
+    record.notes["operator_outcome"] = {"answer": "skip", "why": "no answer within 300 s"}
+    verdict = classify(record)
+    assert verdict.kind is VerdictKind.SKIPPED and verdict.why == "no answer within 300 s"
+    record.notes["operator_outcome"]["answer"] = "abort"
+    assert classify(record).kind is VerdictKind.ABORTED
+
+
+def test_physical_bench_prompts_and_records_a_skip(tmp_path: Path, external_emulator: dict,
+                                                    lab_bench) -> None:
+    """A bench of real (here: externally emulated) instruments: the campaign waits on the
+    operator; skipping the first device records it SKIPPED and the second is triaged."""
+    bench = lab_bench(external_emulator, tmp_path)
+    batch = tmp_path / "batch.csv"
+    rows = [r for r in generate(PopulationSpec(12, seed=3)) if r.device_type.name == "CHF"][:2]
+    write_csv(rows, batch)
+    first, second = (f"item{r.item}" for r in rows)
+    answers = f"s\n\n{rows[1].label_id}\n\n"  # skip the first; place, scan, seat the second
+    audit = f"sqlite:///{tmp_path / 'audit.db'}"
+    subprocess.run([sys.executable, "-m", "harness", "audit", "init", "--db", audit],
+                   check=True, capture_output=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness", "triage", "--bench", str(bench), "--batch",
+         str(batch), "--json", "--audit-db", audit,
+         "--", "-k", "power or identity"],
+        input=answers, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    verdicts = {line.split('"item": "')[1].split('"')[0]: line
+                for line in proc.stdout.splitlines() if line.startswith("{")}
+    assert '"verdict": "SKIPPED"' in verdicts[first], proc.stderr[-2000:]
+    assert "skipped by the operator" in verdicts[first]
+    assert '"verdict": "SKIPPED"' not in verdicts[second]
+    assert f"Place the {rows[1].model} labelled {rows[1].label_id}" in proc.stderr
