@@ -31,6 +31,8 @@ def default_bench() -> Iterator[EmulatedBench]:
 
 
 def test_every_reference_file_is_in_the_lifecycle_order() -> None:
+    if not REFERENCE.is_dir():
+        pytest.skip(f"DCC's reference requests are not beside this checkout ({REFERENCE})")
     assert sorted(p.name for p in REFERENCE.glob("*.XML")) == sorted(LIFECYCLE_ORDER)
 
 

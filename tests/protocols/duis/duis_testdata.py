@@ -11,8 +11,11 @@ REFERENCE_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "referen
 
 
 def reference_bytes(name: str) -> bytes:
-    """One reference request's bytes; fails loudly if ../shared is not beside the repo."""
+    """One reference request's bytes. Without ../shared beside the checkout (a clone on its
+    own) the test is skipped, saying why; with it, a missing file fails loudly."""
     path = REFERENCE_DIR / name
+    if not REFERENCE_DIR.is_dir():
+        pytest.skip(f"DCC's reference requests are not beside this checkout ({REFERENCE_DIR})")
     if not path.is_file():
         pytest.fail(f"DUIS reference request missing: {path} (../shared must be beside the repo)")
     return path.read_bytes()
