@@ -187,6 +187,14 @@ CATALOGUE: dict[str, FaultKind] = {k.key: k for k in (
 
 NO_FAULT = "no_fault"
 
+SEEN_ONLY_THROUGH_PORT = frozenset({
+    "firmware_verification_fails", "memory_error", "watchdog_resets", "measurement_fault",
+    "load_switch_stuck", "valve_stuck", "tamper_cover_removed", "magnetic_tamper",
+    "clock_drift", "label_mismatch", "battery_low"})
+"""Faults whose evidence is read through the device's local port (logs, identity, states):
+on a meter whose optical port is dead they leave nothing a bench can see. The rest show on
+the supply (standby current) or over the air (HAN joins, the hub's WAN)."""
+
 
 @dataclass(frozen=True)
 class Fault:

@@ -23,6 +23,7 @@ from harness.emulator.clock import Clock
 from harness.emulator.device import EmulatedDevice
 from harness.emulator.faults import (
     NO_FAULT,
+    SEEN_ONLY_THROUGH_PORT,
     ChFaultReason,
     FaultCategory,
     FaultKind,
@@ -234,9 +235,12 @@ def generate(spec: PopulationSpec | int, seed: int | None = None) -> list[BatchR
 
 def _truth_category(faults: list[FaultKind]) -> FaultCategory:
     """The category a device with these faults is returned under: with two, the one the
-    triage specification ranks first (a cause before its consequences)."""
+    triage specification ranks first (a cause before its consequences) among those a bench
+    can see — a dead optical port hides what is read only through it."""
     if not faults:
         return FaultCategory.NONE
+    if any(f.key == "optical_port_dead" for f in faults):
+        faults = [f for f in faults if f.key not in SEEN_ONLY_THROUGH_PORT]
     winner = category_of({f.category.value for f in faults})
     return FaultCategory(winner)
 
