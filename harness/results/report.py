@@ -207,8 +207,13 @@ def _device_page(row: DeviceRow) -> str:
              ("Reset", row.reset), ("Why", row.why), ("Started", row.started),
              ("Finished", row.finished), ("Triage time (s)", row.duration_s),
              ("Operator", f"{row.operator} ({row.role})"), ("Bench", row.bench),
-             ("Campaign", row.campaign_id), ("Transcript", row.transcript)]
-    parts = [_table(("", ""), [(e(k), e(_cell(v))) for k, v in facts]),
+             ("Campaign", row.campaign_id)]
+    cells = [(e(k), e(_cell(v))) for k, v in facts]
+    if row.transcript:
+        lines = row.transcript.count("\n") + 1
+        cells.append(("Transcript", f"<a href='{e(_transcript_file(row))}'>instrument "
+                                    f"transcript</a> ({lines} lines)"))
+    parts = [_table(("", ""), cells),
              "<h2>Measurements</h2>"]
     if row.measurements:
         parts.append(_table(
@@ -238,6 +243,10 @@ def _device_page(row: DeviceRow) -> str:
 
 def _device_file(row: DeviceRow) -> str:
     return f"device-{row.id}.html"
+
+
+def _transcript_file(row: DeviceRow) -> str:
+    return f"device-{row.id}-transcript.txt"
 
 
 def _index(rows: Sequence[DeviceRow], figures: RfiFigures, period: str, source: str) -> str:
@@ -305,6 +314,10 @@ def write_report(rows: Sequence[DeviceRow], out: Path, *, fmt: Format = "html",
     devices.mkdir(exist_ok=True)
     for row in rows:
         path = devices / _device_file(row)
+        if row.transcript:  # what the instruments exchanged with this device, beside its page
+            log = devices / _transcript_file(row)
+            log.write_text(row.transcript, encoding="utf-8")
+            written.append(log)
         path.write_text(_device_page(row), encoding="utf-8")
         written.append(path)
     index = out / "index.html"

@@ -309,7 +309,7 @@ class ResultStore(EngineHolder):
 
     def record(self, campaign_id: int, record: TriageRecord, verdict: Verdict,
                finished: datetime.datetime | None = None, *,
-               transcript: str | None = None) -> bool:
+               transcript: str | None = None, bench: str | None = None) -> bool:
         """Commit one device's result and measurements now, in one transaction.
 
         Returns True when written, False when this campaign already holds a result for
@@ -342,7 +342,7 @@ class ResultStore(EngineHolder):
                     finished=utc_text(done_aware),
                     duration_s=max(0.0, (done_aware - started).total_seconds()),
                     operator=record.operator or campaign.operator,
-                    role=record.role or campaign.role, bench=campaign.bench,
+                    role=record.role or campaign.role, bench=bench or campaign.bench,
                     transcript=transcript or record.notes.get("transcript"),
                     evidence=json.dumps(evidence, default=str, sort_keys=True)))
                 result_id = int(result.inserted_primary_key[0])

@@ -66,6 +66,23 @@ def test_html_report(db: str, tmp_path: Path) -> None:
                                                                "INCONCLUSIVE"}
 
 
+def test_transcript_is_a_file_linked_from_its_device_page(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    with ResultStore.open(url) as store:
+        cid = store.start_campaign(bench="b1", operator="ann", role="Supplier", batch_name="x")
+        for i, transcript in enumerate(("===== test_x · psu =====\n> OUTP ON\n< 0", None)):
+            record, verdict = sample(i)
+            store.record(cid, record, verdict, T0, transcript=transcript, bench=f"bench-{i}")
+    assert _run("--db", url, "--out", str(tmp_path / "o")).exit_code == 0
+    pages = {p.name: p.read_text() for p in (tmp_path / "o" / "devices").glob("*.html")}
+    linked = [name for name, text in pages.items() if "-transcript.txt'>" in text]
+    assert len(linked) == 1
+    log = (tmp_path / "o" / "devices" / linked[0].replace(".html", "-transcript.txt"))
+    assert "> OUTP ON" in log.read_text()
+    assert {"bench-0", "bench-1"} <= {b for t in pages.values() for b in ("bench-0", "bench-1")
+                                      if f"<td>{b}</td>" in t}
+
+
 def test_html_escapes_device_text(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'r.db'}"
     with ResultStore.open(url) as store:
