@@ -35,6 +35,7 @@ class Transcript:
     limit: int = 10_000
     entries: list[TranscriptEntry] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _dropped: int = 0  # entries trimmed off the front: marks count every entry ever made
 
     merge_s: float = 0.05
 
@@ -48,17 +49,20 @@ class Transcript:
                 return
             self.entries.append(TranscriptEntry(now, direction, bytes(data)))
             if len(self.entries) > self.limit:
-                del self.entries[: len(self.entries) - self.limit]
+                excess = len(self.entries) - self.limit
+                del self.entries[:excess]
+                self._dropped += excess
 
     def mark(self) -> int:
-        """A position to render from later (e.g. the start of one test)."""
+        """A position to render from later (e.g. the start of one test); it stays valid when
+        old entries are trimmed, so a long campaign's late tests keep their transcripts."""
         with self._lock:
-            return len(self.entries)
+            return self._dropped + len(self.entries)
 
     def render(self, since: int = 0) -> str:
-        """Human-readable transcript: time, direction, hex and printable text."""
+        """Human-readable transcript from a mark: time, direction, hex and printable text."""
         with self._lock:
-            entries = list(self.entries[since:])
+            entries = list(self.entries[max(0, since - self._dropped):])
         lines = []
         for e in entries:
             stamp = time.strftime("%H:%M:%S", time.localtime(e.t))

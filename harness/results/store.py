@@ -31,6 +31,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
     insert,
     inspect,
     select,
@@ -367,9 +368,12 @@ class ResultStore(EngineHolder):
                 device_result_table.c.campaign_id == campaign_id)).scalars())
 
     def count(self, campaign_id: int | None = None) -> int:
-        """How many device results (in one campaign, or in all)."""
-        return len(self.results(campaign_id=campaign_id, with_measurements=False,
-                                with_traces=False))
+        """How many device results (in one campaign, or in all), counted by the database."""
+        query = select(func.count()).select_from(device_result_table)
+        if campaign_id is not None:
+            query = query.where(device_result_table.c.campaign_id == campaign_id)
+        with ReadTx(self._engine) as conn:
+            return int(conn.execute(query).scalar_one())
 
     def results(self, *, since: datetime.date | None = None,
                 until: datetime.date | None = None, campaign_id: int | None = None,
