@@ -1,0 +1,105 @@
+"""Devices triaged per minute on the emulated bench in fast mode, with 1 and 2 workers.
+
+What a facility plans capacity with: the wall time of a whole ``meterbench triage`` process
+(interpreter start, bench start, every triage suite on every device, the results store, the
+summary) over one fixed batch (same size, same seed, so every run triages the same devices
+with the same faults), as devices per minute and seconds per device, median over runs. Each
+run writes a fresh results database and is checked to hold every device of the batch, so a
+crashed or short run cannot pass for a fast one. Workers are pytest-xdist processes, one
+emulated bench each; the speed-up is bounded by the machine's cores (printed). Optical probes
+over sockets (the fast bench) and over RFC 2217 (the shipped bench, whose client polls 50 ms
+per baud change) are both measured.
+Run: python benchmarks/campaign_rate.py [--devices 24] [--runs 3] [--time-scale 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+from _fast_bench import bench_files, shown
+
+from harness.emulator.population import PopulationSpec, generate, write_csv
+from harness.results.store import ResultStore
+
+FAILED_RUN_CODES = (2, 3, 4, 5)  # interrupted, internal error, usage error, nothing collected
+
+
+def triage_once(bench: Path, batch: Path, workers: int, time_scale: float, db: Path,
+                devices: int) -> float:
+    """Wall seconds of one ``meterbench triage`` subprocess; exits if it did not finish."""
+    command = [sys.executable, "-m", "harness", "triage", "--bench", str(bench),
+               "--batch", str(batch), "--workers", str(workers),
+               "--time-scale", f"{time_scale:g}", "--db", f"sqlite:///{db}"]
+    start = time.perf_counter()
+    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          text=True, check=False)
+    elapsed = time.perf_counter() - start
+    # Exit code 1 only says some device was faulty (its tests failed): expected in a batch.
+    recorded = _recorded(db)
+    if done.returncode in FAILED_RUN_CODES or recorded != devices:
+        tail = "\n".join(done.stderr.strip().splitlines()[-15:])
+        raise SystemExit(f"{shown(bench)} with {workers} worker(s): exit {done.returncode}, "
+                         f"{recorded} of {devices} devices recorded in {db}\n{tail}")
+    return elapsed
+
+
+def _recorded(db: Path) -> int:
+    """How many device results the run's database holds (0 when it made none)."""
+    if not db.exists():
+        return 0
+    with ResultStore.open(f"sqlite:///{db}", create=False) as store:
+        return store.count()
+
+
+def main() -> None:
+    """Triage the batch ``runs`` times per bench file and worker count; print the medians."""
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--devices", type=int, default=24, help="batch size")
+    parser.add_argument("--seed", type=int, default=7, help="population seed (fixed batch)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per set-up (median)")
+    parser.add_argument("--time-scale", type=float, default=10.0,
+                        help="fast mode: emulated time N times faster (1..100)")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2],
+                        help="worker counts to compare (pytest-xdist, one bench each)")
+    parser.add_argument("--transports", nargs="+", default=["socket", "rfc2217"],
+                        help="optical probe transports to compare (socket, rfc2217)")
+    args = parser.parse_args()
+    if args.devices < 1 or args.runs < 1 or min(args.workers) < 1:
+        parser.error("--devices, --runs and --workers must be 1 or more")
+    with tempfile.TemporaryDirectory(prefix="mb-campaign-rate-") as tmp_name:
+        tmp = Path(tmp_name)
+        rows = generate(PopulationSpec(args.devices, seed=args.seed))
+        batch = tmp / f"batch-seed{args.seed}-{args.devices}.csv"
+        write_csv(rows, batch)
+        mix = Counter(r.device_type.name for r in rows)
+        faulty = sum(r.truth_verdict != "NO_FAULT_FOUND" for r in rows)
+        print(f"batch: {args.devices} devices (seed {args.seed}): "
+              f"{', '.join(f'{n} {k}' for k, n in sorted(mix.items()))}; {faulty} faulty; "
+              f"time scale x{args.time_scale:g}; {args.runs} run(s) each; "
+              f"{os.cpu_count()} CPU core(s)")
+        print(f"{'bench file':<28} {'optical':<8} {'workers':>7} {'median s':>9} "
+              f"{'min s':>7} {'dev/min':>8} {'s/device':>9} {'speed-up':>8}")
+        for transport, bench in bench_files(tmp, args.transports):
+            base = None
+            for workers in args.workers:
+                times = [triage_once(bench, batch, workers, args.time_scale,
+                                     tmp / f"{transport}-{workers}-{run}.db", args.devices)
+                         for run in range(args.runs)]
+                median = statistics.median(times)
+                base = base or median
+                print(f"{shown(bench):<28} {transport:<8} {workers:>7} {median:>9.1f} "
+                      f"{min(times):>7.1f} {args.devices / median * 60:>8.1f} "
+                      f"{median / args.devices:>9.2f} {base / median:>7.2f}x", flush=True)
+
+
+if __name__ == "__main__":
+    main()
