@@ -14,39 +14,10 @@ import random
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from enum import StrEnum
 
 from harness.devices.types import DeviceType
+from harness.devices.vocabulary import ChFaultReason, FaultCategory
 from harness.errors import BenchConfigError
-
-
-class FaultCategory(StrEnum):
-    """The triage category a fault belongs to (``truth_category`` in a batch manifest)."""
-
-    NONE = "none"
-    HAN = "HAN"
-    WAN = "WAN"
-    METROLOGY = "metrology"
-    FIRMWARE = "firmware"
-    HARDWARE = "hardware"
-    POWER = "power"
-    TAMPER = "tamper/physical"
-    OPTICAL = "optical port"
-
-
-class ChFaultReason(StrEnum):
-    """DUIS 8.14.3 CHFFaultReason vocabulary."""
-
-    DAMAGED_CASE = "damaged case"
-    DAMAGED_CONNECTOR = "damaged connector"
-    INTERFERENCE_OR_SEALS = "illegal interference or missing seals"
-    ENVIRONMENTAL = "environmental conditions exceeded"
-    SM_WAN = "fault with SM WAN"
-    SM_HAN = "fault with SM HAN interface"
-    LED = "fault with LED"
-    AERIAL = "fault with aerial"
-    MANUFACTURING = "manufacturing defect"
-
 
 _E, _G, _C = DeviceType.ESME, DeviceType.GSME, DeviceType.CHF
 _ALL = frozenset({_E, _G, _C})

@@ -27,7 +27,7 @@ from pydantic import (
 )
 
 from harness.devices.types import DeviceType
-from harness.emulator.faults import ChFaultReason, FaultCategory
+from harness.devices.vocabulary import ChFaultReason, FaultCategory
 from harness.errors import BenchConfigError, MeterbenchError
 from harness.protocols.gbcs_alerts import ALERTS
 from harness.triage._yaml import KeyPathError, parse_yaml, validation_error
