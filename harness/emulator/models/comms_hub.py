@@ -92,7 +92,8 @@ class CommsHub(EmulatedDevice):
     def _tamper_code(self, flag: str) -> int:
         return GbcsAlert.UNAUTHORISED_PHYSICAL_ACCESS_TAMPER
 
-    def _hears(self) -> bool:
+    def han_radio_up(self) -> bool:
+        """Whether the HAN radio is up and the firmware running (the radio world asks)."""
         return "han_radio_dead" not in self._faults and self._firmware_ok()
 
     # -- the device logs -----------------------------------------------------------------
@@ -163,7 +164,7 @@ class CommsHub(EmulatedDevice):
     def join(self, meter: MeterDevice, now: float | None = None) -> JoinResult:
         """Let ``meter`` try to join now: the hub offers the key the whitelist rule allows."""
         t, eui, hub = self._at(now), meter.eui64, self._hub
-        if not self._hears():
+        if not self.han_radio_up():
             return self._attempt(t, eui, None, JoinResult.NO_RESPONSE)
         entry = hub.device_log.get(eui)
         offer = offered_key(entry, t) if entry is not None else None

@@ -40,7 +40,7 @@ class MeterDevice(EmulatedDevice):
 
     # -- joining ---------------------------------------------------------------------------
 
-    def _hears(self) -> bool:
+    def han_radio_up(self) -> bool:
         """Whether the HAN radio is up and the firmware running."""
         return self._ready and "han_radio_dead" not in self._faults and self._firmware_ok()
 
@@ -49,7 +49,7 @@ class MeterDevice(EmulatedDevice):
         """Take a coordinator's Transport-Key frame: join if it opens under the device's key."""
         with self._lock:
             self._tick()
-            if not self._hears():
+            if not self.han_radio_up():
                 return JoinResult.NO_RESPONSE
             own = self._ram.han.link_key
             network_key = open_transport_key(own, frame, coordinator, self.eui64, counter)

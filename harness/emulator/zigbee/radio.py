@@ -78,8 +78,7 @@ class RadioWorld:
         """Whether the device's HAN radio is on the air (booted, radio and firmware sound)."""
         if not device.ready or not isinstance(device, MeterDevice | CommsHub):
             return False
-        # The models' own rule (harness.emulator.models): same package, deliberately shared.
-        return device._hears()
+        return device.han_radio_up()
 
     def transmitters(self) -> Iterator[Transmitter]:
         """Every device radio that is on the air now."""
