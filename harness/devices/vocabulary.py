@@ -13,7 +13,7 @@ __all__ = ["ChFaultReason", "FaultCategory"]
 
 
 class FaultCategory(StrEnum):
-    """The triage category a fault belongs to (``truth_category`` in a batch manifest)."""
+    """The triage category a fault belongs to (the verdict's category when it is a FAULT)."""
 
     NONE = "none"
     HAN = "HAN"
