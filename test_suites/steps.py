@@ -14,6 +14,7 @@ from typing import TypeVar
 import pytest
 
 from fixtures.dut import Dut
+from harness.devices.profile import Capability, NotObservableError
 from harness.devices.records import Diagnostics
 from harness.errors import InstrumentTimeoutError, ProtocolError
 from harness.triage.manifest import ModelManifest
@@ -26,6 +27,15 @@ def reachable(dut: Dut) -> None:
     reason = dut.record.notes.get("unreachable")
     if reason:
         dut.record.not_assessed.append(reason)
+        pytest.skip(f"not assessed: {reason}")
+
+
+def observable(dut: Dut, what: Capability, clause: str) -> None:
+    """Skip (not assessed) when the device's profile cannot observe ``what`` on its route
+    (e.g. the ``duis`` profile has no local port and reads no clock)."""
+    reason = dut.profile().cannot_observe(what)
+    if reason:
+        dut.record.not_assessed.append(f"{clause}: {reason}")
         pytest.skip(f"not assessed: {reason}")
 
 
@@ -44,7 +54,12 @@ def diagnostics(dut: Dut) -> Diagnostics:
     cached = dut.record.notes.get("diagnostics")
     if cached is None:
         dut.power_up()
-        cached = dut.profile().read_diagnostics()
+        try:
+            cached = dut.profile().read_diagnostics()
+        except NotObservableError as exc:  # its route cannot reach it: nothing to assess
+            dut.record.notes["unreachable"] = str(exc)
+            reachable(dut)
+            raise
         dut.record.notes["diagnostics"] = cached
     return cached
 

@@ -7,8 +7,9 @@ import datetime
 import pytest
 
 from fixtures.dut import Dut
+from harness.devices.profile import Capability
 from harness.triage.spec import default_spec
-from test_suites.steps import diagnostics, manifest, peak_current_during
+from test_suites.steps import diagnostics, manifest, observable, peak_current_during
 
 SPEC = default_spec()
 
@@ -17,6 +18,7 @@ SPEC = default_spec()
 def test_clock_within_tolerance(dut: Dut, measure) -> None:
     """The device clock against the bench's UTC clock."""
     tolerance = manifest(dut).clock_tolerance_s
+    observable(dut, Capability.CLOCK, "TRI-DIAG-01")
     diag = diagnostics(dut)
     measure("clock_offset", round(diag.clock_drift_s, 1), "s", low=-tolerance, high=tolerance,
             category="hardware")
@@ -57,6 +59,7 @@ def test_security_log_shows_no_tamper(dut: Dut) -> None:
 @pytest.mark.device_type("ESME", "GSME")
 def test_tamper_flags_clear(dut: Dut, measure) -> None:
     """The tamper sensors the meter reports are all clear."""
+    observable(dut, Capability.TAMPER_FLAGS, "TRI-DIAG-04")
     flags = ",".join(sorted(diagnostics(dut).tamper))
     measure("tamper_flags", flags, expected="", category="tamper/physical")
 
@@ -66,6 +69,7 @@ def test_tamper_flags_clear(dut: Dut, measure) -> None:
 def test_gas_meter_battery(dut: Dut, measure) -> None:
     """Battery capacity remaining above the model's low threshold."""
     threshold = manifest(dut).battery_low_percent or 10.0
+    observable(dut, Capability.BATTERY, "TRI-DIAG-06")
     remaining = diagnostics(dut).battery_percent
     measure("battery_remaining", remaining, "%", low=threshold, category="power")
 
@@ -82,6 +86,7 @@ def test_supply_switch_operates(dut: Dut, measure) -> None:
     """Switch the load switch (valve) through its states, with the actuator current seen on
     the supply; then back to the state it was found in."""
     declared = manifest(dut)
+    observable(dut, Capability.SUPPLY_SWITCH, "TRI-DIAG-05")
     diag = diagnostics(dut)
     if dut.device_type == "GSME" and dut.record.findings_in("power"):
         pytest.skip("not assessed: a valve is not operated on a low battery")

@@ -9,14 +9,16 @@ from __future__ import annotations
 import pytest
 
 from fixtures.dut import Dut
+from harness.devices.profile import Capability
 from harness.drivers.optical.base import OpticalProbe
-from test_suites.steps import diagnostics
+from test_suites.steps import diagnostics, observable
 
 
 @pytest.mark.spec("TRI-OPT-01")
 @pytest.mark.device_type("ESME", "GSME")
 def test_optical_link_needed_no_retries(dut: Dut, measure) -> None:
     """Every frame of the diagnosis went through at the first attempt."""
+    observable(dut, Capability.LOCAL_PORT, "TRI-OPT-01")
     diagnostics(dut)
     probe = dut.slot.instrument("optical")
     assert isinstance(probe, OpticalProbe)

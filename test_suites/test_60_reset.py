@@ -11,9 +11,9 @@ from collections.abc import Callable
 import pytest
 
 from fixtures.dut import Dut
-from harness.devices.profile import DeviceProfile
+from harness.devices.profile import Capability, DeviceProfile
 from harness.errors import MeterbenchError
-from test_suites.steps import reachable
+from test_suites.steps import observable, reachable
 
 pytestmark = pytest.mark.destructive
 
@@ -24,6 +24,7 @@ def _reset(dut: Dut, clause: str, step: Callable[[DeviceProfile], None]) -> None
         categories = sorted({f.category for f in dut.record.findings})
         reason = f"diagnostics found {', '.join(categories)}" if categories else "bench errors"
         pytest.skip(f"not reset: {reason}")
+    observable(dut, Capability.RESET, clause)
     try:
         step(dut.profile())
     except MeterbenchError as exc:

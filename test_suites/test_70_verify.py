@@ -9,10 +9,11 @@ from __future__ import annotations
 import pytest
 
 from fixtures.dut import Dut
+from harness.devices.profile import Capability
 from harness.triage.classify import RESET_STEPS
 from harness.triage.han import JoinDiagnosis, join_test
 from harness.triage.spec import default_spec
-from test_suites.steps import manifest
+from test_suites.steps import manifest, observable
 
 SPEC = default_spec()
 DEVICE_SIDE = (JoinDiagnosis.WRONG_KEY, JoinDiagnosis.NO_RADIO_ACTIVITY, JoinDiagnosis.OTHER_EUI64)
@@ -41,6 +42,7 @@ def _verified(dut: Dut, clause: str, ok: bool, why: str) -> None:
 @pytest.mark.spec("TRI-VER-01")
 def test_consumer_data_is_gone(dut: Dut) -> None:
     """Every consumer datum reads back as unavailable."""
+    observable(dut, Capability.CONSUMER_DATA, "TRI-VER-01")
     _after_reset(dut)
     held = {k: v for k, v in dut.profile().read_consumer_data().items() if v is not None}
     _verified(dut, "TRI-VER-01", not held, f"still held after reset: {sorted(held)}")
@@ -49,6 +51,7 @@ def test_consumer_data_is_gone(dut: Dut) -> None:
 @pytest.mark.spec("TRI-VER-02")
 def test_anchors_are_the_original_ones(dut: Dut) -> None:
     """Each trust anchor is the one the model's manifest declares for a factory-fresh device."""
+    observable(dut, Capability.ANCHORS, "TRI-VER-02")
     _after_reset(dut)
     declared = manifest(dut).original_anchors
     with dut.profile().session():

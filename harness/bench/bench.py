@@ -18,9 +18,9 @@ from harness.bench.models import BenchConfig, SlotConfig
 from harness.bench.secrets import resolve_secret
 from harness.devices.profile import DeviceProfile, load_profile
 from harness.drivers.base import Instrument
-from harness.drivers.optical.base import OpticalProbe
 from harness.drivers.power.base import PowerChannel, PowerSupply
 from harness.errors import BenchConfigError, UnsafeStateError
+from harness.protocols.installcode import InstallCode
 from harness.registry import load_backend
 
 log = logging.getLogger("meterbench.bench")
@@ -64,14 +64,13 @@ class Slot:
             for key, ref in self.config.secrets.items()
         }
 
-    def profile(self) -> DeviceProfile:
-        """The slot's device profile, talking through its optical probe."""
-        probe = self.instrument("optical")
-        if not isinstance(probe, OpticalProbe):
-            raise BenchConfigError(f"slot {self.name!r}: 'optical' is not an optical probe",
-                                   key_path=f"slots.{self.name}.instruments.optical")
+    def profile(self, *, device_id: str | None = None,
+                install_code: InstallCode | None = None) -> DeviceProfile:
+        """The slot's device profile (the reference one talks through the optical probe);
+        ``device_id``/``install_code``: what the device's label says, for a profile that
+        addresses the device by them (e.g. ``duis``, through the DCC)."""
         cls = load_profile(self.config.profile)
-        return cls(probe, secrets=self.secrets(), options=self.config.profile_options)
+        return cls.for_slot(self, device_id=device_id, install_code=install_code)
 
     def instrument(self, role: str) -> Instrument:
         """The instrument serving this slot in ``role`` (``power``, ``optical``, ...)."""
@@ -127,10 +126,21 @@ class Bench:
                 instrument = cls(name, inst_cfg, address)
                 self.instruments[name] = instrument
                 instrument.open()
+                self._emulated_credentials(name, instrument)
         except BaseException:
             self.close()
             raise
         return self
+
+    def _emulated_credentials(self, name: str, instrument: Instrument) -> None:
+        """An emulated instrument signing with ``emulator:`` credentials (a DCC adapter) gets
+        them from the emulated bench as it opens, so no caller has to resolve them."""
+        resolve = getattr(instrument, "resolve_credentials", None)
+        if (resolve is None or not instrument.config.emulated
+                or getattr(instrument, "credentials", None) is not None):
+            return
+        if any(str(v).startswith("emulator:") for v in instrument.config.options.values()):
+            resolve(emulator=lambda key: self.emulated_secret(name, key))
 
     def close(self) -> None:
         """Safe state on every instrument, disconnect, release the lock; safe to call twice."""

@@ -4,6 +4,11 @@ A profile turns a manufacturer's device into :mod:`harness.devices.records`: ide
 diagnostics, the supply switch test, the reset operations and the read-back that proves a
 reset. Profiles are found by name through the entry-point group ``meterbench.profile`` (the
 reference profile is registered the same way) and chosen per slot in the bench file.
+
+A profile reached another way than the local port (e.g. ``duis``, through the DCC) may not
+observe everything: it names what it cannot in :attr:`DeviceProfile.unobservable` (or
+:meth:`DeviceProfile.cannot_observe`), and raises :class:`NotObservableError` if asked
+anyway, so the suites record such a clause as "not assessed" instead of passing it.
 """
 
 from __future__ import annotations
@@ -11,16 +16,39 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, ClassVar
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from harness.devices.records import DeviceIdentity, Diagnostics
 from harness.devices.types import DeviceType
 from harness.drivers.optical.base import OpticalProbe
-from harness.errors import BenchConfigError
+from harness.errors import BenchConfigError, OperationError
 from harness.registry import load_backend
+
+if TYPE_CHECKING:
+    from harness.bench.bench import Slot
+    from harness.protocols.installcode import InstallCode
 
 PROFILE_KIND = "profile"
 """Entry-point group suffix: ``meterbench.profile``."""
+
+
+class Capability(StrEnum):
+    """What a triage clause needs to observe or do that some routes cannot (see module doc)."""
+
+    LOCAL_PORT = "local_port"  # the device's own optical/maintenance port (TRI-OPT-01)
+    SERIAL = "serial"  # the serial number, to compare with the label (TRI-ID-01)
+    CLOCK = "clock"  # the device clock (TRI-DIAG-01)
+    TAMPER_FLAGS = "tamper_flags"  # the tamper sensors' state (TRI-DIAG-04)
+    SUPPLY_SWITCH = "supply_switch"  # operating the load switch or valve (TRI-DIAG-05)
+    BATTERY = "battery"  # a gas meter's battery (TRI-DIAG-06)
+    RESET = "reset"  # the reset operations (TRI-RST-01..04)
+    CONSUMER_DATA = "consumer_data"  # reading consumer data back (TRI-VER-01)
+    ANCHORS = "anchors"  # reading the trust anchors back (TRI-VER-02)
+
+
+class NotObservableError(OperationError):
+    """The profile cannot observe or do this over its route: "not assessed", not a fault."""
 
 
 class DeviceProfile(abc.ABC):
@@ -28,12 +56,30 @@ class DeviceProfile(abc.ABC):
 
     name: ClassVar[str] = ""
     device_types: ClassVar[frozenset[DeviceType]] = frozenset()
+    unobservable: ClassVar[Mapping[Capability, str]] = {}
+    """What this profile can never observe or do, with why (empty: everything)."""
 
-    def __init__(self, probe: OpticalProbe, *, secrets: Mapping[str, str] | None = None,
+    def __init__(self, probe: OpticalProbe | None, *,
+                 secrets: Mapping[str, str] | None = None,
                  options: Mapping[str, Any] | None = None) -> None:
-        self.probe = probe
+        self.probe = probe  # None for a profile that does not use the local port
         self._secrets = dict(secrets or {})
         self.options = dict(options or {})
+
+    @classmethod
+    def for_slot(cls, slot: Slot, *, device_id: str | None = None,
+                 install_code: InstallCode | None = None) -> Self:
+        """The profile for the device in ``slot``; ``device_id``/``install_code`` are what
+        its label says, when scanned.  By default it talks through the slot's optical probe."""
+        probe = slot.instrument("optical")
+        if not isinstance(probe, OpticalProbe):
+            raise BenchConfigError(f"slot {slot.name!r}: 'optical' is not an optical probe",
+                                   key_path=f"slots.{slot.name}.instruments.optical")
+        return cls(probe, secrets=slot.secrets(), options=slot.config.profile_options)
+
+    def cannot_observe(self, what: Capability | str) -> str | None:
+        """Why this profile cannot observe or do ``what``, or None when it can."""
+        return self.unobservable.get(Capability(what))
 
     def secret(self, key: str) -> str:
         """A secret the bench resolved for this slot (e.g. ``optical_password``)."""

@@ -141,11 +141,15 @@ class EmulatedDcc:
         """``emulator:`` secrets of this instrument: the configured test user's credentials.
 
         Keys: ``signing_key`` (PKCS#8 PEM), ``signing_certificate`` (PEM), ``user_id``, and
-        ``tls_ca`` (the HTTPS listener's self-signed certificate, when ``tls`` is on).
+        ``tls_ca`` (the HTTPS listener's self-signed certificate, when ``tls`` is on); a key
+        ``USER/KEY`` (e.g. ``rsa/signing_key``) answers for another built-in test user.
         """
         if key == "tls_ca":
             return self.tls_certificate_pem
-        party = user_party(self.pki, self.user)
+        user, _, key = key.rpartition("/")
+        if user and user not in TEST_USERS:
+            return None
+        party = user_party(self.pki, user or self.user)
         if key == "signing_key":
             return private_key_pem(party.private_key)
         if key == "signing_certificate":

@@ -70,12 +70,16 @@ GBCS role Other, 127, in their certificates: the DUIS role is what the registry 
 
 
 def user_party(pki: TestPki, name: str) -> Party:
-    """The test-PKI certificate and key a built-in test user signs with."""
+    """The test-PKI certificate and key a built-in test user signs with.
+
+    The organisation as the test PKI names it (no name of our own): the test Supplier is also
+    the party whose key a bench device holds as its factory Supplier anchor, and the PKI
+    refuses one organisation under two names, whichever was issued first in the process."""
     spec = TEST_USERS.get(name)
     if spec is None:
         raise KeyError(f"no test user {name!r}; known: {', '.join(TEST_USERS)}")
     eui = pki.default_eui64(spec.party_role, spec.variant)
-    return pki.organisation(spec.party_role, eui, name=f"meterbench test {spec.name}")
+    return pki.organisation(spec.party_role, eui)
 
 
 def _issuer_serial(cert: x509.Certificate) -> tuple[str, int]:
