@@ -22,6 +22,7 @@ from harness.bench.session import BenchSession
 from harness.cli_audit import audit_app
 from harness.cli_batch import batch_app
 from harness.cli_optical import optical_app
+from harness.cli_qa import qa_command
 from harness.cli_report import report_command
 from harness.cli_spec import spec_command
 from harness.cli_triage import triage_command
@@ -43,6 +44,8 @@ app.add_typer(batch_app, name="batch")
 app.add_typer(audit_app, name="audit")
 app.command("spec")(spec_command)
 app.command("report")(report_command)
+app.command("qa", context_settings={"allow_extra_args": True,
+                                    "ignore_unknown_options": True})(qa_command)
 app.command("triage", context_settings={"allow_extra_args": True,
                                         "ignore_unknown_options": True})(triage_command)
 

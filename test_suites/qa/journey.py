@@ -1,0 +1,182 @@
+"""One device's QA install/uninstall journey: who acts, what DUIS lets them do, what changed.
+
+:meth:`Journey.attempt` is the heart of the suite: the acting role's DCC user sends a Service
+Request; where DUIS's eligibility table (``harness.protocols.duis.roles``; the PROPOSED MBP.*
+rows are meterbench's) lets the role send it, it must succeed; where not, the DCC must refuse
+it with E2 and the SMI read back by 8.2 (the device's entry and the QA hub's HAN) must be
+unchanged, after which the QA environment's Supplier (the bench's DCC user) makes the step so
+the rest of the journey can still be shown.  Each attempt is kept as a :class:`StepOutcome`
+and attached to the test report (user property ``meterbench.qa``) for ``meterbench qa``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pytest
+
+from harness.bench.bench import Slot
+from harness.devices.types import DeviceType, SmiStatus, eui64_duis
+from harness.drivers.dcc.base import DccAdapter
+from harness.drivers.dcc.credentials import DccCredentials
+from harness.protocols.duis import ServiceResponse, variant_spec
+from harness.protocols.duis.codes import ROLE_NOT_ELIGIBLE
+from harness.protocols.installcode import InstallCode
+from harness.qa import STEP_PROPERTY as QA_PROP
+from harness.qa import QaSite, acting_as, may_send
+
+STEPS = ("pre-notification", "whitelist", "HAN join", "commission", "reads", "decommission",
+         "back to original")
+"""The journey's steps in order: each needs the one before it done."""
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    """One Service Request of the journey: who sent it, what DUIS allows, what happened."""
+
+    slot: str
+    device_type: str
+    step: str
+    variant: str
+    request: str  # the variant's name; PROPOSED ones say so
+    role: str
+    allowed: bool  # by DUIS's eligibility table (meterbench's proposal for MBP.*)
+    answer: str  # the DCC's response code to the acting role
+    before: str  # SMI status before
+    after: str  # SMI status after the acting role's attempt
+    done_by: str  # who finally made the step: the role itself, or the QA Supplier
+    final: str  # SMI status once the step was made
+
+
+@dataclass
+class Journey:
+    """One ESME or GSME slot taken through the QA environment (module doc)."""
+
+    slot: Slot
+    device_id: str
+    device_type: DeviceType
+    install_code: InstallCode | str
+    mpxn: str
+    site: QaSite
+    dcc: DccAdapter
+    role: str
+    actor: DccCredentials
+    supplier: DccCredentials
+    original: dict[str, Any] | None  # the device's 8.2 entry before the journey (None: unknown)
+    failed: str | None = None
+    done: list[str] = field(default_factory=list)
+    pre_notified_firmware: str | None = None
+    outcomes: list[StepOutcome] = field(default_factory=list)
+
+    @property
+    def duis_id(self) -> str:
+        """The device's EUI-64 as DUIS writes it."""
+        return eui64_duis(self.device_id)
+
+    # -- steps -------------------------------------------------------------------------------
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        """Run one step once the one before it is done; a failed (or deselected) step makes
+        the later ones "not run" rather than misleading."""
+        if self.failed is not None:
+            pytest.skip(f"not run: the {self.failed} step failed")
+        previous = STEPS[STEPS.index(name) - 1] if STEPS.index(name) else None
+        if previous is not None and previous not in self.done:
+            pytest.skip(f"not run: the {previous} step did not run")
+        try:
+            yield
+        except pytest.skip.Exception:
+            raise
+        except BaseException:
+            self.failed = name
+            raise
+        self.done.append(name)
+
+    def smi(self) -> tuple[dict[str, Any] | None, list[str]]:
+        """What 8.2 says now: the device's entry and the devices in the QA hub's HAN."""
+        return self.site.entry(self.device_id), self.site.hub_devices()
+
+    def status(self) -> SmiStatus | None:
+        """The device's SMI status (8.2)."""
+        return self.site.status(self.device_id)
+
+    def as_supplier(self) -> Any:
+        """Sign as the QA environment's Supplier inside the block."""
+        return acting_as(self.dcc, self.supplier)
+
+    def attempt(self, node: pytest.Item, step: str, variant: str,
+                send: Callable[[], ServiceResponse]) -> ServiceResponse:
+        """Send ``variant`` as the acting role (``send`` must pass ``check=False``) and check
+        the answer against DUIS's eligibility table (module doc)."""
+        allowed = may_send(self.role, variant)
+        before = self.smi()
+        with acting_as(self.dcc, self.actor):
+            response = send()
+        after = self.smi()
+        done_by = self.role
+        if allowed:
+            assert response.success, (f"{variant} as {self.role} was refused: "
+                                      f"{response.response_code} {response.message}")
+        else:
+            assert response.response_code == ROLE_NOT_ELIGIBLE, (
+                f"{variant} as {self.role} should be refused with {ROLE_NOT_ELIGIBLE}, got "
+                f"{response.response_code} {response.message}")
+            assert after == before, f"the refused {variant} changed the SMI: {before} -> {after}"
+            with self.as_supplier():
+                response = send()
+            assert response.success, (f"{variant} as the QA Supplier was refused: "
+                                      f"{response.response_code} {response.message}")
+            done_by = "QA Supplier"
+        outcome = StepOutcome(
+            slot=self.slot.name, device_type=self.device_type.name, step=step, variant=variant,
+            request=variant_spec(variant).name, role=self.role, allowed=allowed,
+            answer=response.response_code if allowed else ROLE_NOT_ELIGIBLE,
+            before=_status(before[0]), after=_status(after[0]), done_by=done_by,
+            final=_status(self.site.entry(self.device_id)) if not allowed else _status(after[0]))
+        self.outcomes.append(outcome)
+        node.user_properties.append((QA_PROP, asdict(outcome)))
+        return response
+
+    def observed(self, node: pytest.Item, step: str, what: str, before: SmiStatus) -> None:
+        """Keep a transition no request made (e.g. the CHF reporting a join) with the rest."""
+        now = _status(self.site.entry(self.device_id))
+        outcome = StepOutcome(
+            slot=self.slot.name, device_type=self.device_type.name, step=step, variant="-",
+            request=what, role=self.role, allowed=True, answer="-", before=str(before),
+            after=now, done_by="device and CHF", final=now)
+        self.outcomes.append(outcome)
+        node.user_properties.append((QA_PROP, asdict(outcome)))
+
+    def expect(self, wanted: SmiStatus | None) -> dict[str, Any] | None:
+        """The device's 8.2 entry, asserted to be ``wanted`` (None: not in the SMI)."""
+        entry = self.site.entry(self.device_id)
+        got = None if entry is None else SmiStatus(entry["DeviceStatus"])
+        assert got is wanted, f"{self.duis_id}: SMI status {got}, expected {wanted}"
+        return entry
+
+    def restore(self) -> None:
+        """Best effort, as the QA Supplier: bring a device an unfinished journey (a step failed
+        or was not run) left installed back to its original SMI state (8.3 then the PROPOSED
+        MBP.2, or 8.11 remove; then 8.4 delete if the SMI did not know it)."""
+        if STEPS[-1] in self.done:
+            return
+        with self.as_supplier():
+            status = self.status()
+            if status in (SmiStatus.INSTALLED_NOT_COMMISSIONED, SmiStatus.COMMISSIONED):
+                self.dcc.decommission(self.device_id, check=False)
+                status = self.status()
+            if status is SmiStatus.DECOMMISSIONED:
+                self.dcc.reset(self.device_id, check=False)
+            elif status is SmiStatus.WHITELISTED:
+                self.dcc.remove_from_whitelist(self.site.hub_id, self.device_id, check=False)
+            if self.original is None and self.status() is SmiStatus.PENDING:
+                self.dcc.update_inventory(self.device_id, delete=True, check=False)
+
+
+def _status(entry: dict[str, Any] | None) -> str:
+    """An 8.2 entry's status, or that the SMI does not know the device."""
+    return "not in SMI" if entry is None else str(entry["DeviceStatus"])
