@@ -11,9 +11,12 @@ whose delivery is uncertain (sent, then no answer) is sent again only if it is a
 then under a new RequestID; any other request raises :class:`DeliveryUncertainError`, saying
 it was not re-sent, since the DCC may have applied it.  The DCC's answer is never retried.
 
-Not collected: a real DCC acknowledges a device request with I99 and delivers the device's
-response (and alerts) later to the user's own endpoint; :meth:`DccAdapter.send` returns the
-I99 acknowledgement as it is.  The emulated DCC answers device requests at once (I0).
+Collected: a real DCC acknowledges a device request with I99 and later POSTs the device's
+response (and alerts) to the user's own endpoint.  The adapter runs that endpoint
+(``receiver.py``; its URL must be registered with a real DCC or DCC Boxed out of band, and is
+registered with an emulated DCC by the backend), and :meth:`DccAdapter.send` waits for the
+response with the acknowledged RequestID; :meth:`DccAdapter.alerts` and
+:meth:`DccAdapter.wait_for_alert` give the alerts.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from harness.drivers.dcc.credentials import (
     load_credentials,
     needs_emulator,
 )
+from harness.drivers.dcc.receiver import DuisReceiver
 from harness.errors import (
     AccessDeniedError,
     InstrumentConnectError,
@@ -50,6 +54,7 @@ from harness.errors import (
 )
 from harness.protocols.duis import (
     DCC_EUI64,
+    DuisAlert,
     DuisError,
     RequestId,
     ServiceRequest,
@@ -58,7 +63,7 @@ from harness.protocols.duis import (
     parse_response,
     sign,
 )
-from harness.protocols.duis.codes import INVALID_USER, ROLE_NOT_ELIGIBLE
+from harness.protocols.duis.codes import ACKNOWLEDGEMENT, INVALID_USER, ROLE_NOT_ELIGIBLE
 
 __all__ = [
     "READ_ONLY_VARIANTS",
@@ -67,6 +72,7 @@ __all__ = [
     "DccAdapter",
     "DccExchange",
     "DccResponseError",
+    "DccTimeoutError",
     "DeliveryUncertainError",
     "NotDelivered",
     "Uncertain",
@@ -128,6 +134,10 @@ class DccAccessDeniedError(DccResponseError, AccessDeniedError):
     """The DCC refused the user or its role (DUIS E1 / E2)."""
 
 
+class DccTimeoutError(InstrumentTimeoutError):
+    """A response the DCC acknowledged (I99), or an awaited alert, never arrived."""
+
+
 @dataclass(frozen=True)
 class DccExchange:
     """One request as sent and the answer to it."""
@@ -136,6 +146,7 @@ class DccExchange:
     response: ServiceResponse
     attempts: int
     seconds: float
+    acknowledgement: ServiceResponse | None = None
 
 
 class DccAdapter(Instrument):
@@ -144,7 +155,11 @@ class DccAdapter(Instrument):
     Bench options: ``signing_key``, ``signing_certificate``, ``user_id`` (``credentials.py``),
     ``dcc_id`` (the RequestID target of non-device requests, default DCC's test EUI-64),
     ``retries`` (default 2), ``response_timeout_s`` (default 30); the instrument's
-    ``timeout_s`` bounds connecting.
+    ``timeout_s`` bounds connecting.  The receiving endpoint: ``receive`` (default true),
+    ``receive_host`` (default 127.0.0.1), ``receive_port`` (default 0: a free port),
+    ``receive_url`` (the URL the DCC posts to, default the endpoint's own),
+    ``async_response_timeout_s`` (default 60: how long an I99-acknowledged request waits
+    for its response), ``receive_limit`` (default 1000 kept of each kind).
     """
 
     kind = "dcc"
@@ -157,6 +172,8 @@ class DccAdapter(Instrument):
         self.exchanges: list[DccExchange] = []
         self._counter = itertools.count(int(time.time() * 1000))
         self._counter_lock = threading.Lock()
+        self.receiver: DuisReceiver | None = None
+        self._registered: set[str] = set()
 
     # -- options and credentials ---------------------------------------------------------------
 
@@ -193,6 +210,86 @@ class DccAdapter(Instrument):
         if self.credentials is None and "signing_key" in options and not needs_emulator(options):
             self.resolve_credentials()
         self._open_link()
+        if bool(self.option("receive", True)):
+            self._start_receiver()
+
+    def _close_internal(self) -> None:
+        """Stop the receiving endpoint (a backend closes its link, then calls this)."""
+        if self.receiver is not None:
+            self.receiver.stop()
+            self.receiver = None
+        self._registered.clear()
+
+    # -- responses and alerts the DCC posts ----------------------------------------------------
+
+    @property
+    def receive_url(self) -> str | None:
+        """The URL the DCC posts responses and alerts to (None without an endpoint)."""
+        if self.receiver is None:
+            return None
+        return str(self.option("receive_url", self.receiver.url))
+
+    def _start_receiver(self) -> None:
+        """Listen on ``receive_host``:``receive_port`` (a clear error if it cannot)."""
+        host = str(self.option("receive_host", "127.0.0.1"))
+        port = int(self.option("receive_port", 0))
+        try:
+            self.receiver = DuisReceiver(host, port, limit=int(self.option("receive_limit",
+                                                                           1000)),
+                                         record=self.transcript.record).start()
+        except OSError as exc:
+            raise InstrumentConnectError(
+                f"{self.name}: cannot listen for the DCC's responses on {host}:{port} "
+                f"(options receive_host/receive_port): {exc}", instrument=self.name) from None
+
+    def _ensure_registered(self) -> None:
+        """Tell an emulated DCC where this user's responses go (once per user)."""
+        user = self._require_credentials().user_id
+        url = self.receive_url
+        if url is None or user in self._registered:
+            return
+        self._register_receiver(user, url)
+        self._registered.add(user)
+
+    def _register_receiver(self, user_id: str, url: str) -> None:
+        """Backend hook: register ``url`` for ``user_id`` where that can be done in band
+        (only an emulated DCC; a real one is configured out of band).  Default: nothing."""
+
+    def _collect(self, request: ServiceRequest) -> ServiceResponse:
+        """The response the DCC posts for acknowledged ``request`` (DccTimeoutError if none)."""
+        assert self.receiver is not None
+        timeout = float(self.option("async_response_timeout_s", 60.0))
+        response = self.receiver.wait_for_response(str(request.request_id), timeout)
+        if response is None:
+            raise DccTimeoutError(
+                f"{self.name}: {request.variant} {request.request_id} was acknowledged (I99) "
+                f"but no response reached {self.receive_url} within {timeout:g} s",
+                instrument=self.name, request_id=str(request.request_id))
+        return response
+
+    def _require_receiver(self) -> DuisReceiver:
+        """The receiving endpoint, or an error saying it is switched off."""
+        self._require_open()
+        if self.receiver is None:
+            raise OperationError(f"{self.name}: no receiving endpoint (option receive = "
+                                 "false): alerts are not collected", instrument=self.name)
+        return self.receiver
+
+    def alerts(self, since: float | None = None) -> list[DuisAlert]:
+        """Alerts the DCC posted at or after ``since`` (``time.time()``), oldest first."""
+        return [item.message for item in self._require_receiver().alerts(since)
+                if isinstance(item.message, DuisAlert)]
+
+    def wait_for_alert(self, code: str | int, timeout: float = 10.0,
+                       since: float | None = None) -> DuisAlert:
+        """The first alert with ``code`` (``0x8F49``, ``"8F49"`` or a DCC alert code such as
+        ``"N1"``) at or after ``since``; DccTimeoutError after ``timeout`` seconds."""
+        text = f"{code:04X}" if isinstance(code, int) else str(code)
+        alert = self._require_receiver().wait_for_alert(text, timeout, since)
+        if alert is None:
+            raise DccTimeoutError(f"{self.name}: no alert {text} reached {self.receive_url} "
+                                  f"within {timeout:g} s", instrument=self.name, alert=text)
+        return alert
 
     # -- requests ------------------------------------------------------------------------------
 
@@ -230,6 +327,7 @@ class DccAdapter(Instrument):
         started = time.monotonic()
         attempts = 0
         state = {"request": request}
+        self._ensure_registered()
 
         def again(exc: BaseException) -> bool:
             """Whether tenacity should try again after ``exc``."""
@@ -273,8 +371,11 @@ class DccAdapter(Instrument):
         except DuisError as exc:
             raise OperationError(f"{self.name}: the answer to {sent.variant} is not a DUIS "
                                  f"response: {exc}", instrument=self.name) from None
+        acknowledgement = None
+        if response.response_code == ACKNOWLEDGEMENT and self.receiver is not None:
+            acknowledgement, response = response, self._collect(sent)
         self.exchanges.append(DccExchange(sent, response, attempts,
-                                          time.monotonic() - started))
+                                          time.monotonic() - started, acknowledgement))
         if check:
             self._check(sent, response)
         return response

@@ -9,11 +9,16 @@ the key by secret reference) and ``verify_tls`` (default true).
 Failure while connecting or sending is reported as not delivered; failure after the whole
 request was sent (timeout, connection closed, malformed HTTP) as uncertain; an HTTP status
 other than 200 is an operation error (the DCC refused at the HTTP layer).
+
+Receiving endpoint: for an emulated DCC (``emulated = true``, or option
+``register_receiver``) the adapter registers its URL for the signing user by POSTing
+``{"user_id": ..., "url": ...}`` to ``/emulator/endpoint`` (emulator only, not DUIS).
 """
 
 from __future__ import annotations
 
 import http.client
+import json
 import ssl
 import tempfile
 from pathlib import Path
@@ -93,8 +98,9 @@ class DuisHttpAdapter(ServiceRequestsMixin, DccAdapter):
             context.load_cert_chain(cert, key_file)
 
     def _close_internal(self) -> None:
-        """Drop the TLS context (connections never outlive a request)."""
+        """Drop the TLS context (connections never outlive a request); stop receiving."""
         self._tls = None
+        super()._close_internal()
 
     def _connection(self, timeout: float) -> http.client.HTTPConnection:
         """A new HTTP(S) connection with ``timeout``."""
@@ -133,6 +139,28 @@ class DuisHttpAdapter(ServiceRequestsMixin, DccAdapter):
                                  f"{self.address}{path}: {text}", instrument=self.name,
                                  status=response.status)
         return data
+
+    def _register_receiver(self, user_id: str, url: str) -> None:
+        """Tell an emulated DCC (only) where ``user_id``'s responses and alerts go."""
+        if not bool(self.option("register_receiver", self.config.emulated)):
+            return
+        body = json.dumps({"user_id": user_id, "url": url}).encode()
+        conn = self._connection(self.config.timeout_s)
+        try:
+            conn.request("POST", self._prefix + "/emulator/endpoint", body=body,
+                         headers={"Content-Type": "application/json"})
+            response = conn.getresponse()
+            text = response.read(400).decode("utf-8", "replace").strip()
+        except (OSError, http.client.HTTPException) as exc:
+            raise InstrumentConnectError(f"{self.name}: cannot register the receiving "
+                                         f"endpoint with {self.address}: {exc}",
+                                         instrument=self.name) from None
+        finally:
+            conn.close()
+        if response.status != 204:
+            raise OperationError(f"{self.name}: {self.address}/emulator/endpoint refused "
+                                 f"{url} for {user_id}: HTTP {response.status} {text}",
+                                 instrument=self.name, status=response.status)
 
     def _identify_internal(self) -> str:
         """``GET /``: who answers at the base URL, and as which user we sign."""

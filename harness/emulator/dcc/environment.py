@@ -11,6 +11,13 @@
   credentials ``emulator:`` secret references of this instrument resolve to.
 - ``tls`` (default false): serve HTTPS with a self-signed loopback certificate.
 - ``pki_seed`` (default 0): the test PKI the users' certificates come from.
+- ``async_responses`` (default false): answer a successful device request (Command Variant
+  1, 2 or 3) with I99 and POST its response to the sender's registered endpoint
+  ``async_delay_s`` (default 0.05) later, as a real DCC does; and POST the device alerts the
+  emulator models (the CHF's 0x8F49 "device joining succeeded") to every registered endpoint
+  (modelled: the domain page gives no alert routing rule).  Refusals are still answered at
+  once, even those a real DCC would deliver later (E20/E21).  Endpoints are registered by
+  ``POST /emulator/endpoint`` (``delivery.py``).
 
 The SMI is seeded with the bench's devices as they are (status, identity; a hub with its GPF)
 and follows ``EmulatedBench.present``: a device put in a slot is entered if the SMI does not
@@ -19,6 +26,7 @@ know it yet.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections.abc import Mapping
@@ -30,8 +38,9 @@ from harness.bench.models import InstrumentConfig
 from harness.devices.types import DeviceType
 from harness.emulator.clock import Clock
 from harness.emulator.credentials import shared_pki
+from harness.emulator.dcc.delivery import AsyncDelivery
 from harness.emulator.dcc.inventory import DeviceRecord, SmartMeteringInventory
-from harness.emulator.dcc.network import COMMS_FAILURE, DccNetwork
+from harness.emulator.dcc.network import COMMS_FAILURE, DccNetwork, JoinOutcome
 from harness.emulator.dcc.reference import (
     build_reference_devices,
     install_reference_site,
@@ -44,7 +53,17 @@ from harness.emulator.dcc.users import TEST_USERS, UserRegistry, private_key_pem
 from harness.emulator.device import EmulatedDevice
 from harness.emulator.models import CommsHub
 from harness.errors import BenchConfigError
-from harness.protocols.duis import DuisError, ServiceResponse
+from harness.protocols.duis import (
+    DuisAlert,
+    DuisError,
+    RequestId,
+    ServiceResponse,
+    build_alert,
+    build_response,
+)
+from harness.protocols.duis.alerts import DEVICE_ALERT
+from harness.protocols.duis.codes import ACKNOWLEDGEMENT, SUCCESS
+from harness.protocols.gbcs_alerts import GbcsAlert
 
 __all__ = ["EmulatedDcc", "serve_dcc"]
 
@@ -52,6 +71,8 @@ log = logging.getLogger("meterbench.emulator.dcc")
 
 TEST_SITE_TIMEOUT_S = 10.0
 """Longest a request waits (wall clock) for the DCC's test devices to boot."""
+ASYNC_COMMAND_VARIANTS = frozenset({1, 2, 3})
+"""Command Variants of device requests answered asynchronously (I99) under async_responses."""
 
 
 def _record_for(device: EmulatedDevice, origin: str) -> list[DeviceRecord]:
@@ -77,7 +98,8 @@ class EmulatedDcc:
                  clock: Clock | None = None, relaxed: bool = False,
                  reference_devices: bool | None = None, user: str = "supplier",
                  pki_seed: int = 0, host: str = "127.0.0.1", port: int = 0,
-                 tls: bool = False) -> None:
+                 tls: bool = False, async_responses: bool = False,
+                 async_delay_s: float = 0.05) -> None:
         if user not in TEST_USERS:
             raise BenchConfigError(f"unknown emulated DCC user {user!r}",
                                    expected="one of " + ", ".join(TEST_USERS))
@@ -87,8 +109,12 @@ class EmulatedDcc:
         self.inventory = SmartMeteringInventory()
         self.users = UserRegistry.with_test_users(self.pki)
         self.network = DccNetwork(bench_devices)
+        self.async_responses = async_responses
+        self.delivery = AsyncDelivery(async_delay_s)
+        self._alert_counter = itertools.count(int(time.time() * 1000))
         self.service = DccService(self.inventory, self.users, self.network, relaxed=relaxed,
-                                  before=self._ensure_test_site)
+                                  before=self._ensure_test_site,
+                                  on_join=self._join_alert if async_responses else None)
         self.test_devices: list[EmulatedDevice] = []
         self._with_test_devices = relaxed if reference_devices is None else reference_devices
         self._test_site_ready = not self._with_test_devices
@@ -96,7 +122,8 @@ class EmulatedDcc:
         server_tls = self_signed_context(host) if tls else None
         self.tls_certificate_pem = server_tls.certificate_pem if server_tls else None
         self.http = DccHttpServer(self._answer, host, port,
-                                  tls=server_tls.context if server_tls else None)
+                                  tls=server_tls.context if server_tls else None,
+                                  register=self.delivery.register_json)
 
     # -- the EmulatedServer protocol ------------------------------------------------------------
 
@@ -121,6 +148,7 @@ class EmulatedDcc:
                 device.supply(device.nominal_voltage)
             for record in reference_records(self.test_devices):
                 self.inventory.seed(record, "DCC test device (reference test data)")
+        self.delivery.start()
         self.http.start()
         log.info("emulated DCC at %s (%s signatures)", self.resource,
                  "relaxed" if self.service.relaxed else "strict")
@@ -128,6 +156,7 @@ class EmulatedDcc:
     def stop(self) -> None:
         """Stop serving and switch the DCC's test devices off; safe to call twice."""
         self.http.stop()
+        self.delivery.stop()
         for device in self.test_devices:
             device.supply(0.0)
 
@@ -168,11 +197,36 @@ class EmulatedDcc:
 
     def handle(self, data: bytes, path: str | None = None) -> ServiceResponse:
         """Answer one DUIS request as the HTTP server would (for in-process callers)."""
-        return self.service.handle(data, path=path)
+        return self._respond(data, path, "request")
 
     def _answer(self, data: bytes, path: str) -> ServiceResponse:
         """The HTTP server's hook: one request posted to ``path``."""
-        return self.service.handle(data, path=path, source=f"POST {path}")
+        return self._respond(data, path, f"POST {path}")
+
+    def _respond(self, data: bytes, path: str | None, source: str) -> ServiceResponse:
+        """The synchronous answer; under ``async_responses`` a successful device request's
+        response is queued for its sender's endpoint and I99 answered instead."""
+        exchange = self.service.handle_exchange(data, path=path, source=source)
+        request, response = exchange.request, exchange.response
+        if not (self.async_responses and request is not None and exchange.user is not None
+                and request.command_variant in ASYNC_COMMAND_VARIANTS
+                and response.response_code == SUCCESS):
+            return response
+        self.delivery.send(exchange.user, build_response(response))
+        return ServiceResponse(request_id=request.request_id, variant=request.variant,
+                               response_code=ACKNOWLEDGEMENT,
+                               service_reference=response.service_reference)
+
+    def _join_alert(self, outcome: JoinOutcome) -> None:
+        """POST the CHF's 0x8F49 "device joining succeeded" to every registered endpoint.
+
+        Modelled: ResponseID is the hub (originator), the user (target) and a counter; no
+        GBCSPayload (the emulator encodes no GBCS)."""
+        code = f"{GbcsAlert.DEVICE_JOINING_SUCCEEDED:04X}"
+        for user in self.delivery.endpoints():
+            alert = DuisAlert(DEVICE_ALERT, code, response_id=str(
+                RequestId(outcome.hub_id, user, next(self._alert_counter))))
+            self.delivery.send(user, build_alert(alert))
 
     def _ensure_test_site(self) -> None:
         """Before the first request: wait for the test devices to boot, then install them."""
@@ -198,4 +252,6 @@ def serve_dcc(name: str, inst: InstrumentConfig, devices: Mapping[str, EmulatedD
                        reference_devices=None if reference is None else bool(reference),
                        user=str(options.get("user", "supplier")),
                        pki_seed=int(options.get("pki_seed", 0)), host=host,
-                       port=inst.emulator.port, tls=bool(options.get("tls", False)))
+                       port=inst.emulator.port, tls=bool(options.get("tls", False)),
+                       async_responses=bool(options.get("async_responses", False)),
+                       async_delay_s=float(options.get("async_delay_s", 0.05)))

@@ -7,6 +7,8 @@ dccboxed-send.ts); so does this server.  Every DUIS answer, success or error, is
 with the ``sr:Response`` document (the DUIS response code says what happened); HTTP errors
 are kept for what is not DUIS at all (unknown path 404, wrong method 405, no or oversized
 body 411/413).  ``GET /`` names the service in plain text (what a driver's identify reads).
+``POST /emulator/endpoint`` (emulator only, not DUIS) registers a user's receiving endpoint
+(``delivery.py``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from harness.emulator.dcc.delivery import REGISTRATION_PATH
 from harness.emulator.dcc.service import WEB_SERVICES
 from harness.protocols.duis import ServiceResponse, build_response
 
@@ -29,6 +32,7 @@ IDENTITY = "meterbench emulated DCC (DUIS over HTTP, DCC Boxed paths)"
 MAX_REQUEST_BYTES = 16 * 1024 * 1024
 
 Answer = Callable[[bytes, str], ServiceResponse]
+Register = Callable[[bytes], tuple[int, str]]
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -70,7 +74,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         """A DUIS request: read it whole, answer with the DUIS response (HTTP 200)."""
-        if self.path not in WEB_SERVICES:
+        registering = self.path == REGISTRATION_PATH and self.server.register is not None
+        if self.path not in WEB_SERVICES and not registering:
             self._text(404, f"no such service: {self.path} (known: {', '.join(WEB_SERVICES)})")
             return
         length_text = self.headers.get("Content-Length")
@@ -83,6 +88,16 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         data = self.rfile.read(length)
+        if registering:
+            assert self.server.register is not None
+            status, text = self.server.register(data)
+            if status == 204:
+                self.send_response(204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+            else:
+                self._text(status, text)
+            return
         response = self.server.answer(data, self.path)
         self._send(200, build_response(response), "application/xml")
 
@@ -92,17 +107,19 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], answer: Answer) -> None:
+    def __init__(self, address: tuple[str, int], answer: Answer,
+                 register: Register | None = None) -> None:
         super().__init__(address, _Handler)
         self.answer = answer
+        self.register = register
 
 
 class DccHttpServer:
     """A loopback HTTP(S) listener that hands each DUIS request to ``answer``."""
 
     def __init__(self, answer: Answer, host: str = "127.0.0.1", port: int = 0,
-                 tls: ssl.SSLContext | None = None) -> None:
-        self._server = _Server((host, port), answer)
+                 tls: ssl.SSLContext | None = None, register: Register | None = None) -> None:
+        self._server = _Server((host, port), answer, register)
         if tls is not None:
             self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self.host = host

@@ -108,12 +108,14 @@ class DccService:
 
     def __init__(self, inventory: SmartMeteringInventory, users: UserRegistry,
                  network: DccNetwork, *, relaxed: bool = False,
-                 before: Callable[[], None] | None = None) -> None:
+                 before: Callable[[], None] | None = None,
+                 on_join: Callable[[JoinOutcome], None] | None = None) -> None:
         self.inventory = inventory
         self.users = users
         self.network = network
         self.relaxed = relaxed
         self._before = before
+        self.on_join = on_join
         self.exchanges: deque[Exchange] = deque(maxlen=MAX_EXCHANGES)
         self._lock = threading.Lock()
 
@@ -122,6 +124,11 @@ class DccService:
     def handle(self, data: bytes, *, path: str | None = None, source: str = "request"
                ) -> ServiceResponse:
         """Answer one request (``path``: the web service it was posted to, if any)."""
+        return self.handle_exchange(data, path=path, source=source).response
+
+    def handle_exchange(self, data: bytes, *, path: str | None = None,
+                        source: str = "request") -> Exchange:
+        """Answer one request; the whole exchange (the parsed request, user and answer)."""
         with self._lock:
             request, user, response = self._handle(data, path, source)
             try:
@@ -129,12 +136,12 @@ class DccService:
             except Exception:  # the answer stands; what failed after it is only logged
                 log.exception("emulated DCC: settling after %s failed",
                               request.variant if request else "a request")
-            self.exchanges.append(Exchange(path, request, user.user_id if user else None,
-                                           response))
+            exchange = Exchange(path, request, user.user_id if user else None, response)
+            self.exchanges.append(exchange)
         code = response.response_code
         log.info("%s %s from %s: %s %s", path or "-", request.variant if request else "?",
                  user.duis_id if user else "?", code, response.message)
-        return response
+        return exchange
 
     def _handle(self, data: bytes, path: str | None, source: str
                 ) -> tuple[ServiceRequest | None, DccUser | None, ServiceResponse]:
@@ -235,6 +242,8 @@ class DccService:
 
     def _joined(self, outcome: JoinOutcome) -> None:
         """The CHF reported a join (its 0x8F49 alert): Whitelisted → Installed Not Commissioned."""
+        if self.on_join is not None:
+            self.on_join(outcome)
         record = self.inventory.find(outcome.device_id)
         if record is None or record.status is not SmiStatus.WHITELISTED:
             return

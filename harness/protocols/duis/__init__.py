@@ -10,6 +10,7 @@ PROPOSAL for SECMP0013's triage/reset requests and is not DUIS.
 from __future__ import annotations
 
 from . import codes
+from .alerts import DuisAlert, build_alert, parse_alert, parse_message
 from .builders import (
     DCC_EUI64,
     ch_fault_return,
@@ -64,6 +65,7 @@ __all__ = [
     "CHFInstallType",
     "CHFLocation",
     "CHFNoFaultReturnType",
+    "DuisAlert",
     "DuisAuthorisationError",
     "DuisDeviceType",
     "DuisError",
@@ -76,6 +78,7 @@ __all__ = [
     "TriageCheck",
     "UserRole",
     "VariantSpec",
+    "build_alert",
     "build_request",
     "build_response",
     "ch_fault_return",
@@ -89,6 +92,8 @@ __all__ = [
     "decommission_device",
     "eligible_roles",
     "format_datetime",
+    "parse_alert",
+    "parse_message",
     "parse_request",
     "parse_response",
     "pre_notification",

@@ -7,7 +7,7 @@ ResponseCode and ResponseDateTime; ``sr:Body/sr:ResponseMessage`` holds ServiceR
 ServiceReferenceVariant and at most one payload (``DSPInventory``, ``GBCSPayload``, ...).
 DUIS has no field for a human-readable reason, so meterbench writes ``message`` as an XML
 comment ``<!--meterbench reason: ...-->`` in the header: schema-neutral, and outside any
-signature (exclusive c14n drops comments).  Device alerts and DCC alerts are not handled.
+signature (exclusive c14n drops comments).  Device and DCC alerts: ``alerts.py``.
 """
 
 from __future__ import annotations
@@ -187,7 +187,8 @@ def parse_response(data: bytes, *, source: str = "response") -> ServiceResponse:
         NS, "ResponseMessage"
     ):
         found = ", ".join(etree.QName(e).text for e in inner) or "nothing"
-        raise _error(f"sr:Body must hold one sr:ResponseMessage (alerts are not handled), "
+        raise _error(f"sr:Body must hold one sr:ResponseMessage (alerts are not handled "
+                     f"here: use parse_message), "
                      f"found {found}", MALFORMED, source, body)
     message = inner[0]
     parts = child_elements(message)
