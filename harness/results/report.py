@@ -71,7 +71,7 @@ def _rfi_rows(figures: RfiFigures) -> list[dict[str, str]]:
         rows.append({"group": name, "returned": str(g.returned),
                      "needed_reset": str(g.needed_reset),
                      "no_fault_found": str(g.no_fault_found), "fault": str(g.fault),
-                     "inconclusive": str(g.inconclusive)})
+                     "inconclusive": str(g.inconclusive), "not_triaged": str(g.not_triaged)})
     return rows
 
 
@@ -254,9 +254,10 @@ def _index(rows: Sequence[DeviceRow], figures: RfiFigures, period: str, source: 
     parts = [f"<p>Period: {e(period)}. Source: {e(source)}. {len(rows)} device(s).</p>",
              "<h2>RFI figures</h2>",
              _table(("Devices", "Returned", "Needed reset", "No fault found", "Fault",
-                     "Inconclusive"),
+                     "Inconclusive", "Not triaged"),
                     [(e(r["group"]), r["returned"], r["needed_reset"], r["no_fault_found"],
-                      r["fault"], r["inconclusive"]) for r in _rfi_rows(figures)]),
+                      r["fault"], r["inconclusive"], r["not_triaged"])
+                     for r in _rfi_rows(figures)]),
              "<h2>Faults by category</h2>"]
     cats = figures.faults_by_category.most_common()
     parts.append(_table(("Category", "Devices"), [(e(c), str(n)) for c, n in cats])
@@ -307,7 +308,8 @@ def write_report(rows: Sequence[DeviceRow], out: Path, *, fmt: Format = "html",
                               _measurement_rows(rows)))
     if fmt == "csv":
         written.append(_write_csv(out / "rfi.csv", ("group", "returned", "needed_reset",
-                                                    "no_fault_found", "fault", "inconclusive"),
+                                                    "no_fault_found", "fault", "inconclusive",
+                                                    "not_triaged"),
                                   _rfi_rows(figures)))
         return written
     devices = out / "devices"

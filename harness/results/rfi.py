@@ -17,6 +17,8 @@ GROUPS: dict[str, str] = {"CHF": "Communications Hubs", "ESME": "Electricity met
                           "GSME": "Gas meters"}
 """RFI group per device type: a CH is counted by its CHF; any other type is ``OTHER``."""
 OTHER = "Other devices"
+NOT_TRIAGED = ("SKIPPED", "ABORTED")
+"""Verdicts of devices the operator never let the triage start on."""
 ORDER = (*GROUPS.values(), OTHER)
 
 
@@ -38,6 +40,7 @@ class GroupFigures:
     no_fault_found: int = 0
     fault: int = 0
     inconclusive: int = 0
+    not_triaged: int = 0  # returned, but skipped by the operator or left at an abort
     faults_by_category: Counter[str] = field(default_factory=Counter)
 
     def add(self, row: ResultLike) -> None:
@@ -51,6 +54,8 @@ class GroupFigures:
         elif row.verdict == "FAULT":
             self.fault += 1
             self.faults_by_category[row.category or "unclassified"] += 1
+        elif row.verdict in NOT_TRIAGED:
+            self.not_triaged += 1
         else:
             self.inconclusive += 1
 
@@ -58,7 +63,7 @@ class GroupFigures:
         """JSON-ready."""
         return {"returned": self.returned, "needed_reset": self.needed_reset,
                 "no_fault_found": self.no_fault_found, "fault": self.fault,
-                "inconclusive": self.inconclusive,
+                "inconclusive": self.inconclusive, "not_triaged": self.not_triaged,
                 "faults_by_category": dict(sorted(self.faults_by_category.items()))}
 
 

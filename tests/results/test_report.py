@@ -105,7 +105,7 @@ def test_json_report_for_a_period(db: str, tmp_path: Path) -> None:
     data = json.loads((out / "results.json").read_text())
     assert [d["item_key"] for d in data["devices"]] == ["item3", "item4", "item5"]
     assert data["rfi"]["total"] == {"returned": 3, "needed_reset": 1, "no_fault_found": 1,
-                                    "fault": 1, "inconclusive": 1,
+                                    "fault": 1, "inconclusive": 1, "not_triaged": 0,
                                     "faults_by_category": {"HAN": 1}}
     assert data["devices"][0]["measurements"][0]["unit"] == "A"
 
