@@ -25,9 +25,10 @@ from .messages import _error, _parse_request_id, _split_root, _text
 from .namespaces import DS, NS
 from .responses import (
     ServiceResponse,
-    _format_datetime,
     _header,
+    add_sr,
     parse_response,
+    response_root,
 )
 from .xmltree import (
     body_to_dict,
@@ -82,33 +83,19 @@ def build_alert(alert: DuisAlert) -> bytes:
     if not is_response_code(alert.response_code):
         raise DuisError(f"not a DUIS-style response code: {alert.response_code!r}",
                         path="sr:ResponseCode", **where)
-    root = etree.Element(f"{{{NS}}}Response", nsmap={"sr": NS, "ds": DS})
-    root.set("schemaVersion", alert.schema_version)
-    header = etree.SubElement(root, f"{{{NS}}}Header")
-
-    def add(parent: etree._Element, name: str, text: str) -> None:
-        etree.SubElement(parent, f"{{{NS}}}{name}").text = text
-
-    if alert.request_id is not None:
-        add(header, "RequestID", str(alert.request_id))
-    if alert.response_id is not None:
-        try:
-            add(header, "ResponseID", str(RequestId.parse(str(alert.response_id))))
-        except ValueError as exc:
-            raise DuisError(str(exc), path="sr:ResponseID", **where) from None
-    add(header, "ResponseCode", alert.response_code)
-    add(header, "ResponseDateTime",
-        _format_datetime(alert.response_datetime or dt.datetime.now(dt.UTC)))
+    root, _ = response_root({"sr": NS, "ds": DS}, alert.schema_version, alert.request_id,
+                             alert.response_id, alert.response_code, alert.response_datetime,
+                             where)
     message = etree.SubElement(etree.SubElement(root, f"{{{NS}}}Body"),
                                f"{{{NS}}}{alert.kind}")
-    add(message, _ALERT_TAGS[alert.kind], alert.code)
+    add_sr(message, _ALERT_TAGS[alert.kind], alert.code)
     for name, value in zip(_THROTTLE, (alert.throttled_sequence_id, alert.throttled_count),
                            strict=True):
         if value is not None:
-            add(message, name, str(value))
+            add_sr(message, name, str(value))
     if alert.kind == DEVICE_ALERT:
         if alert.gbcs_payload is not None:
-            add(message, "GBCSPayload", alert.gbcs_payload)
+            add_sr(message, "GBCSPayload", alert.gbcs_payload)
     else:
         details = etree.SubElement(message, f"{{{NS}}}DCCAlert")
         try:

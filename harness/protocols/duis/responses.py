@@ -101,23 +101,9 @@ def build_response(response: ServiceResponse) -> bytes:
     nsmap = {"sr": NS, "ds": DS}
     if proposal:
         nsmap["mbp"] = PROPOSAL_NS
-    root = etree.Element(f"{{{NS}}}Response", nsmap=nsmap)
-    root.set("schemaVersion", response.schema_version)
-    header = etree.SubElement(root, f"{{{NS}}}Header")
-
-    def add(parent: etree._Element, name: str, text: str) -> None:
-        etree.SubElement(parent, f"{{{NS}}}{name}").text = text
-
-    if response.request_id is not None:
-        add(header, "RequestID", str(response.request_id))
-    if response.response_id is not None:
-        try:
-            add(header, "ResponseID", str(RequestId.parse(str(response.response_id))))
-        except ValueError as exc:
-            raise DuisError(str(exc), path="sr:ResponseID", **where) from None  # type: ignore[arg-type]
-    add(header, "ResponseCode", response.response_code)
-    when = response.response_datetime or dt.datetime.now(dt.UTC)
-    add(header, "ResponseDateTime", _format_datetime(when))
+    root, header = response_root(
+        nsmap, response.schema_version, response.request_id, response.response_id,
+        response.response_code, response.response_datetime, where)
     if response.message:
         header.append(etree.Comment(_comment_text(response.message)))
     message = etree.SubElement(etree.SubElement(root, f"{{{NS}}}Body"),
@@ -126,8 +112,8 @@ def build_response(response: ServiceResponse) -> bytes:
         reference = response.service_reference or (
             spec.service_reference if spec else response.variant
         )
-        add(message, "ServiceReference", reference)
-        add(message, "ServiceReferenceVariant", response.variant)
+        add_sr(message, "ServiceReference", reference)
+        add_sr(message, "ServiceReferenceVariant", response.variant)
     if response.body_tag:
         payload_ns = PROPOSAL_NS if proposal else NS
         payload = etree.SubElement(message, f"{{{payload_ns}}}{response.body_tag}")
@@ -232,3 +218,29 @@ def parse_response(data: bytes, *, source: str = "response") -> ServiceResponse:
         ),
         schema_version=root.get("schemaVersion", ""),
     )
+
+
+def add_sr(parent: etree._Element, name: str, text: str) -> None:
+    """Append ``<sr:name>text</sr:name>`` to ``parent``."""
+    etree.SubElement(parent, f"{{{NS}}}{name}").text = text
+
+
+def response_root(nsmap: dict[str, str], schema_version: str, request_id: object | None,
+                  response_id: object | None, response_code: str,
+                  when: dt.datetime | None, where: dict[str, object]
+                  ) -> tuple[etree._Element, etree._Element]:
+    """An ``sr:Response`` and its filled ``sr:Header``: what a DUIS response and a DUIS alert
+    share (RequestID, ResponseID, ResponseCode, ResponseDateTime)."""
+    root = etree.Element(f"{{{NS}}}Response", nsmap=nsmap)
+    root.set("schemaVersion", schema_version)
+    header = etree.SubElement(root, f"{{{NS}}}Header")
+    if request_id is not None:
+        add_sr(header, "RequestID", str(request_id))
+    if response_id is not None:
+        try:
+            add_sr(header, "ResponseID", str(RequestId.parse(str(response_id))))
+        except ValueError as exc:
+            raise DuisError(str(exc), path="sr:ResponseID", **where) from None  # type: ignore[arg-type]
+    add_sr(header, "ResponseCode", response_code)
+    add_sr(header, "ResponseDateTime", _format_datetime(when or dt.datetime.now(dt.UTC)))
+    return root, header
