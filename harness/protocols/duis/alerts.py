@@ -25,8 +25,8 @@ from .messages import _error, _parse_request_id, _split_root, _text
 from .namespaces import DS, NS
 from .responses import (
     ServiceResponse,
-    _header,
     add_sr,
+    header_fields,
     parse_response,
     response_root,
 )
@@ -128,17 +128,7 @@ def _alert_from(root: etree._Element, header: etree._Element, message: etree._El
                 source: str) -> DuisAlert:
     """Read a DeviceAlertMessage / DCCAlertMessage under its parsed header."""
     kind = local_name(message)
-    fields = _header(header, source)
-    code = _text(fields["ResponseCode"], source)
-    if not is_response_code(code):
-        raise _error(f"not a DUIS-style response code: {code!r}", MALFORMED, source,
-                     fields["ResponseCode"])
-    stamp_text = _text(fields["ResponseDateTime"], source)
-    try:
-        stamp = dt.datetime.fromisoformat(stamp_text)
-    except ValueError:
-        raise _error(f"not an xs:dateTime: {stamp_text!r}", MALFORMED, source,
-                     fields["ResponseDateTime"]) from None
+    fields, code, stamp = header_fields(header, source)
     parts = child_elements(message)
     code_tag = _ALERT_TAGS[kind]
     if not parts or (namespace_of(parts[0]), local_name(parts[0])) != (NS, code_tag):

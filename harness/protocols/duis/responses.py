@@ -153,10 +153,9 @@ def _reason(header: etree._Element) -> str:
     return ""
 
 
-def parse_response(data: bytes, *, source: str = "response") -> ServiceResponse:
-    """Parse a DUIS Service Response; a DuisError says what is wrong and where."""
-    root = parse_xml(data, source)
-    header, body = _split_root(root, source, "Response")
+def header_fields(header: etree._Element, source: str
+                  ) -> tuple[dict[str, etree._Element], str, dt.datetime]:
+    """A response's or an alert's header: its fields, checked ResponseCode and timestamp."""
     fields = _header(header, source)
     code = _text(fields["ResponseCode"], source)
     if not is_response_code(code):
@@ -168,6 +167,14 @@ def parse_response(data: bytes, *, source: str = "response") -> ServiceResponse:
     except ValueError:
         raise _error(f"not an xs:dateTime: {stamp_text!r}", MALFORMED, source,
                      fields["ResponseDateTime"]) from None
+    return fields, code, stamp
+
+
+def parse_response(data: bytes, *, source: str = "response") -> ServiceResponse:
+    """Parse a DUIS Service Response; a DuisError says what is wrong and where."""
+    root = parse_xml(data, source)
+    header, body = _split_root(root, source, "Response")
+    fields, code, stamp = header_fields(header, source)
     inner = child_elements(body)
     if len(inner) != 1 or (namespace_of(inner[0]), local_name(inner[0])) != (
         NS, "ResponseMessage"
