@@ -142,7 +142,8 @@ class TelegesisDongle(ZigbeeDongle):
                 if port is None:
                     return
                 data = port.read(port.in_waiting or 1)
-            except (serial.SerialException, OSError, TypeError, AttributeError) as exc:
+            # ValueError: select() on the socket of a port closed under the reader (close race)
+            except (serial.SerialException, OSError, TypeError, AttributeError, ValueError) as exc:
                 if not self._stop.is_set():
                     self.log.warning("read failed, no more answers will arrive: %s", exc)
                     self._fail_pending(f"read failed: {exc}")
