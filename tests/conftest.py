@@ -25,6 +25,19 @@ def _private_lock_dir(tmp_path_factory: pytest.TempPathFactory,
     monkeypatch.setenv("MB_LOCK_DIR", str(tmp_path_factory.getbasetemp() / "locks"))
 
 
+@pytest.fixture(autouse=True)
+def _private_audit_key(tmp_path_factory: pytest.TempPathFactory,
+                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The audit key and checkpoints of the project's own tests: temporary, never the user's."""
+    from harness.triage.audit_key import create_key_file
+
+    key = tmp_path_factory.getbasetemp() / "audit-key" / "audit.key"
+    if not key.exists():
+        create_key_file(key)
+    monkeypatch.setenv("MB_AUDIT_KEY", f"file:{key}")
+    monkeypatch.setenv("MB_AUDIT_CHECKPOINTS", str(key.parent / "checkpoints.jsonl"))
+
+
 @pytest.fixture
 def external_emulator(tmp_path: Path) -> Iterator[dict]:
     """``meterbench emulate --json`` in its own process, as a lab script would start it."""

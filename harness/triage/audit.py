@@ -1,23 +1,28 @@
-"""The append-only audit log of destructive operations and refusals, chained by SHA-256.
+"""The append-only audit log of destructive operations and refusals, a chain keyed by HMAC.
 
-DESIGN.md principles 6-7 and issue 6: every destructive operation and every refusal is
-written as it happens, and the log cannot be silently edited.  Each entry's hash covers its
-canonical JSON and the previous entry's hash; a one-row head record (count, last hash) is
-updated in the same transaction, so an edit, a deletion or a truncation shows in
-:meth:`AuditLog.verify`.  A missing log is an error, never silently recreated: only
-``AuditLog.open(url, create=True)`` makes one.  SQLite by default (WAL, ``BEGIN IMMEDIATE``
-so writers in several processes queue and the chain never forks); any SQLAlchemy URL works,
-the head row being locked ``FOR UPDATE`` where the database supports it.  The hash chain
-detects changes made after the fact; it cannot tell a whole log rewritten by someone with
-write access from an honest one, so record the last hash that ``verify`` prints elsewhere.
+DESIGN.md principles 6-7, issues 6 and 12: every destructive operation and every refusal is
+written as it happens, and the log cannot be silently edited, even by someone who can write
+the database.  Each entry's tag is HMAC-SHA256, under a site key the database does not hold
+(:mod:`harness.triage.audit_key`), over the previous tag and the entry's canonical JSON; a
+one-row head (count, last tag, key id, log id) carries its own MAC and is updated in the same
+transaction.  Without the key an edit, a deletion, a renumbering or a recomputed chain shows
+in :meth:`AuditLog.verify`; tail truncation with a replayed head, or a log rewritten by the
+key holder, shows against a checkpoint kept outside the database
+(:mod:`harness.triage.audit_checkpoint`).  ``verify`` also reports dropped or altered
+append-only triggers, and, as warnings, ``started`` entries never closed by ``done`` or
+``failed`` (a process killed mid-operation).  A missing log is an error, never silently
+recreated: only ``AuditLog.open(url, create=True)`` makes one.  SQLite by default (WAL,
+``BEGIN IMMEDIATE`` so writers in several processes queue and the chain never forks); any
+SQLAlchemy URL works, the head row being locked ``FOR UPDATE`` where the database supports it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime
-import hashlib
 import json
+import secrets
+import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -39,7 +44,9 @@ from harness.triage.audit_db import (
     metadata,
     sqlite_file,
     to_url,
+    trigger_problems,
 )
+from harness.triage.audit_key import AuditKey, AuditKeyError, create_key_file, load_key
 
 __all__ = [
     "DEFAULT_DB_URL",
@@ -48,9 +55,11 @@ __all__ = [
     "AuditLog",
     "AuditLogError",
     "AuditLogMissingError",
+    "AuditLogTamperedError",
     "Outcome",
     "Problem",
     "VerifyReport",
+    "open_scratch_log",
     "verify_log",
 ]
 
@@ -58,17 +67,21 @@ DEFAULT_DB_URL = "sqlite:///meterbench.db"
 """Where ``--db`` points when not given: a SQLite file in the working directory."""
 
 GENESIS_HASH = "0" * 64
-"""The previous hash of the first entry."""
+"""The previous tag of the first entry."""
 
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 class AuditLogError(MeterbenchError, RuntimeError):
-    """The audit log cannot be used: unreadable, inconsistent, or the database refused."""
+    """The audit log cannot be used: unreadable, no key, or the database refused."""
 
 
 class AuditLogMissingError(MeterbenchError, FileNotFoundError):
     """There is no audit log at the URL (and the caller did not ask to create one)."""
+
+
+class AuditLogTamperedError(AuditLogError):
+    """The log's tables are there only in part, or lack columns: tampered, not recreated."""
 
 
 class Outcome(StrEnum):
@@ -80,11 +93,15 @@ class Outcome(StrEnum):
     FAILED = "failed"
 
 
-
 def canonical_json(value: Any) -> str:
     """Deterministic JSON: sorted keys, no spaces, UTF-8 kept, no NaN."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                       allow_nan=False)
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print: undecodable bytes of a path (surrogates) shown as ``\\xNN``."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 @dataclass(frozen=True)
@@ -105,41 +122,58 @@ class AuditEntry:
     hash: str
 
     def payload(self) -> dict[str, Any]:
-        """The hashed content: every field but the entry's own hash."""
+        """The tagged content: every field but the entry's own tag."""
         return {"seq": self.seq, "at": self.at.strftime(_TIME_FORMAT),
                 "operator": self.operator, "role": self.role, "bench": self.bench,
                 "device_id": self.device_id, "clause": self.clause, "action": self.action,
                 "outcome": self.outcome, "detail": self.detail, "prev_hash": self.prev_hash}
 
-    def computed_hash(self) -> str:
-        """SHA-256 over the previous hash and this entry's canonical JSON."""
-        text = self.prev_hash + canonical_json(self.payload())
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    def computed_hash(self, key: AuditKey) -> str:
+        """HMAC-SHA256 under ``key`` over the previous tag and this entry's canonical JSON."""
+        text = "meterbench-audit-entry\n" + self.prev_hash + canonical_json(self.payload())
+        return key.mac(text.encode("utf-8"))
+
+
+def head_mac(key: AuditKey, count: int, last_hash: str, created_at: str, key_id: str,
+             log_id: str) -> str:
+    """The head row's MAC: an edited count, tag, key id or log id no longer matches it."""
+    body = {"count": count, "last_hash": last_hash, "created_at": created_at,
+            "key_id": key_id, "log_id": log_id}
+    return key.mac(("meterbench-audit-head\n" + canonical_json(body)).encode("utf-8"))
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing :meth:`AuditLog.verify` found wrong; ``seq`` names the entry where it can."""
+    """One thing :meth:`AuditLog.verify` found; ``seq`` names the entry where it can.
 
-    kind: str  # edited, deleted, broken_link, truncated, head, incomplete, missing
+    Tampering kinds: edited, deleted, broken_link, truncated, head, schema, trigger,
+    checkpoint, replaced.  Warning kind (not tampering): incomplete_operation.
+    """
+
+    kind: str
     message: str
     seq: int | None = None
 
 
 @dataclass
 class VerifyReport:
-    """What verifying a log found: its size, last hash and every problem."""
+    """What verifying a log found: its size, last tag, every problem and every warning."""
 
     url: str
     count: int = 0
     last_hash: str | None = None
     head_count: int | None = None
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
     missing: bool = False
+    key_id: str | None = None
+    log_id: str | None = None
+    tags: dict[int, str] = field(default_factory=dict, repr=False)
+    checkpoints: int = 0
 
     @property
     def ok(self) -> bool:
-        """True when the log exists and nothing is wrong with it."""
+        """True when the log exists and nothing was tampered with (warnings allowed)."""
         return not self.missing and not self.problems
 
     @property
@@ -148,13 +182,12 @@ class VerifyReport:
         return not self.missing and bool(self.problems)
 
 
-
 def _url(url: str | Path | URL) -> URL:
     """``to_url`` with a bad URL reported as an AuditLogError."""
     try:
         return to_url(url)
     except ValueError as exc:
-        raise AuditLogError(str(exc)) from None
+        raise AuditLogError(printable(str(exc))) from None
 
 
 def _utc_text(when: datetime.datetime) -> str:
@@ -171,55 +204,115 @@ def _entry(row: Any) -> AuditEntry:
                       row.action, row.outcome, detail, row.prev_hash, row.hash)
 
 
+def _check_schema(engine: Engine, shown: str, create: bool) -> bool:
+    """True when the log's tables are all there, False when none is; raises when in part."""
+    names = set(inspect(engine).get_table_names())
+    present = {t.name for t in metadata.sorted_tables} & names
+    if not present:
+        if not create:
+            raise AuditLogMissingError(f"no audit log in {shown}: its tables do not "
+                                       "exist (create one explicitly)", url=shown)
+        return False
+    if len(present) < len(metadata.tables):
+        lost = ", ".join(sorted(set(metadata.tables) - present))
+        raise AuditLogTamperedError(f"the audit log in {shown} is incomplete: table {lost} "
+                                    "is missing (tampered?); it is not recreated", url=shown)
+    for table in metadata.sorted_tables:
+        columns = {c["name"] for c in inspect(engine).get_columns(table.name)}
+        lost = sorted(c.name for c in table.columns if c.name not in columns)
+        if lost and table is head_table and lost == ["key_id", "log_id", "mac"]:
+            raise AuditLogError(f"the audit log in {shown} has an unkeyed chain (made before "
+                                "keyed logs): start a new one with `meterbench audit init "
+                                "--db NEW_URL` and keep this one read-only", url=shown)
+        if lost:
+            raise AuditLogTamperedError(f"the audit log in {shown}: table {table.name} has "
+                                        f"lost column(s) {', '.join(lost)} (tampered?)",
+                                        url=shown)
+    return True
+
+
+def _resolve_key(key: AuditKey | str | None, shown: str) -> AuditKey:
+    """The key itself, or the one a reference (or the environment, or the default) names."""
+    if isinstance(key, AuditKey):
+        return key
+    try:
+        return load_key(key)
+    except AuditKeyError as exc:
+        raise AuditLogError(f"the audit log at {shown} needs its key: {exc}") from None
+
+
 class AuditLog(EngineHolder):
     """An opened audit log: append entries, read them back, verify the chain."""
 
+    def __init__(self, engine: Engine, url: URL, key: AuditKey | str | None = None) -> None:
+        super().__init__(engine, url)
+        self._key_ref = key
+        self.checkpoints: Path | None = None  # where a campaign's checkpoint goes, if not default
+
     @classmethod
-    def open(cls, url: str | Path | URL = DEFAULT_DB_URL, *, create: bool = False) -> AuditLog:
+    def open(cls, url: str | Path | URL = DEFAULT_DB_URL, *, create: bool = False,
+             key: AuditKey | str | None = None) -> AuditLog:
         """Open the log at ``url``; a missing one raises AuditLogMissingError unless ``create``.
 
         ``create=True`` makes a new, empty log only where there is none; it never replaces or
-        completes a log that exists, even in part (a lone table means tampering).
+        completes a log that exists, even in part (a lone table means tampering).  ``key`` is
+        the audit key or a reference to it (default: ``$MB_AUDIT_KEY``, else the default key
+        file); it is needed to create, append and verify, not to read entries.
         """
         u = _url(url)
-        shown = u.render_as_string(hide_password=True)
+        shown = printable(u.render_as_string(hide_password=True))
         path = sqlite_file(u)
-        if path is not None and not path.exists():  # connecting would create the file
-            if not create:
-                raise AuditLogMissingError(f"no audit log at {shown}: the database file does "
-                                           "not exist (create one explicitly)", url=shown)
-            path.parent.mkdir(parents=True, exist_ok=True)
-        engine = make_engine(u)
-        try:
-            names = set(inspect(engine).get_table_names())
-            present = {t.name for t in metadata.sorted_tables} & names
-            if not present:
+        if path is not None:
+            if not path.exists():  # connecting would create the file
                 if not create:
-                    raise AuditLogMissingError(f"no audit log in {shown}: its tables do not "
-                                               "exist (create one explicitly)", url=shown)
-                cls._create(engine)
-            elif len(present) < len(metadata.tables):
-                lost = ", ".join(sorted(set(metadata.tables) - present))
-                raise AuditLogError(f"the audit log in {shown} is incomplete: table {lost} "
-                                    "is missing (tampered?); it is not recreated", url=shown)
+                    raise AuditLogMissingError(f"no audit log at {shown}: the database file "
+                                               "does not exist (create one explicitly)",
+                                               url=shown)
+                key = _resolve_key(key, shown)  # no key: make no file either
+                path.parent.mkdir(parents=True, exist_ok=True)
+            elif path.is_dir():
+                raise AuditLogError(f"cannot open the audit log at {shown}: {printable(str(path))}"
+                                    " is a directory, not a database file", url=shown)
+            try:
+                str(path).encode("utf-8")
+            except UnicodeEncodeError:
+                raise AuditLogError(f"cannot open the audit log at {shown}: the path is not "
+                                    "valid UTF-8 (SQLite needs a UTF-8 file name)",
+                                    url=shown) from None
+        engine = make_engine(u)
+        log = cls(engine, u, key)
+        try:
+            if not _check_schema(engine, shown, create):
+                log._create(log.key)
         except SQLAlchemyError as exc:
             engine.dispose()
-            raise AuditLogError(f"cannot open the audit log at {shown}: {exc}", url=shown) from None
+            why = getattr(exc, "orig", None) or exc
+            raise AuditLogError(f"cannot open the audit log at {shown}: "
+                                f"{printable(str(why)).strip().splitlines()[0]}",
+                                url=shown) from None
         except MeterbenchError:
             engine.dispose()
             raise
-        return cls(engine, u)
+        return log
 
-    @staticmethod
-    def _create(engine: Engine) -> None:
-        with engine.begin() as conn:
+    @property
+    def key(self) -> AuditKey:
+        """The audit key (resolved once); AuditLogError saying how to make one if none."""
+        self._key_ref = _resolve_key(self._key_ref, self.shown_url)
+        return self._key_ref
+
+    def _create(self, key: AuditKey) -> None:
+        with self._engine.begin() as conn:
             metadata.create_all(conn)
-            for ddl in APPEND_ONLY_DDL.get(engine.dialect.name, ()):
+            for ddl in APPEND_ONLY_DDL.get(self._engine.dialect.name, ()):
                 conn.exec_driver_sql(ddl)
             if conn.execute(select(head_table.c.id)).first() is None:
                 now = _utc_text(datetime.datetime.now(datetime.UTC))
-                conn.execute(insert(head_table).values(id=1, count=0, last_hash=GENESIS_HASH,
-                                                       created_at=now))
+                log_id = secrets.token_hex(16)
+                conn.execute(insert(head_table).values(
+                    id=1, count=0, last_hash=GENESIS_HASH, created_at=now, key_id=key.key_id,
+                    log_id=log_id,
+                    mac=head_mac(key, 0, GENESIS_HASH, now, key.key_id, log_id)))
 
     def close(self) -> None:
         """Release the database connections (idempotent)."""
@@ -231,13 +324,19 @@ class AuditLog(EngineHolder):
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
+    def _wrong_key(self, head_key_id: str) -> str:
+        return (f"the audit log at {self.shown_url} is keyed with key id {head_key_id}, but "
+                f"the key from {self.key.source} has id {self.key.key_id}: give the log's "
+                "own key (--audit-key or MB_AUDIT_KEY)")
+
     def append(self, *, operator: str, role: str, action: str, outcome: Outcome | str,
                bench: str = "", device_id: str | None = None, clause: str | None = None,
                detail: Mapping[str, Any] | None = None) -> AuditEntry:
         """Write one entry, chained to the last, in one transaction with the head update.
 
-        Refuses (AuditLogError) to extend a log whose head disagrees with its last entry:
-        a destructive run must not continue on a log that has been tampered with.
+        Refuses (AuditLogError) to extend a log whose head disagrees with its last entry or
+        its own MAC, or that is keyed with another key: a destructive run must not continue
+        on a log that has been tampered with.
         """
         try:
             result = Outcome(outcome)
@@ -249,6 +348,7 @@ class AuditLog(EngineHolder):
             body = json.loads(canonical_json(body))
         except (TypeError, ValueError) as exc:
             raise ValueError(f"audit detail must be plain JSON: {exc}") from None
+        key = self.key
         try:
             with self._engine.begin() as conn:
                 head = conn.execute(select(head_table).where(head_table.c.id == 1)
@@ -256,24 +356,30 @@ class AuditLog(EngineHolder):
                 if head is None:
                     raise AuditLogError(f"the audit log at {self.shown_url} has lost its head "
                                         "record: run `meterbench audit verify`")
+                if head.key_id != key.key_id:
+                    raise AuditLogError(self._wrong_key(head.key_id) + ": not appending")
                 last = conn.execute(select(entries_table.c.seq, entries_table.c.hash)
                                     .order_by(entries_table.c.seq.desc()).limit(1)).first()
                 found = (last.seq, last.hash) if last else (0, GENESIS_HASH)
-                if found != (head.count, head.last_hash):
+                if found != (head.count, head.last_hash) or head.mac != head_mac(
+                        key, head.count, head.last_hash, head.created_at, head.key_id,
+                        head.log_id):
                     raise AuditLogError(f"the audit log at {self.shown_url} does not match its "
                                         "head record (tampered or truncated): not appending; "
                                         "run `meterbench audit verify`")
                 entry = AuditEntry(head.count + 1, datetime.datetime.now(datetime.UTC),
                                    operator, role, bench, device_id, clause, action,
                                    result.value, body, head.last_hash, "")
-                entry = dataclasses.replace(entry, hash=entry.computed_hash())
+                entry = dataclasses.replace(entry, hash=entry.computed_hash(key))
                 conn.execute(insert(entries_table).values(
                     seq=entry.seq, at=_utc_text(entry.at), operator=operator, role=role,
                     bench=bench, device_id=device_id, clause=clause, action=action,
                     outcome=result.value, detail=canonical_json(body),
                     prev_hash=entry.prev_hash, hash=entry.hash))
-                conn.execute(update(head_table).where(head_table.c.id == 1)
-                             .values(count=entry.seq, last_hash=entry.hash))
+                conn.execute(update(head_table).where(head_table.c.id == 1).values(
+                    count=entry.seq, last_hash=entry.hash,
+                    mac=head_mac(key, entry.seq, entry.hash, head.created_at, head.key_id,
+                                 head.log_id)))
         except DBAPIError as exc:
             raise AuditLogError(f"cannot append to the audit log at {self.shown_url}: "
                                 f"{exc.orig}") from None
@@ -290,74 +396,143 @@ class AuditLog(EngineHolder):
         return ReadTx(self._engine)
 
     def verify(self) -> VerifyReport:
-        """Walk the chain and the head; report every edited, deleted or missing entry."""
-        report = VerifyReport(self.shown_url)
+        """Walk the keyed chain, the head and the triggers; report every problem found.
+
+        Raises AuditLogError when the log cannot be checked at all (no key, the wrong key,
+        the database unreadable): that is not evidence of tampering.
+        """
+        key = self.key
+        report = VerifyReport(self.shown_url, key_id=key.key_id)
         try:
             with self._read() as conn:
-                self._walk(conn, report)
+                _walk(conn, report, key)
+                _check_head(conn, report, key, self._wrong_key)
+                report.problems.extend(Problem("trigger", text)
+                                       for text in trigger_problems(conn))
         except DBAPIError as exc:
-            report.missing = True
-            report.problems.append(Problem("missing", f"the audit log at {self.shown_url} "
-                                                      f"cannot be read: {exc.orig}"))
+            raise AuditLogError(f"the audit log at {self.shown_url} cannot be read: "
+                                f"{exc.orig}") from None
         return report
 
-    @staticmethod
-    def _walk(conn: Connection, report: VerifyReport) -> None:
-        expected, prev_hash, last_seq = 1, GENESIS_HASH, 0
-        for row in conn.execute(select(entries_table).order_by(entries_table.c.seq)):
-            seq = row.seq
-            report.count += 1
-            if seq != expected:
-                span = f"entry {expected}" if seq == expected + 1 else \
-                    f"entries {expected} to {seq - 1}"
-                report.problems.append(Problem(
-                    "deleted", f"{span} missing: deleted from the log (gap before entry {seq})",
-                    expected))
-            elif row.prev_hash != prev_hash:
-                report.problems.append(Problem(
-                    "broken_link", f"entry {seq}: does not link to entry {seq - 1} (its "
-                    f"previous hash differs): entry {seq - 1} was replaced", seq))
-            try:
-                intact = _entry(row).computed_hash() == row.hash
-            except ValueError:
-                intact = False
-            if not intact:
-                report.problems.append(Problem(
-                    "edited", f"entry {seq}: content does not match its hash: edited after "
-                    "it was written", seq))
-            expected, prev_hash, last_seq = seq + 1, row.hash, seq
-        report.last_hash = prev_hash if last_seq else None
-        head = conn.execute(select(head_table).where(head_table.c.id == 1)).first()
-        if head is None:
-            report.problems.append(Problem("head", "the head record is missing: truncation "
-                                                   "can no longer be ruled out"))
-            return
-        report.head_count = head.count
-        if head.count > last_seq:
+
+def _walk(conn: Connection, report: VerifyReport, key: AuditKey) -> None:
+    """Every entry: gaps, links, tags; and the ``started`` entries never closed."""
+    expected, prev_hash, last_seq = 1, GENESIS_HASH, 0
+    open_ops: dict[tuple[str | None, str | None], AuditEntry] = {}
+    for row in conn.execute(select(entries_table).order_by(entries_table.c.seq)):
+        seq = row.seq
+        report.count += 1
+        report.tags[seq] = row.hash
+        if seq != expected:
+            span = f"entry {expected}" if seq == expected + 1 else \
+                f"entries {expected} to {seq - 1}"
             report.problems.append(Problem(
-                "truncated", f"truncated: the head records {head.count} entries but the log "
-                f"ends at entry {last_seq} ({head.count - last_seq} missing at the end)",
-                last_seq + 1))
-        elif head.count < last_seq:
+                "deleted", f"{span} missing: deleted from the log (gap before entry {seq})",
+                expected))
+        elif row.prev_hash != prev_hash:
             report.problems.append(Problem(
-                "head", f"entries {head.count + 1} to {last_seq} are not counted by the head: "
-                "written around the log, or the head was rolled back", head.count + 1))
-        elif head.last_hash != prev_hash:
+                "broken_link", f"entry {seq}: does not link to entry {seq - 1} (its "
+                f"previous tag differs): entry {seq - 1} was replaced", seq))
+        try:
+            entry: AuditEntry | None = _entry(row)
+            intact = entry is not None and entry.computed_hash(key) == row.hash
+        except ValueError:
+            entry, intact = None, False
+        if not intact:
             report.problems.append(Problem(
-                "head", f"the head's last hash differs from entry {last_seq}'s hash: the last "
-                "entry or the head was altered", last_seq or None))
+                "edited", f"entry {seq}: content does not match its tag: edited (or written) "
+                "without the audit key", seq))
+        elif entry is not None:
+            _track(entry, open_ops, report)
+        expected, prev_hash, last_seq = seq + 1, row.hash, seq
+    report.last_hash = prev_hash if last_seq else None
+    for entry in open_ops.values():
+        _unclosed(entry, report)
 
 
+def _track(entry: AuditEntry, open_ops: dict[tuple[str | None, str | None], AuditEntry],
+           report: VerifyReport) -> None:
+    """Pair each ``started`` with the next ``done``/``failed`` for its device and clause."""
+    where = (entry.device_id, entry.clause)
+    if entry.outcome == Outcome.STARTED:
+        if where in open_ops:
+            _unclosed(open_ops[where], report)
+        open_ops[where] = entry
+    elif entry.outcome in (Outcome.DONE, Outcome.FAILED):
+        open_ops.pop(where, None)
 
-def verify_log(url: str | Path | URL = DEFAULT_DB_URL) -> VerifyReport:
-    """Verify the log at ``url``; a missing or incomplete log is a report, not an exception."""
+
+def _unclosed(entry: AuditEntry, report: VerifyReport) -> None:
+    report.warnings.append(Problem(
+        "incomplete_operation", f"entry {entry.seq}: {entry.action} STARTED on device "
+        f"{entry.device_id or '-'} (clause {entry.clause or '-'}) at "
+        f"{entry.at.strftime('%Y-%m-%d %H:%M:%S')}Z has no DONE or FAILED after it: the "
+        "operation was interrupted; check that device", entry.seq))
+
+
+def _check_head(conn: Connection, report: VerifyReport, key: AuditKey,
+                wrong_key: Any) -> None:
+    """The head against the entries and its own MAC; the wrong key is an error, not tampering."""
+    head = conn.execute(select(head_table).where(head_table.c.id == 1)).first()
+    if head is None:
+        report.problems.append(Problem("head", "the head record is missing: truncation "
+                                               "can no longer be ruled out"))
+        return
+    report.head_count, report.log_id = head.count, head.log_id
+    mac_ok = head.mac == head_mac(key, head.count, head.last_hash, head.created_at,
+                                  head.key_id, head.log_id)
+    tags_ok = report.count > 0 and not any(p.kind == "edited" for p in report.problems)
+    if head.key_id != key.key_id and not mac_ok and not tags_ok:
+        raise AuditLogError(wrong_key(head.key_id))
+    last_seq = max(report.tags, default=0)
+    if not mac_ok:
+        report.problems.append(Problem(
+            "head", "the head record was edited: its MAC does not match (count "
+            f"{head.count}, key id {head.key_id})"))
+    if head.count > last_seq:
+        report.problems.append(Problem(
+            "truncated", f"truncated: the head records {head.count} entries but the log "
+            f"ends at entry {last_seq} ({head.count - last_seq} missing at the end)",
+            last_seq + 1))
+    elif head.count < last_seq:
+        report.problems.append(Problem(
+            "head", f"entries {head.count + 1} to {last_seq} are not counted by the head: "
+            "written around the log, or the head was rolled back", head.count + 1))
+    elif head.last_hash != (report.last_hash or GENESIS_HASH):
+        report.problems.append(Problem(
+            "head", f"the head's last tag differs from entry {last_seq}'s tag: the last "
+            "entry or the head was altered", last_seq or None))
+
+
+def verify_log(url: str | Path | URL = DEFAULT_DB_URL, *, key: AuditKey | str | None = None,
+               checkpoint: Path | None = None) -> VerifyReport:
+    """Verify the log at ``url`` (and against a checkpoint file when given).
+
+    A missing log is a report with ``missing``; tables lost in part are a tampered report;
+    a log that cannot be checked (unusable URL, unreadable database, no key) raises
+    AuditLogError.
+    """
     u = _url(url)
-    shown = u.render_as_string(hide_password=True)
+    shown = printable(u.render_as_string(hide_password=True))
     try:
-        log = AuditLog.open(u)
+        log = AuditLog.open(u, key=key)
     except AuditLogMissingError as exc:
         return VerifyReport(shown, missing=True, problems=[Problem("missing", str(exc))])
-    except AuditLogError as exc:
-        return VerifyReport(shown, problems=[Problem("incomplete", str(exc))])
+    except AuditLogTamperedError as exc:
+        return VerifyReport(shown, problems=[Problem("schema", str(exc))])
     with log:
-        return log.verify()
+        report = log.verify()
+    if checkpoint is not None:
+        from harness.triage.audit_checkpoint import check_checkpoints
+
+        check_checkpoints(report, log.key, checkpoint)
+    return report
+
+
+def open_scratch_log(prefix: str = "meterbench-audit-") -> AuditLog:
+    """A new log with its own new key in a new temporary folder (an emulated run's log)."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    key = create_key_file(folder / "audit.key")
+    log = AuditLog.open(f"sqlite:///{folder / 'audit.db'}", create=True, key=key)
+    log.checkpoints = folder / "checkpoints.jsonl"
+    return log

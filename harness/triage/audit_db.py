@@ -3,8 +3,9 @@
 SQLite (the default) runs in WAL mode so a reader never blocks the writer, and every write
 transaction starts with ``BEGIN IMMEDIATE`` so writers in several processes queue for the
 lock instead of reading the same head and forking the chain.  Triggers make the entries table
-append-only at the database level too, on SQLite and PostgreSQL (a first line only: the hash
-chain is the proof).
+append-only at the database level too, on SQLite and PostgreSQL (a first line only: the keyed
+chain is the proof); :func:`trigger_problems` tells ``verify`` when they were dropped, replaced
+or disabled.
 """
 
 from __future__ import annotations
@@ -44,16 +45,21 @@ entries_table = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False, unique=True),
 )
-"""One row per entry; ``seq`` counts from 1 with no gaps, ``detail`` is canonical JSON."""
+"""One row per entry; ``seq`` counts from 1 with no gaps, ``detail`` is canonical JSON;
+``hash`` is the entry's HMAC-SHA256 tag, ``prev_hash`` the previous entry's."""
 head_table = Table(
     "audit_head", metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("count", Integer, nullable=False),
     Column("last_hash", String(64), nullable=False),
     Column("created_at", String(32), nullable=False),
+    Column("key_id", String(16), nullable=False),
+    Column("log_id", String(32), nullable=False),
+    Column("mac", String(64), nullable=False),
     CheckConstraint("id = 1", name="audit_head_single_row"),
 )
-"""One row (id 1): how many entries the log has and the hash of the last, for truncation."""
+"""One row (id 1): how many entries the log has, the tag of the last, which key and which log
+(a random id, for checkpoints), and a MAC over all of it."""
 SQLITE_APPEND_ONLY = (
     "CREATE TRIGGER IF NOT EXISTS audit_entries_no_update BEFORE UPDATE ON audit_entries "
     "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
@@ -77,6 +83,46 @@ DEFAULT_DRIVERS = {"postgresql": "psycopg"}
 """The driver a URL without one gets: SQLAlchemy would pick psycopg2, meterbench ships psycopg 3."""
 DRIVER_PACKAGES = {"psycopg": "meterbench[postgres]"}
 """What to install when a driver is missing."""
+
+
+def _norm(sql: str) -> str:
+    return " ".join(sql.replace("IF NOT EXISTS ", "").split()).lower()
+
+
+_PG_TRIGGERS = {"audit_entries_no_update": "before update", "audit_entries_no_delete":
+                "before delete", "audit_entries_no_truncate": "before truncate"}
+
+
+def trigger_problems(conn: Connection) -> list[str]:
+    """What is wrong with the append-only triggers: each one missing, altered or disabled."""
+    dialect = conn.dialect.name
+    found: list[str] = []
+    if dialect == "sqlite":
+        rows = dict(conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+            "AND tbl_name = 'audit_entries'").all())
+        for ddl in SQLITE_APPEND_ONLY:
+            name = ddl.split()[5]
+            if name not in rows:
+                found.append(f"trigger {name} is missing (dropped)")
+            elif _norm(rows[name] or "") != _norm(ddl):
+                found.append(f"trigger {name} was replaced by another definition")
+    elif dialect == "postgresql":
+        rows = {r[0]: r[1:] for r in conn.exec_driver_sql(
+            "SELECT t.tgname, t.tgenabled, pg_get_triggerdef(t.oid), p.prosrc "
+            "FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid "
+            "WHERE t.tgrelid = 'audit_entries'::regclass AND NOT t.tgisinternal").all()}
+        for name, event in _PG_TRIGGERS.items():
+            if name not in rows:
+                found.append(f"trigger {name} is missing (dropped)")
+                continue
+            enabled, definition, source = rows[name]
+            if event not in definition.lower() or \
+                    "raise exception 'the audit log is append-only'" not in source.lower():
+                found.append(f"trigger {name} was replaced by another definition")
+            elif enabled == "D":
+                found.append(f"trigger {name} is disabled")
+    return found
 
 
 def to_url(url: str | Path | URL) -> URL:

@@ -21,6 +21,8 @@ from harness.triage.audit import (
     Outcome,
     verify_log,
 )
+from harness.triage.audit_db import SQLITE_APPEND_ONLY
+from harness.triage.audit_key import load_key
 
 
 def _url(path: Path) -> str:
@@ -37,12 +39,17 @@ def _fill(path: Path, n: int = 5) -> list[str]:
 
 
 def _tamper(path: Path, *sql: str) -> None:
-    """Edit the database behind the log's back, as someone with file access could."""
+    """Edit the database behind the log's back, as someone with file access could, putting
+    the triggers back after (the chain is what must tell; test_audit_tampering.py covers
+    the triggers)."""
     conn = sqlite3.connect(path)
     conn.execute("DROP TRIGGER IF EXISTS audit_entries_no_update")
     conn.execute("DROP TRIGGER IF EXISTS audit_entries_no_delete")
     for statement in sql:
         conn.execute(statement)
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'audit_entries'").fetchone():
+        for ddl in SQLITE_APPEND_ONLY:
+            conn.execute(ddl)
     conn.commit()
     conn.close()
 
@@ -100,7 +107,7 @@ def test_edited_entry_is_named(tmp_path: Path) -> None:
     report = verify_log(_url(db))
     assert report.tampered and not report.missing
     assert [(p.kind, p.seq) for p in report.problems] == [("edited", 2)]
-    assert "entry 2: content does not match its hash" in report.problems[0].message
+    assert "entry 2: content does not match its tag" in report.problems[0].message
 
 
 def test_edit_with_a_recomputed_hash_breaks_the_next_link(tmp_path: Path) -> None:
@@ -109,7 +116,7 @@ def test_edit_with_a_recomputed_hash_breaks_the_next_link(tmp_path: Path) -> Non
     with AuditLog.open(_url(db)) as log:
         forged = next(e for e in log.entries() if e.seq == 3)
     forged = dataclasses.replace(forged, operator="eve")
-    _tamper(db, f"UPDATE audit_entries SET operator = 'eve', hash = '{forged.computed_hash()}' "
+    _tamper(db, f"UPDATE audit_entries SET operator = 'eve', hash = '{forged.computed_hash(load_key())}' "
                 "WHERE seq = 3")
     report = verify_log(_url(db))
     assert [(p.kind, p.seq) for p in report.problems] == [("broken_link", 4)]
@@ -146,8 +153,9 @@ def test_truncation_with_the_head_rolled_back_is_still_caught(tmp_path: Path) ->
     _tamper(db, "DELETE FROM audit_entries WHERE seq = 5",
             "UPDATE audit_head SET count = 4")  # the head still holds entry 5's hash
     report = verify_log(_url(db))
-    assert [p.kind for p in report.problems] == ["head"]
-    assert "last hash differs from entry 4" in report.problems[0].message
+    assert [p.kind for p in report.problems] == ["head", "head"]
+    assert "the head record was edited: its MAC does not match" in report.problems[0].message
+    assert "last tag differs from entry 4" in report.problems[1].message
     assert report.last_hash == hashes[3]
 
 
@@ -186,7 +194,7 @@ def test_dropped_log_is_not_silently_recreated(tmp_path: Path) -> None:
     _fill(db, 3)
     _tamper(db, "DROP TABLE audit_entries")
     report = verify_log(_url(db))
-    assert report.tampered and report.problems[0].kind == "incomplete"
+    assert report.tampered and report.problems[0].kind == "schema"
     assert "table audit_entries is missing" in report.problems[0].message
     with pytest.raises(AuditLogError, match="not recreated"):
         AuditLog.open(_url(db), create=True)
