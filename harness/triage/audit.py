@@ -496,7 +496,8 @@ def _check_head(conn: Connection, report: VerifyReport, key: AuditKey,
             last_seq + 1))
     elif head.count < last_seq:
         report.problems.append(Problem(
-            "head", f"entries {head.count + 1} to {last_seq} are not counted by the head: "
+            "head", ("entry" if head.count + 1 == last_seq else
+                     f"entries {head.count + 1} to") + f" {last_seq} not counted by the head: "
             "written around the log, or the head was rolled back", head.count + 1))
     elif head.last_hash != (report.last_hash or GENESIS_HASH):
         report.problems.append(Problem(
