@@ -42,6 +42,7 @@ from harness.triage.audit_db import (
     head_table,
     make_engine,
     metadata,
+    show_url,
     sqlite_file,
     to_url,
     trigger_problems,
@@ -190,6 +191,11 @@ def _url(url: str | Path | URL) -> URL:
         raise AuditLogError(printable(str(exc))) from None
 
 
+def _show(u: URL) -> str:
+    """The URL as messages print it (password hidden, undecodable bytes escaped)."""
+    return printable(show_url(u))
+
+
 def _utc_text(when: datetime.datetime) -> str:
     return when.astimezone(datetime.UTC).strftime(_TIME_FORMAT)
 
@@ -260,7 +266,7 @@ class AuditLog(EngineHolder):
         file); it is needed to create, append and verify, not to read entries.
         """
         u = _url(url)
-        shown = printable(u.render_as_string(hide_password=True))
+        shown = _show(u)
         path = sqlite_file(u)
         if path is not None:
             if not path.exists():  # connecting would create the file
@@ -270,6 +276,10 @@ class AuditLog(EngineHolder):
                                                url=shown)
                 key = _resolve_key(key, shown)  # no key: make no file either
                 path.parent.mkdir(parents=True, exist_ok=True)
+            elif path.is_file() and path.stat().st_size == 0 and not create:
+                raise AuditLogMissingError(f"no audit log at {shown}: the file is empty (its "
+                                           "tables do not exist; create one explicitly)",
+                                           url=shown)
             elif path.is_dir():
                 raise AuditLogError(f"cannot open the audit log at {shown}: {printable(str(path))}"
                                     " is a directory, not a database file", url=shown)
@@ -514,7 +524,7 @@ def verify_log(url: str | Path | URL = DEFAULT_DB_URL, *, key: AuditKey | str | 
     AuditLogError.
     """
     u = _url(url)
-    shown = printable(u.render_as_string(hide_password=True))
+    shown = _show(u)
     try:
         log = AuditLog.open(u, key=key)
     except AuditLogMissingError as exc:

@@ -147,9 +147,19 @@ def to_url(url: str | Path | URL) -> URL:
     return u
 
 
+def show_url(url: URL) -> str:
+    """The URL as messages print it: password hidden, path bytes that are not UTF-8 (a
+    file name from the command line) as ``\\xNN`` instead of an encoding error."""
+    try:
+        return url.render_as_string(hide_password=True)
+    except UnicodeEncodeError:
+        database = (url.database or "").encode("utf-8", "surrogateescape")
+        return f"{url.drivername}:///{database.decode('utf-8', 'backslashreplace')}"
+
+
 def _check_driver(url: URL) -> None:
     """ValueError naming the URL and the package to install when its driver is missing."""
-    shown = url.render_as_string(hide_password=True)
+    shown = show_url(url)
     try:
         dialect = url.get_dialect()
     except NoSuchModuleError:
@@ -224,4 +234,4 @@ class EngineHolder:
     @property
     def shown_url(self) -> str:
         """The URL as messages print it (password hidden)."""
-        return self.url.render_as_string(hide_password=True)
+        return show_url(self.url)

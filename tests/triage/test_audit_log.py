@@ -116,8 +116,8 @@ def test_edit_with_a_recomputed_hash_breaks_the_next_link(tmp_path: Path) -> Non
     with AuditLog.open(_url(db)) as log:
         forged = next(e for e in log.entries() if e.seq == 3)
     forged = dataclasses.replace(forged, operator="eve")
-    _tamper(db, f"UPDATE audit_entries SET operator = 'eve', hash = '{forged.computed_hash(load_key())}' "
-                "WHERE seq = 3")
+    tag = forged.computed_hash(load_key())  # with the key: only the next link tells
+    _tamper(db, f"UPDATE audit_entries SET operator = 'eve', hash = '{tag}' WHERE seq = 3")
     report = verify_log(_url(db))
     assert [(p.kind, p.seq) for p in report.problems] == [("broken_link", 4)]
     assert "entry 4: does not link to entry 3" in report.problems[0].message
