@@ -198,11 +198,15 @@ def _on_begin(conn: Connection) -> None:
 
 
 def make_engine(url: URL) -> Engine:
+    """An engine for ``url``: SQLite with WAL and BEGIN IMMEDIATE; PostgreSQL giving up on an
+    unreachable server after 10 s instead of the system's TCP timeout."""
     if url.get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _on_connect)
         event.listen(engine, "begin", _on_begin)
         return engine
+    if url.get_backend_name() == "postgresql" and "connect_timeout" not in url.query:
+        return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
     return create_engine(url, pool_pre_ping=True)
 
 

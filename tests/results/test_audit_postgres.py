@@ -60,7 +60,32 @@ def test_edit_around_the_triggers_is_found(postgres_url: str) -> None:
         conn.execute("ALTER TABLE audit_entries DISABLE TRIGGER USER")
         conn.execute("UPDATE audit_entries SET outcome = 'refused' WHERE seq = 2")
     report = verify_log(postgres_url)
-    assert [(p.kind, p.seq) for p in report.problems] == [("edited", 2)]
+    assert [(p.kind, p.seq) for p in report.problems] == [("edited", 2)] + [("trigger", None)] * 3
+    assert "trigger audit_entries_no_update is disabled" in report.problems[1].message
+
+
+@pytest.mark.parametrize("trigger", ["audit_entries_no_update", "audit_entries_no_delete",
+                                     "audit_entries_no_truncate"])
+def test_drop_trigger_is_reported(postgres_url: str, trigger: str) -> None:
+    _fill(postgres_url)
+    with _admin(postgres_url) as conn:
+        conn.execute(f"DROP TRIGGER {trigger} ON audit_entries")
+    report = verify_log(postgres_url)
+    assert [(p.kind, p.message) for p in report.problems] == [
+        ("trigger", f"trigger {trigger} is missing (dropped)")]
+
+
+def test_drop_trigger_then_update_and_a_no_op_function(postgres_url: str) -> None:
+    """Tampering case 9 on PostgreSQL, and the trigger function replaced by one that lets
+    everything through."""
+    _fill(postgres_url)
+    with _admin(postgres_url) as conn:
+        conn.execute("DROP TRIGGER audit_entries_no_update ON audit_entries")
+        conn.execute("UPDATE audit_entries SET device_id = 'X' WHERE seq = 1")
+        conn.execute("CREATE OR REPLACE FUNCTION audit_entries_append_only() RETURNS trigger "
+                     "LANGUAGE plpgsql AS $$ BEGIN RETURN OLD; END $$")
+    kinds = [(p.kind, p.seq) for p in verify_log(postgres_url).problems]
+    assert kinds == [("edited", 1)] + [("trigger", None)] * 3
 
 
 def test_concurrent_appenders_keep_one_chain(postgres_url: str) -> None:
