@@ -540,9 +540,10 @@ def verify_log(url: str | Path | URL = DEFAULT_DB_URL, *, key: AuditKey | str | 
     return report
 
 
-def open_scratch_log(prefix: str = "meterbench-audit-") -> AuditLog:
-    """A new log with its own new key in a new temporary folder (an emulated run's log)."""
-    folder = Path(tempfile.mkdtemp(prefix=prefix))
+def open_scratch_log(prefix: str = "meterbench-audit-", base: Path | None = None) -> AuditLog:
+    """A new log with its own new key in a new temporary folder (in ``base`` if given):
+    an emulated run's log, with ``checkpoints`` pointing beside it."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix, dir=base))
     key = create_key_file(folder / "audit.key")
     log = AuditLog.open(f"sqlite:///{folder / 'audit.db'}", create=True, key=key)
     log.checkpoints = folder / "checkpoints.jsonl"

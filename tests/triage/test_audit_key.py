@@ -96,8 +96,8 @@ def test_key_references(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
         create_key_file(tmp_path / "k" / "audit.key")
 
 
-def test_scratch_log_has_its_own_key_beside_it() -> None:
-    with open_scratch_log() as log:
+def test_scratch_log_has_its_own_key_beside_it(tmp_path: Path) -> None:
+    with open_scratch_log(base=tmp_path) as log:
         folder = Path(log.url.database or "").parent
         assert stat.S_IMODE((folder / "audit.key").stat().st_mode) == 0o600
         assert log.key.key_id == load_key(str(folder / "audit.key")).key_id
