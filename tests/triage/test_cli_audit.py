@@ -127,3 +127,30 @@ def test_started_without_done_is_an_incomplete_operation_warning(tmp_path: Path)
     code, out, _ = _verify("--db", str(db))
     assert code == 0 and out.startswith("OK: ")
     assert out.count("WARNING incomplete_operation: entry") == 2
+
+
+def test_a_log_from_before_keyed_chains_is_named_as_such(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "old.db"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE audit_entries (seq INTEGER PRIMARY KEY, at TEXT, operator TEXT,"
+                 " role TEXT, bench TEXT, device_id TEXT, clause TEXT, action TEXT, "
+                 "outcome TEXT, detail TEXT, prev_hash TEXT, hash TEXT)")
+    conn.execute("CREATE TABLE audit_head (id INTEGER PRIMARY KEY, count INTEGER, "
+                 "last_hash TEXT, created_at TEXT)")
+    conn.commit()
+    conn.close()
+    _one_clear_line(*_verify("--db", str(db)), "unkeyed chain", "meterbench audit init")
+
+
+def test_init_and_checkpoint_errors_are_one_line(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_SUCH_KEY_VAR", raising=False)
+    result = CliRunner().invoke(audit_app, ["init", "--db", str(tmp_path / "a.db"),
+                                            "--audit-key", "env:NO_SUCH_KEY_VAR"])
+    _one_clear_line(result.exit_code, result.stdout, result.stderr, "NO_SUCH_KEY_VAR is not set")
+    assert not (tmp_path / "a.db").exists()
+    result = CliRunner().invoke(audit_app, ["checkpoint", "--db", str(tmp_path / "none.db"),
+                                            "--out", str(tmp_path / "c.jsonl")])
+    _one_clear_line(result.exit_code, result.stdout, result.stderr, "no audit log")
