@@ -170,6 +170,7 @@ class VerifyReport:
     key_id: str | None = None
     log_id: str | None = None
     tags: dict[int, str] = field(default_factory=dict, repr=False)
+    intact: int = 0  # entries whose tag verifies under the key
     checkpoints: int = 0
 
     @property
@@ -453,6 +454,7 @@ def _walk(conn: Connection, report: VerifyReport, key: AuditKey) -> None:
                 "edited", f"entry {seq}: content does not match its tag: edited (or written) "
                 "without the audit key", seq))
         elif entry is not None:
+            report.intact += 1
             _track(entry, open_ops, report)
         expected, prev_hash, last_seq = seq + 1, row.hash, seq
     report.last_hash = prev_hash if last_seq else None
@@ -491,8 +493,7 @@ def _check_head(conn: Connection, report: VerifyReport, key: AuditKey,
     report.head_count, report.log_id = head.count, head.log_id
     mac_ok = head.mac == head_mac(key, head.count, head.last_hash, head.created_at,
                                   head.key_id, head.log_id)
-    tags_ok = report.count > 0 and not any(p.kind == "edited" for p in report.problems)
-    if head.key_id != key.key_id and not mac_ok and not tags_ok:
+    if head.key_id != key.key_id and not mac_ok and not report.intact:
         raise AuditLogError(wrong_key(head.key_id))
     last_seq = max(report.tags, default=0)
     if not mac_ok:
