@@ -115,10 +115,16 @@ def test_scratch_log_has_its_own_key_beside_it(tmp_path: Path) -> None:
 def test_head_names_another_key_but_the_entries_verify_is_tampering(tmp_path: Path) -> None:
     db = tmp_path / "a.db"
     with AuditLog.open(db, create=True) as log:
-        log.append(operator="ann", role="supplier", action="reset", outcome="done")
+        for _ in range(2):
+            log.append(operator="ann", role="supplier", action="reset", outcome="done")
     conn = sqlite3.connect(db)
     conn.execute("UPDATE audit_head SET key_id = '0123456789abcdef'")
     conn.commit()
-    conn.close()
     report = verify_log(db)
     assert [p.kind for p in report.problems] == ["head"]
+    conn.execute("DROP TRIGGER audit_entries_no_update")
+    conn.execute("UPDATE audit_entries SET operator = 'eve' WHERE seq = 2")
+    conn.commit()
+    conn.close()
+    report = verify_log(db)  # one entry still verifies: the key is right, the log is not
+    assert [p.kind for p in report.problems] == ["edited", "head", "trigger"]
