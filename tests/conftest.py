@@ -12,6 +12,10 @@ from pathlib import Path
 import pytest
 
 from harness.bench.loader import default_bench_path
+from harness.bench.session import BenchSession
+from harness.drivers.permit import Permit
+from harness.triage.audit import AuditLog
+from harness.triage.gate import Gate
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -59,3 +63,29 @@ def lab_bench_for(described: dict, tmp_path: Path, name: str = "lab-psu") -> Pat
 def lab_bench():
     """``lab_bench(described, folder)``: a 'physical' bench file on an external emulator."""
     return lab_bench_for
+
+
+@pytest.fixture
+def audit_log(tmp_path: Path) -> AuditLog:
+    """A fresh audit log in the test's folder."""
+    return AuditLog.open(f"sqlite:///{tmp_path / 'audit.db'}", create=True)
+
+
+@pytest.fixture
+def gate(audit_log: AuditLog, monkeypatch: pytest.MonkeyPatch) -> Iterator[Gate]:
+    """A supplier's access gate on the built-in emulated site (no site file), auditing to
+    ``audit_log``: what a triage run gives its device profiles."""
+    monkeypatch.delenv("MB_SITE_CONFIG", raising=False)
+    opened = Gate.open(BenchSession.from_file(None).config, role="supplier", operator="tests",
+                       audit=audit_log)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def permit(gate: Gate) -> Iterator[Permit]:
+    """For tests of drivers and emulators that send destructive commands themselves: the test
+    runs under a supplier's permit for any instrument, audited as it would be in a run."""
+    with gate.destructive("TRI-RST-01", device_id=None, instruments=None,
+                          action="driver test") as held:
+        yield held
