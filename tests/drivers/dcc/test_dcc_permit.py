@@ -1,0 +1,31 @@
+"""The DCC adapter sends no destructive Service Request without the access gate's permit."""
+
+from __future__ import annotations
+
+import pytest
+from _dcc_driver_helpers import SilentPeer, instrument_config
+
+from harness.drivers.dcc import DccCredentials
+from harness.drivers.dcc.duis_http import DuisHttpAdapter
+from harness.emulator.credentials import shared_pki
+from harness.emulator.dcc import user_party
+from harness.errors import AccessDeniedError
+
+SUPPLIER = DccCredentials.from_party(user_party(shared_pki(0), "supplier"))
+
+
+def test_a_destructive_service_request_without_a_permit_is_not_sent() -> None:
+    peer = SilentPeer()
+    try:
+        dcc = DuisHttpAdapter("dcc", instrument_config(response_timeout_s=0.5), peer.url).open()
+        dcc.use_credentials(SUPPLIER)
+        for send in (lambda: dcc.decommission("00DB120000000001"),
+                     lambda: dcc.reset("00DB120000000001"),
+                     lambda: dcc.commission("00DB120000000001"),
+                     lambda: dcc.whitelist("00DB120000000002", "00DB120000000001",
+                                           "0" * 32)):
+            with pytest.raises(AccessDeniedError, match="no permit"):
+                send()
+        assert peer.requests == [] and dcc.exchanges == []
+    finally:
+        peer.close()
