@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, ClassVar, Self
 
 from harness.bench.bench import Bench, Slot
@@ -188,7 +189,8 @@ class RemoteProfile(DeviceProfile):
                     raise NotObservableError(f"{self.duis_id} is {status} in the HAN of "
                                              f"{item.get('CHFID') or 'no hub'}, not of the QA hub")
             else:
-                with self.service_requests("install in the QA hub's HAN to read it"):
+                with self.service_requests("install in the QA hub's HAN to read it"), \
+                        self._signing_as_supplier("8.11"):
                     site.install(self.device_id, self._install_code(), mpxn=self.mpxn,
                                  entry=item)
             self._firmware = self._device_read(
@@ -203,6 +205,16 @@ class RemoteProfile(DeviceProfile):
         except OperationError as exc:  # e.g. the join never reported
             raise NotObservableError(f"{self.duis_id} could not be installed in the QA hub's "
                                      f"HAN: {exc}") from None
+
+    def _signing_as_supplier(self, variant: str) -> AbstractContextManager[None]:
+        """This route signs as the bench's DCC user, the QA environment's Supplier: for an
+        operator acting in another role that is the gate's audited Supplier fallback, refused
+        unless the run chose it (``--fallback-supplier``)."""
+        if self.gate is None or self.gate.role_name == "supplier":
+            return nullcontext()
+        return self.gate.fallback_to_supplier(
+            variant, device_id=self.device_id,
+            why="the duis profile installs the meter in the QA hub as the bench's DCC user")
 
     def _install_code(self) -> InstallCode | str:
         """The label's install code (needed to whitelist the device in the hub)."""

@@ -19,6 +19,7 @@ from harness.emulator.device import EmulatedDevice
 from harness.errors import BenchConfigError
 from harness.protocols.gbcs_alerts import GbcsAlert
 from harness.qa import QaSite, acting_as, credentials_for, dummy_mpxn, power_up
+from harness.triage.audit import AuditLog
 from harness.triage.gate import Gate
 
 REMOTE_BENCH = Path(__file__).resolve().parents[2] / "benches" / "emulated-remote.toml"
@@ -111,6 +112,20 @@ def test_what_the_route_cannot_observe_is_declared_and_refused(remote: BenchSess
     assert diag.han is None and "not observed" in diag.extra["han"]
     with pytest.raises(NotObservableError, match=r"MBP\.2 is switched off"):
         plain.reset_certificates()
+
+
+def test_an_rsa_operator_does_not_install_with_the_supplier_s_credentials(
+        remote: BenchSession, audit_log: AuditLog) -> None:
+    """The route signs as the bench's DCC user (the QA Supplier): for an operator acting as an
+    RSA that is the audited Supplier fallback, refused unless the run chose it."""
+    rsa = Gate.open(remote.config, role="rsa", operator="bob", audit=audit_log)
+    profile, device = meter(remote, "gsme", gate=rsa)
+    before = smi(remote, device.eui64)
+    with pytest.raises(NotObservableError, match="--fallback-supplier"):
+        profile.identify()
+    assert smi(remote, device.eui64) == before
+    assert [(e.action, e.outcome, e.role) for e in audit_log.entries()] == [
+        ("fallback to supplier for 8.11", "refused", "rsa")]
 
 
 def test_an_rsa_reads_an_installed_meter_but_neither_installs_nor_resets(
