@@ -148,10 +148,14 @@ def choose_role(site: Site, user: str, requested: str | Role | None) -> Role | N
     granted = site.granted(user)
     if requested is None or (isinstance(requested, str) and not requested.strip()):
         return granted[0] if granted else None
-    role = Role.parse(requested)
+    known = "one of " + ", ".join(r.value for r in site.spec.roles)
+    try:
+        role = Role.parse(requested)
+    except BenchConfigError:
+        raise BenchConfigError(f"unknown role {requested!r}", file="--role",
+                               expected=known) from None
     if role not in site.spec.roles:
-        raise BenchConfigError(f"unknown role {requested!r}", key_path="--role",
-                               expected="one of " + ", ".join(r.value for r in site.spec.roles))
+        raise BenchConfigError(f"unknown role {requested!r}", file="--role", expected=known)
     if role in granted:
         return role
     allowed: frozenset[str] = rights(site.spec, None)

@@ -150,3 +150,17 @@ def test_meterbench_triage_refuses_an_unknown_role_with_status_2(tmp_path: Path)
                           text=True, timeout=60)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "unknown role 'hacker'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_the_plugin_refuses_an_unknown_role_or_more_than_granted(
+        pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    pytester.makepyfile(test_nothing="def test_nothing():\n    pass\n")
+    result = pytester.runpytest("--role", "hacker")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--role: unknown role 'hacker'*"])
+    path = site_file(tmp_path, SITE.format(me=current_user()))
+    monkeypatch.setenv(SITE_ENV, str(path))
+    result = pytester.runpytest("--role", "manufacturer")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--role manufacturer refused*can only narrow*"])
+    pytester.runpytest("--role", "rsa").assert_outcomes(passed=1)
