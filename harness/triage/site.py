@@ -83,13 +83,16 @@ def _writable(st: os.stat_result, uid: int, gids: set[int]) -> bool:
 def editable_by(path: Path, uid: int | None = None, gids: set[int] | None = None) -> str | None:
     """Why user ``uid`` (default: the acting one) could change the file at ``path``, or None.
 
-    Root is never refused: it administers the site.  Otherwise the file must be neither owned
-    nor writable by the user, and its folder not writable (it could be replaced)."""
+    A file anyone may write is refused whoever acts.  Otherwise root is not refused (it
+    administers the site); any other user must neither own nor be able to write the file, nor
+    its folder (it could be replaced)."""
     uid = os.geteuid() if uid is None else uid
+    st = path.stat()
+    if st.st_mode & stat.S_IWOTH:
+        return "anyone can write it"
     if uid == 0:
         return None
     gids = set(os.getgroups()) | {os.getegid()} if gids is None else gids
-    st = path.stat()
     if _writable(st, uid, gids):
         return "the acting user owns it or can write it"
     parent = path.resolve().parent

@@ -129,6 +129,7 @@ def test_a_site_file_the_operator_could_edit_is_refused(tmp_path: Path) -> None:
     assert editable_by(path, 0, set()) is None  # root administers it
     path.chmod(0o666)
     assert "can write it" in (editable_by(path, OPERATOR, set()) or "")
+    assert editable_by(path, 0, set()) == "anyone can write it"  # refused even to root
     path.chmod(0o664)
     assert editable_by(path, OPERATOR, {os.stat(path).st_gid}) is not None  # group-writable
     path.chmod(0o644)
