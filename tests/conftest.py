@@ -66,18 +66,18 @@ def lab_bench():
 
 
 @pytest.fixture
-def audit_log(tmp_path: Path) -> AuditLog:
+def gate_audit(tmp_path: Path) -> AuditLog:
     """A fresh audit log in the test's folder."""
     return AuditLog.open(f"sqlite:///{tmp_path / 'audit.db'}", create=True)
 
 
 @pytest.fixture
-def gate(audit_log: AuditLog, monkeypatch: pytest.MonkeyPatch) -> Iterator[Gate]:
+def gate(gate_audit: AuditLog, monkeypatch: pytest.MonkeyPatch) -> Iterator[Gate]:
     """A supplier's access gate on the built-in emulated site (no site file), auditing to
-    ``audit_log``: what a triage run gives its device profiles."""
+    ``gate_audit``: what a triage run gives its device profiles."""
     monkeypatch.delenv("MB_SITE_CONFIG", raising=False)
     opened = Gate.open(BenchSession.from_file(None).config, role="supplier", operator="tests",
-                       audit=audit_log)
+                       audit=gate_audit)
     yield opened
     opened.close()
 

@@ -115,16 +115,16 @@ def test_what_the_route_cannot_observe_is_declared_and_refused(remote: BenchSess
 
 
 def test_an_rsa_operator_does_not_install_with_the_supplier_s_credentials(
-        remote: BenchSession, audit_log: AuditLog) -> None:
+        remote: BenchSession, gate_audit: AuditLog) -> None:
     """The route signs as the bench's DCC user (the QA Supplier): for an operator acting as an
     RSA that is the audited Supplier fallback, refused unless the run chose it."""
-    rsa = Gate.open(remote.config, role="rsa", operator="bob", audit=audit_log)
+    rsa = Gate.open(remote.config, role="rsa", operator="bob", audit=gate_audit)
     profile, device = meter(remote, "gsme", gate=rsa)
     before = smi(remote, device.eui64)
     with pytest.raises(NotObservableError, match="--fallback-supplier"):
         profile.identify()
     assert smi(remote, device.eui64) == before
-    assert [(e.action, e.outcome, e.role) for e in audit_log.entries()] == [
+    assert [(e.action, e.outcome, e.role) for e in gate_audit.entries()] == [
         ("fallback to supplier for 8.11", "refused", "rsa")]
 
 

@@ -19,37 +19,37 @@ def outcomes(log: AuditLog) -> list[tuple[str | None, str, str]]:
     return [(e.clause, e.action, e.outcome) for e in log.entries()]
 
 
-def test_started_is_committed_before_the_block_and_done_after(gate: Gate, audit_log: AuditLog,
+def test_started_is_committed_before_the_block_and_done_after(gate: Gate, gate_audit: AuditLog,
                                                               tmp_path: Path) -> None:
     with gate.destructive("TRI-RST-01", device_id="00DB1", instruments=frozenset({"p"})) as p:
         assert outcomes(AuditLog.open(f"sqlite:///{tmp_path / 'audit.db'}")) == [
             ("TRI-RST-01", "TRI-RST-01", "started")]  # on disk, before anything is sent
         assert active_permit() is p and p.live
     assert not p.live and active_permit() is None
-    assert outcomes(audit_log)[-1] == ("TRI-RST-01", "TRI-RST-01", "done")
-    entry = list(audit_log.entries())[-1]
+    assert outcomes(gate_audit)[-1] == ("TRI-RST-01", "TRI-RST-01", "done")
+    entry = list(gate_audit.entries())[-1]
     assert (entry.operator, entry.role, entry.device_id) == ("tests", "supplier", "00DB1")
 
 
-def test_a_failure_or_an_interrupt_is_written_as_failed(gate: Gate, audit_log: AuditLog) -> None:
+def test_a_failure_or_an_interrupt_is_written_as_failed(gate: Gate, gate_audit: AuditLog) -> None:
     for exc in (RuntimeError("meter said no"), KeyboardInterrupt()):
         with pytest.raises(type(exc)), gate.destructive("TRI-RST-03", device_id=None,
                                                         instruments=None):
             raise exc
-    failed = [e for e in audit_log.entries() if e.outcome == "failed"]
+    failed = [e for e in gate_audit.entries() if e.outcome == "failed"]
     assert [e.detail["why"] for e in failed] == ["RuntimeError: meter said no",
                                                  "KeyboardInterrupt: "]
 
 
-def test_an_ineligible_role_is_refused_audited_and_nothing_runs(audit_log: AuditLog) -> None:
+def test_an_ineligible_role_is_refused_audited_and_nothing_runs(gate_audit: AuditLog) -> None:
     rsa = Gate.open(BenchSession.from_file(None).config, role="rsa", operator="bob",
-                    audit=audit_log)
+                    audit=gate_audit)
     ran = []
     with pytest.raises(AccessDeniedError, match=r"'rsa'.*may not run TRI-DIAG-05"), \
             rsa.destructive("TRI-DIAG-05", device_id="00DB2", instruments=None):
         ran.append(True)
     assert ran == []
-    [entry] = list(audit_log.entries())
+    [entry] = list(gate_audit.entries())
     assert (entry.outcome, entry.role, entry.operator, entry.clause) == (
         "refused", "rsa", "bob", "TRI-DIAG-05")
 
@@ -71,7 +71,7 @@ def test_a_profile_without_a_gate_refuses_before_sending() -> None:
 
 
 def test_the_supplier_fallback_is_refused_unless_chosen_and_audited_either_way(
-        gate: Gate, audit_log: AuditLog) -> None:
+        gate: Gate, gate_audit: AuditLog) -> None:
     with pytest.raises(AccessDeniedError, match="--fallback-supplier"), \
             gate.fallback_to_supplier("8.11", device_id="00DB3", why="E2 to rsa"):
         pytest.fail("fell back without being asked to")
@@ -79,7 +79,7 @@ def test_the_supplier_fallback_is_refused_unless_chosen_and_audited_either_way(
     with gate.fallback_to_supplier("8.11", device_id="00DB3", why="E2 to rsa"):
         pass
     assert [(e.action, e.outcome, e.detail["request"], e.detail["why"])
-            for e in audit_log.entries()] == [
+            for e in gate_audit.entries()] == [
         ("fallback to supplier for 8.11", "refused", "8.11",
          "8.11 refused to supplier; not made with the Supplier's credentials (pass "
          "--fallback-supplier to allow it, audited)"),
