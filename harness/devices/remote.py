@@ -29,6 +29,11 @@ instrument or the bench's only one, and signs as the bench's DCC user: installin
 resetting need a Supplier (IS/GS); a DCC user without them can only triage a device already
 in the hub's HAN.  After its reset a device has left the HAN: the profile refuses to reach it
 again rather than silently installing it anew.
+
+Every destructive request (8.11 to install, 8.3 and MBP.2 to reset) goes out under the run
+gate's permit and is audited by the adapter; installing to read is a Service Request permit
+(``DeviceProfile.service_requests``) and, since it is signed as the bench's DCC user (the
+Supplier), an operator acting in another role needs the gate's audited Supplier fallback.
 """
 
 from __future__ import annotations

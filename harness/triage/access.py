@@ -4,8 +4,10 @@ DESIGN.md principle 7: destructive operations need an eligible role.  The defaul
 in the spec YAML (``access``) and follows GB-SMART-METERING.md, "DUIS Service Requests
 relevant to triage": every role may run a clause that only reads, but an RSA is given no
 commission, decommission or credential update there, so a destructive clause (a reset, a
-supply switch) is open to an RSA only where a table grants it by clause.  A bench or site
-may replace parts of the table with its own YAML file (:func:`load_site_access`).
+supply switch) is open to an RSA only where a table grants it by clause.  A site may replace
+parts of the table with its own YAML file (:func:`load_site_access`), which also says which
+operating-system user may act in which role; ``harness.triage.site`` finds and protects that
+file, and ``harness.triage.gate`` enforces the result where commands are issued.
 """
 
 from __future__ import annotations
