@@ -103,8 +103,10 @@ def require_permit(kind: str, what: str, *, instrument: str) -> Permit:
     if permit is not None and permit.allows(kind, instrument):
         return permit
     refused(instrument, what)
-    why = ("no permit: destructive commands pass the access gate (a device profile's "
-           "reset or supply methods, given the run's gate)") if permit is None or not \
-        permit.live else f"the permit for {permit.clause or 'these requests'} does not cover it"
+    if permit is None or not permit.live:
+        why = ("no permit: destructive commands pass the access gate (a device profile's "
+               "reset or supply methods, given the run's gate)")
+    else:
+        why = f"the permit for {permit.clause or 'these requests'} does not cover it"
     raise AccessDeniedError(f"{instrument}: {what} refused: {why}", instrument=instrument,
                             command=what, destructive=True)
