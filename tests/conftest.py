@@ -76,6 +76,7 @@ def gate(gate_audit: AuditLog, monkeypatch: pytest.MonkeyPatch) -> Iterator[Gate
     """A supplier's access gate on the built-in emulated site (no site file), auditing to
     ``gate_audit``: what a triage run gives its device profiles."""
     monkeypatch.delenv("MB_SITE_CONFIG", raising=False)
+    monkeypatch.setattr("harness.triage.site.DEFAULT_SITE_PATH", Path("/nonexistent/site.yaml"))
     opened = Gate.open(BenchSession.from_file(None).config, role="supplier", operator="tests",
                        audit=gate_audit)
     yield opened

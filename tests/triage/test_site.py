@@ -30,7 +30,8 @@ OPERATOR = 4242  # a non-root uid that owns nothing here
 
 @pytest.fixture(autouse=True)
 def _no_site(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(SITE_ENV, raising=False)
+    monkeypatch.delenv(SITE_ENV, raising=False)  # and no machine-wide file either:
+    monkeypatch.setattr("harness.triage.site.DEFAULT_SITE_PATH", Path("/nonexistent/site.yaml"))
 
 
 def emulated() -> BenchConfig:
