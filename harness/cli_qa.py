@@ -1,18 +1,21 @@
 """``meterbench qa``: the QA install/uninstall suite on the Service Request route, run on purpose.
 
-``meterbench qa [--bench B] [--role supplier|rsa] [--json] [--plain] [-- PYTEST...]`` runs
+``meterbench qa [--bench B] [--role supplier|rsa] [--fallback-supplier] [--json] [--plain]
+[-- PYTEST...]`` runs
 ``pytest --pyargs test_suites.qa.install_uninstall`` in process: every ESME and GSME slot of
 the bench (default: the emulated bench) is pre-notified, whitelisted in the bench's hub with a
 dummy MPxN, joined, commissioned, read, decommissioned and put back in its original state, each
-SMI status read back with 8.2, every request sent as ``--role``'s DCC user.  The suite is kept
+SMI status read back with 8.2, every request sent as the DCC user of the run's role (what the
+site access file grants, narrowed by ``--role``), every destructive one audited.  The suite is kept
 out of the triage run by design: its module name does not match ``test_*.py``, so ``meterbench
 triage`` (``pytest --pyargs test_suites``) never collects it; only this command (or naming the
 module to pytest) runs it.
 
 It ends with one line per step: whether DUIS's eligibility table lets the role send its
 Service Request, the DCC's answer to the role, the SMI status before and after, and for a step
-the role may not make, that the SMI was unchanged and the QA environment's Supplier then made
-it (so the rest of the journey is still shown for the role).  ``--json`` prints those as one
+the role may not make, that the SMI was unchanged; with ``--fallback-supplier`` the QA
+environment's Supplier then makes it, audited (so the rest of the journey is still shown for
+the role); without it the journey stops at the refusal.  ``--json`` prints those as one
 JSON object per line instead; ``--plain`` shows pytest's own output.  Exit status: 0 every
 step as expected, 1 a step failed, 2 usage or bench-file error, 3 bench unavailable.  Wired in
 ``harness.cli`` as ``app.command("qa")``.
@@ -80,16 +83,23 @@ def step_line(step: dict[str, Any]) -> str:
         return head + f"{step['request']}: {step['before']} -> {step['after']}"
     if step["allowed"]:
         return head + f"{step['role']} may: {step['answer']}, {step['before']} -> {step['after']}"
-    return head + (f"{step['role']} may NOT: {step['answer']}, SMI unchanged ({step['after']}); "
-                   f"then made by the {step['done_by']}: {step['final']}")
+    refused = f"{step['role']} may NOT: {step['answer']}, SMI unchanged ({step['after']}); "
+    if step["done_by"] == "nobody":
+        return head + refused + "not made (--fallback-supplier would make it as the Supplier)"
+    return head + refused + f"then made by the {step['done_by']} (audited): {step['final']}"
 
 
 def qa_command(
     ctx: typer.Context,
     bench: Annotated[Path | None, typer.Option(
         "--bench", "-b", help="Bench file (default: the emulated bench).")] = None,
-    role: Annotated[QaRole, typer.Option(
-        "--role", help="The DCC user's role: supplier or rsa.")] = QaRole.SUPPLIER,
+    role: Annotated[QaRole | None, typer.Option(
+        "--role", help="The DCC user's role: supplier or rsa; only narrows what the site "
+                       "access file grants you (default: the site's first grant).")] = None,
+    fallback_supplier: Annotated[bool, typer.Option(
+        "--fallback-supplier", help="Make a step the DCC refused to the role as the QA "
+                                    "environment's Supplier instead (audited; off by "
+                                    "default: the journey stops at the refusal).")] = False,
     as_json: Annotated[bool, typer.Option(
         "--json", help="Print one JSON object per Service Request step.")] = False,
     plain: Annotated[bool, typer.Option(
@@ -101,7 +111,11 @@ def qa_command(
     """
     import pytest
 
-    args = ["--pyargs", QA_SUITE, "-p", "no:cacheprovider", "--role", role.value]
+    args = ["--pyargs", QA_SUITE, "-p", "no:cacheprovider"]
+    if role is not None:
+        args += ["--role", role.value]
+    if fallback_supplier:
+        args += ["--fallback-supplier"]
     if bench is not None:
         args += ["--bench", str(bench)]
     if not plain:
@@ -114,7 +128,8 @@ def qa_command(
         for step in steps.steps:
             print(json.dumps(step))
     else:
-        print(f"QA install/uninstall as {role.value} (MBP.* are meterbench's PROPOSED requests, "
+        acting = steps.steps[0]["role"] if steps.steps else (role.value if role else "?")
+        print(f"QA install/uninstall as {acting} (MBP.* are meterbench's PROPOSED requests, "
               "not DUIS):")
         for step in steps.steps:
             print(step_line(step))

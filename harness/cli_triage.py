@@ -38,8 +38,10 @@ def triage_command(
         "--seed", min=0, help="Seed of the generated population (same seed, same batch).")] = 0,
     slots: Annotated[bool, typer.Option(
         "--slots", help="Triage the devices in the bench's slots instead of a batch.")] = False,
-    role: Annotated[str, typer.Option(
-        "--role", help="Operator role: supplier, rsa, map or manufacturer.")] = "supplier",
+    role: Annotated[str | None, typer.Option(
+        "--role", help="Operator role: supplier, rsa, map or manufacturer; only narrows what "
+                       "the site access file grants you (default: the site's first grant).")
+    ] = None,
     operator: Annotated[str | None, typer.Option("--operator", help="Operator name.")] = None,
     workers: Annotated[int, typer.Option(
         "--workers", "-n", min=1, help="Benches in parallel (pytest-xdist workers).")] = 1,
@@ -67,7 +69,10 @@ def triage_command(
 
     stderr = Console(stderr=True)
     benches = list(bench or [])
-    args = ["--pyargs", "test_suites", "-p", "no:cacheprovider", "--role", role]
+    args = ["--pyargs", "test_suites", "-p", "no:cacheprovider"]
+    _check_access(benches, role, operator, stderr)
+    if role is not None:
+        args += ["--role", role]
     for path in benches:
         args += ["--bench", str(path)]
     if operator:
@@ -116,6 +121,25 @@ def triage_command(
                 record = json.loads(line)
                 print(json.dumps({k: record[k] for k in VERDICT_KEYS}))
     raise typer.Exit(code)
+
+
+def _check_access(benches: list[Path], role: str | None, operator: str | None,
+                  stderr: Console) -> None:
+    """Say who acts in which role, granted by which site (the run header), or exit 2 with one
+    line when the role is unknown or more than the site grants."""
+    from harness.errors import AccessDeniedError
+    from harness.triage.gate import Gate
+
+    try:
+        session = BenchSession.from_file(benches[0] if benches else None)
+    except MeterbenchError:
+        return  # pytest reports the bench-file error in its own words
+    try:
+        gate = Gate.open(session.config, role=role, operator=operator, audit=None)
+    except (MeterbenchError, AccessDeniedError) as exc:
+        stderr.print(f"meterbench triage: {exc}", highlight=False, markup=False)
+        raise typer.Exit(2) from None
+    stderr.print(gate.describe(), highlight=False, markup=False)
 
 
 def _generated_batch(benches: list[Path], work: Path, size: int, seed: int,

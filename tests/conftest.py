@@ -12,6 +12,10 @@ from pathlib import Path
 import pytest
 
 from harness.bench.loader import default_bench_path
+from harness.bench.session import BenchSession
+from harness.drivers.permit import Permit
+from harness.triage.audit import AuditLog
+from harness.triage.gate import Gate
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -25,17 +29,19 @@ def _private_lock_dir(tmp_path_factory: pytest.TempPathFactory,
     monkeypatch.setenv("MB_LOCK_DIR", str(tmp_path_factory.getbasetemp() / "locks"))
 
 
-@pytest.fixture(autouse=True)
-def _private_audit_key(tmp_path_factory: pytest.TempPathFactory,
-                       monkeypatch: pytest.MonkeyPatch) -> None:
-    """The audit key and checkpoints of the project's own tests: temporary, never the user's."""
+@pytest.fixture(autouse=True, scope="session")
+def _private_audit_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The audit key and checkpoints of the project's own tests: temporary, never the user's.
+    Session-wide, so module-scoped fixtures that audit (the QA runs) have it too."""
     from harness.triage.audit_key import create_key_file
 
     key = tmp_path_factory.getbasetemp() / "audit-key" / "audit.key"
     if not key.exists():
         create_key_file(key)
-    monkeypatch.setenv("MB_AUDIT_KEY", f"file:{key}")
-    monkeypatch.setenv("MB_AUDIT_CHECKPOINTS", str(key.parent / "checkpoints.jsonl"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MB_AUDIT_KEY", f"file:{key}")
+        patch.setenv("MB_AUDIT_CHECKPOINTS", str(key.parent / "checkpoints.jsonl"))
+        yield
 
 
 @pytest.fixture
@@ -72,3 +78,30 @@ def lab_bench_for(described: dict, tmp_path: Path, name: str = "lab-psu") -> Pat
 def lab_bench():
     """``lab_bench(described, folder)``: a 'physical' bench file on an external emulator."""
     return lab_bench_for
+
+
+@pytest.fixture
+def gate_audit(tmp_path: Path) -> AuditLog:
+    """A fresh audit log in the test's folder."""
+    return AuditLog.open(f"sqlite:///{tmp_path / 'audit.db'}", create=True)
+
+
+@pytest.fixture
+def gate(gate_audit: AuditLog, monkeypatch: pytest.MonkeyPatch) -> Iterator[Gate]:
+    """A supplier's access gate on the built-in emulated site (no site file), auditing to
+    ``gate_audit``: what a triage run gives its device profiles."""
+    monkeypatch.delenv("MB_SITE_CONFIG", raising=False)
+    monkeypatch.setattr("harness.triage.site.DEFAULT_SITE_PATH", Path("/nonexistent/site.yaml"))
+    opened = Gate.open(BenchSession.from_file(None).config, role="supplier", operator="tests",
+                       audit=gate_audit)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def permit(gate: Gate) -> Iterator[Permit]:
+    """For tests of drivers and emulators that send destructive commands themselves: the test
+    runs under a supplier's permit for any instrument, audited as it would be in a run."""
+    with gate.destructive("TRI-RST-01", device_id=None, instruments=None,
+                          action="driver test") as held:
+        yield held

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Self, TypeVar
+from typing import TYPE_CHECKING, Self, TypeVar
 
 from harness.bench.lock import BenchLock
 from harness.bench.models import BenchConfig, SlotConfig
@@ -22,6 +22,9 @@ from harness.drivers.power.base import PowerChannel, PowerSupply
 from harness.errors import BenchConfigError, UnsafeStateError
 from harness.protocols.installcode import InstallCode
 from harness.registry import load_backend
+
+if TYPE_CHECKING:
+    from harness.triage.gate import Gate
 
 log = logging.getLogger("meterbench.bench")
 
@@ -64,13 +67,17 @@ class Slot:
             for key, ref in self.config.secrets.items()
         }
 
-    def profile(self, *, device_id: str | None = None,
-                install_code: InstallCode | None = None) -> DeviceProfile:
+    def profile(self, *, device_id: str | None = None, install_code: InstallCode | None = None,
+                gate: Gate | None = None) -> DeviceProfile:
         """The slot's device profile (the reference one talks through the optical probe);
         ``device_id``/``install_code``: what the device's label says, for a profile that
-        addresses the device by them (e.g. ``duis``, through the DCC)."""
+        addresses the device by them (e.g. ``duis``, through the DCC); ``gate``: the run's
+        access gate (without one the profile refuses every destructive operation)."""
         cls = load_profile(self.config.profile)
-        return cls.for_slot(self, device_id=device_id, install_code=install_code)
+        profile = cls.for_slot(self, device_id=device_id, install_code=install_code)
+        profile.gate = gate
+        profile.label_device_id = device_id
+        return profile
 
     def instrument(self, role: str) -> Instrument:
         """The instrument serving this slot in ``role`` (``power``, ``optical``, ...)."""

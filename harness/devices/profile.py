@@ -9,6 +9,12 @@ A profile reached another way than the local port (e.g. ``duis``, through the DC
 observe everything: it names what it cannot in :attr:`DeviceProfile.unobservable` (or
 :meth:`DeviceProfile.cannot_observe`), and raises :class:`NotObservableError` if asked
 anyway, so the suites record such a clause as "not assessed" instead of passing it.
+
+The destructive operations (supply switch, resets) are concrete here: each is authorised and
+audited by the run's access gate (``harness.triage.gate``, given as :attr:`DeviceProfile.gate`)
+around a protected hook the backend implements (``_reset_certificates``...).  A profile with
+no gate refuses them (issue 12: the gate fails closed), and the drivers below refuse the
+commands too without the gate's permit.
 """
 
 from __future__ import annotations
@@ -22,15 +28,24 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 from harness.devices.records import DeviceIdentity, Diagnostics
 from harness.devices.types import DeviceType
 from harness.drivers.optical.base import OpticalProbe
-from harness.errors import BenchConfigError, OperationError
+from harness.drivers.permit import refused
+from harness.errors import AccessDeniedError, BenchConfigError, OperationError
 from harness.registry import load_backend
 
 if TYPE_CHECKING:
     from harness.bench.bench import Slot
     from harness.protocols.installcode import InstallCode
+    from harness.triage.gate import Gate
 
 PROFILE_KIND = "profile"
 """Entry-point group suffix: ``meterbench.profile``."""
+
+
+SUPPLY_CLAUSE = "TRI-DIAG-05"
+"""The triage clause that operates the supply switch or valve (destructive)."""
+RESET_CLAUSES = {"reset_certificates": "TRI-RST-01", "clear_consumer_data": "TRI-RST-02",
+                 "reset_han": "TRI-RST-03", "reset_lifecycle": "TRI-RST-04"}
+"""The triage clause of each reset operation (all destructive)."""
 
 
 class Capability(StrEnum):
@@ -65,6 +80,8 @@ class DeviceProfile(abc.ABC):
         self.probe = probe  # None for a profile that does not use the local port
         self._secrets = dict(secrets or {})
         self.options = dict(options or {})
+        self.gate: Gate | None = None  # the run's access gate (Slot.profile gives it)
+        self.label_device_id: str | None = None  # what the label says, for the audit log
 
     @classmethod
     def for_slot(cls, slot: Slot, *, device_id: str | None = None,
@@ -108,25 +125,101 @@ class DeviceProfile(abc.ABC):
     def read_supply(self) -> str:
         """The load switch (ESME) or valve (GSME) state."""
 
-    @abc.abstractmethod
+    # -- destructive operations: gated here, implemented by the backend's hooks ----------------
+
     def set_supply(self, state: str) -> str:
-        """Switch the load switch or valve; return the state the device then reports."""
+        """Switch the load switch or valve; return the state the device then reports.
 
-    @abc.abstractmethod
+        Destructive (TRI-DIAG-05): checked and audited by the gate (:meth:`gated`)."""
+        self._observable(Capability.SUPPLY_SWITCH)
+        with self.gated(SUPPLY_CLAUSE, f"set supply {state}"):
+            return self._set_supply(state)
+
     def reset_certificates(self) -> None:
-        """Trust anchors back to the model's original state."""
+        """Trust anchors back to the model's original state (TRI-RST-01, gated)."""
+        self._observable(Capability.RESET)
+        with self.gated(RESET_CLAUSES["reset_certificates"], "reset certificates"):
+            self._reset_certificates()
 
-    @abc.abstractmethod
     def clear_consumer_data(self) -> None:
-        """Make every consumer datum unavailable."""
+        """Make every consumer datum unavailable (TRI-RST-02, gated)."""
+        self._observable(Capability.RESET)
+        with self.gated(RESET_CLAUSES["clear_consumer_data"], "clear consumer data"):
+            self._clear_consumer_data()
 
-    @abc.abstractmethod
     def reset_han(self) -> None:
-        """Leave the HAN and wait to rejoin with the install code."""
+        """Leave the HAN and wait to rejoin with the install code (TRI-RST-03, gated)."""
+        self._observable(Capability.RESET)
+        with self.gated(RESET_CLAUSES["reset_han"], "reset HAN"):
+            self._reset_han()
+
+    def reset_lifecycle(self) -> None:
+        """Clear SMI-relevant state, and the event log as the reset logs (TRI-RST-04, gated)."""
+        self._observable(Capability.RESET)
+        with self.gated(RESET_CLAUSES["reset_lifecycle"], "reset lifecycle"):
+            self._reset_lifecycle()
+
+    def _observable(self, what: Capability) -> None:
+        """NotObservableError, before the gate, for what this route can never do."""
+        reason = self.cannot_observe(what)
+        if reason:
+            raise NotObservableError(reason)
+
+    @property
+    def audit_device_id(self) -> str | None:
+        """The device as the audit log names it (its label's EUI-64, when known)."""
+        return self.label_device_id
+
+    def instruments(self) -> frozenset[str]:
+        """The instruments this profile sends destructive commands through (its permit's)."""
+        return frozenset({self.probe.name}) if self.probe is not None else frozenset()
+
+    @contextmanager
+    def gated(self, clause: str, action: str) -> Iterator[None]:
+        """The block runs under the gate's permit for ``clause`` (authorised, STARTED committed
+        before, DONE or FAILED after); no gate given means refused: it fails closed."""
+        if self.gate is None:
+            what = f"{clause} {action}"
+            refused(self.name, what)
+            raise AccessDeniedError(f"profile {self.name!r}: {what} refused: the profile was "
+                                    "given no access gate (make it with the run's gate)",
+                                    clause=clause, destructive=True)
+        with self.gate.destructive(clause, device_id=self.audit_device_id,
+                                   instruments=self.instruments(), action=f"{clause} {action}",
+                                   detail={"profile": self.name}):
+            yield
+
+    @contextmanager
+    def service_requests(self, why: str) -> Iterator[None]:
+        """The block may send destructive Service Requests that are no triage clause (e.g. to
+        install the device in a QA hub to read it), each audited; no gate: refused."""
+        if self.gate is None:
+            refused(self.name, why)
+            raise AccessDeniedError(f"profile {self.name!r}: {why} refused: the profile was "
+                                    "given no access gate", destructive=True)
+        with self.gate.service_requests(device_id=self.audit_device_id,
+                                        instruments=self.instruments(), why=why):
+            yield
 
     @abc.abstractmethod
-    def reset_lifecycle(self) -> None:
-        """Clear SMI-relevant state (and the event log, as the reset logs)."""
+    def _set_supply(self, state: str) -> str:
+        """Backend hook of :meth:`set_supply` (runs under the gate's permit)."""
+
+    @abc.abstractmethod
+    def _reset_certificates(self) -> None:
+        """Backend hook of :meth:`reset_certificates`."""
+
+    @abc.abstractmethod
+    def _clear_consumer_data(self) -> None:
+        """Backend hook of :meth:`clear_consumer_data`."""
+
+    @abc.abstractmethod
+    def _reset_han(self) -> None:
+        """Backend hook of :meth:`reset_han`."""
+
+    @abc.abstractmethod
+    def _reset_lifecycle(self) -> None:
+        """Backend hook of :meth:`reset_lifecycle`."""
 
     @abc.abstractmethod
     def read_consumer_data(self) -> dict[str, str | None]:

@@ -153,21 +153,21 @@ class ReferenceProfile(DeviceProfile):
     def read_supply(self) -> str:
         return self._read(rmap.SUPPLY.address)
 
-    def set_supply(self, state: str) -> str:
+    def _set_supply(self, state: str) -> str:
         with self.session():
             self._session().write(rmap.SUPPLY.address, state)
             return self._read(rmap.SUPPLY.address)
 
-    def reset_certificates(self) -> None:
+    def _reset_certificates(self) -> None:
         self._execute(rmap.RESET_CERTIFICATES)
 
-    def clear_consumer_data(self) -> None:
+    def _clear_consumer_data(self) -> None:
         self._execute(rmap.RESET_CONSUMER_DATA)
 
-    def reset_han(self) -> None:
+    def _reset_han(self) -> None:
         self._execute(rmap.RESET_HAN)
 
-    def reset_lifecycle(self) -> None:
+    def _reset_lifecycle(self) -> None:
         self._execute(rmap.RESET_LIFECYCLE)
 
     def read_consumer_data(self) -> dict[str, str | None]:

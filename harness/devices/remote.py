@@ -29,12 +29,18 @@ instrument or the bench's only one, and signs as the bench's DCC user: installin
 resetting need a Supplier (IS/GS); a DCC user without them can only triage a device already
 in the hub's HAN.  After its reset a device has left the HAN: the profile refuses to reach it
 again rather than silently installing it anew.
+
+Every destructive request (8.11 to install, 8.3 and MBP.2 to reset) goes out under the run
+gate's permit and is audited by the adapter; installing to read is a Service Request permit
+(``DeviceProfile.service_requests``) and, since it is signed as the bench's DCC user (the
+Supplier), an operator acting in another role needs the gate's audited Supplier fallback.
 """
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, ClassVar, Self
 
 from harness.bench.bench import Bench, Slot
@@ -43,7 +49,7 @@ from harness.devices.records import DeviceIdentity, Diagnostics, HanInfo, LogRec
 from harness.devices.types import DeviceType, SmiStatus, eui64_duis, normalise_eui64
 from harness.drivers.dcc.base import DccAdapter, DccResponseError
 from harness.drivers.dcc.service_requests import ServiceRequestsMixin
-from harness.errors import BenchConfigError, OperationError
+from harness.errors import AccessDeniedError, BenchConfigError, OperationError
 from harness.protocols.duis import LogToRead, ServiceResponse, TriageCheck
 from harness.protocols.installcode import InstallCode, InstallCodeError
 from harness.qa.site import IN_SERVICE, QaSite, dummy_mpxn, entries, power_up
@@ -117,6 +123,15 @@ class RemoteProfile(DeviceProfile):
                    hub_slot=slot.bench.slot(hub_slot) if hub_slot else None,
                    secrets=slot.secrets(), options=options)
 
+    @property
+    def audit_device_id(self) -> str | None:
+        """The device's EUI-64 (the route addresses it by it)."""
+        return self.device_id
+
+    def instruments(self) -> frozenset[str]:
+        """The DCC adapter: every destructive request of this route goes through it."""
+        return frozenset({self.dcc.name})
+
     def cannot_observe(self, what: Capability | str) -> str | None:
         """As declared, plus the reset when the PROPOSED requests are switched off."""
         if not self.proposals and Capability(what) is Capability.RESET:
@@ -179,16 +194,32 @@ class RemoteProfile(DeviceProfile):
                     raise NotObservableError(f"{self.duis_id} is {status} in the HAN of "
                                              f"{item.get('CHFID') or 'no hub'}, not of the QA hub")
             else:
-                site.install(self.device_id, self._install_code(), mpxn=self.mpxn, entry=item)
+                with self.service_requests("install in the QA hub's HAN to read it"), \
+                        self._signing_as_supplier("8.11"):
+                    site.install(self.device_id, self._install_code(), mpxn=self.mpxn,
+                                 entry=item)
             self._firmware = self._device_read(
                 lambda: self.dcc.read_firmware_version(self.device_id)).body
         except DccResponseError as exc:
             raise NotObservableError(f"the DCC does not reach {self.duis_id}: {exc}") from None
         except NotObservableError:
             raise
+        except AccessDeniedError as exc:  # the gate would not let this run install it
+            raise NotObservableError(f"{self.duis_id} is not in the QA hub's HAN and may not "
+                                     f"be installed there: {exc}") from None
         except OperationError as exc:  # e.g. the join never reported
             raise NotObservableError(f"{self.duis_id} could not be installed in the QA hub's "
                                      f"HAN: {exc}") from None
+
+    def _signing_as_supplier(self, variant: str) -> AbstractContextManager[None]:
+        """This route signs as the bench's DCC user, the QA environment's Supplier: for an
+        operator acting in another role that is the gate's audited Supplier fallback, refused
+        unless the run chose it (``--fallback-supplier``)."""
+        if self.gate is None or self.gate.role_name == "supplier":
+            return nullcontext()
+        return self.gate.fallback_to_supplier(
+            variant, device_id=self.device_id,
+            why="the duis profile installs the meter in the QA hub as the bench's DCC user")
 
     def _install_code(self) -> InstallCode | str:
         """The label's install code (needed to whitelist the device in the hub)."""
@@ -297,8 +328,8 @@ class RemoteProfile(DeviceProfile):
             raise OperationError(f"{self.dcc.name}: 7.4 answered SupplyStatus {status!r} for "
                                  f"{self.duis_id}", instrument=self.dcc.name) from None
 
-    def set_supply(self, state: str) -> str:
-        """Not on this route (``Capability.SUPPLY_SWITCH``)."""
+    def _set_supply(self, state: str) -> str:
+        """Not on this route (``Capability.SUPPLY_SWITCH``; the base class refuses first)."""
         raise NotObservableError(self.unobservable[Capability.SUPPLY_SWITCH])
 
     def _reset(self) -> dict[str, Any]:
@@ -324,19 +355,19 @@ class RemoteProfile(DeviceProfile):
             raise OperationError(f"PROPOSED MBP.2 did not {what} on {self.duis_id}: {key} = "
                                  f"{report.get(key)!r}", device=self.device_id)
 
-    def reset_certificates(self) -> None:
+    def _reset_certificates(self) -> None:
         """Anchors back to original: part of the PROPOSED MBP.2 (ResetSecurityCredentials)."""
         report = self._reset()
         if "ResetSecurityCredentials" not in report:
             raise OperationError(f"PROPOSED MBP.2 report for {self.duis_id} does not say which "
                                  "anchors were reset", device=self.device_id)
 
-    def clear_consumer_data(self) -> None:
+    def _clear_consumer_data(self) -> None:
         """Consumer data unavailable: part of the PROPOSED MBP.2."""
         self._require(self._reset(), "MakeConsumerDataUnavailable",
                       "make consumer data unavailable")
 
-    def reset_han(self) -> None:
+    def _reset_han(self) -> None:
         """Left the HAN, waiting to re-join with its install code: part of the PROPOSED MBP.2
         (and the QA hub no longer lists it: 8.2 of the hub)."""
         self._require(self._reset(), "RejoinHANUsingInstallCode", "set the HAN to re-join")
@@ -344,7 +375,7 @@ class RemoteProfile(DeviceProfile):
             raise OperationError(f"after the reset the SMI still lists {self.duis_id} in the "
                                  "QA hub's HAN", device=self.device_id)
 
-    def reset_lifecycle(self) -> None:
+    def _reset_lifecycle(self) -> None:
         """SMI status back to what the PROPOSED MBP.2 reported, read back by 8.2."""
         report = self._reset()
         said = {e["DeviceID"]: e.get("DeviceStatus") for e in entries(report)}

@@ -4,8 +4,10 @@ DESIGN.md principle 7: destructive operations need an eligible role.  The defaul
 in the spec YAML (``access``) and follows GB-SMART-METERING.md, "DUIS Service Requests
 relevant to triage": every role may run a clause that only reads, but an RSA is given no
 commission, decommission or credential update there, so a destructive clause (a reset, a
-supply switch) is open to an RSA only where a table grants it by clause.  A bench or site
-may replace parts of the table with its own YAML file (:func:`load_site_access`).
+supply switch) is open to an RSA only where a table grants it by clause.  A site may replace
+parts of the table with its own YAML file (:func:`load_site_access`), which also says which
+operating-system user may act in which role; ``harness.triage.site`` finds and protects that
+file, and ``harness.triage.gate`` enforces the result where commands are issued.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ __all__ = [
     "authorise",
     "check",
     "load_site_access",
+    "read_site_access",
 ]
 
 
@@ -135,12 +138,23 @@ class AccessPatch(BaseModel):
 
 
 class SiteAccess(BaseModel):
-    """A bench or site access file: an optional site name and its ``access`` patch."""
+    """A site access file: an optional site name, who may act in which roles (``users``:
+    operating-system login, or ``"*"`` for anyone else, to the roles granted, the first being
+    the default) and the ``access`` patch to the spec's table (``harness.triage.site``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     site: str | None = None
-    access: AccessPatch
+    users: dict[str, tuple[Role, ...]] = Field(default_factory=dict)
+    access: AccessPatch = Field(default_factory=AccessPatch)
+
+    @field_validator("users", mode="before")
+    @classmethod
+    def _roles(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        return {k: [r.strip().lower() if isinstance(r, str) else r for r in v]
+                if isinstance(v, list) else v for k, v in value.items()}
 
 
 def load_site_access(path: str | Path, spec: TriageSpec | None = None) -> TriageSpec:
@@ -149,6 +163,12 @@ def load_site_access(path: str | Path, spec: TriageSpec | None = None) -> Triage
     Every mistake is a BenchConfigError naming the file and key path: a bad role, an unknown
     clause id, a key that does not exist.
     """
+    return read_site_access(path, spec)[0]
+
+
+def read_site_access(path: str | Path, spec: TriageSpec | None = None
+                     ) -> tuple[TriageSpec, SiteAccess]:
+    """:func:`load_site_access`, also returning the parsed file (its ``users`` grants)."""
     from harness.triage.spec import default_spec
 
     path = Path(path)
@@ -171,7 +191,7 @@ def load_site_access(path: str | Path, spec: TriageSpec | None = None) -> Triage
                 f"no clause {clause_id!r} in the triage specification", file=source,
                 key_path=f"access.clauses.{clause_id}", expected="a clause id such as TRI-RST-01",
             )
-    return base.with_access(base.access.merged(site.access), site=site.site or source)
+    return base.with_access(base.access.merged(site.access), site=site.site or source), site
 
 
 def _clause(clause: Clause | str, spec: TriageSpec | None) -> Clause:

@@ -18,11 +18,13 @@ SMI status read back with 8.2 Read Inventory:
    has no reset)                                             -> Pending, out of the hub's HAN,
    waiting to re-join with its install code; the 8.2 entry as it was before step 1
 
-Every request is sent by the DCC user of ``--role`` (supplier or rsa; ``harness.qa.users``).
-Where DUIS's eligibility table lets that role send it, it must succeed; where it does not
-(an RSA's 8.11, 8.1.1, 8.3 and the PROPOSED MBP.2), the DCC must refuse it with E2 and the
-SMI must read back unchanged; the QA environment's Supplier (the bench's DCC user) then makes
-the step, so every later step is still shown for the role.  The QA hub is the bench's
+Every request is sent by the DCC user of the run's role (the site grants it, ``--role``
+narrows it: supplier or rsa; ``harness.qa.users``).  Where DUIS's eligibility table lets that
+role send it, it must succeed; where it does not (an RSA's 8.11, 8.1.1, 8.3 and the PROPOSED
+MBP.2), the DCC must refuse it with E2 and the SMI must read back unchanged; then, only with
+``--fallback-supplier``, the QA environment's Supplier (the bench's DCC user) makes the step
+(audited) so every later step is still shown for the role; without it the journey stops.
+Every destructive request is audited (``journey.py``).  The QA hub is the bench's
 Communications Hub slot, installed (8.14.1) and commissioned first by that Supplier.
 
 Not part of triage: this module's name does not match ``test_*.py``, so ``meterbench triage``
@@ -41,6 +43,7 @@ from collections.abc import Iterator
 import pytest
 
 from fixtures.plugin import SESSION_KEY
+from fixtures.triage_run import RUN_KEY
 from harness.bench.bench import Bench
 from harness.bench.session import BenchSession
 from harness.devices.types import DeviceType, SmiStatus, eui64_duis
@@ -48,7 +51,7 @@ from harness.drivers.dcc.base import DccAdapter
 from harness.protocols.duis import TriageCheck
 from harness.protocols.gbcs_alerts import GbcsAlert
 from harness.protocols.installcode import InstallCode
-from harness.qa import QaSite, acting_as, credentials_for, dummy_mpxn, power_up
+from harness.qa import QA_ROLES, QaSite, acting_as, credentials_for, dummy_mpxn, power_up
 from test_suites.qa.journey import Journey
 
 S = SmiStatus
@@ -103,7 +106,10 @@ def journey(request: pytest.FixtureRequest, bench: Bench, meterbench_session: Be
             qa_site: QaSite) -> Iterator[Journey]:
     """One meter slot's journey, acted by ``--role``; left as it was found if a step fails."""
     slot = bench.slot(request.param)
-    role = request.config.getoption("mb_role")
+    gate = request.config.stash[RUN_KEY].gate  # the role the site grants, narrowed by --role
+    role = gate.role_name
+    if role not in QA_ROLES:
+        pytest.skip(f"the QA route runs as a DCC user (supplier or rsa), not as {role}")
     dcc = qa_site.dcc
     assert isinstance(dcc, DccAdapter)
     scanned_id, scanned_code = _label(meterbench_session, slot.name)
@@ -119,7 +125,7 @@ def journey(request: pytest.FixtureRequest, bench: Bench, meterbench_session: Be
                    str(slot.config.profile_options.get("mpxn")
                        or dummy_mpxn(slot.config.device_type)),
                    qa_site, dcc, role, credentials_for(bench, dcc, role),
-                   credentials_for(bench, dcc, "supplier"), original)
+                   credentials_for(bench, dcc, "supplier"), original, gate=gate)
     try:
         yield trip
     finally:

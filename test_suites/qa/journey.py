@@ -4,15 +4,19 @@
 Request; where DUIS's eligibility table (``harness.protocols.duis.roles``; the PROPOSED MBP.*
 rows are meterbench's) lets the role send it, it must succeed; where not, the DCC must refuse
 it with E2 and the SMI read back by 8.2 (the device's entry and the QA hub's HAN) must be
-unchanged, after which the QA environment's Supplier (the bench's DCC user) makes the step so
-the rest of the journey can still be shown.  Each attempt is kept as a :class:`StepOutcome`
-and attached to the test report (user property ``meterbench.qa``) for ``meterbench qa``.
+unchanged.  Only if the run chose ``--fallback-supplier`` does the QA environment's Supplier
+(the bench's DCC user) then make the step so the rest of the journey can still be shown; that
+choice is audited (who, which request, why), and without it the journey stops at the refusal.
+Every destructive request (8.11, 8.1.1, 8.3, MBP.2) is sent under the run gate's permit and
+audited by the DCC adapter: STARTED before it leaves, DONE, REFUSED or FAILED after.  Each
+attempt is kept as a :class:`StepOutcome` and attached to the test report (user property
+``meterbench.qa``) for ``meterbench qa``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -20,13 +24,15 @@ import pytest
 
 from harness.bench.bench import Slot
 from harness.devices.types import DeviceType, SmiStatus, eui64_duis
-from harness.drivers.dcc.base import DccAdapter
+from harness.drivers.dcc.base import DESTRUCTIVE_VARIANTS, DccAdapter
 from harness.drivers.dcc.credentials import DccCredentials
+from harness.errors import AccessDeniedError
 from harness.protocols.duis import ServiceResponse, variant_spec
 from harness.protocols.duis.codes import ROLE_NOT_ELIGIBLE
 from harness.protocols.installcode import InstallCode
 from harness.qa import STEP_PROPERTY as QA_PROP
 from harness.qa import QaSite, acting_as, may_send
+from harness.triage.gate import Gate
 
 STEPS = ("pre-notification", "whitelist", "HAN join", "commission", "reads", "decommission",
          "back to original")
@@ -70,6 +76,8 @@ class Journey:
     done: list[str] = field(default_factory=list)
     pre_notified_firmware: str | None = None
     outcomes: list[StepOutcome] = field(default_factory=list)
+    gate: Gate | None = None  # the run's access gate: permits and audits every destructive SR
+    stopped: str | None = None  # why the journey cannot go on (a step refused, no fallback)
 
     @property
     def duis_id(self) -> str:
@@ -84,11 +92,16 @@ class Journey:
         the later ones "not run" rather than misleading."""
         if self.failed is not None:
             pytest.skip(f"not run: the {self.failed} step failed")
+        if self.stopped is not None:
+            pytest.skip(f"not run: {self.stopped}")
         previous = STEPS[STEPS.index(name) - 1] if STEPS.index(name) else None
         if previous is not None and previous not in self.done:
             pytest.skip(f"not run: the {previous} step did not run")
         try:
             yield
+        except _Refused as refused:  # as DUIS wants, and the journey stops there
+            self.stopped = str(refused)
+            return
         except pytest.skip.Exception:
             raise
         except BaseException:
@@ -108,16 +121,31 @@ class Journey:
         """Sign as the QA environment's Supplier inside the block."""
         return acting_as(self.dcc, self.supplier)
 
+    @contextmanager
+    def permitted(self, variant: str, why: str) -> Iterator[None]:
+        """The block may send ``variant`` if it is destructive: under the run gate's permit,
+        each request audited by the adapter (STARTED before it leaves, then DONE, REFUSED or
+        FAILED); a run without a gate sends none (the adapter refuses)."""
+        if variant not in DESTRUCTIVE_VARIANTS or self.gate is None:
+            yield
+            return
+        with self.gate.service_requests(device_id=self.device_id,
+                                        instruments=frozenset({self.dcc.name}), why=why):
+            yield
+
     def attempt(self, node: pytest.Item, step: str, variant: str,
                 send: Callable[[], ServiceResponse]) -> ServiceResponse:
         """Send ``variant`` as the acting role (``send`` must pass ``check=False``) and check
-        the answer against DUIS's eligibility table (module doc)."""
+        the answer against DUIS's eligibility table (module doc).  A step the DCC refused the
+        role is made by the QA Supplier only if the run chose ``--fallback-supplier`` (an
+        audited choice); otherwise the journey stops there."""
         allowed = may_send(self.role, variant)
         before = self.smi()
-        with acting_as(self.dcc, self.actor):
+        with acting_as(self.dcc, self.actor), self.permitted(variant, f"QA {step} as {self.role}"):
             response = send()
         after = self.smi()
         done_by = self.role
+        stop: str | None = None
         if allowed:
             assert response.success, (f"{variant} as {self.role} was refused: "
                                       f"{response.response_code} {response.message}")
@@ -126,11 +154,23 @@ class Journey:
                 f"{variant} as {self.role} should be refused with {ROLE_NOT_ELIGIBLE}, got "
                 f"{response.response_code} {response.message}")
             assert after == before, f"the refused {variant} changed the SMI: {before} -> {after}"
-            with self.as_supplier():
-                response = send()
-            assert response.success, (f"{variant} as the QA Supplier was refused: "
-                                      f"{response.response_code} {response.message}")
-            done_by = "QA Supplier"
+            why = (f"{variant} refused to {self.role} ({ROLE_NOT_ELIGIBLE}); the QA journey goes "
+                   "on as the QA environment's Supplier")
+            if self.gate is None or not self.gate.fallback_supplier:
+                done_by = "nobody"
+                stop = (f"{variant} was refused to {self.role}; pass --fallback-supplier to make "
+                        "it as the QA Supplier (audited)")
+                if self.gate is not None:  # the refusal of the fallback is audited too
+                    with suppress(AccessDeniedError), self.gate.fallback_to_supplier(
+                            variant, device_id=self.device_id, why=why):
+                        pass
+            else:
+                with self.gate.fallback_to_supplier(variant, device_id=self.device_id, why=why), \
+                        self.as_supplier(), self.permitted(variant, f"QA {step}, fallback"):
+                    response = send()
+                assert response.success, (f"{variant} as the QA Supplier was refused: "
+                                          f"{response.response_code} {response.message}")
+                done_by = "QA Supplier"
         outcome = StepOutcome(
             slot=self.slot.name, device_type=self.device_type.name, step=step, variant=variant,
             request=variant_spec(variant).name, role=self.role, allowed=allowed,
@@ -139,6 +179,8 @@ class Journey:
             final=_status(self.site.entry(self.device_id)) if not allowed else _status(after[0]))
         self.outcomes.append(outcome)
         node.user_properties.append((QA_PROP, asdict(outcome)))
+        if stop is not None:
+            raise _Refused(stop)
         return response
 
     def observed(self, node: pytest.Item, step: str, what: str, before: SmiStatus) -> None:
@@ -164,7 +206,19 @@ class Journey:
         MBP.2, or 8.11 remove; then 8.4 delete if the SMI did not know it)."""
         if STEPS[-1] in self.done:
             return
-        with self.as_supplier():
+        if self.gate is None or self.gate.role_name == "supplier":
+            self._restore(self.supplier)
+        elif not self.gate.fallback_supplier:
+            self._restore(self.actor)  # what the role may do; the DCC refuses the rest
+        else:
+            with self.gate.fallback_to_supplier("restore", device_id=self.device_id,
+                                                why="an unfinished QA journey is put back as "
+                                                    "the QA environment's Supplier"):
+                self._restore(self.supplier)
+
+    def _restore(self, credentials: DccCredentials) -> None:
+        """:meth:`restore`'s requests, signed as ``credentials``."""
+        with acting_as(self.dcc, credentials), self.permitted("8.3", "QA restore"):
             status = self.status()
             if status in (SmiStatus.INSTALLED_NOT_COMMISSIONED, SmiStatus.COMMISSIONED):
                 self.dcc.decommission(self.device_id, check=False)
@@ -175,6 +229,10 @@ class Journey:
                 self.dcc.remove_from_whitelist(self.site.hub_id, self.device_id, check=False)
             if self.original is None and self.status() is SmiStatus.PENDING:
                 self.dcc.update_inventory(self.device_id, delete=True, check=False)
+
+
+class _Refused(Exception):
+    """A step the DCC refused to the role, as DUIS wants, with no fallback: the journey stops."""
 
 
 def _status(entry: dict[str, Any] | None) -> str:

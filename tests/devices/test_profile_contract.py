@@ -29,6 +29,7 @@ from harness.emulator.device import EmulatedDevice
 from harness.errors import OperationError
 from harness.protocols.gbcs_alerts import GbcsAlert
 from harness.registry import known_backends
+from harness.triage.gate import Gate
 
 PROFILES = known_backends(PROFILE_KIND)
 SUPPLY_CYCLE = {"ESME": ("disabled", "enabled"), "GSME": ("closed", "armed", "open")}
@@ -49,8 +50,8 @@ def cases() -> list[tuple[str, str]]:
 
 
 @pytest.fixture(params=cases(), ids=lambda c: f"{c[0]}-{c[1]}")
-def case(request: pytest.FixtureRequest,
-         session: BenchSession) -> Iterator[tuple[DeviceProfile, EmulatedDevice]]:
+def case(request: pytest.FixtureRequest, session: BenchSession,
+         gate: Gate) -> Iterator[tuple[DeviceProfile, EmulatedDevice]]:
     profile_name, slot_name = request.param
     assert session.bench is not None and session.emulator is not None
     slot: Slot = session.bench.slot(slot_name)
@@ -63,6 +64,7 @@ def case(request: pytest.FixtureRequest,
         time.sleep(0.02)
     profile = load_profile(profile_name).for_slot(
         slot, device_id=device.label.eui64, install_code=device.label.install_code)
+    profile.gate = gate  # what a triage run gives it: a supplier's gate
     yield profile, device
     if not device.han_status().joined:  # one the duis profile put in the hub's HAN stays on:
         slot.power.off()  # cut before the join reached its NVM, it would have to join again

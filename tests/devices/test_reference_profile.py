@@ -16,6 +16,7 @@ from harness.emulator.optical.registers import DictRegisters, RegisterError
 from harness.emulator.optical.server import OpticalPortServer
 from harness.errors import BenchConfigError, OperationError
 from harness.protocols.iec62056_21 import Identification
+from harness.triage.gate import Gate
 
 PASSWORD = "Pw9x4kQ7"
 
@@ -62,13 +63,15 @@ def meter() -> MapMeter:
 
 
 @pytest.fixture
-def profile(meter: MapMeter) -> Iterator[ReferenceProfile]:
+def profile(meter: MapMeter, gate: Gate) -> Iterator[ReferenceProfile]:
     server = OpticalPortServer(meter, transport="socket")
     server.start()
     config = InstrumentConfig(kind="optical_probe", backend="serial", address=server.resource)
     try:
         with SerialOpticalProbe("probe", config) as probe:
-            yield ReferenceProfile(probe, secrets={"optical_password": PASSWORD})
+            made = ReferenceProfile(probe, secrets={"optical_password": PASSWORD})
+            made.gate = gate
+            yield made
     finally:
         server.stop()
 

@@ -19,6 +19,8 @@ from harness.emulator.device import EmulatedDevice
 from harness.errors import BenchConfigError
 from harness.protocols.gbcs_alerts import GbcsAlert
 from harness.qa import QaSite, acting_as, credentials_for, dummy_mpxn, power_up
+from harness.triage.audit import AuditLog
+from harness.triage.gate import Gate
 
 REMOTE_BENCH = Path(__file__).resolve().parents[2] / "benches" / "emulated-remote.toml"
 
@@ -32,7 +34,7 @@ def remote() -> Iterator[BenchSession]:
     session.close()
 
 
-def meter(session: BenchSession, slot_name: str, *, powered: bool = True,
+def meter(session: BenchSession, slot_name: str, *, powered: bool = True, gate: Gate | None,
           **options: Any) -> tuple[RemoteProfile, EmulatedDevice]:
     """A duis profile for the meter in ``slot_name`` (labelled as the emulator labels it)."""
     assert session.bench is not None and session.emulator is not None
@@ -51,6 +53,7 @@ def meter(session: BenchSession, slot_name: str, *, powered: bool = True,
                             install_code=device.label.install_code,
                             hub_slot=session.bench.slot("ch"),
                             options={**slot.config.profile_options, **options})
+    profile.gate = gate
     return profile, device
 
 
@@ -74,8 +77,8 @@ def test_the_bench_file_picks_the_profile_and_the_label_addresses_the_device(
 
 
 def test_first_use_installs_the_meter_in_the_hub_s_han_and_reads_it(
-        remote: BenchSession) -> None:
-    profile, device = meter(remote, "esme")
+        remote: BenchSession, gate: Gate) -> None:
+    profile, device = meter(remote, "esme", gate=gate)
     hub = remote.emulator.devices["ch"]  # type: ignore[union-attr]
     identity = profile.identify()  # the hub's EUI-64 is read through its maintenance port
     assert (identity.device_id, identity.device_type, identity.model, identity.serial) == (
@@ -94,15 +97,16 @@ def test_first_use_installs_the_meter_in_the_hub_s_han_and_reads_it(
     assert GbcsAlert.COMMUNICATION_FROM_LOCAL_PORT not in device.log_codes()  # no local port
 
 
-def test_what_the_route_cannot_observe_is_declared_and_refused(remote: BenchSession) -> None:
-    profile, _ = meter(remote, "esme")
+def test_what_the_route_cannot_observe_is_declared_and_refused(remote: BenchSession,
+                                                               gate: Gate) -> None:
+    profile, _ = meter(remote, "esme", gate=gate)
     declared = {c for c in Capability if profile.cannot_observe(c)}
     assert declared == set(Capability) - {Capability.RESET}
     with pytest.raises(NotObservableError, match=r"7\.1-7\.3"):
         profile.set_supply("disabled")
     with pytest.raises(NotObservableError, match="consumer data"):
         profile.read_consumer_data()
-    plain, _ = meter(remote, "esme", proposals=False)  # a DCC serving DUIS only
+    plain, _ = meter(remote, "esme", gate=gate, proposals=False)  # a DCC serving DUIS only
     assert plain.cannot_observe(Capability.RESET)
     diag = plain.read_diagnostics()
     assert diag.han is None and "not observed" in diag.extra["han"]
@@ -110,21 +114,35 @@ def test_what_the_route_cannot_observe_is_declared_and_refused(remote: BenchSess
         plain.reset_certificates()
 
 
+def test_an_rsa_operator_does_not_install_with_the_supplier_s_credentials(
+        remote: BenchSession, gate_audit: AuditLog) -> None:
+    """The route signs as the bench's DCC user (the QA Supplier): for an operator acting as an
+    RSA that is the audited Supplier fallback, refused unless the run chose it."""
+    rsa = Gate.open(remote.config, role="rsa", operator="bob", audit=gate_audit)
+    profile, device = meter(remote, "gsme", gate=rsa)
+    before = smi(remote, device.eui64)
+    with pytest.raises(NotObservableError, match="--fallback-supplier"):
+        profile.identify()
+    assert smi(remote, device.eui64) == before
+    assert [(e.action, e.outcome, e.role) for e in gate_audit.entries()] == [
+        ("fallback to supplier for 8.11", "refused", "rsa")]
+
+
 def test_an_rsa_reads_an_installed_meter_but_neither_installs_nor_resets(
-        remote: BenchSession) -> None:
+        remote: BenchSession, gate: Gate) -> None:
     assert remote.bench is not None
     dcc = remote.bench.instrument("dcc", DccAdapter)
     rsa = credentials_for(remote.bench, dcc, "rsa")
-    profile, device = meter(remote, "gsme")
+    profile, device = meter(remote, "gsme", gate=gate)
     before = smi(remote, device.eui64)
     assert before is not None and before["DeviceStatus"] == "Pending"
     with acting_as(dcc, rsa), pytest.raises(NotObservableError, match="E2"):
         profile.identify()  # 8.11 is not an RSA's to send
     assert smi(remote, device.eui64) == before
-    supplier, _ = meter(remote, "gsme")
+    supplier, _ = meter(remote, "gsme", gate=gate)
     supplier.identify()  # the Supplier installs it
     installed = smi(remote, device.eui64)
-    reader, _ = meter(remote, "gsme")
+    reader, _ = meter(remote, "gsme", gate=gate)
     with acting_as(dcc, rsa):
         assert reader.read_supply() == str(device.valve_state())  # type: ignore[attr-defined]
         with pytest.raises(DccAccessDeniedError) as refused:
@@ -141,8 +159,9 @@ def test_an_rsa_reads_an_installed_meter_but_neither_installs_nor_resets(
         supplier.identify()  # it left the HAN: not silently installed again
 
 
-def test_a_meter_the_dcc_cannot_reach_is_not_assessed_not_a_fault(remote: BenchSession) -> None:
-    profile, device = meter(remote, "gsme", powered=False, timeout_s=0.3)
+def test_a_meter_the_dcc_cannot_reach_is_not_assessed_not_a_fault(remote: BenchSession,
+                                                                   gate: Gate) -> None:
+    profile, device = meter(remote, "gsme", gate=gate, powered=False, timeout_s=0.3)
     with pytest.raises(NotObservableError, match="could not be installed") as first:
         profile.read_diagnostics()  # whitelisted, but an unpowered meter never joins
     started = time.monotonic()

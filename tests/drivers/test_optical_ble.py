@@ -82,6 +82,7 @@ def test_the_published_sign_on_bytes_go_on_the_wire(server: BleOpticalPortServer
     assert wire.endswith(bytes.fromhex("01 42 30 03 71"))
 
 
+@pytest.mark.usefixtures("permit")
 def test_programming_reads_writes_and_executes(server: BleOpticalPortServer,
                                                registers: DictRegisters) -> None:
     with probe(server.resource) as p, p.programming("00000000") as session:
@@ -125,6 +126,7 @@ def test_a_head_without_line_control_passes_bytes_through(registers: DictRegiste
         srv.stop()
 
 
+@pytest.mark.usefixtures("permit")
 def test_small_mtu_splits_writes_and_notifications(registers: DictRegisters) -> None:
     registers.values.update({f"1.8.{i}": f"{1000 + i:08.1f}" for i in range(1, 40)})
     srv = BleOpticalPortServer(registers)

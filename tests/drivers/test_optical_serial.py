@@ -58,6 +58,7 @@ def test_the_published_sign_on_bytes_go_on_the_wire(server: OpticalPortServer) -
     assert "> 01 42 30 03 71" in text  # B0
 
 
+@pytest.mark.usefixtures("permit")
 def test_programming_reads_writes_and_executes(server: OpticalPortServer,
                                                registers: DictRegisters) -> None:
     with probe(server.resource) as p, p.programming("00000000") as session:

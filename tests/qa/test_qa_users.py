@@ -34,6 +34,7 @@ def test_opening_an_emulated_bench_resolves_its_dcc_user(opened: BenchSession) -
     assert answer.response_code == "E19"  # signed, accepted, and nothing has that MPxN
 
 
+@pytest.mark.usefixtures("permit")
 def test_each_role_is_its_own_dcc_user(opened: BenchSession) -> None:
     bench = opened.bench
     assert bench is not None

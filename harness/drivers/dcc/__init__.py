@@ -14,6 +14,7 @@ per Service Request.  Typical use on an emulated bench::
 from __future__ import annotations
 
 from harness.drivers.dcc.base import (
+    DESTRUCTIVE_VARIANTS,
     READ_ONLY_VARIANTS,
     DccAccessDeniedError,
     DccAdapter,
@@ -25,6 +26,7 @@ from harness.drivers.dcc.base import (
 from harness.drivers.dcc.credentials import DccCredentials, load_credentials
 
 __all__ = [
+    "DESTRUCTIVE_VARIANTS",
     "READ_ONLY_VARIANTS",
     "DccAccessDeniedError",
     "DccAdapter",

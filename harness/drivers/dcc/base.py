@@ -46,6 +46,7 @@ from harness.drivers.dcc.credentials import (
     needs_emulator,
 )
 from harness.drivers.dcc.receiver import DuisReceiver
+from harness.drivers.permit import SERVICE_REQUEST, require_permit
 from harness.errors import (
     AccessDeniedError,
     InstrumentConnectError,
@@ -66,6 +67,7 @@ from harness.protocols.duis import (
 from harness.protocols.duis.codes import ACKNOWLEDGEMENT, INVALID_USER, ROLE_NOT_ELIGIBLE
 
 __all__ = [
+    "DESTRUCTIVE_VARIANTS",
     "READ_ONLY_VARIANTS",
     "WEB_SERVICES",
     "DccAccessDeniedError",
@@ -94,6 +96,12 @@ _SERVICE_OF_CV = {1: "Send Command Service", 2: "Non-Device Service", 3: "Send C
 READ_ONLY_VARIANTS = frozenset({"6.13", "7.4", "8.2", "8.9", "11.2", "MBP.1",
                                 *(f"6.2.{n}" for n in range(1, 11))})
 """Requests that change nothing: safe to send again when delivery is uncertain."""
+
+
+DESTRUCTIVE_VARIANTS = frozenset({"8.11", "8.1.1", "8.3", "MBP.2", "6.15.1", "6.15.2"})
+"""Requests that change a device (its HAN whitelist, commissioning, credentials, the PROPOSED
+reset): each is sent only under a live permit from the access gate and audited before it
+leaves and after its answer (issue 12)."""
 
 
 def web_service_for(command_variant: int) -> str:
@@ -320,8 +328,33 @@ class DccAdapter(Instrument):
         """Sign, deliver and answer ``request`` (retries as the module doc says).
 
         ``check``: raise :class:`DccResponseError` (:class:`DccAccessDeniedError` for E1/E2)
-        unless the DCC answered I0 or I99."""
+        unless the DCC answered I0 or I99.  A destructive request (``DESTRUCTIVE_VARIANTS``)
+        needs the access gate's live permit (AccessDeniedError, nothing sent, without one);
+        its STARTED audit entry is committed before it leaves and DONE, REFUSED (E1/E2) or
+        FAILED is written once it is answered."""
         self._require_open()
+        if request.variant not in DESTRUCTIVE_VARIANTS:
+            return self._send(request, check=check)
+        permit = require_permit(SERVICE_REQUEST, f"{request.variant} {request.spec.name}",
+                                instrument=self.name)
+        detail = {"request_id": str(request.request_id), "instrument": self.name,
+                  "signer": self._require_credentials().user_id}
+        action = f"{request.variant} {request.spec.name}"
+        permit.record(action, "started", detail)
+        try:
+            response = self._send(request, check=check)
+        except BaseException as exc:
+            code = getattr(exc, "response_code", None)
+            outcome = "refused" if code in (INVALID_USER, ROLE_NOT_ELIGIBLE) else "failed"
+            permit.record(action, outcome, {**detail, "why": f"{type(exc).__name__}: {exc}"})
+            raise
+        outcome = ("done" if response.success else "refused" if response.response_code in (
+            INVALID_USER, ROLE_NOT_ELIGIBLE) else "failed")
+        permit.record(action, outcome, {**detail, "response_code": response.response_code})
+        return response
+
+    def _send(self, request: ServiceRequest, *, check: bool) -> ServiceResponse:
+        """:meth:`send` once the gate has had its say."""
         path = web_service_for(request.command_variant)
         read_only = request.variant in READ_ONLY_VARIANTS
         started = time.monotonic()

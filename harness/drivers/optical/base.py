@@ -24,6 +24,7 @@ from tenacity import (
 )
 
 from harness.drivers.base import Instrument
+from harness.drivers.permit import OPTICAL, require_permit
 from harness.errors import InstrumentTimeoutError, OperationError, ProtocolError
 from harness.protocols.iec62056_21 import (
     INITIAL_BAUD,
@@ -47,6 +48,8 @@ from harness.protocols.iec62056_21_programming import (
 )
 from harness.protocols.iec62056_21_reader import FrameReader
 
+_CHANGES_DEVICE = frozenset({"W", "E"})
+"""IEC 62056-21 programming commands that change the meter (write, execute)."""
 WAKEUP_S = 2.2  # battery meters: NUL bytes for about 2.2 s ...
 WAKEUP_PAUSE_S = 1.6  # ... then about 1.6 s of silence before the request
 
@@ -220,7 +223,10 @@ class OpticalProbe(Instrument):
 
 
 class ProgrammingSession:
-    """An open programming-mode session: read, write and execute registers."""
+    """An open programming-mode session: read, write and execute registers.
+
+    Writes and executes change the device: each needs the live permit the access gate issues
+    (``harness.drivers.permit``); without one it raises AccessDeniedError and sends nothing."""
 
     def __init__(self, probe: OpticalProbe, identification: Identification) -> None:
         self.probe = probe
@@ -232,7 +238,11 @@ class ProgrammingSession:
 
     def _exchange(self, command: Command) -> Answer:
         """Send a command and take its answer; a lost or garbled answer (or a NAK asking for a
-        repeat) sends the command again, as IEC 62056-21 lets the host do."""
+        repeat) sends the command again, as IEC 62056-21 lets the host do.  A write or an
+        execute changes the device: without a live permit nothing is sent."""
+        if command.command in _CHANGES_DEVICE:
+            require_permit(OPTICAL, f"{command.command}{command.command_type} {command.address}",
+                           instrument=self.probe.name)
         for attempt in self.probe.retry_policy():
             with attempt:
                 self.probe._send(encode_command(command))
@@ -263,11 +273,11 @@ class ProgrammingSession:
         return answer.datasets[0].value
 
     def write(self, address: str, value: str) -> None:
-        """W1: set a register."""
+        """W1: set a register; it changes the device, so only under a live permit."""
         self._expect_ack(Command.write(address, value), f"write {address!r}")
 
     def execute(self, address: str, value: str = "") -> None:
-        """E2: run an operation."""
+        """E2: run an operation (a reset); only under a live permit (``harness.drivers.permit``)."""
         self._expect_ack(Command("E", "2", value, address), f"execute {address!r}")
 
     def _expect_ack(self, command: Command, what: str) -> None:

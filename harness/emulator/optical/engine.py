@@ -171,6 +171,9 @@ class MeterPortEngine:
             command = parse_command(message)
         except ProtocolError:
             return [self._answer(Answer("nak"))]  # bad BCC or framing: ask for a repeat
+        if command.command in ("W", "E"):  # the meter's log of what would change it
+            log.info("optical port received %s%s %s", command.command, command.command_type,
+                     command.address)
         if command.command == "B":
             self.reset()
             return []

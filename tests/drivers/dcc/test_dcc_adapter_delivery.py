@@ -33,6 +33,7 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@pytest.mark.usefixtures("permit")
 def test_a_request_that_never_got_through_is_sent_again_then_reported() -> None:
     sleeps: list[float] = []
     dcc = adapter(f"http://127.0.0.1:{closed_port()}", sleeps, retries=3)
@@ -42,6 +43,7 @@ def test_a_request_that_never_got_through_is_sent_again_then_reported() -> None:
     assert dcc.exchanges == []
 
 
+@pytest.mark.usefixtures("permit")
 def test_a_state_change_whose_delivery_is_uncertain_is_not_sent_again() -> None:
     peer = SilentPeer()
     sleeps: list[float] = []

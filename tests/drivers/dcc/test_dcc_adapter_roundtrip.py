@@ -39,6 +39,7 @@ def install_hub(adapter: DuisHttpAdapter, hub: CommsHub) -> None:
                              location="Indoors on external wall")
 
 
+@pytest.mark.usefixtures("permit")
 def test_an_esme_goes_through_install_and_uninstall(world: tuple[EmulatedBench, DuisHttpAdapter]
                                                     ) -> None:
     bench, dcc = world
@@ -99,6 +100,7 @@ def test_an_esme_goes_through_install_and_uninstall(world: tuple[EmulatedBench, 
     assert "sr:Request" in text and "sr:Response" in text and "ds:Signature" in text
 
 
+@pytest.mark.usefixtures("permit")
 def test_an_rsa_may_read_but_not_commission(world: tuple[EmulatedBench, DuisHttpAdapter]) -> None:
     bench, supplier = world
     hub, gsme = bench.devices["ch"], bench.devices["gsme"]
@@ -128,6 +130,7 @@ def test_an_rsa_may_read_but_not_commission(world: tuple[EmulatedBench, DuisHttp
         rsa.close()
 
 
+@pytest.mark.usefixtures("permit")
 def test_a_device_the_dcc_cannot_reach_is_a_communications_failure() -> None:
     with emulated_bench() as bench:
         dcc = adapter_for(bench)

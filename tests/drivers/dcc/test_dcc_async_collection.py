@@ -55,6 +55,7 @@ def world() -> Iterator[tuple[EmulatedBench, DuisHttpAdapter]]:
         bench.stop()
 
 
+@pytest.mark.usefixtures("permit")
 def test_a_device_request_is_acknowledged_then_its_response_and_join_alert_collected(
         world: tuple[EmulatedBench, DuisHttpAdapter]) -> None:
     bench, dcc = world
