@@ -14,6 +14,7 @@ from typing import Self
 
 from pydantic import ValidationError
 
+from harness.bench import safety
 from harness.bench.bench import Bench
 from harness.bench.loader import default_bench_path, load_bench
 from harness.bench.lock import BenchLock
@@ -110,17 +111,24 @@ class BenchSession:
         return bench
 
     def close(self) -> None:
-        """Safe state and close the bench, then stop the emulator; safe to call twice."""
-        try:
-            if self.bench is not None:
-                bench, self.bench = self.bench, None
-                bench.close()
-        finally:
-            if self.emulator is not None:
-                emulator, self.emulator = self.emulator, None
-                emulator.stop()
-            if self.lock is not None:  # a lease never opened is given back too
-                self.lock.release()
+        """Safe state and close the bench, then stop the emulator; safe to call twice.
+
+        All under a signal shield: the emulator (whose supplies switch off as it stops) is
+        stopped only once the bench is safe, even when closing the bench failed.
+        """
+        with safety.shield():
+            try:
+                if self.bench is not None:
+                    bench, self.bench = self.bench, None
+                    bench.close()
+            finally:
+                try:
+                    if self.emulator is not None:
+                        emulator, self.emulator = self.emulator, None
+                        emulator.stop()
+                finally:
+                    if self.lock is not None:  # a lease never opened is given back too
+                        self.lock.release()
 
     def __enter__(self) -> Self:
         self.open()
