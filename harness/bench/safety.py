@@ -26,6 +26,9 @@ from typing import Any
 
 log = logging.getLogger("meterbench.safety")
 
+EXIT_INTERRUPTED = 130
+"""Exit status of a command stopped by Ctrl-C, SIGTERM or SIGHUP (128 + SIGINT, as shells say)."""
+
 SIGNALS: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 """The signals a run treats as "stop now, safely" (Ctrl-C, kill, a closed terminal)."""
 

@@ -21,6 +21,7 @@ from harness.bench.lock import BenchLock
 from harness.bench.models import BenchConfig, BenchInfo
 from harness.emulator.bench import EmulatedBench
 from harness.emulator.clock import Clock, ScaledClock
+from harness.emulator.scpi_supply import CommandLog
 from harness.errors import BenchConfigError, BenchLockedError
 
 _private = itertools.count(1)
@@ -86,12 +87,14 @@ class BenchSession:
         insts = self.config.instruments.values()
         return bool(insts) and all(i.emulated for i in insts)
 
-    def start_emulator(self) -> EmulatedBench | None:
-        """Start the emulated instruments, once."""
+    def start_emulator(self, command_log: str | Path | None = None) -> EmulatedBench | None:
+        """Start the emulated instruments, once; ``command_log``: a file where the emulated
+        supplies and relays append every command they receive."""
         if self.emulator is None and self.config.emulated:
             scale = self.config.bench.time_scale
             clock = ScaledClock(scale) if scale != 1.0 else Clock()
-            self.emulator = EmulatedBench(self.config, clock=clock).start()
+            log = CommandLog(command_log) if command_log is not None else None
+            self.emulator = EmulatedBench(self.config, clock=clock, command_log=log).start()
         return self.emulator
 
     def open(self, purpose: str = "") -> Bench:
