@@ -107,6 +107,7 @@ def shield() -> Iterator[None]:
                     continue
                 _State.shield_saved[sig] = current
                 signal.signal(sig, _defer)
+        at_entry = dict(_State.shield_saved)  # who would have had a signal arriving now
     inflight: BaseException | None = None
     try:
         yield
@@ -126,8 +127,12 @@ def shield() -> Iterator[None]:
         if pending is not None:
             if _State.stopping or isinstance(inflight, KeyboardInterrupt):
                 log.warning("%s absorbed: the run was already stopping", _name(pending))
-            else:
-                signal.raise_signal(pending)  # to the handler the shield had replaced
+            else:  # as it would have been handled on arrival
+                handler = at_entry.get(pending)
+                if callable(handler):
+                    handler(pending, None)
+                else:
+                    signal.raise_signal(pending)
 
 
 def terminate_as_interrupt() -> None:
