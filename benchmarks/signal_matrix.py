@@ -140,10 +140,11 @@ def _lock_free(bench: Path, folder: Path) -> bool:
     return True
 
 
-def _device_rows(db: str) -> list[tuple[str, str, int]]:
+def _device_rows(db: str) -> list[tuple[str, str, str]]:
+    """The device's stored rows: (item, verdict, when its triage started)."""
     with ResultStore.open(db, create=False) as store:
-        return [(r.item_key, r.verdict, r.id) for r in store.results(with_measurements=False,
-                                                                     with_traces=False)
+        return [(r.item_key, r.verdict, r.started.isoformat())
+                for r in store.results(with_measurements=False, with_traces=False)
                 if r.item_key == DEVICE]
 
 
@@ -253,12 +254,14 @@ def _check_resume(cell: Cell, stderr: str, db: str, folder: Path, env: dict[str,
     return f"before resume {first}, after {after}"
 
 
-def matrix(only: str | None) -> list[tuple[str, str, str]]:
-    """The cells to run: (command, signal, stage)."""
-    cells = [("triage", sig, stage) for stage in STAGES for sig in SIGNALS]
+def matrix(only: str | None = None, sig: str | None = None,
+           stage: str | None = None) -> list[tuple[str, str, str]]:
+    """The cells to run: (command, signal, stage), optionally only some."""
+    cells = [("triage", s, st) for st in STAGES for s in SIGNALS]
     cells += [("qa", "SIGTERM", "powered"), ("pytest", "SIGTERM", "powered"),
               ("pytest", "SIGINTx2", "teardown")]
-    return [c for c in cells if only is None or c[0] == only]
+    return [c for c in cells if (only is None or c[0] == only)
+            and (sig is None or c[1] == sig) and (stage is None or c[2] == stage)]
 
 
 def main() -> int:
@@ -266,11 +269,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="one JSON object: cells, totals")
     parser.add_argument("--only", choices=("triage", "qa", "pytest"), default=None)
+    parser.add_argument("--signal", choices=tuple(SIGNALS), default=None)
+    parser.add_argument("--stage", choices=STAGES, default=None)
     args = parser.parse_args()
     started = time.monotonic()
     cells: list[Cell] = []
     with tempfile.TemporaryDirectory(prefix="mb-signal-matrix-") as tmp:
-        for command, sig, stage in matrix(args.only):
+        for command, sig, stage in matrix(args.only, args.signal, args.stage):
             cell = run_cell(command, sig, stage, Path(tmp))
             cells.append(cell)
             if not args.json:
