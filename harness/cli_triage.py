@@ -19,7 +19,6 @@ import tempfile
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 
@@ -160,10 +159,10 @@ def resume_command(ctx: typer.Context) -> str:
     parts = ["meterbench", ctx.info_name or "triage"]
     for param in ctx.command.params:
         value = ctx.params.get(param.name or "")
-        if not isinstance(param, click.Option) or value is None or value == param.default:
+        if param.param_type_name != "option" or value is None or value == param.default:
             continue
         flag = max(param.opts, key=len)
-        if param.is_flag:
+        if getattr(param, "is_flag", False):
             parts += [flag] if value else list(param.secondary_opts[:1])
         elif param.multiple:
             for item in value:
