@@ -83,3 +83,25 @@ def test_a_killed_xdist_worker_s_bench_is_made_safe_by_the_controller(lab: Lab,
     assert lab.outputs() == {1: False, 2: False, 3: False}
     assert "made safe after worker gw0 went down" in output, output[-2000:]
     BenchLock("lab-sig", directory=tmp_path / "locks").acquire().release()
+
+
+HANDLERS = """
+import signal
+
+def test_no_bench_no_handler():
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    assert signal.getsignal(signal.SIGHUP) is signal.SIG_DFL
+
+def test_bench_open_handler(bench):
+    assert signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, signal.SIG_IGN)
+    assert signal.getsignal(signal.SIGHUP) not in (signal.SIG_DFL, signal.SIG_IGN)
+"""
+
+
+def test_the_plugin_handles_sigterm_only_once_a_bench_is_open(
+        pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_handlers=HANDLERS)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider",
+                                           "test_handlers.py::test_no_bench_no_handler",
+                                           "test_handlers.py::test_bench_open_handler")
+    result.assert_outcomes(passed=2)
