@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from types import FrameType
@@ -70,18 +70,19 @@ def _ours(handler: _Handler) -> bool:
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     """The run's handler: the first signal stops the run; later ones wait for the safe state."""
     if _State.stopping and _State.open_benches:
-        log.warning("%s received while stopping: the bench is made safe first", _name(signum))
-        print(f"meterbench: {_name(signum)} received: making the bench safe first, please wait",
-              file=sys.stderr, flush=True)
+        # A raw write: a handler must not re-enter a buffered stream the run may be writing.
+        with contextlib.suppress(OSError):
+            os.write(2, f"meterbench: {_name(signum)} received: making the bench safe first, "
+                        "please wait\n".encode())
         return
     _State.stopping = True
     raise KeyboardInterrupt(_name(signum))
 
 
 def _defer(signum: int, frame: FrameType | None) -> None:
-    """The shield's handler: note the signal, act on it once the safe state is reached."""
+    """The shield's handler: note the signal, act on it once the safe state is reached (no
+    I/O here: the interrupted code may be in the middle of writing)."""
     _State.deferred.append(signum)
-    log.warning("%s deferred until the bench is in its safe state", _name(signum))
 
 
 @contextlib.contextmanager
@@ -125,6 +126,7 @@ def shield() -> Iterator[None]:
                 pending = _State.deferred[0] if _State.deferred else None
                 _State.deferred = []
         if pending is not None:
+            log.warning("%s deferred until the safe state was reached", _name(pending))
             if _State.stopping or isinstance(inflight, KeyboardInterrupt):
                 log.warning("%s absorbed: the run was already stopping", _name(pending))
             else:  # as it would have been handled on arrival
