@@ -43,7 +43,7 @@ def test_sigterm_during_the_reset_leaves_the_bench_safe_and_the_device_to_redo(
             time.sleep(0.005)
         sent = time.time()
         proc.send_signal(signal.SIGTERM)
-        _, stderr = proc.communicate(timeout=120)
+        stdout, stderr = proc.communicate(timeout=120)
 
         assert outputs_from_log([e for e in lab.commands() if e.t <= sent], "psu", 3)[1]
         assert lab.outputs() == {1: False, 2: False, 3: False}  # as the supply was told
@@ -51,6 +51,7 @@ def test_sigterm_during_the_reset_leaves_the_bench_safe_and_the_device_to_redo(
         BenchLock("lab-sig", directory=tmp_path / "locks").acquire().release()  # lock free
         assert proc.returncode == 130, stderr[-2000:]
         assert "campaign interrupted" in stderr
+        assert "triage INTERRUPTED" in stdout  # the summary table says so too
         with ResultStore.open(db, create=False) as store:
             (row,) = store.results(with_measurements=False, with_traces=False)
             campaign = row.campaign_id
