@@ -100,6 +100,13 @@ def emulate(
 ) -> None:
     """Serve the emulated bench on loopback until interrupted."""
     terminate_as_interrupt()
+    if log is not None:
+        try:
+            log.open("a").close()
+        except OSError as exc:
+            err().print(f"[bold red]error:[/] --log {log}: cannot write: {exc.strerror}",
+                        highlight=False, soft_wrap=True)
+            raise typer.Exit(EXIT_USAGE) from None
     try:
         session = BenchSession.from_file(bench)
         emulator = session.start_emulator(command_log=log)

@@ -58,7 +58,7 @@ class CommandLog:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.open("a").close()  # an unwritable path fails now, not at the first command
 
     def write(self, instrument: str, channel: int, command: str) -> None:
         """Append one received command, flushed at once (a test reads it while we run)."""
