@@ -1,13 +1,14 @@
 """The ``meterbench`` command (contract in DESIGN.md): emulate, bench check, triage, ...
 
 Exit status: 0 success; 1 a device or check failed; 2 usage or bench-file error (one clear
-message, no traceback); 3 bench unavailable (locked, instrument not answering).
+message, no traceback); 3 bench unavailable (locked, instrument not answering); 130
+interrupted (Ctrl-C, SIGTERM or SIGHUP: the bench was put in its safe state first; an
+interrupted ``triage`` campaign prints the command that resumes it).
 """
 
 from __future__ import annotations
 
 import json
-import signal
 import sys
 import threading
 from pathlib import Path
@@ -17,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from harness.bench import safety
 from harness.bench.check import check_bench
 from harness.bench.session import BenchSession
 from harness.cli_audit import audit_app
@@ -67,6 +69,7 @@ BenchOpt = Annotated[
 ]
 
 EXIT_FAILED, EXIT_USAGE, EXIT_UNAVAILABLE = 1, 2, 3
+EXIT_INTERRUPTED = safety.EXIT_INTERRUPTED  # 130: 128 + SIGINT, as shells report a Ctrl-C
 
 
 def fail(exc: MeterbenchError) -> NoReturn:
@@ -81,9 +84,8 @@ def fail(exc: MeterbenchError) -> NoReturn:
 
 
 def terminate_as_interrupt() -> None:
-    """Treat SIGTERM like Ctrl-C so the same clean-up (safe state) runs for both."""
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, signal.default_int_handler)
+    """Treat SIGTERM and SIGHUP like Ctrl-C so the same clean-up (safe state) runs for all."""
+    safety.terminate_as_interrupt()
 
 
 @app.command()
@@ -92,12 +94,22 @@ def emulate(
     as_json: Annotated[bool, typer.Option("--json", help="Print endpoints as JSON.")] = False,
     power_on: Annotated[bool, typer.Option(
         "--power-on", help="Switch every slot's supply on, so the devices run.")] = False,
+    log: Annotated[Path | None, typer.Option(
+        "--log", help="Append every command the emulated supplies and relays receive to "
+                      "FILE (time, instrument, channel, command), for tests.")] = None,
 ) -> None:
     """Serve the emulated bench on loopback until interrupted."""
     terminate_as_interrupt()
+    if log is not None:
+        try:
+            log.open("a").close()
+        except OSError as exc:
+            err().print(f"[bold red]error:[/] --log {log}: cannot write: {exc.strerror}",
+                        highlight=False, soft_wrap=True)
+            raise typer.Exit(EXIT_USAGE) from None
     try:
         session = BenchSession.from_file(bench)
-        emulator = session.start_emulator()
+        emulator = session.start_emulator(command_log=log)
     except MeterbenchError as exc:
         fail(exc)
     if emulator is None:
@@ -174,4 +186,4 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         err().print("interrupted")
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)

@@ -17,7 +17,8 @@ the role may not make, that the SMI was unchanged; with ``--fallback-supplier`` 
 environment's Supplier then makes it, audited (so the rest of the journey is still shown for
 the role); without it the journey stops at the refusal.  ``--json`` prints those as one
 JSON object per line instead; ``--plain`` shows pytest's own output.  Exit status: 0 every
-step as expected, 1 a step failed, 2 usage or bench-file error, 3 bench unavailable.  Wired in
+step as expected, 1 a step failed, 2 usage or bench-file error, 3 bench unavailable, 130
+interrupted (Ctrl-C, SIGTERM or SIGHUP; the bench reaches its safe state first).  Wired in
 ``harness.cli`` as ``app.command("qa")``.
 """
 
@@ -32,6 +33,8 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from harness.bench.safety import EXIT_INTERRUPTED
+from harness.cli_triage import InterruptWatch
 from harness.qa import STEP_PROPERTY as QA_PROP
 
 QA_SUITE = "test_suites.qa.install_uninstall"
@@ -121,7 +124,14 @@ def qa_command(
     if not plain:
         args += ["-q", "--no-header", "--no-summary", "-p", "no:terminalreporter"]
     steps = QaSteps()
-    code = int(pytest.main([*args, *ctx.args], plugins=[steps]))
+    watch = InterruptWatch()
+    try:
+        code = int(pytest.main([*args, *ctx.args], plugins=[steps, watch]))
+    except KeyboardInterrupt:  # a signal after pytest's own handling
+        watch.interrupted, code = True, EXIT_INTERRUPTED
+    if watch.interrupted:  # pytest says 2, the contract's usage status: say 130
+        Console(stderr=True).print("QA run interrupted: the bench was left safe", highlight=False)
+        raise typer.Exit(EXIT_INTERRUPTED)
     if code == pytest.ExitCode.USAGE_ERROR:  # pytest said why; there is nothing to report
         raise typer.Exit(_PYTEST_EXIT[code])
     if as_json:

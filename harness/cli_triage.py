@@ -4,11 +4,17 @@ Runs the triage suites (``pytest --pyargs test_suites``) in process, one device 
 other or on several benches at once (``--workers``), with the rich progress display and a
 summary table at the end. On an all-emulated bench without ``--batch`` it triages a
 generated returned-device population (deterministic for a seed, so ``--db`` resumes it).
+
+Ctrl-C, SIGTERM or SIGHUP stop the campaign safely (the bench reaches its safe state first):
+the device on the bench is recorded as INTERRUPTED (no verdict, triaged again on resume), the
+summary says the campaign was interrupted and prints the command that resumes it, and the
+exit status is 130.
 """
 
 from __future__ import annotations
 
 import json
+import shlex
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +22,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from harness.bench.safety import EXIT_INTERRUPTED
 from harness.bench.session import BenchSession
 from harness.emulator.population import PopulationSpec, generate, write_csv
 from harness.errors import MeterbenchError
@@ -99,18 +106,22 @@ def triage_command(
         verdicts = work / "verdicts.jsonl"
         verdicts.unlink(missing_ok=True)
         args += ["--triage-json", str(verdicts)]
+        watch = InterruptWatch()
+        plugins: list[object] = [watch]
         progress = None
-        plugins: list[object] = []
         if not plain:
             args += ["-q", "--no-header", "--no-summary", "-p", "no:terminalreporter"]
             progress = CampaignProgress(stderr)
             plugins.append(progress)
         try:
             code = int(pytest.main([*args, *ctx.args], plugins=plugins))
+        except KeyboardInterrupt:  # a signal after pytest's own handling: still interrupted
+            watch.interrupted, code = True, EXIT_INTERRUPTED
         finally:
             if progress is not None:
                 progress.stop()
         if progress is not None and not as_json:
+            progress.interrupted = progress.interrupted or watch.interrupted
             console = Console()
             console.print(progress.summary())
             attention = progress.attention()
@@ -120,6 +131,9 @@ def triage_command(
             for line in verdicts.read_text().splitlines():
                 record = json.loads(line)
                 print(json.dumps({k: record[k] for k in VERDICT_KEYS}))
+    if watch.interrupted:  # pytest says 2, which the contract keeps for usage errors
+        stderr.print(interrupted_note(ctx, db), highlight=False, markup=False, soft_wrap=True)
+        code = EXIT_INTERRUPTED
     raise typer.Exit(code)
 
 
@@ -140,6 +154,48 @@ def _check_access(benches: list[Path], role: str | None, operator: str | None,
         stderr.print(f"meterbench triage: {exc}", highlight=False, markup=False)
         raise typer.Exit(2) from None
     stderr.print(gate.describe(), highlight=False, markup=False)
+
+
+class InterruptWatch:
+    """pytest plugin: notes a Ctrl-C, SIGTERM or SIGHUP (not a ``pytest.exit``)."""
+
+    def __init__(self) -> None:
+        self.interrupted = False
+
+    def pytest_keyboard_interrupt(self, excinfo: object) -> None:
+        """The run was stopped by a signal."""
+        if isinstance(getattr(excinfo, "value", None), KeyboardInterrupt):
+            self.interrupted = True
+
+
+def interrupted_note(ctx: typer.Context, db: str | None) -> str:
+    """What an interrupted campaign tells the operator: it stopped, and how to resume it."""
+    command = resume_command(ctx)
+    if db is None:
+        return ("campaign interrupted: the bench was left safe; nothing was stored (no --db), "
+                f"so run it again to triage every device: {command}")
+    return ("campaign interrupted: the bench was left safe; the device on the bench was "
+            f"recorded as INTERRUPTED and is triaged again on resume. Resume with: {command}")
+
+
+def resume_command(ctx: typer.Context) -> str:
+    """The command line that runs this campaign again (with ``--db``: resumes it)."""
+    parts = ["meterbench", ctx.info_name or "triage"]
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name or "")
+        if param.param_type_name != "option" or value is None or value == param.default:
+            continue
+        flag = max(param.opts, key=len)
+        if getattr(param, "is_flag", False):
+            parts += [flag] if value else list(param.secondary_opts[:1])
+        elif param.multiple:
+            for item in value:
+                parts += [flag, str(item)]
+        else:
+            parts += [flag, str(value)]
+    if ctx.args:
+        parts += ["--", *ctx.args]
+    return shlex.join(parts)
 
 
 def _generated_batch(benches: list[Path], work: Path, size: int, seed: int,

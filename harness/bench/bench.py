@@ -1,18 +1,20 @@
 """The Bench: a bench file brought to life, its instruments opened under the bench lock.
 
-Closing (or leaving the ``with`` block, by an error or Ctrl-C) puts every instrument in its
-safe state before releasing the lock: principle 5 of DESIGN.md.
+Closing (or leaving the ``with`` block, by an error, Ctrl-C, SIGTERM or SIGHUP) puts the
+supplies and relays in their safe state first, under a signal shield, then every other
+instrument, before releasing the lock: principle 5 of DESIGN.md.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Self, TypeVar
 
+from harness.bench import safety
 from harness.bench.lock import BenchLock
 from harness.bench.models import BenchConfig, SlotConfig
 from harness.bench.secrets import resolve_secret
@@ -29,6 +31,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("meterbench.bench")
 
 T = TypeVar("T", bound=Instrument)
+
+SAFETY_FIRST_KINDS = ("power", "relay")
+"""Instrument kinds whose safe state protects the DUT and people: reached before any other."""
 
 
 @dataclass(frozen=True)
@@ -117,11 +122,15 @@ class Bench:
         """Wait ``seconds`` of device time (shorter in fast mode, as the devices run faster)."""
         time.sleep(seconds / self.time_scale)
 
-    def open(self, *, purpose: str = "") -> Self:
-        """Take the lock, then create and open every instrument; undo all on any failure."""
+    def open(self, *, purpose: str = "", only: Collection[str] | None = None) -> Self:
+        """Take the lock, then create and open every instrument (or only those of the kinds
+        in ``only``, e.g. to make a bench safe); undo all on any failure."""
         self.lock.acquire(purpose)
+        safety.bench_opened()  # from now on SIGTERM/SIGHUP unwind like Ctrl-C
         try:
             for name, inst_cfg in self.config.instruments.items():
+                if only is not None and inst_cfg.kind not in only:
+                    continue
                 address = self.addresses.get(name) or inst_cfg.address
                 if not address:
                     raise BenchConfigError(
@@ -149,24 +158,42 @@ class Bench:
         if any(str(v).startswith("emulator:") for v in instrument.config.options.values()):
             resolve(emulator=lambda key: self.emulated_secret(name, key))
 
+    def _safety_first(self) -> list[tuple[str, Instrument]]:
+        """The open supplies and relays, in the order they were opened."""
+        return [(name, inst) for name, inst in self.instruments.items()
+                if inst.kind in SAFETY_FIRST_KINDS]
+
     def close(self) -> None:
-        """Safe state on every instrument, disconnect, release the lock; safe to call twice."""
-        failures: list[str] = []
-        while self.instruments:
-            name, instrument = self.instruments.popitem()
-            try:
-                instrument.close()
-            except Exception as exc:
-                failures.append(f"{name}: {exc}")
-                log.error("instrument %s not left safe: %s", name, exc)
-        self.lock.release()
-        if failures:
-            raise UnsafeStateError("; ".join(failures), bench=self.name)
+        """Safe state on every instrument, disconnect, release the lock; safe to call twice.
+
+        Supplies and relays reach their safe state first, then every instrument is closed
+        (the others before the supplies), all under a signal shield; one close failing or
+        interrupted never stops the others. Errors are raised after, the lock released: an
+        interrupt (``KeyboardInterrupt``) first, else one ``UnsafeStateError`` naming all.
+        """
+        failures: list[tuple[str, BaseException]] = []
+        try:
+            with safety.shield():
+                _each(self._safety_first(), lambda inst: inst.safe_state(), failures)
+                closing = list(reversed(self.instruments.items()))
+                self.instruments.clear()
+                _each(closing, lambda inst: inst.close(), failures)
+        finally:
+            if self.lock.held:
+                self.lock.release()
+                safety.bench_closed()
+        _raise_after(failures, self.name)
 
     def safe_state(self) -> None:
-        """Bring every open instrument to its safe state without closing anything."""
-        for instrument in self.instruments.values():
-            instrument.safe_state()
+        """Bring every open instrument to its safe state without closing anything: supplies
+        and relays first, under a signal shield; every one is tried, errors raised after."""
+        failures: list[tuple[str, BaseException]] = []
+        with safety.shield():
+            first = self._safety_first()
+            _each(first, lambda inst: inst.safe_state(), failures)
+            rest = [(n, i) for n, i in self.instruments.items() if (n, i) not in first]
+            _each(rest, lambda inst: inst.safe_state(), failures)
+        _raise_after(failures, self.name)
 
     def __enter__(self) -> Self:
         return self.open()
@@ -205,3 +232,24 @@ class Bench:
             raise BenchConfigError(f"no slot named {name!r}", file=self.source,
                                    key_path=f"slots.{name}")
         return Slot(name, self.config.slots[name], self)
+
+
+def _each(instruments: Iterable[tuple[str, Instrument]], act: Callable[[Instrument], None],
+          failures: list[tuple[str, BaseException]]) -> None:
+    """``act`` on every instrument; a failure (an interrupt included) is kept, not raised."""
+    for name, instrument in instruments:
+        try:
+            act(instrument)
+        except BaseException as exc:  # the next instrument must still be made safe
+            failures.append((name, exc))
+            log.error("instrument %s not left safe: %s", name, exc or type(exc).__name__)
+
+
+def _raise_after(failures: list[tuple[str, BaseException]], bench: str) -> None:
+    """Raise what went wrong once every instrument was tried: an interrupt or exit first."""
+    for _name, exc in failures:
+        if not isinstance(exc, Exception):
+            raise exc
+    if failures:
+        text = "; ".join(f"{name}: {exc}" for name, exc in failures)
+        raise UnsafeStateError(text, bench=bench) from failures[0][1]

@@ -14,12 +14,14 @@ from typing import Self
 
 from pydantic import ValidationError
 
+from harness.bench import safety
 from harness.bench.bench import Bench
 from harness.bench.loader import default_bench_path, load_bench
 from harness.bench.lock import BenchLock
 from harness.bench.models import BenchConfig, BenchInfo
 from harness.emulator.bench import EmulatedBench
 from harness.emulator.clock import Clock, ScaledClock
+from harness.emulator.scpi_supply import CommandLog
 from harness.errors import BenchConfigError, BenchLockedError
 
 _private = itertools.count(1)
@@ -85,12 +87,14 @@ class BenchSession:
         insts = self.config.instruments.values()
         return bool(insts) and all(i.emulated for i in insts)
 
-    def start_emulator(self) -> EmulatedBench | None:
-        """Start the emulated instruments, once."""
+    def start_emulator(self, command_log: str | Path | None = None) -> EmulatedBench | None:
+        """Start the emulated instruments, once; ``command_log``: a file where the emulated
+        supplies and relays append every command they receive."""
         if self.emulator is None and self.config.emulated:
             scale = self.config.bench.time_scale
             clock = ScaledClock(scale) if scale != 1.0 else Clock()
-            self.emulator = EmulatedBench(self.config, clock=clock).start()
+            log = CommandLog(command_log) if command_log is not None else None
+            self.emulator = EmulatedBench(self.config, clock=clock, command_log=log).start()
         return self.emulator
 
     def open(self, purpose: str = "") -> Bench:
@@ -110,17 +114,24 @@ class BenchSession:
         return bench
 
     def close(self) -> None:
-        """Safe state and close the bench, then stop the emulator; safe to call twice."""
-        try:
-            if self.bench is not None:
-                bench, self.bench = self.bench, None
-                bench.close()
-        finally:
-            if self.emulator is not None:
-                emulator, self.emulator = self.emulator, None
-                emulator.stop()
-            if self.lock is not None:  # a lease never opened is given back too
-                self.lock.release()
+        """Safe state and close the bench, then stop the emulator; safe to call twice.
+
+        All under a signal shield: the emulator (whose supplies switch off as it stops) is
+        stopped only once the bench is safe, even when closing the bench failed.
+        """
+        with safety.shield():
+            try:
+                if self.bench is not None:
+                    bench, self.bench = self.bench, None
+                    bench.close()
+            finally:
+                try:
+                    if self.emulator is not None:
+                        emulator, self.emulator = self.emulator, None
+                        emulator.stop()
+                finally:
+                    if self.lock is not None:  # a lease never opened is given back too
+                        self.lock.release()
 
     def __enter__(self) -> Self:
         self.open()

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Self
 
 from harness.bench.models import InstrumentConfig
+from harness.bench.safety import shield
 from harness.errors import InstrumentConnectError, OperationError, UnsafeStateError
 
 
@@ -108,13 +109,17 @@ class Instrument(abc.ABC):
             return self
 
     def close(self) -> None:
-        """Put the instrument in its safe state, then disconnect; safe to call twice."""
-        with self._lock:
+        """Put the instrument in its safe state, then disconnect; safe to call twice.
+
+        Both happen under a signal shield (a Ctrl-C arriving meanwhile waits for them), and
+        the link is closed whatever the safe state raised, an interrupt included.
+        """
+        with self._lock, shield():
             if not self._is_open:
                 return
             try:
                 self.safe_state()
-            except Exception:
+            except BaseException:
                 self.log.exception("could not reach the safe state before closing")
                 raise
             finally:

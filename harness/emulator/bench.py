@@ -18,7 +18,12 @@ from harness.emulator.device import EmulatedDevice
 from harness.emulator.models import create_device
 from harness.emulator.optical.device_registers import optical_password, registers_for_device
 from harness.emulator.optical.server import OpticalPortServer
-from harness.emulator.scpi_supply import ScpiSupplyServer, SupplyChannel, SupplyState
+from harness.emulator.scpi_supply import (
+    CommandLog,
+    ScpiSupplyServer,
+    SupplyChannel,
+    SupplyState,
+)
 from harness.emulator.usb_relay import serve_relay
 from harness.errors import BackendUnavailableError, BenchConfigError
 
@@ -48,6 +53,8 @@ class EmulatedBench:
     supplies: dict[str, SupplyState] = field(default_factory=dict)
     # Other emulated instruments (e.g. a radio world) that must follow a device swap.
     present_listeners: list[Callable[[str, EmulatedDevice], None]] = field(default_factory=list)
+    # Where supplies and relays log every command they receive (None: no log).
+    command_log: CommandLog | None = None
 
     def start(self) -> Self:
         """Create the devices and start every emulated instrument's server."""
@@ -123,7 +130,7 @@ class EmulatedBench:
         if inst.kind == "optical_probe":
             return self._optical_server(name, inst)
         if inst.kind == "relay":
-            return serve_relay(name, inst)
+            return serve_relay(name, inst, self.command_log)
         if inst.kind == "zigbee":  # its radio world holds every slot's device
             from harness.emulator.zigbee import serve_dongle
 
@@ -166,6 +173,8 @@ class EmulatedBench:
                 "identity", f"meterbench,Emulated PSU {count}CH,EMU-{name},0.1"
             ),
             channels=channels,
+            name=name,
+            command_log=self.command_log,
         )
         self.supplies[name] = state
         return ScpiSupplyServer(state, self.host, inst.emulator.port)

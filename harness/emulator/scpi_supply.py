@@ -3,7 +3,9 @@
 It answers the same subset the SCPI driver speaks (IEEE 488.2 common commands, INSTrument,
 OUTPut, SOURce VOLTage/CURRent, MEASure, SYSTem:ERRor) with long or short keyword forms,
 keeps an error queue with the standard SCPI codes, and measures the current of the
-emulated device wired to each channel.
+emulated device wired to each channel. With a :class:`CommandLog` it appends every command it
+receives to a file, with the time and the selected channel: what a test reads to know what
+the instrument itself was told (``meterbench emulate --log FILE``).
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ import re
 import socket
 import socketserver
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from harness.emulator.device import EmulatedDevice
 
@@ -42,6 +46,66 @@ def canonical_header(header: str) -> str:
         if short not in _OPTIONAL:
             parts.append(short)
     return ":".join(parts)
+
+
+class CommandLog:
+    """Every command an emulated instrument receives, one line each, appended and flushed.
+
+    A line is ``<unix time> <instrument> <channel> <command>``: the channel is the one the
+    command acts on (the selected one for a supply, 0 for a whole-board relay command).
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self.path.open("a").close()  # an unwritable path fails now, not at the first command
+
+    def write(self, instrument: str, channel: int, command: str) -> None:
+        """Append one received command, flushed at once (a test reads it while we run)."""
+        line = f"{time.time():.6f} {instrument} {channel} {' '.join(command.split())}\n"
+        with self._lock, self.path.open("a", encoding="ascii", errors="replace") as out:
+            out.write(line)
+
+
+@dataclass(frozen=True)
+class LoggedCommand:
+    """One line of a :class:`CommandLog`."""
+
+    t: float
+    instrument: str
+    channel: int
+    command: str
+
+
+def read_command_log(path: str | Path) -> list[LoggedCommand]:
+    """The commands logged so far (a line being written is left for the next read)."""
+    try:
+        text = Path(path).read_text(encoding="ascii", errors="replace")
+    except FileNotFoundError:
+        return []
+    entries = []
+    for line in text.splitlines(keepends=True):
+        parts = line.rstrip("\n").split(" ", 3)
+        if not line.endswith("\n") or len(parts) < 4:
+            continue
+        entries.append(LoggedCommand(float(parts[0]), parts[1], int(parts[2]), parts[3]))
+    return entries
+
+
+def outputs_from_log(entries: list[LoggedCommand], instrument: str,
+                     channels: int) -> dict[int, bool]:
+    """Each channel's output state as the supply was last told (``OUTP`` or ``*RST``)."""
+    state = dict.fromkeys(range(1, channels + 1), False)
+    for e in entries:
+        if e.instrument != instrument:
+            continue
+        key = canonical_header(e.command.partition(" ")[0])
+        arg = e.command.partition(" ")[2].strip().upper()
+        if key == "OUTP" and arg in ("ON", "1", "OFF", "0"):
+            state[e.channel] = arg in ("ON", "1")
+        elif e.command.strip().upper() == "*RST":
+            state = dict.fromkeys(state, False)
+    return state
 
 
 @dataclass
@@ -80,6 +144,8 @@ class SupplyState:
     selected: int = 1
     errors: deque[tuple[int, str]] = field(default_factory=lambda: deque(maxlen=32))
     lock: threading.Lock = field(default_factory=threading.Lock)
+    name: str = "psu"
+    command_log: CommandLog | None = None
 
     def error(self, code: int, text: str) -> None:
         """Queue a SCPI error (the queue keeps the newest 32, as instruments do)."""
@@ -103,6 +169,11 @@ class SupplyState:
         with self.lock:
             for unit in (u.strip() for u in line.split(";")):
                 if unit:
+                    if self.command_log is not None:  # as received, before it acts
+                        channel = self.selected
+                        if canonical_header(unit.partition(" ")[0]) == "INST:NSEL":
+                            channel = self._int_quiet(unit.partition(" ")[2].strip())
+                        self.command_log.write(self.name, channel, unit)
                     answer = self._command(unit)
                     if answer is not None:
                         answers.append(answer)
@@ -186,6 +257,10 @@ class SupplyState:
             self.error(-222, "Data out of range")
             return None
         return value
+
+    def _int_quiet(self, arg: str) -> int:
+        """A channel number, or the selected channel when ``arg`` is none (for the log)."""
+        return int(arg) if arg.isdigit() else self.selected
 
     def _int(self, arg: str) -> int | None:
         if not arg.isdigit():

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from harness.bench.models import InstrumentConfig
+from harness.emulator.scpi_supply import CommandLog
 from harness.emulator.usb_relay_backend import (
     BACKEND,
     PRODUCT_ID,
@@ -58,6 +59,8 @@ class EmulatedRelayBoard:
     serial: str
     channels: int = 2
     stuck: set[int] = field(default_factory=set)
+    name: str = "relay"
+    command_log: CommandLog | None = None  # every SET_REPORT received, for tests to read
 
     def __post_init__(self) -> None:
         if not 1 <= self.channels <= 8:
@@ -108,6 +111,10 @@ class EmulatedRelayBoard:
             return
         command = report[0]
         channel = report[1] if len(report) > 1 else 0
+        if self.command_log is not None:
+            what = {0xFF: "CLOSE", 0xFD: "OPEN", 0xFE: "CLOSE ALL", 0xFC: "OPEN ALL",
+                    0xFA: "SERIAL"}.get(command, f"UNKNOWN {command:02X}")
+            self.command_log.write(self.name, channel if command in (0xFF, 0xFD) else 0, what)
         if command in (0xFF, 0xFD) and channel in self._closed:
             self._switch({channel: command == 0xFF})
         elif command in (0xFE, 0xFC):
@@ -177,10 +184,11 @@ def default_serial(name: str) -> str:
     return f"{letters}{zlib.crc32(name.encode()) & 0xFF:02X}"
 
 
-def serve_relay(name: str, inst: InstrumentConfig) -> EmulatedRelayServer:
+def serve_relay(name: str, inst: InstrumentConfig,
+                command_log: CommandLog | None = None) -> EmulatedRelayServer:
     """The server for an ``emulated = true`` relay: options ``channels`` (2), ``serial``."""
     board = EmulatedRelayBoard(
         serial=str(inst.options.get("serial") or default_serial(name)),
-        channels=int(inst.options.get("channels", 2)),
+        channels=int(inst.options.get("channels", 2)), name=name, command_log=command_log,
     )
     return EmulatedRelayServer(board, board_id=name)

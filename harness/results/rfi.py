@@ -19,6 +19,9 @@ GROUPS: dict[str, str] = {"CHF": "Communications Hubs", "ESME": "Electricity met
 OTHER = "Other devices"
 NOT_TRIAGED = ("SKIPPED", "ABORTED")
 """Verdicts of devices the operator never let the triage start on."""
+NOT_A_VERDICT = ("INTERRUPTED",)
+"""Stored states that are no verdict at all: an interrupted device is triaged again on resume,
+so it is not counted (its result, once it has one, is)."""
 ORDER = (*GROUPS.values(), OTHER)
 
 
@@ -94,10 +97,13 @@ def rfi_figures(rows: Iterable[ResultLike]) -> RfiFigures:
     """Count returned devices, resets, no-fault-found and faults by category per group.
 
     "Needed resetting" counts devices reset to be reused: reset done and not found faulty.
+    An interrupted device (no verdict yet) is not counted.
     """
     groups: dict[str, GroupFigures] = {}
     total = GroupFigures()
     for row in rows:
+        if row.verdict in NOT_A_VERDICT:
+            continue
         groups.setdefault(group_of(row.device_type), GroupFigures()).add(row)
         total.add(row)
     ordered = {name: groups[name] for name in ORDER if name in groups}

@@ -4,7 +4,9 @@ DESIGN.md principle 6 (nothing is lost): ``ResultStore.record`` writes a device'
 all its measurements in one transaction, so a campaign killed at any instant (kill -9 too)
 holds every device it finished and none half-written. ``UNIQUE(campaign_id, item_key)`` makes
 the database itself refuse a second result for a device, and ``done_items`` tells a restarted
-campaign which devices to skip. SQLite (WAL, ``BEGIN IMMEDIATE``) by default, any SQLAlchemy
+campaign which devices to skip. A device whose triage was interrupted is stored as
+``INTERRUPTED`` (visible, but no verdict): it is not done, so a resumed run triages it again,
+and its new result replaces that row. SQLite (WAL, ``BEGIN IMMEDIATE``) by default, any SQLAlchemy
 URL (PostgreSQL for a facility with several bench hosts; ``postgresql://`` means the psycopg 3
 driver); engine and locking come from ``harness.triage.audit_db`` so the audit log and the
 results share one database. A device's current-draw trace, where captured, has its own table
@@ -31,6 +33,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    delete,
     func,
     insert,
     inspect,
@@ -118,6 +121,9 @@ One row per device (not one per sample): a trace is read whole, and a row per sa
 multiply the database's size by the hundred samples each device has."""
 CORE_TABLES = frozenset({"campaign", "device_result", "measurement"})
 """The tables a results database has had from the start (``current_trace`` came later)."""
+
+INTERRUPTED = "INTERRUPTED"
+"""The stored "verdict" of a device whose triage was stopped part way: redone on resume."""
 
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 _SCHEMA_LOCK = 0x6D62_7273  # "mbrs": PostgreSQL advisory lock key while creating the tables
@@ -331,6 +337,7 @@ class ResultStore(EngineHolder):
                     campaign_table.c.id == campaign_id)).first()
                 if campaign is None:
                     raise ResultStoreError(f"no campaign {campaign_id} in {self.shown_url}")
+                _drop_interrupted(conn, campaign_id, record.key, self._has_traces)
                 result = conn.execute(insert(device_result_table).values(
                     campaign_id=campaign_id, item_key=record.key, slot=record.slot,
                     device_id=(record.identity.device_id if record.identity
@@ -362,10 +369,19 @@ class ResultStore(EngineHolder):
         return True
 
     def done_items(self, campaign_id: int) -> set[str]:
-        """The item keys this campaign has recorded (a resumed run skips them)."""
+        """The item keys this campaign has recorded a result for (a resumed run skips them);
+        an interrupted device is not done."""
+        t = device_result_table
         with ReadTx(self._engine) as conn:
-            return set(conn.execute(select(device_result_table.c.item_key).where(
-                device_result_table.c.campaign_id == campaign_id)).scalars())
+            return set(conn.execute(select(t.c.item_key).where(
+                t.c.campaign_id == campaign_id, t.c.verdict != INTERRUPTED)).scalars())
+
+    def interrupted_items(self, campaign_id: int) -> set[str]:
+        """The item keys this campaign holds as interrupted (triaged again on resume)."""
+        t = device_result_table
+        with ReadTx(self._engine) as conn:
+            return set(conn.execute(select(t.c.item_key).where(
+                t.c.campaign_id == campaign_id, t.c.verdict == INTERRUPTED)).scalars())
 
     def count(self, campaign_id: int | None = None) -> int:
         """How many device results (in one campaign, or in all), counted by the database."""
@@ -421,6 +437,22 @@ class ResultStore(EngineHolder):
                     raise ResultStoreError(str(exc) if str(exc).startswith(where)
                                            else f"{where}: samples: {exc}") from None
         return traces
+
+
+def _drop_interrupted(conn: Any, campaign_id: int, item_key: str, has_traces: bool) -> None:
+    """Remove a device's interrupted row (and what hangs on it) before its new result goes in:
+    the new result is the one that counts, and the device stays counted once."""
+    t = device_result_table
+    ids = list(conn.execute(select(t.c.id).where(
+        t.c.campaign_id == campaign_id, t.c.item_key == item_key,
+        t.c.verdict == INTERRUPTED)).scalars())
+    if not ids:
+        return
+    conn.execute(delete(measurement_table).where(measurement_table.c.device_result_id.in_(ids)))
+    if has_traces:
+        conn.execute(delete(current_trace_table).where(
+            current_trace_table.c.device_result_id.in_(ids)))
+    conn.execute(delete(t).where(t.c.id.in_(ids)))
 
 
 def _day_start(day: datetime.date) -> datetime.datetime:

@@ -48,6 +48,7 @@ class VerdictKind(StrEnum):
     INCONCLUSIVE = "INCONCLUSIVE"
     SKIPPED = "SKIPPED"  # the operator skipped the device (or did not answer in time)
     ABORTED = "ABORTED"  # the operator aborted the campaign at this device
+    INTERRUPTED = "INTERRUPTED"  # the run was stopped mid-triage: not a verdict, redone on resume
 
 
 @dataclass(frozen=True)
