@@ -123,9 +123,21 @@ def audit_log(folder: Path) -> str:
     return url
 
 
+def lab_site(folder: Path) -> Path:
+    """A site access file granting every login the supplier role (the lab's own site file),
+    protected as the gate demands: not writable by anyone but its owner (root in CI)."""
+    site = folder / "site" / "site.yaml"
+    site.parent.mkdir(parents=True, exist_ok=True)
+    site.write_text('site: meterbench tests\nusers:\n  "*": [supplier]\n')
+    site.chmod(0o644)
+    return site
+
+
 def run_env(folder: Path) -> dict[str, str]:
-    """The environment of a run under test: its own lock folder."""
-    return {**os.environ, "MB_LOCK_DIR": str(folder / "locks")}
+    """The environment of a run under test: its own lock folder, and a site file that makes
+    the operator a supplier (a lab bench without one grants no destructive role)."""
+    return {**os.environ, "MB_LOCK_DIR": str(folder / "locks"),
+            "MB_SITE_CONFIG": str(lab_site(folder))}
 
 
 def signal_at(proc: subprocess.Popen, lab: Lab, trigger: str, signals: list[int],
