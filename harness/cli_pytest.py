@@ -31,15 +31,12 @@ def _pytest_message(exc: BaseException) -> str:
     return one_line(text)
 
 
-class CampaignStart:
-    """pytest plugin (this process only): reports pytest's usage errors as one line, and
-    clears the previous verdicts and says what was generated only once the run has started,
-    so a refused run leaves everything as it was."""
+class UsageErrors:
+    """pytest plugin (this process only): pytest's usage errors become a PytestUsageError
+    with a one-line message, instead of pytest's "ERROR: ..." text and exit code 4."""
 
-    def __init__(self, stderr: Console, verdicts: Path) -> None:
+    def __init__(self, stderr: Console | None = None) -> None:
         self.stderr = stderr
-        self.verdicts = verdicts
-        self.notes: list[str] = []
 
     @pytest.hookimpl(wrapper=True)
     def pytest_cmdline_parse(self, pluginmanager: object, args: list[str]) -> object:
@@ -51,17 +48,37 @@ class CampaignStart:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_cmdline_main(self, config: pytest.Config) -> object:
-        """The plugin's usage errors (bench file, batch, --db...) become a PytestUsageError;
-        the progress display started for the run is then not shown."""
+        """The plugin's usage errors (bench file, batch, --db, -k...) become a
+        PytestUsageError; a progress display on ``stderr`` is then not shown."""
         try:
             return (yield)
         except pytest.UsageError as exc:
-            self.stderr.quiet = True
+            if self.stderr is not None:
+                self.stderr.quiet = True
             raise PytestUsageError(_pytest_message(exc)) from None
 
+
     @pytest.hookimpl(tryfirst=True)
-    def pytest_sessionstart(self, session: pytest.Session) -> None:
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        """A usage error found while collecting (``-k``, ``-m``): the progress display
+        (stopped by its own, later, sessionfinish) stays silent too."""
+        if exitstatus == pytest.ExitCode.USAGE_ERROR and self.stderr is not None:
+            self.stderr.quiet = True
+
+
+class CampaignStart(UsageErrors):
+    """:class:`UsageErrors`, and once the tests are selected (so a refused run leaves
+    everything as it was): the previous verdicts cleared, what was generated said."""
+
+    def __init__(self, stderr: Console, verdicts: Path) -> None:
+        super().__init__(stderr)
+        self.verdicts = verdicts
+        self.notes: list[str] = []
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> None:
         """The campaign starts: a fresh verdicts file, and what was generated for it."""
         self.verdicts.unlink(missing_ok=True)
-        for note in self.notes:
-            self.stderr.print(note, highlight=False, soft_wrap=True)
+        if self.stderr is not None:
+            for note in self.notes:
+                self.stderr.print(note, highlight=False, soft_wrap=True)

@@ -106,8 +106,14 @@ def qa_command(
         args += ["--bench", str(bench)]
     if not plain:
         args += ["-q", "--no-header", "--no-summary", "-p", "no:terminalreporter"]
+    from harness.cli_errors import usage_error
+    from harness.cli_pytest import PytestUsageError, UsageErrors
+
     steps = QaSteps()
-    code = int(pytest.main([*args, *ctx.args], plugins=[steps]))
+    try:
+        code = int(pytest.main([*args, *ctx.args], plugins=[steps, UsageErrors()]))
+    except PytestUsageError as exc:
+        usage_error(str(exc))
     if code == pytest.ExitCode.USAGE_ERROR:  # pytest said why; there is nothing to report
         raise typer.Exit(_PYTEST_EXIT[code])
     if as_json:

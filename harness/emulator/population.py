@@ -13,6 +13,7 @@ import csv
 import io
 import os
 import random
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -316,6 +317,8 @@ def write_csv(rows: Sequence[BatchRow], path: str | os.PathLike[str]) -> None:
             writer.writerow(row.as_record())
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+"""Characters no manifest cell holds (tab, CR and LF aside)."""
 MAX_DIGITS = 20
 """The longest whole number a manifest cell may hold (2**64 has 20 digits)."""
 
@@ -359,6 +362,13 @@ def read_csv(path: str | os.PathLike[str]) -> list[BatchRow]:
             if len(cells) != len(header):
                 raise ManifestError(f"{len(cells)} cells for {len(header)} columns",
                                     file=name, line=line, column=None)
+            for column, cell in zip(header, cells, strict=True):
+                bad = _CONTROL.search(cell)
+                if bad:
+                    raise ManifestError(
+                        f"control character U+{ord(bad.group()):04X} in the cell (a corrupted "
+                        "or binary file?)", file=name, line=line, column=column,
+                        expected="plain text")
             row = _parse_row(dict(zip(header, cells, strict=True)), name, line)
             if row.item in first_line:
                 raise ManifestError(

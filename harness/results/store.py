@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,6 +160,12 @@ def check_db_url(url: str | Path | URL) -> None:
                                url=shown)
     if not path.exists():
         _check_folder(path, shown)
+        try:  # what SQLite will do: create a file there (this one is removed at once)
+            with tempfile.TemporaryFile(dir=path.parent):
+                pass
+        except OSError as exc:
+            raise ResultStoreError(f"cannot create the results database in {path.parent}: "
+                                   f"{exc.strerror or exc}", url=shown) from None
         return
     try:
         with path.open("rb") as fh:
