@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -41,7 +42,7 @@ class Case:
     args: tuple[str, ...]
     status: int
     words: tuple[str, ...]
-    process: bool = False  # runs pytest in process, so the test runs it as a subprocess
+    process: bool = False  # the test runs it as a subprocess (pytest in process, or memory)
     absent: tuple[str, ...] = ()  # paths (under {d}) the command must not create
     locked: bool = False  # run while another process holds the lab bench's lock
     owner: str = ""  # a fix another part of issue 12 makes (the case fails until merged)
@@ -97,7 +98,8 @@ CASES: tuple[Case, ...] = (
     _c("triage --seed 5,000 digits", ("triage", "--seed", LONG), USAGE, "--seed"),
     _c("triage --seed 30 digits", ("triage", "--seed", "9" * 30), USAGE, "--seed", "less"),
     _c("triage --devices 0", "triage --devices 0", USAGE, "--devices", "greater"),
-    _c("triage --devices huge", "triage --devices 1000000000", USAGE, "--devices", "less"),
+    _c("triage --devices huge", "triage --devices 1000000000", USAGE, "--devices", "less",
+       process=True),  # a process (memory-capped): before the bound, it ate all memory
     _c("triage --time-scale 0", "triage --time-scale 0", USAGE, "--time-scale"),
     _c("triage --time-scale -1", "triage --time-scale -1", USAGE, "--time-scale"),
     _c("triage --time-scale nan", "triage --time-scale nan", USAGE, "--time-scale"),
@@ -148,7 +150,7 @@ CASES: tuple[Case, ...] = (
     # batch new
     _c("batch new --size 0", "batch new --size 0 -o {d}/b.csv", USAGE, "--size"),
     _c("batch new --size huge", "batch new --size 1000000000000 -o {d}/b.csv", USAGE,
-       "--size", "less"),
+       "--size", "less", process=True),
     _c("batch new --seed negative", "batch new --size 2 --seed -1 -o {d}/b.csv", USAGE,
        "--seed"),
     _c("batch new --seed 5,000 digits", ("batch", "new", "--size", "2", "--seed", LONG,
@@ -350,6 +352,14 @@ def judge(case: Case, scratch: Path, before: dict[str, str], status: int, stdout
     return Outcome(case, status, stdout, stderr, changed + created)
 
 
+MEMORY_CAP = 4 * 2**30
+"""Address space a case's process may use: a bad input must not take the machine down."""
+
+
+def _cap_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+
+
 def run_process(case: Case, scratch: Path, places: Mapping[str, str],
                 command: list[str] | None = None, timeout: float = 120) -> Outcome:
     """Run ``case`` as a real ``meterbench`` process (``command``: how to start it)."""
@@ -358,5 +368,6 @@ def run_process(case: Case, scratch: Path, places: Mapping[str, str],
     before = fingerprint(scratch)
     with conditions(case):
         proc = subprocess.run([*command, *case.argv(places)], capture_output=True, text=True,
-                              timeout=timeout, env=env, cwd=scratch, errors="replace")
+                              timeout=timeout, env=env, cwd=scratch, errors="replace",
+                              preexec_fn=_cap_memory)
     return judge(case, scratch, before, proc.returncode, proc.stdout, proc.stderr)
