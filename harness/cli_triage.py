@@ -26,6 +26,8 @@ from harness.results.store import check_db_url
 if TYPE_CHECKING:
     from harness.cli_pytest import CampaignStart
 
+MAX_WORKERS = 64
+"""The most benches one campaign drives at once (each worker is a process with a bench)."""
 VERDICT_KEYS = ("item", "device_id", "device_type", "verdict", "category", "reset",
                 "duis_return_reason", "why", "measurements")
 
@@ -50,7 +52,8 @@ def triage_command(
         "--role", help="Operator role: supplier, rsa, map or manufacturer.")] = "supplier",
     operator: Annotated[str | None, typer.Option("--operator", help="Operator name.")] = None,
     workers: Annotated[int, typer.Option(
-        "--workers", "-n", min=1, help="Benches in parallel (pytest-xdist workers).")] = 1,
+        "--workers", "-n", min=1, max=MAX_WORKERS,
+        help="Benches in parallel (pytest-xdist workers).")] = 1,
     time_scale: Annotated[float | None, typer.Option(
         "--time-scale", min=1.0, max=100.0, callback=finite,
         help="Fast mode (all-emulated benches): devices run N times faster.")] = None,

@@ -107,6 +107,18 @@ CASES: tuple[Case, ...] = (
     _c("triage --time-scale on a real bench", "triage --bench {d}/lab.toml --time-scale 10",
        USAGE, "--time-scale", "all-emulated"),
     _c("triage --workers 0", "triage --workers 0", USAGE, "--workers", "greater"),
+    _c("triage --workers huge", "triage --workers 100000", USAGE, "--workers", "less"),
+    _c("triage --prompt-timeout not a number", ("triage", "--", "--prompt-timeout", "abc"),
+       USAGE, "--prompt-timeout", "abc", process=True),
+    _c("triage --prompt-timeout nan", ("triage", "--", "--prompt-timeout", "nan"),
+       USAGE, "--prompt-timeout", "nan", process=True),
+    # triage: model manifests (the plugin's --manifest, after --)
+    _c("triage model manifest missing", "triage -- --manifest {d}/missing.yaml", USAGE,
+       "missing.yaml", "no such file", process=True),
+    _c("triage model manifest YAML error", "triage -- --manifest {d}/syntax.yaml", USAGE,
+       "syntax.yaml", "line 2", "yaml", process=True),
+    _c("triage model manifest unknown key", "triage -- --manifest {d}/key.yaml", USAGE,
+       "key.yaml", "models.X.colour", "unknown key", process=True),
     # triage: results store and output folders
     _c("triage --db unknown scheme", "triage --db nosuchdb://x/y", USAGE, "--db", "nosuchdb"),
     _c("triage --db missing folder", "triage --db sqlite:///{d}/nodir/r.db", USAGE,
@@ -270,6 +282,8 @@ def prepare(scratch: Path) -> dict[str, str]:
     (scratch / "useed.csv").write_text(header + with_cell("seed", "٣"), encoding="utf-8")
     (scratch / "lseed.csv").write_text(header + with_cell("seed", LONG))
     (scratch / "nul.csv").write_text(header + with_cell("return_reason", "a\0b"))
+    (scratch / "syntax.yaml").write_text("models: [\n")
+    (scratch / "key.yaml").write_text("models:\n  X:\n    colour: red\n")
     (scratch / "folder").mkdir(exist_ok=True)
     (scratch / "notdb.db").write_text("these are notes, not a database\n")
     if not (scratch / "results.db").exists():
