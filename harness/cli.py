@@ -1,7 +1,8 @@
 """The ``meterbench`` command (contract in DESIGN.md): emulate, bench check, triage, ...
 
 Exit status: 0 success; 1 a device or check failed; 2 usage or bench-file error (one clear
-message, no traceback); 3 bench unavailable (locked, instrument not answering).
+message, no traceback); 3 bench unavailable (locked, instrument not answering).  Bad input
+of any kind is one ``error:`` line on stderr (``harness.cli_errors``).
 """
 
 from __future__ import annotations

@@ -198,6 +198,12 @@ def _check_inputs(benches: list[Path], batch: Path | None, time_scale: float | N
             usage_error(f"--conformance {conformance}: is a folder (give a file name)")
         if not conformance.parent.is_dir():
             usage_error(f"--conformance {conformance}: no folder {conformance.parent}")
+        try:  # written when the campaign ends: find out now that it cannot be
+            with tempfile.TemporaryFile(dir=conformance.parent):
+                pass
+        except OSError as exc:
+            usage_error(f"--conformance {conformance}: cannot write in {conformance.parent}: "
+                        f"{exc.strerror or exc}")
 
 
 def _make_out(out: Path) -> None:

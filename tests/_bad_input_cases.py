@@ -136,6 +136,8 @@ CASES: tuple[Case, ...] = (
     _c("triage --conformance in a missing folder",
        "triage --conformance {d}/nodir/c.md", USAGE, "--conformance", "no folder",
        absent=("nodir",)),
+    _c("triage --conformance unwritable", "triage --conformance {ro}/c.md", USAGE,
+       "--conformance", "cannot write"),
     _c("triage unknown option", "triage --bogus", USAGE, "--bogus", "unrecognized",
        process=True),
     _c("triage bad -k expression", ("triage", "--", "-k", "and ("), USAGE, "-k",
