@@ -37,7 +37,7 @@ def main() -> int:
         scratch = Path(tmp) / "inputs"
         places = prepare(scratch)
         for case in CASES:
-            outcome = run_process(case, scratch, places, [args.command])
+            outcome = run_process(case, scratch, places, [args.command], timeout=60)
             results.append(outcome)
             if not args.json:
                 clear = "yes" if outcome.clear else "no: " + "; ".join(outcome.problems)

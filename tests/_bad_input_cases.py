@@ -96,7 +96,8 @@ CASES: tuple[Case, ...] = (
     _c("triage --seed negative", "triage --seed -1", USAGE, "--seed", "greater"),
     _c("triage --seed Unicode digit", "triage --seed ٣", USAGE, "--seed", "integer"),
     _c("triage --seed 5,000 digits", ("triage", "--seed", LONG), USAGE, "--seed"),
-    _c("triage --seed 30 digits", ("triage", "--seed", "9" * 30), USAGE, "--seed", "less"),
+    _c("triage --seed 4,000 digits", ("triage", "--seed", "9" * 4000), USAGE, "--seed",
+       "less"),  # under Python's int limit: it reached a file name too long to create
     _c("triage --devices 0", "triage --devices 0", USAGE, "--devices", "greater"),
     _c("triage --devices huge", "triage --devices 1000000000", USAGE, "--devices", "less",
        process=True),  # a process (memory-capped): before the bound, it ate all memory
@@ -368,6 +369,8 @@ def judge(case: Case, scratch: Path, before: dict[str, str], status: int, stdout
     return Outcome(case, status, stdout, stderr, changed + created)
 
 
+TIMED_OUT = -1
+"""The status recorded for a case whose process had to be stopped."""
 MEMORY_CAP = 4 * 2**30
 """Address space a case's process may use: a bad input must not take the machine down."""
 
@@ -383,7 +386,13 @@ def run_process(case: Case, scratch: Path, places: Mapping[str, str],
     env = {**os.environ, "COLUMNS": "200"}
     before = fingerprint(scratch)
     with conditions(case):
-        proc = subprocess.run([*command, *case.argv(places)], capture_output=True, text=True,
-                              timeout=timeout, env=env, cwd=scratch, errors="replace",
-                              preexec_fn=_cap_memory)
+        try:
+            proc = subprocess.run([*command, *case.argv(places)], capture_output=True,
+                                  text=True, timeout=timeout, env=env, cwd=scratch,
+                                  errors="replace", preexec_fn=_cap_memory)
+        except subprocess.TimeoutExpired as exc:  # e.g. a campaign that should not start
+            stderr = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) \
+                else exc.stderr or ""
+            return judge(case, scratch, before, TIMED_OUT, "",
+                         f"{stderr}\n(still running after {timeout:g} s: stopped)")
     return judge(case, scratch, before, proc.returncode, proc.stdout, proc.stderr)
