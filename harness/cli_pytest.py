@@ -60,9 +60,10 @@ class UsageErrors:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        """A usage error found while collecting (``-k``, ``-m``): the progress display
-        (stopped by its own, later, sessionfinish) stays silent too."""
-        if exitstatus == pytest.ExitCode.USAGE_ERROR and self.stderr is not None:
+        """A usage error found while collecting (``-k``, ``-m``), or no test selected: the
+        progress display (stopped by its own, later, sessionfinish) stays silent too."""
+        refused = (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED)
+        if exitstatus in refused and self.stderr is not None:
             self.stderr.quiet = True
 
 
@@ -77,7 +78,12 @@ class CampaignStart(UsageErrors):
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> None:
-        """The campaign starts: a fresh verdicts file, and what was generated for it."""
+        """The campaign starts: a fresh verdicts file, and what was generated for it (an
+        xdist controller has no items of its own: its workers collect them)."""
+        from fixtures.parallel import is_controller
+
+        if not session.items and not is_controller(session.config):
+            return  # nothing selected: refused by the command, nothing to clear
         self.verdicts.unlink(missing_ok=True)
         if self.stderr is not None:
             for note in self.notes:

@@ -143,6 +143,8 @@ CASES: tuple[Case, ...] = (
        process=True),
     _c("triage bad -k expression", ("triage", "--", "-k", "and ("), USAGE, "-k",
        "expression", process=True),
+    _c("triage -k selecting nothing", ("triage", "--", "-k", "no_such_test_anywhere"), USAGE,
+       "no triage test", process=True),
     _c("triage bench locked by another run", "triage --bench {d}/lab.toml", UNAVAILABLE,
        "bench unavailable", LAB_BENCH, process=True, locked=True),
     # report
