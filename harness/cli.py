@@ -3,7 +3,8 @@
 Exit status: 0 success; 1 a device or check failed; 2 usage or bench-file error (one clear
 message, no traceback); 3 bench unavailable (locked, instrument not answering); 130
 interrupted (Ctrl-C, SIGTERM or SIGHUP: the bench was put in its safe state first; an
-interrupted ``triage`` campaign prints the command that resumes it).
+interrupted ``triage`` campaign prints the command that resumes it).  Bad input
+of any kind is one ``error:`` line on stderr (``harness.cli_errors``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -23,21 +24,23 @@ from harness.bench.check import check_bench
 from harness.bench.session import BenchSession
 from harness.cli_audit import audit_app
 from harness.cli_batch import batch_app
+from harness.cli_errors import (
+    EXIT_FAILED,
+    EXIT_UNAVAILABLE,
+    EXIT_USAGE,
+    OneLineErrors,
+    fail,
+    usage_error,
+)
 from harness.cli_optical import optical_app
 from harness.cli_qa import qa_command
 from harness.cli_report import report_command
 from harness.cli_spec import spec_command
 from harness.cli_triage import triage_command
-from harness.errors import (
-    BackendUnavailableError,
-    BenchConfigError,
-    BenchUnavailableError,
-    InstrumentConnectError,
-    MeterbenchError,
-)
+from harness.errors import BenchConfigError, MeterbenchError
 from harness.protocols.installcode import InstallCode
 
-app = typer.Typer(no_args_is_help=True, add_completion=False,
+app = typer.Typer(cls=OneLineErrors, no_args_is_help=True, add_completion=False,
                   help="meterbench: triage of GB smart metering devices on a test bench.")
 bench_app = typer.Typer(no_args_is_help=True, help="Bench files and instruments.")
 app.add_typer(bench_app, name="bench")
@@ -68,19 +71,10 @@ BenchOpt = Annotated[
     typer.Option("--bench", "-b", help="Bench file (default: the emulated bench)."),
 ]
 
-EXIT_FAILED, EXIT_USAGE, EXIT_UNAVAILABLE = 1, 2, 3
 EXIT_INTERRUPTED = safety.EXIT_INTERRUPTED  # 130: 128 + SIGINT, as shells report a Ctrl-C
 
-
-def fail(exc: MeterbenchError) -> NoReturn:
-    """One clear line on stderr and the contract's exit status; never a traceback."""
-    code = EXIT_FAILED
-    if isinstance(exc, BenchConfigError):
-        code = EXIT_USAGE
-    elif isinstance(exc, BenchUnavailableError | BackendUnavailableError | InstrumentConnectError):
-        code = EXIT_UNAVAILABLE
-    err().print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
-    raise typer.Exit(code)
+__all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_UNAVAILABLE", "EXIT_USAGE", "app", "fail",
+           "main"]
 
 
 def terminate_as_interrupt() -> None:
@@ -171,8 +165,7 @@ def installcode(
     try:
         parsed = InstallCode.parse(code, has_crc=has_crc)
     except MeterbenchError as exc:
-        err().print(f"[bold red]error:[/] CODE: {exc}", highlight=False)
-        raise typer.Exit(EXIT_USAGE) from None
+        usage_error(f"CODE: {exc}")
     crc_bytes = parsed.crc.to_bytes(2, "little").hex(" ").upper()
     print(f"valid {len(parsed)}-byte install code; CRC-16/X-25 0x{parsed.crc:04X} "
           f"(stored {crc_bytes})")

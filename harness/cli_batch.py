@@ -13,21 +13,27 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from harness.cli_errors import finite, usage_error
 from harness.emulator.population import PopulationSpec, Verdict, generate, write_csv
 
 batch_app = typer.Typer(no_args_is_help=True, help="Returned-device batch manifests.")
 
 EXIT_USAGE = 2
+MAX_SIZE = 100_000
+"""The largest batch a command generates (a facility's returns for years; bounded memory)."""
+MAX_SEED = 2**64 - 1
+"""The largest batch seed (it is also part of generated file names, so it stays short)."""
 
 
 @batch_app.command("new")
 def batch_new(
-    size: Annotated[int, typer.Option("--size", "-n", min=1, help="Number of devices.")],
+    size: Annotated[int, typer.Option("--size", "-n", min=1, max=MAX_SIZE,
+                                      help="Number of devices.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Manifest file (CSV).")],
-    seed: Annotated[int, typer.Option("--seed", "-s", min=0,
+    seed: Annotated[int, typer.Option("--seed", "-s", min=0, max=MAX_SEED,
                                       help="Batch seed: same seed, same batch.")] = 0,
     no_fault_ratio: Annotated[float, typer.Option(
-        "--no-fault-ratio", min=0.0, max=1.0,
+        "--no-fault-ratio", min=0.0, max=1.0, callback=finite,
         help="Fraction of devices with nothing wrong.")] = 0.6,
 ) -> None:
     """Generate a returned-device batch manifest with ground-truth columns."""
@@ -35,9 +41,7 @@ def batch_new(
     try:
         write_csv(rows, output)
     except OSError as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] cannot write {output}: "
-                                   f"{exc.strerror or exc}", highlight=False)
-        raise typer.Exit(EXIT_USAGE) from None
+        usage_error(f"--output {output}: cannot write the manifest: {exc.strerror or exc}")
     verdicts = Counter(r.truth_verdict for r in rows)
     types = Counter(r.device_type.name for r in rows)
     mix = ", ".join(f"{n} {t}" for t, n in sorted(types.items()))

@@ -123,10 +123,15 @@ def qa_command(
         args += ["--bench", str(bench)]
     if not plain:
         args += ["-q", "--no-header", "--no-summary", "-p", "no:terminalreporter"]
+    from harness.cli_errors import usage_error
+    from harness.cli_pytest import PytestUsageError, UsageErrors
+
     steps = QaSteps()
     watch = InterruptWatch()
     try:
-        code = int(pytest.main([*args, *ctx.args], plugins=[steps, watch]))
+        code = int(pytest.main([*args, *ctx.args], plugins=[steps, watch, UsageErrors()]))
+    except PytestUsageError as exc:
+        usage_error(str(exc))
     except KeyboardInterrupt:  # a signal after pytest's own handling
         watch.interrupted, code = True, EXIT_INTERRUPTED
     if watch.interrupted:  # pytest says 2, the contract's usage status: say 130

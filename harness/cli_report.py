@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from harness.cli_errors import usage_error
 from harness.results.report import verdict_counts, write_report
 from harness.results.store import DEFAULT_DB_URL, ResultStore, ResultStoreError
 
@@ -34,8 +35,7 @@ def _day(value: str | None, option: str) -> datetime.date | None:
     try:
         return datetime.date.fromisoformat(value)
     except ValueError:
-        typer.echo(f"error: {option} {value!r} is not a date (YYYY-MM-DD)", err=True)
-        raise typer.Exit(EXIT_USAGE) from None
+        usage_error(f"{option} {value!r} is not a date (YYYY-MM-DD)")
 
 
 def report_command(
@@ -52,17 +52,22 @@ def report_command(
 ) -> None:
     """Write the triage report for a period: RFI figures, charts, per-device pages, CSV."""
     first, last = _day(since, "--since"), _day(until, "--until")
+    if out.exists() and not out.is_dir():
+        usage_error(f"--out {out}: not a folder")
     if first and last and first > last:
-        typer.echo(f"error: --since {first} is after --until {last}", err=True)
-        raise typer.Exit(EXIT_USAGE)
+        usage_error(f"--since {first} is after --until {last}")
     try:
         with ResultStore.open(db, create=False) as store:
             rows = store.results(since=first, until=last)
             source = store.shown_url
     except ResultStoreError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(EXIT_USAGE) from None
-    written = write_report(rows, out, fmt=fmt.value, since=first, until=last, source=source)
+        usage_error(f"--db: {exc}")
+    try:
+        written = write_report(rows, out, fmt=fmt.value, since=first, until=last,
+                               source=source)
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename and str(exc.filename) != str(out) else ""
+        usage_error(f"--out {out}: cannot write the report{where}: {exc.strerror or exc}")
     counts = verdict_counts(rows)
     summary = ", ".join(f"{counts[v]} {v}" for v in ("NO_FAULT_FOUND", "FAULT", "INCONCLUSIVE"))
     main = next((p for p in written if p.name in ("index.html", "results.json")), written[0])

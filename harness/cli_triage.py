@@ -17,16 +17,24 @@ import json
 import shlex
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from harness.bench.safety import EXIT_INTERRUPTED
 from harness.bench.session import BenchSession
-from harness.emulator.population import PopulationSpec, generate, write_csv
+from harness.cli_batch import MAX_SEED, MAX_SIZE
+from harness.cli_errors import EXIT_UNAVAILABLE, EXIT_USAGE, finite, usage_error
+from harness.emulator.population import PopulationSpec, generate, read_csv, write_csv
 from harness.errors import MeterbenchError
+from harness.results.store import check_db_url
 
+if TYPE_CHECKING:
+    from harness.cli_pytest import CampaignStart
+
+MAX_WORKERS = 64
+"""The most benches one campaign drives at once (each worker is a process with a bench)."""
 VERDICT_KEYS = ("item", "device_id", "device_type", "verdict", "category", "reset",
                 "duis_return_reason", "why", "measurements")
 
@@ -39,10 +47,12 @@ def triage_command(
     batch: Annotated[Path | None, typer.Option(
         "--batch", help="Batch manifest (CSV) to triage device by device.")] = None,
     devices: Annotated[int, typer.Option(
-        "--devices", min=1, help="Emulated bench without --batch: size of the generated "
-                                 "returned-device population.")] = 20,
+        "--devices", min=1, max=MAX_SIZE,
+        help="Emulated bench without --batch: size of the generated returned-device "
+             "population.")] = 20,
     seed: Annotated[int, typer.Option(
-        "--seed", min=0, help="Seed of the generated population (same seed, same batch).")] = 0,
+        "--seed", min=0, max=MAX_SEED,
+        help="Seed of the generated population (same seed, same batch).")] = 0,
     slots: Annotated[bool, typer.Option(
         "--slots", help="Triage the devices in the bench's slots instead of a batch.")] = False,
     role: Annotated[str | None, typer.Option(
@@ -51,10 +61,11 @@ def triage_command(
     ] = None,
     operator: Annotated[str | None, typer.Option("--operator", help="Operator name.")] = None,
     workers: Annotated[int, typer.Option(
-        "--workers", "-n", min=1, help="Benches in parallel (pytest-xdist workers).")] = 1,
+        "--workers", "-n", min=1, max=MAX_WORKERS,
+        help="Benches in parallel (pytest-xdist workers).")] = 1,
     time_scale: Annotated[float | None, typer.Option(
-        "--time-scale", help="Fast mode (all-emulated benches): devices run N times faster.")
-    ] = None,
+        "--time-scale", min=1.0, max=100.0, callback=finite,
+        help="Fast mode (all-emulated benches): devices run N times faster.")] = None,
     as_json: Annotated[bool, typer.Option(
         "--json", help="Print one JSON object per device (verdict, category, reset).")] = False,
     plain: Annotated[bool, typer.Option(
@@ -73,11 +84,13 @@ def triage_command(
     import pytest
 
     from fixtures.progress import CampaignProgress
+    from harness.cli_pytest import CampaignStart, PytestUsageError
 
     stderr = Console(stderr=True)
     benches = list(bench or [])
+    _check_inputs(benches, batch, time_scale, db, out, conformance)
     args = ["--pyargs", "test_suites", "-p", "no:cacheprovider"]
-    _check_access(benches, role, operator, stderr)
+    access = _check_access(benches, role, operator)
     if role is not None:
         args += ["--role", role]
     for path in benches:
@@ -93,21 +106,22 @@ def triage_command(
     if db is not None:
         args += ["--db", db]
     if out is not None:  # what CI systems and Allure users read, beside the verdicts
-        out.mkdir(parents=True, exist_ok=True)
+        _make_out(out)
         args += ["--junitxml", str(out / "junit.xml"), "--alluredir", str(out / "allure-results")]
         if conformance is None:
             args += ["--conformance", str(out / "conformance.md")]
     with tempfile.TemporaryDirectory() as tmp:
         work = out or Path(tmp)
+        starting = CampaignStart(stderr, work / "verdicts.jsonl")
+        if access:  # the run header: said once the campaign starts, never before an error
+            starting.notes.append(access)
         if batch is None and not slots:
-            batch = _generated_batch(benches, work, devices, seed, stderr)
+            batch = _generated_batch(benches, work, devices, seed, starting)
         if batch is not None:
             args += ["--batch", str(batch)]
-        verdicts = work / "verdicts.jsonl"
-        verdicts.unlink(missing_ok=True)
-        args += ["--triage-json", str(verdicts)]
+        args += ["--triage-json", str(starting.verdicts)]
         watch = InterruptWatch()
-        plugins: list[object] = [watch]
+        plugins: list[object] = [starting, watch]
         progress = None
         if not plain:
             args += ["-q", "--no-header", "--no-summary", "-p", "no:terminalreporter"]
@@ -115,11 +129,20 @@ def triage_command(
             plugins.append(progress)
         try:
             code = int(pytest.main([*args, *ctx.args], plugins=plugins))
+        except PytestUsageError as exc:
+            usage_error(str(exc))
         except KeyboardInterrupt:  # a signal after pytest's own handling: still interrupted
             watch.interrupted, code = True, EXIT_INTERRUPTED
         finally:
             if progress is not None:
                 progress.stop()
+        if code == pytest.ExitCode.USAGE_ERROR and not watch.interrupted:  # pytest said why
+            raise typer.Exit(EXIT_USAGE)
+        if code == pytest.ExitCode.NO_TESTS_COLLECTED:
+            usage_error("no triage test was selected (check the pytest arguments after --)")
+        verdicts = starting.verdicts
+        if code == EXIT_UNAVAILABLE and (progress is None or not progress.done):
+            raise typer.Exit(code)  # pytest said why in one line; there is nothing to sum up
         if progress is not None and not as_json:
             progress.interrupted = progress.interrupted or watch.interrupted
             console = Console()
@@ -137,9 +160,8 @@ def triage_command(
     raise typer.Exit(code)
 
 
-def _check_access(benches: list[Path], role: str | None, operator: str | None,
-                  stderr: Console) -> None:
-    """Say who acts in which role, granted by which site (the run header), or exit 2 with one
+def _check_access(benches: list[Path], role: str | None, operator: str | None) -> str | None:
+    """Who acts in which role, granted by which site (the run header), or exit 2 with one
     line when the role is unknown or more than the site grants."""
     from harness.errors import AccessDeniedError
     from harness.triage.gate import Gate
@@ -147,13 +169,12 @@ def _check_access(benches: list[Path], role: str | None, operator: str | None,
     try:
         session = BenchSession.from_file(benches[0] if benches else None)
     except MeterbenchError:
-        return  # pytest reports the bench-file error in its own words
+        return None  # pytest reports the bench-file error in its own words
     try:
         gate = Gate.open(session.config, role=role, operator=operator, audit=None)
     except (MeterbenchError, AccessDeniedError) as exc:
-        stderr.print(f"meterbench triage: {exc}", highlight=False, markup=False)
-        raise typer.Exit(2) from None
-    stderr.print(gate.describe(), highlight=False, markup=False)
+        usage_error(str(exc))
+    return gate.describe()
 
 
 class InterruptWatch:
@@ -199,7 +220,7 @@ def resume_command(ctx: typer.Context) -> str:
 
 
 def _generated_batch(benches: list[Path], work: Path, size: int, seed: int,
-                     stderr: Console) -> Path | None:
+                     starting: CampaignStart) -> Path | None:
     """On an all-emulated bench, the generated population to triage; None on real hardware
     (whose devices are the ones in its slots)."""
     try:
@@ -210,7 +231,66 @@ def _generated_batch(benches: list[Path], work: Path, size: int, seed: int,
         return None
     path = work / f"generated-seed{seed}-{size}.csv"  # same name on a re-run: --db resumes it
     rows = generate(PopulationSpec(size, seed=seed))
-    write_csv(rows, path)
-    stderr.print(f"generated a returned-device population of {size} (seed {seed}): {path.name}",
-                 highlight=False)
+    try:
+        write_csv(rows, path)
+    except OSError as exc:
+        usage_error(f"--out {work}: cannot write the generated batch: {exc.strerror or exc}")
+    starting.notes.append(f"generated a returned-device population of {size} (seed {seed}): "
+                          f"{path.name}")
     return path
+
+
+# -- bad input: found before the campaign starts, reported in one line ----------------------
+
+
+def _check_inputs(benches: list[Path], batch: Path | None, time_scale: float | None,
+                  db: str | None, out: Path | None, conformance: Path | None) -> None:
+    """Every input that can be checked before the campaign starts, checked without writing
+    anything (a refused run leaves the results store and --out as they were)."""
+    sessions = []
+    for path in benches or [None]:
+        try:
+            sessions.append(BenchSession.from_file(path))
+        except MeterbenchError as exc:
+            usage_error(f"--bench: {exc}")
+    if time_scale is not None:
+        try:
+            sessions[0].fast(time_scale)
+        except MeterbenchError as exc:
+            usage_error(f"--time-scale {time_scale:g}: {exc}")
+    if batch is not None:
+        try:
+            read_csv(batch)
+        except OSError as exc:
+            usage_error(f"--batch {batch}: cannot read the batch manifest: "
+                        f"{exc.strerror or exc}")
+        except MeterbenchError as exc:
+            usage_error(f"--batch: {exc}")
+    if db is not None:
+        try:
+            check_db_url(db)
+        except MeterbenchError as exc:
+            usage_error(f"--db: {exc}")
+    if out is not None and out.exists() and not out.is_dir():
+        usage_error(f"--out {out}: not a folder")
+    if conformance is not None:
+        if conformance.is_dir():
+            usage_error(f"--conformance {conformance}: is a folder (give a file name)")
+        if not conformance.parent.is_dir():
+            usage_error(f"--conformance {conformance}: no folder {conformance.parent}")
+        try:  # written when the campaign ends: find out now that it cannot be
+            with tempfile.TemporaryFile(dir=conformance.parent):
+                pass
+        except OSError as exc:
+            usage_error(f"--conformance {conformance}: cannot write in {conformance.parent}: "
+                        f"{exc.strerror or exc}")
+
+
+def _make_out(out: Path) -> None:
+    """Create --out (and its parents: it is an output folder) and make sure it is writable."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        usage_error(f"--out {out}: cannot write there: {exc.strerror or exc}")

@@ -10,8 +10,10 @@ thousands takes milliseconds.  ``device_from_row`` builds the emulated device a 
 from __future__ import annotations
 
 import csv
+import io
 import os
 import random
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -315,20 +317,44 @@ def write_csv(rows: Sequence[BatchRow], path: str | os.PathLike[str]) -> None:
             writer.writerow(row.as_record())
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+"""Characters no manifest cell holds (tab, CR and LF aside)."""
+MAX_DIGITS = 20
+"""The longest whole number a manifest cell may hold (2**64 has 20 digits)."""
+
+
 def read_csv(path: str | os.PathLike[str]) -> list[BatchRow]:
-    """Read and validate a manifest; the first error raises a :class:`ManifestError`."""
+    """Read and validate a manifest; the first error raises a :class:`ManifestError` naming
+    the file, line and column (OSError when the file cannot be read at all)."""
     name = os.fspath(path)
-    with open(path, newline="", encoding="utf-8") as fh:
-        reader = csv.reader(fh)
+    with open(path, "rb") as fh:
+        data = fh.read()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        start = data.rfind(b"\n", 0, exc.start) + 1
+        raise ManifestError(
+            f"not UTF-8 text: byte 0x{data[exc.start]:02X} at character "
+            f"{exc.start - start + 1} of the line", file=name,
+            line=data.count(b"\n", 0, exc.start) + 1, column=None,
+            expected="a CSV file saved as UTF-8") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
         header = next(reader, None)
         if header is None:
             raise ManifestError("empty file: no header", file=name, line=1, column=None,
                                 expected=",".join(COLUMNS))
+        header = [h.strip() for h in header]
         missing = [c for c in COLUMNS if c not in header]
         if missing:
             raise ManifestError(f"missing column {missing[0]!r}", file=name, line=1,
                                 column=missing[0], expected=",".join(COLUMNS))
-        rows = []
+        twice = sorted({c for c in header if c and header.count(c) > 1})
+        if twice:
+            raise ManifestError(f"column {twice[0]!r} appears twice in the header", file=name,
+                                line=1, column=twice[0])
+        rows: list[BatchRow] = []
+        first_line: dict[int, int] = {}  # item -> the line it was first seen on
         for cells in reader:
             line = reader.line_num
             if not any(c.strip() for c in cells):
@@ -336,7 +362,27 @@ def read_csv(path: str | os.PathLike[str]) -> list[BatchRow]:
             if len(cells) != len(header):
                 raise ManifestError(f"{len(cells)} cells for {len(header)} columns",
                                     file=name, line=line, column=None)
-            rows.append(_parse_row(dict(zip(header, cells, strict=True)), name, line))
+            for column, cell in zip(header, cells, strict=True):
+                bad = _CONTROL.search(cell)
+                if bad:
+                    raise ManifestError(
+                        f"control character U+{ord(bad.group()):04X} in the cell (a corrupted "
+                        "or binary file?)", file=name, line=line, column=column,
+                        expected="plain text")
+            row = _parse_row(dict(zip(header, cells, strict=True)), name, line)
+            if row.item in first_line:
+                raise ManifestError(
+                    f"item {row.item} is on line {first_line[row.item]} and again on line "
+                    f"{line}", file=name, line=line, column="item",
+                    expected="each item once in a batch")
+            first_line[row.item] = line
+            rows.append(row)
+    except csv.Error as exc:
+        raise ManifestError(f"not valid CSV: {exc}", file=name, line=reader.line_num or 1,
+                            column=None) from None
+    if not rows:
+        raise ManifestError("no devices: the manifest has a header but no rows", file=name,
+                            line=1, column=None, expected="one row per returned device")
     return rows
 
 
@@ -346,8 +392,12 @@ def _parse_row(cells: dict[str, str], file: str, line: int) -> BatchRow:
 
     def number(column: str) -> int:
         text = cells[column].strip()
-        if not text.isdigit():
-            raise fail(column, f"{text!r} is not a whole number", "a number 0 or more")
+        if not (text.isascii() and text.isdigit()):  # not '٣' or '²', which isdigit() takes
+            shown = text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
+            raise fail(column, f"{shown!r} is not a whole number", "digits 0-9")
+        if len(text) > MAX_DIGITS:
+            raise fail(column, f"a number of {len(text)} digits is too long",
+                       f"at most {MAX_DIGITS} digits")
         return int(text)
 
     def choice(column: str, enum: type[StrEnum]) -> Any:

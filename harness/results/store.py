@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,6 +138,52 @@ class ResultStoreMissingError(ResultStoreError, FileNotFoundError):
     """There is no results database at that URL (and none was to be created)."""
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+"""The first 16 bytes of every SQLite database file."""
+
+
+def _check_folder(path: Path, shown: str) -> None:
+    """A new SQLite file goes in an existing folder: a mistyped path is an error naming the
+    folder, never a tree of folders made behind the operator's back."""
+    if not path.parent.is_dir():
+        raise ResultStoreError(f"no folder {path.parent} for the results database {shown} "
+                               "(create the folder first)", url=shown)
+
+
+def check_db_url(url: str | Path | URL) -> None:
+    """Check a results-store URL without opening or writing anything: its scheme and driver,
+    and for SQLite that the file is a database or can be created in an existing folder."""
+    try:
+        u = to_url(url)
+    except ValueError as exc:
+        raise ResultStoreError(str(exc)) from None
+    shown = u.render_as_string(hide_password=True)
+    path = sqlite_file(u)
+    if path is None:
+        return
+    if path.is_dir():
+        raise ResultStoreError(f"{path} is a folder, not a results database ({shown})",
+                               url=shown)
+    if not path.exists():
+        _check_folder(path, shown)
+        try:  # what SQLite will do: create a file there (this one is removed at once)
+            with tempfile.TemporaryFile(dir=path.parent):
+                pass
+        except OSError as exc:
+            raise ResultStoreError(f"cannot create the results database in {path.parent}: "
+                                   f"{exc.strerror or exc}", url=shown) from None
+        return
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise ResultStoreError(f"cannot read the results database {path}: "
+                               f"{exc.strerror or exc}", url=shown) from None
+    if head and head != SQLITE_HEADER:
+        raise ResultStoreError(f"{path} is not a SQLite database (its first bytes are "
+                               f"{head[:8]!r})", url=shown)
+
+
 def utc_text(when: datetime.datetime) -> str:
     """A sortable UTC timestamp (naive datetimes are taken as UTC)."""
     if when.tzinfo is None:
@@ -228,7 +275,7 @@ class ResultStore(EngineHolder):
             if not create:
                 raise ResultStoreMissingError(f"no results database at {shown}: the file does "
                                               "not exist", url=shown)
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _check_folder(path, shown)
         engine = make_engine(u)
         try:
             names = set(inspect(engine).get_table_names())

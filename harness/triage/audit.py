@@ -275,8 +275,11 @@ class AuditLog(EngineHolder):
                     raise AuditLogMissingError(f"no audit log at {shown}: the database file "
                                                "does not exist (create one explicitly)",
                                                url=shown)
+                if not path.parent.is_dir():  # as --db: never make folders behind one's back
+                    raise AuditLogError(f"cannot create the audit log at {shown}: the folder "
+                                        f"{printable(str(path.parent))} does not exist",
+                                        url=shown)
                 key = _resolve_key(key, shown)  # no key: make no file either
-                path.parent.mkdir(parents=True, exist_ok=True)
             elif path.is_file() and path.stat().st_size == 0 and not create:
                 raise AuditLogMissingError(f"no audit log at {shown}: the file is empty (its "
                                            "tables do not exist; create one explicitly)",

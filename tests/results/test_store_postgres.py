@@ -73,7 +73,8 @@ def test_unreachable_server_is_one_clear_line(tmp_path: Path) -> None:
     result = runner.invoke(app, ["report", "--db", url, "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
     [line] = result.output.strip().splitlines()
-    assert line.startswith("error: cannot open the results database at postgresql+psycopg://")
+    assert line.startswith("error: --db: cannot open the results database at "
+                           "postgresql+psycopg://")
     assert "secret" not in line and not (tmp_path / "o").exists()
 
 
