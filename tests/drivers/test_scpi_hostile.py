@@ -177,3 +177,36 @@ def test_a_good_answer_after_a_timed_out_one_is_not_poisoned(peer_factory) -> No
         psu.measure_voltage(1)
     time.sleep(0.3)
     assert psu.measure_voltage(1) == 12.5
+
+
+class _TricklingVisa:
+    """A VISA library whose every read yields one byte after 10 ms, never a newline."""
+
+    def read(self, session: int, count: int) -> tuple[bytes, int]:
+        time.sleep(0.01)
+        return b"7", 0
+
+
+class _SerialLikeResource:
+    """Stands for a non-socket VISA session (serial, USB): only what the driver touches."""
+
+    def __init__(self) -> None:
+        self.visalib = _TricklingVisa()
+        self.session = 1
+        self.timeout = 0
+        self.written: list[str] = []
+
+    def write(self, command: str) -> None:
+        self.written.append(command)
+
+
+def test_non_socket_sessions_share_the_same_deadline() -> None:
+    config = InstrumentConfig(kind="power", backend="scpi", address="ASRL1::INSTR",
+                              timeout_s=TIMEOUT_S, options={"channels": 1})
+    psu = ScpiPowerSupply("psu", config)
+    psu._res = _SerialLikeResource()
+    started = time.monotonic()
+    with pytest.raises(InstrumentTimeoutError):
+        psu.query("*IDN?")
+    assert time.monotonic() - started < TIMEOUT_S + MARGIN_S
+    assert 0 < psu._res.timeout <= TIMEOUT_S * 1000  # each read waits at most what is left
