@@ -303,8 +303,10 @@ class DccAdapter(Instrument):
         """The receiving endpoint, or an error saying it is switched off."""
         self._require_open()
         if self.receiver is None:
-            raise OperationError(f"{self.name}: no receiving endpoint (option receive = "
-                                 "false): alerts are not collected", instrument=self.name)
+            why = ("its emulator: TLS material is not resolved yet (resolve_credentials("
+                   "emulator=...))" if self._receiving else "option receive = false")
+            raise OperationError(f"{self.name}: no receiving endpoint ({why}): alerts are "
+                                 "not collected", instrument=self.name)
         return self.receiver
 
     def alerts(self, since: float | None = None) -> list[DuisAlert]:
