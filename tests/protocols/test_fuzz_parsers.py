@@ -98,3 +98,15 @@ PARSERS: dict[str, Callable[[bytes], object]] = {
 def test_only_our_errors_escape(name: str, data: bytes) -> None:
     with contextlib.suppress(MeterbenchError):
         PARSERS[name](data)
+
+
+@pytest.mark.parametrize("line", [
+    "+N=COO,15," + "9" * 5000 + ",1234,ABCDEF0123456789",  # int() refuses 4,300+ digits
+    "+N=COO,\u0661\u0665,-04,1234,ABCDEF0123456789",  # Arabic-Indic digits match \d
+    "+PANSCAN:15,1234,ABCDEF0123456789,02,01,-" + "4" * 5000 + ",C8",
+    "JPAN:\u0661\u0665,1234,ABCDEF0123456789",
+])
+def test_telegesis_hostile_numbers_are_protocol_errors(line: str) -> None:
+    """Regressions found by benchmarks/fuzz_parsers.py: int()'s ValueError escaped."""
+    with pytest.raises(MeterbenchError):
+        tg.parse_line(line)

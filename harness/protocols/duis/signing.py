@@ -130,6 +130,8 @@ def _algorithm(parent: etree._Element, name: str, expected: str, source: str) ->
 def _decoded(element: etree._Element, source: str) -> bytes:
     """The base64 content of a DigestValue / SignatureValue."""
     text = "".join((element.text or "").split())
+    if not text:
+        raise _fail(f"ds:{local_name(element)} is empty", source, element)
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
@@ -239,7 +241,8 @@ def verify(
         result = XMLVerifier().verify(xml, x509_cert=cert, expect_config=_CONFIG)
     except InvalidSignature as exc:  # also InvalidDigest, InvalidCertificate
         raise _fail(f"signature does not verify: {exc}", source, signature_value) from None
-    except (InvalidInput, etree.LxmlError, ValueError) as exc:  # e.g. schema-invalid ds:*
+    # e.g. schema-invalid ds:* (lxml), an element signxml reads without checking (TypeError)
+    except (InvalidInput, etree.LxmlError, ValueError, TypeError) as exc:
         raise _fail(f"signature cannot be checked: {exc}", source, signature) from None
     signed = result[0] if isinstance(result, list) else result
     if signed.signed_xml is None or signed.signed_xml.tag != root.tag or namespace_of(

@@ -121,3 +121,13 @@ def test_fuzz_duis_parsers_raise_only_duis_errors(data: st.DataObject) -> None:
     for parse in (parse_request, parse_message):
         with contextlib.suppress(DuisError):
             parse(message)
+
+
+@pytest.mark.parametrize("element", [b"SignatureValue", b"DigestValue"])
+def test_an_empty_signature_value_is_a_signature_error(supplier: Party, element: bytes) -> None:
+    """Found by benchmarks/fuzz_parsers.py: signxml base64-decoded None (TypeError)."""
+    data = _signed(supplier)
+    start = data.index(b"<ds:" + element + b">") + len(element) + 5
+    end = data.index(b"</ds:" + element + b">")
+    with pytest.raises(DuisSignatureError, match="is empty"):
+        verify(data[:start] + data[end:], [supplier.certificate])
