@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
+from harness.errors import ProtocolError
+
 __all__ = ["ALERTS", "AlertCategory", "AlertInfo", "GbcsAlert", "alert_info"]
 
 
@@ -171,8 +173,10 @@ ALERTS: dict[int, AlertInfo] = {int(code): AlertInfo(int(code), name, cat)
 
 
 def alert_info(code: int) -> AlertInfo:
-    """The table row for ``code``; a code outside the table is a ``ValueError`` naming it."""
+    """The table row for ``code``; a code outside the table is a ``ProtocolError`` (a
+    ``ValueError``) naming it."""
     try:
         return ALERTS[int(code)]
     except KeyError:
-        raise ValueError(f"0x{int(code):04X} is not a GBCS alert code meterbench knows") from None
+        raise ProtocolError(f"0x{int(code):04X} is not a GBCS alert code meterbench knows",
+                            code=int(code)) from None

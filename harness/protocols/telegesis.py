@@ -261,37 +261,56 @@ class AtLineReader:
     """Split a byte stream into lines at CR or LF (the dongle sends ``\\r\\n``).
 
     Empty lines are dropped.  Bytes that are not ASCII become U+FFFD so that noise on a
-    serial line still yields a line to look at; a line longer than ``max_line`` raises a
-    ``ProtocolError`` whose ``offset`` is its start in the stream.
+    serial line still yields a line to look at.  No line longer than ``max_line`` bytes is
+    ever returned, and no more than ``max_line`` bytes are ever held: an over-long line is
+    dropped up to its line end and raises a ``ProtocolError`` whose ``offset`` is its start
+    in the stream and whose ``lines`` are the good lines completed by the same ``feed``.
     """
 
     def __init__(self, max_line: int = 1024) -> None:
         self.max_line = max_line
         self._buffer = bytearray()
         self._consumed = 0  # stream offset of the first byte in _buffer
+        self._skipping = False  # inside an over-long line, dropping up to its end
 
     def feed(self, data: bytes) -> list[str]:
         """Add bytes; return the lines they complete, in order, without line endings.
 
-        An over-long unterminated line raises on the first call that completes no line, so
-        lines completed before it are never lost.
+        A ``ProtocolError`` for an over-long line carries the good lines of this call in
+        ``error.context["lines"]``, so none is lost.
         """
-        self._buffer += data
         lines: list[str] = []
-        while found := _EOL.search(self._buffer):
-            end = found.start()
-            raw = bytes(self._buffer[:end])
-            del self._buffer[: end + 1]
-            self._consumed += end + 1
-            if raw:
-                lines.append(raw.decode("ascii", "replace"))
-        if len(self._buffer) > self.max_line and not lines:
-            start = self._consumed
-            self._consumed += len(self._buffer)
+        too_long: int | None = None  # stream offset of the first over-long line
+        view = memoryview(data)
+        position = 0
+        while position < len(view):
+            found = _EOL.search(data, position)
+            end = found.start() if found else len(data)
+            piece = view[position:end]
+            if self._skipping:
+                self._consumed += len(piece)
+            elif len(self._buffer) + len(piece) > self.max_line:
+                if too_long is None:
+                    too_long = self._consumed
+                self._consumed += len(self._buffer) + len(piece)
+                self._buffer.clear()
+                self._skipping = True
+            else:
+                self._buffer += piece
+            if found is None:
+                break
+            # A line end: complete the line held (if any) and step over the CR/LF byte.
+            if not self._skipping and self._buffer:
+                lines.append(self._buffer.decode("ascii", "replace"))
+            self._consumed += len(self._buffer) + 1
             self._buffer.clear()
+            self._skipping = False
+            position = end + 1
+        if too_long is not None:
             raise ProtocolError(
-                f"Telegesis line longer than {self.max_line} bytes without CR/LF",
-                offset=start,
+                f"Telegesis line longer than {self.max_line} bytes without CR/LF (dropped)",
+                offset=too_long,
+                lines=lines,
             )
         return lines
 

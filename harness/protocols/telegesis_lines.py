@@ -305,12 +305,14 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (
         re.compile(
             rf"\+PANSCAN:\s*(\d{{1,2}}),({_H4}),({_H16}),({_H2}),({_H2})"
-            r"(?:,(-?\d+),([0-9A-Fa-f]{2}))?"
+            r"(?:,(-?\d{1,4}),([0-9A-Fa-f]{2}))?"
         ),
         "panscan",
     ),
-    (re.compile(rf"\+N=\s*(\w+),(\d{{1,2}}),([+-]?\d+),({_H4}),({_H16})"), "network"),
+    (re.compile(rf"\+N=\s*(\w+),(\d{{1,2}}),([+-]?\d{{1,4}}),({_H4}),({_H16})"), "network"),
 ]
+# ASCII only: \d and \w would otherwise match other scripts' digits and letters.
+_PATTERNS = [(re.compile(pattern.pattern, re.ASCII), kind) for pattern, kind in _PATTERNS]
 # fmt: off
 # Documented R309 prompts kept whole as ``OtherPrompt`` (name before the first colon).
 _OTHER_PROMPTS = frozenset({

@@ -11,7 +11,7 @@ import pickle
 import re
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.errors import OperationError, ProtocolError
@@ -183,11 +183,38 @@ def test_reader_replaces_non_ascii() -> None:
 
 def test_reader_overlong_line_raises_with_stream_offset() -> None:
     reader = tg.AtLineReader(max_line=16)
-    assert reader.feed(b"OK\r\n" + b"A" * 20) == ["OK"]  # the complete line is not lost
     with pytest.raises(ProtocolError) as info:
-        reader.feed(b"")
+        reader.feed(b"OK\r\n" + b"A" * 20)
     assert info.value.context["offset"] == 4
-    assert reader.feed(b"OK\r\n") == ["OK"]  # usable again afterwards
+    assert info.value.context["lines"] == ["OK"]  # the complete line is not lost
+    assert reader.pending == b""  # nothing of the over-long line is held
+    assert reader.feed(b"AAAA\r\nOK\r\n") == ["OK"]  # its tail is dropped, then usable again
+
+
+def test_reader_never_returns_a_line_over_its_limit() -> None:
+    """Regression (issue 12): a long line that ends in the same chunk came back whole."""
+    reader = tg.AtLineReader(max_line=1024)
+    with pytest.raises(ProtocolError) as info:
+        reader.feed(b"OK\r\n" + b"A" * 3000 + b"\r\nERROR:0C\r\n")
+    assert info.value.context["lines"] == ["OK", "ERROR:0C"]
+    assert info.value.context["offset"] == 4
+    assert reader.feed(b"B" * 1024 + b"\r\n") == ["B" * 1024]  # exactly the limit is a line
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300), st.lists(st.integers(min_value=1, max_value=40), max_size=20))
+def test_reader_fuzz_bounded_lines_and_buffer(stream: bytes, cuts: list[int]) -> None:
+    """Any bytes in any chunking: only ProtocolError, lines and buffer within the limit."""
+    reader = tg.AtLineReader(max_line=16)
+    position = 0
+    for cut in [*cuts, len(stream)]:
+        chunk, position = stream[position:position + cut], position + cut
+        try:
+            lines = reader.feed(chunk)
+        except ProtocolError as exc:
+            lines = exc.context["lines"]
+        assert all(len(line) <= 16 for line in lines)
+        assert len(reader.pending) <= 16
 
 
 @given(st.lists(st.integers(min_value=0, max_value=200), max_size=12))

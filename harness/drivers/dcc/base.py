@@ -45,7 +45,12 @@ from harness.drivers.dcc.credentials import (
     load_credentials,
     needs_emulator,
 )
-from harness.drivers.dcc.receiver import DuisReceiver
+from harness.drivers.dcc.receive_security import (
+    ReceiveSecurity,
+    load_receive_security,
+    receive_needs_emulator,
+)
+from harness.drivers.dcc.receiver import MAX_BODY_BYTES, DuisReceiver
 from harness.drivers.permit import SERVICE_REQUEST, require_permit
 from harness.errors import (
     AccessDeniedError,
@@ -165,7 +170,11 @@ class DccAdapter(Instrument):
     ``retries`` (default 2), ``response_timeout_s`` (default 30); the instrument's
     ``timeout_s`` bounds connecting.  The receiving endpoint: ``receive`` (default true),
     ``receive_host`` (default 127.0.0.1), ``receive_port`` (default 0: a free port),
-    ``receive_url`` (the URL the DCC posts to, default the endpoint's own),
+    ``receive_url`` (the URL the DCC posts to, default the endpoint's own), and how it
+    trusts what is posted (``dcc_certificate``, ``receive_tls_*`` or an explicit
+    ``receive_plain_http = true`` on loopback; ``receive_max_body_bytes``): see
+    ``receive_security.py``.  A receiver whose options name ``emulator:`` material starts
+    when ``resolve_credentials(emulator=...)`` is called.
     ``async_response_timeout_s`` (default 60: how long an I99-acknowledged request waits
     for its response), ``receive_limit`` (default 1000 kept of each kind).
     """
@@ -181,6 +190,7 @@ class DccAdapter(Instrument):
         self._counter = itertools.count(int(time.time() * 1000))
         self._counter_lock = threading.Lock()
         self.receiver: DuisReceiver | None = None
+        self._security: ReceiveSecurity | None = None
         self._registered: set[str] = set()
 
     # -- options and credentials ---------------------------------------------------------------
@@ -206,6 +216,10 @@ class DccAdapter(Instrument):
         self.credentials = load_credentials(dict(self.config.options),
                                             prefix=f"instruments.{self.name}.options",
                                             base=base, emulator=emulator)
+        if self._receiving:
+            self._security = self._receive_security(base=base, emulator=emulator)
+            if self.is_open and self.receiver is None:
+                self._start_receiver(self._security)
         return self.credentials
 
     def use_credentials(self, credentials: DccCredentials) -> None:
@@ -218,8 +232,24 @@ class DccAdapter(Instrument):
         if self.credentials is None and "signing_key" in options and not needs_emulator(options):
             self.resolve_credentials()
         self._open_link()
-        if bool(self.option("receive", True)):
-            self._start_receiver()
+        if self._receiving and self._security is None and not receive_needs_emulator(options):
+            self._security = self._receive_security()
+        if self._receiving and self._security is not None:
+            self._start_receiver(self._security)
+        # else: the receiver starts once resolve_credentials(emulator=...) has its material
+
+    @property
+    def _receiving(self) -> bool:
+        """Whether this adapter runs a receiving endpoint (option ``receive``, default on)."""
+        return bool(self.option("receive", True))
+
+    def _receive_security(self, *, base: Path | None = None,
+                          emulator: EmulatorLookup | None = None) -> ReceiveSecurity:
+        """The receiving endpoint's trusted DCC certificates and TLS (receive_security.py)."""
+        return load_receive_security(dict(self.config.options),
+                                     prefix=f"instruments.{self.name}.options", base=base,
+                                     emulator=emulator,
+                                     host=str(self.option("receive_host", "127.0.0.1")))
 
     def _close_internal(self) -> None:
         """Stop the receiving endpoint (a backend closes its link, then calls this)."""
@@ -237,14 +267,16 @@ class DccAdapter(Instrument):
             return None
         return str(self.option("receive_url", self.receiver.url))
 
-    def _start_receiver(self) -> None:
+    def _start_receiver(self, security: ReceiveSecurity) -> None:
         """Listen on ``receive_host``:``receive_port`` (a clear error if it cannot)."""
         host = str(self.option("receive_host", "127.0.0.1"))
         port = int(self.option("receive_port", 0))
         try:
-            self.receiver = DuisReceiver(host, port, limit=int(self.option("receive_limit",
-                                                                           1000)),
-                                         record=self.transcript.record).start()
+            self.receiver = DuisReceiver(
+                host, port, limit=int(self.option("receive_limit", 1000)),
+                record=self.transcript.record, trusted=security.dcc_certificates,
+                tls=security.tls,
+                max_body=int(self.option("receive_max_body_bytes", MAX_BODY_BYTES))).start()
         except OSError as exc:
             raise InstrumentConnectError(
                 f"{self.name}: cannot listen for the DCC's responses on {host}:{port} "
@@ -279,8 +311,10 @@ class DccAdapter(Instrument):
         """The receiving endpoint, or an error saying it is switched off."""
         self._require_open()
         if self.receiver is None:
-            raise OperationError(f"{self.name}: no receiving endpoint (option receive = "
-                                 "false): alerts are not collected", instrument=self.name)
+            why = ("its emulator: TLS material is not resolved yet (resolve_credentials("
+                   "emulator=...))" if self._receiving else "option receive = false")
+            raise OperationError(f"{self.name}: no receiving endpoint ({why}): alerts are "
+                                 "not collected", instrument=self.name)
         return self.receiver
 
     def alerts(self, since: float | None = None) -> list[DuisAlert]:
@@ -416,6 +450,8 @@ class DccAdapter(Instrument):
     def _deliver(self, path: str, request: ServiceRequest) -> bytes:
         """One attempt: sign, post, record both ways."""
         body = self.sign(request)
+        if self.receiver is not None:  # a response posted for this RequestID is awaited
+            self.receiver.expect(str(request.request_id))
         self.transcript.record(">", body)
         raw = self._post(path, body, connect_timeout=self.config.timeout_s,
                          response_timeout=self.response_timeout_s)

@@ -6,28 +6,41 @@ node's configurable ``responseEndpoint``, answering 204 to a valid DUIS message 
 otherwise: SmartDCCInnovation/dccboxed-nodered-nodes, src/dccboxed-config.ts).  This is that
 endpoint: a stdlib ThreadingHTTPServer taking POSTs at any path, keeping what it parsed
 (bounded, thread-safe) for :meth:`DuisReceiver.wait_for_response` and the alert queries.
-Signatures on what is received are not checked.
+
+Nothing is kept unless it is signed by a ``trusted`` DCC certificate (``signing.verify``), and
+a response only if it answers a RequestID the adapter said it awaits (:meth:`expect`); the
+rest is refused with 400 and kept apart in ``refused``.  Bodies are bounded (``max_body``).
+With a ``tls`` context (mutual TLS: the context requires the DCC's client certificate) each
+connection is wrapped in its own thread, so a slow handshake holds up no other sender.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import ssl
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
-from harness.protocols.duis import DuisAlert, DuisError, ServiceResponse, parse_message
+from cryptography import x509
+
+from harness.protocols.digits import ascii_int
+from harness.protocols.duis import DuisAlert, DuisError, ServiceResponse, parse_message, verify
 
 __all__ = ["MAX_BODY_BYTES", "DuisReceiver", "Received", "Refused"]
 
 log = logging.getLogger("meterbench.drivers.dcc")
 
-MAX_BODY_BYTES = 16 * 1024 * 1024
-"""Largest POST the endpoint reads."""
+MAX_BODY_BYTES = 2 * 1024 * 1024
+"""Largest POST the endpoint reads by default (a DUIS response or alert is far smaller)."""
+
+HANDSHAKE_TIMEOUT_S = 5.0
+"""How long a TLS client may take to complete its handshake."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +65,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     server: _Server
     protocol_version = "HTTP/1.1"
-    timeout = 30
+    timeout = 10  # seconds a sender may stall mid-request before it is dropped
     server_version = "meterbench-dcc-receiver/1"
 
     def log_message(self, format: str, *args: object) -> None:
@@ -72,15 +85,19 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         """Accept a DUIS response or alert; refuse anything else, saying why."""
         length_text = self.headers.get("Content-Length", "")
-        if not length_text.isdigit() or int(length_text) > MAX_BODY_BYTES:
-            reason = f"Content-Length {length_text or 'missing'} (at most {MAX_BODY_BYTES})"
-            status = 411 if not length_text.isdigit() else 413
+        limit = self.server.owner.max_body
+        length = ascii_int(length_text.strip(), 12)
+        if length is None or length > limit:
+            shown = length_text[:20] or "missing"
+            reason = f"Content-Length {shown} (at most {limit})"
+            status = 411 if length is None else 413
             self.server.owner.refuse(reason, b"", status)
             self.close_connection = True
             self._reply(status, reason)
             return
-        data = self.rfile.read(int(length_text))
-        reason = self.server.owner.accept(data, f"POST {self.path} from {self.client_address[0]}")
+        data = self.rfile.read(length)
+        reason = self.server.owner.accept(data, f"POST {self.path[:200]} from "
+                                                f"{self.client_address[0]}")
         if reason is None:
             self._reply(204)
         else:
@@ -92,9 +109,30 @@ class _Server(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], owner: DuisReceiver) -> None:
+    def __init__(self, address: tuple[str, int], owner: DuisReceiver,
+                 tls: ssl.SSLContext | None) -> None:
         super().__init__(address, _Handler)
         self.owner = owner
+        self.tls = tls
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        """In the connection's own thread: the TLS handshake (client certificate required by
+        the context), then the HTTP exchange; a failed handshake is refused and logged."""
+        if self.tls is not None:
+            try:
+                request.settimeout(HANDSHAKE_TIMEOUT_S)
+                request = self.tls.wrap_socket(request, server_side=True)
+            except (ssl.SSLError, OSError) as exc:
+                self.owner.refuse(f"TLS handshake with {client_address[0]} failed: {exc}",
+                                  b"", 0)
+                with contextlib.suppress(OSError):
+                    request.close()
+                return
+        super().process_request_thread(request, client_address)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A connection that failed mid-exchange is logged, never printed to stderr."""
+        log.debug("receiver: connection from %s failed", client_address, exc_info=True)
 
 
 class DuisReceiver:
@@ -105,21 +143,40 @@ class DuisReceiver:
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, limit: int = 1000,
-                 record: Callable[[str, bytes], None] | None = None) -> None:
-        self._server = _Server((host, port), self)
+                 record: Callable[[str, bytes], None] | None = None,
+                 trusted: Iterable[x509.Certificate] = (), tls: ssl.SSLContext | None = None,
+                 max_body: int = MAX_BODY_BYTES) -> None:
+        self._server = _Server((host, port), self, tls)
         self.host = host
         self.limit = limit
+        self.max_body = max_body
+        self.tls = tls
         self._record = record
+        self._trusted = list(trusted)
+        self._expected: OrderedDict[str, None] = OrderedDict()
         self._responses: OrderedDict[str, Received] = OrderedDict()
         self._alerts: deque[Received] = deque(maxlen=limit)
         self.refused: deque[Refused] = deque(maxlen=limit)
         self._changed = threading.Condition()
         self._thread: threading.Thread | None = None
 
+    def set_trusted(self, certificates: Iterable[x509.Certificate]) -> None:
+        """The DCC signing certificates a posted message must be signed with."""
+        with self._changed:
+            self._trusted = list(certificates)
+
+    def expect(self, request_id: str) -> None:
+        """A request is on its way: keep a response posted for ``request_id``."""
+        with self._changed:
+            self._expected[request_id] = None
+            while len(self._expected) > self.limit:
+                self._expected.popitem(last=False)
+
     @property
     def url(self) -> str:
-        """``http://HOST:PORT/`` (what the DCC is told to post to)."""
-        return f"http://{self.host}:{self._server.server_address[1]}/"
+        """``http(s)://HOST:PORT/`` (what the DCC is told to post to)."""
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://{self.host}:{self._server.server_address[1]}/"
 
     def start(self) -> DuisReceiver:
         """Serve on a background thread."""
@@ -140,15 +197,14 @@ class DuisReceiver:
     # -- what arrives ----------------------------------------------------------------------------
 
     def accept(self, data: bytes, source: str) -> str | None:
-        """Parse and keep one posted body; the reason it is refused, or None."""
+        """Check and keep one posted body; the reason it is refused, or None."""
         if self._record is not None:
             self._record("<", data)
-        try:
-            message = parse_message(data, source=source)
-        except DuisError as exc:
-            reason = f"not a DUIS response or alert: {exc}"
+        reason = self._check(data, source)
+        if isinstance(reason, str):
             self.refuse(reason, data)
             return reason
+        message = reason
         if self._record is not None:
             self._record(">", b"HTTP 204 No Content")
         item = Received(time.time(), message)
@@ -156,7 +212,8 @@ class DuisReceiver:
             if isinstance(message, DuisAlert):
                 self._alerts.append(item)
             else:
-                key = str(message.request_id) if message.request_id else f"?{id(item)}"
+                key = str(message.request_id)
+                self._expected.pop(key, None)
                 self._responses[key] = item
                 while len(self._responses) > self.limit:
                     self._responses.popitem(last=False)
@@ -164,11 +221,37 @@ class DuisReceiver:
         log.info("DCC posted %s", _describe(message))
         return None
 
+    def _check(self, data: bytes, source: str) -> ServiceResponse | DuisAlert | str:
+        """The message if it is DUIS, signed by a trusted DCC certificate and (a response)
+        awaited; otherwise the reason to refuse it."""
+        try:
+            message = parse_message(data, source=source)
+        except DuisError as exc:
+            return f"not a DUIS response or alert: {exc}"
+        with self._changed:
+            trusted = list(self._trusted)
+        if not trusted:
+            return ("no DCC signing certificate is configured (option dcc_certificate): "
+                    "nothing posted can be trusted")
+        try:
+            verify(data, trusted, source=source)
+        except DuisError as exc:
+            return f"not signed by the DCC: {exc}"
+        if isinstance(message, ServiceResponse):
+            key = str(message.request_id) if message.request_id else None
+            with self._changed:
+                awaited = key is not None and key in self._expected
+            if not awaited:
+                return f"no request awaits a response with RequestID {key}"
+        return message
+
     def refuse(self, reason: str, data: bytes, status: int = 400) -> None:
-        """Keep a refused POST (its first 2 KiB), record the refusal and log it."""
+        """Keep a refused POST (its first 2 KiB), record the refusal and log it (status 0:
+        refused before HTTP, at the TLS handshake)."""
         log.warning("DCC receiving endpoint refused a POST: %s", reason)
         if self._record is not None:
-            self._record(">", f"HTTP {status} {reason}".encode())
+            answer = f"HTTP {status} {reason}" if status else f"TLS refused: {reason}"
+            self._record(">", answer.encode())
         with self._changed:
             self.refused.append(Refused(time.time(), reason, data[:2048]))
 

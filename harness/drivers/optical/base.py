@@ -66,6 +66,9 @@ class Readout:
         return next((d.value for d in self.datasets if d.address == address), None)
 
 
+_DISCARD_READS = 64  # reads of stale input dropped before a sign-on, at most
+
+
 class OpticalProbe(Instrument):
     """An IR head; bench options: ``retries``, ``wakeup`` (gas meters), ``max_baud``."""
 
@@ -199,8 +202,11 @@ class OpticalProbe(Instrument):
                 return messages[0]
 
     def _discard_input(self) -> None:
-        while self._read(0.0):
-            pass
+        """Drop what is waiting; bounded, so a peer that never stops sending cannot hold us
+        here (the next receive then fails on its garbage, within its timeout)."""
+        for _ in range(_DISCARD_READS):
+            if not self._read(0.0):
+                return
 
     # -- hooks for backends -------------------------------------------------------------------
 

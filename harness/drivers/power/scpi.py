@@ -7,7 +7,11 @@ command, so a refused command fails where it was sent rather than three steps la
 
 from __future__ import annotations
 
+import math
+import re
+import select
 import socket
+import time
 from typing import Any
 
 import pyvisa
@@ -18,6 +22,11 @@ from harness.drivers.power.base import PowerSupply
 from harness.errors import InstrumentTimeoutError, OperationError, ProtocolError
 
 _MAX_ERRORS = 20  # bound the error-queue drain: a broken supply must not loop us forever
+_MAX_REPLY = 4096  # default bound on one answer: SCPI answers here are tens of bytes
+_CHUNK = 4096
+_ERROR_CODE = re.compile(r"[+-]?[0-9]{1,6}")
+_DECIMAL = re.compile(r"[+-]?([0-9]{1,30}(\.[0-9]{0,30})?|\.[0-9]{1,30})([eE][+-]?[0-9]{1,3})?")
+_SCPI_OVERFLOW = 9.9e37  # SCPI's "overflow" (9.9E37) and "not a number" (9.91E37) marks
 
 
 class ScpiPowerSupply(PowerSupply):
@@ -28,6 +37,7 @@ class ScpiPowerSupply(PowerSupply):
         self._rm: pyvisa.ResourceManager | None = None
         self._res: Any = None
         self._selected: int | None = None
+        self._rx = bytearray()  # bytes received and not yet part of an answer
 
     # -- link ----------------------------------------------------------------------------------
 
@@ -59,14 +69,100 @@ class ScpiPowerSupply(PowerSupply):
         self._drain_errors(after=command)
 
     def query(self, command: str) -> str:
-        """Send one query and return its answer (stripped)."""
+        """Send one query and return its answer (stripped), all within ``timeout_s``.
+
+        The whole query (write, then every read up to the newline) shares one deadline, so a
+        peer trickling bytes cannot stretch it; an answer over ``max_reply_bytes`` or with a
+        byte that is not ASCII is a ``ProtocolError`` naming the instrument and the offset.
+        """
+        deadline = time.monotonic() + self.config.timeout_s
+        self._discard_stale()
         self._raw_write(command)
+        raw = self._read_reply(command, deadline)
+        self.transcript.record("<", raw + b"\n")
         try:
-            answer = self._res.read()
-        except VisaIOError as exc:
-            raise self._visa_error(exc, command) from None
-        self.transcript.record("<", answer.encode() + b"\n")
+            answer = raw.decode("ascii")
+        except UnicodeDecodeError as exc:
+            raise ProtocolError(
+                f"{self.name}: answer to {command!r} has byte 0x{raw[exc.start]:02X} at offset "
+                f"{exc.start}, expected ASCII",
+                instrument=self.name, command=command, offset=exc.start,
+            ) from None
         return answer.strip()
+
+    @property
+    def max_reply_bytes(self) -> int:
+        """Longest answer accepted (option ``max_reply_bytes``, default 4096)."""
+        return int(self.config.options.get("max_reply_bytes", _MAX_REPLY))
+
+    def _read_reply(self, command: str, deadline: float) -> bytes:
+        """Bytes up to the newline (not included), or our error by ``deadline``."""
+        sock = _raw_socket(self._res)
+        limit = self.max_reply_bytes
+        while True:
+            end = self._rx.find(b"\n")
+            if 0 <= end <= limit:
+                raw = bytes(self._rx[:end])
+                del self._rx[: end + 1]
+                return raw.removesuffix(b"\r")
+            if len(self._rx) > limit:
+                self._rx.clear()
+                raise ProtocolError(
+                    f"{self.name}: answer to {command!r} longer than {limit} bytes without a "
+                    "newline", instrument=self.name, command=command, offset=limit)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._rx.clear()
+                raise InstrumentTimeoutError(
+                    f"{self.name}: no complete answer to {command!r} within "
+                    f"{self.config.timeout_s} s", instrument=self.name, command=command)
+            chunk = (self._recv_socket(sock, remaining, command) if sock is not None
+                     else self._recv_visa(remaining, command))
+            self._rx += chunk
+
+    def _recv_socket(self, sock: socket.socket, remaining: float, command: str) -> bytes:
+        """What the socket has within ``remaining`` seconds (b"" if nothing came)."""
+        try:
+            ready, _, _ = select.select([sock], [], [], remaining)
+            if not ready:
+                return b""
+            data = sock.recv(_CHUNK)
+        except (OSError, ValueError) as exc:  # ValueError: a socket closed under us
+            raise OperationError(f"{self.name}: link failed reading the answer to {command!r}: "
+                                 f"{exc}", instrument=self.name, command=command) from None
+        if not data:
+            raise OperationError(f"{self.name}: connection closed before the answer to "
+                                 f"{command!r}", instrument=self.name, command=command)
+        return data
+
+    def _recv_visa(self, remaining: float, command: str) -> bytes:
+        """One byte through VISA (serial, USB), waiting at most ``remaining`` seconds.
+
+        One byte at a time so that the deadline is checked between bytes whatever the
+        backend does with a longer count; SCPI answers are short.
+        """
+        self._res.timeout = max(1, int(remaining * 1000))
+        try:
+            data, _status = self._res.visalib.read(self._res.session, 1)
+        except VisaIOError as exc:
+            if exc.error_code == visa_constants.StatusCode.error_timeout:
+                return b""
+            raise self._visa_error(exc, command) from None
+        return bytes(data)
+
+    def _discard_stale(self) -> None:
+        """Drop what a peer sent after an earlier answer (or after a timed-out query)."""
+        self._rx.clear()
+        sock = _raw_socket(self._res)
+        if sock is None:
+            return
+        try:
+            for _ in range(64):  # bounded: a peer streaming forever fails the next read
+                ready, _, _ = select.select([sock], [], [], 0)
+                if not ready or not sock.recv(_CHUNK):
+                    return
+        except (OSError, ValueError):
+            return
 
     def _raw_write(self, command: str) -> None:
         self.transcript.record(">", command.encode() + b"\n")
@@ -74,6 +170,9 @@ class ScpiPowerSupply(PowerSupply):
             self._res.write(command)
         except VisaIOError as exc:
             raise self._visa_error(exc, command) from None
+        except (OSError, ValueError) as exc:  # the socket under pyvisa-py failed or closed
+            raise OperationError(f"{self.name}: write of {command!r} failed: {exc}",
+                                 instrument=self.name, command=command) from None
 
     def _visa_error(self, exc: VisaIOError, command: str) -> Exception:
         if exc.error_code == visa_constants.StatusCode.error_timeout:
@@ -94,13 +193,12 @@ class ScpiPowerSupply(PowerSupply):
         for _ in range(_MAX_ERRORS):
             answer = self.query("SYST:ERR?")
             code_text, _, message = answer.partition(",")
-            try:
-                code = int(code_text)
-            except ValueError:
+            if not _ERROR_CODE.fullmatch(code_text.strip()):
                 raise ProtocolError(
                     f"{self.name}: SYST:ERR? answered {answer!r}, expected '<code>,\"<message>\"'",
                     instrument=self.name,
-                ) from None
+                )
+            code = int(code_text)
             if code == 0:
                 break
             errors.append(f"{code},{message}")
@@ -147,14 +245,26 @@ class ScpiPowerSupply(PowerSupply):
         return self._number(self.query("MEAS:CURR?"), "MEAS:CURR?")
 
     def _number(self, text: str, command: str) -> float:
-        try:
-            return float(text)
-        except ValueError:
+        """A SCPI decimal (NR1/NR2/NR3) that is finite and not SCPI's 9.9E37 overflow mark."""
+        value = float(text) if _DECIMAL.fullmatch(text) else math.nan
+        if not math.isfinite(value) or abs(value) >= _SCPI_OVERFLOW:
+            shown = text if len(text) <= 40 else f"{text[:40]}..."
             raise ProtocolError(
-                f"{self.name}: {command} answered {text!r}, expected a number",
+                f"{self.name}: {command} answered {shown!r}, expected a finite number",
                 instrument=self.name,
                 command=command,
-            ) from None
+            )
+        return value
+
+
+def _raw_socket(resource: Any) -> socket.socket | None:
+    """The TCP socket of a pyvisa-py raw SOCKET session, or None for any other session."""
+    sessions = getattr(getattr(resource, "visalib", None), "sessions", None)
+    session = sessions.get(resource.session) if isinstance(sessions, dict) else None
+    sock = getattr(session, "interface", None)
+    if isinstance(sock, socket.socket) and sock.type == socket.SOCK_STREAM:
+        return sock
+    return None
 
 
 def _no_nagle(resource: Any) -> None:
@@ -165,8 +275,6 @@ def _no_nagle(resource: Any) -> None:
     VI_ATTR_TCPIP_NODELAY without a setter (it raises UnknownAttribute), so the socket is
     reached directly; other backends and interfaces are left alone.
     """
-    sessions = getattr(resource.visalib, "sessions", None)
-    session = sessions.get(resource.session) if isinstance(sessions, dict) else None
-    sock = getattr(session, "interface", None)
-    if isinstance(sock, socket.socket) and sock.type == socket.SOCK_STREAM:
+    sock = _raw_socket(resource)
+    if sock is not None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

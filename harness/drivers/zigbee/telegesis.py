@@ -152,9 +152,9 @@ class TelegesisDongle(ZigbeeDongle):
                 continue
             try:
                 lines = self._lines.feed(data)
-            except ProtocolError as exc:
+            except ProtocolError as exc:  # an over-long line was dropped; keep the good ones
                 self.log.warning("%s", exc)
-                continue
+                lines = list(exc.context.get("lines") or ())
             for line in lines:
                 self._handle_line(line)
 

@@ -5,6 +5,10 @@ a POST to ``/emulator/endpoint`` with JSON ``{"user_id": "<EUI-64>", "url": "htt
 (emulator only, NOT DUIS; 204 on success, 400 naming the fault).  Messages are POSTed in
 order by one worker thread, each ``delay_s`` after it was queued (the DCC answers "shortly
 after" its I99); a failed POST is logged and kept in ``failures``, never retried.
+
+Every body is signed with the DCC's ``signer`` (key, certificate) before it is posted, as
+the adapter's endpoint trusts only DCC-signed messages; an https endpoint is posted to with
+``client_tls`` (the DCC's client certificate, and the CA it trusts for the endpoint).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import queue
+import ssl
 import threading
 import time
 import urllib.error
@@ -20,7 +25,13 @@ from collections import deque
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+
 from harness.devices.types import normalise_eui64
+from harness.protocols.duis import sign
+
+Signer = tuple[ec.EllipticCurvePrivateKey, x509.Certificate]
 
 __all__ = ["REGISTRATION_PATH", "AsyncDelivery", "FailedDelivery"]
 
@@ -42,9 +53,13 @@ class FailedDelivery:
 class AsyncDelivery:
     """Users' receiving endpoints and the worker that POSTs messages to them."""
 
-    def __init__(self, delay_s: float = 0.05, timeout_s: float = 5.0) -> None:
+    def __init__(self, delay_s: float = 0.05, timeout_s: float = 5.0, *,
+                 signer: Signer | None = None, client_tls: ssl.SSLContext | None = None
+                 ) -> None:
         self.delay_s = delay_s
         self.timeout_s = timeout_s
+        self.signer = signer
+        self.client_tls = client_tls
         self._endpoints: dict[str, str] = {}
         self._lock = threading.Lock()
         self._queue: queue.Queue[tuple[float, str, str, bytes] | None] = queue.Queue()
@@ -117,11 +132,16 @@ class AsyncDelivery:
             self._post(user, url, body)
 
     def _post(self, user: str, url: str, body: bytes) -> None:
-        """One POST; anything but 2xx is a failure, logged and kept."""
+        """One POST (signed, over mutual TLS for https); anything but 2xx is a failure,
+        logged and kept."""
+        if self.signer is not None:
+            body = sign(body, *self.signer)
         request = urllib.request.Request(url, data=body, method="POST",
                                          headers={"Content-Type": "application/xml"})
+        context = self.client_tls if url.startswith("https:") else None
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as answer:
+            with urllib.request.urlopen(request, timeout=self.timeout_s,
+                                        context=context) as answer:
                 answer.read()
             self.delivered += 1
         except (urllib.error.URLError, OSError, ValueError) as exc:

@@ -35,12 +35,13 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 
 from harness.bench.models import InstrumentConfig
-from harness.devices.types import DeviceType
+from harness.devices.types import DeviceType, RemotePartyRole
 from harness.emulator.clock import Clock
 from harness.emulator.credentials import shared_pki
 from harness.emulator.dcc.delivery import AsyncDelivery
 from harness.emulator.dcc.inventory import DeviceRecord, SmartMeteringInventory
 from harness.emulator.dcc.network import COMMS_FAILURE, DccNetwork, JoinOutcome
+from harness.emulator.dcc.receiver_tls import ReceiverTls
 from harness.emulator.dcc.reference import (
     build_reference_devices,
     install_reference_site,
@@ -110,7 +111,13 @@ class EmulatedDcc:
         self.users = UserRegistry.with_test_users(self.pki)
         self.network = DccNetwork(bench_devices)
         self.async_responses = async_responses
-        self.delivery = AsyncDelivery(async_delay_s)
+        # The DCC signs what it posts (its Access Control Broker key) and posts over mutual
+        # TLS with a client certificate the adapter's endpoint requires (receiver_tls.py).
+        self.dcc_party = self.pki.organisation(RemotePartyRole.ACCESS_CONTROL_BROKER)
+        self.receiver_tls = ReceiverTls.generate()
+        self.delivery = AsyncDelivery(
+            async_delay_s, signer=(self.dcc_party.private_key, self.dcc_party.certificate),
+            client_tls=self.receiver_tls.client_context())
         self._alert_counter = itertools.count(int(time.time() * 1000))
         self.service = DccService(self.inventory, self.users, self.network, relaxed=relaxed,
                                   before=self._ensure_test_site,
@@ -170,11 +177,18 @@ class EmulatedDcc:
         """``emulator:`` secrets of this instrument: the configured test user's credentials.
 
         Keys: ``signing_key`` (PKCS#8 PEM), ``signing_certificate`` (PEM), ``user_id``, and
-        ``tls_ca`` (the HTTPS listener's self-signed certificate, when ``tls`` is on); a key
+        ``tls_ca`` (the HTTPS listener's self-signed certificate, when ``tls`` is on),
+        ``dcc_certificate`` (what the DCC signs its posts with) and ``receive_tls_*`` (the
+        adapter's receiving endpoint's mutual-TLS material, ``receiver_tls.py``); a key
         ``USER/KEY`` (e.g. ``rsa/signing_key``) answers for another built-in test user.
         """
         if key == "tls_ca":
             return self.tls_certificate_pem
+        if key == "dcc_certificate":
+            return self.dcc_party.certificate.public_bytes(
+                serialization.Encoding.PEM).decode("ascii")
+        if key.startswith("receive_tls_"):
+            return self.receiver_tls.secret(key)
         user, _, key = key.rpartition("/")
         if user and user not in TEST_USERS:
             return None

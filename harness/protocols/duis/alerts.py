@@ -18,6 +18,8 @@ from typing import Any
 
 from lxml import etree
 
+from harness.protocols.digits import ascii_int
+
 from .codes import MALFORMED, SUCCESS, is_response_code
 from .errors import DuisError
 from .ids import RequestId
@@ -45,6 +47,7 @@ __all__ = ["DCC_ALERT", "DEVICE_ALERT", "DuisAlert", "build_alert", "parse_alert
 DEVICE_ALERT = "DeviceAlertMessage"
 DCC_ALERT = "DCCAlertMessage"
 _ALERT_TAGS = {DEVICE_ALERT: "AlertCode", DCC_ALERT: "DCCAlertCode"}
+_MAX_DIGITS = 20  # xs:nonNegativeInteger counters; DUIS's fit in 64 bits
 _THROTTLE = ("ThrottledAlertSequenceId", "ThrottledAlertCount")
 
 
@@ -119,9 +122,12 @@ def _body_message(root: etree._Element, source: str) -> tuple[etree._Element, et
 def _int(element: etree._Element, source: str) -> int:
     """A non-negative integer element, located on error."""
     text = _text(element, source)
-    if not text.isdigit():
-        raise _error(f"not a non-negative integer: {text!r}", MALFORMED, source, element)
-    return int(text)
+    value = ascii_int(text, _MAX_DIGITS)
+    if value is None:
+        shown = text if len(text) <= 40 else f"{text[:40]}... ({len(text)} characters)"
+        raise _error(f"not a non-negative integer of at most {_MAX_DIGITS} ASCII digits: "
+                     f"{shown!r}", MALFORMED, source, element)
+    return value
 
 
 def _alert_from(root: etree._Element, header: etree._Element, message: etree._Element,

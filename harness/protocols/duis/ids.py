@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from harness.devices.types import eui64_duis, normalise_eui64
+from harness.errors import ProtocolError
 
 __all__ = ["COUNTER_MAX", "RequestId"]
 
@@ -41,15 +42,20 @@ class RequestId:
 
     @classmethod
     def parse(cls, text: str) -> RequestId:
-        """Parse ``EUI:EUI:counter`` as DUIS writes it; raises ValueError naming the fault."""
-        match = _REQUEST_ID.match(text.strip())
+        """Parse ``EUI:EUI:counter`` as DUIS writes it; a ``ProtocolError`` (a ValueError)
+        names the fault."""
+        match = _REQUEST_ID.fullmatch(text.strip())
         if not match:
-            raise ValueError(
-                f"not a DUIS RequestID {text!r} (expected originator:target:counter, each "
+            shown = text if len(text) <= 80 else f"{text[:80]}... ({len(text)} characters)"
+            raise ProtocolError(
+                f"not a DUIS RequestID {shown!r} (expected originator:target:counter, each "
                 "EUI-64 as eight dash-separated hex pairs, counter a decimal integer)"
             )
         originator, target, counter = match.groups()
-        return cls(originator, target, int(counter))
+        try:
+            return cls(originator, target, int(counter))
+        except ValueError as exc:  # a counter above 2**64-1
+            raise ProtocolError(str(exc)) from None
 
     def __str__(self) -> str:
         return f"{eui64_duis(self.originator)}:{eui64_duis(self.target)}:{self.counter}"

@@ -16,6 +16,7 @@ from typing import Any
 from lxml import etree
 
 from harness.devices.types import normalise_eui64
+from harness.protocols.digits import ascii_int
 
 from .codes import BAD_COMMAND_VARIANT, MALFORMED, UNKNOWN_VARIANT
 from .errors import DuisError
@@ -175,7 +176,7 @@ def _parse_request_id(element: etree._Element, source: str) -> RequestId:
     """A RequestID element, located on error."""
     try:
         return RequestId.parse(_text(element, source))
-    except ValueError as exc:
+    except ValueError as exc:  # ProtocolError, or a counter out of range
         raise _error(str(exc), MALFORMED, source, element) from None
 
 
@@ -220,7 +221,8 @@ def parse_request(data: bytes, *, source: str = "request") -> ServiceRequest:
     fields = _read_header(header, source)
     request_id = _parse_request_id(fields["RequestID"], source)
     cv_text = _text(fields["CommandVariant"], source)
-    if not cv_text.isdigit() or not 1 <= int(cv_text) <= 9:
+    command_variant = ascii_int(cv_text, 1)
+    if command_variant is None or not 1 <= command_variant <= 9:
         raise _error(f"CommandVariant must be an integer 1..9, got {cv_text!r}",
                      MALFORMED, source, fields["CommandVariant"])
     preceding = fields.get("PrecedingServiceRequestID")
@@ -234,7 +236,7 @@ def parse_request(data: bytes, *, source: str = "request") -> ServiceRequest:
                      f"needs {expected_ns!r}", UNKNOWN_VARIANT, source, inner)
     request = ServiceRequest(
         request_id=request_id,
-        command_variant=int(cv_text),
+        command_variant=command_variant,
         service_reference=_text(fields["ServiceReference"], source),
         variant=variant,
         body_tag=local_name(inner),

@@ -30,6 +30,8 @@ from signxml import (
 from signxml.exceptions import InvalidInput, InvalidSignature
 from signxml.verifier import SignatureConfiguration
 
+from harness.protocols.digits import ascii_int
+
 from .codes import MALFORMED, SIGNATURE_INVALID, SIGNATURE_MISSING, SIGNER_UNKNOWN
 from .errors import DuisError, DuisSignatureError
 from .namespaces import DS
@@ -128,6 +130,8 @@ def _algorithm(parent: etree._Element, name: str, expected: str, source: str) ->
 def _decoded(element: etree._Element, source: str) -> bytes:
     """The base64 content of a DigestValue / SignatureValue."""
     text = "".join((element.text or "").split())
+    if not text:
+        raise _fail(f"ds:{local_name(element)} is empty", source, element)
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
@@ -155,12 +159,14 @@ def _issuer_serial(signature: etree._Element, source: str) -> tuple[str, int, et
     name = (_one(issuer_serial, "X509IssuerName", source).text or "").strip()
     serial_element = _one(issuer_serial, "X509SerialNumber", source)
     serial_text = (serial_element.text or "").strip()
-    if not name or not serial_text.isdigit():
-        raise _fail("X509IssuerSerial needs an issuer name and a decimal serial number",
-                    source, issuer_serial)
-    return name, int(serial_text), issuer_serial
+    serial = ascii_int(serial_text, _MAX_SERIAL_DIGITS)
+    if not name or serial is None:
+        raise _fail("X509IssuerSerial needs an issuer name and a decimal serial number of at "
+                    f"most {_MAX_SERIAL_DIGITS} ASCII digits", source, serial_element)
+    return name, serial, issuer_serial
 
 
+_MAX_SERIAL_DIGITS = 49  # RFC 5280: a serial is at most 20 octets (< 10**49)
 _RDN_SPLIT = re.compile(r"(?<!\\)[,+]")
 
 
@@ -235,7 +241,8 @@ def verify(
         result = XMLVerifier().verify(xml, x509_cert=cert, expect_config=_CONFIG)
     except InvalidSignature as exc:  # also InvalidDigest, InvalidCertificate
         raise _fail(f"signature does not verify: {exc}", source, signature_value) from None
-    except InvalidInput as exc:
+    # e.g. schema-invalid ds:* (lxml), an element signxml reads without checking (TypeError)
+    except (InvalidInput, etree.LxmlError, ValueError, TypeError) as exc:
         raise _fail(f"signature cannot be checked: {exc}", source, signature) from None
     signed = result[0] if isinstance(result, list) else result
     if signed.signed_xml is None or signed.signed_xml.tag != root.tag or namespace_of(

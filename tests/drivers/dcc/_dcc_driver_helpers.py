@@ -95,6 +95,7 @@ class SilentPeer:
 
 
 def instrument_config(**options: Any) -> InstrumentConfig:
-    """A DCC instrument's configuration with a real address (not emulated)."""
+    """A DCC instrument's configuration with a real address (not emulated); its receiving
+    endpoint is plain HTTP on loopback (said explicitly) unless ``options`` say otherwise."""
     return InstrumentConfig(kind="dcc", backend="duis", address="http://127.0.0.1:1",
-                            timeout_s=1.0, options=options)
+                            timeout_s=1.0, options={"receive_plain_http": True, **options})

@@ -9,9 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 from _dcc_driver_helpers import SilentPeer, adapter_for, instrument_config
+from cryptography.hazmat.primitives import serialization
 
 from harness.bench.loader import default_bench_path, load_bench
-from harness.devices.types import SmiStatus
+from harness.devices.types import RemotePartyRole, SmiStatus
 from harness.drivers.dcc import DccCredentials
 from harness.drivers.dcc.base import DccTimeoutError
 from harness.drivers.dcc.duis_http import DuisHttpAdapter
@@ -25,6 +26,7 @@ from harness.protocols.duis import (
     build_alert,
     build_response,
     parse_request,
+    sign,
 )
 
 DUMMY_MPAN = "1900000000123"
@@ -134,7 +136,10 @@ def post(url: str, body: bytes) -> int:
 
 
 def test_a_malformed_post_is_refused_and_recorded_and_the_endpoint_keeps_working() -> None:
-    dcc = DuisHttpAdapter("dcc", instrument_config(), "http://127.0.0.1:1").open()
+    dcc_party = shared_pki(0).organisation(RemotePartyRole.ACCESS_CONTROL_BROKER)
+    config = instrument_config(dcc_certificate=dcc_party.certificate.public_bytes(
+        serialization.Encoding.PEM).decode("ascii"))
+    dcc = DuisHttpAdapter("dcc", config, "http://127.0.0.1:1").open()
     try:
         url = dcc.receive_url
         assert url is not None
@@ -147,7 +152,9 @@ def test_a_malformed_post_is_refused_and_recorded_and_the_endpoint_keeps_working
         assert entries[1][0] == ">" and entries[1][1].startswith(b"HTTP 400 not a DUIS")
 
         alert = DuisAlert("DCCAlertMessage", "N1", details={"Reason": "test"})
-        assert post(url, build_alert(alert)) == 204
+        assert post(url, build_alert(alert)) == 400  # unsigned: refused
+        assert post(url, sign(build_alert(alert), dcc_party.private_key,
+                              dcc_party.certificate)) == 204
         assert [a.code for a in dcc.alerts()] == ["N1"]
         assert dcc.wait_for_alert("N1", timeout=0.1).details == {"Reason": "test"}
         with pytest.raises(DccTimeoutError, match="no alert 8F49"):
