@@ -4,6 +4,11 @@ It answers the same subset the SCPI driver speaks (IEEE 488.2 common commands, I
 OUTPut, SOURce VOLTage/CURRent, MEASure, SYSTem:ERRor) with long or short keyword forms,
 keeps an error queue with the standard SCPI codes, and measures the current of the
 emulated device wired to each channel.
+
+Hostile input: a line longer than the instrument's input buffer (:data:`MAX_LINE_BYTES`) is
+discarded up to its newline and queues -363 "Input buffer overrun"; a command the emulator
+fails on (a bug) queues -300 and is logged through :mod:`harness.emulator.guard`.  Each client
+has its own thread, at most :data:`MAX_CLIENTS` at once (more are closed at once).
 """
 
 from __future__ import annotations
@@ -12,11 +17,13 @@ import logging
 import re
 import socket
 import socketserver
+import sys
 import threading
 from collections import deque
 from dataclasses import dataclass, field
 
 from harness.emulator.device import EmulatedDevice
+from harness.emulator.guard import report_unexpected
 
 log = logging.getLogger("meterbench.emulator.scpi")
 
@@ -29,6 +36,10 @@ _KEYWORDS = {
 }
 _LONG_TO_SHORT = {long: short for short, long in _KEYWORDS.items()}
 _OPTIONAL = {"SOUR", "LEV", "IMM", "AMPL", "STAT", "SCAL", "DC", "NEXT"}
+MAX_LINE_BYTES = 1024
+"""The instrument's input buffer: a longer program message is discarded (-363)."""
+MAX_CLIENTS = 32
+"""Concurrent socket connections the emulated instrument accepts."""
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -102,10 +113,16 @@ class SupplyState:
         answers = []
         with self.lock:
             for unit in (u.strip() for u in line.split(";")):
-                if unit:
+                if not unit:
+                    continue
+                try:
                     answer = self._command(unit)
-                    if answer is not None:
-                        answers.append(answer)
+                except Exception as exc:  # an emulator bug: an SCPI error, not a lost client
+                    report_unexpected("SCPI supply", exc)
+                    self.error(-300, "Device-specific error")
+                    continue
+                if answer is not None:
+                    answers.append(answer)
         return ";".join(answers) if answers else None
 
     def _command(self, unit: str) -> str | None:
@@ -188,8 +205,11 @@ class SupplyState:
         return value
 
     def _int(self, arg: str) -> int | None:
-        if not arg.isdigit():
+        if not (arg.isascii() and arg.isdigit()):
             self.error(-104, "Data type error")
+            return None
+        if len(arg) > 9:  # no channel number is that long (and int() refuses 4,300+ digits)
+            self.error(-222, "Data out of range")
             return None
         return int(arg)
 
@@ -205,14 +225,31 @@ class _Handler(socketserver.StreamRequestHandler):
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def handle(self) -> None:
-        for raw in self.rfile:
+        while True:
+            raw = self.rfile.readline(MAX_LINE_BYTES + 1)
+            if not raw:
+                return
+            if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                self.server.state.error(-363, "Input buffer overrun")
+                if not self._discard_line():
+                    return
+                continue
             line = raw.decode("ascii", "replace").strip()
             if not line:
                 continue
             answer = self.server.state.execute(line)
             if answer is not None:
-                self.wfile.write(answer.encode("ascii") + b"\n")
+                self.wfile.write(answer.encode("ascii", "replace") + b"\n")
                 self.wfile.flush()
+
+    def _discard_line(self) -> bool:
+        """Skip the rest of an over-long line; False if the client hung up first."""
+        while True:
+            raw = self.rfile.readline(MAX_LINE_BYTES)
+            if not raw:
+                return False
+            if raw.endswith(b"\n"):
+                return True
 
 
 class ScpiSupplyServer(socketserver.ThreadingTCPServer):
@@ -225,6 +262,30 @@ class ScpiSupplyServer(socketserver.ThreadingTCPServer):
         super().__init__((host, port), _Handler)
         self.state = state
         self._thread: threading.Thread | None = None
+        self._slots = threading.BoundedSemaphore(MAX_CLIENTS)
+
+    def process_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
+        """A thread per client, at most MAX_CLIENTS; one more is closed straight away."""
+        if not self._slots.acquire(blocking=False):
+            log.warning("emulated supply: more than %d clients, connection closed", MAX_CLIENTS)
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
+        """Serve one client, then free its slot."""
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """An exception out of a client's handler: counted and logged, that client closed."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, OSError):
+            log.debug("supply client %s ended: %s", client_address, exc)
+        elif exc is not None:
+            report_unexpected("SCPI supply", exc)
 
     @property
     def port(self) -> int:
