@@ -106,10 +106,12 @@ class OneHostPort:
         if host is None:
             return
         sock, thread = host
-        close_quietly(sock)
+        with contextlib.suppress(OSError):  # wakes its thread, which then closes the socket
+            sock.shutdown(socket.SHUT_RDWR)
         thread.join(timeout=2)
         if thread.is_alive():
             log.warning("emulated %s: previous host's thread did not end within 2 s", self.name)
+            close_quietly(sock)
 
     def _accept_loop(self) -> None:
         while not self._stop.is_set():

@@ -257,6 +257,7 @@ class ScpiSupplyServer(socketserver.ThreadingTCPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = MAX_CLIENTS
 
     def __init__(self, state: SupplyState, host: str = "127.0.0.1", port: int = 0) -> None:
         super().__init__((host, port), _Handler)

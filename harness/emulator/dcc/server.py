@@ -145,6 +145,7 @@ class _Server(ThreadingHTTPServer):
     """A threading HTTP server that knows its DUIS ``answer`` hook."""
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = MAX_CLIENTS
 
     def __init__(self, address: tuple[str, int], answer: Answer,
                  register: Register | None = None) -> None:

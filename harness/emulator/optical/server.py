@@ -113,7 +113,7 @@ class OpticalPortServer:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
-        sock.listen(4)
+        sock.listen(16)
         return sock
 
     @property

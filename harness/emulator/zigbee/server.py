@@ -71,7 +71,7 @@ class TelegesisDongleServer:
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._listener.bind((host, port))
-        self._listener.listen(4)
+        self._listener.listen(16)
         self._port = OneHostPort("telegesis dongle", [(self._listener, self._serve)])
         self._stopped = False
 
