@@ -185,7 +185,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="200 inputs per target, 4 MiB floods")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--inputs", type=int, help="hostile inputs per target (default 4000)")
+    parser.add_argument("--inputs", type=int, help="hostile inputs per target (default 10000)")
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--timeout", type=float, default=3.0,
                         help="seconds the second client waits for its answer")
@@ -195,7 +195,7 @@ def main() -> int:
     if args.serve:
         serve()
         return 0
-    inputs = args.inputs or (200 if args.quick else 4000)
+    inputs = args.inputs or (200 if args.quick else 10000)
     flood_bytes = (4 if args.quick else 20) * MIB
     rng = random.Random(args.seed)
     emulator = Emulator()
