@@ -169,6 +169,7 @@ def run_target(emulator: Emulator, target: str, inputs: int, rng: random.Random,
         "inputs": inputs + 1,
         "undocumented_exceptions": len(errors),
         "exception_types": sorted({f"{e['server']}: {e['type']}" for e in errors}),
+        "exception_examples": sorted({e["message"][:100] for e in errors})[:5],
         "hangs": hangs,
         "hang_examples": hang_examples,
         "baseline_rss_mib": round(baseline / MIB, 1),
@@ -224,6 +225,8 @@ def main() -> int:
                   f"{'yes' if r['bounded'] else 'NO':>7} {r['seconds']:6.1f}")
             for kind in r["exception_types"]:
                 print(f"{'':16}   exception: {kind}")
+            for message in r["exception_examples"]:
+                print(f"{'':16}     e.g. {message}")
             for example in r["hang_examples"]:
                 print(f"{'':16}   hang after: {example}")
         print(f"{'total':16} {totals['inputs']:7d} {totals['undocumented_exceptions']:9d} "
