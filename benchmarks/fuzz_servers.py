@@ -5,10 +5,11 @@ each exception its server guards caught (``harness.emulator.guard``: an exceptio
 server's accept or handler loop) as a JSON line.  Per target (the optical port's RFC 2217 and
 socket listeners, the Telegesis dongle, the SCPI supply, the DCC) this sends protocol-biased
 hostile inputs (``harness.emulator.fuzz``), each from a client that stays connected while a
-SECOND client sends one well-formed request; then one flood (20 MiB; 4 MiB with ``--quick``)
-with no end of line or a 15 MiB DUIS body.  It prints per target: inputs tried, undocumented
-exceptions, hangs (the second client not served within ``--timeout``), and the child's peak
-RSS during the target (VmHWM, reset before each) and its growth over the baseline.
+SECOND client sends one well-formed request (every other input: after the first hung up);
+then one flood (20 MiB, 4 MiB with ``--quick``) with no end of line, or a 15 MiB DUIS body.
+It prints per target: inputs tried, undocumented exceptions, hangs (the second client not
+served within ``--timeout``), and the child's peak RSS during the target (VmHWM, reset
+before each) and its growth over the baseline.
 
 Run: python benchmarks/fuzz_servers.py [--quick] [--json] [--inputs N] [--seed S]
 Exit status 0 when every target has 0 undocumented exceptions, 0 hangs and bounded memory.
@@ -148,9 +149,12 @@ def run_target(emulator: Emulator, target: str, inputs: int, rng: random.Random,
     emulator.reset_peak()
     hangs, hang_examples = 0, []
     started = time.monotonic()
-    for _ in range(inputs):
+    for i in range(inputs):
         data = spec.generate(rng)
         with hostile_client(address, data):
+            if i % 2 == 0:  # every other input: probed while the hostile client stays
+                served = spec.probe(address, timeout)
+        if i % 2 == 1:  # ... and after it hung up
             served = spec.probe(address, timeout)
         if not served:
             hangs += 1

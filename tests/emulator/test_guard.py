@@ -38,6 +38,7 @@ def test_a_handler_exception_is_counted_and_the_port_keeps_serving(
         echo_port: tuple[OneHostPort, tuple[str, int]]) -> None:
     _, address = echo_port
     seen: list[tuple[str, BaseException]] = []
+
     def hook(name: str, exc: BaseException) -> None:
         seen.append((name, exc))
 
