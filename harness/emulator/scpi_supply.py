@@ -6,6 +6,11 @@ keeps an error queue with the standard SCPI codes, and measures the current of t
 emulated device wired to each channel. With a :class:`CommandLog` it appends every command it
 receives to a file, with the time and the selected channel: what a test reads to know what
 the instrument itself was told (``meterbench emulate --log FILE``).
+
+Hostile input: a line longer than the instrument's input buffer (:data:`MAX_LINE_BYTES`) is
+discarded up to its newline and queues -363 "Input buffer overrun"; a command the emulator
+fails on (a bug) queues -300 and is logged through :mod:`harness.emulator.guard`.  Each client
+has its own thread, at most :data:`MAX_CLIENTS` at once (more are closed at once).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import logging
 import re
 import socket
 import socketserver
+import sys
 import threading
 import time
 from collections import deque
@@ -21,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.emulator.device import EmulatedDevice
+from harness.emulator.guard import report_unexpected
 
 log = logging.getLogger("meterbench.emulator.scpi")
 
@@ -33,6 +40,10 @@ _KEYWORDS = {
 }
 _LONG_TO_SHORT = {long: short for short, long in _KEYWORDS.items()}
 _OPTIONAL = {"SOUR", "LEV", "IMM", "AMPL", "STAT", "SCAL", "DC", "NEXT"}
+MAX_LINE_BYTES = 1024
+"""The instrument's input buffer: a longer program message is discarded (-363)."""
+MAX_CLIENTS = 32
+"""Concurrent socket connections the emulated instrument accepts."""
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -168,15 +179,21 @@ class SupplyState:
         answers = []
         with self.lock:
             for unit in (u.strip() for u in line.split(";")):
-                if unit:
-                    if self.command_log is not None:  # as received, before it acts
-                        channel = self.selected
-                        if canonical_header(unit.partition(" ")[0]) == "INST:NSEL":
-                            channel = self._int_quiet(unit.partition(" ")[2].strip())
-                        self.command_log.write(self.name, channel, unit)
+                if not unit:
+                    continue
+                if self.command_log is not None:  # as received, before it acts
+                    channel = self.selected
+                    if canonical_header(unit.partition(" ")[0]) == "INST:NSEL":
+                        channel = self._int_quiet(unit.partition(" ")[2].strip())
+                    self.command_log.write(self.name, channel, unit)
+                try:
                     answer = self._command(unit)
-                    if answer is not None:
-                        answers.append(answer)
+                except Exception as exc:  # an emulator bug: an SCPI error, not a lost client
+                    report_unexpected("SCPI supply", exc)
+                    self.error(-300, "Device-specific error")
+                    continue
+                if answer is not None:
+                    answers.append(answer)
         return ";".join(answers) if answers else None
 
     def _command(self, unit: str) -> str | None:
@@ -260,11 +277,14 @@ class SupplyState:
 
     def _int_quiet(self, arg: str) -> int:
         """A channel number, or the selected channel when ``arg`` is none (for the log)."""
-        return int(arg) if arg.isdigit() else self.selected
+        return int(arg) if arg.isascii() and arg.isdigit() and len(arg) <= 9 else self.selected
 
     def _int(self, arg: str) -> int | None:
-        if not arg.isdigit():
+        if not (arg.isascii() and arg.isdigit()):
             self.error(-104, "Data type error")
+            return None
+        if len(arg) > 9:  # no channel number is that long (and int() refuses 4,300+ digits)
+            self.error(-222, "Data out of range")
             return None
         return int(arg)
 
@@ -280,14 +300,31 @@ class _Handler(socketserver.StreamRequestHandler):
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def handle(self) -> None:
-        for raw in self.rfile:
+        while True:
+            raw = self.rfile.readline(MAX_LINE_BYTES + 1)
+            if not raw:
+                return
+            if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                self.server.state.error(-363, "Input buffer overrun")
+                if not self._discard_line():
+                    return
+                continue
             line = raw.decode("ascii", "replace").strip()
             if not line:
                 continue
             answer = self.server.state.execute(line)
             if answer is not None:
-                self.wfile.write(answer.encode("ascii") + b"\n")
+                self.wfile.write(answer.encode("ascii", "replace") + b"\n")
                 self.wfile.flush()
+
+    def _discard_line(self) -> bool:
+        """Skip the rest of an over-long line; False if the client hung up first."""
+        while True:
+            raw = self.rfile.readline(MAX_LINE_BYTES)
+            if not raw:
+                return False
+            if raw.endswith(b"\n"):
+                return True
 
 
 class ScpiSupplyServer(socketserver.ThreadingTCPServer):
@@ -295,11 +332,36 @@ class ScpiSupplyServer(socketserver.ThreadingTCPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = MAX_CLIENTS
 
     def __init__(self, state: SupplyState, host: str = "127.0.0.1", port: int = 0) -> None:
         super().__init__((host, port), _Handler)
         self.state = state
         self._thread: threading.Thread | None = None
+        self._slots = threading.BoundedSemaphore(MAX_CLIENTS)
+
+    def process_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
+        """A thread per client, at most MAX_CLIENTS; one more is closed straight away."""
+        if not self._slots.acquire(blocking=False):
+            log.warning("emulated supply: more than %d clients, connection closed", MAX_CLIENTS)
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
+        """Serve one client, then free its slot."""
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """An exception out of a client's handler: counted and logged, that client closed."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, OSError):
+            log.debug("supply client %s ended: %s", client_address, exc)
+        elif exc is not None:
+            report_unexpected("SCPI supply", exc)
 
     @property
     def port(self) -> int:

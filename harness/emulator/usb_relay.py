@@ -119,14 +119,15 @@ class EmulatedRelayBoard:
             self._switch({channel: command == 0xFF})
         elif command in (0xFE, 0xFC):
             self._switch(dict.fromkeys(self._closed, command == 0xFE))
-        elif command == 0xFA:
-            self.serial = report[1:6].rstrip(b"\0").decode("ascii", "replace")
+        elif command == 0xFA:  # the firmware stores whatever 5 bytes it is given
+            self.serial = report[1:6].rstrip(b"\0").decode("latin-1")
 
     def feature_report(self) -> bytes:
         """The GET_REPORT answer: serial in bytes 0..4, contact bitmask in byte 7."""
         with self._lock:
             mask = sum(1 << (ch - 1) for ch, closed in self._closed.items() if closed)
-        return self.serial.encode("ascii").ljust(5, b"\0") + bytes([0, 0, mask])
+        serial = self.serial.encode("latin-1", "replace")[:5]
+        return serial.ljust(5, b"\0") + bytes([0, 0, mask])
 
     def _switch(self, wanted: dict[int, bool], obey_stuck: bool = True) -> None:
         changed = []

@@ -9,27 +9,41 @@ are kept for what is not DUIS at all (unknown path 404, wrong method 405, no or 
 body 411/413).  ``GET /`` names the service in plain text (what a driver's identify reads).
 ``POST /emulator/endpoint`` (emulator only, not DUIS) registers a user's receiving endpoint
 (``delivery.py``).
+
+Hostile input: a body over :data:`MAX_REQUEST_BYTES` is refused unread with HTTP 413 and a
+DUIS-style ``sr:Response`` (EMB01) and the connection is closed; a request the server itself
+fails on gets HTTP 500 with an EMB90 response (logged and counted by
+:mod:`harness.emulator.guard`); each client has its own thread with a 30 s read timeout, at
+most :data:`MAX_CLIENTS` at once (more are closed straight away); under TLS the handshake
+happens on the client's thread, so a client that never sends its hello holds up nobody.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 import ssl
+import sys
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from harness.emulator.dcc.delivery import REGISTRATION_PATH
-from harness.emulator.dcc.service import WEB_SERVICES
-from harness.protocols.duis import ServiceResponse, build_response
+from harness.emulator.dcc.service import INTERNAL_ERROR, WEB_SERVICES
+from harness.emulator.guard import report_unexpected
+from harness.protocols.duis import DuisError, ServiceResponse, build_response
+from harness.protocols.duis.codes import MALFORMED
 
-__all__ = ["IDENTITY", "MAX_REQUEST_BYTES", "DccHttpServer"]
+__all__ = ["IDENTITY", "MAX_CLIENTS", "MAX_REQUEST_BYTES", "DccHttpServer"]
 
 log = logging.getLogger("meterbench.emulator.dcc")
 
 IDENTITY = "meterbench emulated DCC (DUIS over HTTP, DCC Boxed paths)"
-MAX_REQUEST_BYTES = 16 * 1024 * 1024
+MAX_REQUEST_BYTES = 1024 * 1024
+"""Largest DUIS request body read (real ones are a few kB; certificates at most tens)."""
+MAX_CLIENTS = 64
+"""Concurrent connections served; one more is closed at once."""
 
 Answer = Callable[[bytes, str], ServiceResponse]
 Register = Callable[[bytes], tuple[int, str]]
@@ -55,6 +69,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def _duis_error(self, status: int, code: str, text: str) -> None:
+        """An HTTP error whose body is a DUIS-style ``sr:Response`` saying why."""
+        response = ServiceResponse.from_error(DuisError(text, response_code=code))
+        self._send(status, build_response(response), "application/xml")
+
+    def setup(self) -> None:
+        """Read timeout first, then (under TLS) the handshake, on this client's own thread."""
+        super().setup()
+        if isinstance(self.connection, ssl.SSLSocket):
+            self.connection.do_handshake()
+
     def _text(self, status: int, text: str) -> None:
         """A plain-text HTTP response."""
         self._send(status, (text + "\n").encode(), "text/plain; charset=utf-8")
@@ -74,18 +99,32 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         """A DUIS request: read it whole, answer with the DUIS response (HTTP 200)."""
+        try:
+            self._post()
+        except OSError:
+            raise  # the client went away: nothing to answer
+        except Exception as exc:  # a bug in the emulator: answer, count, keep serving
+            report_unexpected("DCC (HTTP)", exc)
+            self._duis_error(500, INTERNAL_ERROR, f"the emulated DCC failed: "
+                             f"{type(exc).__name__}: {exc}")
+            self.close_connection = True
+
+    def _post(self) -> None:
         registering = self.path == REGISTRATION_PATH and self.server.register is not None
         if self.path not in WEB_SERVICES and not registering:
             self._text(404, f"no such service: {self.path} (known: {', '.join(WEB_SERVICES)})")
             return
         length_text = self.headers.get("Content-Length")
-        if length_text is None or not length_text.isdigit():
+        length_text = (length_text or "").strip()
+        if not (length_text.isascii() and length_text.isdigit()):
             self._text(411, "a DUIS request needs a Content-Length")
+            self.close_connection = True  # where its body ends is unknown
             return
-        length = int(length_text)
+        length = int(length_text) if len(length_text) < 16 else MAX_REQUEST_BYTES + 1
         if length > MAX_REQUEST_BYTES:
-            self._text(413, f"request of {length} bytes exceeds {MAX_REQUEST_BYTES}")
-            self.close_connection = True
+            self._duis_error(413, MALFORMED, f"request of {length} bytes exceeds the "
+                             f"emulated DCC's limit of {MAX_REQUEST_BYTES} bytes")
+            self.close_connection = True  # the body is never read
             return
         data = self.rfile.read(length)
         if registering:
@@ -106,12 +145,37 @@ class _Server(ThreadingHTTPServer):
     """A threading HTTP server that knows its DUIS ``answer`` hook."""
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = MAX_CLIENTS
 
     def __init__(self, address: tuple[str, int], answer: Answer,
                  register: Register | None = None) -> None:
         super().__init__(address, _Handler)
         self.answer = answer
         self.register = register
+        self._slots = threading.BoundedSemaphore(MAX_CLIENTS)
+
+    def process_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
+        """A thread per client, at most MAX_CLIENTS; one more is closed straight away."""
+        if not self._slots.acquire(blocking=False):
+            log.warning("emulated DCC: more than %d clients, connection closed", MAX_CLIENTS)
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
+        """Serve one client, then free its slot."""
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client's connection failed: a lost or bad-TLS client is only logged."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, OSError):
+            log.debug("DCC client %s ended: %s", client_address, exc)
+        elif exc is not None:
+            report_unexpected("DCC (HTTP)", exc)
 
 
 class DccHttpServer:
@@ -121,7 +185,8 @@ class DccHttpServer:
                  tls: ssl.SSLContext | None = None, register: Register | None = None) -> None:
         self._server = _Server((host, port), answer, register)
         if tls is not None:
-            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True,
+                                                  do_handshake_on_connect=False)
         self.host = host
         self.scheme = "https" if tls is not None else "http"
         self._thread: threading.Thread | None = None

@@ -31,6 +31,7 @@ from harness.emulator.dcc.handlers_proposed import PROPOSED_HANDLERS
 from harness.emulator.dcc.inventory import SmartMeteringInventory
 from harness.emulator.dcc.network import NO_RESPONSE, DccNetwork, JoinOutcome
 from harness.emulator.dcc.users import DccUser, UserRegistry
+from harness.emulator.guard import report_unexpected
 from harness.emulator.models import CommsHub
 from harness.errors import OperationError
 from harness.protocols.duis import (
@@ -44,7 +45,12 @@ from harness.protocols.duis import (
     parse_request,
     verify,
 )
-from harness.protocols.duis.codes import INVALID_USER, ROLE_NOT_ELIGIBLE, UNKNOWN_VARIANT
+from harness.protocols.duis.codes import (
+    INVALID_USER,
+    MALFORMED,
+    ROLE_NOT_ELIGIBLE,
+    UNKNOWN_VARIANT,
+)
 
 __all__ = ["HANDLERS", "WEB_SERVICES", "DccService", "Exchange", "web_service_for"]
 
@@ -128,9 +134,15 @@ class DccService:
 
     def handle_exchange(self, data: bytes, *, path: str | None = None,
                         source: str = "request") -> Exchange:
-        """Answer one request; the whole exchange (the parsed request, user and answer)."""
+        """Answer one request; the whole exchange (the parsed request, user and answer).
+
+        Parsing, the signature check and authorisation run outside the service's lock (a big
+        or slow request never holds other users up); only applying the request takes it.
+        """
+        request, user, checked = self._check(data, path, source)
         with self._lock:
-            request, user, response = self._handle(data, path, source)
+            response = checked if isinstance(checked, ServiceResponse) else self._apply(
+                request, user, checked)
             try:
                 self.settle()
             except Exception:  # the answer stands; what failed after it is only logged
@@ -143,18 +155,34 @@ class DccService:
                  user.duis_id if user else "?", code, response.message)
         return exchange
 
-    def _handle(self, data: bytes, path: str | None, source: str
-                ) -> tuple[ServiceRequest | None, DccUser | None, ServiceResponse]:
-        """Parse, authenticate, authorise and apply one request; never raises."""
+    def _check(self, data: bytes, path: str | None, source: str
+               ) -> tuple[ServiceRequest | None, DccUser | None, UserRole | ServiceResponse]:
+        """Parse, authenticate and authorise one request (no lock): its role, or the refusal."""
         try:
             request = parse_request(data, source=source)
         except DuisError as exc:
             return None, None, ServiceResponse.from_error(exc, _best_effort_request_id(data))
+        except Exception as exc:  # a parser bug: still a malformed request to the user
+            report_unexpected("DCC (DUIS parser)", exc)
+            error = DuisError(f"request could not be parsed: {type(exc).__name__}: {exc}",
+                              response_code=MALFORMED, source=source)
+            return None, None, ServiceResponse.from_error(error, _best_effort_request_id(data))
         user = None
         try:
             user = self.authenticate(data, request, source)
             self._check_path(request, path)
-            role = self.authorise(user, request)
+            return request, user, self.authorise(user, request)
+        except DuisError as exc:
+            return request, user, ServiceResponse.from_error(exc, request.request_id,
+                                                             request.variant)
+        except Exception as exc:  # a bug in a check: answer rather than drop the connection
+            return request, user, self._internal_error(request, exc)
+
+    def _apply(self, request: ServiceRequest | None, user: DccUser | None, role: UserRole
+               ) -> ServiceResponse:
+        """Run an authorised request's handler in one inventory transaction; never raises."""
+        assert request is not None and user is not None
+        try:
             handler = HANDLERS.get(request.variant)
             if handler is None:
                 raise DuisError(f"{request.variant} {request.spec.name} is not served by the "
@@ -165,20 +193,22 @@ class DccService:
             self.settle()
             with self.inventory.transaction(user.user_id, str(request.request_id)) as tx:
                 ctx = RequestContext(request, user, role, tx, self.network)
-                return request, user, handler(ctx)
+                return handler(ctx)
         except DuisError as exc:
-            return request, user, ServiceResponse.from_error(exc, request.request_id,
-                                                             request.variant)
+            return ServiceResponse.from_error(exc, request.request_id, request.variant)
         except OperationError as exc:  # a device refused outside a handler's own checks
             error = DuisError(str(exc), response_code=NO_RESPONSE)
-            return request, user, ServiceResponse.from_error(error, request.request_id,
-                                                             request.variant)
+            return ServiceResponse.from_error(error, request.request_id, request.variant)
         except Exception as exc:  # a bug: answer rather than drop the connection
-            log.exception("emulated DCC failed on %s", request.variant)
-            error = DuisError(f"the emulated DCC failed: {type(exc).__name__}: {exc}",
-                              response_code=INTERNAL_ERROR)
-            return request, user, ServiceResponse.from_error(error, request.request_id,
-                                                             request.variant)
+            return self._internal_error(request, exc)
+
+    @staticmethod
+    def _internal_error(request: ServiceRequest, exc: Exception) -> ServiceResponse:
+        """EMB90 for a request the emulated DCC itself failed on (logged and counted)."""
+        report_unexpected(f"DCC ({request.variant})", exc)
+        error = DuisError(f"the emulated DCC failed: {type(exc).__name__}: {exc}",
+                          response_code=INTERNAL_ERROR)
+        return ServiceResponse.from_error(error, request.request_id, request.variant)
 
     def authenticate(self, data: bytes, request: ServiceRequest, source: str) -> DccUser:
         """The user who signed ``data`` (relaxed placeholders: the RequestID's originator)."""

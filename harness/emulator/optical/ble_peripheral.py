@@ -32,6 +32,7 @@ from bumble.device import Connection, Device
 from bumble.gatt import Characteristic, CharacteristicValue, Service
 
 from harness.emulator.clock import Clock
+from harness.emulator.guard import report_unexpected
 from harness.emulator.optical.engine import MeterPortEngine, Reply
 from harness.emulator.optical.line import LineSettings, meter_to_probe, probe_to_meter
 from harness.emulator.optical.registers import OpticalRegisters, PortBehaviour
@@ -236,6 +237,7 @@ class BleOpticalPortServer:
         self._state.line = LineSettings(coding.baudrate, coding.bytesize, coding.parity,
                                         coding.stopbits)
         self.baud_changes.append(coding.baudrate)
+        del self.baud_changes[:-1000]  # bounded, whatever a central keeps writing
         self._state.changed.set()
 
     def _on_rx(self, connection: Connection, value: bytes) -> None:
@@ -244,7 +246,13 @@ class BleOpticalPortServer:
         if self.registers.behaviour().dead:
             return
         rx_baud = self.engine.baud
-        replies = self.engine.receive(probe_to_meter(bytes(value), rx_baud, self._state.line))
+        try:
+            replies = self.engine.receive(probe_to_meter(bytes(value), rx_baud,
+                                                         self._state.line))
+        except Exception as exc:  # a parser bug: the meter stays silent and starts over
+            report_unexpected("BLE optical head (meter engine)", exc)
+            self.engine.reset()
+            return
         reaction = self.registers.identification().reaction_time_s
         now = time.monotonic()
         wait = 0.0

@@ -6,11 +6,15 @@ Answers wait for the probe to reach the new baud for at most the meter's reactio
 baud-accurate mode each answer waits the reaction time and goes out at the line rate; the
 default fast mode does not wait. Port faults (dead, dropped or corrupted frames) are applied
 here, on the wire, from the register map's :class:`PortBehaviour`.
+
+One probe at a time, across both listeners (one optical port): the newest connection takes the
+port over and the previous one is closed (:class:`~harness.emulator.guard.OneHostPort`).
+Malformed Telnet is ignored (:mod:`~harness.emulator.optical.telnet`); anything else that goes
+wrong with one connection closes that connection only, and the port keeps listening.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import random
 import select
@@ -20,9 +24,8 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-from serial.rfc2217 import PortManager
-
 from harness.emulator.clock import Clock
+from harness.emulator.guard import OneHostPort, report_unexpected
 from harness.emulator.optical.engine import MeterPortEngine, Reply
 from harness.emulator.optical.line import (
     LineSettings,
@@ -31,10 +34,13 @@ from harness.emulator.optical.line import (
     probe_to_meter,
 )
 from harness.emulator.optical.registers import OpticalRegisters, PortBehaviour
+from harness.emulator.optical.telnet import TolerantPortManager
 
 log = logging.getLogger("meterbench.emulator.optical")
 
 BITS_PER_CHAR = 10  # start, 7 data, parity, stop
+MAX_PENDING_REPLIES = 64
+"""Answers queued for a probe that does not read them; older ones are dropped beyond this."""
 
 
 class _Writer:
@@ -90,8 +96,10 @@ class OpticalPortServer:
             "rfc2217": self._listen(host, rfc2217_port),
         }
         self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._clients: set[socket.socket] = set()
+        self._port = OneHostPort("optical port", [
+            (self._listeners["socket"], lambda sock: self._serve(sock, False)),
+            (self._listeners["rfc2217"], lambda sock: self._serve(sock, True)),
+        ])
 
     def replace_registers(self, registers: OpticalRegisters) -> None:
         """Another meter now sits in front of the probe (a batch presents its next device)."""
@@ -105,7 +113,7 @@ class OpticalPortServer:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
-        sock.listen(4)
+        sock.listen(16)
         return sock
 
     @property
@@ -120,46 +128,19 @@ class OpticalPortServer:
         return self.addresses[self.transport]
 
     def start(self) -> None:
-        """Accept probes on both listeners, one connection at a time each."""
-        for kind, sock in self._listeners.items():
-            thread = threading.Thread(target=self._accept_loop, args=(sock, kind == "rfc2217"),
-                                      name=f"optical-{kind}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        """Accept probes on both listeners; the newest connection takes the port over."""
+        self._port.start()
 
     def stop(self) -> None:
         """Stop listening and drop any connected probe."""
         self._stop.set()
-        for sock in [*self._listeners.values(), *list(self._clients)]:
-            with contextlib.suppress(OSError):
-                sock.close()
-        for thread in self._threads:
-            thread.join(timeout=2)
-
-    def _accept_loop(self, listener: socket.socket, rfc2217: bool) -> None:
-        while not self._stop.is_set():
-            try:
-                readable, _, _ = select.select([listener], [], [], 0.2)
-                if not readable:
-                    continue
-                client, _ = listener.accept()
-            except OSError:
-                return
-            client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            self._clients.add(client)
-            try:
-                self._serve(client, rfc2217)
-            except OSError as exc:
-                log.debug("optical probe connection ended: %s", exc)
-            finally:
-                self._clients.discard(client)
-                client.close()
+        self._port.stop()
 
     def _serve(self, sock: socket.socket, rfc2217: bool) -> None:
         line = VirtualSerial() if rfc2217 else None
         writer = _Writer(sock)
         writer.telnet = rfc2217
-        manager = PortManager(line, writer) if rfc2217 else None
+        manager = TolerantPortManager(line, writer) if rfc2217 else None
         with self.engine_lock:
             self.engine.reset()
         pending: deque[_Pending] = deque()
@@ -175,22 +156,24 @@ class OpticalPortServer:
                     return
                 for settings, piece in self._split_by_settings(data, manager, line):
                     pending.extend(self._receive(piece, settings))
+                while len(pending) > MAX_PENDING_REPLIES:
+                    pending.popleft()  # a probe that never reads loses the oldest answers
             self._flush(pending, line, writer)
 
     @staticmethod
-    def _split_by_settings(data: bytes, manager: PortManager | None, line: VirtualSerial | None
-                           ) -> list[tuple[LineSettings | None, bytes]]:
+    def _split_by_settings(data: bytes, manager: TolerantPortManager | None,
+                           line: VirtualSerial | None) -> list[tuple[LineSettings | None, bytes]]:
         """Line data in runs sent under the same settings (a baud change may sit mid-chunk)."""
         if manager is None or line is None:
             return [(None, data)] if data else []
-        runs: list[tuple[LineSettings | None, bytes]] = []
+        runs: list[tuple[LineSettings | None, bytearray]] = []
         for byte in manager.filter(data):  # a generator: settings change as it goes
             now = LineSettings(line.baudrate, line.bytesize, line.parity, line.stopbits)
             if runs and runs[-1][0] == now:
-                runs[-1] = (now, runs[-1][1] + byte)
+                runs[-1][1].extend(byte)
             else:
-                runs.append((now, byte))
-        return runs
+                runs.append((now, bytearray(byte)))
+        return [(settings, bytes(piece)) for settings, piece in runs]
 
     def _receive(self, data: bytes, line: LineSettings | None) -> list[_Pending]:
         behaviour = self.registers.behaviour()
@@ -198,7 +181,12 @@ class OpticalPortServer:
             return []
         with self.engine_lock:
             rx_baud = self.engine.baud
-            replies = self.engine.receive(probe_to_meter(data, rx_baud, line))
+            try:
+                replies = self.engine.receive(probe_to_meter(data, rx_baud, line))
+            except Exception as exc:  # a parser bug: the meter stays silent and starts over
+                report_unexpected("optical port (meter engine)", exc)
+                self.engine.reset()
+                replies = []
             reaction = self.registers.identification().reaction_time_s
         now = time.monotonic()
         wait = 0.0

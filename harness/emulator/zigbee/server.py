@@ -4,22 +4,60 @@ One host at a time (as one USB serial port), line-oriented: each CR- or LF-ended
 the :class:`~harness.emulator.zigbee.engine.TelegesisEngine`, its answer goes back at once,
 and every ``tick_s`` the engine's due prompts (joins, tables, ``LeftPAN``) are sent.  The
 dongle keeps its network when the host reconnects, as the module does.
+
+The newest connection takes the port over and the previous host's is closed
+(:class:`~harness.emulator.guard.OneHostPort`), so an idle host never locks others out.  A
+line longer than :data:`MAX_LINE_BYTES` is discarded up to its end and answered
+``ERROR:0C`` (too many characters), as the module's small input buffer does.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 import select
 import socket
-import threading
 import time
 
+from harness.emulator.guard import OneHostPort, report_unexpected
 from harness.emulator.zigbee.engine import TelegesisEngine
 
 log = logging.getLogger("meterbench.emulator.zigbee")
 _EOL = re.compile(rb"[\r\n]")
+MAX_LINE_BYTES = 1024
+"""Longest command line the dongle takes (its input buffer); longer ones get ERROR:0C."""
+TOO_LONG = "ERROR:0C"
+"""Telegesis error 0x0C: too many characters."""
+
+
+class LineBuffer:
+    """CR/LF line splitting with a bounded buffer: linear time, at most ``limit`` bytes held."""
+
+    def __init__(self, limit: int = MAX_LINE_BYTES) -> None:
+        self.limit = limit
+        self._buffer = bytearray()
+        self._overflow = False  # discarding the rest of an over-long line
+
+    def feed(self, data: bytes) -> list[bytes | None]:
+        """The lines ``data`` completes; ``None`` stands for a line that was too long."""
+        lines: list[bytes | None] = []
+        start = 0
+        for match in _EOL.finditer(data):
+            piece = data[start:match.start()]
+            start = match.end()
+            if self._overflow or len(self._buffer) + len(piece) > self.limit:
+                lines.append(None)
+            else:
+                lines.append(bytes(self._buffer + piece))
+            self._buffer.clear()
+            self._overflow = False
+        rest = data[start:]
+        if not self._overflow and len(self._buffer) + len(rest) > self.limit:
+            self._overflow = True
+            self._buffer.clear()
+        elif not self._overflow:
+            self._buffer += rest
+        return lines
 
 
 class TelegesisDongleServer:
@@ -33,10 +71,9 @@ class TelegesisDongleServer:
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._listener.bind((host, port))
-        self._listener.listen(2)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._client: socket.socket | None = None
+        self._listener.listen(16)
+        self._port = OneHostPort("telegesis dongle", [(self._listener, self._serve)])
+        self._stopped = False
 
     @property
     def resource(self) -> str:
@@ -45,45 +82,17 @@ class TelegesisDongleServer:
 
     def start(self) -> None:
         """Accept hosts on a background thread."""
-        self._thread = threading.Thread(target=self._accept_loop, daemon=True,
-                                        name="telegesis-emulator")
-        self._thread.start()
+        self._port.start()
 
     def stop(self) -> None:
         """Stop listening and drop the connected host; safe to call twice."""
-        self._stop.set()
-        for sock in (self._listener, self._client):
-            if sock is not None:
-                with contextlib.suppress(OSError):
-                    sock.close()
-        if self._thread is not None:
-            self._thread.join(timeout=2)
-            self._thread = None
-
-    def _accept_loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                readable, _, _ = select.select([self._listener], [], [], 0.05)
-                if not readable:
-                    continue
-                client, _ = self._listener.accept()
-            except OSError:
-                return
-            client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            self._client = client
-            self.engine.drop_pending()
-            try:
-                self._serve(client)
-            except OSError as exc:
-                log.debug("dongle host connection ended: %s", exc)
-            finally:
-                self._client = None
-                with contextlib.suppress(OSError):
-                    client.close()
+        self._stopped = True
+        self._port.stop()
 
     def _serve(self, client: socket.socket) -> None:
-        buffer = b""
-        while not self._stop.is_set():
+        self.engine.drop_pending()
+        lines = LineBuffer()
+        while not self._stopped:
             readable, _, _ = select.select([client], [], [], self.tick_s)
             now = time.monotonic()
             out: list[str] = []
@@ -91,11 +100,17 @@ class TelegesisDongleServer:
                 data = client.recv(4096)
                 if not data:
                     return
-                buffer += data
-                *lines, buffer = _EOL.split(buffer)
-                for raw in lines:
-                    out += self.engine.receive(raw.decode("ascii", "replace"), now)
+                for raw in lines.feed(data):
+                    out += [TOO_LONG] if raw is None else self._receive(raw, now)
             out += self.engine.due(now)
             if out:
                 client.sendall(b"".join(text.encode("ascii", "replace") + b"\r\n"
                                         for text in out))
+
+    def _receive(self, raw: bytes, now: float) -> list[str]:
+        """The engine's answer to one line; an engine bug answers ERROR:02, not a dead port."""
+        try:
+            return self.engine.receive(raw.decode("ascii", "replace"), now)
+        except Exception as exc:
+            report_unexpected("telegesis dongle (engine)", exc)
+            return ["ERROR:02"]
