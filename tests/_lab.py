@@ -114,12 +114,26 @@ def meterbench(*args: str) -> list[str]:
     return [sys.executable, "-m", "harness", *args]
 
 
+def audit_key(folder: Path) -> str:
+    """The audit key reference a run under test uses: the test session's own (conftest sets
+    MB_AUDIT_KEY), else a key made once in ``folder`` (a benchmark run)."""
+    from harness.triage.audit_key import create_key_file
+
+    named = os.environ.get("MB_AUDIT_KEY")
+    if named:
+        return named
+    key = folder / "audit-key" / "audit.key"
+    if not key.exists():
+        create_key_file(key)
+    return f"file:{key}"
+
+
 def audit_log(folder: Path) -> str:
     """An initialised audit log in ``folder`` (a lab bench audits to a log that exists)."""
     from harness.triage.audit import AuditLog
 
     url = f"sqlite:///{folder / 'audit.db'}"
-    AuditLog.open(url, create=True)
+    AuditLog.open(url, create=True, key=audit_key(folder)).close()
     return url
 
 
@@ -137,7 +151,8 @@ def run_env(folder: Path) -> dict[str, str]:
     """The environment of a run under test: its own lock folder, and a site file that makes
     the operator a supplier (a lab bench without one grants no destructive role)."""
     return {**os.environ, "MB_LOCK_DIR": str(folder / "locks"),
-            "MB_SITE_CONFIG": str(lab_site(folder))}
+            "MB_SITE_CONFIG": str(lab_site(folder)), "MB_AUDIT_KEY": audit_key(folder),
+            "MB_AUDIT_CHECKPOINTS": str(folder / "checkpoints.jsonl")}
 
 
 def signal_at(proc: subprocess.Popen, lab: Lab, trigger: str, signals: list[int],

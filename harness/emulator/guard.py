@@ -16,12 +16,13 @@ import contextlib
 import logging
 import select
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
 
-__all__ = ["ErrorHook", "OneHostPort", "add_error_hook", "remove_error_hook",
-           "report_unexpected"]
+__all__ = ["BoundedClients", "ErrorHook", "OneHostPort", "add_error_hook",
+           "remove_error_hook", "report_unexpected"]
 
 log = logging.getLogger("meterbench.emulator.guard")
 
@@ -55,6 +56,52 @@ def report_unexpected(server: str, exc: BaseException) -> None:
             hook(server, exc)
         except Exception:  # a broken hook must not take the server down either
             log.exception("server error hook failed")
+
+
+class BoundedClients:
+    """Mixin for a ``socketserver`` threading server (put it first among the bases): at most
+    ``max_clients`` clients at once, one more closed straight away; an exception out of a
+    client's handler is counted (:func:`report_unexpected`), a lost client only logged."""
+
+    max_clients = 32
+    server_label = "server"
+    daemon_threads = True
+    allow_reuse_address = True
+    _slots: threading.BoundedSemaphore | None = None
+
+    @property
+    def request_queue_size(self) -> int:
+        """The listen backlog: as many as may be served."""
+        return self.max_clients
+
+    def _client_slots(self) -> threading.BoundedSemaphore:
+        if self._slots is None:
+            self._slots = threading.BoundedSemaphore(self.max_clients)
+        return self._slots
+
+    def process_request(self, request: socket.socket, client_address: object) -> None:
+        """A thread per client, at most ``max_clients``; one more is closed straight away."""
+        if not self._client_slots().acquire(blocking=False):
+            log.warning("emulated %s: more than %d clients, connection closed",
+                        self.server_label, self.max_clients)
+            self.shutdown_request(request)  # type: ignore[attr-defined]
+            return
+        super().process_request(request, client_address)  # type: ignore[misc]
+
+    def process_request_thread(self, request: socket.socket, client_address: object) -> None:
+        """Serve one client, then free its slot."""
+        try:
+            super().process_request_thread(request, client_address)  # type: ignore[misc]
+        finally:
+            self._client_slots().release()
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """An exception out of a client's handler: counted and logged, that client closed."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, OSError):
+            log.debug("%s client %s ended: %s", self.server_label, client_address, exc)
+        elif exc is not None:
+            report_unexpected(self.server_label, exc)
 
 
 def close_quietly(sock: socket.socket) -> None:

@@ -19,7 +19,6 @@ import logging
 import re
 import socket
 import socketserver
-import sys
 import threading
 import time
 from collections import deque
@@ -27,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.emulator.device import EmulatedDevice
-from harness.emulator.guard import report_unexpected
+from harness.emulator.guard import BoundedClients, report_unexpected
 
 log = logging.getLogger("meterbench.emulator.scpi")
 
@@ -327,41 +326,16 @@ class _Handler(socketserver.StreamRequestHandler):
                 return True
 
 
-class ScpiSupplyServer(socketserver.ThreadingTCPServer):
-    """The emulated supply on ``host:port`` (port 0 picks a free one)."""
+class ScpiSupplyServer(BoundedClients, socketserver.ThreadingTCPServer):
+    """The emulated supply on ``host:port`` (port 0 picks a free one); at most MAX_CLIENTS."""
 
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = MAX_CLIENTS
+    max_clients = MAX_CLIENTS
+    server_label = "SCPI supply"
 
     def __init__(self, state: SupplyState, host: str = "127.0.0.1", port: int = 0) -> None:
         super().__init__((host, port), _Handler)
         self.state = state
         self._thread: threading.Thread | None = None
-        self._slots = threading.BoundedSemaphore(MAX_CLIENTS)
-
-    def process_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
-        """A thread per client, at most MAX_CLIENTS; one more is closed straight away."""
-        if not self._slots.acquire(blocking=False):
-            log.warning("emulated supply: more than %d clients, connection closed", MAX_CLIENTS)
-            self.shutdown_request(request)
-            return
-        super().process_request(request, client_address)
-
-    def process_request_thread(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
-        """Serve one client, then free its slot."""
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            self._slots.release()
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        """An exception out of a client's handler: counted and logged, that client closed."""
-        exc = sys.exc_info()[1]
-        if isinstance(exc, OSError):
-            log.debug("supply client %s ended: %s", client_address, exc)
-        elif exc is not None:
-            report_unexpected("SCPI supply", exc)
 
     @property
     def port(self) -> int:

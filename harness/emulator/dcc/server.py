@@ -22,16 +22,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import socket
 import ssl
-import sys
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from harness.emulator.dcc.delivery import REGISTRATION_PATH
 from harness.emulator.dcc.service import INTERNAL_ERROR, WEB_SERVICES
-from harness.emulator.guard import report_unexpected
+from harness.emulator.guard import BoundedClients, report_unexpected
 from harness.protocols.duis import DuisError, ServiceResponse, build_response
 from harness.protocols.duis.codes import MALFORMED
 
@@ -141,41 +139,17 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, build_response(response), "application/xml")
 
 
-class _Server(ThreadingHTTPServer):
-    """A threading HTTP server that knows its DUIS ``answer`` hook."""
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = MAX_CLIENTS
+class _Server(BoundedClients, ThreadingHTTPServer):
+    """A threading HTTP server that knows its DUIS ``answer`` hook; at most MAX_CLIENTS."""
+
+    max_clients = MAX_CLIENTS
+    server_label = "DCC (HTTP)"
 
     def __init__(self, address: tuple[str, int], answer: Answer,
                  register: Register | None = None) -> None:
         super().__init__(address, _Handler)
         self.answer = answer
         self.register = register
-        self._slots = threading.BoundedSemaphore(MAX_CLIENTS)
-
-    def process_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
-        """A thread per client, at most MAX_CLIENTS; one more is closed straight away."""
-        if not self._slots.acquire(blocking=False):
-            log.warning("emulated DCC: more than %d clients, connection closed", MAX_CLIENTS)
-            self.shutdown_request(request)
-            return
-        super().process_request(request, client_address)
-
-    def process_request_thread(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
-        """Serve one client, then free its slot."""
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            self._slots.release()
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        """A client's connection failed: a lost or bad-TLS client is only logged."""
-        exc = sys.exc_info()[1]
-        if isinstance(exc, OSError):
-            log.debug("DCC client %s ended: %s", client_address, exc)
-        elif exc is not None:
-            report_unexpected("DCC (HTTP)", exc)
 
 
 class DccHttpServer:
