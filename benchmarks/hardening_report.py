@@ -51,7 +51,8 @@ def _tampering(d: dict[str, Any]) -> tuple[bool, str]:
 
 def _servers(d: dict[str, Any]) -> tuple[bool, str]:
     t = d["totals"]
-    peak = max((r.get("growth_mib", 0.0) for r in d["targets"]), default=0.0)
+    targets = d["targets"].values() if isinstance(d["targets"], dict) else d["targets"]
+    peak = max((r.get("growth_mib", 0.0) for r in targets), default=0.0)
     return bool(d["ok"]), (
         f"{t['inputs']:,} inputs over {len(d['targets'])} servers: "
         f"{t['undocumented_exceptions']} undocumented exceptions, {t['hangs']} hangs, "
@@ -98,7 +99,7 @@ def run_part(part: Part, quick: bool) -> dict[str, Any]:
     try:
         data = _json_object(proc.stdout)
         green, line = part.judge(data)
-    except (ValueError, KeyError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         tail = proc.stderr.strip().splitlines()[-3:]
         return {"part": part.name, "green": False, "seconds": seconds, "data": None,
                 "line": f"no result ({exc}; exit {proc.returncode}): {' | '.join(tail)}"}
