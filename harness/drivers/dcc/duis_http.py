@@ -118,7 +118,7 @@ class DuisHttpAdapter(ServiceRequestsMixin, DccAdapter):
         try:
             try:
                 conn.connect()
-                conn.sock.settimeout(response_timeout)  # type: ignore[union-attr]
+                conn.sock.settimeout(response_timeout)
                 conn.request("POST", self._prefix + path, body=body,
                              headers={"Content-Type": "application/xml"})
             except ssl.SSLCertVerificationError as exc:  # sending again cannot help

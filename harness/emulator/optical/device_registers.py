@@ -226,7 +226,7 @@ class DeviceRegisters:
             "closed": "close_valve", "open": "press_button",
         }
         if state == "armed" and hasattr(d, "arm_valve"):
-            d.arm_valve()  # type: ignore[attr-defined]
+            d.arm_valve()
             return
         action = getattr(d, actions.get(state, ""), None)
         if action is None:
