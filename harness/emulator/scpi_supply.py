@@ -371,7 +371,9 @@ class ScpiSupplyServer(socketserver.ThreadingTCPServer):
     @property
     def resource(self) -> str:
         """The VISA resource string a driver opens."""
-        return f"TCPIP::{self.server_address[0]}::{self.port}::SOCKET"
+        host = self.server_address[0]
+        assert isinstance(host, str)  # an AF_INET server's address is (str, int)
+        return f"TCPIP::{host}::{self.port}::SOCKET"
 
     def start(self) -> None:
         """Serve in a daemon thread."""

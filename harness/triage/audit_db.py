@@ -98,7 +98,7 @@ def trigger_problems(conn: Connection) -> list[str]:
     dialect = conn.dialect.name
     found: list[str] = []
     if dialect == "sqlite":
-        rows = dict(conn.exec_driver_sql(
+        rows: dict[str, str] = dict(conn.exec_driver_sql(
             "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
             "AND tbl_name = 'audit_entries'").all())
         for ddl in SQLITE_APPEND_ONLY:
