@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -81,8 +82,9 @@ class _FixedIdentity:
 
 
 @functools.cache
-def _fixed_class(base: type[EmulatedDevice]) -> type[EmulatedDevice]:
-    """The fixed-identity variant of a model class (one per base class)."""
+def _fixed_class(base: type[EmulatedDevice]) -> Callable[..., EmulatedDevice]:
+    """The fixed-identity variant of a model class (one per base class); its constructor
+    also takes ``fixed_eui64`` and ``fixed_install_code`` (the mixin's)."""
     return type(f"Reference{base.__name__}", (_FixedIdentity, base), {})
 
 
