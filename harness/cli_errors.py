@@ -92,7 +92,7 @@ class OneLineErrors(TyperGroup):
                 else None
             error_line((f"{where}: " if where else "") + exc.format_message())
             sys.exit(EXIT_USAGE if isinstance(exc, click_errors.UsageError) else exc.exit_code)
-        except click_errors.Abort:  # a prompt's input ended
+        except typer.Abort:  # a prompt's input ended (typer.Abort: click's, or typer's own copy)
             error_line("aborted")
             sys.exit(EXIT_FAILED)
         sys.exit(result if type(result) is int else EXIT_OK)
