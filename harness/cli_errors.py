@@ -78,13 +78,14 @@ class OneLineErrors(TyperGroup):
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True,
-             **extra: Any) -> Any:
+             windows_expand_args: bool = True, **extra: Any) -> Any:
         """Run the command; in standalone mode a click error is one line and its status."""
         if not standalone_mode:
-            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            return super().main(args, prog_name, complete_var, standalone_mode=False,
+                                windows_expand_args=windows_expand_args, **extra)
         try:
             result = super().main(args, prog_name, complete_var, standalone_mode=False,
-                                  **extra)
+                                  windows_expand_args=windows_expand_args, **extra)
         except getattr(click_errors, "NoArgsIsHelpError", ()) as exc:  # the help was printed
             sys.exit(exc.exit_code)
         except click_errors.ClickException as exc:
