@@ -73,7 +73,8 @@ class Slot:
             for key, ref in self.config.secrets.items()
         }
 
-    def profile(self, *, device_id: str | None = None, install_code: InstallCode | None = None,
+    def profile(self, *, device_id: str | None = None,
+                install_code: InstallCode | str | None = None,
                 gate: Gate | None = None) -> DeviceProfile:
         """The slot's device profile (the reference one talks through the optical probe);
         ``device_id``/``install_code``: what the device's label says, for a profile that

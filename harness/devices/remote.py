@@ -112,7 +112,7 @@ class RemoteProfile(DeviceProfile):
 
     @classmethod
     def for_slot(cls, slot: Slot, *, device_id: str | None = None,
-                 install_code: InstallCode | None = None) -> Self:
+                 install_code: InstallCode | str | None = None) -> Self:
         """The profile for the meter in ``slot``, addressed by its label's EUI-64."""
         options = dict(slot.config.profile_options)
         where = f"slots.{slot.name}.profile_options"
