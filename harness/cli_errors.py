@@ -19,7 +19,7 @@ from typer.core import TyperGroup
 try:  # typer >= 0.2x carries its own copy of click
     from typer._click import exceptions as click_errors
 except ImportError:  # pragma: no cover - older typer, on click itself
-    from click import exceptions as click_errors  # type: ignore[no-redef]
+    from click import exceptions as click_errors  # type: ignore[no-redef]  # same module, older home
 
 from harness.errors import (
     BackendUnavailableError,

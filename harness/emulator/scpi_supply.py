@@ -25,11 +25,13 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from harness.emulator.device import EmulatedDevice
 from harness.emulator.guard import report_unexpected
 
 log = logging.getLogger("meterbench.emulator.scpi")
+_Request = socket.socket | tuple[bytes, socket.socket]  # socketserver's request (TCP: a socket)
 
 # (short, long) keyword pairs; an optional keyword is listed with a leading '?'.
 _KEYWORDS = {
@@ -340,7 +342,7 @@ class ScpiSupplyServer(socketserver.ThreadingTCPServer):
         self._thread: threading.Thread | None = None
         self._slots = threading.BoundedSemaphore(MAX_CLIENTS)
 
-    def process_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
+    def process_request(self, request: _Request, client_address: Any) -> None:
         """A thread per client, at most MAX_CLIENTS; one more is closed straight away."""
         if not self._slots.acquire(blocking=False):
             log.warning("emulated supply: more than %d clients, connection closed", MAX_CLIENTS)
@@ -348,7 +350,7 @@ class ScpiSupplyServer(socketserver.ThreadingTCPServer):
             return
         super().process_request(request, client_address)
 
-    def process_request_thread(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
+    def process_request_thread(self, request: _Request, client_address: Any) -> None:
         """Serve one client, then free its slot."""
         try:
             super().process_request_thread(request, client_address)

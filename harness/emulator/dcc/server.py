@@ -28,6 +28,7 @@ import sys
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from harness.emulator.dcc.delivery import REGISTRATION_PATH
 from harness.emulator.dcc.service import INTERNAL_ERROR, WEB_SERVICES
@@ -38,6 +39,7 @@ from harness.protocols.duis.codes import MALFORMED
 __all__ = ["IDENTITY", "MAX_CLIENTS", "MAX_REQUEST_BYTES", "DccHttpServer"]
 
 log = logging.getLogger("meterbench.emulator.dcc")
+_Request = socket.socket | tuple[bytes, socket.socket]  # socketserver's request (TCP: a socket)
 
 IDENTITY = "meterbench emulated DCC (DUIS over HTTP, DCC Boxed paths)"
 MAX_REQUEST_BYTES = 1024 * 1024
@@ -154,7 +156,7 @@ class _Server(ThreadingHTTPServer):
         self.register = register
         self._slots = threading.BoundedSemaphore(MAX_CLIENTS)
 
-    def process_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
+    def process_request(self, request: _Request, client_address: Any) -> None:
         """A thread per client, at most MAX_CLIENTS; one more is closed straight away."""
         if not self._slots.acquire(blocking=False):
             log.warning("emulated DCC: more than %d clients, connection closed", MAX_CLIENTS)
@@ -162,7 +164,7 @@ class _Server(ThreadingHTTPServer):
             return
         super().process_request(request, client_address)
 
-    def process_request_thread(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
+    def process_request_thread(self, request: _Request, client_address: Any) -> None:
         """Serve one client, then free its slot."""
         try:
             super().process_request_thread(request, client_address)

@@ -121,7 +121,8 @@ class DeviceRegisters:
             return log_value
         consumer = self._consumer(address)
         if consumer is not _UNKNOWN:
-            return consumer  # type: ignore[return-value]
+            assert consumer is None or isinstance(consumer, str)  # _consumer's other values
+            return consumer
         raise RegisterError("ERROR")
 
     def _supply(self) -> str | None:
