@@ -19,7 +19,7 @@ from typer.core import TyperGroup
 try:  # typer >= 0.2x carries its own copy of click
     from typer._click import exceptions as click_errors
 except ImportError:  # pragma: no cover - older typer, on click itself
-    from click import exceptions as click_errors  # type: ignore[no-redef]
+    from click import exceptions as click_errors  # type: ignore[no-redef]  # same module, older home
 
 from harness.errors import (
     BackendUnavailableError,
@@ -78,13 +78,14 @@ class OneLineErrors(TyperGroup):
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True,
-             **extra: Any) -> Any:
+             windows_expand_args: bool = True, **extra: Any) -> Any:
         """Run the command; in standalone mode a click error is one line and its status."""
         if not standalone_mode:
-            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            return super().main(args, prog_name, complete_var, standalone_mode=False,
+                                windows_expand_args=windows_expand_args, **extra)
         try:
             result = super().main(args, prog_name, complete_var, standalone_mode=False,
-                                  **extra)
+                                  windows_expand_args=windows_expand_args, **extra)
         except getattr(click_errors, "NoArgsIsHelpError", ()) as exc:  # the help was printed
             sys.exit(exc.exit_code)
         except click_errors.ClickException as exc:
@@ -92,7 +93,7 @@ class OneLineErrors(TyperGroup):
                 else None
             error_line((f"{where}: " if where else "") + exc.format_message())
             sys.exit(EXIT_USAGE if isinstance(exc, click_errors.UsageError) else exc.exit_code)
-        except click_errors.Abort:  # a prompt's input ended
+        except typer.Abort:  # a prompt's input ended (typer.Abort: click's, or typer's own copy)
             error_line("aborted")
             sys.exit(EXIT_FAILED)
         sys.exit(result if type(result) is int else EXIT_OK)

@@ -248,7 +248,8 @@ def _check_inputs(benches: list[Path], batch: Path | None, time_scale: float | N
     """Every input that can be checked before the campaign starts, checked without writing
     anything (a refused run leaves the results store and --out as they were)."""
     sessions = []
-    for path in benches or [None]:
+    candidates: list[Path | None] = [*benches] or [None]  # None: the default bench
+    for path in candidates:
         try:
             sessions.append(BenchSession.from_file(path))
         except MeterbenchError as exc:

@@ -24,8 +24,10 @@ def test_local_port_answers(dut: Dut, measure) -> None:
     except NotObservableError as exc:  # its route (e.g. through the DCC) cannot reach it
         dut.record.notes["unreachable"] = str(exc)
         reachable(dut)
-    dut.manifest = dut.manifests.for_model(dut.record.identity.model)
-    measure("device_type", dut.record.identity.device_type.name, expected=dut.device_type,
+    identity = dut.record.identity
+    assert identity is not None  # set by identify(); an unreachable device was skipped above
+    dut.manifest = dut.manifests.for_model(identity.model)
+    measure("device_type", identity.device_type.name, expected=dut.device_type,
             category="tamper/physical")
     observable(dut, Capability.LOCAL_PORT, "TRI-OPT-01")  # identified another way
 

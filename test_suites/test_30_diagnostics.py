@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 
 import pytest
 
@@ -93,7 +94,7 @@ def test_supply_switch_operates(dut: Dut, measure) -> None:
     profile = dut.profile()
     found_in = previous = diag.supply
     for state in CYCLES[dut.device_type]:
-        reported, peak = peak_current_during(dut, lambda s=state: profile.set_supply(s))
+        reported, peak = peak_current_during(dut, functools.partial(profile.set_supply, state))
         measure(f"supply_state_{state}", reported, expected=state, category="hardware")
         on = SUPPLY_ON[dut.device_type]  # contacts (valve) move only between on and off
         moved = previous is not None and (previous == on) != (state == on)

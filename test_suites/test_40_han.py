@@ -81,6 +81,7 @@ def _install_code(dut: Dut, measure) -> InstallCode:
             dut.record.find("TRI-HAN-02", "HAN", f"label install code invalid: {exc}")
             measure("install_code_crc_ok", False, "bool", expected=True, category="HAN")
     measure("install_code_crc_ok", True, "bool", expected=True, category="HAN")
+    assert isinstance(code, InstallCode)  # an invalid one failed the test in measure() above
     return code
 
 

@@ -37,6 +37,15 @@ def test_second_owner_fails_at_once_naming_the_holder(tmp_path: Path) -> None:
     BenchLock("lab-7", tmp_path).acquire().release()
 
 
+def test_a_garbled_start_time_in_the_lock_file_still_names_the_holder(tmp_path: Path) -> None:
+    """A hand-edited ``since`` is shown as unknown, not a TypeError (found by mypy)."""
+    first = BenchLock("lab-7", tmp_path).acquire("suite run")
+    first.path.write_text('{"pid": 4242, "host": "rig", "since": "yesterday"}')
+    with pytest.raises(BenchLockedError, match=r"pid 4242 on rig since \?"):
+        BenchLock("lab-7", tmp_path).acquire()
+    first.release()
+
+
 def test_other_benches_are_not_blocked(tmp_path: Path) -> None:
     with BenchLock("lab-7", tmp_path), BenchLock("lab-8", tmp_path) as other:
         assert other.held

@@ -7,12 +7,13 @@ instrument, before releasing the lock: principle 5 of DESIGN.md.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Self, TypeVar
+from typing import TYPE_CHECKING, Self, TypeVar, overload
 
 from harness.bench import safety
 from harness.bench.lock import BenchLock
@@ -67,12 +68,13 @@ class Slot:
         return {
             key: resolve_secret(
                 ref, key_path=f"slots.{self.name}.secrets.{key}", base=base,
-                emulator=lambda key=key: self.bench.emulated_secret(self.name, key),
+                emulator=functools.partial(self.bench.emulated_secret, self.name, key),
             )
             for key, ref in self.config.secrets.items()
         }
 
-    def profile(self, *, device_id: str | None = None, install_code: InstallCode | None = None,
+    def profile(self, *, device_id: str | None = None,
+                install_code: InstallCode | str | None = None,
                 gate: Gate | None = None) -> DeviceProfile:
         """The slot's device profile (the reference one talks through the optical probe);
         ``device_id``/``install_code``: what the device's label says, for a profile that
@@ -201,7 +203,13 @@ class Bench:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def instrument(self, name: str, kind: type[T] = Instrument) -> T:  # type: ignore[assignment]
+    @overload
+    def instrument(self, name: str) -> Instrument: ...
+
+    @overload
+    def instrument(self, name: str, kind: type[T]) -> T: ...
+
+    def instrument(self, name: str, kind: type[Instrument] = Instrument) -> Instrument:
         """An open instrument by name, checked to be of the expected kind."""
         try:
             instrument = self.instruments[name]

@@ -47,7 +47,8 @@ class BenchLock:
             os.close(fd)
             holder = self.holder() or {}
             since = holder.get("since")
-            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(since)) if since else "?"
+            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(since)) if (
+                isinstance(since, int | float) and since) else "?"
             raise BenchLockedError(
                 f"bench {self.bench_name!r} is in use by pid {holder.get('pid', '?')} on "
                 f"{holder.get('host', '?')} since {when}"

@@ -120,8 +120,8 @@ def shield() -> Iterator[None]:
             _State.shield_depth -= 1
             pending: int | None = None
             if outer:
-                for sig, handler in _State.shield_saved.items():
-                    signal.signal(sig, handler)
+                for signum, handler in _State.shield_saved.items():
+                    signal.signal(signum, handler)
                 _State.shield_saved = {}
                 pending = _State.deferred[0] if _State.deferred else None
                 _State.deferred = []

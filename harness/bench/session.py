@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Self
 
@@ -44,7 +45,8 @@ class BenchSession:
         return cls(load_bench(path), source=str(path))
 
     @classmethod
-    def lease(cls, paths: list[str | Path | None], start: int = 0, purpose: str = "") -> Self:
+    def lease(cls, paths: Sequence[str | Path | None], start: int = 0, purpose: str = ""
+              ) -> Self:
         """The first free bench of ``paths``, tried from ``start`` round: its lock is taken now.
 
         How several workers share a lab's benches: each takes a different one through the

@@ -85,9 +85,10 @@ class DeviceProfile(abc.ABC):
 
     @classmethod
     def for_slot(cls, slot: Slot, *, device_id: str | None = None,
-                 install_code: InstallCode | None = None) -> Self:
+                 install_code: InstallCode | str | None = None) -> Self:
         """The profile for the device in ``slot``; ``device_id``/``install_code`` are what
-        its label says, when scanned.  By default it talks through the slot's optical probe."""
+        its label says, when scanned (a typed install code is parsed where it is used).  By
+        default it talks through the slot's optical probe."""
         probe = slot.instrument("optical")
         if not isinstance(probe, OpticalProbe):
             raise BenchConfigError(f"slot {slot.name!r}: 'optical' is not an optical probe",

@@ -50,6 +50,9 @@ class ReferenceProfile(DeviceProfile):
         if self._active is not None:
             yield
             return
+        if self.probe is None:
+            raise OperationError("the reference profile talks through an optical probe; "
+                                 "it was given none")
         with self.probe.programming(self.secret("optical_password")) as session:
             self._active = session
             try:

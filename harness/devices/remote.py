@@ -48,7 +48,11 @@ from harness.devices.profile import Capability, DeviceProfile, NotObservableErro
 from harness.devices.records import DeviceIdentity, Diagnostics, HanInfo, LogRecord
 from harness.devices.types import DeviceType, SmiStatus, eui64_duis, normalise_eui64
 from harness.drivers.dcc.base import DccAdapter, DccResponseError
-from harness.drivers.dcc.service_requests import ServiceRequestsMixin
+from harness.drivers.dcc.service_requests import (
+    ServiceRequestAdapter,
+    ServiceRequestsMixin,
+    sends_service_requests,
+)
 from harness.errors import AccessDeniedError, BenchConfigError, OperationError
 from harness.protocols.duis import LogToRead, ServiceResponse, TriageCheck
 from harness.protocols.installcode import InstallCode, InstallCodeError
@@ -108,7 +112,7 @@ class RemoteProfile(DeviceProfile):
 
     @classmethod
     def for_slot(cls, slot: Slot, *, device_id: str | None = None,
-                 install_code: InstallCode | None = None) -> Self:
+                 install_code: InstallCode | str | None = None) -> Self:
         """The profile for the meter in ``slot``, addressed by its label's EUI-64."""
         options = dict(slot.config.profile_options)
         where = f"slots.{slot.name}.profile_options"
@@ -389,20 +393,30 @@ class RemoteProfile(DeviceProfile):
         raise NotObservableError(self.unobservable[Capability.CONSUMER_DATA])
 
 
-def _dcc_of(slot: Slot) -> DccAdapter:
-    """The slot's ``dcc`` instrument, or the bench's only DCC adapter."""
+def _dcc_of(slot: Slot) -> ServiceRequestAdapter:
+    """The slot's ``dcc`` instrument, or the bench's only DCC adapter; it must send Service
+    Requests by method (a ServiceRequestsMixin), which this profile calls."""
     if "dcc" in slot.config.instruments:
         instrument = slot.instrument("dcc")
         if not isinstance(instrument, DccAdapter):
             raise BenchConfigError(f"slot {slot.name!r}: 'dcc' is not a DCC adapter",
                                    key_path=f"slots.{slot.name}.instruments.dcc")
-        return instrument
-    names = sorted(slot.bench.config.instruments_of("dcc"))
-    if len(names) != 1:
-        raise BenchConfigError(f"the duis profile needs one DCC adapter; the bench has "
-                               f"{len(names)}: name one in the slot's instruments as 'dcc'",
-                               file=slot.bench.source, key_path=f"slots.{slot.name}.instruments")
-    return slot.bench.instrument(names[0], DccAdapter)
+        key_path = f"slots.{slot.name}.instruments.dcc"
+    else:
+        names = sorted(slot.bench.config.instruments_of("dcc"))
+        if len(names) != 1:
+            raise BenchConfigError(f"the duis profile needs one DCC adapter; the bench has "
+                                   f"{len(names)}: name one in the slot's instruments as "
+                                   "'dcc'", file=slot.bench.source,
+                                   key_path=f"slots.{slot.name}.instruments")
+        instrument = slot.bench.instrument(names[0], DccAdapter)
+        key_path = f"instruments.{names[0]}.kind"
+    if not sends_service_requests(instrument):
+        raise BenchConfigError(f"the duis profile needs a DCC adapter that sends Service "
+                               f"Requests (a ServiceRequestsMixin); {instrument.name!r} is a "
+                               f"{type(instrument).__name__}", file=slot.bench.source,
+                               key_path=key_path)
+    return instrument
 
 
 def _only_hub_slot(bench: Bench) -> str | None:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Self
+from typing import Any, Protocol, Self, runtime_checkable
 
 from harness.bench.models import BenchConfig, InstrumentConfig
 from harness.emulator.clock import Clock
 from harness.emulator.device import EmulatedDevice
 from harness.emulator.models import create_device
 from harness.emulator.optical.device_registers import optical_password, registers_for_device
+from harness.emulator.optical.registers import OpticalRegisters
 from harness.emulator.optical.server import OpticalPortServer
 from harness.emulator.scpi_supply import (
     CommandLog,
@@ -39,6 +40,20 @@ class EmulatedServer(Protocol):
     def start(self) -> None: ...
 
     def stop(self) -> None: ...
+
+
+@runtime_checkable
+class _RegisterServer(Protocol):
+    """An emulated optical probe's server (serial or BLE): it serves one device's registers."""
+
+    def replace_registers(self, registers: OpticalRegisters) -> None: ...
+
+
+@runtime_checkable
+class _SecretServer(Protocol):
+    """An emulated DCC: it knows its test users' credentials."""
+
+    def secret(self, key: str) -> str | None: ...
 
 
 @dataclass
@@ -202,7 +217,8 @@ class EmulatedBench:
                     channel.apply()
             server = self.servers.get(ref.instrument)
             if self.config.instruments[ref.instrument].kind == "optical_probe" and server:
-                server.replace_registers(registers_for_device(device))  # type: ignore[attr-defined]
+                assert isinstance(server, _RegisterServer)  # what _optical_server makes
+                server.replace_registers(registers_for_device(device))
         for listener in self.present_listeners:
             listener(slot, device)
 
@@ -225,7 +241,8 @@ class EmulatedBench:
         For an emulated DCC instrument (``slot`` naming it), the test user's credentials."""
         server = self.servers.get(slot)
         if server is not None and self.config.instruments[slot].kind == "dcc":
-            return server.secret(key)  # type: ignore[attr-defined]
+            assert isinstance(server, _SecretServer)  # what _make_server makes for a dcc
+            return server.secret(key)
         device = self.devices.get(slot)
         if device is None:
             return None

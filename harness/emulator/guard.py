@@ -16,10 +16,12 @@ import contextlib
 import logging
 import select
 import socket
+import socketserver
 import sys
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 __all__ = ["BoundedClients", "ErrorHook", "OneHostPort", "add_error_hook",
            "remove_error_hook", "report_unexpected"]
@@ -58,10 +60,15 @@ def report_unexpected(server: str, exc: BaseException) -> None:
             log.exception("server error hook failed")
 
 
-class BoundedClients:
-    """Mixin for a ``socketserver`` threading server (put it first among the bases): at most
-    ``max_clients`` clients at once, one more closed straight away; an exception out of a
-    client's handler is counted (:func:`report_unexpected`), a lost client only logged."""
+_Request = socket.socket | tuple[bytes, socket.socket]
+"""What ``socketserver`` calls a request (a TCP server's is its connected socket)."""
+
+
+class BoundedClients(socketserver.ThreadingMixIn):
+    """A thread per client, as ``ThreadingMixIn`` (put it first among a server's bases), but at
+    most ``max_clients`` at once, one more closed straight away; an exception out of a
+    client's handler is counted (:func:`report_unexpected`), a lost client only logged.
+    A server sets ``request_queue_size`` (its listen backlog) to ``max_clients`` too."""
 
     max_clients = 32
     server_label = "server"
@@ -69,29 +76,27 @@ class BoundedClients:
     allow_reuse_address = True
     _slots: threading.BoundedSemaphore | None = None
 
-    @property
-    def request_queue_size(self) -> int:
-        """The listen backlog: as many as may be served."""
-        return self.max_clients
+    if TYPE_CHECKING:  # BaseServer's, which the server this is mixed into has
+        def shutdown_request(self, request: _Request) -> None: ...
 
     def _client_slots(self) -> threading.BoundedSemaphore:
         if self._slots is None:
             self._slots = threading.BoundedSemaphore(self.max_clients)
         return self._slots
 
-    def process_request(self, request: socket.socket, client_address: object) -> None:
+    def process_request(self, request: _Request, client_address: Any) -> None:
         """A thread per client, at most ``max_clients``; one more is closed straight away."""
         if not self._client_slots().acquire(blocking=False):
             log.warning("emulated %s: more than %d clients, connection closed",
                         self.server_label, self.max_clients)
-            self.shutdown_request(request)  # type: ignore[attr-defined]
+            self.shutdown_request(request)
             return
-        super().process_request(request, client_address)  # type: ignore[misc]
+        super().process_request(request, client_address)
 
-    def process_request_thread(self, request: socket.socket, client_address: object) -> None:
+    def process_request_thread(self, request: _Request, client_address: Any) -> None:
         """Serve one client, then free its slot."""
         try:
-            super().process_request_thread(request, client_address)  # type: ignore[misc]
+            super().process_request_thread(request, client_address)
         finally:
             self._client_slots().release()
 

@@ -331,6 +331,7 @@ class ScpiSupplyServer(BoundedClients, socketserver.ThreadingTCPServer):
 
     max_clients = MAX_CLIENTS
     server_label = "SCPI supply"
+    request_queue_size = MAX_CLIENTS
 
     def __init__(self, state: SupplyState, host: str = "127.0.0.1", port: int = 0) -> None:
         super().__init__((host, port), _Handler)
@@ -345,7 +346,9 @@ class ScpiSupplyServer(BoundedClients, socketserver.ThreadingTCPServer):
     @property
     def resource(self) -> str:
         """The VISA resource string a driver opens."""
-        return f"TCPIP::{self.server_address[0]}::{self.port}::SOCKET"
+        host = self.server_address[0]
+        assert isinstance(host, str)  # an AF_INET server's address is (str, int)
+        return f"TCPIP::{host}::{self.port}::SOCKET"
 
     def start(self) -> None:
         """Serve in a daemon thread."""

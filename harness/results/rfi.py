@@ -26,12 +26,20 @@ ORDER = (*GROUPS.values(), OTHER)
 
 
 class ResultLike(Protocol):
-    """What the figures read of a device result (``store.DeviceRow`` has it)."""
+    """What the figures read of a device result (``store.DeviceRow`` has it); read-only, so
+    frozen dataclasses qualify."""
 
-    device_type: str
-    verdict: str
-    category: str | None
-    reset: bool
+    @property
+    def device_type(self) -> str: ...
+
+    @property
+    def verdict(self) -> str: ...
+
+    @property
+    def category(self) -> str | None: ...
+
+    @property
+    def reset(self) -> bool: ...
 
 
 @dataclass

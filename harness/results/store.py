@@ -41,7 +41,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, CursorResult
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from harness.errors import MeterbenchError
@@ -128,6 +128,13 @@ INTERRUPTED = "INTERRUPTED"
 
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 _SCHEMA_LOCK = 0x6D62_7273  # "mbrs": PostgreSQL advisory lock key while creating the tables
+
+
+def _inserted_id(result: CursorResult[Any]) -> int:
+    """The primary key of the one row a single-row INSERT made."""
+    key = result.inserted_primary_key
+    assert key is not None  # a single-row INSERT always reports its key
+    return int(key[0])
 
 
 class ResultStoreError(MeterbenchError, RuntimeError):
@@ -321,7 +328,7 @@ class ResultStore(EngineHolder):
             result = conn.execute(insert(campaign_table).values(
                 bench=bench, operator=operator, role=role, batch_name=batch_name,
                 started=utc_text(when)))
-            return int(result.inserted_primary_key[0])
+            return _inserted_id(result)
 
     def find_campaign(self, bench: str, batch_name: str) -> int | None:
         """The latest unfinished campaign of this batch on this bench (to resume), or None."""
@@ -349,7 +356,7 @@ class ResultStore(EngineHolder):
             result = conn.execute(insert(campaign_table).values(
                 bench=bench, operator=operator, role=role, batch_name=batch_name,
                 started=utc_text(datetime.datetime.now(datetime.UTC))))
-            return int(result.inserted_primary_key[0])
+            return _inserted_id(result)
 
     def finish_campaign(self, campaign_id: int,
                         finished: datetime.datetime | None = None) -> None:
@@ -400,7 +407,7 @@ class ResultStore(EngineHolder):
                     role=record.role or campaign.role, bench=bench or campaign.bench,
                     transcript=transcript or record.notes.get("transcript"),
                     evidence=json.dumps(evidence, default=str, sort_keys=True)))
-                result_id = int(result.inserted_primary_key[0])
+                result_id = _inserted_id(result)
                 if record.measurements:
                     conn.execute(insert(measurement_table), [
                         _measurement_values(result_id, m) for m in record.measurements])

@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bleak.args import SizedBuffer
 from bleak.backends.characteristic import BleakGATTCharacteristic
@@ -35,6 +35,9 @@ from bumble.hci import Address
 
 from harness.transports.bumble_air import Registered, air, peripheral_id
 
+if TYPE_CHECKING:  # bleak names its property strings in recent versions only
+    from bleak.assigned_numbers import CharacteristicPropertyName
+
 log = logging.getLogger("meterbench.transports.ble")
 
 DEFAULT_MTU = 247  # what current phones and USB dongles negotiate (244-byte payloads)
@@ -42,7 +45,7 @@ DEFAULT_MTU = 247  # what current phones and USB dongles negotiate (244-byte pay
 T = TypeVar("T")
 
 # bumble's characteristic property bits → bleak's property names.
-_PROPERTY_NAMES = {
+_PROPERTY_NAMES: dict[Characteristic.Properties, CharacteristicPropertyName] = {
     Characteristic.Properties.BROADCAST: "broadcast",
     Characteristic.Properties.READ: "read",
     Characteristic.Properties.WRITE_WITHOUT_RESPONSE: "write-without-response",
@@ -143,7 +146,7 @@ class BumbleBleakClient(BaseBleakClient):
                 await peer.discover_descriptors(char)
                 props = [name for bit, name in _PROPERTY_NAMES.items() if char.properties & bit]
                 bleak_char = BleakGATTCharacteristic(
-                    char, char.handle, _uuid(char.uuid), props,  # type: ignore[arg-type]
+                    char, char.handle, _uuid(char.uuid), props,
                     lambda: self.mtu_size - 3, bleak_service)
                 collection.add_characteristic(bleak_char)
                 for desc in char.descriptors:

@@ -226,14 +226,14 @@ def _check_schema(engine: Engine, shown: str, create: bool) -> bool:
                                     "is missing (tampered?); it is not recreated", url=shown)
     for table in metadata.sorted_tables:
         columns = {c["name"] for c in inspect(engine).get_columns(table.name)}
-        lost = sorted(c.name for c in table.columns if c.name not in columns)
-        if lost and table is head_table and lost == ["key_id", "log_id", "mac"]:
+        dropped = sorted(c.name for c in table.columns if c.name not in columns)
+        if dropped and table is head_table and dropped == ["key_id", "log_id", "mac"]:
             raise AuditLogError(f"the audit log in {shown} has an unkeyed chain (made before "
                                 "keyed logs): start a new one with `meterbench audit init "
                                 "--db NEW_URL` and keep this one read-only", url=shown)
-        if lost:
+        if dropped:
             raise AuditLogTamperedError(f"the audit log in {shown}: table {table.name} has "
-                                        f"lost column(s) {', '.join(lost)} (tampered?)",
+                                        f"lost column(s) {', '.join(dropped)} (tampered?)",
                                         url=shown)
     return True
 
@@ -372,16 +372,17 @@ class AuditLog(EngineHolder):
                                         "record: run `meterbench audit verify`")
                 if head.key_id != key.key_id:
                     raise AuditLogError(self._wrong_key(head.key_id) + ": not appending")
+                count: int = head._mapping["count"]  # `head.count` is also Row's tuple method
                 last = conn.execute(select(entries_table.c.seq, entries_table.c.hash)
                                     .order_by(entries_table.c.seq.desc()).limit(1)).first()
                 found = (last.seq, last.hash) if last else (0, GENESIS_HASH)
-                if found != (head.count, head.last_hash) or head.mac != head_mac(
-                        key, head.count, head.last_hash, head.created_at, head.key_id,
+                if found != (count, head.last_hash) or head.mac != head_mac(
+                        key, count, head.last_hash, head.created_at, head.key_id,
                         head.log_id):
                     raise AuditLogError(f"the audit log at {self.shown_url} does not match its "
                                         "head record (tampered or truncated): not appending; "
                                         "run `meterbench audit verify`")
-                entry = AuditEntry(head.count + 1, datetime.datetime.now(datetime.UTC),
+                entry = AuditEntry(count + 1, datetime.datetime.now(datetime.UTC),
                                    operator, role, bench, device_id, clause, action,
                                    result.value, body, head.last_hash, "")
                 entry = dataclasses.replace(entry, hash=entry.computed_hash(key))
@@ -493,8 +494,9 @@ def _check_head(conn: Connection, report: VerifyReport, key: AuditKey,
         report.problems.append(Problem("head", "the head record is missing: truncation "
                                                "can no longer be ruled out"))
         return
-    report.head_count, report.log_id = head.count, head.log_id
-    mac_ok = head.mac == head_mac(key, head.count, head.last_hash, head.created_at,
+    count: int = head._mapping["count"]  # `head.count` is also Row's tuple method
+    report.head_count, report.log_id = count, head.log_id
+    mac_ok = head.mac == head_mac(key, count, head.last_hash, head.created_at,
                                   head.key_id, head.log_id)
     if head.key_id != key.key_id and not mac_ok and not report.intact:
         raise AuditLogError(wrong_key(head.key_id))
@@ -502,17 +504,17 @@ def _check_head(conn: Connection, report: VerifyReport, key: AuditKey,
     if not mac_ok:
         report.problems.append(Problem(
             "head", "the head record was edited: its MAC does not match (count "
-            f"{head.count}, key id {head.key_id})"))
-    if head.count > last_seq:
+            f"{count}, key id {head.key_id})"))
+    if count > last_seq:
         report.problems.append(Problem(
-            "truncated", f"truncated: the head records {head.count} entries but the log "
-            f"ends at entry {last_seq} ({head.count - last_seq} missing at the end)",
+            "truncated", f"truncated: the head records {count} entries but the log "
+            f"ends at entry {last_seq} ({count - last_seq} missing at the end)",
             last_seq + 1))
-    elif head.count < last_seq:
+    elif count < last_seq:
         report.problems.append(Problem(
-            "head", ("entry" if head.count + 1 == last_seq else
-                     f"entries {head.count + 1} to") + f" {last_seq} not counted by the head: "
-            "written around the log, or the head was rolled back", head.count + 1))
+            "head", ("entry" if count + 1 == last_seq else
+                     f"entries {count + 1} to") + f" {last_seq} not counted by the head: "
+            "written around the log, or the head was rolled back", count + 1))
     elif head.last_hash != (report.last_hash or GENESIS_HASH):
         report.problems.append(Problem(
             "head", f"the head's last tag differs from entry {last_seq}'s tag: the last "

@@ -98,14 +98,14 @@ def trigger_problems(conn: Connection) -> list[str]:
     dialect = conn.dialect.name
     found: list[str] = []
     if dialect == "sqlite":
-        rows = dict(conn.exec_driver_sql(
+        definitions: dict[str, str | None] = dict(conn.exec_driver_sql(
             "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
             "AND tbl_name = 'audit_entries'").all())
         for ddl in SQLITE_APPEND_ONLY:
             name = ddl.split()[5]
-            if name not in rows:
+            if name not in definitions:
                 found.append(f"trigger {name} is missing (dropped)")
-            elif _norm(rows[name] or "") != _norm(ddl):
+            elif _norm(definitions[name] or "") != _norm(ddl):
                 found.append(f"trigger {name} was replaced by another definition")
     elif dialect == "postgresql":
         rows = {r[0]: r[1:] for r in conn.exec_driver_sql(

@@ -14,6 +14,7 @@ leaves the bench.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import time
@@ -141,6 +142,7 @@ def join_test(dongle: ZigbeeDongle, eui64: str, install_code: InstallCode | str,
         mark = dongle.mark()
         dongle.add_install_code(eui, code)
         dongle.permit_join(min(MAX_PERMIT_S, math.ceil(timeout) + 5))
+        event: DongleEvent | None
         try:
             event = dongle.wait_for(
                 lambda e: isinstance(e, NodeJoined | JoinFailed) and e.eui64 == eui,
@@ -170,31 +172,31 @@ def _conclude(dongle: ZigbeeDongle, eui: str, event: DongleEvent | None,
               seen: list[DongleEvent], others: tuple[str, ...], channel: int, pan_id: int,
               elapsed: float, unjoin: bool) -> JoinTestResult:
     """Turn what the dongle saw into a result (reading the LQI and unjoining on success)."""
-    base = {"eui64": eui, "channel": channel, "pan_id": pan_id, "elapsed_s": elapsed,
-            "other_nodes": others}
+    base = functools.partial(JoinTestResult, eui64=eui, channel=channel, pan_id=pan_id,
+                             elapsed_s=elapsed, other_nodes=others)
     if isinstance(event, NodeJoined):
         quality = link_quality(dongle, eui)
         left = _unjoin(dongle, eui) if unjoin else False
-        return JoinTestResult(
+        return base(
             diagnosis=JoinDiagnosis.JOINED, node_id=event.node_id,
             lqi=quality.lqi if quality else None, unjoined=left,
-            detail=f"joined as node {event.node_id:04X} after {elapsed:g} s", **base)
+            detail=f"joined as node {event.node_id:04X} after {elapsed:g} s")
     if isinstance(event, JoinFailed):
-        return JoinTestResult(
+        return base(
             diagnosis=JoinDiagnosis.WRONG_KEY, node_id=event.node_id,
             detail="the DUT associated but could not open the network key: its link key is "
-                   "not the one derived from this install code", **base)
+                   "not the one derived from this install code")
     if any(_about(eui, e) for e in seen):
-        return JoinTestResult(diagnosis=JoinDiagnosis.TIMEOUT,
-                              detail="the DUT was heard but did not complete a join", **base)
+        return base(diagnosis=JoinDiagnosis.TIMEOUT,
+                              detail="the DUT was heard but did not complete a join")
     if others:
-        return JoinTestResult(
+        return base(
             diagnosis=JoinDiagnosis.OTHER_EUI64,
             detail=f"no join from {eui}, but {', '.join(others)} joined with this install "
-                   "code's key: the DUT may report an EUI-64 other than its label's", **base)
-    return JoinTestResult(diagnosis=JoinDiagnosis.NO_RADIO_ACTIVITY,
+                   "code's key: the DUT may report an EUI-64 other than its label's")
+    return base(diagnosis=JoinDiagnosis.NO_RADIO_ACTIVITY,
                           detail="nothing heard from the DUT: radio dead, unpowered, out of "
-                                 "range, or not set to join with its install code", **base)
+                                 "range, or not set to join with its install code")
 
 
 def _unjoin(dongle: ZigbeeDongle, eui: str) -> bool:

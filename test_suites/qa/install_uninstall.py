@@ -48,6 +48,7 @@ from harness.bench.bench import Bench
 from harness.bench.session import BenchSession
 from harness.devices.types import DeviceType, SmiStatus, eui64_duis
 from harness.drivers.dcc.base import DccAdapter
+from harness.drivers.dcc.service_requests import ServiceRequestAdapter, sends_service_requests
 from harness.protocols.duis import TriageCheck
 from harness.protocols.gbcs_alerts import GbcsAlert
 from harness.protocols.installcode import InstallCode
@@ -79,12 +80,16 @@ def _label(session: BenchSession, slot: str) -> tuple[str | None, InstallCode | 
     return (device.label.eui64, device.label.install_code) if device else (None, None)
 
 
-def _dcc(bench: Bench) -> DccAdapter:
-    """The bench's DCC adapter (exactly one)."""
+def _dcc(bench: Bench) -> ServiceRequestAdapter:
+    """The bench's DCC adapter (exactly one), which sends Service Requests by method."""
     names = sorted(bench.config.instruments_of("dcc"))
     if len(names) != 1:
         pytest.skip(f"the QA suite needs one DCC adapter on the bench, not {len(names)}")
-    return bench.instrument(names[0], DccAdapter)
+    dcc = bench.instrument(names[0], DccAdapter)
+    if not sends_service_requests(dcc):
+        pytest.skip(f"the QA suite sends Service Requests: DCC adapter {names[0]!r} "
+                    f"({type(dcc).__name__}) is not a ServiceRequestsMixin")
+    return dcc
 
 
 @pytest.fixture(scope="module")
@@ -107,11 +112,12 @@ def journey(request: pytest.FixtureRequest, bench: Bench, meterbench_session: Be
     """One meter slot's journey, acted by ``--role``; left as it was found if a step fails."""
     slot = bench.slot(request.param)
     gate = request.config.stash[RUN_KEY].gate  # the role the site grants, narrowed by --role
+    assert gate is not None  # the plugin's start_run opens the gate before any test runs
     role = gate.role_name
     if role not in QA_ROLES:
         pytest.skip(f"the QA route runs as a DCC user (supplier or rsa), not as {role}")
     dcc = qa_site.dcc
-    assert isinstance(dcc, DccAdapter)
+    assert sends_service_requests(dcc)  # qa_site was built from _dcc()
     scanned_id, scanned_code = _label(meterbench_session, slot.name)
     device_id = scanned_id or slot.config.profile_options.get("device_id")
     code = scanned_code or slot.secrets().get("install_code")

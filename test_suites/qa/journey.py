@@ -24,8 +24,9 @@ import pytest
 
 from harness.bench.bench import Slot
 from harness.devices.types import DeviceType, SmiStatus, eui64_duis
-from harness.drivers.dcc.base import DESTRUCTIVE_VARIANTS, DccAdapter
+from harness.drivers.dcc.base import DESTRUCTIVE_VARIANTS
 from harness.drivers.dcc.credentials import DccCredentials
+from harness.drivers.dcc.service_requests import ServiceRequestAdapter
 from harness.errors import AccessDeniedError
 from harness.protocols.duis import ServiceResponse, variant_spec
 from harness.protocols.duis.codes import ROLE_NOT_ELIGIBLE
@@ -67,7 +68,7 @@ class Journey:
     install_code: InstallCode | str
     mpxn: str
     site: QaSite
-    dcc: DccAdapter
+    dcc: ServiceRequestAdapter
     role: str
     actor: DccCredentials
     supplier: DccCredentials

@@ -76,6 +76,31 @@ def test_the_bench_file_picks_the_profile_and_the_label_addresses_the_device(
     assert profile.hub_slot is not None and profile.hub_slot.name == "ch"
 
 
+class _PlainDcc(DccAdapter):
+    """A DCC adapter backend without the Service Request methods (no ServiceRequestsMixin)."""
+
+    def _open_link(self) -> None: ...
+
+    def _identify_internal(self) -> str:
+        return "plain DCC adapter"
+
+    def _post(self, path: str, body: bytes, *, connect_timeout: float,
+              response_timeout: float) -> bytes:
+        raise AssertionError("never reached: the profile refuses this adapter first")
+
+
+def test_a_dcc_adapter_without_service_requests_is_a_bench_error(
+        remote: BenchSession, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Named as the bench's mistake when the profile is made, not an AttributeError later."""
+    assert remote.bench is not None and remote.emulator is not None
+    real = remote.bench.instruments["dcc"]
+    monkeypatch.setitem(remote.bench.instruments, "dcc", _PlainDcc("dcc", real.config))
+    device = remote.emulator.devices["esme"]
+    with pytest.raises(BenchConfigError, match=r"sends Service Requests.*_PlainDcc") as caught:
+        remote.bench.slot("esme").profile(device_id=device.label.eui64)
+    assert caught.value.key_path == "slots.esme.instruments.dcc"
+
+
 def test_first_use_installs_the_meter_in_the_hub_s_han_and_reads_it(
         remote: BenchSession, gate: Gate) -> None:
     profile, device = meter(remote, "esme", gate=gate)

@@ -63,6 +63,15 @@ def test_no_answer_in_time_skips_the_device(console) -> None:
     assert loading.answer is Answer.SKIP and "no answer within 0.3 s" in loading.why
 
 
+def test_a_process_without_a_terminal_gets_no_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Started with stdin and stderr closed (sys.__stdin__ None): the device is skipped as
+    unanswered, not an AttributeError (found by mypy)."""
+    monkeypatch.setattr(sys, "__stdin__", None)
+    monkeypatch.setattr(sys, "__stderr__", None)
+    loading = ConsoleOperator(0.3).load("item1", "ch", "a CHF", False)
+    assert loading.answer is Answer.SKIP and "no answer within 0.3 s" in loading.why
+
+
 def test_an_operator_outcome_is_the_verdict() -> None:
     record = TriageRecord(key="item1", slot="esme", device_type="ESME")
     record.notes["operator_outcome"] = {"answer": "skip", "why": "no answer within 300 s"}

@@ -45,8 +45,7 @@ class DccCredentials:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "user_id", normalise_eui64(self.user_id))
-        if self.private_key.public_key().public_numbers() != (
-                self.certificate.public_key().public_numbers()):
+        if self.private_key.public_key() != self.certificate.public_key():
             raise ValueError(f"the signing key does not belong to the certificate of user "
                              f"{eui64_duis(self.user_id)}")
 

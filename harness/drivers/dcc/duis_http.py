@@ -26,14 +26,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from harness.bench.secrets import SCHEMES, resolve_secret
-from harness.drivers.dcc.base import DccAdapter, NotDelivered, Uncertain
-from harness.drivers.dcc.service_requests import ServiceRequestsMixin
+from harness.drivers.dcc.base import NotDelivered, Uncertain
+from harness.drivers.dcc.service_requests import ServiceRequestAdapter
 from harness.errors import BenchConfigError, InstrumentConnectError, OperationError
 
 __all__ = ["DuisHttpAdapter"]
 
 
-class DuisHttpAdapter(ServiceRequestsMixin, DccAdapter):
+class DuisHttpAdapter(ServiceRequestAdapter):
     """A DCC adapter speaking DUIS over HTTP or HTTPS (http.client, one connection per request)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -118,7 +118,7 @@ class DuisHttpAdapter(ServiceRequestsMixin, DccAdapter):
         try:
             try:
                 conn.connect()
-                conn.sock.settimeout(response_timeout)  # type: ignore[union-attr]
+                conn.sock.settimeout(response_timeout)
                 conn.request("POST", self._prefix + path, body=body,
                              headers={"Content-Type": "application/xml"})
             except ssl.SSLCertVerificationError as exc:  # sending again cannot help

@@ -96,12 +96,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(status, reason)
             return
         data = self.rfile.read(length)
-        reason = self.server.owner.accept(data, f"POST {self.path[:200]} from "
-                                                f"{self.client_address[0]}")
-        if reason is None:
+        refusal = self.server.owner.accept(data, f"POST {self.path[:200]} from "
+                                                 f"{self.client_address[0]}")
+        if refusal is None:
             self._reply(204)
         else:
-            self._reply(400, reason)
+            self._reply(400, refusal)
 
 
 class _Server(ThreadingHTTPServer):

@@ -9,9 +9,10 @@ DUIS response; ``check=False`` returns an error response instead of raising.  Th
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from harness.devices.types import SmiStatus, eui64_duis
+from harness.drivers.dcc.base import DccAdapter
 from harness.errors import OperationError
 from harness.protocols import duis
 from harness.protocols.duis import ServiceRequest, ServiceResponse, TriageCheck
@@ -20,7 +21,7 @@ from harness.protocols.installcode import InstallCode
 if TYPE_CHECKING:
     from harness.protocols.duis import RequestId
 
-__all__ = ["ServiceRequestsMixin"]
+__all__ = ["ServiceRequestAdapter", "ServiceRequestsMixin", "sends_service_requests"]
 
 _LOG_START = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
@@ -146,3 +147,14 @@ class ServiceRequestsMixin:
     def reset(self, device_id: str, *, check: bool = True) -> ServiceResponse:
         """PROPOSED (not DUIS) MBP.2 Reset Device to its original state."""
         return self.send(duis.reset_device(self.request_id(device_id), device_id), check=check)
+
+
+class ServiceRequestAdapter(ServiceRequestsMixin, DccAdapter):
+    """A DCC adapter with the Service Request methods (``DuisHttpAdapter`` is one): what the
+    duis profile and the QA suites drive."""
+
+
+def sends_service_requests(dcc: object) -> TypeGuard[ServiceRequestAdapter]:
+    """Whether ``dcc`` is a DCC adapter with the Service Request methods (a DccAdapter that is
+    a ServiceRequestsMixin, whether or not it derives from ServiceRequestAdapter)."""
+    return isinstance(dcc, ServiceRequestsMixin) and isinstance(dcc, DccAdapter)

@@ -22,7 +22,7 @@ class SerialOpticalProbe(OpticalProbe):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._port: serial.SerialBase | None = None
+        self._port: serial.Serial | None = None
 
     @property
     def software_parity(self) -> bool:
@@ -52,7 +52,7 @@ class SerialOpticalProbe(OpticalProbe):
                 self.log.debug("ignoring error while closing", exc_info=True)
             self._port = None
 
-    def _serial(self) -> serial.SerialBase:
+    def _serial(self) -> serial.Serial:
         if self._port is None:
             raise OperationError(f"{self.name}: not open", instrument=self.name)
         return self._port

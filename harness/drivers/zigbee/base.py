@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from harness.devices.types import normalise_eui64
 from harness.drivers.base import Instrument
@@ -168,12 +168,18 @@ class ZigbeeDongle(Instrument):
         with self._event_cond:
             return list(self._events[max(0, since - self._dropped):])
 
-    def wait_for(self, match: type[E] | Callable[[DongleEvent], bool], timeout: float,
-                 *, since: int | None = None) -> E:
+    @overload
+    def wait_for(self, match: type[E], timeout: float, *, since: int | None = None) -> E: ...
+
+    @overload
+    def wait_for(self, match: Callable[[DongleEvent], bool], timeout: float,
+                 *, since: int | None = None) -> DongleEvent: ...
+
+    def wait_for(self, match: Match, timeout: float, *, since: int | None = None) -> DongleEvent:
         """The first event after ``since`` (default: now) that is of type ``match`` or for
         which ``match(event)`` is true; ``InstrumentTimeoutError`` after ``timeout`` s."""
         _, event = self._wait_index(match, timeout, self.mark() if since is None else since)
-        return event  # type: ignore[return-value]
+        return event
 
     def _wait_index(self, match: Match, timeout: float, since: int) -> tuple[int, DongleEvent]:
         """Like ``wait_for``; also gives the event's position (to continue after it)."""

@@ -75,7 +75,7 @@ class TelegesisDongle(ZigbeeDongle):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._port: serial.SerialBase | None = None
+        self._port: serial.Serial | None = None
         self._reader_thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._lines = tg.AtLineReader()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, overload
 
 from harness.devices.types import DeviceType, eui64_duis, normalise_eui64
 from harness.emulator.dcc.inventory import DeviceRecord, InventoryTransaction
@@ -43,6 +43,14 @@ class RequestContext:
     notes: list[str] = field(default_factory=list)
 
     # -- reading the request ---------------------------------------------------------------
+
+    @overload
+    def text(self, name: str, *, required: Literal[True] = True,
+             within: dict[str, Any] | None = None) -> str: ...
+
+    @overload
+    def text(self, name: str, *, required: bool,
+             within: dict[str, Any] | None = None) -> str | None: ...
 
     def text(self, name: str, *, required: bool = True, within: dict[str, Any] | None = None
              ) -> str | None:

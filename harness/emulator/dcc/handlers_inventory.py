@@ -10,7 +10,7 @@ GB-SMART-METERING.md's list as DUIS spells it (``harness.protocols.duis.vocabula
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal, TypedDict, overload
 
 from harness.devices.types import DeviceType, SmiStatus
 from harness.emulator.dcc.context import Handler, RequestContext, duis_eui
@@ -41,6 +41,17 @@ _DUIS_TYPES: dict[DuisDeviceType, DeviceType] = {
     DuisDeviceType.HCALCS: DeviceType.HCALCS, DuisDeviceType.PPMID: DeviceType.PPMID,
     DuisDeviceType.IHD: DeviceType.TYPE2, DuisDeviceType.CAD: DeviceType.TYPE2,
 }
+
+
+@overload
+def _vocabulary(ctx: RequestContext, name: str, vocabulary: type[StrEnum],
+                within: dict[str, Any] | None = None, *, required: Literal[True] = True) -> str:
+    ...
+
+
+@overload
+def _vocabulary(ctx: RequestContext, name: str, vocabulary: type[StrEnum],
+                within: dict[str, Any] | None = None, *, required: bool) -> str | None: ...
 
 
 def _vocabulary(ctx: RequestContext, name: str, vocabulary: type[StrEnum],
@@ -98,13 +109,23 @@ def _set_status(ctx: RequestContext, records: list[DeviceRecord], target: SmiSta
 # -- 12.2 -------------------------------------------------------------------------------------
 
 
+class _Details(TypedDict):
+    """The optional descriptive fields a pre-notification may carry (DeviceRecord's names)."""
+
+    manufacturer: str | None
+    model: str | None
+    firmware_version: str | None
+    smets_chts_version: str | None
+    variant: str | None
+
+
 def pre_notification(ctx: RequestContext) -> ServiceResponse:
     """12.2: enter a device as Pending; a Pending one is updated; a decommissioned or
     withdrawn one comes back as Pending (re-use, modelled); any other status is E5."""
     device_id = ctx.body_device_id()
     duis_type = DuisDeviceType(_vocabulary(ctx, "DeviceType", DuisDeviceType))
     device_type = _DUIS_TYPES[duis_type]
-    details = {
+    details: _Details = {
         "manufacturer": ctx.text("DeviceManufacturer", required=False),
         "model": ctx.text("DeviceModel", required=False),
         "firmware_version": ctx.text("FirmwareVersion", required=False),

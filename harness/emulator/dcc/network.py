@@ -107,8 +107,11 @@ class DccNetwork:
         """The device that answers as ``device_id`` (a hub for its GPF's EUI-64), or None."""
         key = normalise_eui64(device_id)
         for item in self.located():
-            eui = (item.device.gpf_eui64 if item.device_type is DeviceType.GPF  # type: ignore[attr-defined]
-                   else item.device.eui64)
+            if item.device_type is DeviceType.GPF:
+                assert isinstance(item.device, CommsHub)  # located() lists a hub as its GPF
+                eui = item.device.gpf_eui64
+            else:
+                eui = item.device.eui64
             if eui == key:
                 return item
         return None

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -61,8 +62,9 @@ REFERENCE_DEVICES: tuple[ReferenceDevice, ...] = (
 REFERENCE_HUB = REFERENCE_DEVICES[0].eui64
 
 
-class _FixedIdentity:
-    """Mixin: the device reports the given EUI-64 (and holds the given install code)."""
+class _FixedIdentity(EmulatedDevice):
+    """Mixin over a model class: the device reports the given EUI-64 (and holds the given
+    install code)."""
 
     def __init__(self, *args: Any, fixed_eui64: str, fixed_install_code: InstallCode | None,
                  **kwargs: Any) -> None:
@@ -71,7 +73,7 @@ class _FixedIdentity:
 
     def _make_identity(self) -> None:
         """The model's identity, then the fixed EUI-64 and install code over it."""
-        super()._make_identity()  # type: ignore[misc]
+        super()._make_identity()
         eui, code = self._fixed
         me: Any = self
         code = code or me.label.install_code
@@ -81,8 +83,9 @@ class _FixedIdentity:
 
 
 @functools.cache
-def _fixed_class(base: type[EmulatedDevice]) -> type[EmulatedDevice]:
-    """The fixed-identity variant of a model class (one per base class)."""
+def _fixed_class(base: type[EmulatedDevice]) -> Callable[..., EmulatedDevice]:
+    """The fixed-identity variant of a model class (one per base class); its constructor
+    also takes ``fixed_eui64`` and ``fixed_install_code`` (the mixin's)."""
     return type(f"Reference{base.__name__}", (_FixedIdentity, base), {})
 
 

@@ -144,6 +144,7 @@ class _Server(BoundedClients, ThreadingHTTPServer):
 
     max_clients = MAX_CLIENTS
     server_label = "DCC (HTTP)"
+    request_queue_size = MAX_CLIENTS
 
     def __init__(self, address: tuple[str, int], answer: Answer,
                  register: Register | None = None) -> None:

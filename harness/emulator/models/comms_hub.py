@@ -87,7 +87,7 @@ class CommsHub(EmulatedDevice):
 
     @property
     def _hub(self) -> HubState:
-        return self._ram.hub  # type: ignore[no-any-return]
+        return self._ram.hub
 
     def _tamper_code(self, flag: str) -> int:
         return GbcsAlert.UNAUTHORISED_PHYSICAL_ACCESS_TAMPER

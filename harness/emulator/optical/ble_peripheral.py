@@ -202,8 +202,9 @@ class BleOpticalPortServer:
     def _service(self) -> Service:
         props = Characteristic.Properties
         self._tx = Characteristic(self.uuids.tx, props.NOTIFY, Characteristic.READABLE, b"")
-        rx = Characteristic(self.uuids.rx, props.WRITE | props.WRITE_WITHOUT_RESPONSE,
-                            Characteristic.WRITEABLE, CharacteristicValue(write=self._on_rx))
+        rx: Characteristic[bytes] = Characteristic(
+            self.uuids.rx, props.WRITE | props.WRITE_WITHOUT_RESPONSE, Characteristic.WRITEABLE,
+            CharacteristicValue(write=self._on_rx))
         chars = [rx, self._tx]
         if self.uuids.line_control:
             chars.append(Characteristic(

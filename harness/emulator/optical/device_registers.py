@@ -121,7 +121,8 @@ class DeviceRegisters:
             return log_value
         consumer = self._consumer(address)
         if consumer is not _UNKNOWN:
-            return consumer  # type: ignore[return-value]
+            assert consumer is None or isinstance(consumer, str)  # _consumer's other values
+            return consumer
         raise RegisterError("ERROR")
 
     def _supply(self) -> str | None:
@@ -226,7 +227,7 @@ class DeviceRegisters:
             "closed": "close_valve", "open": "press_button",
         }
         if state == "armed" and hasattr(d, "arm_valve"):
-            d.arm_valve()  # type: ignore[attr-defined]
+            d.arm_valve()
             return
         action = getattr(d, actions.get(state, ""), None)
         if action is None:

@@ -140,7 +140,7 @@ class OpticalPortServer:
         line = VirtualSerial() if rfc2217 else None
         writer = _Writer(sock)
         writer.telnet = rfc2217
-        manager = TolerantPortManager(line, writer) if rfc2217 else None
+        manager = TolerantPortManager(line, writer) if line is not None else None
         with self.engine_lock:
             self.engine.reset()
         pending: deque[_Pending] = deque()

@@ -9,7 +9,8 @@ ignores a malformed or over-long option (logged at debug) and carries on with th
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any
 
 from serial.rfc2217 import (
     DO,
@@ -31,12 +32,24 @@ MAX_SUBOPTION_BYTES = 64
 """Longest RFC 2217 subnegotiation kept (the longest real one, SET-BAUDRATE, is 6 bytes)."""
 
 
-class TolerantPortManager(PortManager):  # type: ignore[misc]  # pyserial has no type hints
+class TolerantPortManager(PortManager):
     """A PortManager whose ``filter`` ignores malformed Telnet instead of raising."""
 
     _oversized = False
+    suboption: bytearray | None  # type: ignore[assignment]  # pyserial's filter keeps a bytearray
 
-    def filter(self, data: bytes) -> Iterator[bytes]:
+    if TYPE_CHECKING:  # pyserial's private Telnet handlers, which its stubs leave out
+        def _telnet_process_command(self, command: bytes) -> None: ...
+        def _telnet_negotiate_option(self, command: bytes, option: bytes) -> None: ...
+        def _telnet_process_subnegotiation(self, suboption: bytes) -> None: ...
+
+    def __init__(self, serial_port: Any, connection: Any,
+                 logger: logging.Logger | None = None) -> None:
+        """As PortManager's: ``serial_port`` and ``connection`` need only be duck-typed
+        stand-ins for ``serial.Serial`` (pyserial uses just the attributes it touches)."""
+        super().__init__(serial_port, connection, logger)
+
+    def filter(self, data: bytes) -> Generator[bytes, None, None]:
         """Yield the line data in ``data``; act on Telnet commands, skipping broken ones."""
         for value in data:
             byte = bytes((value,))
@@ -68,6 +81,7 @@ class TolerantPortManager(PortManager):  # type: ignore[misc]  # pyserial has no
                 self._tolerate(self._telnet_negotiate_option, self.telnet_command, byte)
 
     def _keep(self, byte: bytes) -> None:
+        assert self.suboption is not None  # called only inside a subnegotiation
         if len(self.suboption) < MAX_SUBOPTION_BYTES:
             self.suboption += byte
         else:
@@ -82,10 +96,10 @@ class TolerantPortManager(PortManager):  # type: ignore[misc]  # pyserial has no
         else:
             self._tolerate(self._telnet_process_subnegotiation, bytes(suboption))
 
-    def _tolerate(self, action: object, *args: bytes) -> None:
+    def _tolerate(self, action: Callable[..., None], *args: bytes | None) -> None:
         """Run one Telnet action; a malformed option is ignored (a lost client raises)."""
         try:
-            action(*args)  # type: ignore[operator]
+            action(*args)
         except OSError:
             raise
         except Exception as exc:  # pyserial raises struct.error, TypeError, ValueError...

@@ -301,6 +301,7 @@ class TelegesisEngine:
         if not self.world.heard(t.rssi_dbm, net.channel):
             return  # its association request never reached the dongle
         device = t.device
+        assert isinstance(device, MeterDevice)  # _joins tries only meters awaiting a join
         node_id = self._rng.randint(0x0001, 0xFFF7)
         self._counter += 1
         use_s09 = self.registers[0x0A] & S0A_PRECONFIGURED_TC_KEY

@@ -89,13 +89,13 @@ def _comment_text(message: str) -> str:
 
 def build_response(response: ServiceResponse) -> bytes:
     """The ``sr:Response`` XML for ``response`` (UTF-8, unsigned)."""
-    where = {"response_code": MALFORMED, "source": "build_response"}
+    where: dict[str, Any] = {"response_code": MALFORMED, "source": "build_response"}
     if not is_response_code(response.response_code):
         raise DuisError(f"not a DUIS-style response code: {response.response_code!r}",
-                        path="sr:ResponseCode", **where)  # type: ignore[arg-type]
+                        path="sr:ResponseCode", **where)
     if response.body and not response.body_tag:
         raise DuisError("a payload needs body_tag", path="sr:ResponseMessage",
-                        **where)  # type: ignore[arg-type]
+                        **where)
     spec = VARIANTS.get(response.variant)
     proposal = spec.proposal if spec else False
     nsmap = {"sr": NS, "ds": DS}
@@ -120,7 +120,7 @@ def build_response(response: ServiceResponse) -> bytes:
         try:
             value_to_children(payload, response.body, payload_ns, response.body_tag)
         except ValueError as exc:
-            raise DuisError(str(exc), path="sr:ResponseMessage", **where) from None  # type: ignore[arg-type]
+            raise DuisError(str(exc), path="sr:ResponseMessage", **where) from None
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
@@ -234,7 +234,7 @@ def add_sr(parent: etree._Element, name: str, text: str) -> None:
 
 def response_root(nsmap: dict[str, str], schema_version: str, request_id: object | None,
                   response_id: object | None, response_code: str,
-                  when: dt.datetime | None, where: dict[str, object]
+                  when: dt.datetime | None, where: dict[str, Any]
                   ) -> tuple[etree._Element, etree._Element]:
     """An ``sr:Response`` and its filled ``sr:Header``: what a DUIS response and a DUIS alert
     share (RequestID, ResponseID, ResponseCode, ResponseDateTime)."""
@@ -247,7 +247,7 @@ def response_root(nsmap: dict[str, str], schema_version: str, request_id: object
         try:
             add_sr(header, "ResponseID", str(RequestId.parse(str(response_id))))
         except ValueError as exc:
-            raise DuisError(str(exc), path="sr:ResponseID", **where) from None  # type: ignore[arg-type]
+            raise DuisError(str(exc), path="sr:ResponseID", **where) from None
     add_sr(header, "ResponseCode", response_code)
     add_sr(header, "ResponseDateTime", _format_datetime(when or dt.datetime.now(dt.UTC)))
     return root, header

@@ -79,7 +79,7 @@ def sign(xml: bytes, key: ec.EllipticCurvePrivateKey, cert: x509.Certificate) ->
     if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve,
                                                                           ec.SECP256R1):
         raise ValueError("DUIS signing needs an ECDSA P-256 private key")
-    if key.public_key().public_numbers() != cert.public_key().public_numbers():
+    if key.public_key() != cert.public_key():
         raise ValueError(f"the key does not belong to certificate serial {cert.serial_number}")
     existing = root.find(f".//{_ds('Signature')}")
     if existing is not None:

@@ -12,6 +12,7 @@ body is not checked.  The ``MBP.*`` variants are meterbench's PROPOSED triage/re
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from .codes import UNKNOWN_VARIANT
 from .errors import DuisError
@@ -86,7 +87,7 @@ VARIANTS: dict[str, VariantSpec] = {spec.variant: spec for spec in _SPECS}
 """Every variant meterbench can parse, build or check eligibility for, by SRV."""
 
 
-def variant_spec(variant: str, **where: object) -> VariantSpec:
+def variant_spec(variant: str, **where: Any) -> VariantSpec:
     """The spec of ``variant``; a DuisError (EMB02) if meterbench does not know it."""
     spec = VARIANTS.get(variant)
     if spec is None:
@@ -94,6 +95,6 @@ def variant_spec(variant: str, **where: object) -> VariantSpec:
         raise DuisError(
             f"unknown Service Reference Variant {variant!r}; known: {known}",
             response_code=UNKNOWN_VARIANT,
-            **where,  # type: ignore[arg-type]
+            **where,
         )
     return spec

@@ -72,6 +72,26 @@ def test_a_key_that_is_not_the_certificates_is_refused(key_and_cert: Path, tmp_p
         load_credentials({"signing_key": "env:MB_TEST_DCC_KEY", "signing_certificate": str(cert)})
 
 
+def test_a_certificate_whose_key_is_not_ec_is_refused() -> None:
+    """A non-EC certificate is named as not the key's (found by mypy: it raised AttributeError)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    from cryptography.x509.oid import NameOID
+
+    from harness.drivers.dcc.credentials import DccCredentials
+
+    key = ed25519.Ed25519PrivateKey.generate()
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ed25519")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(1).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, None))
+    with pytest.raises(ValueError, match="does not belong"):
+        DccCredentials("90B3D51F30010000", PARTY.private_key, cert)
+
+
 def test_emulator_references_wait_for_the_emulator() -> None:
     dcc_env = EmulatedDcc(user="rsa")
     dcc_env.start()

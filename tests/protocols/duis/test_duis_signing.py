@@ -159,6 +159,28 @@ def test_sign_refuses_key_not_matching_certificate(supplier: Party,
         sign(build_request(REQUEST), other_party.private_key, supplier.certificate)
 
 
+def _ed25519_certificate():
+    """A self-signed certificate whose key is not an EC key at all."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    from cryptography.x509.oid import NameOID
+
+    key = ed25519.Ed25519PrivateKey.generate()
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ed25519")])
+    now = datetime.datetime.now(datetime.UTC)
+    return (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(1).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, None))
+
+
+def test_sign_refuses_a_certificate_whose_key_is_not_ec(supplier: Party) -> None:
+    """A non-EC certificate is the wrong certificate (ValueError), not an AttributeError."""
+    with pytest.raises(ValueError, match="does not belong"):
+        sign(build_request(REQUEST), supplier.private_key, _ed25519_certificate())
+
+
 def test_sign_refuses_already_signed(signed: bytes, supplier: Party) -> None:
     """Signing twice is refused."""
     with pytest.raises(DuisError, match="already signed"):
