@@ -79,6 +79,7 @@ def test_a_conftest_hears_each_verdict_once_after_it_is_stored(
     assert [c["payload"] for c in calls] == [{**line, "campaign_id": campaign}
                                              for line in lines]
     assert calls[0]["payload"]["verdict"] == "INCONCLUSIVE"  # not reset in this short run
+    assert "TAMPERED" not in result.stdout.str()  # the hook changed its own copy only
     assert result.ret == 0
 
 
@@ -99,6 +100,9 @@ def test_under_xdist_only_the_controller_hears_each_verdict_once(
 def test_a_raising_hook_loses_no_verdict_and_fails_the_run(
         pytester: pytest.Pytester, tmp_path: Path, lab_conftest: None) -> None:
     pytester.makepyfile(mes="""
+        import pytest
+
+        @pytest.hookimpl(tryfirst=True)  # called before the conftest's: which must still run
         def pytest_meterbench_verdict(config, verdict):
             if verdict["item"] == "esme":
                 raise ConnectionError("MES unreachable")
