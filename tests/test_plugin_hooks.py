@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from harness.results.store import ResultStore
-from tests.conftest import REPO
 
+REPO = Path(__file__).resolve().parent.parent
 FAST = str(REPO / "benches" / "emulated-fast.toml")
 KEYS = {"item", "device_type", "device_id", "verdict", "category", "duis_return_reason",
         "why", "reset", "bench", "measurements", "findings", "campaign_id"}
@@ -94,6 +94,9 @@ def test_under_xdist_only_the_controller_hears_each_verdict_once(
     assert len({c["pid"] for c in calls}) == 1  # one process: the controller
     assert not any(c["worker"] for c in calls)
     assert all(c["stored"] and c["in_json"] for c in calls)
+    assert all(set(c["payload"]) == KEYS for c in calls)
+    assert len({c["payload"]["campaign_id"] for c in calls}) == 1  # the controller's campaign
+    assert isinstance(calls[0]["payload"]["campaign_id"], int)
     result.stdout.fnmatch_lines(["2 workers [[]9 items[]]"])  # the tests ran on workers
 
 
