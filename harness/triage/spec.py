@@ -31,7 +31,7 @@ from harness.devices.vocabulary import ChFaultReason, FaultCategory
 from harness.errors import BenchConfigError, MeterbenchError
 from harness.protocols.gbcs_alerts import ALERTS
 from harness.triage._yaml import KeyPathError, parse_yaml, validation_error
-from harness.triage.access import AccessTable, Role, RoleList
+from harness.triage.access_table import AccessTable, Role, RoleList
 
 __all__ = [
     "AlertRule",
