@@ -4,7 +4,8 @@ The specification is data (``spec.yaml``, shipped in this package and read throu
 importlib.resources); this module validates it into :class:`TriageSpec`, with errors that
 name the file and key path, and answers the questions suites and reports ask: a clause by
 id, the clauses for a device type, who may run a clause, what an alert code means for the
-verdict.  ``meterbench spec`` prints it as Markdown (:meth:`TriageSpec.to_markdown`).
+verdict.  ``meterbench spec`` prints it as Markdown (``harness.triage.spec_markdown``, a layer
+above: the document is read from the models, the models know nothing of the document).
 """
 
 from __future__ import annotations
@@ -346,12 +347,6 @@ class TriageSpec(BaseModel):
             if c.ch_return_reason is not None:
                 return c.ch_return_reason
         return self.fault_categories[FaultCategory(category)].ch_return_reason
-
-    def to_markdown(self) -> str:
-        """The specification as a readable document (what ``meterbench spec`` prints)."""
-        from harness.triage.spec_markdown import render_markdown
-
-        return render_markdown(self)
 
 
 def _resource() -> importlib.resources.abc.Traversable:
