@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.triage.audit import verify_log
+from harness.triage.audit_checkpoint import verify_against_checkpoints
 from harness.triage.audit_tampering import CASES, ENTRIES, make_scene
 
 
@@ -26,12 +27,12 @@ def run_case(folder: Path, name: str, apply: Any) -> dict[str, Any]:
     """Apply one case to a fresh log in ``folder``; what verify said, with and without the
     checkpoint."""
     scene = make_scene(folder)
-    before = verify_log(scene.url, key=scene.key, checkpoint=scene.checkpoints)
+    before = verify_against_checkpoints(scene.checkpoints, scene.url, key=scene.key)
     if not before.ok:
         raise SystemExit(f"{name}: the fresh log does not verify: {before.problems}")
     started = time.perf_counter()
     apply(scene)
-    report = verify_log(scene.url, key=scene.key, checkpoint=scene.checkpoints)
+    report = verify_against_checkpoints(scene.checkpoints, scene.url, key=scene.key)
     alone = verify_log(scene.url, key=scene.key)
     return {"case": name, "detected": report.tampered,
             "detected_without_checkpoint": alone.tampered,

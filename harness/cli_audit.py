@@ -31,7 +31,7 @@ from harness.triage.audit import (
     printable,
     verify_log,
 )
-from harness.triage.audit_checkpoint import write_checkpoint
+from harness.triage.audit_checkpoint import verify_against_checkpoints, write_checkpoint
 from harness.triage.audit_key import AuditKeyError, ensure_key
 
 audit_app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -59,7 +59,8 @@ def audit_verify(db: DbOpt = DEFAULT_DB_URL, audit_key: KeyOpt = None,
                      "in FILE (from `audit checkpoint`).")] = None) -> None:
     """Check the audit log's keyed chain, head and triggers: OK, or every problem found."""
     try:
-        report = verify_log(db, key=audit_key, checkpoint=checkpoint)
+        report = (verify_log(db, key=audit_key) if checkpoint is None
+                  else verify_against_checkpoints(checkpoint, db, key=audit_key))
     except AuditLogError as exc:  # cannot be checked: not evidence of tampering
         raise _usage(str(exc)) from None
     if report.missing:

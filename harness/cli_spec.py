@@ -15,6 +15,7 @@ import typer
 
 from harness.errors import BenchConfigError
 from harness.triage.spec import default_spec, spec_text
+from harness.triage.spec_markdown import render_markdown
 
 EXIT_USAGE = 2
 
@@ -33,7 +34,7 @@ def spec_command(
 ) -> None:
     """Print the triage specification (Markdown by default)."""
     try:
-        text = spec_text() if fmt is SpecFormat.YAML else default_spec().to_markdown()
+        text = spec_text() if fmt is SpecFormat.YAML else render_markdown(default_spec())
     except BenchConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_USAGE) from None

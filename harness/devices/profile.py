@@ -23,7 +23,7 @@ import abc
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self
 
 from harness.devices.records import DeviceIdentity, Diagnostics
 from harness.devices.types import DeviceType
@@ -33,12 +33,36 @@ from harness.errors import AccessDeniedError, BenchConfigError, OperationError
 from harness.registry import load_backend
 
 if TYPE_CHECKING:
-    from harness.bench.bench import Slot
+    from harness.bench.models import SlotConfig
+    from harness.drivers.base import Instrument
     from harness.protocols.installcode import InstallCode
     from harness.triage.gate import Gate
 
 PROFILE_KIND = "profile"
 """Entry-point group suffix: ``meterbench.profile``."""
+
+
+class SlotView(Protocol):
+    """What a profile is made from: a bench slot (``harness.bench.bench.Slot`` is one). Named
+    here so that profiles sit below the bench that builds them, not beside it in a cycle."""
+
+    @property
+    def name(self) -> str:
+        """The slot's name in the bench file."""
+        ...
+
+    @property
+    def config(self) -> SlotConfig:
+        """The slot's configuration (device type, instruments, profile options, secrets)."""
+        ...
+
+    def instrument(self, role: str) -> Instrument:
+        """The instrument serving the slot in ``role`` (``optical``, ``dcc``, ...)."""
+        ...
+
+    def secrets(self) -> dict[str, str]:
+        """The slot's secrets, resolved now."""
+        ...
 
 
 SUPPLY_CLAUSE = "TRI-DIAG-05"
@@ -84,7 +108,7 @@ class DeviceProfile(abc.ABC):
         self.label_device_id: str | None = None  # what the label says, for the audit log
 
     @classmethod
-    def for_slot(cls, slot: Slot, *, device_id: str | None = None,
+    def for_slot(cls, slot: SlotView, *, device_id: str | None = None,
                  install_code: InstallCode | str | None = None) -> Self:
         """The profile for the device in ``slot``; ``device_id``/``install_code`` are what
         its label says, when scanned (a typed install code is parsed where it is used).  By

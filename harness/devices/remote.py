@@ -44,7 +44,7 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any, ClassVar, Self
 
 from harness.bench.bench import Bench, Slot
-from harness.devices.profile import Capability, DeviceProfile, NotObservableError
+from harness.devices.profile import Capability, DeviceProfile, NotObservableError, SlotView
 from harness.devices.records import DeviceIdentity, Diagnostics, HanInfo, LogRecord
 from harness.devices.types import DeviceType, SmiStatus, eui64_duis, normalise_eui64
 from harness.drivers.dcc.base import DccAdapter, DccResponseError
@@ -111,9 +111,13 @@ class RemoteProfile(DeviceProfile):
         self._reset_report: dict[str, Any] | None = None
 
     @classmethod
-    def for_slot(cls, slot: Slot, *, device_id: str | None = None,
+    def for_slot(cls, slot: SlotView, *, device_id: str | None = None,
                  install_code: InstallCode | str | None = None) -> Self:
-        """The profile for the meter in ``slot``, addressed by its label's EUI-64."""
+        """The profile for the meter in ``slot``, addressed by its label's EUI-64. It needs
+        the slot's whole bench (its DCC adapter, its hub slot), so a slot of an open bench."""
+        if not isinstance(slot, Slot):
+            raise TypeError(f"the duis profile is made from a slot of an open bench "
+                            f"(harness.bench.bench.Slot), not {type(slot).__name__}")
         options = dict(slot.config.profile_options)
         where = f"slots.{slot.name}.profile_options"
         device_id = device_id or options.get("device_id")

@@ -1,4 +1,4 @@
-"""Who may run which triage clause: operator roles, the access table and its enforcement.
+"""Who may run which triage clause: the access table laid over a specification, and enforced.
 
 DESIGN.md principle 7: destructive operations need an eligible role.  The default table is
 in the spec YAML (``access``) and follows GB-SMART-METERING.md, "DUIS Service Requests
@@ -7,134 +7,47 @@ commission, decommission or credential update there, so a destructive clause (a 
 supply switch) is open to an RSA only where a table grants it by clause.  A site may replace
 parts of the table with its own YAML file (:func:`load_site_access`), which also says which
 operating-system user may act in which role; ``harness.triage.site`` finds and protects that
-file, and ``harness.triage.gate`` enforces the result where commands are issued.
+file, and ``harness.triage.gate`` enforces the result where commands are issued.  The roles
+and the table as data live one layer down, in ``harness.triage.access_table`` (the
+specification carries a table), and are re-exported here.
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from harness.errors import AccessDeniedError, BenchConfigError
 from harness.triage._yaml import parse_yaml, validation_error
+from harness.triage.access_table import (
+    AccessDefaults,
+    AccessDefaultsPatch,
+    AccessPatch,
+    AccessTable,
+    Role,
+    RoleList,
+)
+from harness.triage.spec import Clause, TriageSpec, default_spec
 
 if TYPE_CHECKING:
     from harness.triage.audit import AuditLog
-    from harness.triage.spec import Clause, TriageSpec
 
 __all__ = [
     "AccessDefaults",
+    "AccessDefaultsPatch",
     "AccessPatch",
     "AccessTable",
     "OperatorContext",
     "Role",
+    "RoleList",
     "SiteAccess",
     "authorise",
     "check",
     "load_site_access",
     "read_site_access",
 ]
-
-
-class Role(StrEnum):
-    """The operator roles a run may be given (``meterbench triage --role``)."""
-
-    SUPPLIER = "supplier"
-    RSA = "rsa"
-    MAP = "map"
-    MANUFACTURER = "manufacturer"
-
-    @property
-    def full_name(self) -> str:
-        """The role's full name, as a report prints it."""
-        return _TITLES[self]
-
-    @classmethod
-    def parse(cls, text: Role | str) -> Role:
-        """Accept a role value (case-insensitive); anything else is a usage error."""
-        if isinstance(text, Role):
-            return text
-        try:
-            return cls(str(text).strip().lower())
-        except ValueError:
-            raise BenchConfigError(
-                f"unknown role {text!r}", key_path="role",
-                expected="one of " + ", ".join(r.value for r in cls),
-            ) from None
-
-
-_TITLES = {
-    Role.SUPPLIER: "Supplier",
-    Role.RSA: "Registered Supplier Agent",
-    Role.MAP: "Meter Asset Provider",
-    Role.MANUFACTURER: "Manufacturer",
-}
-
-RoleList = Annotated[tuple[Role, ...], AfterValidator(lambda t: tuple(r for r in Role if r in t))]
-"""Roles as a table lists them: each once, in the enum's order (so tables print stably)."""
-
-
-class AccessDefaults(BaseModel):
-    """Who may run a clause the table does not name: by whether it is destructive."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    non_destructive: RoleList
-    destructive: RoleList
-
-
-class AccessTable(BaseModel):
-    """Defaults plus per-clause grants; a clause listed in ``clauses`` gets exactly those."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    defaults: AccessDefaults
-    clauses: dict[str, RoleList] = Field(default_factory=dict)
-
-    def eligible(self, clause_id: str, destructive: bool) -> RoleList:
-        """The roles that may run ``clause_id``."""
-        if clause_id in self.clauses:
-            return self.clauses[clause_id]
-        return self.defaults.destructive if destructive else self.defaults.non_destructive
-
-    def merged(self, patch: AccessPatch) -> AccessTable:
-        """This table with a site's patch laid over it (the patch wins where it speaks)."""
-        d = patch.defaults
-        defaults = AccessDefaults(
-            non_destructive=self.defaults.non_destructive if d is None or d.non_destructive
-            is None else d.non_destructive,
-            destructive=self.defaults.destructive if d is None or d.destructive is None
-            else d.destructive,
-        )
-        return AccessTable(defaults=defaults, clauses={**self.clauses, **patch.clauses})
-
-
-class AccessDefaultsPatch(BaseModel):
-    """A site's replacement for either default (or both)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    non_destructive: RoleList | None = None
-    destructive: RoleList | None = None
-
-
-class AccessPatch(BaseModel):
-    """The ``access`` mapping of a site file: the parts of the table it replaces."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    defaults: AccessDefaultsPatch | None = None
-    clauses: dict[str, RoleList] = Field(default_factory=dict)
 
 
 class SiteAccess(BaseModel):
@@ -169,8 +82,6 @@ def load_site_access(path: str | Path, spec: TriageSpec | None = None) -> Triage
 def read_site_access(path: str | Path, spec: TriageSpec | None = None
                      ) -> tuple[TriageSpec, SiteAccess]:
     """:func:`load_site_access`, also returning the parsed file (its ``users`` grants)."""
-    from harness.triage.spec import default_spec
-
     path = Path(path)
     source = str(path)
     try:
@@ -199,8 +110,6 @@ def _clause(clause: Clause | str, spec: TriageSpec | None) -> Clause:
     if spec is not None:
         return spec.clause(clause if isinstance(clause, str) else clause.id)
     if isinstance(clause, str):
-        from harness.triage.spec import default_spec
-
         return default_spec().clause(clause)
     return clause
 

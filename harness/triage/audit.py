@@ -62,6 +62,7 @@ __all__ = [
     "VerifyReport",
     "open_scratch_log",
     "verify_log",
+    "verify_log_and_key",
 ]
 
 DEFAULT_DB_URL = "sqlite:///meterbench.db"
@@ -521,29 +522,32 @@ def _check_head(conn: Connection, report: VerifyReport, key: AuditKey,
             "entry or the head was altered", last_seq or None))
 
 
-def verify_log(url: str | Path | URL = DEFAULT_DB_URL, *, key: AuditKey | str | None = None,
-               checkpoint: Path | None = None) -> VerifyReport:
-    """Verify the log at ``url`` (and against a checkpoint file when given).
+def verify_log(url: str | Path | URL = DEFAULT_DB_URL, *,
+               key: AuditKey | str | None = None) -> VerifyReport:
+    """Verify the log at ``url`` (its checkpoints too:
+    ``harness.triage.audit_checkpoint.verify_against_checkpoints``).
 
     A missing log is a report with ``missing``; tables lost in part are a tampered report;
     a log that cannot be checked (unusable URL, unreadable database, no key) raises
     AuditLogError.
     """
+    return verify_log_and_key(url, key=key)[0]
+
+
+def verify_log_and_key(url: str | Path | URL = DEFAULT_DB_URL, *,
+                       key: AuditKey | str | None = None) -> tuple[VerifyReport, AuditKey | None]:
+    """:func:`verify_log`, and the key the log was checked with (None when it was not opened:
+    missing, or its tables lost in part), for checks layered on the log's, as checkpoints."""
     u = _url(url)
     shown = _show(u)
     try:
         log = AuditLog.open(u, key=key)
     except AuditLogMissingError as exc:
-        return VerifyReport(shown, missing=True, problems=[Problem("missing", str(exc))])
+        return VerifyReport(shown, missing=True, problems=[Problem("missing", str(exc))]), None
     except AuditLogTamperedError as exc:
-        return VerifyReport(shown, problems=[Problem("schema", str(exc))])
+        return VerifyReport(shown, problems=[Problem("schema", str(exc))]), None
     with log:
-        report = log.verify()
-    if checkpoint is not None:
-        from harness.triage.audit_checkpoint import check_checkpoints
-
-        check_checkpoints(report, log.key, checkpoint)
-    return report
+        return log.verify(), log.key
 
 
 def open_scratch_log(prefix: str = "meterbench-audit-", base: Path | None = None) -> AuditLog:

@@ -23,7 +23,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import URL
+
 from harness.triage.audit import (
+    DEFAULT_DB_URL,
     AuditLog,
     AuditLogError,
     AuditLogTamperedError,
@@ -31,6 +34,7 @@ from harness.triage.audit import (
     VerifyReport,
     canonical_json,
     printable,
+    verify_log_and_key,
 )
 from harness.triage.audit_key import AuditKey
 
@@ -123,6 +127,16 @@ def read_checkpoints(path: Path) -> list[tuple[int, Checkpoint | str]]:
         except (ValueError, TypeError) as exc:
             found.append((number, f"not a checkpoint ({exc})"))
     return found
+
+
+def verify_against_checkpoints(checkpoint: Path, url: str | Path | URL = DEFAULT_DB_URL, *,
+                               key: AuditKey | str | None = None) -> VerifyReport:
+    """``audit.verify_log``, then the log against its checkpoints in the file ``checkpoint``
+    (``audit verify --checkpoint``); a missing or partly lost log is reported as it is."""
+    report, used = verify_log_and_key(url, key=key)
+    if used is not None:
+        check_checkpoints(report, used, checkpoint)
+    return report
 
 
 def check_checkpoints(report: VerifyReport, key: AuditKey, path: Path) -> None:

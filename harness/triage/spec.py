@@ -4,7 +4,8 @@ The specification is data (``spec.yaml``, shipped in this package and read throu
 importlib.resources); this module validates it into :class:`TriageSpec`, with errors that
 name the file and key path, and answers the questions suites and reports ask: a clause by
 id, the clauses for a device type, who may run a clause, what an alert code means for the
-verdict.  ``meterbench spec`` prints it as Markdown (:meth:`TriageSpec.to_markdown`).
+verdict.  ``meterbench spec`` prints it as Markdown (``harness.triage.spec_markdown``, a layer
+above: the document is read from the models, the models know nothing of the document).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from harness.devices.vocabulary import ChFaultReason, FaultCategory
 from harness.errors import BenchConfigError, MeterbenchError
 from harness.protocols.gbcs_alerts import ALERTS
 from harness.triage._yaml import KeyPathError, parse_yaml, validation_error
-from harness.triage.access import AccessTable, Role, RoleList
+from harness.triage.access_table import AccessTable, Role, RoleList
 
 __all__ = [
     "AlertRule",
@@ -346,12 +347,6 @@ class TriageSpec(BaseModel):
             if c.ch_return_reason is not None:
                 return c.ch_return_reason
         return self.fault_categories[FaultCategory(category)].ch_return_reason
-
-    def to_markdown(self) -> str:
-        """The specification as a readable document (what ``meterbench spec`` prints)."""
-        from harness.triage.spec_markdown import render_markdown
-
-        return render_markdown(self)
 
 
 def _resource() -> importlib.resources.abc.Traversable:

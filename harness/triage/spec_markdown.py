@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from harness.protocols.gbcs_alerts import ALERTS
-from harness.triage.access import Role
+from harness.triage.access_table import Role
 
 if TYPE_CHECKING:
     from harness.triage.spec import Clause, TriageSpec

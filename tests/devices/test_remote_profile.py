@@ -195,3 +195,16 @@ def test_a_meter_the_dcc_cannot_reach_is_not_assessed_not_a_fault(remote: BenchS
     assert str(again.value) == str(first.value) and time.monotonic() - started < 0.2
     entry = smi(remote, device.eui64)
     assert entry is not None and entry["DeviceStatus"] == "Whitelisted"
+
+
+def test_the_duis_profile_refuses_a_slot_that_is_not_of_an_open_bench(remote: BenchSession) -> None:
+    """It reads the slot's whole bench, which the profiles' SlotView does not promise."""
+    assert remote.bench is not None
+    slot = remote.bench.slot("esme")
+
+    class _LoneSlot:
+        name, config = slot.name, slot.config
+        instrument, secrets = slot.instrument, slot.secrets
+
+    with pytest.raises(TypeError, match=r"slot of an open bench.*_LoneSlot"):
+        RemoteProfile.for_slot(_LoneSlot(), device_id="00-00-00-00-00-00-00-01")

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from harness.cli_audit import audit_app
 from harness.triage.audit import AuditLog, AuditLogError, Outcome, open_scratch_log, verify_log
-from harness.triage.audit_checkpoint import checkpoint_after_campaign
+from harness.triage.audit_checkpoint import checkpoint_after_campaign, verify_against_checkpoints
 from harness.triage.audit_key import AuditKeyError, create_key_file, load_key
 
 
@@ -108,7 +108,7 @@ def test_scratch_log_has_its_own_key_beside_it(tmp_path: Path) -> None:
                    device_id="00DB120000000001", clause="TRI-RST-01")
         where = checkpoint_after_campaign(log)
         assert where == folder / "checkpoints.jsonl"
-        report = verify_log(log.url, key=log.key, checkpoint=where)
+        report = verify_against_checkpoints(where, log.url, key=log.key)
     assert report.ok and not report.warnings and report.checkpoints == 1
 
 

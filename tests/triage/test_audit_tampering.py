@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from harness.triage.audit import verify_log
+from harness.triage.audit_checkpoint import verify_against_checkpoints
 from harness.triage.audit_tampering import CASES, ENTRIES, Scene, make_scene
 
 EXPECTED: dict[str, tuple[set[str], bool]] = {
@@ -45,7 +46,7 @@ log alone (no checkpoint) already tells."""
 @pytest.fixture
 def scene(tmp_path: Path) -> Scene:
     made = make_scene(tmp_path / "log")
-    assert verify_log(made.url, key=made.key, checkpoint=made.checkpoints).ok
+    assert verify_against_checkpoints(made.checkpoints, made.url, key=made.key).ok
     return made
 
 
@@ -53,7 +54,7 @@ def scene(tmp_path: Path) -> Scene:
 def test_each_tampering_is_detected(scene: Scene, name: str, apply: object) -> None:
     apply(scene)  # type: ignore[operator]
     kinds, alone = EXPECTED[name.split()[0]]
-    report = verify_log(scene.url, key=scene.key, checkpoint=scene.checkpoints)
+    report = verify_against_checkpoints(scene.checkpoints, scene.url, key=scene.key)
     assert report.tampered, name
     assert kinds <= {p.kind for p in report.problems}, report.problems
     assert verify_log(scene.url, key=scene.key).tampered is alone
@@ -111,6 +112,6 @@ def test_trigger_replaced_by_a_no_op_is_reported(scene: Scene) -> None:
 def test_edited_checkpoint_is_reported(scene: Scene) -> None:
     line = scene.checkpoints.read_text()
     scene.checkpoints.write_text(line.replace(f'"count": {ENTRIES}', f'"count": {ENTRIES - 2}'))
-    report = verify_log(scene.url, key=scene.key, checkpoint=scene.checkpoints)
+    report = verify_against_checkpoints(scene.checkpoints, scene.url, key=scene.key)
     assert [p.kind for p in report.problems] == ["checkpoint"]
     assert "its MAC does not match" in report.problems[0].message

@@ -10,7 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from harness.triage.audit import AuditLog, verify_log
+from harness.triage.audit import AuditLog
+from harness.triage.audit_checkpoint import verify_against_checkpoints
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -29,11 +30,11 @@ def test_a_campaign_ends_with_a_checkpoint_that_verify_holds_the_log_to(tmp_path
     assert proc.returncode in (0, 1), proc.stderr[-2000:]
     lines = checkpoints.read_text().splitlines()
     assert len(lines) == 1
-    report = verify_log(audit, checkpoint=checkpoints)
+    report = verify_against_checkpoints(checkpoints, audit)
     assert report.ok, report.problems
     assert report.count >= 2  # the reset's STARTED and DONE entries at least
 
     with sqlite3.connect(tmp_path / "audit.db") as db:  # an insider drops the campaign's
         db.execute("DROP TRIGGER audit_entries_no_delete")  # entries and rewinds the head
         db.execute("DELETE FROM audit_entries")
-    assert not verify_log(audit, checkpoint=checkpoints).ok
+    assert not verify_against_checkpoints(checkpoints, audit).ok

@@ -12,6 +12,7 @@ from harness.errors import AccessDeniedError, BenchConfigError
 from harness.triage.access import OperatorContext, Role, authorise, check, load_site_access
 from harness.triage.audit import AuditLog
 from harness.triage.spec import UnknownClauseError, default_spec
+from harness.triage.spec_markdown import render_markdown
 
 DESTRUCTIVE = ["TRI-DIAG-05", "TRI-RST-01", "TRI-RST-02", "TRI-RST-03", "TRI-RST-04"]
 READS = [c.id for c in default_spec().clauses if not c.destructive]
@@ -93,7 +94,7 @@ def test_site_override_grants_an_rsa_one_reset_clause(tmp_path: Path) -> None:
     # the shipped specification is untouched
     with pytest.raises(AccessDeniedError):
         check("rsa", "TRI-RST-02")
-    assert "Access table of Leeds returns." in spec.to_markdown()
+    assert "Access table of Leeds returns." in render_markdown(spec)
 
 
 def test_site_override_of_the_defaults(tmp_path: Path) -> None:

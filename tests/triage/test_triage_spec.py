@@ -20,6 +20,7 @@ from harness.triage.spec import (
     load_spec,
     spec_text,
 )
+from harness.triage.spec_markdown import render_markdown
 
 E, G, C = DeviceType.ESME, DeviceType.GSME, DeviceType.CHF
 ALL = {E, G, C}
@@ -163,7 +164,7 @@ def test_alert_table_covers_and_agrees_with_gbcs_alerts() -> None:
 
 def test_markdown_renders_every_clause() -> None:
     spec = default_spec()
-    md = spec.to_markdown()
+    md = render_markdown(spec)
     assert md.startswith("# meterbench triage specification")
     for clause in spec.clauses:
         assert f"#### {clause.id}: {clause.title}" in md
