@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from harness.drivers.permit import OPTICAL, SERVICE_REQUEST, Permit, holding, on_refusal
 from harness.errors import AccessDeniedError
 from harness.triage.access import Role
+from harness.triage.access import check as check_role
 from harness.triage.site import Site, choose_role, current_user, resolve_site
 
 if TYPE_CHECKING:
@@ -97,17 +98,21 @@ class Gate:
         return set(c.eligible) >= set(Role) if self.role is None else self.role in c.eligible
 
     def check(self, clause: str) -> None:
-        """Return if the acting role may run ``clause``; else AccessDeniedError saying who may."""
+        """Return if the acting role may run ``clause``; else AccessDeniedError saying who may
+        (the access table's own check; an operator the site grants no role may run only what
+        every role may)."""
+        if self.role is not None:
+            check_role(self.role, clause, spec=self.spec)
+            return
         if self.may(clause):
             return
         c = self.spec.clause(clause)
         eligible = ", ".join(r.value for r in c.eligible) or "no role"
-        who = (f"role {self.role.value!r} ({self.role.full_name})" if self.role is not None
-               else f"user {self.user!r}, granted no role by {self.site.source},")
         kind = "destructive" if c.destructive else "non-destructive"
-        raise AccessDeniedError(f"{who} may not run {c.id} ({c.title}; {kind}): eligible: "
-                                f"{eligible}", role=self.role_name, clause=c.id,
-                                destructive=c.destructive, eligible=[r.value for r in c.eligible])
+        raise AccessDeniedError(f"user {self.user!r}, granted no role by {self.site.source}, may "
+                                f"not run {c.id} ({c.title}; {kind}): eligible: {eligible}",
+                                role=self.role_name, clause=c.id, destructive=c.destructive,
+                                eligible=[r.value for r in c.eligible])
 
     # -- the audit log --------------------------------------------------------------------------
 
