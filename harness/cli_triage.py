@@ -88,9 +88,9 @@ def triage_command(
 
     stderr = Console(stderr=True)
     benches = list(bench or [])
-    _check_inputs(benches, batch, time_scale, db, out, conformance)
+    session = _check_inputs(benches, batch, time_scale, db, out, conformance)
     args = ["--pyargs", "test_suites", "-p", "no:cacheprovider"]
-    access = _check_access(benches, role, operator)
+    access = _check_access(session, role, operator)
     if role is not None:
         args += ["--role", role]
     for path in benches:
@@ -116,7 +116,7 @@ def triage_command(
         if access:  # the run header: said once the campaign starts, never before an error
             starting.notes.append(access)
         if batch is None and not slots:
-            batch = _generated_batch(benches, work, devices, seed, starting)
+            batch = _generated_batch(session, work, devices, seed, starting)
         if batch is not None:
             args += ["--batch", str(batch)]
         args += ["--triage-json", str(starting.verdicts)]
@@ -160,16 +160,12 @@ def triage_command(
     raise typer.Exit(code)
 
 
-def _check_access(benches: list[Path], role: str | None, operator: str | None) -> str | None:
+def _check_access(session: BenchSession, role: str | None, operator: str | None) -> str:
     """Who acts in which role, granted by which site (the run header), or exit 2 with one
     line when the role is unknown or more than the site grants."""
     from harness.errors import AccessDeniedError
     from harness.triage.gate import Gate
 
-    try:
-        session = BenchSession.from_file(benches[0] if benches else None)
-    except MeterbenchError:
-        return None  # pytest reports the bench-file error in its own words
     try:
         gate = Gate.open(session.config, role=role, operator=operator, audit=None)
     except (MeterbenchError, AccessDeniedError) as exc:
@@ -219,14 +215,10 @@ def resume_command(ctx: typer.Context) -> str:
     return shlex.join(parts)
 
 
-def _generated_batch(benches: list[Path], work: Path, size: int, seed: int,
+def _generated_batch(session: BenchSession, work: Path, size: int, seed: int,
                      starting: CampaignStart) -> Path | None:
     """On an all-emulated bench, the generated population to triage; None on real hardware
     (whose devices are the ones in its slots)."""
-    try:
-        session = BenchSession.from_file(benches[0] if benches else None)
-    except MeterbenchError:
-        return None  # pytest reports the bench-file error in its own words
     if not session.private:
         return None
     path = work / f"generated-seed{seed}-{size}.csv"  # same name on a re-run: --db resumes it
@@ -244,9 +236,10 @@ def _generated_batch(benches: list[Path], work: Path, size: int, seed: int,
 
 
 def _check_inputs(benches: list[Path], batch: Path | None, time_scale: float | None,
-                  db: str | None, out: Path | None, conformance: Path | None) -> None:
+                  db: str | None, out: Path | None, conformance: Path | None) -> BenchSession:
     """Every input that can be checked before the campaign starts, checked without writing
-    anything (a refused run leaves the results store and --out as they were)."""
+    anything (a refused run leaves the results store and --out as they were); returns the
+    first bench, read once here for the checks that follow."""
     sessions = []
     candidates: list[Path | None] = [*benches] or [None]  # None: the default bench
     for path in candidates:
@@ -285,6 +278,7 @@ def _check_inputs(benches: list[Path], batch: Path | None, time_scale: float | N
         except OSError as exc:
             usage_error(f"--conformance {conformance}: cannot write in {conformance.parent}: "
                         f"{exc.strerror or exc}")
+    return sessions[0]
 
 
 def _make_out(out: Path) -> None:
