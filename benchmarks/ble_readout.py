@@ -13,7 +13,7 @@ import argparse
 import statistics
 import time
 
-from harness.bench.models import InstrumentConfig
+from harness.config.models import InstrumentConfig
 from harness.drivers.optical.ble_probe import BleOpticalProbe
 from harness.emulator.optical.ble_peripheral import BleOpticalPortServer
 from harness.emulator.optical.registers import DictRegisters

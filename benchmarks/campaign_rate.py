@@ -26,7 +26,7 @@ from pathlib import Path
 
 from _fast_bench import bench_files, shown
 
-from harness.emulator.population import PopulationSpec, generate, write_csv
+from harness.emulator.world.population import PopulationSpec, generate, write_csv
 from harness.results.store import ResultStore
 
 FAILED_RUN_CODES = (2, 3, 4, 5)  # interrupted, internal error, usage error, nothing collected

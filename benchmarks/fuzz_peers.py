@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from fuzz_targets import mutate
 
-from harness.bench.models import InstrumentConfig
+from harness.config.models import InstrumentConfig
 from harness.drivers.optical.serial_probe import SerialOpticalProbe
 from harness.drivers.power.scpi import ScpiPowerSupply
 from harness.drivers.zigbee.telegesis import TelegesisDongle

@@ -14,8 +14,8 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from harness.devices.types import RemotePartyRole
-from harness.emulator.pki import TestPki
+from harness.domain.types import RemotePartyRole
+from harness.emulator.world.pki import TestPki
 from harness.protocols import ble_uart, gbcs_alerts
 from harness.protocols import iec62056_21 as iec
 from harness.protocols import iec62056_21_programming as prog

@@ -12,7 +12,7 @@ import argparse
 import statistics
 import time
 
-from harness.bench.models import InstrumentConfig
+from harness.config.models import InstrumentConfig
 from harness.drivers.optical.serial_probe import SerialOpticalProbe
 from harness.emulator.optical.registers import DictRegisters
 from harness.emulator.optical.server import BITS_PER_CHAR, OpticalPortServer

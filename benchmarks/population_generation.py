@@ -9,7 +9,7 @@ import argparse
 import statistics
 import time
 
-from harness.emulator.population import PopulationSpec, generate
+from harness.emulator.world.population import PopulationSpec, generate
 
 
 def main() -> None:

@@ -33,7 +33,7 @@ from typing import Any
 from _fast_bench import fast_bench_file
 
 from harness.devices.records import DeviceIdentity
-from harness.devices.types import DeviceType
+from harness.domain.types import DeviceType
 from harness.results.store import DeviceRow, ResultStore
 from harness.triage.classify import Verdict, VerdictKind
 from harness.triage.record import Finding, Measurement, TriageRecord

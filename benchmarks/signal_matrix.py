@@ -41,9 +41,9 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from _lab import Lab, audit_log, meterbench, run_env, start_lab  # noqa: E402
 
-from harness.bench.loader import load_bench  # noqa: E402
 from harness.bench.lock import BenchLock  # noqa: E402
-from harness.emulator.scpi_supply import outputs_from_log  # noqa: E402
+from harness.config.loader import load_bench  # noqa: E402
+from harness.emulator.power.scpi import outputs_from_log  # noqa: E402
 from harness.errors import BenchLockedError  # noqa: E402
 from harness.results.store import INTERRUPTED, ResultStore  # noqa: E402
 

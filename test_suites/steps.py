@@ -13,10 +13,10 @@ from typing import TypeVar
 
 import pytest
 
-from fixtures.dut import Dut
 from harness.devices.profile import Capability, NotObservableError
 from harness.devices.records import Diagnostics
 from harness.errors import InstrumentTimeoutError, ProtocolError
+from harness.plugin.dut import Dut
 from harness.triage.manifest import ModelManifest
 
 T = TypeVar("T")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from fixtures.dut import Dut
 from harness.devices.profile import Capability, NotObservableError
 from harness.errors import InstrumentTimeoutError
+from harness.plugin.dut import Dut
 from test_suites.steps import manifest, observable, reachable
 
 

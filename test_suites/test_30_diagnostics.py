@@ -7,8 +7,8 @@ import functools
 
 import pytest
 
-from fixtures.dut import Dut
 from harness.devices.profile import Capability
+from harness.plugin.dut import Dut
 from harness.triage.spec import default_spec
 from test_suites.steps import diagnostics, manifest, observable, peak_current_during
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from fixtures.dut import Dut
 from harness.devices.profile import Capability
 from harness.drivers.optical.base import OpticalProbe
+from harness.plugin.dut import Dut
 from test_suites.steps import diagnostics, observable
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from fixtures.dut import Dut
 from harness.drivers.zigbee.base import ZigbeeDongle
+from harness.plugin.dut import Dut
 from harness.protocols.installcode import InstallCode, InstallCodeError
 from harness.triage.han import ChannelSurvey, JoinTestResult, channel_survey, join_test
 from harness.triage.record import Measurement

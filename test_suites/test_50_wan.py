@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fixtures.dut import Dut
+from harness.plugin.dut import Dut
 from test_suites.steps import diagnostics, manifest
 
 pytestmark = pytest.mark.device_type("CHF")

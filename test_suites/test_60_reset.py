@@ -10,9 +10,9 @@ from collections.abc import Callable
 
 import pytest
 
-from fixtures.dut import Dut
 from harness.devices.profile import Capability, DeviceProfile
 from harness.errors import AccessDeniedError, MeterbenchError
+from harness.plugin.dut import Dut
 from test_suites.steps import observable, reachable
 
 pytestmark = pytest.mark.destructive

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from fixtures.dut import Dut
 from harness.devices.profile import Capability
+from harness.plugin.dut import Dut
 from harness.triage.classify import RESET_STEPS
 from harness.triage.han import JoinDiagnosis, join_test
 from harness.triage.spec import default_spec

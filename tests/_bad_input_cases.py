@@ -20,9 +20,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.bench.loader import default_bench_path
 from harness.bench.lock import BenchLock
-from harness.emulator.population import COLUMNS, generate, write_csv
+from harness.config.loader import default_bench_path
+from harness.emulator.world.population import COLUMNS, generate, write_csv
 from harness.results.store import ResultStore
 from harness.triage.classify import classify
 from harness.triage.record import TriageRecord

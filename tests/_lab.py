@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 
-from harness.bench.loader import default_bench_path, load_bench
+from harness.config.loader import default_bench_path, load_bench
 from harness.emulator.optical.device_registers import optical_password
-from harness.emulator.scpi_supply import LoggedCommand, outputs_from_log, read_command_log
+from harness.emulator.power.scpi import LoggedCommand, outputs_from_log, read_command_log
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.bench.loader import default_bench_path
 from harness.bench.session import BenchSession
+from harness.config.loader import default_bench_path
 from harness.drivers.permit import Permit
 from harness.triage.audit import AuditLog
 from harness.triage.gate import Gate

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.bench.loader import default_bench_path, load_bench
-from harness.devices.types import DeviceType
+from harness.config.loader import default_bench_path, load_bench
+from harness.domain.types import DeviceType
 from harness.errors import BenchConfigError
 
 GOOD = """

@@ -21,7 +21,7 @@ from harness.bench import safety
 from harness.bench.lock import BenchLock
 from harness.bench.session import BenchSession
 from harness.drivers.power.base import PowerSupply
-from harness.emulator.scpi_supply import outputs_from_log, read_command_log
+from harness.emulator.power.scpi import outputs_from_log, read_command_log
 from harness.errors import UnsafeStateError
 
 RELAY = """
@@ -48,7 +48,7 @@ def _signal_state() -> Iterator[None]:
 @pytest.fixture
 def lab(tmp_path: Path) -> Iterator[tuple[BenchSession, Path]]:
     """The fast emulated bench plus a relay board, its supply and relay logging commands."""
-    from harness.bench.loader import default_bench_path
+    from harness.config.loader import default_bench_path
 
     path = tmp_path / "with-relay.toml"
     path.write_text((default_bench_path().parent / "emulated-fast.toml").read_text() + RELAY)

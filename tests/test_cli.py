@@ -12,9 +12,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from harness.bench.loader import default_bench_path
 from harness.bench.lock import BenchLock
 from harness.cli import app
+from harness.config.loader import default_bench_path
 from harness.triage.audit import AuditLog
 
 runner = CliRunner(env={"COLUMNS": "200"})

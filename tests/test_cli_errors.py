@@ -7,7 +7,7 @@ import io
 import pytest
 import typer
 
-from harness.cli_errors import EXIT_FAILED, OneLineErrors
+from harness.cli.errors import EXIT_FAILED, OneLineErrors
 
 
 def test_input_ending_at_a_prompt_is_one_line_and_the_failed_status(

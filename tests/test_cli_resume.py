@@ -7,7 +7,7 @@ import shlex
 import typer
 
 from harness.cli import app
-from harness.cli_triage import resume_command
+from harness.cli.triage import resume_command
 
 
 def test_resume_command_repeats_every_given_option_and_the_pytest_arguments() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.bench.check import check_bench
-from harness.bench.loader import default_bench_path
 from harness.bench.session import BenchSession
+from harness.config.loader import default_bench_path
 
 RELAY = """
 [instruments.relay]

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.bench.loader import load_bench
 from harness.bench.session import BenchSession
-from harness.emulator.clock import ScaledClock
-from harness.emulator.rtc import RealTimeClock
+from harness.config.loader import load_bench
+from harness.emulator.world.clock import ScaledClock
+from harness.emulator.world.rtc import RealTimeClock
 from harness.errors import BenchConfigError
 
 LAB = """

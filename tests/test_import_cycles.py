@@ -181,7 +181,7 @@ def test_the_scan_sees_imports_inside_functions_and_under_type_checking() -> Non
     )
     modules = project_modules()
     found = {t for s in _imports(tree) for t in _targets(s, "x", False, modules)}
-    assert found == {"harness.errors", "harness.registry", "harness.bench.models"}
+    assert found == {"harness.errors", "harness.registry", "harness.config.models"}
 
 
 def test_the_cycle_finder_reports_a_two_module_cycle_and_a_self_import() -> None:

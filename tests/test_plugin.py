@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.bench.loader import default_bench_path
+from harness.config.loader import default_bench_path
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 
@@ -14,7 +14,7 @@ def test_plugin_is_loaded_once_through_its_entry_point(pytester: pytest.Pytester
         """
         def pytest_configure(config):
             mods = [p for _, p in config.pluginmanager.list_name_plugin()
-                    if getattr(p, "__name__", "") == "fixtures.plugin"]
+                    if getattr(p, "__name__", "") == "harness.plugin.bench"]
             print("PLUGIN-COUNT", len(mods), config.pluginmanager.get_name(mods[0]))
         """
     )

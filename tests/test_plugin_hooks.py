@@ -1,4 +1,4 @@
-"""meterbench's own hooks (``fixtures.newhooks``), as a lab's conftest implements them: one
+"""meterbench's own hooks (``harness.plugin.newhooks``), as a lab's conftest implements them: one
 call per device, in the campaign's process only, after the verdict is stored; a hook that
 raises loses no verdict and fails the run."""
 

@@ -9,12 +9,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from harness.bench.models import InstrumentConfig
-from harness.devices.types import DeviceType
+from harness.config.models import InstrumentConfig
+from harness.domain.types import DeviceType
 from harness.drivers.power.scpi import ScpiPowerSupply
-from harness.emulator.clock import ManualClock
-from harness.emulator.device import EmulatedDevice
-from harness.emulator.scpi_supply import ScpiSupplyServer, SupplyChannel, SupplyState
+from harness.emulator.power.scpi import ScpiSupplyServer, SupplyChannel, SupplyState
+from harness.emulator.world.clock import ManualClock
+from harness.emulator.world.device import EmulatedDevice
 from harness.errors import InstrumentConnectError, InstrumentTimeoutError, OperationError
 
 IDN = "meterbench,Emulated PSU 2CH,EMU-test,0.1"

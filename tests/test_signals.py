@@ -14,7 +14,7 @@ import pytest
 from _lab import Lab, audit_log, run_env, start_lab
 
 from harness.bench.lock import BenchLock
-from harness.emulator.scpi_supply import outputs_from_log
+from harness.emulator.power.scpi import outputs_from_log
 
 HOLDS_POWER = """
 import time

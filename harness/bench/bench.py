@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Self, TypeVar, overload
 
 from harness.bench import safety
 from harness.bench.lock import BenchLock
-from harness.bench.models import BenchConfig, SlotConfig
-from harness.bench.secrets import resolve_secret
+from harness.config.models import BenchConfig, SlotConfig
+from harness.config.secrets import resolve_secret
 from harness.devices.profile import DeviceProfile, load_profile
 from harness.drivers.base import Instrument
 from harness.drivers.power.base import PowerChannel, PowerSupply

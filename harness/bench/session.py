@@ -17,12 +17,12 @@ from pydantic import ValidationError
 
 from harness.bench import safety
 from harness.bench.bench import Bench
-from harness.bench.loader import default_bench_path, load_bench
 from harness.bench.lock import BenchLock
-from harness.bench.models import BenchConfig, BenchInfo
+from harness.config.loader import default_bench_path, load_bench
+from harness.config.models import BenchConfig, BenchInfo
 from harness.emulator.bench import EmulatedBench
-from harness.emulator.clock import Clock, ScaledClock
-from harness.emulator.scpi_supply import CommandLog
+from harness.emulator.power.scpi import CommandLog
+from harness.emulator.world.clock import Clock, ScaledClock
 from harness.errors import BenchConfigError, BenchLockedError
 
 _private = itertools.count(1)

@@ -26,14 +26,14 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self
 
 from harness.devices.records import DeviceIdentity, Diagnostics
-from harness.devices.types import DeviceType
+from harness.domain.types import DeviceType
 from harness.drivers.optical.base import OpticalProbe
 from harness.drivers.permit import refused
 from harness.errors import AccessDeniedError, BenchConfigError, OperationError
 from harness.registry import load_backend
 
 if TYPE_CHECKING:
-    from harness.bench.models import SlotConfig
+    from harness.config.models import SlotConfig
     from harness.drivers.base import Instrument
     from harness.protocols.installcode import InstallCode
     from harness.triage.gate import Gate

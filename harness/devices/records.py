@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from harness.devices.types import DeviceType, RemotePartyRole
+from harness.domain.types import DeviceType, RemotePartyRole
 
 
 @dataclass(frozen=True)

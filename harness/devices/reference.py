@@ -21,7 +21,7 @@ from harness.devices.records import (
     LogRecord,
     WanInfo,
 )
-from harness.devices.types import DeviceType
+from harness.domain.types import DeviceType
 from harness.drivers.optical.base import ProgrammingSession
 from harness.errors import OperationError, ProtocolError
 

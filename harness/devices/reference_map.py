@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.devices.types import RemotePartyRole
+from harness.domain.types import RemotePartyRole
 
 
 @dataclass(frozen=True)

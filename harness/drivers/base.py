@@ -14,8 +14,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Self
 
-from harness.bench.models import InstrumentConfig
 from harness.bench.safety import shield
+from harness.config.models import InstrumentConfig
 from harness.errors import InstrumentConnectError, OperationError, UnsafeStateError
 
 

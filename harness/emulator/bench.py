@@ -12,20 +12,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, Self, runtime_checkable
 
-from harness.bench.models import BenchConfig, InstrumentConfig
-from harness.emulator.clock import Clock
-from harness.emulator.device import EmulatedDevice
-from harness.emulator.models import create_device
+from harness.config.models import BenchConfig, InstrumentConfig
 from harness.emulator.optical.device_registers import optical_password, registers_for_device
 from harness.emulator.optical.registers import OpticalRegisters
 from harness.emulator.optical.server import OpticalPortServer
-from harness.emulator.scpi_supply import (
+from harness.emulator.power.scpi import (
     CommandLog,
     ScpiSupplyServer,
     SupplyChannel,
     SupplyState,
 )
-from harness.emulator.usb_relay import serve_relay
+from harness.emulator.relay.usb_hid import serve_relay
+from harness.emulator.world.clock import Clock
+from harness.emulator.world.device import EmulatedDevice
+from harness.emulator.world.models import create_device
 from harness.errors import BackendUnavailableError, BenchConfigError
 
 log = logging.getLogger("meterbench.emulator")

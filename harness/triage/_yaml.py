@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from harness.config_errors import KeyPathError, format_loc, validation_error
+from harness.config.errors import KeyPathError, format_loc, validation_error
 from harness.errors import BenchConfigError
 
 __all__ = ["KeyPathError", "format_loc", "parse_yaml", "validation_error"]

@@ -19,7 +19,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.bench.secrets import resolve_secret
+from harness.config.secrets import resolve_secret
 from harness.errors import BenchConfigError, MeterbenchError
 
 KEY_ENV = "MB_AUDIT_KEY"

@@ -27,7 +27,7 @@ from harness.triage.access import check as check_role
 from harness.triage.site import Site, choose_role, current_user, resolve_site
 
 if TYPE_CHECKING:
-    from harness.bench.models import BenchConfig
+    from harness.config.models import BenchConfig
     from harness.triage.audit import AuditLog
     from harness.triage.spec import TriageSpec
 

@@ -27,8 +27,8 @@ from pydantic import (
     model_validator,
 )
 
-from harness.devices.types import DeviceType
-from harness.devices.vocabulary import ChFaultReason, FaultCategory
+from harness.domain.types import DeviceType
+from harness.domain.vocabulary import ChFaultReason, FaultCategory
 from harness.errors import BenchConfigError, MeterbenchError
 from harness.protocols.gbcs_alerts import ALERTS
 from harness.triage._yaml import KeyPathError, parse_yaml, validation_error

@@ -29,7 +29,7 @@ Communications Hub slot, installed (8.14.1) and commissioned first by that Suppl
 
 Not part of triage: this module's name does not match ``test_*.py``, so ``meterbench triage``
 and ``pytest --pyargs test_suites`` never collect it.  It runs only when named:
-``meterbench qa [--bench B] [--role supplier|rsa]`` (harness/cli_qa.py) or
+``meterbench qa [--bench B] [--role supplier|rsa]`` (harness/cli/qa.py) or
 ``pytest --pyargs test_suites.qa.install_uninstall --role rsa``.  A device's EUI-64 and
 install code come from its label (scanned off an emulated device; on a lab bench the slot's
 ``profile_options.device_id`` and its ``install_code`` secret).
@@ -42,13 +42,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from fixtures.plugin import SESSION_KEY
-from fixtures.triage_run import RUN_KEY
 from harness.bench.bench import Bench
 from harness.bench.session import BenchSession
-from harness.devices.types import DeviceType, SmiStatus, eui64_duis
+from harness.domain.types import DeviceType, SmiStatus, eui64_duis
 from harness.drivers.dcc.base import DccAdapter
 from harness.drivers.dcc.service_requests import ServiceRequestAdapter, sends_service_requests
+from harness.plugin.bench import SESSION_KEY
+from harness.plugin.triage_run import RUN_KEY
 from harness.protocols.duis import TriageCheck
 from harness.protocols.gbcs_alerts import GbcsAlert
 from harness.protocols.installcode import InstallCode

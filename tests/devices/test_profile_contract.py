@@ -24,8 +24,8 @@ from harness.devices.profile import (
     NotObservableError,
     load_profile,
 )
-from harness.devices.types import RemotePartyRole
-from harness.emulator.device import EmulatedDevice
+from harness.domain.types import RemotePartyRole
+from harness.emulator.world.device import EmulatedDevice
 from harness.errors import OperationError
 from harness.protocols.gbcs_alerts import GbcsAlert
 from harness.registry import known_backends

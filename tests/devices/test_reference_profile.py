@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from harness.bench.models import InstrumentConfig
+from harness.config.models import InstrumentConfig
 from harness.devices import reference_map as rmap
 from harness.devices.reference import ReferenceProfile
-from harness.devices.types import DeviceType, RemotePartyRole
+from harness.domain.types import DeviceType, RemotePartyRole
 from harness.drivers.optical.serial_probe import SerialOpticalProbe
 from harness.emulator.optical.registers import DictRegisters, RegisterError
 from harness.emulator.optical.server import OpticalPortServer

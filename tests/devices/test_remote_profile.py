@@ -13,9 +13,9 @@ import pytest
 from harness.bench.session import BenchSession
 from harness.devices.profile import Capability, NotObservableError
 from harness.devices.remote import RemoteProfile
-from harness.devices.types import DeviceType, eui64_duis
+from harness.domain.types import DeviceType, eui64_duis
 from harness.drivers.dcc.base import DccAccessDeniedError, DccAdapter
-from harness.emulator.device import EmulatedDevice
+from harness.emulator.world.device import EmulatedDevice
 from harness.errors import BenchConfigError
 from harness.protocols.gbcs_alerts import GbcsAlert
 from harness.qa import QaSite, acting_as, credentials_for, dummy_mpxn, power_up

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from harness.bench.models import InstrumentConfig
+from harness.config.models import InstrumentConfig
 from harness.drivers.optical.serial_probe import SerialOpticalProbe
 from harness.drivers.zigbee.telegesis import TelegesisDongle
 from harness.errors import MeterbenchError, UnsafeStateError

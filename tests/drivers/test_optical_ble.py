@@ -19,7 +19,7 @@ pytest.importorskip("bumble")
 
 from _sample_meter import sample_meter
 
-from harness.bench.models import InstrumentConfig
+from harness.config.models import InstrumentConfig
 from harness.drivers.optical.ble_probe import BleOpticalProbe
 from harness.emulator.optical.ble_peripheral import BleOpticalPortServer, HeadUuids
 from harness.emulator.optical.registers import DictRegisters, PortBehaviour

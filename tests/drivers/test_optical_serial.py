@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from _sample_meter import sample_meter
 
-from harness.bench.models import InstrumentConfig
+from harness.config.models import InstrumentConfig
 from harness.drivers.optical.serial_probe import SerialOpticalProbe
 from harness.emulator.optical.registers import DictRegisters, PortBehaviour
 from harness.emulator.optical.server import OpticalPortServer

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from _sample_meter import VALUES, sample_meter
 
-from harness.bench.models import InstrumentConfig
+from harness.config.models import InstrumentConfig
 from harness.drivers.optical.serial_probe import SerialOpticalProbe
 from harness.drivers.permit import OPTICAL, Permit, holding, on_refusal
 from harness.emulator.optical.registers import DictRegisters

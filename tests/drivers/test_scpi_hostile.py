@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from harness.bench.models import InstrumentConfig
+from harness.config.models import InstrumentConfig
 from harness.drivers.power.scpi import ScpiPowerSupply
 from harness.errors import (
     InstrumentTimeoutError,

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 import usb.core
 
-from harness.bench.models import InstrumentConfig
+from harness.config.models import InstrumentConfig
 from harness.drivers.relay import Relay
 from harness.drivers.relay.usb_hid import UsbHidRelay, UsbRelayAddress
-from harness.emulator.usb_relay import (
+from harness.emulator.relay.usb_hid import (
     BACKEND,
     EmulatedRelayBoard,
     EmulatedRelayServer,

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from harness.bench.models import InstrumentConfig
-from harness.devices.types import DeviceType
+from harness.config.models import InstrumentConfig
+from harness.domain.types import DeviceType
 from harness.drivers.zigbee import (
     DongleEvent,
     JoinFailed,
@@ -19,8 +19,8 @@ from harness.drivers.zigbee import (
     NodeLeft,
 )
 from harness.drivers.zigbee.telegesis import TelegesisDongle
-from harness.emulator.device import EmulatedDevice
-from harness.emulator.models import create_device
+from harness.emulator.world.device import EmulatedDevice
+from harness.emulator.world.models import create_device
 from harness.emulator.zigbee import RadioWorld, TelegesisDongleServer, TelegesisEngine
 from harness.errors import BenchConfigError, InstrumentTimeoutError
 from harness.protocols.telegesis import TelegesisCommandError

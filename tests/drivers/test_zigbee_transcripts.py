@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from harness.bench.models import InstrumentConfig
+from harness.config.models import InstrumentConfig
 from harness.drivers.zigbee import (
     DongleEvent,
     Neighbour,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.emulator.population import COLUMNS, ManifestError, generate, read_csv, write_csv
+from harness.emulator.world.population import COLUMNS, ManifestError, generate, read_csv, write_csv
 
 
 @pytest.fixture

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.bench.models import BenchConfig, InstrumentConfig
+from harness.config.models import BenchConfig, InstrumentConfig
 from harness.drivers.power.scpi import ScpiPowerSupply
 from harness.emulator.bench import EmulatedBench
-from harness.emulator.clock import ManualClock
-from harness.emulator.models import CommsHub, Esme
+from harness.emulator.world.clock import ManualClock
+from harness.emulator.world.models import CommsHub, Esme
 
 
 def config(faults: list[str]) -> BenchConfig:

@@ -8,14 +8,14 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from harness.cli import app
-from harness.emulator.scpi_supply import (
+from harness.emulator.power.scpi import (
     CommandLog,
     SupplyChannel,
     SupplyState,
     outputs_from_log,
     read_command_log,
 )
-from harness.emulator.usb_relay import EmulatedRelayBoard
+from harness.emulator.relay.usb_hid import EmulatedRelayBoard
 
 
 def test_supply_logs_each_command_with_its_channel_and_the_outputs_follow(

@@ -6,13 +6,13 @@ import datetime
 
 import pytest
 
-from harness.devices.types import DeviceType, RemotePartyRole, SmiStatus
-from harness.emulator.clock import ManualClock
-from harness.emulator.consumer import ConsumerData, mpan_check_digit
-from harness.emulator.device import EmulatedDevice
-from harness.emulator.logs import LogKind
-from harness.emulator.models import CommsHub, Esme, Gsme, create_device
-from harness.emulator.pki import certificate_eui64
+from harness.domain.types import DeviceType, RemotePartyRole, SmiStatus
+from harness.emulator.world.clock import ManualClock
+from harness.emulator.world.consumer import ConsumerData, mpan_check_digit
+from harness.emulator.world.device import EmulatedDevice
+from harness.emulator.world.logs import LogKind
+from harness.emulator.world.models import CommsHub, Esme, Gsme, create_device
+from harness.emulator.world.pki import certificate_eui64
 from harness.errors import BenchConfigError, OperationError
 from harness.protocols.gbcs_alerts import GbcsAlert as A
 

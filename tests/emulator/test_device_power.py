@@ -6,12 +6,12 @@ import datetime
 
 import pytest
 
-from harness.devices.types import DeviceType, SmiStatus
-from harness.emulator.clock import ManualClock
-from harness.emulator.device import EmulatedDevice
-from harness.emulator.logs import LogKind
-from harness.emulator.models import Esme, Gsme, create_device
-from harness.emulator.power_model import Burst, PowerProfile, Pulse
+from harness.domain.types import DeviceType, SmiStatus
+from harness.emulator.world.clock import ManualClock
+from harness.emulator.world.device import EmulatedDevice
+from harness.emulator.world.logs import LogKind
+from harness.emulator.world.models import Esme, Gsme, create_device
+from harness.emulator.world.power_model import Burst, PowerProfile, Pulse
 from harness.errors import OperationError
 from harness.protocols.gbcs_alerts import GbcsAlert as A
 

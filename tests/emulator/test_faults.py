@@ -6,12 +6,12 @@ from collections.abc import Callable
 
 import pytest
 
-from harness.devices.types import DeviceType
-from harness.emulator.clock import ManualClock
-from harness.emulator.device import EmulatedDevice
-from harness.emulator.faults import CATALOGUE, ChFaultReason, FaultCategory, FaultSet
-from harness.emulator.logs import LogKind
-from harness.emulator.models import CommsHub, Esme, Gsme, create_device
+from harness.domain.types import DeviceType
+from harness.emulator.world.clock import ManualClock
+from harness.emulator.world.device import EmulatedDevice
+from harness.emulator.world.faults import CATALOGUE, ChFaultReason, FaultCategory, FaultSet
+from harness.emulator.world.logs import LogKind
+from harness.emulator.world.models import CommsHub, Esme, Gsme, create_device
 from harness.errors import BenchConfigError, OperationError
 from harness.protocols.gbcs_alerts import GbcsAlert as A
 

@@ -6,9 +6,9 @@ import random
 
 import pytest
 
-from harness.devices.types import DeviceType, SmiStatus
-from harness.emulator.clock import ManualClock
-from harness.emulator.han import (
+from harness.domain.types import DeviceType, SmiStatus
+from harness.emulator.world.clock import ManualClock
+from harness.emulator.world.han import (
     DeviceLogEntry,
     JoinResponseCode,
     JoinResult,
@@ -16,9 +16,9 @@ from harness.emulator.han import (
     open_transport_key,
     seal_transport_key,
 )
-from harness.emulator.identity import install_code_for
-from harness.emulator.logs import LogKind
-from harness.emulator.models import CommsHub, MeterDevice, create_device
+from harness.emulator.world.identity import install_code_for
+from harness.emulator.world.logs import LogKind
+from harness.emulator.world.models import CommsHub, MeterDevice, create_device
 from harness.protocols.gbcs_alerts import GbcsAlert as A
 from harness.protocols.installcode import InstallCode
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 
 from harness.emulator.fuzz import SCPI_TOKENS, probe_scpi, tcp_address
-from harness.emulator.scpi_supply import (
+from harness.emulator.power.scpi import (
     MAX_CLIENTS,
     ScpiSupplyServer,
     SupplyChannel,

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import given
 
-from harness.devices.types import DeviceType
-from harness.emulator.clock import ManualClock
+from harness.domain.types import DeviceType
 from harness.emulator.fuzz import AT_TOKENS, probe_dongle, tcp_address
-from harness.emulator.models import create_device
+from harness.emulator.world.clock import ManualClock
+from harness.emulator.world.models import create_device
 from harness.emulator.zigbee import RadioWorld, TelegesisEngine
 from harness.emulator.zigbee.server import (
     MAX_LINE_BYTES,

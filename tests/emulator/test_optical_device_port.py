@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 
 from harness.bench.bench import Slot
-from harness.bench.loader import default_bench_path, parse_bench
 from harness.bench.session import BenchSession
+from harness.config.loader import default_bench_path, parse_bench
 from harness.drivers.optical.base import OpticalProbe
 from harness.errors import InstrumentTimeoutError
 

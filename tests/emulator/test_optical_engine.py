@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from harness.emulator.clock import ManualClock
 from harness.emulator.optical.engine import MeterPortEngine, State
 from harness.emulator.optical.line import LineSettings, meter_to_probe, probe_to_meter
 from harness.emulator.optical.registers import DictRegisters
+from harness.emulator.world.clock import ManualClock
 from harness.protocols.iec62056_21 import Identification, parse_readout
 from harness.protocols.iec62056_21_programming import Command, encode_command
 

@@ -11,8 +11,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import NameOID
 
-from harness.devices.types import RemotePartyRole
-from harness.emulator.pki import (
+from harness.domain.types import RemotePartyRole
+from harness.emulator.world.pki import (
     Party,
     TestPki,
     certificate_eui64,

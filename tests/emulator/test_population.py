@@ -11,12 +11,17 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from harness.cli_batch import batch_app
-from harness.devices.types import DeviceType, SmiStatus
-from harness.emulator.clock import ManualClock
-from harness.emulator.faults import CATALOGUE, SEEN_ONLY_THROUGH_PORT, ChFaultReason, FaultCategory
-from harness.emulator.logs import LogKind
-from harness.emulator.population import (
+from harness.cli.batch import batch_app
+from harness.domain.types import DeviceType, SmiStatus
+from harness.emulator.world.clock import ManualClock
+from harness.emulator.world.faults import (
+    CATALOGUE,
+    SEEN_ONLY_THROUGH_PORT,
+    ChFaultReason,
+    FaultCategory,
+)
+from harness.emulator.world.logs import LogKind
+from harness.emulator.world.population import (
     CH_NO_FAULT_TYPES,
     COLUMNS,
     BatchRow,

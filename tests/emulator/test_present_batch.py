@@ -9,9 +9,9 @@ import pytest
 
 from harness.bench.session import BenchSession
 from harness.devices.reference import ReferenceProfile
-from harness.devices.types import DeviceType
-from harness.emulator.models import create_device
-from harness.emulator.population import device_from_row, generate
+from harness.domain.types import DeviceType
+from harness.emulator.world.models import create_device
+from harness.emulator.world.population import device_from_row, generate
 from harness.errors import BenchConfigError
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime
 
-from harness.devices.types import DeviceType
-from harness.emulator.clock import ManualClock
-from harness.emulator.models import create_device
-from harness.emulator.rtc import DEFAULT_EPOCH
+from harness.domain.types import DeviceType
+from harness.emulator.world.clock import ManualClock
+from harness.emulator.world.models import create_device
+from harness.emulator.world.rtc import DEFAULT_EPOCH
 
 
 def offset_s(faults: list[str], seed: int) -> float:

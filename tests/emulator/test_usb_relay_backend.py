@@ -9,8 +9,8 @@ import pytest
 import usb.core
 import usb.util
 
-from harness.bench.models import InstrumentConfig
-from harness.emulator.usb_relay import (
+from harness.config.models import InstrumentConfig
+from harness.emulator.relay.usb_hid import (
     BACKEND,
     EmulatedRelayBoard,
     EmulatedRelayServer,

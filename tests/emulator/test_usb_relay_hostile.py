@@ -10,7 +10,7 @@ import usb.util
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.emulator.usb_relay import (
+from harness.emulator.relay.usb_hid import (
     BACKEND,
     EmulatedRelayBoard,
     device_match,

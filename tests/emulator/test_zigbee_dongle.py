@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from harness.devices.types import DeviceType
-from harness.emulator.clock import ManualClock
-from harness.emulator.device import EmulatedDevice
-from harness.emulator.models import create_device
+from harness.domain.types import DeviceType
+from harness.emulator.world.clock import ManualClock
+from harness.emulator.world.device import EmulatedDevice
+from harness.emulator.world.models import create_device
 from harness.emulator.zigbee import RadioWorld, TelegesisEngine
 from harness.protocols import telegesis as tg
 from harness.protocols.telegesis_extra import authfail, energy_byte, energy_dbm, parse_extension

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from harness.bench.bench import Bench
-from harness.bench.models import BenchConfig, InstrumentConfig
 from harness.bench.session import BenchSession
+from harness.config.models import BenchConfig, InstrumentConfig
 from harness.drivers.dcc.base import DccAdapter
 from harness.drivers.dcc.duis_http import DuisHttpAdapter
 from harness.emulator.dcc import EmulatedDcc

@@ -12,7 +12,7 @@ import sys
 import time
 
 from harness.devices.records import DeviceIdentity
-from harness.devices.types import DeviceType
+from harness.domain.types import DeviceType
 from harness.triage.classify import Verdict, VerdictKind
 from harness.triage.record import Measurement, TriageRecord
 

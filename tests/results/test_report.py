@@ -12,7 +12,7 @@ import typer
 from _results_sample import T0, sample
 from typer.testing import CliRunner
 
-from harness.cli_report import report_command
+from harness.cli.report import report_command
 from harness.results.store import ResultStore
 from harness.triage.current_trace import CurrentTrace
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from harness.emulator.population import PopulationSpec, generate, write_csv
+from harness.emulator.world.population import PopulationSpec, generate, write_csv
 from harness.results.store import ResultStore
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from harness.cli_audit import audit_app
+from harness.cli.audit import audit_app
 from harness.triage.audit import AuditLog, AuditLogError, Outcome, open_scratch_log, verify_log
 from harness.triage.audit_checkpoint import checkpoint_after_campaign, verify_against_checkpoints
 from harness.triage.audit_key import AuditKeyError, create_key_file, load_key

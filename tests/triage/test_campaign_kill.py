@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.bench.loader import default_bench_path
-from harness.emulator.faults import FaultCategory
-from harness.emulator.population import BatchRow, PopulationSpec, generate, write_csv
+from harness.config.loader import default_bench_path
+from harness.emulator.world.faults import FaultCategory
+from harness.emulator.world.population import BatchRow, PopulationSpec, generate, write_csv
 from harness.results.rfi import rfi_figures
 from harness.results.store import ResultStore
 

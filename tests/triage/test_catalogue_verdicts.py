@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.bench.loader import default_bench_path
-from harness.emulator.faults import CATALOGUE, NO_FAULT
-from harness.emulator.population import catalogue_batch, write_csv
+from harness.config.loader import default_bench_path
+from harness.emulator.world.faults import CATALOGUE, NO_FAULT
+from harness.emulator.world.population import catalogue_batch, write_csv
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from harness.cli_audit import audit_app
+from harness.cli.audit import audit_app
 from harness.triage.audit import AuditLog, Outcome
 
 

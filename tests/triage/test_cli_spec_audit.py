@@ -10,8 +10,8 @@ import typer
 import yaml
 from typer.testing import CliRunner
 
-from harness.cli_audit import audit_app
-from harness.cli_spec import spec_app, spec_command
+from harness.cli.audit import audit_app
+from harness.cli.spec import spec_app, spec_command
 from harness.triage.audit import AuditLog
 from harness.triage.spec import default_spec, spec_text
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fixtures.conformance import Conformance
+from harness.plugin.conformance import Conformance
 
 
 def test_report_lists_every_applicable_clause_per_model() -> None:

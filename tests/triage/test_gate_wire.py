@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from harness.emulator.population import BatchRow, PopulationSpec, generate, write_csv
+from harness.emulator.world.population import BatchRow, PopulationSpec, generate, write_csv
 from harness.triage.audit import AuditLog
 
 HERE = Path(__file__).resolve().parent

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from harness.bench.models import BenchConfig
+from harness.config.models import BenchConfig
 from harness.drivers.zigbee.telegesis import TelegesisDongle
 from harness.emulator.bench import EmulatedBench
-from harness.emulator.models import create_device
+from harness.emulator.world.models import create_device
 from harness.errors import BackendUnavailableError
 from harness.triage.han import JoinDiagnosis, channel_survey, join_test, link_quality
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from _lab import audit_log, meterbench, run_env, start_lab
 
 from harness.bench.lock import BenchLock
-from harness.emulator.scpi_supply import outputs_from_log
+from harness.emulator.power.scpi import outputs_from_log
 from harness.results.store import INTERRUPTED, ResultStore
 
 TESTS = Path(__file__).resolve().parent.parent

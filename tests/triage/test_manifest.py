@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.emulator.catalogue import MODELS
-from harness.emulator.credentials import original_anchor_fingerprints, shared_pki
+from harness.emulator.world.catalogue import MODELS
+from harness.emulator.world.credentials import original_anchor_fingerprints, shared_pki
 from harness.errors import BenchConfigError
 from harness.triage.manifest import load_manifests
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.operator import Answer, ConsoleOperator
-from harness.emulator.population import PopulationSpec, generate, write_csv
+from harness.emulator.world.population import PopulationSpec, generate, write_csv
+from harness.plugin.operator import Answer, ConsoleOperator
 from harness.triage.classify import VerdictKind, classify
 from harness.triage.record import TriageRecord
 

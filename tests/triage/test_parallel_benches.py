@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.parallel import device_of
 from harness.bench.lock import BenchLock
 from harness.bench.session import BenchSession
-from harness.emulator.population import PopulationSpec, generate, write_csv
+from harness.emulator.world.population import PopulationSpec, generate, write_csv
 from harness.errors import BenchLockedError
+from harness.plugin.parallel import device_of
 
 pytest.importorskip("xdist")
 

@@ -7,7 +7,7 @@ import io
 
 from rich.console import Console
 
-from fixtures.progress import CampaignProgress
+from harness.cli.progress import CampaignProgress
 
 
 def _line(item: str, verdict: str) -> dict[str, object]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.emulator.population import PopulationSpec, generate, write_csv
+from harness.emulator.world.population import PopulationSpec, generate, write_csv
 from harness.triage.audit import AuditLog
 
 CHECK_AFTER = """

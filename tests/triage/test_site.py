@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.bench.models import BenchConfig
 from harness.bench.session import BenchSession
+from harness.config.models import BenchConfig
 from harness.errors import AccessDeniedError, BenchConfigError
 from harness.triage.access import Role
 from harness.triage.gate import Gate

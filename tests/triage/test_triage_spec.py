@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from harness.devices.types import DeviceType
-from harness.emulator.faults import CATALOGUE, ChFaultReason, FaultCategory
+from harness.domain.types import DeviceType
+from harness.emulator.world.faults import CATALOGUE, ChFaultReason, FaultCategory
 from harness.errors import BenchConfigError
 from harness.protocols.gbcs_alerts import AlertCategory, GbcsAlert
 from harness.triage.spec import (

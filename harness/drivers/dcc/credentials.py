@@ -1,6 +1,6 @@
 """The DCC user a DCC adapter signs as: User ID, signing key and certificate, resolved late.
 
-A bench file names them by secret reference (``harness.bench.secrets``, DESIGN.md principle
+A bench file names them by secret reference (``harness.config.secrets``, DESIGN.md principle
 4), never in clear:
 
 - ``signing_key``: ``env:NAME`` / ``file:PATH#KEY`` / ``emulator:``; the value is the PEM
@@ -25,8 +25,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from harness.bench.secrets import SCHEMES, resolve_secret
-from harness.devices.types import eui64_duis, normalise_eui64
+from harness.config.secrets import SCHEMES, resolve_secret
+from harness.domain.types import eui64_duis, normalise_eui64
 from harness.errors import BenchConfigError
 
 __all__ = ["DccCredentials", "certificate_eui64", "load_credentials", "needs_emulator"]

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from harness.bench.secrets import SCHEMES, resolve_secret
+from harness.config.secrets import SCHEMES, resolve_secret
 from harness.drivers.dcc.base import NotDelivered, Uncertain
 from harness.drivers.dcc.service_requests import ServiceRequestAdapter
 from harness.errors import BenchConfigError, InstrumentConnectError, OperationError

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any, TypeGuard
 
-from harness.devices.types import SmiStatus, eui64_duis
+from harness.domain.types import SmiStatus, eui64_duis
 from harness.drivers.dcc.base import DccAdapter
 from harness.errors import OperationError
 from harness.protocols import duis

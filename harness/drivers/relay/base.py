@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Self
 
-from harness.bench.models import InstrumentConfig
+from harness.config.models import InstrumentConfig
 from harness.drivers.base import Instrument
 from harness.errors import BenchConfigError, OperationError
 

@@ -7,7 +7,7 @@ channel 1). They have no USB serial string, so a board is chosen by the serial i
 
 Addresses: ``usb:16c0:05df`` (the first board), ``usb:16c0:05df:SERIAL`` (a board by its
 serial), ``usb-emulated:<board-id>`` or ``usb-emulated:16c0:05df[:SERIAL]`` (boards of
-:mod:`harness.emulator.usb_relay`, reached through the same pyusb calls on its backend).
+:mod:`harness.emulator.relay.usb_hid`, reached through the same pyusb calls on its backend).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ CMD_OFF = 0xFD
 CMD_ALL_ON = 0xFE
 CMD_ALL_OFF = 0xFC
 
-_SCHEMES = {"usb": None, "usb-emulated": "harness.emulator.usb_relay"}
+_SCHEMES = {"usb": None, "usb-emulated": "harness.emulator.relay.usb_hid"}
 _HEX4 = re.compile(r"^[0-9A-Fa-f]{4}$")
 
 

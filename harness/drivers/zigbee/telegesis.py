@@ -22,7 +22,7 @@ from typing import Any
 
 import serial
 
-from harness.bench.secrets import resolve_secret
+from harness.config.secrets import resolve_secret
 from harness.drivers.zigbee.base import (
     DongleEvent,
     DongleIdentity,

@@ -34,10 +34,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 
-from harness.bench.models import InstrumentConfig
-from harness.devices.types import DeviceType, RemotePartyRole
-from harness.emulator.clock import Clock
-from harness.emulator.credentials import shared_pki
+from harness.config.models import InstrumentConfig
+from harness.domain.types import DeviceType, RemotePartyRole
 from harness.emulator.dcc.delivery import AsyncDelivery
 from harness.emulator.dcc.inventory import DeviceRecord, SmartMeteringInventory
 from harness.emulator.dcc.network import COMMS_FAILURE, DccNetwork, JoinOutcome
@@ -51,8 +49,10 @@ from harness.emulator.dcc.server import DccHttpServer
 from harness.emulator.dcc.service import WEB_SERVICES, DccService
 from harness.emulator.dcc.tls import self_signed_context
 from harness.emulator.dcc.users import TEST_USERS, UserRegistry, private_key_pem, user_party
-from harness.emulator.device import EmulatedDevice
-from harness.emulator.models import CommsHub
+from harness.emulator.world.clock import Clock
+from harness.emulator.world.credentials import shared_pki
+from harness.emulator.world.device import EmulatedDevice
+from harness.emulator.world.models import CommsHub
 from harness.errors import BenchConfigError
 from harness.protocols.duis import (
     DuisAlert,

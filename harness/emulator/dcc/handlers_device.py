@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import datetime
 
-from harness.devices.types import DeviceType, SmiStatus
+from harness.domain.types import DeviceType, SmiStatus
 from harness.emulator.dcc.context import DEVICE_TYPE_MISMATCH, Handler, RequestContext
-from harness.emulator.han import JoinResponseCode
-from harness.emulator.logs import LogKind
-from harness.emulator.models import CommsHub, Esme, Gsme, LoadSwitch, Valve
+from harness.emulator.world.han import JoinResponseCode
+from harness.emulator.world.logs import LogKind
+from harness.emulator.world.models import CommsHub, Esme, Gsme, LoadSwitch, Valve
 from harness.protocols.duis import DuisError, ServiceResponse
 from harness.protocols.duis.vocabulary import LogToRead
 from harness.protocols.installcode import InstallCode, InstallCodeError

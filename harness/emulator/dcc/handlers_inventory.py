@@ -12,10 +12,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Literal, TypedDict, overload
 
-from harness.devices.types import DeviceType, SmiStatus
+from harness.domain.types import DeviceType, SmiStatus
 from harness.emulator.dcc.context import Handler, RequestContext, duis_eui
 from harness.emulator.dcc.inventory import DeviceRecord
-from harness.emulator.models.comms_hub import CommsHub
+from harness.emulator.world.models.comms_hub import CommsHub
 from harness.protocols.duis import ServiceResponse
 from harness.protocols.duis.codes import DEVICE_NOT_FOUND, INVALID_DEVICE_STATUS
 from harness.protocols.duis.errors import DuisError

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.devices.types import DeviceType, SmiStatus, eui64_duis
+from harness.domain.types import DeviceType, SmiStatus, eui64_duis
 from harness.emulator.dcc.context import Handler, RequestContext
 from harness.emulator.dcc.handlers_device import IN_SERVICE
-from harness.emulator.logs import LogKind
-from harness.emulator.models import CommsHub
+from harness.emulator.world.logs import LogKind
+from harness.emulator.world.models import CommsHub
 from harness.protocols.duis import DuisError, ServiceResponse
 from harness.protocols.duis.codes import INVALID_DEVICE_STATUS
 from harness.protocols.duis.proposals import TriageCheck

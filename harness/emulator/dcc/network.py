@@ -21,11 +21,11 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
-from harness.devices.types import DeviceType, eui64_duis, normalise_eui64
-from harness.emulator.device import EmulatedDevice
-from harness.emulator.han import JoinResult
-from harness.emulator.models.comms_hub import CommsHub
-from harness.emulator.models.meter import MeterDevice
+from harness.domain.types import DeviceType, eui64_duis, normalise_eui64
+from harness.emulator.world.device import EmulatedDevice
+from harness.emulator.world.han import JoinResult
+from harness.emulator.world.models.comms_hub import CommsHub
+from harness.emulator.world.models.meter import MeterDevice
 from harness.protocols.duis import DuisError
 
 __all__ = [

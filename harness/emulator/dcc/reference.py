@@ -20,12 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from harness.devices.types import DeviceType, SmiStatus, normalise_eui64
-from harness.emulator.clock import Clock
+from harness.domain.types import DeviceType, SmiStatus, normalise_eui64
 from harness.emulator.dcc.inventory import DeviceRecord
-from harness.emulator.device import EmulatedDevice
-from harness.emulator.models import CommsHub, Esme, Gsme, MeterDevice
-from harness.emulator.pki import TestPki
+from harness.emulator.world.clock import Clock
+from harness.emulator.world.device import EmulatedDevice
+from harness.emulator.world.models import CommsHub, Esme, Gsme, MeterDevice
+from harness.emulator.world.pki import TestPki
 from harness.protocols.installcode import InstallCode
 
 __all__ = ["REFERENCE_DEVICES", "ReferenceDevice", "build_reference_devices",

@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from harness.devices.types import DeviceType, SmiStatus
+from harness.domain.types import DeviceType, SmiStatus
 from harness.emulator.dcc.context import Handler, RequestContext
 from harness.emulator.dcc.handlers_device import DEVICE_HANDLERS
 from harness.emulator.dcc.handlers_inventory import INVENTORY_HANDLERS
@@ -32,7 +32,7 @@ from harness.emulator.dcc.inventory import SmartMeteringInventory
 from harness.emulator.dcc.network import NO_RESPONSE, DccNetwork, JoinOutcome
 from harness.emulator.dcc.users import DccUser, UserRegistry
 from harness.emulator.guard import report_unexpected
-from harness.emulator.models import CommsHub
+from harness.emulator.world.models import CommsHub
 from harness.errors import OperationError
 from harness.protocols.duis import (
     DuisAuthorisationError,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.devices.types import SmiStatus
+from harness.domain.types import SmiStatus
 
 __all__ = ["INITIAL_STATUSES", "TRANSITIONS", "Transition", "allowed_targets", "transition"]
 

@@ -4,7 +4,7 @@ This stands in for DCC's user registration (a real DCC User is admitted through 
 processes and registers its certificates with the DCC): here a registry maps each signing
 certificate, by issuer name and serial number as a DUIS signature's ``X509IssuerSerial``
 names it, to a User ID (EUI-64) and the user roles it holds.  The built-in test users are
-organisations of the emulator's test PKI (``harness.emulator.pki``); their keys are
+organisations of the emulator's test PKI (``harness.emulator.world.pki``); their keys are
 guessable and only ever for tests.
 """
 
@@ -18,8 +18,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from harness.devices.types import RemotePartyRole, eui64_duis, normalise_eui64
-from harness.emulator.pki import Party, TestPki
+from harness.domain.types import RemotePartyRole, eui64_duis, normalise_eui64
+from harness.emulator.world.pki import Party, TestPki
 from harness.protocols.duis import UserRole
 
 __all__ = ["TEST_USERS", "DccUser", "TestUserSpec", "UserRegistry", "user_party"]

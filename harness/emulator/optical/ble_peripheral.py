@@ -31,11 +31,11 @@ from bumble.core import UUID, AdvertisingData
 from bumble.device import Connection, Device
 from bumble.gatt import Characteristic, CharacteristicValue, Service
 
-from harness.emulator.clock import Clock
 from harness.emulator.guard import report_unexpected
 from harness.emulator.optical.engine import MeterPortEngine, Reply
 from harness.emulator.optical.line import LineSettings, meter_to_probe, probe_to_meter
 from harness.emulator.optical.registers import OpticalRegisters, PortBehaviour
+from harness.emulator.world.clock import Clock
 from harness.errors import ProtocolError
 from harness.protocols.ble_uart import (
     LINE_CONTROL_UUID,

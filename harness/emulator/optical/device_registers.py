@@ -14,10 +14,10 @@ import datetime
 import random
 
 from harness.devices import reference_map as rmap
-from harness.devices.types import RemotePartyRole
-from harness.emulator.device import EmulatedDevice
-from harness.emulator.faults import stable_seed
+from harness.domain.types import RemotePartyRole
 from harness.emulator.optical.registers import PortBehaviour, RegisterError
+from harness.emulator.world.device import EmulatedDevice
+from harness.emulator.world.faults import stable_seed
 from harness.errors import MeterbenchError
 from harness.protocols.iec62056_21 import DataSet, Identification
 

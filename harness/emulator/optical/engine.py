@@ -13,8 +13,8 @@ import logging
 from dataclasses import dataclass
 from enum import Enum
 
-from harness.emulator.clock import Clock
 from harness.emulator.optical.registers import OpticalRegisters, RegisterError
+from harness.emulator.world.clock import Clock
 from harness.errors import ProtocolError
 from harness.protocols.iec62056_21 import (
     INITIAL_BAUD,

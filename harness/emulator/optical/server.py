@@ -24,7 +24,6 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-from harness.emulator.clock import Clock
 from harness.emulator.guard import OneHostPort, report_unexpected
 from harness.emulator.optical.engine import MeterPortEngine, Reply
 from harness.emulator.optical.line import (
@@ -35,6 +34,7 @@ from harness.emulator.optical.line import (
 )
 from harness.emulator.optical.registers import OpticalRegisters, PortBehaviour
 from harness.emulator.optical.telnet import TolerantPortManager
+from harness.emulator.world.clock import Clock
 
 log = logging.getLogger("meterbench.emulator.optical")
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 
-from harness.bench.models import InstrumentConfig
-from harness.emulator.device import EmulatedDevice
-from harness.emulator.faults import stable_seed
+from harness.config.models import InstrumentConfig
+from harness.emulator.world.device import EmulatedDevice
+from harness.emulator.world.faults import stable_seed
 from harness.emulator.zigbee.engine import TelegesisEngine
 from harness.emulator.zigbee.radio import RadioWorld
 from harness.emulator.zigbee.server import TelegesisDongleServer

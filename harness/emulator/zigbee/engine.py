@@ -5,7 +5,7 @@ at once (echo, body, ``OK``/``ERROR:<code>``); :meth:`TelegesisEngine.due` retur
 prompts whose time has come (``NEWNODE:``, the ``NTable:`` block, ``LeftPAN``...).  The
 server (``harness.emulator.zigbee.server``) puts both on the wire.
 
-Joining is real cryptography on both sides (``harness.emulator.han``): while joins are
+Joining is real cryptography on both sides (``harness.emulator.world.han``): while joins are
 permitted, every meter on the air that waits to join with its install code tries once per
 window; the dongle, as trust centre, seals its network key under the key in S09 (when S0A
 bit 8 says to use it; else the well-known ``ZigBeeAlliance09`` key) and the meter opens it
@@ -20,10 +20,10 @@ import re
 import threading
 from dataclasses import dataclass, field
 
-from harness.devices.types import DeviceType
-from harness.emulator.faults import stable_seed
-from harness.emulator.han import JoinResult, seal_transport_key
-from harness.emulator.models.meter import MeterDevice
+from harness.domain.types import DeviceType
+from harness.emulator.world.faults import stable_seed
+from harness.emulator.world.han import JoinResult, seal_transport_key
+from harness.emulator.world.models.meter import MeterDevice
 from harness.emulator.zigbee.radio import CHANNELS, RadioWorld, Transmitter
 from harness.protocols.installcode import LinkKey
 from harness.protocols.telegesis import PASSWORD_REGISTERS, REGISTER_WIDTHS

@@ -16,10 +16,10 @@ import random
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from harness.emulator.device import EmulatedDevice
-from harness.emulator.faults import stable_seed
-from harness.emulator.models.comms_hub import CommsHub
-from harness.emulator.models.meter import MeterDevice
+from harness.emulator.world.device import EmulatedDevice
+from harness.emulator.world.faults import stable_seed
+from harness.emulator.world.models.comms_hub import CommsHub
+from harness.emulator.world.models.meter import MeterDevice
 
 CHANNELS = range(11, 27)
 SENSITIVITY_DBM = -100.0

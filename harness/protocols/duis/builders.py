@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from harness.devices.types import eui64_duis
+from harness.domain.types import eui64_duis
 
 from .codes import MALFORMED
 from .errors import DuisError

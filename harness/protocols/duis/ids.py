@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from harness.devices.types import eui64_duis, normalise_eui64
+from harness.domain.types import eui64_duis, normalise_eui64
 from harness.errors import ProtocolError
 
 __all__ = ["COUNTER_MAX", "RequestId"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from harness.devices.types import eui64_duis
+from harness.domain.types import eui64_duis
 
 from .codes import MALFORMED
 from .errors import DuisError

@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from harness.bench.loader import default_bench_path, load_bench
-from harness.bench.models import InstrumentConfig
+from harness.config.loader import default_bench_path, load_bench
+from harness.config.models import InstrumentConfig
 from harness.drivers.dcc.duis_http import DuisHttpAdapter
 from harness.emulator.bench import EmulatedBench
 

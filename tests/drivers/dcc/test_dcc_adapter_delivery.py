@@ -7,11 +7,11 @@ import socket
 import pytest
 from _dcc_driver_helpers import SilentPeer, instrument_config
 
-from harness.devices.types import DeviceType, SmiStatus
+from harness.domain.types import DeviceType, SmiStatus
 from harness.drivers.dcc import DccCredentials, DeliveryUncertainError
 from harness.drivers.dcc.duis_http import DuisHttpAdapter
-from harness.emulator.credentials import shared_pki
 from harness.emulator.dcc import DeviceRecord, EmulatedDcc, user_party
+from harness.emulator.world.credentials import shared_pki
 from harness.errors import InstrumentConnectError, InstrumentTimeoutError, OperationError
 from harness.protocols.duis import build_response, parse_request
 

@@ -7,13 +7,13 @@ from collections.abc import Iterator
 import pytest
 from _dcc_driver_helpers import adapter_for, emulated_bench
 
-from harness.devices.types import SmiStatus
+from harness.domain.types import SmiStatus
 from harness.drivers.dcc import DccAccessDeniedError, DccCredentials, DccResponseError
 from harness.drivers.dcc.duis_http import DuisHttpAdapter
 from harness.emulator.bench import EmulatedBench
-from harness.emulator.credentials import shared_pki
 from harness.emulator.dcc import EmulatedDcc, user_party
-from harness.emulator.models import CommsHub, Esme
+from harness.emulator.world.credentials import shared_pki
+from harness.emulator.world.models import CommsHub, Esme
 from harness.protocols.gbcs_alerts import GbcsAlert
 
 S = SmiStatus

@@ -11,15 +11,15 @@ import pytest
 from _dcc_driver_helpers import SilentPeer, adapter_for, instrument_config
 from cryptography.hazmat.primitives import serialization
 
-from harness.bench.loader import default_bench_path, load_bench
-from harness.devices.types import RemotePartyRole, SmiStatus
+from harness.config.loader import default_bench_path, load_bench
+from harness.domain.types import RemotePartyRole, SmiStatus
 from harness.drivers.dcc import DccCredentials
 from harness.drivers.dcc.base import DccTimeoutError
 from harness.drivers.dcc.duis_http import DuisHttpAdapter
 from harness.emulator.bench import EmulatedBench
-from harness.emulator.credentials import shared_pki
 from harness.emulator.dcc import EmulatedDcc, user_party
-from harness.emulator.models import CommsHub, Esme
+from harness.emulator.world.credentials import shared_pki
+from harness.emulator.world.models import CommsHub, Esme
 from harness.protocols.duis import (
     DuisAlert,
     ServiceResponse,

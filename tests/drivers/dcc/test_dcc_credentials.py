@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from _dcc_driver_helpers import instrument_config
 
-from harness.devices.types import RemotePartyRole
+from harness.domain.types import RemotePartyRole
 from harness.drivers.dcc import load_credentials
 from harness.drivers.dcc.duis_http import DuisHttpAdapter
-from harness.emulator.credentials import shared_pki
 from harness.emulator.dcc import EmulatedDcc, user_party
 from harness.emulator.dcc.users import private_key_pem
+from harness.emulator.world.credentials import shared_pki
 from harness.errors import BenchConfigError, OperationError
 
 PARTY = user_party(shared_pki(0), "supplier")

@@ -8,8 +8,8 @@ from _dcc_driver_helpers import SilentPeer, instrument_config
 from harness.drivers.dcc import DccCredentials, DeliveryUncertainError
 from harness.drivers.dcc.duis_http import DuisHttpAdapter
 from harness.drivers.permit import SERVICE_REQUEST, Permit, holding
-from harness.emulator.credentials import shared_pki
 from harness.emulator.dcc import user_party
+from harness.emulator.world.credentials import shared_pki
 from harness.errors import AccessDeniedError
 
 SUPPLIER = DccCredentials.from_party(user_party(shared_pki(0), "supplier"))

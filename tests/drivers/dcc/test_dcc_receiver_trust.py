@@ -19,12 +19,12 @@ import pytest
 from _dcc_driver_helpers import instrument_config
 from cryptography.hazmat.primitives import serialization
 
-from harness.devices.types import RemotePartyRole
+from harness.domain.types import RemotePartyRole
 from harness.drivers.dcc import DccCredentials
 from harness.drivers.dcc.duis_http import DuisHttpAdapter
-from harness.emulator.credentials import shared_pki
 from harness.emulator.dcc import user_party
 from harness.emulator.dcc.receiver_tls import ReceiverTls
+from harness.emulator.world.credentials import shared_pki
 from harness.errors import MeterbenchError
 from harness.protocols.duis import RequestId, ServiceResponse, build_response, sign
 

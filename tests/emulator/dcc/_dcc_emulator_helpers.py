@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from harness.bench.loader import parse_bench
+from harness.config.loader import parse_bench
 from harness.emulator.bench import EmulatedBench
-from harness.emulator.credentials import shared_pki
 from harness.emulator.dcc import EmulatedDcc, user_party, web_service_for
+from harness.emulator.world.credentials import shared_pki
 from harness.protocols.duis import (
     ServiceRequest,
     ServiceResponse,

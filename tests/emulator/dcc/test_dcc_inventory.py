@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from harness.devices.types import DeviceType, SmiStatus
+from harness.domain.types import DeviceType, SmiStatus
 from harness.emulator.dcc.inventory import DeviceRecord, SmartMeteringInventory
 from harness.emulator.dcc.transitions import TRANSITIONS, allowed_targets, transition
 from harness.protocols.duis import DuisError

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import pytest
 from _dcc_emulator_helpers import LIFECYCLE_ORDER, REFERENCE, dcc_of, post, reference, small_bench
 
-from harness.bench.loader import default_bench_path, load_bench
-from harness.devices.types import SmiStatus
+from harness.config.loader import default_bench_path, load_bench
+from harness.domain.types import SmiStatus
 from harness.emulator.bench import EmulatedBench
 from harness.emulator.dcc import EmulatedDcc
 from harness.protocols.duis import parse_request

@@ -9,11 +9,11 @@ from collections.abc import Iterator
 import pytest
 from _dcc_emulator_helpers import dcc_of, post, reference, signed, small_bench, user_id
 
-from harness.devices.types import RemotePartyRole
+from harness.domain.types import RemotePartyRole
 from harness.emulator.bench import EmulatedBench
-from harness.emulator.credentials import shared_pki
 from harness.emulator.dcc import EmulatedDcc
-from harness.emulator.models import CommsHub, MeterDevice
+from harness.emulator.world.credentials import shared_pki
+from harness.emulator.world.models import CommsHub, MeterDevice
 from harness.protocols.duis import (
     DCC_EUI64,
     RequestId,

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 from _dcc_emulator_helpers import dcc_of, post, signed, small_bench, user_id, wait_ready
 
-from harness.devices.types import DeviceType, SmiStatus
+from harness.domain.types import DeviceType, SmiStatus
 from harness.emulator.bench import EmulatedBench
-from harness.emulator.models import CommsHub, MeterDevice, create_device
+from harness.emulator.world.models import CommsHub, MeterDevice, create_device
 from harness.protocols import duis
 from harness.protocols.duis import DCC_EUI64, RequestId, ServiceRequest, ServiceResponse
 from harness.protocols.gbcs_alerts import GbcsAlert

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from harness.devices.types import RemotePartyRole
-from harness.emulator.pki import Party, TestPki
+from harness.domain.types import RemotePartyRole
+from harness.emulator.world.pki import Party, TestPki
 
 
 @pytest.fixture(scope="session")
 def pki() -> TestPki:
-    """A deterministic test PKI (harness/emulator/pki.py)."""
+    """A deterministic test PKI (harness/emulator/world/pki.py)."""
     return TestPki(seed=8)
 
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.emulator.pki import Party
+from harness.emulator.world.pki import Party
 from harness.errors import MeterbenchError
 from harness.protocols.duis import (
     DuisAlert,

@@ -8,7 +8,7 @@ import pytest
 from duis_testdata import reference_bytes
 from lxml import etree
 
-from harness.emulator.pki import Party
+from harness.emulator.world.pki import Party
 from harness.protocols.duis import (
     DS,
     NS,

@@ -1,0 +1,187 @@
+"""The campaign's live progress display (rich) and its closing summary table.
+
+A pytest plugin object that ``meterbench triage`` passes to ``pytest.main``: it follows the
+run through the reports (so it works the same with xdist workers, whose reports reach the
+controller) and shows devices done out of the batch, the devices on the benches now and
+the stage each is in, verdict counts, the rate and the time left. On a terminal it
+refreshes in place; in a CI log it prints its final state once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Any
+
+import pytest
+from rich.console import Console, Group, RenderableType
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from harness.plugin.parallel import device_of
+from harness.plugin.triage_run import RUN_KEY, VERDICT_PROP
+
+VERDICT_STYLE = {"NO_FAULT_FOUND": "green", "FAULT": "red", "INCONCLUSIVE": "yellow",
+                 "SKIPPED": "magenta", "ABORTED": "magenta", "INTERRUPTED": "bold magenta"}
+
+
+def stage_of(nodeid: str) -> str:
+    """The stage a test belongs to, from its file (``test_30_diagnostics.py`` → diagnostics)."""
+    name = nodeid.split("::", 1)[0].rsplit("/", 1)[-1].removesuffix(".py")
+    parts = name.split("_", 2)
+    return parts[2] if len(parts) == 3 and parts[1].isdigit() else name
+
+
+class CampaignProgress:
+    """Live progress for one campaign run; ``summary()`` renders the table for the end."""
+
+    def __init__(self, console: Console | None = None) -> None:
+        self.console = console or Console(stderr=True)
+        self.total = 0
+        self.resumed = 0
+        self.started = time.monotonic()
+        self.active: dict[str, str] = {}  # device -> stage it is in
+        self.counts: Counter[str] = Counter()
+        self.lines: list[dict[str, Any]] = []
+        self.interrupted = False  # Ctrl-C, SIGTERM or SIGHUP stopped the campaign
+        self._live: Live | None = None
+
+    # -- pytest hooks -------------------------------------------------------------------------
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        run = session.config.stash.get(RUN_KEY, None)
+        if run is not None:
+            keys = run.device_keys()
+            self.resumed = len(set(keys) & run.already_done)
+            self.total = len(keys) - self.resumed
+        self.started = time.monotonic()
+        self._live = Live(console=self.console, refresh_per_second=4, transient=False,
+                          get_renderable=self.render)
+        self._live.start()
+
+    def pytest_runtest_logstart(self, nodeid: str, location: object) -> None:
+        device = device_of(nodeid)
+        if device:
+            self.active[device] = stage_of(nodeid)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        for name, value in report.user_properties:
+            if name == VERDICT_PROP:
+                assert isinstance(value, dict)  # a verdict line (harness.plugin.triage's outbox)
+                self.lines.append(value)
+                self.counts[value["verdict"]] += 1
+                self.active.pop(value["item"], None)
+
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        if isinstance(excinfo.value, KeyboardInterrupt):  # not pytest.exit
+            self.interrupted = True
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        run = session.config.stash.get(RUN_KEY, None)
+        seen = {line["item"] for line in self.lines}
+        for line in run.summary if run is not None else ():
+            if line["item"] not in seen:  # an interrupted device's line rode in no report
+                self.lines.append(line)
+                self.counts[line["verdict"]] += 1
+        self.active.clear()
+        self.stop()
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """Stop refreshing (the last frame stays on screen); safe to call twice."""
+        if self._live is not None:
+            live, self._live = self._live, None
+            live.stop()
+            if not self.console.is_terminal:  # a log: end the last frame's line
+                self.console.line()
+
+    # -- rendering ----------------------------------------------------------------------------
+
+    @property
+    def done(self) -> int:
+        """Devices given a verdict in this run (one cut short by an interrupt is not done: it
+        is triaged again on resume)."""
+        return sum(line["verdict"] != "INTERRUPTED" for line in self.lines)
+
+    @property
+    def cut_short(self) -> int:
+        """Devices whose triage an interrupt cut short in this run."""
+        return len(self.lines) - self.done
+
+    def rate_per_min(self) -> float | None:
+        """Devices per minute so far (None before the first verdict)."""
+        elapsed = time.monotonic() - self.started
+        return self.done / elapsed * 60 if self.done and elapsed > 0 else None
+
+    def eta_s(self) -> float | None:
+        """Seconds left at the rate so far."""
+        rate = self.rate_per_min()
+        return max(0, self.total - self.done) / rate * 60 if rate else None
+
+    def render(self) -> RenderableType:
+        """One frame: the bar line, the verdict counts, the devices on the benches now."""
+        total = max(self.total, len(self.lines))
+        width = 30
+        filled = int(width * self.done / total) if total else width
+        bar = Text("━" * filled, style="green") + Text("━" * (width - filled), style="grey37")
+        rate, eta = self.rate_per_min(), self.eta_s()
+        head = Text.assemble(
+            ("triage ", "bold"), bar, f" {self.done}/{total} devices",
+            f"  {rate:.1f}/min" if rate else "  -/min",
+            f"  {_clock(eta)} left" if eta is not None else "",
+            f"  {_clock(time.monotonic() - self.started)} elapsed",
+            f"  ({self.resumed} done before: resumed)" if self.resumed else "")
+        counts = Text("  ").join(
+            Text(f"{kind} {n}", style=VERDICT_STYLE.get(kind, ""))
+            for kind, n in sorted(self.counts.items())) if self.counts else Text("no verdict yet")
+        now = Text("now: " + ", ".join(f"{d} ({s})" for d, s in sorted(self.active.items()))
+                   if self.active else "now: -", style="cyan")
+        return Group(head, counts, now)
+
+    def summary(self) -> Table:
+        """The closing table: verdicts by device type, then the devices that need attention."""
+        kinds = sorted({line["verdict"] for line in self.lines})
+        types = sorted({line["device_type"] for line in self.lines})
+        cut = f", {self.cut_short} interrupted" if self.cut_short else ""
+        table = Table(title=("triage INTERRUPTED: " if self.interrupted else "triage: ")
+                            + f"{self.done} devices{cut} in "
+                            + _clock(time.monotonic() - self.started)
+                            + (f" ({self.resumed} recorded before)" if self.resumed else ""))
+        table.add_column("device type")
+        for kind in kinds:
+            table.add_column(kind, justify="right", style=VERDICT_STYLE.get(kind, ""))
+        table.add_column("reset", justify="right")
+        table.add_column("total", justify="right", style="bold")
+        for kind_row in [*types, "all"]:
+            rows = [ln for ln in self.lines if kind_row in ("all", ln["device_type"])]
+            table.add_row(kind_row, *(str(sum(ln["verdict"] == k for ln in rows))
+                                      for k in kinds),
+                          str(sum(bool(ln["reset"]) for ln in rows)), str(len(rows)))
+        return table
+
+    def attention(self) -> Table | None:
+        """Every device not found fault-free, with its category and why (None if none)."""
+        rows = [ln for ln in self.lines if ln["verdict"] != "NO_FAULT_FOUND"]
+        if not rows:
+            return None
+        table = Table(title="devices needing attention")
+        for col in ("item", "type", "device", "verdict", "category", "why"):
+            table.add_column(col, overflow="fold")
+        for ln in rows:
+            table.add_row(ln["item"], ln["device_type"], ln["device_id"] or "?",
+                          Text(ln["verdict"], style=VERDICT_STYLE.get(ln["verdict"], "")),
+                          ln["category"] or "", ln["why"])
+        return table
+
+
+def _clock(seconds: float) -> str:
+    """``h:mm:ss`` or ``m:ss``."""
+    seconds = int(seconds)
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"

@@ -1,0 +1,90 @@
+"""The pytest side of ``meterbench triage``: pytest's usage errors as one line, a clean start.
+
+Registered by ``harness.cli.triage`` for the in-process ``pytest.main`` only (imported when a
+campaign runs, so other commands do not load pytest).  A usage error raised while pytest reads
+its arguments or while the meterbench plugin configures (bench file, batch, ``--db``) would
+be printed by pytest as "ERROR: ..." with exit code 4; here it becomes a
+:class:`PytestUsageError` whose one-line message the command prints with exit status 2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from harness.cli.errors import one_line
+
+
+class PytestUsageError(Exception):
+    """pytest (or the meterbench plugin) refused its arguments; the message is one line."""
+
+
+def _pytest_message(exc: BaseException) -> str:
+    """A pytest usage error in one line: argparse's "usage: ..." text cut to its error."""
+    text = str(exc)
+    for line in text.splitlines():
+        head, sep, rest = line.partition(" error: ")
+        if sep and head.startswith("pytest"):
+            return f"pytest arguments: {rest.strip()}"
+    return one_line(text)
+
+
+class UsageErrors:
+    """pytest plugin (this process only): pytest's usage errors become a PytestUsageError
+    with a one-line message, instead of pytest's "ERROR: ..." text and exit code 4."""
+
+    def __init__(self, stderr: Console | None = None) -> None:
+        self.stderr = stderr
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_cmdline_parse(self, pluginmanager: object, args: list[str]) -> object:
+        """Argument errors (unknown option, bad value) become a PytestUsageError."""
+        try:
+            return (yield)
+        except pytest.UsageError as exc:
+            raise PytestUsageError(_pytest_message(exc)) from None
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_cmdline_main(self, config: pytest.Config) -> object:
+        """The plugin's usage errors (bench file, batch, --db, -k...) become a
+        PytestUsageError; a progress display on ``stderr`` is then not shown."""
+        try:
+            return (yield)
+        except pytest.UsageError as exc:
+            if self.stderr is not None:
+                self.stderr.quiet = True
+            raise PytestUsageError(_pytest_message(exc)) from None
+
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        """A usage error found while collecting (``-k``, ``-m``), or no test selected: the
+        progress display (stopped by its own, later, sessionfinish) stays silent too."""
+        refused = (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED)
+        if exitstatus in refused and self.stderr is not None:
+            self.stderr.quiet = True
+
+
+class CampaignStart(UsageErrors):
+    """:class:`UsageErrors`, and once the tests are selected (so a refused run leaves
+    everything as it was): the previous verdicts cleared, what was generated said."""
+
+    def __init__(self, stderr: Console, verdicts: Path) -> None:
+        super().__init__(stderr)
+        self.verdicts = verdicts
+        self.notes: list[str] = []
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> None:
+        """The campaign starts: a fresh verdicts file, and what was generated for it (an
+        xdist controller has no items of its own: its workers collect them)."""
+        from harness.plugin.parallel import is_controller
+
+        if not session.items and not is_controller(session.config):
+            return  # nothing selected: refused by the command, nothing to clear
+        self.verdicts.unlink(missing_ok=True)
+        if self.stderr is not None:
+            for note in self.notes:
+                self.stderr.print(note, highlight=False, soft_wrap=True)

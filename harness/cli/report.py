@@ -1,0 +1,74 @@
+"""``meterbench report``: the triage report (RFI figures, charts, device pages) from the store.
+
+``report --db URL --out DIR [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--format html|csv|json]``
+(DESIGN.md, the command line). A report never creates a database: with none at ``--db`` it
+exits 2 with one line. The lead wires it: ``app.command("report")(report_command)``.
+"""
+
+from __future__ import annotations
+
+import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from harness.cli.errors import usage_error
+from harness.results.report import verdict_counts, write_report
+from harness.results.store import DEFAULT_DB_URL, ResultStore, ResultStoreError
+
+EXIT_USAGE = 2
+
+
+class ReportFormat(StrEnum):
+    """What the report writes: HTML (with CSV beside it), just CSV, or just JSON."""
+
+    html = "html"
+    csv = "csv"
+    json = "json"
+
+
+def _day(value: str | None, option: str) -> datetime.date | None:
+    if value is None:
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        usage_error(f"{option} {value!r} is not a date (YYYY-MM-DD)")
+
+
+def report_command(
+    out: Annotated[Path, typer.Option("--out", help="Directory to write the report into.")],
+    db: Annotated[str, typer.Option(
+        "--db", help="Results database URL (e.g. sqlite:///meterbench.db) or a SQLite path.")]
+    = DEFAULT_DB_URL,
+    since: Annotated[str | None, typer.Option(
+        "--since", help="First day of the period (YYYY-MM-DD, UTC, inclusive).")] = None,
+    until: Annotated[str | None, typer.Option(
+        "--until", help="Last day of the period (YYYY-MM-DD, UTC, inclusive).")] = None,
+    fmt: Annotated[ReportFormat, typer.Option(
+        "--format", help="html (with CSV), csv or json.")] = ReportFormat.html,
+) -> None:
+    """Write the triage report for a period: RFI figures, charts, per-device pages, CSV."""
+    first, last = _day(since, "--since"), _day(until, "--until")
+    if out.exists() and not out.is_dir():
+        usage_error(f"--out {out}: not a folder")
+    if first and last and first > last:
+        usage_error(f"--since {first} is after --until {last}")
+    try:
+        with ResultStore.open(db, create=False) as store:
+            rows = store.results(since=first, until=last)
+            source = store.shown_url
+    except ResultStoreError as exc:
+        usage_error(f"--db: {exc}")
+    try:
+        written = write_report(rows, out, fmt=fmt.value, since=first, until=last,
+                               source=source)
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename and str(exc.filename) != str(out) else ""
+        usage_error(f"--out {out}: cannot write the report{where}: {exc.strerror or exc}")
+    counts = verdict_counts(rows)
+    summary = ", ".join(f"{counts[v]} {v}" for v in ("NO_FAULT_FOUND", "FAULT", "INCONCLUSIVE"))
+    main = next((p for p in written if p.name in ("index.html", "results.json")), written[0])
+    typer.echo(f"{len(rows)} device(s) ({summary}): report written to {main}")

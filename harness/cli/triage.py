@@ -1,0 +1,291 @@
+"""``meterbench triage``: the main job — a campaign over a batch, with live progress.
+
+Runs the triage suites (``pytest --pyargs test_suites``) in process, one device after the
+other or on several benches at once (``--workers``), with the rich progress display and a
+summary table at the end. On an all-emulated bench without ``--batch`` it triages a
+generated returned-device population (deterministic for a seed, so ``--db`` resumes it).
+
+Ctrl-C, SIGTERM or SIGHUP stop the campaign safely (the bench reaches its safe state first):
+the device on the bench is recorded as INTERRUPTED (no verdict, triaged again on resume), the
+summary says the campaign was interrupted and prints the command that resumes it, and the
+exit status is 130.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+from harness.bench.safety import EXIT_INTERRUPTED
+from harness.bench.session import BenchSession
+from harness.cli.batch import MAX_SEED, MAX_SIZE
+from harness.cli.errors import EXIT_UNAVAILABLE, EXIT_USAGE, finite, usage_error
+from harness.emulator.world.population import PopulationSpec, generate, read_csv, write_csv
+from harness.errors import MeterbenchError
+from harness.results.store import check_db_url
+
+if TYPE_CHECKING:
+    from harness.cli.pytest_bridge import CampaignStart
+
+MAX_WORKERS = 64
+"""The most benches one campaign drives at once (each worker is a process with a bench)."""
+VERDICT_KEYS = ("item", "device_id", "device_type", "verdict", "category", "reset",
+                "duis_return_reason", "why", "measurements")
+
+
+def triage_command(
+    ctx: typer.Context,
+    bench: Annotated[list[Path] | None, typer.Option(
+        "--bench", "-b", help="Bench file (default: the emulated bench); repeat it to give "
+                              "each worker a bench of its own.")] = None,
+    batch: Annotated[Path | None, typer.Option(
+        "--batch", help="Batch manifest (CSV) to triage device by device.")] = None,
+    devices: Annotated[int, typer.Option(
+        "--devices", min=1, max=MAX_SIZE,
+        help="Emulated bench without --batch: size of the generated returned-device "
+             "population.")] = 20,
+    seed: Annotated[int, typer.Option(
+        "--seed", min=0, max=MAX_SEED,
+        help="Seed of the generated population (same seed, same batch).")] = 0,
+    slots: Annotated[bool, typer.Option(
+        "--slots", help="Triage the devices in the bench's slots instead of a batch.")] = False,
+    role: Annotated[str | None, typer.Option(
+        "--role", help="Operator role: supplier, rsa, map or manufacturer; only narrows what "
+                       "the site access file grants you (default: the site's first grant).")
+    ] = None,
+    operator: Annotated[str | None, typer.Option("--operator", help="Operator name.")] = None,
+    workers: Annotated[int, typer.Option(
+        "--workers", "-n", min=1, max=MAX_WORKERS,
+        help="Benches in parallel (pytest-xdist workers).")] = 1,
+    time_scale: Annotated[float | None, typer.Option(
+        "--time-scale", min=1.0, max=100.0, callback=finite,
+        help="Fast mode (all-emulated benches): devices run N times faster.")] = None,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print one JSON object per device (verdict, category, reset).")] = False,
+    plain: Annotated[bool, typer.Option(
+        "--plain", help="pytest's own output instead of the progress display.")] = False,
+    conformance: Annotated[Path | None, typer.Option(
+        "--conformance", help="Write the per-model conformance report (Markdown).")] = None,
+    db: Annotated[str | None, typer.Option(
+        "--db", help="Results store URL; a batch re-run resumes where it stopped.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Folder for JUnit XML, Allure results, verdicts and conformance.")] = None,
+) -> None:
+    """Triage every device of a batch (or on a bench) by running the triage suites.
+
+    Arguments after ``--`` go to pytest (e.g. ``-k``, ``-x``, ``--alluredir``).
+    """
+    import pytest
+
+    from harness.cli.progress import CampaignProgress
+    from harness.cli.pytest_bridge import CampaignStart, PytestUsageError
+
+    stderr = Console(stderr=True)
+    benches = list(bench or [])
+    session = _check_inputs(benches, batch, time_scale, db, out, conformance)
+    args = ["--pyargs", "test_suites", "-p", "no:cacheprovider"]
+    access = _check_access(session, role, operator)
+    if role is not None:
+        args += ["--role", role]
+    for path in benches:
+        args += ["--bench", str(path)]
+    if operator:
+        args += ["--operator", operator]
+    if time_scale is not None:
+        args += ["--time-scale", str(time_scale)]
+    if workers > 1:
+        args += ["-n", str(workers)]
+    if conformance is not None:
+        args += ["--conformance", str(conformance)]
+    if db is not None:
+        args += ["--db", db]
+    if out is not None:  # what CI systems and Allure users read, beside the verdicts
+        _make_out(out)
+        args += ["--junitxml", str(out / "junit.xml"), "--alluredir", str(out / "allure-results")]
+        if conformance is None:
+            args += ["--conformance", str(out / "conformance.md")]
+    with tempfile.TemporaryDirectory() as tmp:
+        work = out or Path(tmp)
+        starting = CampaignStart(stderr, work / "verdicts.jsonl")
+        if access:  # the run header: said once the campaign starts, never before an error
+            starting.notes.append(access)
+        if batch is None and not slots:
+            batch = _generated_batch(session, work, devices, seed, starting)
+        if batch is not None:
+            args += ["--batch", str(batch)]
+        args += ["--triage-json", str(starting.verdicts)]
+        watch = InterruptWatch()
+        plugins: list[object] = [starting, watch]
+        progress = None
+        if not plain:
+            args += ["-q", "--no-header", "--no-summary", "-p", "no:terminalreporter"]
+            progress = CampaignProgress(stderr)
+            plugins.append(progress)
+        try:
+            code = int(pytest.main([*args, *ctx.args], plugins=plugins))
+        except PytestUsageError as exc:
+            usage_error(str(exc))
+        except KeyboardInterrupt:  # a signal after pytest's own handling: still interrupted
+            watch.interrupted, code = True, EXIT_INTERRUPTED
+        finally:
+            if progress is not None:
+                progress.stop()
+        if code == pytest.ExitCode.USAGE_ERROR and not watch.interrupted:  # pytest said why
+            raise typer.Exit(EXIT_USAGE)
+        if code == pytest.ExitCode.NO_TESTS_COLLECTED:
+            usage_error("no triage test was selected (check the pytest arguments after --)")
+        verdicts = starting.verdicts
+        if code == EXIT_UNAVAILABLE and (progress is None or not progress.done):
+            raise typer.Exit(code)  # pytest said why in one line; there is nothing to sum up
+        if progress is not None and not as_json:
+            progress.interrupted = progress.interrupted or watch.interrupted
+            console = Console()
+            console.print(progress.summary())
+            attention = progress.attention()
+            if attention is not None:
+                console.print(attention)
+        if as_json and verdicts.exists():
+            for line in verdicts.read_text().splitlines():
+                record = json.loads(line)
+                print(json.dumps({k: record[k] for k in VERDICT_KEYS}))
+    if watch.interrupted:  # pytest says 2, which the contract keeps for usage errors
+        stderr.print(interrupted_note(ctx, db), highlight=False, markup=False, soft_wrap=True)
+        code = EXIT_INTERRUPTED
+    raise typer.Exit(code)
+
+
+def _check_access(session: BenchSession, role: str | None, operator: str | None) -> str:
+    """Who acts in which role, granted by which site (the run header), or exit 2 with one
+    line when the role is unknown or more than the site grants."""
+    from harness.errors import AccessDeniedError
+    from harness.triage.gate import Gate
+
+    try:
+        gate = Gate.open(session.config, role=role, operator=operator, audit=None)
+    except (MeterbenchError, AccessDeniedError) as exc:
+        usage_error(str(exc))
+    return gate.describe()
+
+
+class InterruptWatch:
+    """pytest plugin: notes a Ctrl-C, SIGTERM or SIGHUP (not a ``pytest.exit``)."""
+
+    def __init__(self) -> None:
+        self.interrupted = False
+
+    def pytest_keyboard_interrupt(self, excinfo: object) -> None:
+        """The run was stopped by a signal."""
+        if isinstance(getattr(excinfo, "value", None), KeyboardInterrupt):
+            self.interrupted = True
+
+
+def interrupted_note(ctx: typer.Context, db: str | None) -> str:
+    """What an interrupted campaign tells the operator: it stopped, and how to resume it."""
+    command = resume_command(ctx)
+    if db is None:
+        return ("campaign interrupted: the bench was left safe; nothing was stored (no --db), "
+                f"so run it again to triage every device: {command}")
+    return ("campaign interrupted: the bench was left safe; the device on the bench was "
+            f"recorded as INTERRUPTED and is triaged again on resume. Resume with: {command}")
+
+
+def resume_command(ctx: typer.Context) -> str:
+    """The command line that runs this campaign again (with ``--db``: resumes it)."""
+    parts = ["meterbench", ctx.info_name or "triage"]
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name or "")
+        if param.param_type_name != "option" or value is None or value == param.default:
+            continue
+        flag = max(param.opts, key=len)
+        if getattr(param, "is_flag", False):
+            parts += [flag] if value else list(param.secondary_opts[:1])
+        elif param.multiple:
+            for item in value:
+                parts += [flag, str(item)]
+        else:
+            parts += [flag, str(value)]
+    if ctx.args:
+        parts += ["--", *ctx.args]
+    return shlex.join(parts)
+
+
+def _generated_batch(session: BenchSession, work: Path, size: int, seed: int,
+                     starting: CampaignStart) -> Path | None:
+    """On an all-emulated bench, the generated population to triage; None on real hardware
+    (whose devices are the ones in its slots)."""
+    if not session.private:
+        return None
+    path = work / f"generated-seed{seed}-{size}.csv"  # same name on a re-run: --db resumes it
+    rows = generate(PopulationSpec(size, seed=seed))
+    try:
+        write_csv(rows, path)
+    except OSError as exc:
+        usage_error(f"--out {work}: cannot write the generated batch: {exc.strerror or exc}")
+    starting.notes.append(f"generated a returned-device population of {size} (seed {seed}): "
+                          f"{path.name}")
+    return path
+
+
+# -- bad input: found before the campaign starts, reported in one line ----------------------
+
+
+def _check_inputs(benches: list[Path], batch: Path | None, time_scale: float | None,
+                  db: str | None, out: Path | None, conformance: Path | None) -> BenchSession:
+    """Every input that can be checked before the campaign starts, checked without writing
+    anything (a refused run leaves the results store and --out as they were); returns the
+    first bench, read once here for the checks that follow."""
+    sessions = []
+    candidates: list[Path | None] = [*benches] or [None]  # None: the default bench
+    for path in candidates:
+        try:
+            sessions.append(BenchSession.from_file(path))
+        except MeterbenchError as exc:
+            usage_error(f"--bench: {exc}")
+    if time_scale is not None:
+        try:
+            sessions[0].fast(time_scale)
+        except MeterbenchError as exc:
+            usage_error(f"--time-scale {time_scale:g}: {exc}")
+    if batch is not None:
+        try:
+            read_csv(batch)
+        except OSError as exc:
+            usage_error(f"--batch {batch}: cannot read the batch manifest: "
+                        f"{exc.strerror or exc}")
+        except MeterbenchError as exc:
+            usage_error(f"--batch: {exc}")
+    if db is not None:
+        try:
+            check_db_url(db)
+        except MeterbenchError as exc:
+            usage_error(f"--db: {exc}")
+    if out is not None and out.exists() and not out.is_dir():
+        usage_error(f"--out {out}: not a folder")
+    if conformance is not None:
+        if conformance.is_dir():
+            usage_error(f"--conformance {conformance}: is a folder (give a file name)")
+        if not conformance.parent.is_dir():
+            usage_error(f"--conformance {conformance}: no folder {conformance.parent}")
+        try:  # written when the campaign ends: find out now that it cannot be
+            with tempfile.TemporaryFile(dir=conformance.parent):
+                pass
+        except OSError as exc:
+            usage_error(f"--conformance {conformance}: cannot write in {conformance.parent}: "
+                        f"{exc.strerror or exc}")
+    return sessions[0]
+
+
+def _make_out(out: Path) -> None:
+    """Create --out (and its parents: it is an output folder) and make sure it is writable."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        usage_error(f"--out {out}: cannot write there: {exc.strerror or exc}")

@@ -1,0 +1,2 @@
+"""Emulated relay boards, the twins of ``harness.drivers.relay`` backends.
+"""

@@ -1,0 +1,439 @@
+"""Returned-device batches: a manifest of devices with hidden ground truth, and CSV for it.
+
+A row says what a returns facility knows (type, model, label ID, device ID, the installer's
+return reason) and, in its own ``truth_*`` columns, what is really wrong: the harness never
+reads those while triaging; they score its verdicts.  Everything follows from the batch seed,
+and nothing costly (no device, no certificate) is built while generating, so a batch of
+thousands takes milliseconds.  ``device_from_row`` builds the emulated device a row describes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import random
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from harness.domain.types import DeviceType, normalise_eui64
+from harness.emulator.world.catalogue import MODELS, models_of
+from harness.emulator.world.clock import Clock
+from harness.emulator.world.device import EmulatedDevice
+from harness.emulator.world.faults import (
+    NO_FAULT,
+    SEEN_ONLY_THROUGH_PORT,
+    ChFaultReason,
+    FaultCategory,
+    FaultKind,
+    FaultSet,
+    faults_for,
+)
+from harness.emulator.world.identity import label_for
+from harness.emulator.world.models import create_device
+from harness.emulator.world.pki import TestPki
+from harness.errors import BenchConfigError
+from harness.triage.classify import category_of
+
+__all__ = [
+    "COLUMNS",
+    "BatchRow",
+    "ManifestError",
+    "PopulationSpec",
+    "ReturnType",
+    "Verdict",
+    "device_from_row",
+    "generate",
+    "read_csv",
+    "write_csv",
+]
+
+
+class Verdict(StrEnum):
+    """The true verdict a triage should reach."""
+
+    NO_FAULT_FOUND = "NO_FAULT_FOUND"
+    FAULT = "FAULT"
+
+
+class ReturnType(StrEnum):
+    """When the device was returned (DUIS 8.14.3 fault return type)."""
+
+    PRIOR_TO_INSTALLATION = "prior to installation"
+    POST_INSTALLATION = "post installation"
+
+
+CH_NO_FAULT_TYPES: tuple[str, ...] = (
+    "general", "lost or stolen hub", "non-domestic opt-out", "SM WAN variant replacement",
+    "dual supplier HAN variant replacement",
+)
+"""DUIS 8.14.4 no-fault return types."""
+
+METER_REASONS: dict[FaultCategory, str] = {
+    FaultCategory.HAN: "no HAN connection",
+    FaultCategory.WAN: "not communicating",
+    FaultCategory.METROLOGY: "readings look wrong",
+    FaultCategory.FIRMWARE: "meter not working",
+    FaultCategory.HARDWARE: "meter not working",
+    FaultCategory.POWER: "battery or supply problem",
+    FaultCategory.TAMPER: "tamper suspected",
+    FaultCategory.OPTICAL: "cannot read locally",
+    FaultCategory.NONE: "meter exchange",
+}
+"""What an installer writes for a meter (the emulator's vocabulary: DUIS has none for meters)."""
+
+COLUMNS: tuple[str, ...] = (
+    "item", "device_type", "model", "label_id", "device_id", "return_reason", "return_type",
+    "seed", "truth_faults", "truth_verdict", "truth_category",
+)
+"""The manifest's columns, in order."""
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    """One returned device of a batch."""
+
+    item: int
+    device_type: DeviceType
+    model: str
+    label_id: str
+    device_id: str  # the label's EUI-64, 16 hex digits
+    return_reason: str
+    return_type: ReturnType
+    seed: int
+    truth_faults: tuple[str, ...]  # fault specs; ("no_fault",) when nothing is wrong
+    truth_verdict: Verdict
+    truth_category: FaultCategory
+
+    def as_record(self) -> dict[str, str]:
+        """The row as CSV cells."""
+        return {
+            "item": str(self.item), "device_type": self.device_type.name, "model": self.model,
+            "label_id": self.label_id, "device_id": self.device_id,
+            "return_reason": self.return_reason, "return_type": self.return_type.value,
+            "seed": str(self.seed), "truth_faults": ";".join(self.truth_faults),
+            "truth_verdict": self.truth_verdict.value,
+            "truth_category": self.truth_category.value,
+        }
+
+
+def _default_mix() -> dict[DeviceType, float]:
+    return {DeviceType.CHF: 0.4, DeviceType.ESME: 0.35, DeviceType.GSME: 0.25}
+
+
+@dataclass(frozen=True)
+class PopulationSpec:
+    """How a batch is drawn: size, seed and the proportions."""
+
+    size: int
+    seed: int = 0
+    no_fault_ratio: float = 0.6  # most returns have nothing wrong (SECMP0010)
+    type_mix: dict[DeviceType, float] = field(default_factory=_default_mix)
+    second_fault_ratio: float = 0.15  # faulty devices that carry a second fault
+    post_installation_ratio: float = 0.7
+    reason_matches_truth: float = 0.6  # how often the installer's reason names the real fault
+
+    def __post_init__(self) -> None:
+        if self.size < 0:
+            raise ValueError(f"batch size must be 0 or more, not {self.size}")
+        for name in ("no_fault_ratio", "second_fault_ratio", "post_installation_ratio",
+                     "reason_matches_truth"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must lie in 0..1, not {value}")
+        if not self.type_mix or min(self.type_mix.values()) < 0 or not sum(self.type_mix.values()):
+            raise ValueError("type_mix needs at least one positive weight")
+        for kind in self.type_mix:
+            if not models_of(kind):
+                raise ValueError(f"type_mix: the emulator has no {kind.name} models")
+
+
+def _quota(size: int, weights: Sequence[float]) -> list[int]:
+    """Split ``size`` by ``weights`` exactly (largest remainder)."""
+    total = sum(weights)
+    raw = [size * w / total for w in weights]
+    counts = [int(r) for r in raw]
+    order = sorted(range(len(raw)), key=lambda i: counts[i] - raw[i])
+    for i in order[: size - sum(counts)]:
+        counts[i] += 1
+    return counts
+
+
+@dataclass(frozen=True)
+class _Choices:
+    """Per device type: its models and weighted faults, computed once per batch."""
+
+    models: list[str]
+    faults: list[FaultKind]
+    cum_weights: list[float]
+
+
+def _choices(kind: DeviceType) -> _Choices:
+    faults = faults_for(kind)
+    cum, total = [], 0.0
+    for f in faults:
+        total += f.weight
+        cum.append(total)
+    return _Choices([m.name for m in models_of(kind)], faults, cum)
+
+
+def _reason(kind: DeviceType, primary: FaultKind | None, matches: bool,
+            rng: random.Random) -> str:
+    """What the installer wrote: the real fault's reason when ``matches``, else a guess."""
+    if kind is DeviceType.CHF:
+        if primary is None and rng.random() < 0.25:
+            return rng.choice(CH_NO_FAULT_TYPES)
+        if matches and primary is not None and primary.ch_return_reason is not None:
+            return primary.ch_return_reason.value
+        return rng.choice(list(ChFaultReason)).value
+    if matches:
+        return METER_REASONS[primary.category if primary else FaultCategory.NONE]
+    return rng.choice(list(METER_REASONS.values()))
+
+
+def generate(spec: PopulationSpec | int, seed: int | None = None) -> list[BatchRow]:
+    """Draw a batch: ``generate(PopulationSpec(...))`` or ``generate(size, seed)``."""
+    if not isinstance(spec, PopulationSpec):
+        spec = PopulationSpec(spec, seed or 0)
+    elif seed is not None:
+        raise TypeError("give the seed in the PopulationSpec")
+    rng = random.Random(spec.seed)
+    kinds = list(spec.type_mix)
+    types = [k for k, n in zip(kinds, _quota(spec.size, list(spec.type_mix.values())),
+                               strict=True) for _ in range(n)]
+    rng.shuffle(types)
+    faulty = [i >= round(spec.size * spec.no_fault_ratio) for i in range(spec.size)]
+    rng.shuffle(faulty)
+    choices = {k: _choices(k) for k in kinds}
+    rows: list[BatchRow] = []
+    for item, (kind, bad) in enumerate(zip(types, faulty, strict=True), start=1):
+        c = choices[kind]
+        model = rng.choice(c.models)
+        device_seed = rng.getrandbits(32)
+        picked: list[FaultKind] = []
+        if bad and c.faults:
+            picked = rng.choices(c.faults, cum_weights=c.cum_weights)
+            if rng.random() < spec.second_fault_ratio:
+                second = rng.choices(c.faults, cum_weights=c.cum_weights)[0]
+                if second is not picked[0]:
+                    picked.append(second)
+        primary = picked[0] if picked else None
+        serial, eui64 = label_for(MODELS[model], device_seed)
+        post = rng.random() < spec.post_installation_ratio
+        rows.append(BatchRow(
+            item=item, device_type=kind, model=model, label_id=serial, device_id=eui64,
+            return_reason=_reason(kind, primary, rng.random() < spec.reason_matches_truth, rng),
+            return_type=ReturnType.POST_INSTALLATION if post else ReturnType.PRIOR_TO_INSTALLATION,
+            seed=device_seed,
+            truth_faults=tuple(f.key for f in picked) or (NO_FAULT,),
+            truth_verdict=Verdict.FAULT if picked else Verdict.NO_FAULT_FOUND,
+            truth_category=_truth_category(picked),
+        ))
+    return rows
+
+
+def _truth_category(faults: list[FaultKind]) -> FaultCategory:
+    """The category a device with these faults is returned under: with two, the one the
+    triage specification ranks first (a cause before its consequences) among those a bench
+    can see — a dead optical port hides what is read only through it."""
+    if not faults:
+        return FaultCategory.NONE
+    if any(f.key == "optical_port_dead" for f in faults):
+        faults = [f for f in faults if f.key not in SEEN_ONLY_THROUGH_PORT]
+    winner = category_of({f.category.value for f in faults})
+    return FaultCategory(winner)
+
+
+def catalogue_batch(seed: int = 0, *, no_fault_per_type: int = 1,
+                    return_type: ReturnType = ReturnType.POST_INSTALLATION) -> list[BatchRow]:
+    """One device per (fault, device type) of the catalogue, plus no-fault devices: the batch
+    that proves a triage classifies every fault it may meet."""
+    rng = random.Random(seed)
+    plan = [(kind, fault) for kind in (DeviceType.ESME, DeviceType.GSME, DeviceType.CHF)
+            for fault in [*faults_for(kind), *[None] * no_fault_per_type]]
+    rows = []
+    for item, (kind, fault) in enumerate(plan, start=1):
+        model = models_of(kind)[(item - 1) % len(models_of(kind))].name
+        device_seed = rng.getrandbits(32)
+        serial, eui64 = label_for(MODELS[model], device_seed)
+        rows.append(BatchRow(
+            item=item, device_type=kind, model=model, label_id=serial, device_id=eui64,
+            return_reason=_reason(kind, fault, True, rng), return_type=return_type,
+            seed=device_seed, truth_faults=(fault.key,) if fault else (NO_FAULT,),
+            truth_verdict=Verdict.FAULT if fault else Verdict.NO_FAULT_FOUND,
+            truth_category=fault.category if fault else FaultCategory.NONE,
+        ))
+    return rows
+
+
+def truth_faults(row: BatchRow) -> list[str]:
+    """The fault specs to inject for ``row`` (empty for a no-fault device)."""
+    return [f for f in row.truth_faults if f != NO_FAULT]
+
+
+def device_from_row(row: BatchRow, clock: Clock | None = None, *, slot: str | None = None,
+                    nominal_voltage: float | None = None,
+                    pki: TestPki | None = None) -> EmulatedDevice:
+    """The emulated device ``row`` describes: its model, seed and faults, and, for a device
+    returned after installation, its field history (commissioned, with consumer data)."""
+    device = create_device(slot or f"item{row.item}", row.device_type, row.model,
+                           seed=row.seed, faults=truth_faults(row), clock=clock,
+                           nominal_voltage=nominal_voltage, pki=pki)
+    if (device.label.serial, device.label.eui64) != (row.label_id, row.device_id):
+        raise BenchConfigError(
+            f"item {row.item}: label {row.label_id}/{row.device_id} is not what model "
+            f"{row.model} with seed {row.seed} carries "
+            f"({device.label.serial}/{device.label.eui64})",
+            key_path=f"item {row.item}",
+        )
+    if row.return_type is ReturnType.POST_INSTALLATION:
+        device.load_field_history()
+    return device
+
+# -- CSV ------------------------------------------------------------------------------------
+
+
+class ManifestError(BenchConfigError):
+    """A batch manifest is invalid; ``file``, ``line`` and ``column`` say where."""
+
+    def __init__(self, message: str, *, file: str, line: int, column: str | None,
+                 expected: str | None = None) -> None:
+        where = f"line {line}" + (f", column {column}" if column else "")
+        super().__init__(message, file=file, key_path=where, expected=expected, line=line,
+                         column=column)
+        self.line = line
+        self.column = column
+
+
+def write_csv(rows: Sequence[BatchRow], path: str | os.PathLike[str]) -> None:
+    """Write a manifest: a header of :data:`COLUMNS`, then one line per row."""
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(row.as_record())
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+"""Characters no manifest cell holds (tab, CR and LF aside)."""
+MAX_DIGITS = 20
+"""The longest whole number a manifest cell may hold (2**64 has 20 digits)."""
+
+
+def read_csv(path: str | os.PathLike[str]) -> list[BatchRow]:
+    """Read and validate a manifest; the first error raises a :class:`ManifestError` naming
+    the file, line and column (OSError when the file cannot be read at all)."""
+    name = os.fspath(path)
+    with open(path, "rb") as fh:
+        data = fh.read()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        start = data.rfind(b"\n", 0, exc.start) + 1
+        raise ManifestError(
+            f"not UTF-8 text: byte 0x{data[exc.start]:02X} at character "
+            f"{exc.start - start + 1} of the line", file=name,
+            line=data.count(b"\n", 0, exc.start) + 1, column=None,
+            expected="a CSV file saved as UTF-8") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise ManifestError("empty file: no header", file=name, line=1, column=None,
+                                expected=",".join(COLUMNS))
+        header = [h.strip() for h in header]
+        missing = [c for c in COLUMNS if c not in header]
+        if missing:
+            raise ManifestError(f"missing column {missing[0]!r}", file=name, line=1,
+                                column=missing[0], expected=",".join(COLUMNS))
+        twice = sorted({c for c in header if c and header.count(c) > 1})
+        if twice:
+            raise ManifestError(f"column {twice[0]!r} appears twice in the header", file=name,
+                                line=1, column=twice[0])
+        rows: list[BatchRow] = []
+        first_line: dict[int, int] = {}  # item -> the line it was first seen on
+        for cells in reader:
+            line = reader.line_num
+            if not any(c.strip() for c in cells):
+                continue
+            if len(cells) != len(header):
+                raise ManifestError(f"{len(cells)} cells for {len(header)} columns",
+                                    file=name, line=line, column=None)
+            for column, cell in zip(header, cells, strict=True):
+                bad = _CONTROL.search(cell)
+                if bad:
+                    raise ManifestError(
+                        f"control character U+{ord(bad.group()):04X} in the cell (a corrupted "
+                        "or binary file?)", file=name, line=line, column=column,
+                        expected="plain text")
+            row = _parse_row(dict(zip(header, cells, strict=True)), name, line)
+            if row.item in first_line:
+                raise ManifestError(
+                    f"item {row.item} is on line {first_line[row.item]} and again on line "
+                    f"{line}", file=name, line=line, column="item",
+                    expected="each item once in a batch")
+            first_line[row.item] = line
+            rows.append(row)
+    except csv.Error as exc:
+        raise ManifestError(f"not valid CSV: {exc}", file=name, line=reader.line_num or 1,
+                            column=None) from None
+    if not rows:
+        raise ManifestError("no devices: the manifest has a header but no rows", file=name,
+                            line=1, column=None, expected="one row per returned device")
+    return rows
+
+
+def _parse_row(cells: dict[str, str], file: str, line: int) -> BatchRow:
+    def fail(column: str, message: str, expected: str | None = None) -> ManifestError:
+        return ManifestError(message, file=file, line=line, column=column, expected=expected)
+
+    def number(column: str) -> int:
+        text = cells[column].strip()
+        if not (text.isascii() and text.isdigit()):  # not '٣' or '²', which isdigit() takes
+            shown = text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
+            raise fail(column, f"{shown!r} is not a whole number", "digits 0-9")
+        if len(text) > MAX_DIGITS:
+            raise fail(column, f"a number of {len(text)} digits is too long",
+                       f"at most {MAX_DIGITS} digits")
+        return int(text)
+
+    def choice(column: str, enum: type[StrEnum]) -> Any:
+        try:
+            return enum(cells[column].strip())
+        except ValueError:
+            raise fail(column, f"{cells[column]!r} is not allowed",
+                       "one of " + ", ".join(m.value for m in enum)) from None
+
+    try:
+        kind = DeviceType.parse(cells["device_type"])
+    except ValueError as exc:
+        raise fail("device_type", str(exc)) from None
+    model = cells["model"].strip()
+    if model not in MODELS or MODELS[model].device_type is not kind:
+        raise fail("model", f"no {kind.name} model {model!r}",
+                   ", ".join(m.name for m in models_of(kind)))
+    try:
+        device_id = normalise_eui64(cells["device_id"])
+    except ValueError as exc:
+        raise fail("device_id", str(exc)) from None
+    if not cells["label_id"].strip():
+        raise fail("label_id", "empty label ID")
+    specs = tuple(s.strip() for s in cells["truth_faults"].split(";") if s.strip())
+    try:
+        FaultSet.parse(specs, kind)
+    except BenchConfigError as exc:
+        raise fail("truth_faults", exc.message, exc.expected) from None
+    verdict = choice("truth_verdict", Verdict)
+    if (verdict is Verdict.FAULT) != bool([s for s in specs if s != NO_FAULT]):
+        raise fail("truth_verdict", f"{verdict.value} does not fit faults {';'.join(specs)!r}")
+    return BatchRow(
+        item=number("item"), device_type=kind, model=model,
+        label_id=cells["label_id"].strip(), device_id=device_id,
+        return_reason=cells["return_reason"].strip(),
+        return_type=choice("return_type", ReturnType), seed=number("seed"),
+        truth_faults=specs or (NO_FAULT,), truth_verdict=verdict,
+        truth_category=choice("truth_category", FaultCategory),
+    )

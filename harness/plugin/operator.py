@@ -1,0 +1,136 @@
+"""The person at the bench: prompts to place a device, scan its label and seat the probe.
+
+On a physical bench each device is loaded by hand, so before a device's first stage the
+campaign asks the operator (on the terminal, past pytest's capture) and waits with a
+timeout; the operator may skip the device or abort the campaign, and either is recorded as
+the device's verdict. On an all-emulated bench the same prompts are answered by the bench
+itself (the label is read off the emulated device), so CI never waits on a person.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import sys
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Protocol, TextIO
+
+from harness.plugin.dut import Label
+
+if TYPE_CHECKING:
+    from harness.bench.session import BenchSession
+
+
+class Answer(StrEnum):
+    """What the operator said."""
+
+    DONE = "done"
+    SKIP = "skip"  # this device is not triaged now: recorded SKIPPED, the campaign goes on
+    ABORT = "abort"  # stop the campaign here: the device is recorded ABORTED
+
+
+@dataclass(frozen=True)
+class Loading:
+    """The outcome of loading one device: the answer, why, and the label read."""
+
+    answer: Answer
+    why: str = ""
+    label: Label | None = None
+    prompts: tuple[str, ...] = ()
+
+
+class Operator(Protocol):
+    """Asks for one device to be loaded in a slot; returns what happened."""
+
+    def load(self, key: str, slot: str, hint: str, needs_probe: bool) -> Loading: ...
+
+
+class EmulatedOperator:
+    """The emulated bench answers its own prompts: the device is already in the slot, the
+    label is read off the emulated device, the (emulated) probe is always seated."""
+
+    def __init__(self, session: BenchSession) -> None:
+        self.session = session
+
+    def load(self, key: str, slot: str, hint: str, needs_probe: bool) -> Loading:
+        prompts = [f"place {hint} in slot {slot}: done (emulated)"]
+        device = self.session.emulator.devices.get(slot) if self.session.emulator else None
+        label = Label(device.label.serial, device.label.eui64, device.label.install_code) \
+            if device is not None else Label(None, None)
+        prompts.append(f"scan the label: {label.serial} (emulated)")
+        if needs_probe:
+            prompts.append("seat the optical probe: done (emulated)")
+        return Loading(Answer.DONE, label=label, prompts=tuple(prompts))
+
+
+class ConsoleOperator:
+    """Prompts on the terminal; each prompt waits ``timeout_s`` (no answer: skip).
+
+    Enter confirms, ``s`` skips the device, ``a`` aborts the campaign. The label prompt takes
+    what a barcode scanner types: the serial number, optionally followed by the EUI-64 and
+    the install code, separated by spaces.
+    """
+
+    def __init__(self, timeout_s: float = 300.0, stream_in: TextIO | None = None,
+                 stream_out: TextIO | None = None) -> None:
+        self.timeout_s = timeout_s
+        # The process's own terminal, not pytest's capture (suspended while a prompt waits);
+        # None when the process has none (started with it closed): then no answer comes.
+        self.stream_in = stream_in or sys.__stdin__
+        self.stream_out = stream_out or sys.__stderr__
+        self._pending = b""  # typed ahead (a scanner types fast): read by us, not yet used
+
+    def ask(self, text: str) -> str | None:
+        """One prompt; the line typed (stripped), or None after the timeout."""
+        if self.stream_out is not None:
+            self.stream_out.write(f"\n>>> {text}\n    [Enter] done  [s] skip device  "
+                                  f"[a] abort campaign  ({self.timeout_s:g} s): ")
+            self.stream_out.flush()
+        return self._line()
+
+    def _line(self) -> str | None:
+        """The next line typed within the timeout. Read from the descriptor ourselves: a
+        buffered readline would swallow typed-ahead lines that select() then never sees."""
+        if self.stream_in is None:  # no terminal: like the end of input, no answer
+            return None
+        fd = self.stream_in.fileno()
+        deadline = time.monotonic() + self.timeout_s
+        while b"\n" not in self._pending:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+                return None
+            chunk = os.read(fd, 4096)
+            if not chunk:  # end of input: treated as no answer
+                return None
+            self._pending += chunk
+        line, _, self._pending = self._pending.partition(b"\n")
+        return line.decode("utf-8", errors="replace").strip()
+
+    def load(self, key: str, slot: str, hint: str, needs_probe: bool) -> Loading:
+        asked: list[str] = []
+        label: Label | None = None
+        steps = [("place", f"Place {hint} ({key}) in slot {slot}"),
+                 ("label", f"Scan or type the label of the device in slot {slot}")]
+        if needs_probe:
+            steps.append(("probe", f"Seat the optical probe on the meter in slot {slot}"))
+        for step, text in steps:
+            reply = self.ask(text)
+            asked.append(f"{text}: {reply if reply is not None else '(no answer)'}")
+            if reply is None:
+                return Loading(Answer.SKIP, f"no answer within {self.timeout_s:g} s to "
+                               f"'{text}'", prompts=tuple(asked))
+            if reply.lower() in ("s", "skip"):
+                return Loading(Answer.SKIP, f"skipped by the operator at '{text}'",
+                               prompts=tuple(asked))
+            if reply.lower() in ("a", "abort"):
+                return Loading(Answer.ABORT, f"aborted by the operator at '{text}'",
+                               prompts=tuple(asked))
+            if step == "label":
+                fields = reply.split()
+                if not fields:
+                    return Loading(Answer.SKIP, "no label given", prompts=tuple(asked))
+                label = Label(fields[0], fields[1] if len(fields) > 1 else None,
+                              fields[2] if len(fields) > 2 else None)
+        return Loading(Answer.DONE, label=label, prompts=tuple(asked))

@@ -1,0 +1,468 @@
+"""Triage in pytest: devices (slots or a batch), records, measurements, access, verdicts.
+
+Tests that take ``dut`` run once per device: each bench slot, or with ``--batch`` each row of
+a manifest, presented in its slot in turn. Tests are ordered device by device, stage by
+stage (the suites' file order), so a device's reset runs after its own diagnostics. At the
+end each device's record is classified (``harness.triage.classify``) and its verdict printed
+and, with ``--triage-json``, written one JSON object per line.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import sys
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from harness.bench.bench import Bench
+from harness.bench.session import BenchSession
+from harness.domain.types import DeviceType
+from harness.emulator.world.population import device_from_row, read_csv
+from harness.errors import (
+    AccessDeniedError,
+    InstrumentTimeoutError,
+    MeterbenchError,
+    ProtocolError,
+)
+from harness.plugin import parallel
+from harness.plugin.dut import Dut, Label
+from harness.plugin.forward import forward
+from harness.plugin.operator import Answer
+from harness.plugin.triage_run import (
+    _RUNS,
+    COUNT_PROP,
+    RUN_KEY,
+    VERDICT_PROP,
+    TriageRun,
+    open_audit,
+    open_operator,
+    terminal,
+)
+from harness.results.store import ResultStore, ResultStoreError
+from harness.triage.audit import Outcome
+from harness.triage.audit_checkpoint import checkpoint_after_campaign
+from harness.triage.gate import Gate
+from harness.triage.manifest import load_manifests
+from harness.triage.record import Measurement, TriageRecord
+
+if TYPE_CHECKING:
+    from pluggy import Result
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("meterbench", "meterbench bench")
+    group.addoption("--role", dest="mb_role", default=None,
+                    help="operator role: supplier, rsa, map or manufacturer; only narrows what "
+                         "the site grants the acting user (default: the site's first grant; "
+                         "see harness.triage.site and $MB_SITE_CONFIG)")
+    group.addoption("--fallback-supplier", dest="mb_fallback_supplier", action="store_true",
+                    help="QA route: make a request the DCC refused to the role with the "
+                         "Supplier's credentials instead (audited; off by default)")
+    group.addoption("--operator", dest="mb_operator", default=None,
+                    help="operator name recorded with every result (default: login name)")
+    group.addoption("--batch", dest="mb_batch", default=None, metavar="CSV",
+                    help="triage every device of a batch manifest, in turn")
+    group.addoption("--manifest", dest="mb_manifest", default=None, metavar="YAML",
+                    help="extra model manifests (firmware, current envelopes)")
+    group.addoption("--triage-json", dest="mb_json", default=None, metavar="PATH",
+                    help="append one JSON verdict per device to PATH")
+    group.addoption("--db", dest="mb_db", default=None, metavar="URL",
+                    help="results store (SQLAlchemy URL, e.g. sqlite:///meterbench.db): each "
+                         "verdict is committed as it is known; a batch resumes where it stopped")
+    group.addoption("--conformance", dest="mb_conformance", default=None, metavar="PATH",
+                    help="write the per-model conformance report (Markdown) to PATH")
+    group.addoption("--prompt-timeout", dest="mb_prompt_timeout", type=float, default=300.0,
+                    metavar="S", help="physical bench: seconds to wait for each operator "
+                                      "prompt before skipping the device (default 300)")
+    group.addoption("--no-prompts", dest="mb_no_prompts", action="store_true",
+                    help="physical bench: devices are already in their slots; labels come "
+                         "from the batch manifest (fixed rigs, unattended runs)")
+    group.addoption("--audit-db", dest="mb_audit", default=None, metavar="URL",
+                    help="audit log of destructive operations (default: sqlite:///meterbench.db;"
+                         " an all-emulated bench without this option audits to a temporary log)")
+
+
+def start_run(config: pytest.Config, session: BenchSession) -> None:
+    """Build the run state from the options (called by the plugin once the bench is known)."""
+    prompt_timeout = config.getoption("mb_prompt_timeout")
+    if not (math.isfinite(prompt_timeout) and prompt_timeout > 0):
+        raise pytest.UsageError(f"--prompt-timeout {prompt_timeout}: expected a number of "
+                                "seconds above 0")
+    manifests = load_manifests()
+    if config.getoption("mb_manifest"):
+        manifests = manifests.merged(load_manifests(config.getoption("mb_manifest")))
+    run = TriageRun(session, "", "", manifests, worker=parallel.is_worker(config),
+                    config=config)
+    try:
+        run.gate = Gate.open(session.config, role=config.getoption("mb_role"),
+                             operator=config.getoption("mb_operator"), audit=run.audit_log,
+                             fallback_supplier=config.getoption("mb_fallback_supplier"))
+    except (MeterbenchError, AccessDeniedError) as exc:
+        raise pytest.UsageError(str(exc)) from None
+    run.role, run.operator = run.gate.role_name, run.gate.operator
+    batch = config.getoption("mb_batch")
+    if batch:
+        try:
+            run.rows = {f"item{row.item}": row for row in read_csv(batch)}
+        except OSError as exc:
+            raise pytest.UsageError(f"--batch {batch}: cannot read the batch manifest: "
+                                    f"{exc.strerror or exc}") from None
+        except MeterbenchError as exc:
+            raise pytest.UsageError(f"--batch: {exc}") from None
+    if config.getoption("mb_json"):
+        run.json_path = Path(config.getoption("mb_json"))
+    run.audit = open_audit(config, session)
+    run.gate.watch_refusals()  # a driver's refusal (e.g. a probe called directly) is audited
+    run.operator_io = open_operator(config, session)
+    if config.getoption("mb_db"):
+        try:
+            run.store = ResultStore.open(config.getoption("mb_db"), create=True)
+        except ResultStoreError as exc:
+            raise pytest.UsageError(f"--db: {exc}") from None
+        campaign = parallel.from_controller(config, "mb_campaign_id")
+        if campaign is not None:  # a worker: the controller started or resumed it
+            run.campaign_id = campaign
+            run.already_done = set(parallel.from_controller(config, "mb_skip_items") or ())
+        else:
+            run.campaign_id = run.store.resume_or_start(
+                bench=session.config.bench.name, operator=run.operator, role=run.role,
+                batch_name=Path(batch).name if batch else "")
+            run.already_done = run.store.done_items(run.campaign_id)
+    config.stash[RUN_KEY] = run
+    parallel.hand_to_workers(config, run.campaign_id, run.already_done)
+    _RUNS[:] = [run]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run a test that asks for meterbench's ``dut`` once per device whose type it applies to
+    (a project's own ``dut`` fixture is its own business: left alone)."""
+    if "dut" not in metafunc.fixturenames or not _gets_our_dut(metafunc):
+        return
+    run = metafunc.config.stash[RUN_KEY]
+    marker = metafunc.definition.get_closest_marker("device_type")
+    try:
+        wanted = {DeviceType.parse(t) for t in marker.args} if marker else None
+    except ValueError as exc:
+        raise pytest.UsageError(f"@pytest.mark.device_type: {exc}") from None
+    keys = [k for k in run.device_keys() if (wanted is None or run.device_type(k) in wanted)
+            and k not in run.already_done]  # a resumed campaign skips what it recorded
+    if not keys:
+        types = ", ".join(sorted(t.name for t in wanted or ()))
+        skip = pytest.mark.skip(reason=f"no device of type {types} on this run")
+        metafunc.parametrize("dut", [pytest.param(None, marks=skip, id="no-device")],
+                             indirect=True)
+        return
+    metafunc.parametrize("dut", keys, indirect=True, ids=keys)
+
+
+def _gets_our_dut(metafunc: pytest.Metafunc) -> bool:
+    """Whether the ``dut`` fixture pytest resolved for this test is this module's (the last
+    definition is the one closest to the test, e.g. a user's conftest overriding ours)."""
+    defs = metafunc._arg2fixturedefs.get("dut") or ()  # pytest's own lookup of the name
+    return bool(defs) and getattr(defs[-1].func, "__module__", None) == __name__
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Device by device, each in stage (file) order: a reset follows its own diagnostics."""
+    run = config.stash.get(RUN_KEY, None)
+    if run is None:
+        return
+    order = {key: i for i, key in enumerate(run.device_keys())}
+
+    def device_index(item: pytest.Item) -> int:
+        # Tests that do not take a device (bench-level checks) run after every device.
+        key = _dut_key(item)
+        return order.get(key, len(order)) if key is not None else len(order)
+
+    items.sort(key=device_index)
+
+
+@pytest.fixture
+def dut(request: pytest.FixtureRequest, bench: Bench) -> Iterator[Dut]:
+    """The device under test; presented in its slot when its first test starts."""
+    run: TriageRun = request.config.stash[RUN_KEY]
+    key = request.param
+    if run.current != key:
+        if run.current is not None:
+            run.finish(run.current)
+        run.duts[key] = _load(run, key, bench, request.config)
+        run.current = key
+    run.stage[key] = request.node.name
+    outcome = run.duts[key].record.notes.get("operator_outcome")
+    if outcome:
+        if outcome["answer"] == "abort":
+            run.finish(key)
+            pytest.exit(f"campaign aborted at {key}: {outcome['why']}", returncode=2)
+        pytest.skip(f"{outcome['answer']}: {outcome['why']}")
+    yield run.duts[key]
+
+
+def _dut_key(item: pytest.Item | None) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    key = callspec.params.get("dut") if callspec else None
+    return key if isinstance(key, str) else None
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """A device's last test done (passed, failed or interrupted): bench safe, verdict given."""
+    key = _dut_key(item)
+    run = item.config.stash.get(RUN_KEY, None)
+    if key is None or run is None or key not in run.duts or _dut_key(nextitem) == key:
+        return
+    session = run.session
+    if session.bench is not None:
+        session.bench.safe_state()
+    run.finish(key)
+    run.current = None
+
+
+def _load(run: TriageRun, key: str, bench: Bench, config: pytest.Config) -> Dut:
+    """Put the device in its slot (emulated bench; the operator on a physical one), read
+    its label, and open its record."""
+    slot_name = run.slot_for(key)
+    slot = bench.slot(slot_name)
+    row = run.rows.get(key)
+    emulator = run.session.emulator
+    if row is not None and emulator is not None:
+        slot.power.off()
+        emulator.present(slot_name, device_from_row(row, emulator.clock, slot=slot_name))
+    label = Label(None, None)
+    loading = None
+    if run.operator_io is not None:
+        hint = f"the {row.model} labelled {row.label_id}" if row else f"a {slot.device_type}"
+        with terminal(config):
+            loading = run.operator_io.load(key, slot_name, hint,
+                                           "optical" in slot.config.instruments)
+        label = loading.label or label
+    if row is not None:  # the manifest names the device; the scanned label may add its code
+        label = Label(row.label_id, row.device_id, label.install_code)
+    record = TriageRecord(key=key, slot=slot_name, device_type=run.device_type(key).name,
+                          label_id=label.serial, label_device_id=label.device_id,
+                          operator=run.operator, role=run.role)
+    if loading is not None:
+        record.notes["prompts"] = list(loading.prompts)
+        if loading.answer is not Answer.DONE:
+            record.notes["operator_outcome"] = {"answer": loading.answer.value,
+                                                "why": loading.why}
+    optical = slot.config.instruments.get("optical")
+    probe = bench.instruments.get(optical.instrument) if optical else None
+    # The probe stays on the bench from device to device: count this device's errors only.
+    record.notes["link_errors_at_start"] = getattr(probe, "link_errors", 0)
+    return Dut(key, slot, record, row, label, manifests=run.manifests, gate=run.gate)
+
+
+@pytest.fixture(autouse=True)
+def _access_gate(request: pytest.FixtureRequest) -> None:
+    """An early, friendly skip for a destructive test whose clause the role may not run.
+
+    Not the check itself: that sits where the command is issued (the device profile's gate
+    and the drivers' permits), so a test without markers is refused there just the same."""
+    if request.node.get_closest_marker("destructive") is None:
+        return
+    if "dut" not in request.fixturenames:
+        return
+    run: TriageRun = request.config.stash[RUN_KEY]
+    dut_obj: Dut = request.getfixturevalue("dut")
+    for clause in clause_ids(request.node):
+        try:
+            if run.gate is None:
+                raise AccessDeniedError(f"{clause} refused: the run has no access gate")
+            run.gate.check(clause)
+        except AccessDeniedError as exc:
+            dut_obj.record.refused.append(clause)
+            run.audit_entry(dut_obj, clause, Outcome.REFUSED, str(exc))
+            pytest.skip(f"refused: {exc}")
+
+
+def keep_transcripts(item: pytest.Item, texts: dict[str, str]) -> None:
+    """Add what each instrument exchanged during a test to its device's transcript (stored
+    with the device's result and linked from its report page)."""
+    run = item.config.stash.get(RUN_KEY, None)
+    key = _dut_key(item)
+    if run is None or key not in run.duts or not texts:
+        return
+    for name, text in texts.items():
+        run.transcripts.setdefault(key, []).append(f"===== {item.name} · {name} =====\n{text}")
+
+
+def clause_ids(item: pytest.Item) -> list[str]:
+    """The spec clauses a test proves (its ``spec`` markers)."""
+    return [c for m in item.iter_markers("spec") for c in m.args]
+
+
+@pytest.fixture
+def measure(request: pytest.FixtureRequest, dut: Dut):
+    """Record a measurement with its limits; outside them it is a finding and fails the test."""
+
+    def record(name: str, value: float | str | bool | None, unit: str = "", *,
+               low: float | None = None, high: float | None = None,
+               expected: str | float | bool | None = None,
+               allowed: tuple[str, ...] | None = None, category: str,
+               clause: str | None = None) -> Measurement:
+        clause = clause or (clause_ids(request.node) or [""])[0]
+        m = dut.record.measure(Measurement(name, value, unit, low, high, clause, expected,
+                                           allowed))
+        request.node.user_properties.append((f"{clause} {name}", m.describe()))
+        if not m.passed:
+            dut.record.find(clause, category, m.describe())
+            pytest.fail(m.describe(), pytrace=False)
+        return m
+
+    return record
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                              ) -> Generator[None, Result[pytest.TestReport], None]:
+    """Charge an error to the device or to the bench, so the verdict says whose it was."""
+    outcome = yield
+    report = outcome.get_result()
+    run = item.config.stash.get(RUN_KEY, None)
+    key = _dut_key(item)
+    if run is None or key is None or key not in run.duts:
+        return
+    while run.outbox:  # verdicts travel in reports, so an xdist controller sees them too
+        report.user_properties.append((VERDICT_PROP, run.outbox.pop(0)))
+    if call.when == "call" or (call.when == "setup" and report.skipped):
+        _count(run, key, item, report)
+    if call.when != "call":
+        return
+    if call.excinfo is None:
+        return
+    record = run.duts[key].record
+    exc = call.excinfo.value
+    clause = (clause_ids(item) or ["?"])[0]
+    if isinstance(exc, AccessDeniedError) and not hasattr(exc, "response"):
+        # refused by the gate or a driver's permit check: says nothing about the device
+        # (a DCC's own refusal, which carries its response, is judged below as before)
+        record.refused.append(exc.context.get("clause") or exc.context.get("command")
+                              or clause)
+        return
+    if isinstance(exc, MeterbenchError):
+        optical = run.duts[key].slot.config.instruments.get("optical")
+        where = exc.context.get("instrument")
+        link_trouble = isinstance(exc, InstrumentTimeoutError | ProtocolError)
+        on_probe = optical is not None and where == optical.instrument
+        if on_probe or (where is None and link_trouble):  # the device's side of its port
+            category = "optical port" if record.device_type in ("ESME", "GSME") else "hardware"
+            record.find(clause, category, f"{type(exc).__name__}: {exc}")
+        elif where is not None:
+            record.bench_errors.append(f"{clause}: {exc}")
+    measurements = [m.describe() for m in record.measurements if m.clause == clause]
+    if measurements:
+        report.sections.append(("measurements", "\n".join(measurements)))
+
+
+def _count(run: TriageRun, key: str, item: pytest.Item, report: pytest.TestReport) -> None:
+    """One clause outcome for the conformance report (a skip means "not assessed")."""
+    dut = run.duts[key]
+    model = (dut.record.identity.model if dut.record.identity
+             else dut.row.model if dut.row else "unknown model")
+    outcome = "passed" if report.passed else "failed" if report.failed else "not assessed"
+    if report.skipped and "refused" in str(report.longrepr):
+        return  # a refusal says nothing about the device
+    for clause in clause_ids(item):
+        report.user_properties.append(
+            (COUNT_PROP, (model, dut.record.device_type, clause, outcome)))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Verdicts and clause outcomes, from this process's reports or an xdist worker's."""
+    run = _RUNS[-1] if _RUNS else None
+    if run is None or run.worker:
+        return
+    for name, value in report.user_properties:
+        if name == VERDICT_PROP:
+            assert isinstance(value, dict)  # a verdict line, as the outbox holds it
+            _accept(run, value)
+        elif name == COUNT_PROP:
+            assert isinstance(value, tuple | list)  # (model, type, clause, outcome); a list
+            run.conformance.add(*value)            # once it has come from an xdist worker
+
+
+def _accept(run: TriageRun, line: dict) -> None:
+    """A verdict line reaches the campaign's owner: stored and written first, then told to
+    the users' hooks (``harness.plugin.newhooks``), whose failures are kept for the summary."""
+    run.accept(line)
+    if run.config is not None and not run.worker:
+        run.hook_failures += forward(run.config, line, run.campaign_id)
+
+
+def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+    """Ctrl-C, SIGTERM or SIGHUP (not ``pytest.exit``): the device on the bench is interrupted."""
+    run = _RUNS[-1] if _RUNS else None
+    if run is not None and isinstance(excinfo.value, KeyboardInterrupt):
+        run.interrupted = True
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    run = session.config.stash.get(RUN_KEY, None)
+    if run is not None and run.current is not None:
+        # A device still on the bench at the end was cut short if the run was interrupted:
+        # recorded as such (no verdict), so a resumed campaign triages it again.
+        run.finish(run.current, interrupted=run.interrupted)
+    if run is None or run.worker:
+        return  # the controller finishes the campaign and writes the reports
+    while run.outbox:  # an interrupted device's verdict had no report to ride in
+        _accept(run, run.outbox.pop(0))
+    if run.hook_failures and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED  # a result did not reach its place
+    if run.store is not None and run.campaign_id is not None \
+            and set(run.device_keys()) <= run.store.done_items(run.campaign_id):
+        run.store.finish_campaign(run.campaign_id)  # every device recorded: nothing to resume
+    path = session.config.getoption("mb_conformance")
+    if path and run.conformance.types:
+        Path(path).write_text(run.conformance.markdown())
+    _checkpoint_audit(session, run)
+
+
+def _checkpoint_audit(session: pytest.Session, run: TriageRun) -> None:
+    """Anchor the audit log's head outside the database at the campaign's end (issue 12 §4),
+    so a later rewrite or truncation of what this campaign did is caught by ``audit verify
+    --checkpoint``; a log that no longer verifies is said loudly and fails the run."""
+    if run.audit is None:
+        return
+    log = logging.getLogger("meterbench.audit")
+    try:
+        target = checkpoint_after_campaign(run.audit)
+    except MeterbenchError as exc:
+        sys.stderr.write(f"meterbench: audit checkpoint not written: {exc}\n")
+        if session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        return
+    log.info("audit log checkpoint appended to %s", target)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    run = config.stash.get(RUN_KEY, None)
+    if run is not None and run.hook_failures:
+        terminalreporter.section("meterbench hook failures", red=True)
+        for failure in run.hook_failures:
+            terminalreporter.write_line(f"{failure} (the verdict is recorded)")
+    if run is None or not run.summary:
+        return
+    terminalreporter.section("meterbench triage verdicts")
+    for line in run.summary:
+        category = f" {line['category']}" if line["category"] else ""
+        reset = "reset" if line["reset"] else "not reset"
+        terminalreporter.write_line(
+            f"{line['item']:<10} {line['device_type']:<5} {line['device_id'] or '?':<17} "
+            f"{line['verdict']}{category} ({reset}): {line['why']}")
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    run = config.stash.get(RUN_KEY, None)
+    return run.gate.describe() if run is not None and run.gate is not None else None
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    run = config.stash.get(RUN_KEY, None)
+    if run is not None and run.gate is not None:
+        run.gate.close()
+    if run is not None and run in _RUNS:
+        _RUNS.clear()
