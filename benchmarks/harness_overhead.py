@@ -153,7 +153,7 @@ def pytest_run(bench_file: Path, test: Path, setup: Setup, count: int) -> tuple[
     session_file = test.parent / "session_s.txt"
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                "-p", TIMER, str(test)]  # python -m puts the folder (cwd) on sys.path
-    command += ["--bench", str(bench_file)] if setup.plugin else ["-p", "no:meterbench"]
+    command += ["--mb-bench", str(bench_file)] if setup.plugin else ["-p", "no:meterbench"]
     start = time.perf_counter()
     done = subprocess.run(command, cwd=test.parent, capture_output=True, text=True,
                           check=False, env={**os.environ, "MB_SESSION_S": str(session_file)})

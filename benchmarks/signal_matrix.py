@@ -180,13 +180,13 @@ def _command_line(command: str, lab: Lab, folder: Path, audit: str, db: str) -> 
                           "--audit-db", audit, "--role", "supplier", "--",
                           "-k", DEVICE, "-p", "_stage_marker")
     if command == "qa":
-        return meterbench("qa", "--bench", str(lab.bench), "--", "--audit-db", audit,
-                          "--no-prompts")
+        return meterbench("qa", "--bench", str(lab.bench), "--", "--mb-audit-db", audit,
+                          "--mb-no-prompts")
     suite = folder / "test_inner.py"
     suite.write_text(PYTEST_SUITE.format(hold=True))
-    return [sys.executable, "-m", "pytest", str(suite), "--bench", str(lab.bench), "-p",
-            "no:cacheprovider", "-q", "--rootdir", str(folder), "--audit-db", audit,
-            "--no-prompts"]
+    return [sys.executable, "-m", "pytest", str(suite), "--mb-bench", str(lab.bench), "-p",
+            "no:cacheprovider", "-q", "--rootdir", str(folder), "--mb-audit-db", audit,
+            "--mb-no-prompts"]
 
 
 def _run(cell: Cell, lab: Lab, folder: Path) -> None:

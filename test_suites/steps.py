@@ -16,7 +16,7 @@ import pytest
 from harness.devices.profile import Capability, NotObservableError
 from harness.devices.records import Diagnostics
 from harness.errors import InstrumentTimeoutError, ProtocolError
-from harness.plugin.dut import Dut
+from harness.plugin.device import Dut
 from harness.triage.manifest import ModelManifest
 
 T = TypeVar("T")

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from harness.plugin.dut import Dut
+from harness.plugin.device import Dut
 from harness.triage.current_trace import capture
 
 

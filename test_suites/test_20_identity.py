@@ -6,8 +6,9 @@ import pytest
 
 from harness.devices.profile import Capability, NotObservableError
 from harness.errors import InstrumentTimeoutError
-from harness.plugin.dut import Dut
-from test_suites.steps import manifest, observable, reachable
+from harness.plugin.device import Dut
+
+from .steps import manifest, observable, reachable
 
 
 @pytest.mark.spec("TRI-OPT-01")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness.plugin.dut import Dut
-from test_suites.steps import manifest, median_current
+from harness.plugin.device import Dut
+
+from .steps import manifest, median_current
 
 
 @pytest.mark.spec("TRI-PWR-02")

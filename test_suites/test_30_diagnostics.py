@@ -8,9 +8,10 @@ import functools
 import pytest
 
 from harness.devices.profile import Capability
-from harness.plugin.dut import Dut
+from harness.plugin.device import Dut
 from harness.triage.spec import default_spec
-from test_suites.steps import diagnostics, manifest, observable, peak_current_during
+
+from .steps import diagnostics, manifest, observable, peak_current_during
 
 SPEC = default_spec()
 

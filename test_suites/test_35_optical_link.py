@@ -10,8 +10,9 @@ import pytest
 
 from harness.devices.profile import Capability
 from harness.drivers.optical.base import OpticalProbe
-from harness.plugin.dut import Dut
-from test_suites.steps import diagnostics, observable
+from harness.plugin.device import Dut
+
+from .steps import diagnostics, observable
 
 
 @pytest.mark.spec("TRI-OPT-01")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from harness.drivers.zigbee.base import ZigbeeDongle
-from harness.plugin.dut import Dut
+from harness.plugin.device import Dut
 from harness.protocols.installcode import InstallCode, InstallCodeError
 from harness.triage.han import ChannelSurvey, JoinTestResult, channel_survey, join_test
 from harness.triage.record import Measurement
@@ -155,7 +155,7 @@ def test_hub_network_is_on_the_air(dut: Dut, measure) -> None:
 @pytest.mark.device_type("CHF")
 def test_hub_log_shows_no_repeated_join_failures(dut: Dut, measure) -> None:
     """A hub whose meters repeatedly failed to join (0x8F48) has a faulty HAN interface."""
-    from test_suites.steps import diagnostics
+    from .steps import diagnostics
 
     logs = diagnostics(dut)
     failures = sum(1 for e in (*logs.event_log, *logs.security_log) if e.code == 0x8F48)

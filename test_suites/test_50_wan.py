@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness.plugin.dut import Dut
-from test_suites.steps import diagnostics, manifest
+from harness.plugin.device import Dut
+
+from .steps import diagnostics, manifest
 
 pytestmark = pytest.mark.device_type("CHF")
 

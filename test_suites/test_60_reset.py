@@ -12,8 +12,9 @@ import pytest
 
 from harness.devices.profile import Capability, DeviceProfile
 from harness.errors import AccessDeniedError, MeterbenchError
-from harness.plugin.dut import Dut
-from test_suites.steps import observable, reachable
+from harness.plugin.device import Dut
+
+from .steps import observable, reachable
 
 pytestmark = pytest.mark.destructive
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import pytest
 
 from harness.devices.profile import Capability
-from harness.plugin.dut import Dut
+from harness.plugin.device import Dut
 from harness.triage.classify import RESET_STEPS
 from harness.triage.han import JoinDiagnosis, join_test
 from harness.triage.spec import default_spec
-from test_suites.steps import manifest, observable
+
+from .steps import manifest, observable
 
 SPEC = default_spec()
 DEVICE_SIDE = (JoinDiagnosis.WRONG_KEY, JoinDiagnosis.NO_RADIO_ACTIVITY, JoinDiagnosis.OTHER_EUI64)
@@ -66,7 +67,7 @@ def test_anchors_are_the_original_ones(dut: Dut) -> None:
 def test_meter_joins_a_fresh_network_with_its_install_code(dut: Dut) -> None:
     """A new test network; the meter must join it with its install code alone. A failure the
     evidence pins on the device (wrong key, no radio) is a HAN fault found after the reset."""
-    from test_suites.test_40_han import dongle, join_timeout, survey
+    from .test_40_han import dongle, join_timeout, survey
 
     _after_reset(dut)
     d = dongle(dut)
@@ -85,7 +86,7 @@ def test_meter_joins_a_fresh_network_with_its_install_code(dut: Dut) -> None:
 @pytest.mark.device_type("CHF")
 def test_hub_runs_a_fresh_network(dut: Dut) -> None:
     """After the reset the hub is on the air again with its own network (PAN scan)."""
-    from test_suites.test_40_han import dongle
+    from .test_40_han import dongle
 
     _after_reset(dut)
     d = dongle(dut)

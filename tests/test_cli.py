@@ -103,8 +103,8 @@ def test_ctrl_c_during_a_run_leaves_the_supply_off(tmp_path: Path,
     audit = f"sqlite:///{tmp_path / 'audit.db'}"  # a lab bench audits to a log that exists
     AuditLog.open(audit, create=True)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pytest", str(suite), "--bench", str(bench), "-p",
-         "no:cacheprovider", "-q", "--rootdir", str(tmp_path), "--audit-db", audit],
+        [sys.executable, "-m", "pytest", str(suite), "--mb-bench", str(bench), "-p",
+         "no:cacheprovider", "-q", "--rootdir", str(tmp_path), "--mb-audit-db", audit],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={**os.environ, "MB_LOCK_DIR": str(tmp_path / "locks")},
     )

@@ -177,7 +177,7 @@ def test_the_scan_sees_imports_inside_functions_and_under_type_checking() -> Non
     tree = ast.parse(
         "from typing import TYPE_CHECKING\n"
         "if TYPE_CHECKING:\n    import harness.errors\nelse:\n    import harness.registry\n"
-        "def f() -> None:\n    from harness.bench import models\n"
+        "def f() -> None:\n    from harness.config import models\n"
     )
     modules = project_modules()
     found = {t for s in _imports(tree) for t in _targets(s, "x", False, modules)}

@@ -14,7 +14,7 @@ def test_plugin_is_loaded_once_through_its_entry_point(pytester: pytest.Pytester
         """
         def pytest_configure(config):
             mods = [p for _, p in config.pluginmanager.list_name_plugin()
-                    if getattr(p, "__name__", "") == "harness.plugin.bench"]
+                    if getattr(p, "__name__", "") == "harness.plugin"]
             print("PLUGIN-COUNT", len(mods), config.pluginmanager.get_name(mods[0]))
         """
     )
@@ -72,7 +72,7 @@ def test_bad_bench_file_is_a_usage_error_naming_file_and_key(pytester: pytest.Py
     text = default_bench_path().read_text().replace('kind = "power"', 'kind = "pwer"')
     bad = pytester.path / "bad.toml"
     bad.write_text(text)
-    result = pytester.runpytest("--bench", str(bad))
+    result = pytester.runpytest("--mb-bench", str(bad))
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"ERROR: {bad}: instruments.psu.kind: unknown value 'pwer'*"])
     assert "Traceback" not in result.stderr.str()

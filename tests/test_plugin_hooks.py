@@ -50,8 +50,8 @@ def _run(pytester: pytest.Pytester, tmp_path: Path, *args: str) -> tuple[pytest.
                                                                          Path, Path]:
     log, out = Path(os.environ["HOOK_LOG"]), tmp_path / "verdicts.jsonl"
     result = pytester.runpytest_subprocess(
-        "-p", "no:cacheprovider", "-p", "no:randomly", "--bench", FAST,
-        "--db", f"sqlite:///{tmp_path / 'results.db'}", "--triage-json", str(out),
+        "-p", "no:cacheprovider", "-p", "no:randomly", "--mb-bench", FAST,
+        "--mb-db", f"sqlite:///{tmp_path / 'results.db'}", "--mb-triage-json", str(out),
         *args, timeout=240)
     return result, log, out
 

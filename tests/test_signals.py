@@ -49,9 +49,9 @@ def _pytest(lab: Lab, folder: Path, suite: str, *extra: str) -> subprocess.Popen
     path = folder / "test_inner.py"
     path.write_text(suite)
     return subprocess.Popen(
-        [sys.executable, "-m", "pytest", str(path), "--bench", str(lab.bench), "-p",
-         "no:cacheprovider", "-q", "--rootdir", str(folder), "--audit-db", audit_log(folder),
-         "--no-prompts", *extra],
+        [sys.executable, "-m", "pytest", str(path), "--mb-bench", str(lab.bench), "-p",
+         "no:cacheprovider", "-q", "--rootdir", str(folder), "--mb-audit-db", audit_log(folder),
+         "--mb-no-prompts", *extra],
         cwd=folder, env=run_env(folder), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True)
 

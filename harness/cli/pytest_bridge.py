@@ -17,6 +17,16 @@ from rich.console import Console
 from harness.cli.errors import one_line
 
 
+def suites_dir() -> Path:
+    """The triage suites: ``test_suites/`` beside ``harness/`` in a checkout, ``harness/suites``
+    in an installed wheel (which installs no top-level ``test_suites`` of its own)."""
+    harness_dir = Path(__file__).resolve().parents[1]
+    for candidate in (harness_dir / "suites", harness_dir.parent / "test_suites"):
+        if (candidate / "__init__.py").is_file():
+            return candidate
+    raise FileNotFoundError(f"the triage suites are not installed beside {harness_dir}")
+
+
 class PytestUsageError(Exception):
     """pytest (or the meterbench plugin) refused its arguments; the message is one line."""
 

@@ -2,13 +2,13 @@
 
 ``meterbench qa [--bench B] [--role supplier|rsa] [--fallback-supplier] [--json] [--plain]
 [-- PYTEST...]`` runs
-``pytest --pyargs test_suites.qa.install_uninstall`` in process: every ESME and GSME slot of
+``pytest test_suites/qa/install_uninstall.py`` in process: every ESME and GSME slot of
 the bench (default: the emulated bench) is pre-notified, whitelisted in the bench's hub with a
 dummy MPxN, joined, commissioned, read, decommissioned and put back in its original state, each
 SMI status read back with 8.2, every request sent as the DCC user of the run's role (what the
 site access file grants, narrowed by ``--role``), every destructive one audited.  The suite is kept
 out of the triage run by design: its module name does not match ``test_*.py``, so ``meterbench
-triage`` (``pytest --pyargs test_suites``) never collects it; only this command (or naming the
+triage`` (``pytest test_suites``) never collects it; only this command (or naming the
 module to pytest) runs it.
 
 It ends with one line per step: whether DUIS's eligibility table lets the role send its
@@ -37,7 +37,7 @@ from harness.bench.safety import EXIT_INTERRUPTED
 from harness.cli.triage import InterruptWatch
 from harness.qa import STEP_PROPERTY as QA_PROP
 
-QA_SUITE = "test_suites.qa.install_uninstall"
+QA_SUITE = "qa/install_uninstall.py"  # under the suites folder
 """The QA install/uninstall suite's module (not collected by the triage run)."""
 _PYTEST_EXIT = {0: 0, 1: 1, 3: 3, 4: 2}
 """pytest exit code -> the contract's (anything else: 1)."""
@@ -114,13 +114,15 @@ def qa_command(
     """
     import pytest
 
-    args = ["--pyargs", QA_SUITE, "-p", "no:cacheprovider"]
+    from harness.cli.pytest_bridge import suites_dir
+
+    args = [str(suites_dir() / QA_SUITE), "-p", "no:cacheprovider"]
     if role is not None:
-        args += ["--role", role.value]
+        args += ["--mb-role", role.value]
     if fallback_supplier:
-        args += ["--fallback-supplier"]
+        args += ["--mb-fallback-supplier"]
     if bench is not None:
-        args += ["--bench", str(bench)]
+        args += ["--mb-bench", str(bench)]
     if not plain:
         args += ["-q", "--no-header", "--no-summary", "-p", "no:terminalreporter"]
     from harness.cli.errors import usage_error

@@ -1,8 +1,8 @@
 """``meterbench triage``: the main job — a campaign over a batch, with live progress.
 
-Runs the triage suites (``pytest --pyargs test_suites``) in process, one device after the
-other or on several benches at once (``--workers``), with the rich progress display and a
-summary table at the end. On an all-emulated bench without ``--batch`` it triages a
+Runs the triage suites (``pytest test_suites``; the wheel's ``harness.suites``) in process,
+one device after the other or on several benches at once (``--workers``), with the rich
+progress display and a summary table at the end. On an all-emulated bench without ``--batch`` it triages a
 generated returned-device population (deterministic for a seed, so ``--db`` resumes it).
 
 Ctrl-C, SIGTERM or SIGHUP stop the campaign safely (the bench reaches its safe state first):
@@ -84,32 +84,32 @@ def triage_command(
     import pytest
 
     from harness.cli.progress import CampaignProgress
-    from harness.cli.pytest_bridge import CampaignStart, PytestUsageError
+    from harness.cli.pytest_bridge import CampaignStart, PytestUsageError, suites_dir
 
     stderr = Console(stderr=True)
     benches = list(bench or [])
     session = _check_inputs(benches, batch, time_scale, db, out, conformance)
-    args = ["--pyargs", "test_suites", "-p", "no:cacheprovider"]
+    args = [str(suites_dir()), "-p", "no:cacheprovider"]
     access = _check_access(session, role, operator)
     if role is not None:
-        args += ["--role", role]
+        args += ["--mb-role", role]
     for path in benches:
-        args += ["--bench", str(path)]
+        args += ["--mb-bench", str(path)]
     if operator:
-        args += ["--operator", operator]
+        args += ["--mb-operator", operator]
     if time_scale is not None:
-        args += ["--time-scale", str(time_scale)]
+        args += ["--mb-time-scale", str(time_scale)]
     if workers > 1:
         args += ["-n", str(workers)]
     if conformance is not None:
-        args += ["--conformance", str(conformance)]
+        args += ["--mb-conformance", str(conformance)]
     if db is not None:
-        args += ["--db", db]
+        args += ["--mb-db", db]
     if out is not None:  # what CI systems and Allure users read, beside the verdicts
         _make_out(out)
         args += ["--junitxml", str(out / "junit.xml"), "--alluredir", str(out / "allure-results")]
         if conformance is None:
-            args += ["--conformance", str(out / "conformance.md")]
+            args += ["--mb-conformance", str(out / "conformance.md")]
     with tempfile.TemporaryDirectory() as tmp:
         work = out or Path(tmp)
         starting = CampaignStart(stderr, work / "verdicts.jsonl")
@@ -118,8 +118,8 @@ def triage_command(
         if batch is None and not slots:
             batch = _generated_batch(session, work, devices, seed, starting)
         if batch is not None:
-            args += ["--batch", str(batch)]
-        args += ["--triage-json", str(starting.verdicts)]
+            args += ["--mb-batch", str(batch)]
+        args += ["--mb-triage-json", str(starting.verdicts)]
         watch = InterruptWatch()
         plugins: list[object] = [starting, watch]
         progress = None

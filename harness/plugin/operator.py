@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol, TextIO
 
-from harness.plugin.dut import Label
+from harness.plugin.device import Label
 
 if TYPE_CHECKING:
     from harness.bench.session import BenchSession

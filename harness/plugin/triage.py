@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import sys
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,7 +29,7 @@ from harness.errors import (
     ProtocolError,
 )
 from harness.plugin import parallel
-from harness.plugin.dut import Dut, Label
+from harness.plugin.device import Dut, Label
 from harness.plugin.forward import forward
 from harness.plugin.operator import Answer
 from harness.plugin.triage_run import (
@@ -53,44 +53,11 @@ if TYPE_CHECKING:
     from pluggy import Result
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("meterbench", "meterbench bench")
-    group.addoption("--role", dest="mb_role", default=None,
-                    help="operator role: supplier, rsa, map or manufacturer; only narrows what "
-                         "the site grants the acting user (default: the site's first grant; "
-                         "see harness.triage.site and $MB_SITE_CONFIG)")
-    group.addoption("--fallback-supplier", dest="mb_fallback_supplier", action="store_true",
-                    help="QA route: make a request the DCC refused to the role with the "
-                         "Supplier's credentials instead (audited; off by default)")
-    group.addoption("--operator", dest="mb_operator", default=None,
-                    help="operator name recorded with every result (default: login name)")
-    group.addoption("--batch", dest="mb_batch", default=None, metavar="CSV",
-                    help="triage every device of a batch manifest, in turn")
-    group.addoption("--manifest", dest="mb_manifest", default=None, metavar="YAML",
-                    help="extra model manifests (firmware, current envelopes)")
-    group.addoption("--triage-json", dest="mb_json", default=None, metavar="PATH",
-                    help="append one JSON verdict per device to PATH")
-    group.addoption("--db", dest="mb_db", default=None, metavar="URL",
-                    help="results store (SQLAlchemy URL, e.g. sqlite:///meterbench.db): each "
-                         "verdict is committed as it is known; a batch resumes where it stopped")
-    group.addoption("--conformance", dest="mb_conformance", default=None, metavar="PATH",
-                    help="write the per-model conformance report (Markdown) to PATH")
-    group.addoption("--prompt-timeout", dest="mb_prompt_timeout", type=float, default=300.0,
-                    metavar="S", help="physical bench: seconds to wait for each operator "
-                                      "prompt before skipping the device (default 300)")
-    group.addoption("--no-prompts", dest="mb_no_prompts", action="store_true",
-                    help="physical bench: devices are already in their slots; labels come "
-                         "from the batch manifest (fixed rigs, unattended runs)")
-    group.addoption("--audit-db", dest="mb_audit", default=None, metavar="URL",
-                    help="audit log of destructive operations (default: sqlite:///meterbench.db;"
-                         " an all-emulated bench without this option audits to a temporary log)")
-
-
 def start_run(config: pytest.Config, session: BenchSession) -> None:
     """Build the run state from the options (called by the plugin once the bench is known)."""
     prompt_timeout = config.getoption("mb_prompt_timeout")
-    if not (math.isfinite(prompt_timeout) and prompt_timeout > 0):
-        raise pytest.UsageError(f"--prompt-timeout {prompt_timeout}: expected a number of "
+    if prompt_timeout is not None and not (math.isfinite(prompt_timeout) and prompt_timeout > 0):
+        raise pytest.UsageError(f"--mb-prompt-timeout {prompt_timeout}: expected a number of "
                                 "seconds above 0")
     manifests = load_manifests()
     if config.getoption("mb_manifest"):
@@ -137,11 +104,9 @@ def start_run(config: pytest.Config, session: BenchSession) -> None:
     _RUNS[:] = [run]
 
 
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+def parametrize(metafunc: pytest.Metafunc) -> None:
     """Run a test that asks for meterbench's ``dut`` once per device whose type it applies to
-    (a project's own ``dut`` fixture is its own business: left alone)."""
-    if "dut" not in metafunc.fixturenames or not _gets_our_dut(metafunc):
-        return
+    (the entry module has checked the ``dut`` is meterbench's, not a project's own)."""
     run = metafunc.config.stash[RUN_KEY]
     marker = metafunc.definition.get_closest_marker("device_type")
     try:
@@ -159,14 +124,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("dut", keys, indirect=True, ids=keys)
 
 
-def _gets_our_dut(metafunc: pytest.Metafunc) -> bool:
-    """Whether the ``dut`` fixture pytest resolved for this test is this module's (the last
-    definition is the one closest to the test, e.g. a user's conftest overriding ours)."""
-    defs = metafunc._arg2fixturedefs.get("dut") or ()  # pytest's own lookup of the name
-    return bool(defs) and getattr(defs[-1].func, "__module__", None) == __name__
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+def order_items(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Device by device, each in stage (file) order: a reset follows its own diagnostics."""
     run = config.stash.get(RUN_KEY, None)
     if run is None:
@@ -181,9 +139,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=device_index)
 
 
-@pytest.fixture
-def dut(request: pytest.FixtureRequest, bench: Bench) -> Iterator[Dut]:
-    """The device under test; presented in its slot when its first test starts."""
+def dut_fixture(request: pytest.FixtureRequest, bench: Bench) -> Iterator[Dut]:
+    """The ``dut`` fixture's work: the device presented in its slot when its first test
+    starts; a destructive test the role may not run is skipped early (see :func:`_gate`)."""
     run: TriageRun = request.config.stash[RUN_KEY]
     key = request.param
     if run.current != key:
@@ -198,6 +156,7 @@ def dut(request: pytest.FixtureRequest, bench: Bench) -> Iterator[Dut]:
             run.finish(key)
             pytest.exit(f"campaign aborted at {key}: {outcome['why']}", returncode=2)
         pytest.skip(f"{outcome['answer']}: {outcome['why']}")
+    _gate(request, run, run.duts[key])
     yield run.duts[key]
 
 
@@ -256,18 +215,13 @@ def _load(run: TriageRun, key: str, bench: Bench, config: pytest.Config) -> Dut:
     return Dut(key, slot, record, row, label, manifests=run.manifests, gate=run.gate)
 
 
-@pytest.fixture(autouse=True)
-def _access_gate(request: pytest.FixtureRequest) -> None:
+def _gate(request: pytest.FixtureRequest, run: TriageRun, dut_obj: Dut) -> None:
     """An early, friendly skip for a destructive test whose clause the role may not run.
 
     Not the check itself: that sits where the command is issued (the device profile's gate
     and the drivers' permits), so a test without markers is refused there just the same."""
     if request.node.get_closest_marker("destructive") is None:
         return
-    if "dut" not in request.fixturenames:
-        return
-    run: TriageRun = request.config.stash[RUN_KEY]
-    dut_obj: Dut = request.getfixturevalue("dut")
     for clause in clause_ids(request.node):
         try:
             if run.gate is None:
@@ -295,9 +249,9 @@ def clause_ids(item: pytest.Item) -> list[str]:
     return [c for m in item.iter_markers("spec") for c in m.args]
 
 
-@pytest.fixture
-def measure(request: pytest.FixtureRequest, dut: Dut):
-    """Record a measurement with its limits; outside them it is a finding and fails the test."""
+def measure_fixture(request: pytest.FixtureRequest, dut: Dut) -> Callable[..., Measurement]:
+    """The ``measure`` fixture's work: record a measurement with its limits; outside them it
+    is a finding and fails the test."""
 
     def record(name: str, value: float | str | bool | None, unit: str = "", *,
                low: float | None = None, high: float | None = None,
@@ -455,9 +409,14 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
             f"{line['verdict']}{category} ({reset}): {line['why']}")
 
 
-def pytest_report_header(config: pytest.Config) -> str | None:
+def gate_header(config: pytest.Config) -> str | None:
+    """Who acts in this run, as the access gate says."""
     run = config.stash.get(RUN_KEY, None)
     return run.gate.describe() if run is not None and run.gate is not None else None
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    return gate_header(config)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -19,7 +19,7 @@ from harness.domain.types import DeviceType
 from harness.emulator.world.population import BatchRow
 from harness.plugin import parallel
 from harness.plugin.conformance import Conformance
-from harness.plugin.dut import Dut
+from harness.plugin.device import Dut
 from harness.plugin.operator import ConsoleOperator, EmulatedOperator, Operator
 from harness.results.store import ResultStore
 from harness.triage.audit import (

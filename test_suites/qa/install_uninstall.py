@@ -28,9 +28,9 @@ Every destructive request is audited (``journey.py``).  The QA hub is the bench'
 Communications Hub slot, installed (8.14.1) and commissioned first by that Supplier.
 
 Not part of triage: this module's name does not match ``test_*.py``, so ``meterbench triage``
-and ``pytest --pyargs test_suites`` never collect it.  It runs only when named:
+and ``pytest test_suites`` never collect it.  It runs only when named:
 ``meterbench qa [--bench B] [--role supplier|rsa]`` (harness/cli/qa.py) or
-``pytest --pyargs test_suites.qa.install_uninstall --role rsa``.  A device's EUI-64 and
+``pytest test_suites/qa/install_uninstall.py --mb-role rsa``.  A device's EUI-64 and
 install code come from its label (scanned off an emulated device; on a lab bench the slot's
 ``profile_options.device_id`` and its ``install_code`` secret).
 """
@@ -47,13 +47,13 @@ from harness.bench.session import BenchSession
 from harness.domain.types import DeviceType, SmiStatus, eui64_duis
 from harness.drivers.dcc.base import DccAdapter
 from harness.drivers.dcc.service_requests import ServiceRequestAdapter, sends_service_requests
-from harness.plugin.bench import SESSION_KEY
-from harness.plugin.triage_run import RUN_KEY
+from harness.plugin import gate_of, session_of
 from harness.protocols.duis import TriageCheck
 from harness.protocols.gbcs_alerts import GbcsAlert
 from harness.protocols.installcode import InstallCode
 from harness.qa import QA_ROLES, QaSite, acting_as, credentials_for, dummy_mpxn, power_up
-from test_suites.qa.journey import Journey
+
+from .journey import Journey
 
 S = SmiStatus
 METERS = (DeviceType.ESME, DeviceType.GSME)
@@ -63,7 +63,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """One journey per ESME and GSME slot of the bench, each run through every step in turn."""
     if "journey" not in metafunc.fixturenames:
         return
-    session: BenchSession = metafunc.config.stash[SESSION_KEY]
+    session = session_of(metafunc.config)
     slots = [name for name, cfg in session.config.slots.items() if cfg.device_type in METERS]
     if not slots:
         skip = pytest.mark.skip(reason="the bench has no ESME or GSME slot")
@@ -111,7 +111,7 @@ def journey(request: pytest.FixtureRequest, bench: Bench, meterbench_session: Be
             qa_site: QaSite) -> Iterator[Journey]:
     """One meter slot's journey, acted by ``--role``; left as it was found if a step fails."""
     slot = bench.slot(request.param)
-    gate = request.config.stash[RUN_KEY].gate  # the role the site grants, narrowed by --role
+    gate = gate_of(request.config)  # the role the site grants, narrowed by --role
     assert gate is not None  # the plugin's start_run opens the gate before any test runs
     role = gate.role_name
     if role not in QA_ROLES:

@@ -42,7 +42,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[i
         logs[name] = f"sqlite:///{cwd / (name + '.db')}"
         AuditLog.open(logs[name], create=True)
         procs[name] = subprocess.Popen([sys.executable, "-m", "harness", "qa", "--json", *args,
-                                        "--", "--audit-db", logs[name]], cwd=cwd,
+                                        "--", "--mb-audit-db", logs[name]], cwd=cwd,
                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     done = {}
     try:

@@ -79,8 +79,8 @@ def test_an_rsa_puts_no_reset_on_the_wire_whatever_the_markers(tmp_path: Path) -
     batch, row = reusable_esme(tmp_path)
     url = audit_url(tmp_path)
     (tmp_path / "test_user.py").write_text(USER_TESTS)
-    proc = triage_process(tmp_path, "test_user.py", "--batch", str(batch), "--role", "rsa",
-                          "--audit-db", url)
+    proc = triage_process(tmp_path, "test_user.py", "--mb-batch", str(batch), "--mb-role", "rsa",
+                          "--mb-audit-db", url)
     out, _ = proc.communicate(timeout=120)
     assert "2 failed" in out, out  # both refused, neither passed
     assert "INCONCLUSIVE" in out and "may not run" in out, out  # a refusal is no device fault
@@ -97,7 +97,7 @@ def test_an_unmarked_reset_is_audited_before_and_after(tmp_path: Path) -> None:
     batch, row = reusable_esme(tmp_path)
     url = audit_url(tmp_path)
     (tmp_path / "test_user.py").write_text(USER_TESTS)
-    proc = triage_process(tmp_path, "test_user.py", "--batch", str(batch), "--audit-db", url,
+    proc = triage_process(tmp_path, "test_user.py", "--mb-batch", str(batch), "--mb-audit-db", url,
                           "-k", "spec_marker")  # the emulated site's default: the supplier
     out, _ = proc.communicate(timeout=120)
     assert "1 passed" in out, out
@@ -111,8 +111,8 @@ def test_a_run_killed_with_the_reset_on_the_wire_leaves_its_started_entry(
         tmp_path: Path) -> None:
     batch, row = reusable_esme(tmp_path)
     url = audit_url(tmp_path)
-    proc = triage_process(tmp_path, "--pyargs", "test_suites", "--batch", str(batch),
-                          "--audit-db", url, hold="E2 RST.CERT")
+    proc = triage_process(tmp_path, "--pyargs", "test_suites", "--mb-batch", str(batch),
+                          "--mb-audit-db", url, hold="E2 RST.CERT")
     try:
         deadline = time.monotonic() + 90
         while "optical port received E2 RST.CERT" not in wire(tmp_path):

@@ -31,8 +31,8 @@ def test_each_device_runs_whole_on_one_worker_in_stage_order(
     batch = tmp_path / "batch.csv"
     write_csv(generate(PopulationSpec(6, seed=11, no_fault_ratio=1.0)), batch)
     result = pytester.runpytest_subprocess(
-        "--pyargs", "test_suites", "-p", "no:cacheprovider", "--batch", str(batch),
-        "--time-scale", "10", "-n", "2", "--dist", "loadgroup", "-v",
+        "--pyargs", "test_suites", "-p", "no:cacheprovider", "--mb-batch", str(batch),
+        "--mb-time-scale", "10", "-n", "2", "--dist", "loadgroup", "-v",
         "-k", "power or identity or standby", timeout=300)
     runs: dict[str, list[tuple[str, str]]] = defaultdict(list)  # device -> (worker, stage)
     for line in result.outlines:

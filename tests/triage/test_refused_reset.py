@@ -26,8 +26,9 @@ def test_rsa_reset_is_refused_and_audited(pytester: pytest.Pytester, tmp_path: P
     audit_url = f"sqlite:///{tmp_path / 'audit.db'}"
     AuditLog.open(audit_url, create=True)
     check = pytester.makepyfile(test_zz_after=CHECK_AFTER)
-    result = pytester.runpytest("--pyargs", "test_suites", str(check), "--batch", str(batch),
-                                "--role", "rsa", "--operator", "ann", "--audit-db", audit_url,
+    result = pytester.runpytest("--pyargs", "test_suites", str(check), "--mb-batch", str(batch),
+                                "--mb-role", "rsa", "--mb-operator", "ann",
+                                "--mb-audit-db", audit_url,
                                 "-p", "no:randomly", "-rs")
     result.assert_outcomes(failed=0, passed=result.parseoutcomes()["passed"],
                            skipped=result.parseoutcomes()["skipped"])

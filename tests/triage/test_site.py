@@ -157,12 +157,12 @@ def test_meterbench_triage_refuses_an_unknown_role_with_status_2(tmp_path: Path)
 def test_the_plugin_refuses_an_unknown_role_or_more_than_granted(
         pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     pytester.makepyfile(test_nothing="def test_nothing():\n    pass\n")
-    result = pytester.runpytest("--role", "hacker")
+    result = pytester.runpytest("--mb-role", "hacker")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--role: unknown role 'hacker'*"])
     path = site_file(tmp_path, SITE.format(me=current_user()))
     monkeypatch.setenv(SITE_ENV, str(path))
-    result = pytester.runpytest("--role", "manufacturer")
+    result = pytester.runpytest("--mb-role", "manufacturer")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--role manufacturer refused*can only narrow*"])
-    pytester.runpytest("--role", "rsa").assert_outcomes(passed=1)
+    pytester.runpytest("--mb-role", "rsa").assert_outcomes(passed=1)

@@ -1,0 +1,81 @@
+"""The plugin's pytest options: every one prefixed ``--mb-``, and whether a run gave any.
+
+Imported by the plugin's entry module on every pytest run, so it imports pytest alone. The
+prefix keeps meterbench's options out of a project's own (``--db``, ``--role`` and
+``--batch`` are common names); the ``meterbench`` command keeps its own unprefixed names and
+passes them on as these.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+INI_BENCH = "meterbench_bench"
+
+# (flag, dest, addoption keywords): dest names are what the plugin's modules read.
+OPTIONS: tuple[tuple[str, str, dict[str, object]], ...] = (
+    ("--mb-bench", "mb_bench", dict(
+        action="append", default=None, metavar="PATH",
+        help="bench file to run against (default: ini meterbench_bench, else the emulated "
+             "bench); repeat it to give xdist workers a bench each: each worker leases the "
+             "first free one through the bench lock")),
+    ("--mb-time-scale", "mb_time_scale", dict(
+        default=None, type=float, metavar="N",
+        help="fast mode on an all-emulated bench: devices run N times faster and the harness "
+             "waits N times less")),
+    ("--mb-role", "mb_role", dict(
+        default=None,
+        help="operator role: supplier, rsa, map or manufacturer; only narrows what the site "
+             "grants the acting user (default: the site's first grant; see "
+             "harness.triage.site and $MB_SITE_CONFIG)")),
+    ("--mb-fallback-supplier", "mb_fallback_supplier", dict(
+        action="store_true", default=None,
+        help="QA route: make a request the DCC refused to the role with the Supplier's "
+             "credentials instead (audited; off by default)")),
+    ("--mb-operator", "mb_operator", dict(
+        default=None, help="operator name recorded with every result (default: login name)")),
+    ("--mb-batch", "mb_batch", dict(
+        default=None, metavar="CSV", help="triage every device of a batch manifest, in turn")),
+    ("--mb-manifest", "mb_manifest", dict(
+        default=None, metavar="YAML", help="extra model manifests (firmware, current envelopes)")),
+    ("--mb-triage-json", "mb_json", dict(
+        default=None, metavar="PATH", help="append one JSON verdict per device to PATH")),
+    ("--mb-db", "mb_db", dict(
+        default=None, metavar="URL",
+        help="results store (SQLAlchemy URL, e.g. sqlite:///meterbench.db): each verdict is "
+             "committed as it is known; a batch resumes where it stopped")),
+    ("--mb-conformance", "mb_conformance", dict(
+        default=None, metavar="PATH",
+        help="write the per-model conformance report (Markdown) to PATH")),
+    ("--mb-prompt-timeout", "mb_prompt_timeout", dict(
+        type=float, default=None, metavar="S",
+        help="physical bench: seconds to wait for each operator prompt before skipping the "
+             "device (default 300)")),
+    ("--mb-no-prompts", "mb_no_prompts", dict(
+        action="store_true", default=None,
+        help="physical bench: devices are already in their slots; labels come from the batch "
+             "manifest (fixed rigs, unattended runs)")),
+    ("--mb-audit-db", "mb_audit", dict(
+        default=None, metavar="URL",
+        help="audit log of destructive operations (default: sqlite:///meterbench.db; an "
+             "all-emulated bench without this option audits to a temporary log)")),
+)
+DEFAULT_PROMPT_TIMEOUT = 300.0
+
+
+def add_options(parser: pytest.Parser) -> None:
+    """Register the ``--mb-`` options and the ini key (defaults None: "not given")."""
+    group = parser.getgroup("meterbench", "meterbench (any of these makes the run a campaign)")
+    for flag, dest, kwargs in OPTIONS:
+        group.addoption(flag, dest=dest, **kwargs)
+    parser.addini(INI_BENCH, "default bench file for --mb-bench (asks for meterbench)",
+                  default="")
+
+
+def given(config: pytest.Config) -> list[str]:
+    """The ``--mb-`` options this run gave, and the ini key if set: what asks for meterbench
+    before any test is collected."""
+    asked = [flag for flag, dest, _ in OPTIONS if config.getoption(dest, None) is not None]
+    if config.getini(INI_BENCH):
+        asked.append(INI_BENCH)
+    return asked
