@@ -2,8 +2,9 @@
 
 Runs the triage suites (``pytest test_suites``; the wheel's ``harness.suites``) in process,
 one device after the other or on several benches at once (``--workers``), with the rich
-progress display and a summary table at the end. On an all-emulated bench without ``--batch`` it triages a
-generated returned-device population (deterministic for a seed, so ``--db`` resumes it).
+progress display and a summary table at the end. On an all-emulated bench without
+``--batch`` it triages a generated returned-device population (deterministic for a seed, so
+``--db`` resumes it).
 
 Ctrl-C, SIGTERM or SIGHUP stop the campaign safely (the bench reaches its safe state first):
 the device on the bench is recorded as INTERRUPTED (no verdict, triaged again on resume), the
