@@ -113,22 +113,3 @@ def test_allure_results_carry_the_transcript(pytester: pytest.Pytester) -> None:
     pytester.runpytest(f"--alluredir={results}").assert_outcomes(passed=1)
     attachments = [p.read_text() for p in results.glob("*-attachment.txt")]
     assert any("*IDN?" in text and "Emulated PSU" in text for text in attachments)
-
-
-def test_a_projects_own_dut_fixture_is_left_alone(pytester: pytest.Pytester) -> None:
-    """A project with its own ``dut`` fixture runs its one test once, not once per slot."""
-    pytester.makeconftest(
-        """
-        import pytest
-
-        @pytest.fixture
-        def dut():
-            return "my own device"
-        """)
-    pytester.makepyfile(
-        """
-        def test_mine(dut):
-            assert dut == "my own device"
-        """)
-    result = pytester.runpytest("-q")
-    result.assert_outcomes(passed=1)
