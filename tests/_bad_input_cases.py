@@ -113,12 +113,12 @@ CASES: tuple[Case, ...] = (
        USAGE, "--mb-prompt-timeout", "abc", process=True),
     _c("triage --prompt-timeout nan", ("triage", "--", "--mb-prompt-timeout", "nan"),
        USAGE, "--mb-prompt-timeout", "nan", process=True),
-    # triage: model manifests (the plugin's --manifest, after --)
-    _c("triage model manifest missing", "triage -- --manifest {d}/missing.yaml", USAGE,
+    # triage: model manifests (--manifest, passed on to the plugin)
+    _c("triage model manifest missing", "triage --manifest {d}/missing.yaml", USAGE,
        "missing.yaml", "no such file", process=True),
-    _c("triage model manifest YAML error", "triage -- --manifest {d}/syntax.yaml", USAGE,
+    _c("triage model manifest YAML error", "triage --manifest {d}/syntax.yaml", USAGE,
        "syntax.yaml", "line 2", "yaml", process=True),
-    _c("triage model manifest unknown key", "triage -- --manifest {d}/key.yaml", USAGE,
+    _c("triage model manifest unknown key", "triage --manifest {d}/key.yaml", USAGE,
        "key.yaml", "models.X.colour", "unknown key", process=True),
     # triage: results store and output folders
     _c("triage --db unknown scheme", "triage --db nosuchdb://x/y", USAGE, "--db", "nosuchdb"),

@@ -77,6 +77,18 @@ def triage_command(
         "--db", help="Results store URL; a batch re-run resumes where it stopped.")] = None,
     out: Annotated[Path | None, typer.Option(
         "--out", help="Folder for JUnit XML, Allure results, verdicts and conformance.")] = None,
+    audit_db: Annotated[str | None, typer.Option(
+        "--audit-db", help="Audit log of destructive operations (default: "
+                           "sqlite:///meterbench.db; an emulated run audits to a temporary "
+                           "log).")] = None,
+    manifest: Annotated[Path | None, typer.Option(
+        "--manifest", help="Extra model manifests (YAML: firmware, current envelopes).")] = None,
+    no_prompts: Annotated[bool, typer.Option(
+        "--no-prompts", help="Physical bench: devices are already in their slots, labels come "
+                             "from the batch manifest.")] = False,
+    prompt_timeout: Annotated[float | None, typer.Option(
+        "--prompt-timeout", min=0.001, callback=finite,
+        help="Physical bench: seconds to wait for each operator prompt (default 300).")] = None,
 ) -> None:
     """Triage every device of a batch (or on a bench) by running the triage suites.
 
@@ -106,6 +118,14 @@ def triage_command(
         args += ["--mb-conformance", str(conformance)]
     if db is not None:
         args += ["--mb-db", db]
+    if audit_db is not None:
+        args += ["--mb-audit-db", audit_db]
+    if manifest is not None:
+        args += ["--mb-manifest", str(manifest)]
+    if no_prompts:
+        args += ["--mb-no-prompts"]
+    if prompt_timeout is not None:
+        args += ["--mb-prompt-timeout", str(prompt_timeout)]
     if out is not None:  # what CI systems and Allure users read, beside the verdicts
         _make_out(out)
         args += ["--junitxml", str(out / "junit.xml"), "--alluredir", str(out / "allure-results")]

@@ -21,6 +21,7 @@ from harness.plugin import parallel
 from harness.plugin.conformance import Conformance
 from harness.plugin.device import Dut
 from harness.plugin.operator import ConsoleOperator, EmulatedOperator, Operator
+from harness.plugin.options import DEFAULT_PROMPT_TIMEOUT
 from harness.results.store import ResultStore
 from harness.triage.audit import (
     DEFAULT_DB_URL,
@@ -172,8 +173,10 @@ def open_operator(config: pytest.Config, session: BenchSession) -> Operator | No
     if parallel.is_worker(config) or parallel.is_controller(config):
         raise pytest.UsageError(
             "operator prompts need the terminal: on a physical bench run one campaign per "
-            "bench (no --workers/-n), or pass --no-prompts for devices already in place")
-    return ConsoleOperator(config.getoption("mb_prompt_timeout"))
+            "bench (no --workers/-n), or pass --no-prompts (pytest: --mb-no-prompts) for "
+            "devices already in place")
+    timeout = config.getoption("mb_prompt_timeout")
+    return ConsoleOperator(DEFAULT_PROMPT_TIMEOUT if timeout is None else timeout)
 
 
 def open_audit(config: pytest.Config, session: BenchSession) -> AuditLog | None:
