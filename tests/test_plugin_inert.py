@@ -150,3 +150,13 @@ def test_an_option_makes_a_campaign_whose_header_comes_first(pytester: pytest.Py
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["meterbench bench: emulated (emulated, fast mode x10)*",
                                  "collected 1 item"])
+
+
+def test_meterbench_tests_under_xdist_without_a_campaign_are_refused_clearly(
+        pytester: pytest.Pytester) -> None:
+    """xdist's own scheduler would split a device's stages over workers (each with a bench
+    of its own): a worker that meets meterbench's ``dut`` outside a campaign says so."""
+    pytester.makepyfile(test_dut="def test_on(dut):\n    pass\n")
+    result = pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider")
+    assert result.ret != pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["*needs a campaign*--mb-bench*meterbench triage --workers N*"])

@@ -73,6 +73,13 @@ def activate(config: pytest.Config, why: str) -> None:
     plugin's working modules. Once per run; later calls do nothing."""
     if ACTIVE in config.stash:
         return
+    if hasattr(config, "workerinput") and not options.given(config):
+        # An xdist worker of a run that is not a campaign: the controller kept xdist's own
+        # scheduler, which would split one device's stages over several benches.
+        raise pytest.UsageError(
+            f"meterbench ({why}) under pytest-xdist needs a campaign, so that each device "
+            "stays on one bench: give --mb-bench (once per worker), or run "
+            "`meterbench triage --workers N`")
     config.stash[ACTIVE] = why
     from harness.plugin import session as session_plugin  # the heavy imports start here
 
