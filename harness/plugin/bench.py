@@ -10,16 +10,19 @@ interrupted. Its own hooks (``harness.plugin.newhooks``) tell a lab's plugin eac
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 from harness.bench.bench import Bench
 from harness.bench.session import BenchSession
 from harness.drivers.power.base import PowerSupply
-from harness.emulator.bench import EmulatedBench
 from harness.errors import BenchUnavailableError, MeterbenchError
 from harness.plugin import newhooks, parallel, triage
 from harness.plugin.reporting import attach_transcripts, mark_transcripts
+
+if TYPE_CHECKING:
+    from harness.emulator.bench import EmulatedBench
 
 SESSION_KEY = pytest.StashKey[BenchSession]()
 

@@ -21,7 +21,6 @@ import pytest
 from harness.bench.bench import Bench
 from harness.bench.session import BenchSession
 from harness.domain.types import DeviceType
-from harness.emulator.world.population import device_from_row, read_csv
 from harness.errors import (
     AccessDeniedError,
     InstrumentTimeoutError,
@@ -46,6 +45,7 @@ from harness.results.store import ResultStore, ResultStoreError
 from harness.triage.audit import Outcome
 from harness.triage.audit_checkpoint import checkpoint_after_campaign
 from harness.triage.gate import Gate
+from harness.triage.intake import read_csv
 from harness.triage.manifest import load_manifests
 from harness.triage.record import Measurement, TriageRecord
 
@@ -229,6 +229,8 @@ def _load(run: TriageRun, key: str, bench: Bench, config: pytest.Config) -> Dut:
     row = run.rows.get(key)
     emulator = run.session.emulator
     if row is not None and emulator is not None:
+        from harness.emulator.world.population import device_from_row
+
         slot.power.off()
         emulator.present(slot_name, device_from_row(row, emulator.clock, slot=slot_name))
     label = Label(None, None)

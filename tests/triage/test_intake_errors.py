@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.emulator.world.population import COLUMNS, ManifestError, generate, read_csv, write_csv
+from harness.emulator.world.population import generate
+from harness.triage.intake import COLUMNS, ManifestError, read_csv, write_csv
 
 
 @pytest.fixture
