@@ -101,7 +101,8 @@ class BenchSession:
             scale = self.config.bench.time_scale
             clock = ScaledClock(scale) if scale != 1.0 else Clock()
             log = CommandLog(command_log) if command_log is not None else None
-            self.emulator = EmulatedBench(self.config, clock=clock, command_log=log).start()
+            self.emulator = EmulatedBench(self.config, clock=clock, command_log=log,
+                                          source=self.source).start()
         return self.emulator
 
     def open(self, purpose: str = "") -> Bench:
