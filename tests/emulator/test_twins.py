@@ -162,3 +162,30 @@ def test_a_kind_without_any_twin_names_the_group_a_package_would_register(
         load_bench(write(tmp_path, text))
     assert info.value.key_path == "instruments.psu.backend"
     assert "entry-point group 'meterbench.emulated.ble_probe'" in str(info.value)
+
+
+def test_each_optical_backend_gets_its_own_twin() -> None:
+    """serial and ble probes on one bench: each served by its backend's twin, and a device
+    swap reaches the probe in front of it (its server takes the new device's registers)."""
+    pytest.importorskip("bumble")
+    from harness.emulator.optical.ble_peripheral import BleOpticalPortServer
+    from harness.emulator.optical.server import OpticalPortServer
+    from harness.emulator.world.models import create_device
+
+    config = BenchConfig.model_validate(
+        {"bench": {"name": "probes"},
+         "instruments": {
+             "wired": {"kind": "optical_probe", "backend": "serial", "emulated": True},
+             "air": {"kind": "optical_probe", "backend": "ble", "emulated": True}},
+         "slots": {"e": {"device_type": "ESME", "instruments": {"optical": "wired"}},
+                   "g": {"device_type": "GSME", "instruments": {"optical": "air"}}}})
+    with EmulatedBench(config) as bench:
+        assert isinstance(bench.servers["wired"], OpticalPortServer)
+        assert isinstance(bench.servers["air"], BleOpticalPortServer)
+        assert bench.addresses["air"].startswith("ble-emulated:")
+        air = bench.servers["air"]
+        before = air.registers  # type: ignore[attr-defined]
+        swapped = create_device("g", bench.devices["g"].device_type, "EMU-GSME-1", seed=99)
+        bench.present("g", swapped)
+        assert bench.devices["g"] is swapped
+        assert air.registers is not before  # type: ignore[attr-defined]
