@@ -26,8 +26,9 @@ from pathlib import Path
 
 from _fast_bench import bench_files, shown
 
-from harness.emulator.world.population import PopulationSpec, generate, write_csv
+from harness.emulator.world.population import PopulationSpec, generate
 from harness.results.store import ResultStore
+from harness.triage.intake import write_csv
 
 FAILED_RUN_CODES = (2, 3, 4, 5)  # interrupted, internal error, usage error, nothing collected
 

@@ -27,6 +27,12 @@ def group_for(kind: str) -> str:
     return f"{GROUP_PREFIX}{kind}"
 
 
+def twin_kind(kind: str) -> str:
+    """The registry kind of the emulated twins of instrument ``kind``: the servers of its
+    ``emulated = true`` instruments, in the group ``meterbench.emulated.<kind>``."""
+    return f"emulated.{kind}"
+
+
 @cache
 def _entry_points(kind: str) -> dict[str, EntryPoint]:
     return {ep.name: ep for ep in entry_points(group=group_for(kind))}

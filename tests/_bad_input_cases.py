@@ -22,9 +22,10 @@ from pathlib import Path
 
 from harness.bench.lock import BenchLock
 from harness.config.loader import default_bench_path
-from harness.emulator.world.population import COLUMNS, generate, write_csv
+from harness.emulator.world.population import generate
 from harness.results.store import ResultStore
 from harness.triage.classify import classify
+from harness.triage.intake import COLUMNS, write_csv
 from harness.triage.record import TriageRecord
 
 USAGE, UNAVAILABLE = 2, 3

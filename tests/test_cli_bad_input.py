@@ -17,7 +17,7 @@ from _bad_input_cases import CASES, Case, conditions, fingerprint, judge, prepar
 from typer.testing import CliRunner
 
 from harness.cli import app
-from harness.emulator.world.population import ManifestError, read_csv
+from harness.triage.intake import ManifestError, read_csv
 
 runner = CliRunner(env={"COLUMNS": "200"})
 

@@ -11,7 +11,7 @@ import itertools
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from pydantic import ValidationError
 
@@ -20,10 +20,10 @@ from harness.bench.bench import Bench
 from harness.bench.lock import BenchLock
 from harness.config.loader import default_bench_path, load_bench
 from harness.config.models import BenchConfig, BenchInfo
-from harness.emulator.bench import EmulatedBench
-from harness.emulator.power.scpi import CommandLog
-from harness.emulator.world.clock import Clock, ScaledClock
 from harness.errors import BenchConfigError, BenchLockedError
+
+if TYPE_CHECKING:
+    from harness.emulator.bench import EmulatedBench
 
 _private = itertools.count(1)
 
@@ -93,10 +93,16 @@ class BenchSession:
         """Start the emulated instruments, once; ``command_log``: a file where the emulated
         supplies and relays append every command they receive."""
         if self.emulator is None and self.config.emulated:
+            # Imported only here: a physical bench never loads the emulator.
+            from harness.emulator.bench import EmulatedBench
+            from harness.emulator.power.scpi import CommandLog
+            from harness.emulator.world.clock import Clock, ScaledClock
+
             scale = self.config.bench.time_scale
             clock = ScaledClock(scale) if scale != 1.0 else Clock()
             log = CommandLog(command_log) if command_log is not None else None
-            self.emulator = EmulatedBench(self.config, clock=clock, command_log=log).start()
+            self.emulator = EmulatedBench(self.config, clock=clock, command_log=log,
+                                          source=self.source).start()
         return self.emulator
 
     def open(self, purpose: str = "") -> Bench:

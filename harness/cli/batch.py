@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 
 from harness.cli.errors import finite, usage_error
-from harness.emulator.world.population import PopulationSpec, Verdict, generate, write_csv
+from harness.triage.intake import Verdict, write_csv
 
 batch_app = typer.Typer(no_args_is_help=True, help="Returned-device batch manifests.")
 
@@ -37,6 +37,8 @@ def batch_new(
         help="Fraction of devices with nothing wrong.")] = 0.6,
 ) -> None:
     """Generate a returned-device batch manifest with ground-truth columns."""
+    from harness.emulator.world.population import PopulationSpec, generate
+
     rows = generate(PopulationSpec(size, seed, no_fault_ratio=no_fault_ratio))
     try:
         write_csv(rows, output)

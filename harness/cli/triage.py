@@ -27,9 +27,9 @@ from harness.bench.safety import EXIT_INTERRUPTED
 from harness.bench.session import BenchSession
 from harness.cli.batch import MAX_SEED, MAX_SIZE
 from harness.cli.errors import EXIT_UNAVAILABLE, EXIT_USAGE, finite, usage_error
-from harness.emulator.world.population import PopulationSpec, generate, read_csv, write_csv
 from harness.errors import MeterbenchError
 from harness.results.store import check_db_url
+from harness.triage.intake import read_csv, write_csv
 
 if TYPE_CHECKING:
     from harness.cli.pytest_bridge import CampaignStart
@@ -243,6 +243,8 @@ def _generated_batch(session: BenchSession, work: Path, size: int, seed: int,
     if not session.private:
         return None
     path = work / f"generated-seed{seed}-{size}.csv"  # same name on a re-run: --db resumes it
+    from harness.emulator.world.population import PopulationSpec, generate
+
     rows = generate(PopulationSpec(size, seed=seed))
     try:
         write_csv(rows, path)

@@ -9,9 +9,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from harness.config.errors import validation_error
-from harness.config.models import BenchConfig
+from harness.config.models import BenchConfig, InstrumentConfig
 from harness.errors import BenchConfigError
-from harness.registry import known_backends
+from harness.registry import group_for, known_backends, twin_kind
 
 
 def default_bench_path() -> Path:
@@ -66,3 +66,22 @@ def _check_backends(config: BenchConfig, source: str) -> None:
                 expected=f"one of {', '.join(known)}" if known else "a registered backend "
                 f"(none is registered for {inst.kind!r}: is its plugin installed?)",
             )
+        if inst.emulated:
+            twins = known_backends(twin_kind(inst.kind))
+            if inst.backend not in twins:
+                raise no_twin_error(name, inst, source, twins)
+
+
+def no_twin_error(name: str, inst: InstrumentConfig, source: str,
+                  known: list[str]) -> BenchConfigError:
+    """The error for an emulated instrument whose backend has no emulated twin registered
+    (else it would be served by another backend's twin, which rejects its commands)."""
+    return BenchConfigError(
+        f"instrument {name!r} is emulated, but no emulated twin is registered for "
+        f"{inst.kind} backend {inst.backend!r}",
+        file=source, key_path=f"instruments.{name}.backend",
+        expected=(f"an emulated {inst.kind} backend: one of {', '.join(known)}" if known
+                  else "a package that registers one in the entry-point group "
+                  f"{group_for(twin_kind(inst.kind))!r}")
+        + "; or a real instrument (address = ...)",
+        instrument=name, kind=inst.kind, backend=inst.backend)

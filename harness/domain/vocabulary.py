@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["ChFaultReason", "FaultCategory"]
+__all__ = ["NO_FAULT", "ChFaultReason", "FaultCategory"]
+
+NO_FAULT = "no_fault"
+"""What a device with nothing wrong carries as its fault (bench files, manifests' truth)."""
 
 
 class FaultCategory(StrEnum):

@@ -1,8 +1,10 @@
 """The emulated bench: every ``emulated = true`` instrument of a bench file, served on loopback.
 
 It builds one emulated device per slot, wires each to the instruments the slot names, and
-starts a server per instrument. ``addresses`` is what a driver needs to reach each one, so
-the drivers never know they talk to an emulator.
+starts a server per instrument: the emulated twin registered for the instrument's (kind,
+backend) in the entry-point group ``meterbench.emulated.<kind>``, found as drivers are, so a
+third-party backend ships its own. ``addresses`` is what a driver needs to reach each one,
+so the drivers never know they talk to an emulator.
 """
 
 from __future__ import annotations
@@ -10,19 +12,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Self, runtime_checkable
+from typing import Any, Protocol, Self, cast, runtime_checkable
 
+from harness import registry
+from harness.config.loader import no_twin_error
 from harness.config.models import BenchConfig, InstrumentConfig
 from harness.emulator.optical.device_registers import optical_password, registers_for_device
 from harness.emulator.optical.registers import OpticalRegisters
-from harness.emulator.optical.server import OpticalPortServer
-from harness.emulator.power.scpi import (
-    CommandLog,
-    ScpiSupplyServer,
-    SupplyChannel,
-    SupplyState,
-)
-from harness.emulator.relay.usb_hid import serve_relay
+from harness.emulator.power.scpi import CommandLog, SupplyState
 from harness.emulator.world.clock import Clock
 from harness.emulator.world.device import EmulatedDevice
 from harness.emulator.world.models import create_device
@@ -40,6 +37,32 @@ class EmulatedServer(Protocol):
     def start(self) -> None: ...
 
     def stop(self) -> None: ...
+
+
+class EmulatedTwin(Protocol):
+    """Makes the (not yet started) server of one emulated instrument: registered under its
+    backend name in ``meterbench.emulated.<kind>``, called with the bench being started (its
+    config, devices, clock, host, command log), the instrument's name and its config."""
+
+    def __call__(self, bench: EmulatedBench, name: str, inst: InstrumentConfig, /
+                 ) -> EmulatedServer: ...
+
+
+def twin_for(name: str, inst: InstrumentConfig, source: str = "<bench>") -> EmulatedTwin:
+    """The emulated twin registered for instrument ``name``'s (kind, backend).
+
+    None registered: a BenchConfigError naming the bench file and key path (a missing
+    optional module stays a BackendUnavailableError with its install hint)."""
+    kind = registry.twin_kind(inst.kind)
+    known = registry.known_backends(kind)
+    if inst.backend not in known:
+        raise no_twin_error(name, inst, source, known)
+    twin: object = registry.load_backend(kind, inst.backend)  # a callable, not a class
+    if not callable(twin):
+        raise BackendUnavailableError(
+            f"the emulated twin of {inst.kind} backend {inst.backend!r} is not callable: {twin!r}",
+            kind=kind, backend=inst.backend)
+    return cast("EmulatedTwin", twin)
 
 
 @runtime_checkable
@@ -62,6 +85,7 @@ class EmulatedBench:
 
     config: BenchConfig
     clock: Clock = field(default_factory=Clock)
+    source: str = "<bench>"  # the bench file, for errors
     host: str = "127.0.0.1"
     devices: dict[str, EmulatedDevice] = field(default_factory=dict)
     servers: dict[str, EmulatedServer] = field(default_factory=dict)
@@ -73,6 +97,9 @@ class EmulatedBench:
 
     def start(self) -> Self:
         """Create the devices and start every emulated instrument's server."""
+        # Every twin found before anything starts: a missing one fails fast, nothing to undo.
+        twins = {name: twin_for(name, inst, self.source)
+                 for name, inst in self.config.instruments.items() if inst.emulated}
         try:
             for slot_name, slot in self.config.slots.items():
                 self.devices[slot_name] = create_device(
@@ -84,11 +111,10 @@ class EmulatedBench:
                     clock=self.clock,
                     nominal_voltage=slot.supply_voltage,
                 )
-            for name, inst in self.config.instruments.items():
-                if inst.emulated:
-                    server = self._make_server(name, inst)
-                    server.start()
-                    self.servers[name] = server
+            for name, twin in twins.items():
+                server = twin(self, name, self.config.instruments[name])
+                server.start()
+                self.servers[name] = server
         except BaseException:
             self.stop()
             raise
@@ -137,63 +163,6 @@ class EmulatedBench:
         }
         return {"bench": self.config.bench.name, "instruments": instruments, "devices": devices}
 
-    # -- servers per kind -------------------------------------------------------------------
-
-    def _make_server(self, name: str, inst: InstrumentConfig) -> EmulatedServer:
-        if inst.kind == "power":
-            return self._power_server(name, inst)
-        if inst.kind == "optical_probe":
-            return self._optical_server(name, inst)
-        if inst.kind == "relay":
-            return serve_relay(name, inst, self.command_log)
-        if inst.kind == "zigbee":  # its radio world holds every slot's device
-            from harness.emulator.zigbee import serve_dongle
-
-            return serve_dongle(name, inst, self.devices, self.host)
-        if inst.kind == "dcc":  # the emulated DCC reaches every slot's device via its hub
-            from harness.emulator.dcc import serve_dcc
-
-            dcc = serve_dcc(name, inst, self.devices, self.clock, self.host)
-            self.present_listeners.append(dcc.on_present)
-            return dcc
-        raise BackendUnavailableError(
-            f"instruments.{name}: the emulator cannot serve kind {inst.kind!r} yet",
-            instrument=name,
-            kind=inst.kind,
-        )
-
-    def _power_server(self, name: str, inst: InstrumentConfig) -> ScpiSupplyServer:
-        count = int(inst.options.get("channels", 1))
-        channels = {
-            n: SupplyChannel(
-                number=n,
-                max_voltage=float(inst.options.get("rated_voltage", 300.0)),
-                max_current=float(inst.options.get("rated_current", 3.0)),
-            )
-            for n in range(1, count + 1)
-        }
-        for slot_name, slot in self.config.slots.items():
-            ref = slot.instruments.get("power")
-            if ref is None or ref.instrument != name:
-                continue
-            number = ref.channel or 1
-            if number not in channels:
-                raise BenchConfigError(
-                    f"channel {number} does not exist on {name!r} ({count} channels)",
-                    key_path=f"slots.{slot_name}.instruments.power",
-                )
-            channels[number].device = self.devices[slot_name]
-        state = SupplyState(
-            identity=inst.options.get(
-                "identity", f"meterbench,Emulated PSU {count}CH,EMU-{name},0.1"
-            ),
-            channels=channels,
-            name=name,
-            command_log=self.command_log,
-        )
-        self.supplies[name] = state
-        return ScpiSupplyServer(state, self.host, inst.emulator.port)
-
     def present(self, slot: str, device: EmulatedDevice) -> None:
         """Put ``device`` in ``slot``, as an operator swaps the DUT: supply, probe and radio
         now reach it, and the device it replaces is unplugged."""
@@ -216,8 +185,8 @@ class EmulatedBench:
                     channel.device = device
                     channel.apply()
             server = self.servers.get(ref.instrument)
-            if self.config.instruments[ref.instrument].kind == "optical_probe" and server:
-                assert isinstance(server, _RegisterServer)  # what _optical_server makes
+            if (self.config.instruments[ref.instrument].kind == "optical_probe"
+                    and isinstance(server, _RegisterServer)):
                 server.replace_registers(registers_for_device(device))
         for listener in self.present_listeners:
             listener(slot, device)
@@ -240,8 +209,7 @@ class EmulatedBench:
 
         For an emulated DCC instrument (``slot`` naming it), the test user's credentials."""
         server = self.servers.get(slot)
-        if server is not None and self.config.instruments[slot].kind == "dcc":
-            assert isinstance(server, _SecretServer)  # what _make_server makes for a dcc
+        if isinstance(server, _SecretServer) and self.config.instruments[slot].kind == "dcc":
             return server.secret(key)
         device = self.devices.get(slot)
         if device is None:
@@ -250,35 +218,13 @@ class EmulatedBench:
             return optical_password(device)
         return None
 
-    def _served_slot(self, name: str) -> str:
+    def served_slot(self, name: str) -> str:
         """The one slot whose instruments name ``name`` (a probe serves one meter)."""
         slots = [slot for slot, cfg in self.config.slots.items()
                  if any(ref.instrument == name for ref in cfg.instruments.values())]
         if len(slots) != 1:
             raise BenchConfigError(
                 f"emulated {name!r} must serve exactly one slot, not {len(slots)}",
-                key_path=f"instruments.{name}",
+                file=self.source, key_path=f"instruments.{name}",
             )
         return slots[0]
-
-    def _optical_server(self, name: str, inst: InstrumentConfig) -> EmulatedServer:
-        slot = self._served_slot(name)
-        device = self.devices[slot]
-        registers = registers_for_device(device)
-        if inst.backend == "ble":
-            # Imported here: bumble is the optional ble-emulation extra.
-            from harness.emulator.optical.ble_peripheral import BleOpticalPortServer
-
-            return BleOpticalPortServer(
-                registers, self.clock,
-                baud_accurate=bool(inst.options.get("baud_accurate", False)), seed=device.seed,
-            )
-        return OpticalPortServer(
-            registers,
-            self.clock,
-            host=self.host,
-            rfc2217_port=inst.emulator.port,
-            transport=str(inst.options.get("transport", "rfc2217")),
-            baud_accurate=bool(inst.options.get("baud_accurate", False)),
-            seed=device.seed,
-        )

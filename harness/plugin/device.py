@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from harness.bench.bench import Slot
 from harness.devices.profile import DeviceProfile
 from harness.drivers.power.base import PowerChannel
-from harness.emulator.world.population import BatchRow
 from harness.protocols.installcode import InstallCode
 from harness.triage.gate import Gate
+from harness.triage.intake import BatchRow
 from harness.triage.manifest import Manifests, ModelManifest
 from harness.triage.record import TriageRecord
 

@@ -21,7 +21,6 @@ import pytest
 from harness.bench.bench import Bench
 from harness.bench.session import BenchSession
 from harness.domain.types import DeviceType
-from harness.emulator.world.population import device_from_row, read_csv
 from harness.errors import (
     AccessDeniedError,
     InstrumentTimeoutError,
@@ -46,6 +45,7 @@ from harness.results.store import ResultStore, ResultStoreError
 from harness.triage.audit import Outcome
 from harness.triage.audit_checkpoint import checkpoint_after_campaign
 from harness.triage.gate import Gate
+from harness.triage.intake import read_csv
 from harness.triage.manifest import load_manifests
 from harness.triage.record import Measurement, TriageRecord
 
@@ -74,7 +74,7 @@ def start_run(config: pytest.Config, session: BenchSession) -> None:
     batch = config.getoption("mb_batch")
     if batch:
         try:
-            run.rows = {f"item{row.item}": row for row in read_csv(batch)}
+            run.rows = {f"item{row.item}": row for row in read_csv(batch, models=manifests)}
         except OSError as exc:
             raise pytest.UsageError(f"--batch {batch}: cannot read the batch manifest: "
                                     f"{exc.strerror or exc}") from None
@@ -188,6 +188,8 @@ def _load(run: TriageRun, key: str, bench: Bench, config: pytest.Config) -> Dut:
     row = run.rows.get(key)
     emulator = run.session.emulator
     if row is not None and emulator is not None:
+        from harness.emulator.world.population import device_from_row
+
         slot.power.off()
         emulator.present(slot_name, device_from_row(row, emulator.clock, slot=slot_name))
     label = Label(None, None)

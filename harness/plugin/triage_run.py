@@ -16,7 +16,6 @@ import pytest
 
 from harness.bench.session import BenchSession
 from harness.domain.types import DeviceType
-from harness.emulator.world.population import BatchRow
 from harness.plugin import parallel
 from harness.plugin.conformance import Conformance
 from harness.plugin.device import Dut
@@ -33,6 +32,7 @@ from harness.triage.audit import (
 )
 from harness.triage.classify import Verdict, VerdictKind, classify
 from harness.triage.gate import Gate
+from harness.triage.intake import BatchRow
 from harness.triage.manifest import Manifests
 
 RUN_KEY = pytest.StashKey["TriageRun"]()

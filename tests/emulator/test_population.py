@@ -23,20 +23,22 @@ from harness.emulator.world.faults import (
 from harness.emulator.world.logs import LogKind
 from harness.emulator.world.population import (
     CH_NO_FAULT_TYPES,
-    COLUMNS,
-    BatchRow,
-    ManifestError,
     PopulationSpec,
-    ReturnType,
-    Verdict,
     device_from_row,
     generate,
-    read_csv,
-    write_csv,
 )
 from harness.errors import BenchConfigError
 from harness.protocols.gbcs_alerts import GbcsAlert as A
 from harness.triage.classify import category_of
+from harness.triage.intake import (
+    COLUMNS,
+    BatchRow,
+    ManifestError,
+    ReturnType,
+    Verdict,
+    read_csv,
+    write_csv,
+)
 
 
 def test_same_seed_same_batch_other_seed_other_batch() -> None:

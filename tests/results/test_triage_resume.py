@@ -7,8 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from harness.emulator.world.population import PopulationSpec, generate, write_csv
+from harness.emulator.world.population import PopulationSpec, generate
 from harness.results.store import ResultStore
+from harness.triage.intake import write_csv
 
 
 def triage(batch: Path, db: str, cwd: Path, *extra: str) -> list[dict]:

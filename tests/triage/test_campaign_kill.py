@@ -21,9 +21,10 @@ import pytest
 
 from harness.config.loader import default_bench_path
 from harness.emulator.world.faults import FaultCategory
-from harness.emulator.world.population import BatchRow, PopulationSpec, generate, write_csv
+from harness.emulator.world.population import PopulationSpec, generate
 from harness.results.rfi import rfi_figures
 from harness.results.store import ResultStore
+from harness.triage.intake import BatchRow, write_csv
 
 pytest.importorskip("xdist")
 

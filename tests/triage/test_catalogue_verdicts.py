@@ -15,7 +15,8 @@ import pytest
 
 from harness.config.loader import default_bench_path
 from harness.emulator.world.faults import CATALOGUE, NO_FAULT
-from harness.emulator.world.population import catalogue_batch, write_csv
+from harness.emulator.world.population import catalogue_batch
+from harness.triage.intake import write_csv
 
 
 @pytest.fixture(scope="module")

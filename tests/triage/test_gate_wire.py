@@ -16,8 +16,9 @@ import sys
 import time
 from pathlib import Path
 
-from harness.emulator.world.population import BatchRow, PopulationSpec, generate, write_csv
+from harness.emulator.world.population import PopulationSpec, generate
 from harness.triage.audit import AuditLog
+from harness.triage.intake import BatchRow, write_csv
 
 HERE = Path(__file__).resolve().parent
 

@@ -16,7 +16,7 @@ from harness.config.models import BenchConfig
 from harness.drivers.zigbee.telegesis import TelegesisDongle
 from harness.emulator.bench import EmulatedBench
 from harness.emulator.world.models import create_device
-from harness.errors import BackendUnavailableError
+from harness.errors import BenchConfigError
 from harness.triage.han import JoinDiagnosis, channel_survey, join_test, link_quality
 
 
@@ -63,8 +63,9 @@ def test_the_emulated_bench_serves_a_telegesis_dongle() -> None:
     bench = EmulatedBench(config([]))
     assert bench.start().addresses["dongle"].startswith("socket://127.0.0.1:")
     bench.stop()
-    with pytest.raises(BackendUnavailableError, match="'telegesis' only"):
+    with pytest.raises(BenchConfigError, match=r"no emulated twin .* backend 'ezsp'") as info:
         EmulatedBench(config([], backend="ezsp")).start()
+    assert info.value.key_path == "instruments.dongle.backend"
 
 
 def test_channel_survey(healthy: tuple[EmulatedBench, TelegesisDongle]) -> None:

@@ -15,9 +15,10 @@ from pathlib import Path
 
 from harness.config.loader import default_bench_path
 from harness.emulator.world.faults import FaultCategory
-from harness.emulator.world.population import BatchRow, PopulationSpec, generate, write_csv
+from harness.emulator.world.population import PopulationSpec, generate
 from harness.results.rfi import rfi_figures
 from harness.results.store import INTERRUPTED, ResultStore
+from harness.triage.intake import BatchRow, write_csv
 
 TESTS = Path(__file__).resolve().parent.parent
 FAST_BENCH = default_bench_path().parent / "emulated-fast.toml"

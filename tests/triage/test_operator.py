@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.emulator.world.population import PopulationSpec, generate, write_csv
+from harness.emulator.world.population import PopulationSpec, generate
 from harness.plugin.operator import Answer, ConsoleOperator
 from harness.triage.classify import VerdictKind, classify
+from harness.triage.intake import write_csv
 from harness.triage.record import TriageRecord
 
 

@@ -11,9 +11,10 @@ import pytest
 
 from harness.bench.lock import BenchLock
 from harness.bench.session import BenchSession
-from harness.emulator.world.population import PopulationSpec, generate, write_csv
+from harness.emulator.world.population import PopulationSpec, generate
 from harness.errors import BenchLockedError
 from harness.plugin.parallel import device_of
+from harness.triage.intake import write_csv
 
 pytest.importorskip("xdist")
 

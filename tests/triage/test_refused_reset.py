@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.emulator.world.population import PopulationSpec, generate, write_csv
+from harness.emulator.world.population import PopulationSpec, generate
 from harness.triage.audit import AuditLog
+from harness.triage.intake import write_csv
 
 CHECK_AFTER = """
 def test_device_left_untouched(emulator):

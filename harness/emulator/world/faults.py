@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from harness.domain.types import DeviceType
-from harness.domain.vocabulary import ChFaultReason, FaultCategory
+from harness.domain.vocabulary import NO_FAULT, ChFaultReason, FaultCategory
 from harness.errors import BenchConfigError
 
 _E, _G, _C = DeviceType.ESME, DeviceType.GSME, DeviceType.CHF
@@ -155,8 +155,6 @@ CATALOGUE: dict[str, FaultKind] = {k.key: k for k in (
        weight=5),
 )}
 """Every injectable fault, by key."""
-
-NO_FAULT = "no_fault"
 
 SEEN_ONLY_THROUGH_PORT = frozenset({
     "firmware_verification_fails", "memory_error", "watchdog_resets", "measurement_fault",

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.emulator.world.population import COLUMNS, ManifestError, generate, read_csv, write_csv
+from harness.emulator.world.population import generate
+from harness.triage.intake import COLUMNS, ManifestError, read_csv, write_csv
+from harness.triage.manifest import Manifests, ModelManifest, load_manifests
 
 
 @pytest.fixture
@@ -60,3 +62,25 @@ def test_latin1_names_the_line_and_byte(tmp_path: Path, lines: list[str]) -> Non
         "\n", "").encode() + "é\n".encode("latin-1"))
     with pytest.raises(ManifestError, match=r"line 4: not UTF-8 text: byte 0xE9"):
         read_csv(path)
+
+
+def test_models_are_those_triage_declares(tmp_path: Path, lines: list[str]) -> None:
+    """A row's model is checked against model manifests: the shipped ones by default, or a
+    lab's own (its model unknown to the emulator)."""
+    header, first = lines[0], lines[1]
+    kind = first.split(",")[COLUMNS.index("device_type")]
+    path = tmp_path / "lab.csv"
+    path.write_text(header + _cell(first, "model", "ACME-1"))
+    with pytest.raises(ManifestError, match=f"no {kind} model 'ACME-1'") as info:
+        read_csv(path)
+    assert (info.value.line, info.value.column) == (2, "model")
+
+    def declared(device_type: str) -> Manifests:
+        return Manifests(models={"ACME-1": ModelManifest(
+            device_type=device_type, firmware_versions=["1.0"], idle_current_a=(0.001, 0.01))})
+
+    lab = load_manifests().merged(declared(kind))
+    assert [row.model for row in read_csv(path, models=lab)] == ["ACME-1"]
+    wrong_type = declared("GSME" if kind != "GSME" else "ESME")
+    with pytest.raises(ManifestError, match=f"no {kind} model 'ACME-1'"):
+        read_csv(path, models=wrong_type)

@@ -1,0 +1,41 @@
+"""The emulated twins of the optical probe backends: the one meter's optical port a probe
+reads, over RFC 2217 / TCP (``serial``) or as a BLE peripheral (``ble``); entry points
+``meterbench.emulated.optical_probe``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from harness.emulator.optical.device_registers import registers_for_device
+from harness.emulator.optical.server import OpticalPortServer
+
+if TYPE_CHECKING:
+    from harness.config.models import InstrumentConfig
+    from harness.emulator.bench import EmulatedBench, EmulatedServer
+
+
+def serial(bench: EmulatedBench, name: str, inst: InstrumentConfig) -> OpticalPortServer:
+    """The optical port of the one slot's device probe ``name`` serves; options
+    ``transport`` (rfc2217) and ``baud_accurate``."""
+    device = bench.devices[bench.served_slot(name)]
+    return OpticalPortServer(
+        registers_for_device(device),
+        bench.clock,
+        host=bench.host,
+        rfc2217_port=inst.emulator.port,
+        transport=str(inst.options.get("transport", "rfc2217")),
+        baud_accurate=bool(inst.options.get("baud_accurate", False)),
+        seed=device.seed,
+    )
+
+
+def ble(bench: EmulatedBench, name: str, inst: InstrumentConfig) -> EmulatedServer:
+    """The same port behind an emulated BLE probe (needs the ble-emulation extra: bumble)."""
+    # Imported here: bumble is the optional ble-emulation extra.
+    from harness.emulator.optical.ble_peripheral import BleOpticalPortServer
+
+    device = bench.devices[bench.served_slot(name)]
+    return BleOpticalPortServer(
+        registers_for_device(device), bench.clock,
+        baud_accurate=bool(inst.options.get("baud_accurate", False)), seed=device.seed,
+    )
