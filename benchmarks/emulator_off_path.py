@@ -35,7 +35,7 @@ COUNT = textwrap.dedent("""
 """)
 
 ENTRY_POINTS = ("harness.bench.session", "harness.bench.check", "harness.cli",
-                "harness.plugin", "harness.plugin.bench", "harness.plugin.triage",
+                "harness.plugin", "harness.plugin.session", "harness.plugin.triage",
                 "test_suites.steps", "harness.emulator.bench")
 
 
@@ -53,7 +53,11 @@ def main() -> int:
         loaded = {}
         for name in ENTRY_POINTS:
             out = run(COUNT, name, tmp_path=tmp)
-            loaded[name] = int(out.stdout.strip() or -1)
+            if out.returncode != 0:  # the module itself did not import: say why, and fail
+                loaded[name] = -1
+                print(f"import {name}: FAILED: {(out.stderr or out.stdout).strip()[-300:]}")
+                continue
+            loaded[name] = int(out.stdout.strip())
             print(f"import {name}: {loaded[name]} harness.emulator modules loaded")
         bench = tmp / "lab.toml"
         bench.write_text(LAB_BENCH)
