@@ -140,9 +140,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """A test that takes meterbench's ``dut`` runs once per device it applies to."""
     if "dut" not in metafunc.fixturenames or not _ours(metafunc._arg2fixturedefs.get("dut")):
         return
-    activate(metafunc.config, why="fixture 'dut'")
-    metafunc.config.stash[LATE_HEADER] = LATE_HEADER not in metafunc.config.stash \
-        and not options.given(metafunc.config)
+    if not active(metafunc.config):
+        activate(metafunc.config, why="fixture 'dut'")
+        metafunc.config.stash[LATE_HEADER] = True  # no option asked: known only now
     from harness.plugin import triage
 
     triage.parametrize(metafunc)
