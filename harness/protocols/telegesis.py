@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import SupportsBytes
 
+from harness.domain.eui64 import is_eui64
 from harness.errors import OperationError, ProtocolError
 from harness.protocols.telegesis_lines import (
     ERROR_NAMES,
@@ -124,7 +125,6 @@ REGISTER_WIDTHS: dict[int, int] = {
     0x0F: 4,
     0x10: 4,
 }
-_EUI64 = re.compile(r"[0-9A-Fa-f]{16}")
 _EOL = re.compile(rb"[\r\n]")
 _ADDRESS = re.compile(r"[0-9A-Fa-f]{2}|[0-9A-Fa-f]{4}|[0-9A-Fa-f]{16}")
 
@@ -404,7 +404,7 @@ def parse_ati(lines: Iterable[str | bytes | AtLine] | Response) -> DeviceIdentit
         (t.removeprefix("Telegesis ").strip() for t in texts if t.startswith("Telegesis ")), None
     )
     firmware = next((t for t in texts if re.fullmatch(r"R\d{3}\w*", t)), None)
-    eui64 = next((t.upper() for t in texts if _EUI64.fullmatch(t)), None)
+    eui64 = next((t.upper() for t in texts if is_eui64(t)), None)
     if model is None or firmware is None or eui64 is None:
         raise ProtocolError(f"Telegesis ATI answer lacks model, firmware or EUI64: {texts!r}")
     return DeviceIdentity(model, firmware, eui64)

@@ -23,10 +23,9 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from harness.config.secrets import SCHEMES, resolve_secret
-from harness.domain.types import eui64_duis, normalise_eui64
+from harness.domain.eui64 import certificate_eui64, eui64_duis, normalise_eui64
 from harness.errors import BenchConfigError
 
 __all__ = ["DccCredentials", "certificate_eui64", "load_credentials", "needs_emulator"]
@@ -58,21 +57,6 @@ class DccCredentials:
     def duis_id(self) -> str:
         """The User ID as DUIS writes it."""
         return eui64_duis(self.user_id)
-
-
-def certificate_eui64(cert: x509.Certificate) -> str | None:
-    """The subject's x500UniqueIdentifier (GBCS: a BIT STRING of the 8-byte EUI-64), or None."""
-    for attribute in cert.subject.get_attributes_for_oid(NameOID.X500_UNIQUE_IDENTIFIER):
-        value = attribute.value
-        try:
-            if isinstance(value, bytes):
-                if len(value) == 9 and value[0] == 0:  # unused-bits octet, then the EUI-64
-                    return value[1:].hex().upper()
-                continue
-            return normalise_eui64(value)
-        except ValueError:
-            continue
-    return None
 
 
 def needs_emulator(options: dict[str, Any]) -> bool:

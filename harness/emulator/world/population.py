@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from harness.domain.types import DeviceType, normalise_eui64
+from harness.domain.vocabulary import category_of
 from harness.emulator.world.catalogue import MODELS, models_of
 from harness.emulator.world.clock import Clock
 from harness.emulator.world.device import EmulatedDevice
@@ -36,7 +37,6 @@ from harness.emulator.world.identity import label_for
 from harness.emulator.world.models import create_device
 from harness.emulator.world.pki import TestPki
 from harness.errors import BenchConfigError
-from harness.triage.classify import category_of
 
 __all__ = [
     "COLUMNS",
