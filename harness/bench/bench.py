@@ -13,21 +13,18 @@ import time
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Self, TypeVar, overload
+from typing import Self, TypeVar, overload
 
 from harness.bench import safety
 from harness.bench.lock import BenchLock
 from harness.config.models import BenchConfig, SlotConfig
 from harness.config.secrets import resolve_secret
-from harness.devices.profile import DeviceProfile, load_profile
+from harness.devices.profile import AccessGate, DeviceProfile, load_profile
 from harness.drivers.base import Instrument
 from harness.drivers.power.base import PowerChannel, PowerSupply
 from harness.errors import BenchConfigError, UnsafeStateError
 from harness.protocols.installcode import InstallCode
 from harness.registry import load_backend
-
-if TYPE_CHECKING:
-    from harness.triage.gate import Gate
 
 log = logging.getLogger("meterbench.bench")
 
@@ -75,7 +72,7 @@ class Slot:
 
     def profile(self, *, device_id: str | None = None,
                 install_code: InstallCode | str | None = None,
-                gate: Gate | None = None) -> DeviceProfile:
+                gate: AccessGate | None = None) -> DeviceProfile:
         """The slot's device profile (the reference one talks through the optical probe);
         ``device_id``/``install_code``: what the device's label says, for a profile that
         addresses the device by them (e.g. ``duis``, through the DCC); ``gate``: the run's
