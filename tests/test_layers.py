@@ -14,11 +14,12 @@ own test (every production module imports with the emulator blocked) holds that 
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 
 import pytest
 
-from tests.test_import_cycles import Edge, import_edges, project_modules
+from tests.test_import_cycles import REPO, Edge, import_edges, project_modules
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,24 @@ def test_the_domain_imports_only_the_errors() -> None:
     bad = [e for e in import_edges() if e.source.startswith("harness.domain")
            and not e.target.startswith(("harness.domain", "harness.errors"))]
     assert not bad, describe(bad)
+
+
+RESOLVERS = {"resolve_secret", "resolve_references"}
+"""harness.config.secrets' functions that read a secret's value (environment, file, emulator)."""
+
+
+def test_drivers_never_resolve_a_secret_themselves() -> None:
+    """The bench resolves its instruments' secret references and hands the values over: no
+    driver, protocol or transport imports a resolver (issue 13, the configuration layer)."""
+    found = []
+    for module, path in project_modules().items():
+        if not module.startswith(("harness.drivers", "harness.protocols", "harness.transports")):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "harness.config.secrets":
+                names = {alias.name for alias in node.names} & RESOLVERS
+                found += [f"{path.relative_to(REPO)}:{node.lineno}: {n}" for n in sorted(names)]
+    assert not found, "drivers resolving secrets:\n" + "\n".join(found)
 
 
 def test_no_module_imports_a_higher_layer() -> None:

@@ -22,7 +22,6 @@ from typing import Any
 
 import serial
 
-from harness.config.secrets import resolve_secret
 from harness.drivers.zigbee.base import (
     DongleEvent,
     DongleIdentity,
@@ -96,10 +95,14 @@ class TelegesisDongle(ZigbeeDongle):
                 "the register password is never written in a bench file: give "
                 "password_secret = 'env:NAME' or 'file:PATH#KEY'",
                 key_path=f"instruments.{self.name}.options.password")
-        ref = options.get("password_secret")
-        if ref is None:
+        if options.get("password_secret") is None:
             return DEFAULT_PASSWORD
-        return resolve_secret(str(ref), key_path=f"instruments.{self.name}.options.password_secret")
+        if "password_secret" not in self.secrets:  # resolved by the bench that built us
+            raise BenchConfigError(
+                "the register password's secret reference was not resolved (give "
+                "password_secret = 'env:NAME' or 'file:PATH#KEY'; the bench resolves it)",
+                key_path=f"instruments.{self.name}.options.password_secret")
+        return self.secrets["password_secret"]
 
     # -- link -----------------------------------------------------------------------------
 
