@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import SupportsBytes
 
 from harness.domain.eui64 import is_eui64
-from harness.errors import OperationError, ProtocolError
+from harness.errors import ProtocolError
 from harness.protocols.telegesis_lines import (
     ERROR_NAMES,
     PROMPT_TYPES,
@@ -81,13 +81,12 @@ __all__ = [
     "Sequence",
     "TableColumns",
     "TableLength",
-    "TelegesisCommandError",
     "Text",
     "ati",
-    "command_error",
     "dassl",
     "en",
     "error_name",
+    "error_text",
     "escan",
     "is_final",
     "is_prompt",
@@ -320,20 +319,13 @@ class AtLineReader:
         return bytes(self._buffer)
 
 
-class TelegesisCommandError(OperationError):
-    """The dongle answered ``ERROR:<code>``; ``code`` and ``name`` say which."""
-
-
-def command_error(reply: ErrorReply, command: str | bytes | None = None) -> TelegesisCommandError:
-    """The ``TelegesisCommandError`` for an ``ERROR:<code>`` reply, naming the redacted command."""
+def error_text(reply: ErrorReply, command: str | bytes | None = None) -> str:
+    """What an ``ERROR:<code>`` reply says, naming the command redacted (``ATS09=****:****:
+    ERROR:20 (Invalid password)``): the words of the driver's error, not an error here, since
+    a well-formed ERROR line is the dongle's answer, not a fault of the protocol."""
     shown = redact(command) if command is not None else None
     where = f"{shown}: " if shown else ""
-    return TelegesisCommandError(
-        f"{where}ERROR:{reply.code:02X} ({reply.name})",
-        code=reply.code,
-        name=reply.name,
-        command=shown,
-    )
+    return f"{where}ERROR:{reply.code:02X} ({reply.name})"
 
 
 # --- responses --------------------------------------------------------------------------------
@@ -352,11 +344,10 @@ class Response:
         """True when the final line is ``OK``."""
         return isinstance(self.final, Ok)
 
-    def raise_for_error(self, command: str | bytes | None = None) -> Response:
-        """Raise ``TelegesisCommandError`` on ``ERROR:<code>``; else return self."""
-        if isinstance(self.final, ErrorReply):
-            raise command_error(self.final, command)
-        return self
+    @property
+    def error(self) -> ErrorReply | None:
+        """The ``ERROR:<code>`` final line, or None when the command succeeded."""
+        return self.final if isinstance(self.final, ErrorReply) else None
 
 
 class ResponseAssembler:

@@ -19,12 +19,11 @@ from harness.drivers.zigbee import (
     NodeJoined,
     NodeLeft,
 )
-from harness.drivers.zigbee.telegesis import TelegesisDongle
+from harness.drivers.zigbee.telegesis import TelegesisCommandError, TelegesisDongle
 from harness.emulator.world.device import EmulatedDevice
 from harness.emulator.world.models import create_device
 from harness.emulator.zigbee import RadioWorld, TelegesisDongleServer, TelegesisEngine
 from harness.errors import BenchConfigError, InstrumentTimeoutError
-from harness.protocols.telegesis import TelegesisCommandError
 
 DONGLE_EUI = "000D6F0000ABCDEF"
 

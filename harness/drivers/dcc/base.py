@@ -112,11 +112,11 @@ def web_service_for(command_variant: int) -> str:
     return WEB_SERVICES[service]
 
 
-class NotDelivered(Exception):
+class NotDelivered(InstrumentConnectError):
     """Backend signal: the request certainly did not reach the DCC (safe to send again)."""
 
 
-class Uncertain(Exception):
+class Uncertain(InstrumentTimeoutError):
     """Backend signal: the request was sent but no answer came (the DCC may have it)."""
 
 

@@ -68,6 +68,17 @@ class _Pending:
     error: str | None = None
 
 
+class TelegesisCommandError(OperationError):
+    """The dongle answered ``ERROR:<code>``; ``code`` and ``name`` say which."""
+
+
+def command_error(reply: tg.ErrorReply, command: str | bytes | None = None
+                  ) -> TelegesisCommandError:
+    """The ``TelegesisCommandError`` for an ``ERROR:<code>`` reply, naming the redacted command."""
+    return TelegesisCommandError(tg.error_text(reply, command), code=reply.code, name=reply.name,
+                                 command=tg.redact(command) if command is not None else None)
+
+
 class TelegesisDongle(ZigbeeDongle):
     """Telegesis AT commands over pyserial; options ``baudrate``, ``password_secret``,
     ``scan_timeout_s`` (energy/PAN scans and forming, default 10 s)."""
@@ -223,7 +234,9 @@ class TelegesisDongle(ZigbeeDongle):
         if pending.error is not None:
             raise OperationError(f"{self.name}: {shown}: {pending.error}", instrument=self.name)
         assert pending.response is not None
-        return pending.response.raise_for_error(command)
+        if pending.response.error is not None:
+            raise command_error(pending.response.error, command)
+        return pending.response
 
     # -- the contract's hooks ----------------------------------------------------------------
 
