@@ -43,11 +43,12 @@ from harness.plugin.triage_run import (
     terminal,
 )
 from harness.results.store import ResultStore, ResultStoreError
+from harness.triage import measurements
 from harness.triage.audit import Outcome
 from harness.triage.audit_checkpoint import checkpoint_after_campaign
 from harness.triage.gate import Gate
 from harness.triage.manifest import load_manifests
-from harness.triage.record import Measurement, TriageRecord
+from harness.triage.record import TriageRecord
 
 if TYPE_CHECKING:
     from pluggy import Result
@@ -297,23 +298,9 @@ def clause_ids(item: pytest.Item) -> list[str]:
 
 @pytest.fixture
 def measure(request: pytest.FixtureRequest, dut: Dut):
-    """Record a measurement with its limits; outside them it is a finding and fails the test."""
-
-    def record(name: str, value: float | str | bool | None, unit: str = "", *,
-               low: float | None = None, high: float | None = None,
-               expected: str | float | bool | None = None,
-               allowed: tuple[str, ...] | None = None, category: str,
-               clause: str | None = None) -> Measurement:
-        clause = clause or (clause_ids(request.node) or [""])[0]
-        m = dut.record.measure(Measurement(name, value, unit, low, high, clause, expected,
-                                           allowed))
-        request.node.user_properties.append((f"{clause} {name}", m.describe()))
-        if not m.passed:
-            dut.record.find(clause, category, m.describe())
-            pytest.fail(m.describe(), pytrace=False)
-        return m
-
-    return record
+    """Record measurements with their limits; one outside them is a finding, and the test
+    fails once its body has run, naming every one (harness.triage.measurements)."""
+    return measurements.for_test(request, dut.record, (clause_ids(request.node) or [""])[0])
 
 
 @pytest.hookimpl(hookwrapper=True)
