@@ -45,7 +45,8 @@ from typing import Any, ClassVar, Self
 from harness.bench.bench import Bench, Slot
 from harness.devices.profile import Capability, DeviceProfile, NotObservableError, SlotView
 from harness.devices.records import DeviceIdentity, Diagnostics, HanInfo, LogRecord
-from harness.domain.types import DeviceType, SmiStatus, eui64_duis, normalise_eui64
+from harness.domain.eui64 import eui64_duis, normalise_eui64
+from harness.domain.types import DeviceType, SmiStatus
 from harness.drivers.dcc.base import DccAdapter, DccResponseError
 from harness.drivers.dcc.service_requests import (
     ServiceRequestAdapter,
