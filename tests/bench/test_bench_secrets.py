@@ -61,3 +61,11 @@ def test_a_driver_does_not_resolve_a_reference_it_was_not_handed(
         TelegesisDongle("dongle", config)._password()
     handed = TelegesisDongle("dongle", config, secrets={"password_secret": "s3cret"})
     assert handed._password() == "s3cret"
+
+
+def test_a_password_written_in_clear_is_refused_without_echoing_it() -> None:
+    config = InstrumentConfig(kind="zigbee", backend="telegesis", address="loop://",
+                              options={"password_secret": "hunter2"})
+    with pytest.raises(BenchConfigError) as caught:
+        TelegesisDongle("dongle", config)._password()
+    assert "not a secret reference" in str(caught.value) and "hunter2" not in str(caught.value)

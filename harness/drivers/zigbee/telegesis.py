@@ -22,6 +22,7 @@ from typing import Any
 
 import serial
 
+from harness.config.secrets import is_reference
 from harness.drivers.zigbee.base import (
     DongleEvent,
     DongleIdentity,
@@ -106,8 +107,15 @@ class TelegesisDongle(ZigbeeDongle):
                 "the register password is never written in a bench file: give "
                 "password_secret = 'env:NAME' or 'file:PATH#KEY'",
                 key_path=f"instruments.{self.name}.options.password")
-        if options.get("password_secret") is None:
+        reference = options.get("password_secret")
+        if reference is None:
             return DEFAULT_PASSWORD
+        if not is_reference(reference):
+            raise BenchConfigError(
+                "not a secret reference (the register password is never written in a bench "
+                "file)",
+                key_path=f"instruments.{self.name}.options.password_secret",
+                expected="env:NAME or file:PATH#KEY")
         if "password_secret" not in self.secrets:  # resolved by the bench that built us
             raise BenchConfigError(
                 "the register password's secret reference was not resolved (give "
