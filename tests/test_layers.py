@@ -55,8 +55,8 @@ LAYERS: tuple[Layer, ...] = (
     Layer("results", ("harness.results",), "the results store and reports"),
     Layer("emulator", ("harness.emulator",), "the emulated world and instruments"),
     Layer("front ends", ("harness.plugin", "harness.cli"), "the pytest plugin and the CLI"),
-    Layer("entry points", ("harness", "fixtures", "test_suites"),
-          "the package itself, ``python -m harness``, the root fixtures and the suites"),
+    Layer("entry points", ("harness.__main__", "fixtures", "test_suites"),
+          "``python -m harness``, the root fixtures and the suites"),
 )
 """Bottom first."""
 
@@ -75,6 +75,8 @@ def layer_of(module: str) -> int:
             owns = module == prefix or module.startswith(prefix + ".")
             if owns and (best is None or len(prefix) > best[0]):
                 best = (len(prefix), index)
+    if best is None and module == "harness":  # the package's __init__ (exactly, not a prefix)
+        return 0  # runs before any of its modules: the bottom, importing nothing above
     if best is None:
         raise LookupError(f"module {module!r} belongs to no layer: add it to LAYERS")
     return best[1]
@@ -101,6 +103,8 @@ def test_every_module_belongs_to_a_layer() -> None:
     """A new top-level package or module must be placed in the order, not slip through."""
     for module in project_modules():
         layer_of(module)
+    with pytest.raises(LookupError, match=r"harness\.newthing"):
+        layer_of("harness.newthing")
 
 
 @pytest.mark.parametrize(("source", "target", "is_upward"), [
