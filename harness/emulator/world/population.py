@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from harness.domain.types import DeviceType
-from harness.domain.vocabulary import NO_FAULT
+from harness.domain.vocabulary import NO_FAULT, category_of
 from harness.emulator.world.catalogue import MODELS, models_of
 from harness.emulator.world.clock import Clock
 from harness.emulator.world.device import EmulatedDevice
@@ -29,7 +29,6 @@ from harness.emulator.world.identity import label_for
 from harness.emulator.world.models import create_device
 from harness.emulator.world.pki import TestPki
 from harness.errors import BenchConfigError
-from harness.triage.classify import category_of
 from harness.triage.intake import BatchRow, ReturnType, Verdict
 
 __all__ = [
