@@ -133,7 +133,9 @@ class TriageRun:
         if self.store is not None and self.campaign_id is not None:  # committed now
             self.store.record(self.campaign_id, dut.record, verdict,
                               transcript="\n".join(self.transcripts.pop(key, [])) or None,
-                              bench=self.session.config.bench.name)
+                              bench=self.session.config.bench.name,
+                              return_date=dut.row.return_date if dut.row else None,
+                              generation=dut.row.generation.value if dut.row else None)
         line = {"item": key, "device_type": dut.record.device_type,
                 "device_id": dut.record.identity.device_id if dut.record.identity else
                 dut.label.device_id, **verdict.as_dict(),

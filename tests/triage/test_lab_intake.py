@@ -15,6 +15,7 @@ import pytest
 from harness.config.catalogue import load_catalogue
 from harness.emulator.world.catalogue import MODELS
 from harness.emulator.world.identity import install_code_for, label_for
+from harness.results.store import ResultStore
 from harness.triage.intake import Generation, ManifestError, read_csv
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,7 +107,8 @@ def test_a_lab_batch_triages_unattended_on_two_workers(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "harness", "triage", "--bench",
          str(ROOT / "benches" / "emulated-fast.toml"), "--batch", str(batch), "--manifest",
-         str(LAB), "--workers", "2", "--no-prompts", "--json"],
+         str(LAB), "--workers", "2", "--no-prompts", "--json", "--db",
+         f"sqlite:///{tmp_path / 'r.db'}"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
         stdin=subprocess.DEVNULL)
     lines = {v["item"]: v for v in map(json.loads, proc.stdout.splitlines())}
@@ -119,3 +121,7 @@ def test_a_lab_batch_triages_unattended_on_two_workers(tmp_path: Path) -> None:
     assert lines["item5"]["why"].startswith("not triaged: SMETS1")
     for code in (esme_code, gsme_code):
         assert code not in proc.stdout + proc.stderr
+    with ResultStore.open(f"sqlite:///{tmp_path / 'r.db'}", create=False) as store:
+        stored = {r.item_key: (r.generation, str(r.return_date)) for r in store.results()}
+    assert stored["item5"] == ("SMETS1", "2026-11-05")
+    assert stored["item2"] == ("SMETS2", "2026-11-02")  # the catalogue's generation
