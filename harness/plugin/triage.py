@@ -262,9 +262,9 @@ def smki_not_applicable(request: pytest.FixtureRequest, dut_obj: Dut) -> None:
         return
     for clause in clause_ids(request.node):
         if clause in SMKI_CLAUSES:
-            reason = f"{clause}: not applicable: SMETS1 has no SMKI trust anchors"
-            dut_obj.record.not_assessed.append(reason)
-            pytest.skip(reason)
+            if clause not in dut_obj.record.not_applicable:
+                dut_obj.record.not_applicable.append(clause)
+            pytest.skip(f"{clause}: not applicable: SMETS1 has no SMKI trust anchors")
 
 
 def _gate(request: pytest.FixtureRequest, run: TriageRun, dut_obj: Dut) -> None:

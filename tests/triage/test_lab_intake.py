@@ -125,3 +125,30 @@ def test_a_lab_batch_triages_unattended_on_two_workers(tmp_path: Path) -> None:
         stored = {r.item_key: (r.generation, str(r.return_date)) for r in store.results()}
     assert stored["item5"] == ("SMETS1", "2026-11-05")
     assert stored["item2"] == ("SMETS2", "2026-11-02")  # the catalogue's generation
+
+
+def test_a_smets1_meter_with_a_profile_is_triaged_without_smki(tmp_path: Path) -> None:
+    """Through its optical route, reset of consumer data and HAN, and verified; the anchor
+    clauses are not applicable (recorded so), not passed."""
+    catalogue = tmp_path / "lab.yaml"
+    catalogue.write_text("models:\n  ACME S1:\n    device_type: ESME\n    generation: SMETS1\n"
+                         "    profile: reference\n    reports_as: [EMU-ESME-1]\n"
+                         "    firmware_versions: ['1.4.1', '1.4.2']\n"
+                         "    idle_current_a: [0.004, 0.030]\n    commit_s: 2.5\n")
+    line, _ = _row(1, "ACME S1", "ESME", "EMU-ESME-1", 11)
+    batch = tmp_path / "lab.csv"
+    batch.write_text(HEADER + "\n" + line + "\n")
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness", "triage", "--bench",
+         str(ROOT / "benches" / "emulated-fast.toml"), "--batch", str(batch), "--manifest",
+         str(catalogue), "--json", "--db", db], cwd=tmp_path, capture_output=True,
+        text=True, timeout=120, stdin=subprocess.DEVNULL)
+    (verdict,) = [json.loads(x) for x in proc.stdout.splitlines()]
+    assert (verdict["verdict"], verdict["reset"]) == ("NO_FAULT_FOUND", True), verdict["why"]
+    with ResultStore.open(db, create=False) as store:
+        (stored,) = store.results()
+    assert stored.generation == "SMETS1"
+    assert stored.evidence["not_applicable"] == ["TRI-RST-01", "TRI-VER-02"]
+    assert "TRI-VER-02" not in stored.evidence["verified"]
+    assert "TRI-RST-01" not in stored.evidence["reset"]
