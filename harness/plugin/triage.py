@@ -205,7 +205,8 @@ def _load(run: TriageRun, key: str, bench: Bench, config: pytest.Config) -> Dut:
     label = Label(None, None)
     loading = None
     if run.operator_io is not None and skipped is None:
-        hint = f"the {row.model} labelled {row.label_id}" if row else f"a {slot.device_type}"
+        hint = (f"the {row.model} labelled {row.label_id or 'MPxN ' + row.mpxn}" if row
+                else f"a {slot.device_type}")
         with terminal(config):
             loading = run.operator_io.load(key, slot_name, hint,
                                            "optical" in slot.config.instruments)

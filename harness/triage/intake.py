@@ -267,9 +267,13 @@ def _parse_row(cells: dict[str, str], file: str, line: int, models: Catalogue,
     if not (label_id or mpxn):
         raise fail("label_id" if "label_id" in cells else "mpxn", "empty label ID",
                    "the serial printed on the label, or the MPxN")
-    if mpxn and not (mpxn.isascii() and mpxn.isdigit() and 6 <= len(mpxn) <= 13):
+    if mpxn and not (mpxn.isascii() and mpxn.isdigit() and (6 <= len(mpxn) <= 10
+                                                            or len(mpxn) == 13)):
         raise fail("mpxn", f"{mpxn!r} is not an MPAN or MPRN",
                    "an MPAN's 13-digit core or an MPRN of 6 to 10 digits")
+    if len(mpxn) == 13 and mpan_check_digit(mpxn[:12]) != int(mpxn[12]):
+        raise fail("mpxn", f"MPAN core {mpxn} fails its check digit (a typing error?)",
+                   f"last digit {mpan_check_digit(mpxn[:12])} for {mpxn[:12]}")
     return_date = None
     if text("return_date"):
         try:
@@ -301,6 +305,14 @@ def _parse_row(cells: dict[str, str], file: str, line: int, models: Catalogue,
         generation=generation, return_date=return_date,
         install_code=_install_code(text("install_code"), Path(file).parent, fail),
     )
+
+
+_MPAN_WEIGHTS = (3, 5, 7, 13, 17, 19, 23, 29, 31, 37, 41, 43)
+
+
+def mpan_check_digit(first12: str) -> int:
+    """The MPAN core's check digit (MRA): weighted digit sum mod 11 mod 10."""
+    return sum(int(d) * w for d, w in zip(first12, _MPAN_WEIGHTS, strict=True)) % 11 % 10
 
 
 def _install_code(cell: str, base: Path, fail: Any) -> InstallCode | None:

@@ -43,7 +43,7 @@ def test_a_lab_manifest_needs_no_truth_and_maps_free_text_models(tmp_path: Path,
     line, code = _row(1, "landis+gyr  e470 smets2", "ESME", "EMU-ESME-1", 7, "env:IC_ONE")
     path = tmp_path / "lab.csv"
     path.write_text(HEADER + "\n" + line + "\n"
-                    "2,,1200000000001,,ESME,SMETS1,Liberty 100,2026-10-30,exchange,"
+                    "2,,1200000000002,,ESME,SMETS1,Liberty 100,2026-10-30,exchange,"
                     "post installation,,\n")
     os.environ["IC_ONE"] = code
     try:
@@ -54,7 +54,7 @@ def test_a_lab_manifest_needs_no_truth_and_maps_free_text_models(tmp_path: Path,
     assert rows[0].truth_verdict is None and rows[0].seed == 7
     assert code not in repr(rows[0]) and code not in str(rows[0].as_record())
     assert (rows[1].generation, rows[1].mpxn, rows[1].label_id) == (
-        Generation.SMETS1, "1200000000001", "")
+        Generation.SMETS1, "1200000000002", "")
     assert str(rows[1].return_date) == "2026-10-30"
 
 
@@ -63,6 +63,7 @@ def test_a_lab_manifest_needs_no_truth_and_maps_free_text_models(tmp_path: Path,
     ("1,A1,,,ESME,SMETS1,LG E470,,r,post installation,,", "generation", "catalogue says"),
     ("1,A1,,,ESME,,LG E470,31/10/2026,r,post installation,,", "return_date", "not a date"),
     ("1,A1,12AB,,ESME,,LG E470,,r,post installation,,", "mpxn", "not an MPAN or MPRN"),
+    ("1,A1,1200000000001,,ESME,,LG E470,,r,post installation,,", "mpxn", "check digit"),
     ("1,,,,ESME,,LG E470,,r,post installation,,", "label_id", "empty label ID"),
     ("1,A1,,,ESME,,LG E470,,r,post installation,env:MB_NO_SUCH_VAR,", "install_code",
      "MB_NO_SUCH_VAR is not set"),
@@ -99,7 +100,7 @@ def test_a_lab_batch_triages_unattended_on_two_workers(tmp_path: Path) -> None:
     gsme, gsme_code = _row(2, "g4sr", "GSME", "EMU-GSME-1", 202)
     hub, _ = _row(3, "CH North", "CHF", "EMU-CH-1", 303)
     wrong, _ = _row(4, "LG E470", "ESME", "EMU-ESME-1", 404, gsme_code)  # not its code
-    smets1 = "5,S1-0001,1200000000001,,ESME,SMETS1,Liberty 100,2026-11-05,exchange," \
+    smets1 = "5,S1-0001,1200000000002,,ESME,SMETS1,Liberty 100,2026-11-05,exchange," \
              "post installation,,"
     batch = tmp_path / "lab.csv"
     batch.write_text("\n".join([HEADER, esme, gsme, hub, wrong, smets1]) + "\n")
