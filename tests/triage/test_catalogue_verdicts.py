@@ -82,6 +82,4 @@ def test_the_run_leaves_no_manifest_truth_in_the_harness_path() -> None:
     root = Path(__file__).resolve().parents[2]
     for folder in ("harness/triage", "fixtures", "test_suites", "harness/devices"):
         for path in (root / folder).rglob("*.py"):
-            if path == root / "harness/triage/intake.py":
-                continue  # the manifest reader validates them; nothing that triages reads them
             assert "truth_" not in path.read_text(), path
