@@ -85,8 +85,12 @@ def start_run(config: pytest.Config, session: BenchSession) -> None:
             raise pytest.UsageError(f"--batch: {exc}") from None
         for key, row in run.rows.items():
             run.slot_for(key)  # a slot of its type and profile, or a usage error now
-            if session.emulator is not None and not_triaged(run, row) is None:
+            if session.config.emulated and not_triaged(run, row) is None:
                 _emulated_model(run, row)
+                if row.seed is None:  # the emulator builds a device from it
+                    raise pytest.UsageError(
+                        f"--batch: item {row.item}: no seed: on an emulated bench each row "
+                        "needs the emulator's seed column to build the device its label names")
     if config.getoption("mb_json"):
         run.json_path = Path(config.getoption("mb_json"))
     run.audit = open_audit(config, session)

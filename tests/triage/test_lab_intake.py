@@ -153,3 +153,25 @@ def test_a_smets1_meter_with_a_profile_is_triaged_without_smki(tmp_path: Path) -
     assert stored.evidence["not_applicable"] == ["TRI-RST-01", "TRI-VER-02"]
     assert "TRI-VER-02" not in stored.evidence["verified"]
     assert "TRI-RST-01" not in stored.evidence["reset"]
+
+
+@pytest.mark.parametrize(("model", "seed", "words"), [
+    ("LG E470", "", "item 1: no seed"),
+    ("ACME E1", "5", "model 'ACME E1' has no emulated twin"),
+])
+def test_an_emulated_bench_refuses_a_row_it_cannot_build(tmp_path: Path, model: str,
+                                                         seed: str, words: str) -> None:
+    """A lab row without the emulator's seed, or of a model with no emulated twin: a usage
+    error naming the item, before any device is touched."""
+    catalogue = tmp_path / "lab.toml"
+    catalogue.write_text(LAB.read_text() + '\n[models."ACME E1"]\ndevice_type = "ESME"\n')
+    batch = tmp_path / "lab.csv"
+    batch.write_text("label_id,device_type,model,return_reason,return_type,seed\n"
+                     f"A1,ESME,{model},exchange,post installation,{seed}\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness", "triage", "--bench",
+         str(ROOT / "benches" / "emulated-fast.toml"), "--batch", str(batch), "--manifest",
+         str(catalogue), "--json"], cwd=tmp_path, capture_output=True, text=True,
+        timeout=120, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert words in proc.stderr and proc.stdout == ""
