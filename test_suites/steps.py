@@ -1,4 +1,5 @@
-"""Shared steps of the triage suites: the device's diagnostics read once, its manifest, gates.
+"""Shared steps of the triage suites: the device's diagnostics read once, its catalogue
+entry and the facts it declares, gates.
 
 Kept out of the test files so each stage reads as the procedure it is.
 """
@@ -9,7 +10,7 @@ import statistics
 import threading
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 
@@ -46,6 +47,18 @@ def manifest(dut: Dut) -> ModelManifest:
         model = dut.record.identity.model if dut.record.identity else "?"
         pytest.skip(f"not assessed: no manifest for model {model}")
     return dut.manifest
+
+
+def fact(dut: Dut, name: str, clause: str) -> Any:
+    """One fact the model's catalogue entry declares (e.g. ``firmware_versions``); skip (not
+    assessed, with why) when the entry leaves it out: never a silent pass."""
+    value = getattr(manifest(dut), name)
+    if value is None or value == {}:
+        model = dut.record.identity.model if dut.record.identity else "?"
+        reason = f"{clause}: the model catalogue declares no {name} for model {model}"
+        dut.record.not_assessed.append(reason)
+        pytest.skip(f"not assessed: {reason}")
+    return value
 
 
 def diagnostics(dut: Dut) -> Diagnostics:

@@ -8,7 +8,7 @@ from harness.devices.profile import Capability, NotObservableError
 from harness.errors import InstrumentTimeoutError
 from harness.plugin.device import Dut
 
-from .steps import manifest, observable, reachable
+from .steps import fact, observable, reachable
 
 
 @pytest.mark.spec("TRI-OPT-01")
@@ -27,7 +27,7 @@ def test_local_port_answers(dut: Dut, measure) -> None:
         reachable(dut)
     identity = dut.record.identity
     assert identity is not None  # set by identify(); an unreachable device was skipped above
-    dut.manifest = dut.manifests.for_model(identity.model)
+    dut.manifest = dut.catalogue_entry(identity.model)
     measure("device_type", identity.device_type.name, expected=dut.device_type,
             category="tamper/physical")
     observable(dut, Capability.LOCAL_PORT, "TRI-OPT-01")  # identified another way
@@ -51,8 +51,8 @@ def test_identity_matches_the_label(dut: Dut, measure) -> None:
 @pytest.mark.spec("TRI-ID-02")
 def test_firmware_is_a_released_version(dut: Dut, measure) -> None:
     """The executing firmware is one the manufacturer released for this model."""
-    declared = manifest(dut)
+    released = fact(dut, "firmware_versions", "TRI-ID-02")
     identity = dut.record.identity
     assert identity is not None
-    measure("firmware_version", identity.firmware_version,
-            allowed=tuple(declared.firmware_versions), category="firmware")
+    measure("firmware_version", identity.firmware_version, allowed=tuple(released),
+            category="firmware")

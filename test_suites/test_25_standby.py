@@ -6,12 +6,12 @@ import pytest
 
 from harness.plugin.device import Dut
 
-from .steps import manifest, median_current
+from .steps import fact, median_current
 
 
 @pytest.mark.spec("TRI-PWR-02")
 def test_standby_current_in_the_model_envelope(dut: Dut, measure) -> None:
     """Median of 15 samples over 0.75 s: robust to a healthy device's radio bursts."""
-    low, high = manifest(dut).idle_current_a
+    low, high = fact(dut, "idle_current_a", "TRI-PWR-02")
     dut.power_up()
     measure("standby_current", median_current(dut), "A", low=low, high=high, category="power")

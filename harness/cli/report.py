@@ -1,8 +1,9 @@
 """``meterbench report``: the triage report (RFI figures, charts, device pages) from the store.
 
-``report --db URL --out DIR [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--format html|csv|json]``
-(DESIGN.md, the command line). A report never creates a database: with none at ``--db`` it
-exits 2 with one line. The lead wires it: ``app.command("report")(report_command)``.
+``report --db URL --out DIR [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--format html|csv|json]
+[--by-return-date]`` (DESIGN.md, the command line): the RFI figures per generation and device
+type. A report never creates a database: with none at ``--db`` it exits 2 with one line. The
+lead wires it: ``app.command("report")(report_command)``.
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ def report_command(
         "--until", help="Last day of the period (YYYY-MM-DD, UTC, inclusive).")] = None,
     fmt: Annotated[ReportFormat, typer.Option(
         "--format", help="html (with CSV), csv or json.")] = ReportFormat.html,
+    by_return_date: Annotated[bool, typer.Option(
+        "--by-return-date", help="The period is of the devices' return dates (from the "
+                                 "returns manifest), not of triage dates.")] = False,
 ) -> None:
     """Write the triage report for a period: RFI figures, charts, per-device pages, CSV."""
     first, last = _day(since, "--since"), _day(until, "--until")
@@ -58,13 +62,13 @@ def report_command(
         usage_error(f"--since {first} is after --until {last}")
     try:
         with ResultStore.open(db, create=False) as store:
-            rows = store.results(since=first, until=last)
+            rows = store.results(since=first, until=last, by_return_date=by_return_date)
             source = store.shown_url
     except ResultStoreError as exc:
         usage_error(f"--db: {exc}")
     try:
         written = write_report(rows, out, fmt=fmt.value, since=first, until=last,
-                               source=source)
+                               source=source, by_return_date=by_return_date)
     except OSError as exc:
         where = f" {exc.filename}" if exc.filename and str(exc.filename) != str(out) else ""
         usage_error(f"--out {out}: cannot write the report{where}: {exc.strerror or exc}")

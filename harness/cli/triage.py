@@ -27,6 +27,7 @@ from harness.bench.safety import EXIT_INTERRUPTED
 from harness.bench.session import BenchSession
 from harness.cli.batch import MAX_SEED, MAX_SIZE
 from harness.cli.errors import EXIT_UNAVAILABLE, EXIT_USAGE, finite, usage_error
+from harness.config.catalogue import load_catalogue
 from harness.errors import MeterbenchError
 from harness.results.store import check_db_url
 from harness.triage.intake import read_csv, write_csv
@@ -82,7 +83,8 @@ def triage_command(
                            "sqlite:///meterbench.db; an emulated run audits to a temporary "
                            "log).")] = None,
     manifest: Annotated[Path | None, typer.Option(
-        "--manifest", help="Extra model manifests (YAML: firmware, current envelopes).")] = None,
+        "--manifest", help="The lab's model catalogue (TOML or YAML: models, aliases, "
+                           "profiles, facts), added to the shipped one.")] = None,
     no_prompts: Annotated[bool, typer.Option(
         "--no-prompts", help="Physical bench: devices are already in their slots, labels come "
                              "from the batch manifest.")] = False,
@@ -101,7 +103,7 @@ def triage_command(
 
     stderr = Console(stderr=True)
     benches = list(bench or [])
-    session = _check_inputs(benches, batch, time_scale, db, out, conformance)
+    session = _check_inputs(benches, batch, time_scale, db, out, conformance, manifest)
     args = [str(suites_dir()), "-p", "no:cacheprovider"]
     access = _check_access(session, role, operator)
     if role is not None:
@@ -259,7 +261,8 @@ def _generated_batch(session: BenchSession, work: Path, size: int, seed: int,
 
 
 def _check_inputs(benches: list[Path], batch: Path | None, time_scale: float | None,
-                  db: str | None, out: Path | None, conformance: Path | None) -> BenchSession:
+                  db: str | None, out: Path | None, conformance: Path | None,
+                  catalogue: Path | None = None) -> BenchSession:
     """Every input that can be checked before the campaign starts, checked without writing
     anything (a refused run leaves the results store and --out as they were); returns the
     first bench, read once here for the checks that follow."""
@@ -275,9 +278,15 @@ def _check_inputs(benches: list[Path], batch: Path | None, time_scale: float | N
             sessions[0].fast(time_scale)
         except MeterbenchError as exc:
             usage_error(f"--time-scale {time_scale:g}: {exc}")
+    models = load_catalogue()
+    if catalogue is not None:
+        try:
+            models = models.merged(load_catalogue(catalogue))
+        except MeterbenchError as exc:
+            usage_error(f"--manifest: {exc}")
     if batch is not None:
         try:
-            read_csv(batch)
+            read_csv(batch, models=models)
         except OSError as exc:
             usage_error(f"--batch {batch}: cannot read the batch manifest: "
                         f"{exc.strerror or exc}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from harness.bench.bench import Slot
+from harness.config.catalogue import normalise_model
 from harness.devices.profile import DeviceProfile
 from harness.drivers.power.base import PowerChannel
 from harness.protocols.installcode import InstallCode
@@ -68,6 +69,17 @@ class Dut:
         return self.slot.power
 
     # -- triage helpers -------------------------------------------------------------------------
+
+    def catalogue_entry(self, reported_model: str) -> ModelManifest | None:
+        """The catalogue entry triage holds the device to: the manifest row's model when that
+        entry is the model the device reports (its name, an alias or ``reports_as``), else
+        the entry of the reported model; None when the catalogue knows neither."""
+        if self.row is not None:
+            found = self.manifests.lookup(self.row.model)
+            if found is not None and any(normalise_model(n) == normalise_model(reported_model)
+                                         for n in found[1].names(found[0])):
+                return found[1]
+        return self.manifests.for_model(reported_model)
 
     def profile(self) -> DeviceProfile:
         """The slot's device profile (one per device, kept for the whole triage); a profile

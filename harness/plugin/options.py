@@ -37,7 +37,8 @@ OPTIONS: tuple[tuple[str, str, dict[str, object]], ...] = (
     ("--mb-batch", "mb_batch", dict(
         default=None, metavar="CSV", help="triage every device of a batch manifest, in turn")),
     ("--mb-manifest", "mb_manifest", dict(
-        default=None, metavar="YAML", help="extra model manifests (firmware, current envelopes)")),
+        default=None, metavar="FILE",
+        help="the lab's model catalogue (TOML or YAML), added to the shipped one")),
     ("--mb-triage-json", "mb_json", dict(
         default=None, metavar="PATH", help="append one JSON verdict per device to PATH")),
     ("--mb-db", "mb_db", dict(

@@ -46,12 +46,15 @@ from harness.triage import measurements
 from harness.triage.audit import Outcome
 from harness.triage.audit_checkpoint import checkpoint_after_campaign
 from harness.triage.gate import Gate
-from harness.triage.intake import read_csv
+from harness.triage.intake import BatchRow, Generation, read_csv
 from harness.triage.manifest import load_manifests
 from harness.triage.record import TriageRecord
 
 if TYPE_CHECKING:
     from pluggy import Result
+
+SMKI_CLAUSES = ("TRI-RST-01", "TRI-VER-02")
+"""The clauses about SMKI trust anchors, which a SMETS1 device does not have."""
 
 
 def start_run(config: pytest.Config, session: BenchSession) -> None:
@@ -81,6 +84,14 @@ def start_run(config: pytest.Config, session: BenchSession) -> None:
                                     f"{exc.strerror or exc}") from None
         except MeterbenchError as exc:
             raise pytest.UsageError(f"--batch: {exc}") from None
+        for key, row in run.rows.items():
+            run.slot_for(key)  # a slot of its type and profile, or a usage error now
+            if session.config.emulated and not_triaged(run, row) is None:
+                _emulated_model(run, row)
+                if row.seed is None:  # the emulator builds a device from it
+                    raise pytest.UsageError(
+                        f"--batch: item {row.item}: no seed: on an emulated bench each row "
+                        "needs the emulator's seed column to build the device its label names")
     if config.getoption("mb_json"):
         run.json_path = Path(config.getoption("mb_json"))
     run.audit = open_audit(config, session)
@@ -158,6 +169,7 @@ def dut_fixture(request: pytest.FixtureRequest, bench: Bench) -> Iterator[Dut]:
             pytest.exit(f"campaign aborted at {key}: {outcome['why']}", returncode=2)
         pytest.skip(f"{outcome['answer']}: {outcome['why']}")
     _gate(request, run, run.duts[key])
+    smki_not_applicable(request, run.duts[key])
     yield run.duts[key]
 
 
@@ -188,24 +200,30 @@ def _load(run: TriageRun, key: str, bench: Bench, config: pytest.Config) -> Dut:
     slot = bench.slot(slot_name)
     row = run.rows.get(key)
     emulator = run.session.emulator
-    if row is not None and emulator is not None:
+    skipped = not_triaged(run, row) if row is not None else None
+    if row is not None and emulator is not None and skipped is None:
         from harness.emulator.world.population import device_from_row
 
         slot.power.off()
-        emulator.present(slot_name, device_from_row(row, emulator.clock, slot=slot_name))
+        emulator.present(slot_name, device_from_row(row, emulator.clock, slot=slot_name,
+                                                    model=_emulated_model(run, row)))
     label = Label(None, None)
     loading = None
-    if run.operator_io is not None:
-        hint = f"the {row.model} labelled {row.label_id}" if row else f"a {slot.device_type}"
+    if run.operator_io is not None and skipped is None:
+        hint = (f"the {row.model} labelled {row.label_id or 'MPxN ' + row.mpxn}" if row
+                else f"a {slot.device_type}")
         with terminal(config):
             loading = run.operator_io.load(key, slot_name, hint,
                                            "optical" in slot.config.instruments)
         label = loading.label or label
-    if row is not None:  # the manifest names the device; the scanned label may add its code
-        label = Label(row.label_id, row.device_id, label.install_code)
+    if row is not None:  # the manifest names the device and, where it has it, its code
+        label = Label(row.label_id or label.serial, row.device_id or label.device_id,
+                      row.install_code or label.install_code)
     record = TriageRecord(key=key, slot=slot_name, device_type=run.device_type(key).name,
                           label_id=label.serial, label_device_id=label.device_id,
                           operator=run.operator, role=run.role)
+    if skipped is not None:
+        record.notes["operator_outcome"] = {"answer": "skip", "why": skipped}
     if loading is not None:
         record.notes["prompts"] = list(loading.prompts)
         if loading.answer is not Answer.DONE:
@@ -216,6 +234,43 @@ def _load(run: TriageRun, key: str, bench: Bench, config: pytest.Config) -> Dut:
     # The probe stays on the bench from device to device: count this device's errors only.
     record.notes["link_errors_at_start"] = getattr(probe, "link_errors", 0)
     return Dut(key, slot, record, row, label, manifests=run.manifests, gate=run.gate)
+
+
+def not_triaged(run: TriageRun, row: BatchRow) -> str | None:
+    """Why a returned device is recorded but not triaged (a SMETS1 model the catalogue gives
+    no device profile: no route to it), or None."""
+    found = run.manifests.lookup(row.model)
+    if row.generation is Generation.SMETS1 and (found is None or found[1].profile is None):
+        return (f"not triaged: SMETS1 model {row.model!r} has no device profile in the model "
+                "catalogue (recorded as returned)")
+    return None
+
+
+def _emulated_model(run: TriageRun, row: BatchRow) -> str:
+    """The emulated model that stands for a row's model on the emulated bench: the catalogue
+    entry's name, or an alias or a reported model that the emulator has."""
+    from harness.emulator.world.catalogue import MODELS
+
+    found = run.manifests.lookup(row.model)
+    names = found[1].names(found[0]) if found else [row.model]
+    for name in names:
+        if name in MODELS:
+            return name
+    raise pytest.UsageError(f"--batch: item {row.item}: model {row.model!r} has no emulated "
+                            f"twin: the emulator has {', '.join(MODELS)}; give one in the "
+                            "catalogue entry's reports_as")
+
+
+def smki_not_applicable(request: pytest.FixtureRequest, dut_obj: Dut) -> None:
+    """A SMETS1 device has no SMKI trust anchors: the anchor clauses are skipped as not
+    applicable, with why (never passed)."""
+    if dut_obj.row is None or dut_obj.row.generation is not Generation.SMETS1:
+        return
+    for clause in clause_ids(request.node):
+        if clause in SMKI_CLAUSES:
+            if clause not in dut_obj.record.not_applicable:
+                dut_obj.record.not_applicable.append(clause)
+            pytest.skip(f"{clause}: not applicable: SMETS1 has no SMKI trust anchors")
 
 
 def _gate(request: pytest.FixtureRequest, run: TriageRun, dut_obj: Dut) -> None:

@@ -102,14 +102,19 @@ class TriageRun:
         return row.device_type if row else self.session.config.slots[key].device_type
 
     def slot_for(self, key: str) -> str:
-        """The slot a device goes in: its own in slot mode, the first of its type in a batch."""
+        """The slot a device goes in: its own in slot mode, in a batch the first of its type
+        running the device profile its catalogue entry names (any profile when none)."""
         if key not in self.rows:
             return key
-        kind = self.rows[key].device_type
+        row = self.rows[key]
+        kind = row.device_type
+        found = self.manifests.lookup(row.model)
+        profile = found[1].profile if found else None
         for name, slot in self.session.config.slots.items():
-            if slot.device_type is kind:
+            if slot.device_type is kind and profile in (None, slot.profile):
                 return name
-        raise pytest.UsageError(f"batch {key}: the bench has no slot for a {kind.name}")
+        needs = f" with profile {profile!r} (model {row.model!r})" if profile else ""
+        raise pytest.UsageError(f"batch {key}: the bench has no slot for a {kind.name}{needs}")
 
     def finish(self, key: str, *, interrupted: bool = False) -> Verdict:
         """Classify a device and write its verdict out (once); a device whose triage was
@@ -128,7 +133,9 @@ class TriageRun:
         if self.store is not None and self.campaign_id is not None:  # committed now
             self.store.record(self.campaign_id, dut.record, verdict,
                               transcript="\n".join(self.transcripts.pop(key, [])) or None,
-                              bench=self.session.config.bench.name)
+                              bench=self.session.config.bench.name,
+                              return_date=dut.row.return_date if dut.row else None,
+                              generation=dut.row.generation.value if dut.row else None)
         line = {"item": key, "device_type": dut.record.device_type,
                 "device_id": dut.record.identity.device_id if dut.record.identity else
                 dut.label.device_id, **verdict.as_dict(),

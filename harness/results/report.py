@@ -26,7 +26,12 @@ Format = Literal["html", "csv", "json"]
 VERDICTS = ("NO_FAULT_FOUND", "FAULT", "INCONCLUSIVE", "SKIPPED", "ABORTED")
 RESULT_FIELDS = ("item_key", "campaign_id", "bench", "device_type", "device_id", "model",
                  "label_id", "verdict", "category", "duis_return_reason", "reset", "why",
-                 "started", "finished", "duration_s", "operator", "role", "transcript")
+                 "started", "finished", "duration_s", "operator", "role", "transcript",
+                 "generation", "return_date")
+RFI_FIELDS = ("generation", "group", "returned", "needed_reset", "no_fault_found", "fault",
+              "inconclusive", "not_triaged")
+ALL_GENERATIONS = "all"
+"""The ``generation`` of the RFI rows that count every generation together."""
 MEASUREMENT_FIELDS = ("item_key", "device_id", "clause", "name", "value", "unit", "low",
                       "high", "expected", "passed")
 _STYLE = ("body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
@@ -66,19 +71,25 @@ def _write_csv(path: Path, fields: Sequence[str], rows: Sequence[dict[str, str]]
 
 
 def _rfi_rows(figures: RfiFigures) -> list[dict[str, str]]:
+    """The RFI table: every generation's groups, then all generations' groups and the total."""
     rows = []
-    for name, g in [*figures.groups.items(), ("Total", figures.total)]:
-        rows.append({"group": name, "returned": str(g.returned),
+    per_generation = [(gen, name, g) for gen, groups in figures.by_generation.items()
+                      for name, g in groups.items()]
+    every = [(ALL_GENERATIONS, name, g) for name, g in figures.groups.items()]
+    for gen, name, g in [*per_generation, *every, (ALL_GENERATIONS, "Total", figures.total)]:
+        rows.append({"generation": gen, "group": name, "returned": str(g.returned),
                      "needed_reset": str(g.needed_reset),
                      "no_fault_found": str(g.no_fault_found), "fault": str(g.fault),
                      "inconclusive": str(g.inconclusive), "not_triaged": str(g.not_triaged)})
     return rows
 
 
-def _period_text(since: datetime.date | None, until: datetime.date | None) -> str:
+def _period_text(since: datetime.date | None, until: datetime.date | None,
+                 by_return_date: bool = False) -> str:
     if since is None and until is None:
         return "all results"
-    return f"{since.isoformat() if since else 'the start'} to " \
+    what = "devices returned" if by_return_date else "devices triaged"
+    return f"{what} {since.isoformat() if since else 'from the start'} to " \
            f"{until.isoformat() if until else 'now'} (UTC, inclusive)"
 
 
@@ -253,9 +264,10 @@ def _index(rows: Sequence[DeviceRow], figures: RfiFigures, period: str, source: 
     e = html.escape
     parts = [f"<p>Period: {e(period)}. Source: {e(source)}. {len(rows)} device(s).</p>",
              "<h2>RFI figures</h2>",
-             _table(("Devices", "Returned", "Needed reset", "No fault found", "Fault",
-                     "Inconclusive", "Not triaged"),
-                    [(e(r["group"]), r["returned"], r["needed_reset"], r["no_fault_found"],
+             _table(("Generation", "Devices", "Returned", "Needed reset", "No fault found",
+                     "Fault", "Inconclusive", "Not triaged"),
+                    [(e(r["generation"]), e(r["group"]), r["returned"], r["needed_reset"],
+                      r["no_fault_found"],
                       r["fault"], r["inconclusive"], r["not_triaged"])
                      for r in _rfi_rows(figures)]),
              "<h2>Faults by category</h2>"]
@@ -280,19 +292,21 @@ def _index(rows: Sequence[DeviceRow], figures: RfiFigures, period: str, source: 
 
 def write_report(rows: Sequence[DeviceRow], out: Path, *, fmt: Format = "html",
                  since: datetime.date | None = None, until: datetime.date | None = None,
-                 source: str = "") -> list[Path]:
-    """Write the report for ``rows`` into ``out`` (created); the files written.
+                 source: str = "", by_return_date: bool = False) -> list[Path]:
+    """Write the report for ``rows`` into ``out`` (created); the files written
+    (``by_return_date``: the period is one of return dates, not of triage dates).
 
     html: index.html, devices/*.html, results.csv, measurements.csv. csv: results.csv,
     measurements.csv, rfi.csv. json: results.json (period, RFI figures, devices).
     """
     out.mkdir(parents=True, exist_ok=True)
     figures = rfi_figures(rows)
-    period = _period_text(since, until)
+    period = _period_text(since, until, by_return_date)
     written: list[Path] = []
     if fmt == "json":
         data = {"period": {"since": since.isoformat() if since else None,
-                           "until": until.isoformat() if until else None},
+                           "until": until.isoformat() if until else None,
+                           "of": "return dates" if by_return_date else "triage dates"},
                 "source": source, "rfi": figures.as_dict(),
                 "devices": [{**_result_row(r), "reset": r.reset, "duration_s": r.duration_s,
                              "measurements": [m.__dict__ for m in r.measurements],
@@ -307,10 +321,7 @@ def write_report(rows: Sequence[DeviceRow], out: Path, *, fmt: Format = "html",
     written.append(_write_csv(out / "measurements.csv", MEASUREMENT_FIELDS,
                               _measurement_rows(rows)))
     if fmt == "csv":
-        written.append(_write_csv(out / "rfi.csv", ("group", "returned", "needed_reset",
-                                                    "no_fault_found", "fault", "inconclusive",
-                                                    "not_triaged"),
-                                  _rfi_rows(figures)))
+        written.append(_write_csv(out / "rfi.csv", RFI_FIELDS, _rfi_rows(figures)))
         return written
     devices = out / "devices"
     devices.mkdir(exist_ok=True)

@@ -2,8 +2,9 @@
 
 GB-SMART-METERING.md, "Why triage exists": the numbers of returned CHs, electricity and gas
 meters in a period, how many needed resetting, how many were found to have no fault (plus,
-for our report, faults by category). A pure function over result rows, so it is tested
-against a hand-made set and can run over any source of rows.
+for our report, faults by category), SMETS1 and SMETS2 apart (``by_generation``). A pure
+function over result rows, so it is tested against a hand-made set and can run over any
+source of rows.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ NOT_A_VERDICT = ("INTERRUPTED",)
 """Stored states that are no verdict at all: an interrupted device is triaged again on resume,
 so it is not counted (its result, once it has one, is)."""
 ORDER = (*GROUPS.values(), OTHER)
+UNKNOWN_GENERATION = "generation not recorded"
+"""Where a result without a generation (slot mode, an older database) is counted."""
+GENERATIONS = ("SMETS1", "SMETS2", UNKNOWN_GENERATION)
 
 
 class ResultLike(Protocol):
@@ -84,6 +88,8 @@ class RfiFigures:
 
     groups: dict[str, GroupFigures]
     total: GroupFigures
+    # generation -> group -> figures (only generations and groups with devices)
+    by_generation: dict[str, dict[str, GroupFigures]] = field(default_factory=dict)
 
     @property
     def faults_by_category(self) -> Counter[str]:
@@ -93,7 +99,9 @@ class RfiFigures:
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready."""
         return {"groups": {k: v.as_dict() for k, v in self.groups.items()},
-                "total": self.total.as_dict()}
+                "total": self.total.as_dict(),
+                "by_generation": {gen: {k: v.as_dict() for k, v in groups.items()}
+                                  for gen, groups in self.by_generation.items()}}
 
 
 def group_of(device_type: str) -> str:
@@ -102,17 +110,26 @@ def group_of(device_type: str) -> str:
 
 
 def rfi_figures(rows: Iterable[ResultLike]) -> RfiFigures:
-    """Count returned devices, resets, no-fault-found and faults by category per group.
+    """Count returned devices, resets, no-fault-found and faults by category per group, and
+    per generation and group (a row's ``generation`` attribute, where it has one).
 
     "Needed resetting" counts devices reset to be reused: reset done and not found faulty.
     An interrupted device (no verdict yet) is not counted.
     """
     groups: dict[str, GroupFigures] = {}
+    generations: dict[str, dict[str, GroupFigures]] = {}
     total = GroupFigures()
     for row in rows:
         if row.verdict in NOT_A_VERDICT:
             continue
-        groups.setdefault(group_of(row.device_type), GroupFigures()).add(row)
+        group = group_of(row.device_type)
+        groups.setdefault(group, GroupFigures()).add(row)
+        generation = getattr(row, "generation", None) or UNKNOWN_GENERATION
+        generations.setdefault(generation, {}).setdefault(group, GroupFigures()).add(row)
         total.add(row)
     ordered = {name: groups[name] for name in ORDER if name in groups}
-    return RfiFigures(ordered, total)
+    by_generation = {gen: {name: generations[gen][name] for name in ORDER
+                           if name in generations[gen]}
+                     for gen in sorted(generations, key=lambda g: (
+                         GENERATIONS.index(g) if g in GENERATIONS else len(GENERATIONS), g))}
+    return RfiFigures(ordered, total, by_generation)

@@ -11,6 +11,8 @@ URL (PostgreSQL for a facility with several bench hosts; ``postgresql://`` means
 driver); engine and locking come from ``harness.triage.audit_db`` so the audit log and the
 results share one database. A device's current-draw trace, where captured, has its own table
 (added to an older database when it is next opened for writing; a reader does without it).
+So do a device result's return date and SMETS generation (from the returns manifest): nullable
+columns added to an older database when it is next opened for writing, read as unknown before.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     delete,
+    false,
     func,
     insert,
     inspect,
@@ -88,6 +91,9 @@ device_result_table = Table(
     Column("bench", String(200), nullable=False),
     Column("transcript", Text),
     Column("evidence", Text, nullable=False),
+    # From the returns manifest (added later: NULL in older rows and in slot-mode results).
+    Column("return_date", String(10)),  # YYYY-MM-DD
+    Column("generation", String(10)),  # SMETS1 or SMETS2
     UniqueConstraint("campaign_id", "item_key", name="device_result_once_per_campaign"),
 )
 """One row per device per campaign; ``evidence`` is the record's and verdict's JSON."""
@@ -120,6 +126,8 @@ current_trace_table = Table(
 
 One row per device (not one per sample): a trace is read whole, and a row per sample would
 multiply the database's size by the hundred samples each device has."""
+LATER_COLUMNS = ("return_date", "generation")
+"""``device_result`` columns added after the first schema: nullable, added on a write open."""
 CORE_TABLES = frozenset({"campaign", "device_result", "measurement"})
 """The tables a results database has had from the start (``current_trace`` came later)."""
 
@@ -245,6 +253,8 @@ class DeviceRow:
     evidence: dict[str, Any]
     measurements: tuple[MeasurementRow, ...] = field(default=())
     current_trace: CurrentTrace | None = None
+    return_date: datetime.date | None = None  # from the returns manifest, where it said
+    generation: str | None = None  # SMETS1 or SMETS2; None when not recorded
 
 
 def _measurement_values(result_id: int, m: Measurement) -> dict[str, Any]:
@@ -264,6 +274,7 @@ class ResultStore(EngineHolder):
     """An opened results database: campaigns, device results, measurements, current traces."""
 
     _has_traces: bool = True  # False for an older database opened without create
+    _missing: tuple[str, ...] = ()  # LATER_COLUMNS an older database opened read-only lacks
 
     @classmethod
     def open(cls, url: str | Path | URL = DEFAULT_DB_URL, *, create: bool = True) -> ResultStore:
@@ -296,6 +307,17 @@ class ResultStore(EngineHolder):
                         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK})")
                     metadata.create_all(conn)
                 names |= set(metadata.tables)
+            missing = _missing_columns(engine, names)
+            if create and missing:
+                with engine.begin() as conn:  # nullable columns: every older row stays valid
+                    if conn.dialect.name == "postgresql":
+                        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK})")
+                    present = {c["name"] for c in inspect(conn).get_columns("device_result")}
+                    for name in missing:
+                        if name not in present:  # another host may have added it meanwhile
+                            conn.exec_driver_sql(f"ALTER TABLE device_result ADD COLUMN {name} "
+                                                 "VARCHAR(10)")
+                missing = ()
         except SQLAlchemyError as exc:
             engine.dispose()
             reason = getattr(exc, "orig", None) or exc
@@ -306,6 +328,7 @@ class ResultStore(EngineHolder):
             raise
         store = cls(engine, u)
         store._has_traces = current_trace_table.name in names
+        store._missing = missing
         return store
 
     def close(self) -> None:
@@ -370,8 +393,11 @@ class ResultStore(EngineHolder):
 
     def record(self, campaign_id: int, record: TriageRecord, verdict: Verdict,
                finished: datetime.datetime | None = None, *,
-               transcript: str | None = None, bench: str | None = None) -> bool:
-        """Commit one device's result and measurements now, in one transaction.
+               transcript: str | None = None, bench: str | None = None,
+               return_date: datetime.date | None = None, generation: str | None = None
+               ) -> bool:
+        """Commit one device's result and measurements now, in one transaction
+        (``return_date``, ``generation``: what the returns manifest said of the device).
 
         Returns True when written, False when this campaign already holds a result for
         ``record.key`` (the first one stands: a device is never recorded twice).
@@ -406,7 +432,9 @@ class ResultStore(EngineHolder):
                     operator=record.operator or campaign.operator,
                     role=record.role or campaign.role, bench=bench or campaign.bench,
                     transcript=transcript or record.notes.get("transcript"),
-                    evidence=json.dumps(evidence, default=str, sort_keys=True)))
+                    evidence=json.dumps(evidence, default=str, sort_keys=True),
+                    **self._later(return_date=return_date.isoformat() if return_date else None,
+                                  generation=generation)))
                 result_id = _inserted_id(result)
                 if record.measurements:
                     conn.execute(insert(measurement_table), [
@@ -445,17 +473,39 @@ class ResultStore(EngineHolder):
         with ReadTx(self._engine) as conn:
             return int(conn.execute(query).scalar_one())
 
+    def _later(self, **values: Any) -> dict[str, Any]:
+        """The later columns' values, for a database that has them (a write open adds them)."""
+        if self._missing:
+            raise ResultStoreError(f"{self.shown_url} lacks columns {', '.join(self._missing)} "
+                                   "(an older database opened read-only): open it with "
+                                   "create=True")
+        return values
+
     def results(self, *, since: datetime.date | None = None,
                 until: datetime.date | None = None, campaign_id: int | None = None,
-                with_measurements: bool = True, with_traces: bool = True) -> list[DeviceRow]:
-        """Device results finished in ``[since, until]`` (whole UTC days), oldest first."""
+                with_measurements: bool = True, with_traces: bool = True,
+                by_return_date: bool = False) -> list[DeviceRow]:
+        """Device results finished in ``[since, until]`` (whole UTC days), oldest first; with
+        ``by_return_date`` those whose devices were returned in that period (the manifest's
+        return date: a result without one is left out when a period is given)."""
         t = device_result_table
-        query = select(t).order_by(t.c.finished, t.c.id)
-        if since is not None:
-            query = query.where(t.c.finished >= utc_text(_day_start(since)))
-        if until is not None:
-            query = query.where(
-                t.c.finished < utc_text(_day_start(until) + datetime.timedelta(days=1)))
+        columns = [c for c in t.c if c.name not in self._missing]
+        query = select(*columns).order_by(t.c.finished, t.c.id)
+        if by_return_date and (since is not None or until is not None):
+            if self._missing:  # an older database: no result has a return date
+                query = query.where(false())
+            else:
+                query = query.where(t.c.return_date.is_not(None))
+                if since is not None:
+                    query = query.where(t.c.return_date >= since.isoformat())
+                if until is not None:
+                    query = query.where(t.c.return_date <= until.isoformat())
+        else:
+            if since is not None:
+                query = query.where(t.c.finished >= utc_text(_day_start(since)))
+            if until is not None:
+                query = query.where(
+                    t.c.finished < utc_text(_day_start(until) + datetime.timedelta(days=1)))
         if campaign_id is not None:
             query = query.where(t.c.campaign_id == campaign_id)
         with ReadTx(self._engine) as conn:
@@ -509,6 +559,14 @@ def _drop_interrupted(conn: Any, campaign_id: int, item_key: str, has_traces: bo
     conn.execute(delete(t).where(t.c.id.in_(ids)))
 
 
+def _missing_columns(engine: Any, tables: set[str]) -> tuple[str, ...]:
+    """The later ``device_result`` columns an existing database does not have yet."""
+    if "device_result" not in tables:
+        return ()
+    present = {c["name"] for c in inspect(engine).get_columns("device_result")}
+    return tuple(c for c in LATER_COLUMNS if c not in present)
+
+
 def _day_start(day: datetime.date) -> datetime.datetime:
     return datetime.datetime(day.year, day.month, day.day, tzinfo=datetime.UTC)
 
@@ -522,4 +580,7 @@ def _device_row(r: Any, measurements: Sequence[MeasurementRow],
         reset=bool(r.reset), why=r.why, started=parse_utc(r.started),
         finished=parse_utc(r.finished), duration_s=r.duration_s, operator=r.operator,
         role=r.role, bench=r.bench, transcript=r.transcript, evidence=json.loads(r.evidence),
-        measurements=tuple(measurements), current_trace=trace)
+        measurements=tuple(measurements), current_trace=trace,
+        return_date=(datetime.date.fromisoformat(r.return_date)
+                     if getattr(r, "return_date", None) else None),
+        generation=getattr(r, "generation", None))

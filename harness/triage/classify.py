@@ -72,7 +72,7 @@ def _applies(clause: str, device_type: str) -> bool:
 def classify(record: TriageRecord) -> Verdict:
     """The verdict the record's evidence supports (rules in the module docstring)."""
     reset = all(step in record.reset_steps for step in RESET_STEPS
-                if _applies(step, record.device_type))
+                if _applies(step, record.device_type) and step not in record.not_applicable)
     outcome = record.notes.get("operator_outcome")
     if outcome:  # never triaged: what the operator said is the whole story
         kind = VerdictKind.ABORTED if outcome["answer"] == "abort" else VerdictKind.SKIPPED
@@ -91,11 +91,12 @@ def classify(record: TriageRecord) -> Verdict:
         return Verdict(VerdictKind.INCONCLUSIVE, why=f"no fault found, but role {record.role!r} "
                        f"may not run {', '.join(record.refused)}: not reset", reset=False)
     if not reset:
-        missing = [s for s in RESET_STEPS
-                   if s not in record.reset_steps and _applies(s, record.device_type)]
+        missing = [s for s in RESET_STEPS if s not in record.reset_steps
+                   and _applies(s, record.device_type) and s not in record.not_applicable]
         return Verdict(VerdictKind.INCONCLUSIVE, why=f"no fault found, reset incomplete "
                        f"({', '.join(missing)} not done)", reset=False)
-    required = [s for s in VERIFY_STEPS if _applies(s, record.device_type)]
+    required = [s for s in VERIFY_STEPS
+                if _applies(s, record.device_type) and s not in record.not_applicable]
     if record.verify_failures or not all(s in record.verified for s in required):
         failed = record.verify_failures or [f"{s} not done" for s in required
                                             if s not in record.verified]

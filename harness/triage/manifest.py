@@ -1,67 +1,19 @@
-"""Model manifests: what a manufacturer declares for each model, that triage holds it to.
+"""Model manifests, now the model catalogue (:mod:`harness.config.catalogue`) under its old names.
 
-Firmware versions released for the model, the idle current envelope at the nominal supply,
-clock tolerance, battery and WAN signal thresholds. Shipped for the emulated models in
-``models.yaml``; a lab adds its own models' manifests with ``--manifest`` files.
+A manifest file given with ``--manifest`` is a catalogue file: the same keys, the same
+validation, the shipped ``models.yaml`` for the emulated models. These names stay for the
+code and the suites that import them.
 """
 
 from __future__ import annotations
 
-from importlib import resources
-from pathlib import Path
+from harness.config.catalogue import Catalogue, ModelEntry, load_catalogue
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+ModelManifest = ModelEntry
+"""One model's declared facts (a catalogue entry)."""
+Manifests = Catalogue
+"""Every model known to this run (the catalogue)."""
+load_manifests = load_catalogue
+"""The shipped catalogue, or a lab's file; errors name the file and key path."""
 
-from harness.errors import BenchConfigError
-from harness.triage._yaml import parse_yaml, validation_error
-
-
-class ModelManifest(BaseModel):
-    """One model's declared figures."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    device_type: str
-    firmware_versions: list[str]
-    idle_current_a: tuple[float, float]  # (low, high) median idle current at nominal supply
-    clock_tolerance_s: float = 60.0
-    battery_low_percent: float | None = None
-    min_rssi_dbm: float | None = None
-    supply_pulse_a: float | None = None  # at least this much current when switching
-    commit_s: float = 5.0  # a write reaches non-volatile memory within this time
-    # Factory-fresh trust anchors: role name -> SPKI SHA-256 (null: the slot ships empty).
-    original_anchors: dict[str, str | None] = Field(default_factory=dict)
-
-
-class Manifests(BaseModel):
-    """Every model known to this run, by model name."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    models: dict[str, ModelManifest] = Field(default_factory=dict)
-
-    def for_model(self, name: str) -> ModelManifest | None:
-        """The manifest of ``name``, or None when no manufacturer declared it."""
-        return self.models.get(name)
-
-    def merged(self, other: Manifests) -> Manifests:
-        """These manifests with ``other``'s models added (or replaced)."""
-        return Manifests(models={**self.models, **other.models})
-
-
-def load_manifests(path: str | Path | None = None) -> Manifests:
-    """The shipped manifests, or those in ``path``; errors name the file and key path."""
-    if path is None:
-        text = resources.files("harness.triage").joinpath("models.yaml").read_text()
-        source = "harness/triage/models.yaml"
-    else:
-        source = str(path)
-        try:
-            text = Path(path).read_text()
-        except OSError as exc:
-            raise BenchConfigError(f"cannot read manifest: {exc.strerror}", file=source) from None
-    data = parse_yaml(text, source)
-    try:
-        return Manifests.model_validate(data)
-    except ValidationError as exc:
-        raise validation_error(exc, source, data) from None
+__all__ = ["Manifests", "ModelManifest", "load_manifests"]

@@ -83,6 +83,9 @@ class TriageRecord:
     bench_errors: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # clauses the role may not run
     not_assessed: list[str] = field(default_factory=list)
+    # Clauses that do not apply to this device (a SMETS1 meter's SMKI anchors): not needed
+    # for its reset or verification, and never counted as passed.
+    not_applicable: list[str] = field(default_factory=list)
     reset_steps: list[str] = field(default_factory=list)
     verified: list[str] = field(default_factory=list)
     verify_failures: list[str] = field(default_factory=list)
@@ -135,6 +138,7 @@ class TriageRecord:
             ],
             "findings": [f.__dict__ for f in self.findings],
             "bench_errors": list(self.bench_errors), "refused": list(self.refused),
-            "not_assessed": list(self.not_assessed), "reset": list(self.reset_steps),
+            "not_assessed": list(self.not_assessed),
+            "not_applicable": list(self.not_applicable), "reset": list(self.reset_steps),
             "verified": list(self.verified), "verify_failures": list(self.verify_failures),
         }

@@ -40,6 +40,7 @@ class Truth:
     verdict: str
     category: str | None
     reset: bool
+    generation: str = "SMETS2"  # a generated batch's devices are all SMETS2
 
 
 def truth_of(row: BatchRow) -> Truth:

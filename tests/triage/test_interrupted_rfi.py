@@ -44,6 +44,7 @@ class _Row:
                  reset: bool) -> None:
         self.device_type, self.verdict, self.category, self.reset = (device_type, verdict,
                                                                       category, reset)
+        self.generation = "SMETS2"  # a generated batch's devices are all SMETS2
 
 
 def test_ctrl_c_mid_device_leaves_the_rfi_true_after_resume(tmp_path: Path) -> None:

@@ -216,17 +216,30 @@ def truth_faults(row: BatchRow) -> list[str]:
 
 
 def device_from_row(row: BatchRow, clock: Clock | None = None, *, slot: str | None = None,
-                    nominal_voltage: float | None = None,
-                    pki: TestPki | None = None) -> EmulatedDevice:
-    """The emulated device ``row`` describes: its model, seed and faults, and, for a device
-    returned after installation, its field history (commissioned, with consumer data)."""
-    device = create_device(slot or f"item{row.item}", row.device_type, row.model,
+                    nominal_voltage: float | None = None, pki: TestPki | None = None,
+                    model: str | None = None) -> EmulatedDevice:
+    """The emulated device ``row`` describes: its model (``model``: the emulated model a lab's
+    name for it maps to), seed and faults, and, for a device returned after installation, its
+    field history (commissioned, with consumer data). A row without the truth columns is a
+    healthy device; one without a seed cannot be built (its label would not be the row's)."""
+    model = model or row.model
+    if model not in MODELS:
+        raise BenchConfigError(f"item {row.item}: the emulator has no model {model!r}",
+                               key_path=f"item {row.item}",
+                               expected="a catalogue entry whose name or reports_as is one "
+                               "of " + ", ".join(MODELS))
+    if row.seed is None:
+        raise BenchConfigError(f"item {row.item}: no seed, so the emulated bench cannot build "
+                               "the device its label names", key_path=f"item {row.item}",
+                               expected="a seed column (the emulator's) on an emulated bench")
+    device = create_device(slot or f"item{row.item}", row.device_type, model,
                            seed=row.seed, faults=truth_faults(row), clock=clock,
                            nominal_voltage=nominal_voltage, pki=pki)
-    if (device.label.serial, device.label.eui64) != (row.label_id, row.device_id):
+    if device.label.serial != (row.label_id or device.label.serial) \
+            or device.label.eui64 != (row.device_id or device.label.eui64):
         raise BenchConfigError(
             f"item {row.item}: label {row.label_id}/{row.device_id} is not what model "
-            f"{row.model} with seed {row.seed} carries "
+            f"{model} with seed {row.seed} carries "
             f"({device.label.serial}/{device.label.eui64})",
             key_path=f"item {row.item}",
         )
