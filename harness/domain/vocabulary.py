@@ -7,6 +7,7 @@ imitates devices (GB-SMART-METERING.md, "Communications Hub returns vocabulary")
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 __all__ = ["NO_FAULT", "ChFaultReason", "FaultCategory"]
@@ -41,3 +42,25 @@ class ChFaultReason(StrEnum):
     LED = "fault with LED"
     AERIAL = "fault with aerial"
     MANUFACTURING = "manufacturing defect"
+
+
+PRECEDENCE: tuple[FaultCategory, ...] = (
+    FaultCategory.TAMPER, FaultCategory.HARDWARE, FaultCategory.FIRMWARE,
+    FaultCategory.METROLOGY, FaultCategory.POWER, FaultCategory.OPTICAL, FaultCategory.HAN,
+    FaultCategory.WAN,
+)
+"""Fault categories, strongest cause first: a cause before its consequences (a tampered or
+broken device fails everything else; failed firmware refuses HAN joins; a dead optical port
+hides every other reading)."""
+
+
+def category_of(categories: Iterable[str]) -> str:
+    """The category that wins among several, by :data:`PRECEDENCE` (unknown ones rank last,
+    alphabetically); the categories are given as their values (``"HAN"``) or members."""
+    ranked = sorted({str(c) for c in categories}, key=lambda c: (_RANK.get(c, len(_RANK)), c))
+    if not ranked:
+        raise ValueError("category_of needs at least one category")
+    return ranked[0]
+
+
+_RANK = {c.value: rank for rank, c in enumerate(PRECEDENCE)}

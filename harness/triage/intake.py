@@ -53,6 +53,9 @@ COLUMNS: tuple[str, ...] = (
     "seed", "truth_faults", "truth_verdict", "truth_category",
 )
 """The manifest's columns, in order."""
+HISTORY_COLUMN = "history"
+"""Optional, after the others: an emulated device's field history (written only when a row
+has one; ``harness.emulator.world.history`` reads it)."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,7 @@ class BatchRow:
     truth_faults: tuple[str, ...]  # fault specs; ("no_fault",) when nothing is wrong
     truth_verdict: Verdict
     truth_category: FaultCategory
+    history: str = ""  # the emulator's FieldHistory text; "" for none
 
     def as_record(self) -> dict[str, str]:
         """The row as CSV cells."""
@@ -79,7 +83,7 @@ class BatchRow:
             "return_reason": self.return_reason, "return_type": self.return_type.value,
             "seed": str(self.seed), "truth_faults": ";".join(self.truth_faults),
             "truth_verdict": self.truth_verdict.value,
-            "truth_category": self.truth_category.value,
+            "truth_category": self.truth_category.value, HISTORY_COLUMN: self.history,
         }
 
 
@@ -97,8 +101,10 @@ class ManifestError(BenchConfigError):
 
 def write_csv(rows: Sequence[BatchRow], path: str | os.PathLike[str]) -> None:
     """Write a manifest: a header of :data:`COLUMNS`, then one line per row."""
+    columns = (*COLUMNS, HISTORY_COLUMN) if any(r.history for r in rows) else COLUMNS
     with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
+        writer = csv.DictWriter(fh, fieldnames=columns, lineterminator="\n",
+                                extrasaction="ignore")
         writer.writeheader()
         for row in rows:
             writer.writerow(row.as_record())
@@ -229,6 +235,7 @@ def _parse_row(cells: dict[str, str], file: str, line: int, models: Manifests) -
         return_type=choice("return_type", ReturnType), seed=number("seed"),
         truth_faults=specs or (NO_FAULT,), truth_verdict=verdict,
         truth_category=choice("truth_category", FaultCategory),
+        history=_check_history(cells.get(HISTORY_COLUMN, ""), fail),
     )
 
 
@@ -242,3 +249,16 @@ def _check_truth_faults(specs: Sequence[str], kind: DeviceType) -> None:
     from harness.emulator.world.faults import FaultSet
 
     FaultSet.parse(specs, kind)
+
+
+def _check_history(text: str, fail: Any) -> str:
+    """An emulated device's field history cell, checked (the emulator's format, imported only
+    when a row has one)."""
+    if not text.strip():
+        return ""
+    from harness.emulator.world.history import parse_history
+
+    try:
+        return parse_history(text).to_text()
+    except BenchConfigError as exc:
+        raise fail(HISTORY_COLUMN, exc.message, exc.expected) from None
