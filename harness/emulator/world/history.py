@@ -36,6 +36,12 @@ none; a meter crystal keeps tens of ppm, and the catalogue's ``clock_drift`` sta
 a history's drift beyond it needs the ``clock_drift`` fault, one within it must not."""
 
 _DAY = 86400.0
+
+
+def _fmt(value: float) -> str:
+    """A number as the manifest writes it, exactly (``90``, ``-7776000``, ``3.5``)."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
 MAX_STORAGE_DAYS = 3650.0
 """Ten years: a longer storage is a typing mistake."""
 
@@ -59,7 +65,7 @@ class HistoryEvent:
 
     def to_text(self) -> str:
         """``0x8F76@90.5``."""
-        return f"0x{self.code:04X}@{self.days_before_return:g}"
+        return f"0x{self.code:04X}@{_fmt(self.days_before_return)}"
 
 
 @dataclass(frozen=True)
@@ -91,8 +97,9 @@ class FieldHistory:
 
     def to_text(self) -> str:
         """The manifest cell form (``parse_history`` reads it back)."""
-        parts = [f"storage_days={self.storage_days:g}", f"clock_offset_s={self.clock_offset_s:g}",
-                 f"clock_drift_ppm={self.clock_drift_ppm:g}"]
+        parts = [f"storage_days={_fmt(self.storage_days)}",
+                 f"clock_offset_s={_fmt(self.clock_offset_s)}",
+                 f"clock_drift_ppm={_fmt(self.clock_drift_ppm)}"]
         if self.events:
             parts.append("events=" + ",".join(e.to_text() for e in self.events))
         return ";".join(parts)
