@@ -10,8 +10,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import typer
+from typer.testing import CliRunner
 
 import harness.emulator
+from harness.cli.batch import batch_app
 from harness.domain.types import DeviceType
 from harness.domain.vocabulary import NO_FAULT
 from harness.emulator.world.clock import ManualClock
@@ -79,6 +82,17 @@ def test_the_manifest_keeps_histories_and_reads_old_manifests(tmp_path: Path) ->
     write_csv(plain, path)
     assert "history" not in path.read_text().splitlines()[0]
     assert read_csv(path) == plain
+
+
+def test_batch_new_draws_histories_when_asked(tmp_path: Path) -> None:
+    app = typer.Typer()
+    app.add_typer(batch_app, name="batch")
+    out = tmp_path / "h.csv"
+    result = CliRunner().invoke(app, ["batch", "new", "--size", "30", "--seed", "3",
+                                      "--histories", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert read_csv(out) == generate(PopulationSpec(30, 3, histories=True))
+    assert any(r.history for r in read_csv(out))
 
 
 def test_a_history_text_round_trips_exactly() -> None:

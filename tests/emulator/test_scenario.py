@@ -134,7 +134,8 @@ devices:
 BAD = [
     ("storage_days: 10", "storage: 10", r"devices\[one\]\.history\.storage: unknown key"),
     ("storage_days: 10", "storage_days: -1", r"history\.storage_days: .*greater than"),
-    ('"0x8F76"', '"0x1234"', r"devices\[one\]\.history.*0x1234 is not a GBCS alert code"),
+    ('"0x8F76"', '"0x1234"',
+     r"devices\[one\]\.history\.events\[0\]: 0x1234 is not a GBCS alert code"),
     ('"0x8F76"', '"0xZZ"', r"events\[0\]\.code: '0xZZ' is not a hex alert code"),
     ("device_type: ESME", "device_type: KETTLE", r"devices\[one\]\.device_type"),
     ("model: EMU-ESME-1", "model: EMU-GSME-1", r"devices\[one\]\.model: no emulated ESME"),

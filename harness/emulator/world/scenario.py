@@ -169,10 +169,15 @@ def _row(item: int, device: ScenarioDevice, where: str) -> BatchRow:
         raise _fail(drift_key, f"{history.clock_drift_ppm:g} ppm is beyond a crystal's "
                     f"tolerance ({CRYSTAL_TOLERANCE_PPM:g} ppm): that is the clock_drift fault",
                     "add clock_drift to faults, or a rate within the tolerance")
+    events = []
+    for n, event in enumerate(history.events):
+        try:
+            events.append(HistoryEvent(event.code, event.days_before_return))
+        except BenchConfigError as exc:
+            raise _fail(f"{where}.history.events[{n}]", exc.message, exc.expected) from None
     try:
-        events = tuple(HistoryEvent(e.code, e.days_before_return) for e in history.events)
         field = FieldHistory(history.storage_days, history.clock_offset_s,
-                             history.clock_drift_ppm, events)
+                             history.clock_drift_ppm, tuple(events))
     except BenchConfigError as exc:
         raise _fail(f"{where}.history", exc.message, exc.expected) from None
     kinds = [CATALOGUE[f.key] for f in faults]
