@@ -79,9 +79,11 @@ def _install_code(dut: Dut, measure) -> InstallCode:
             code = InstallCode.parse(code)
         except InstallCodeError as exc:
             dut.record.find("TRI-HAN-02", "HAN", f"label install code invalid: {exc}")
-            measure("install_code_crc_ok", False, "bool", expected=True, category="HAN")
+            bad = measure("install_code_crc_ok", False, "bool", expected=True, category="HAN")
+            # measure() records and lets the test go on; a join needs a valid code: stop here
+            pytest.fail(bad.describe(), pytrace=False)
     measure("install_code_crc_ok", True, "bool", expected=True, category="HAN")
-    assert isinstance(code, InstallCode)  # an invalid one failed the test in measure() above
+    assert isinstance(code, InstallCode)
     return code
 
 
@@ -112,7 +114,8 @@ def test_joins_a_test_network_with_its_install_code(dut: Dut, measure) -> None:
     if not result.joined:
         dut.record.find("TRI-HAN-02", "HAN", f"join failed: {result.diagnosis}: {result.detail}")
     measure("han_joined", result.joined, "bool", expected=True, category="HAN")
-    measure("han_join_time", result.elapsed_s, "s", high=120, category="HAN")
+    if result.joined:  # a join that did not happen has no join time
+        measure("han_join_time", result.elapsed_s, "s", high=120, category="HAN")
 
 
 @pytest.mark.spec("TRI-HAN-03")
@@ -138,16 +141,18 @@ def test_hub_network_is_on_the_air(dut: Dut, measure) -> None:
     if pan is None:
         dut.record.find("TRI-HAN-03", "HAN", "the hub's network is not heard in a PAN scan")
     measure("hub_pan_heard", pan is not None, "bool", expected=True, category="HAN")
+    if pan is None:  # recorded above (the test fails); an unheard network has no LQI to judge
+        return
     # A returned hub keeps the channel it chose at its install site; if that channel sits in
     # interference at this bench (its neighbours are busy too: Wi-Fi spans four ZigBee
     # channels), a low LQI says nothing about the hub's radio.
     busy = set(survey(dut).busy(quiet_threshold(d)))
-    if pan is not None and {pan.channel - 1, pan.channel + 1} & busy:
+    if {pan.channel - 1, pan.channel + 1} & busy:
         dut.record.not_assessed.append(f"TRI-HAN-03 hub_lqi: channel {pan.channel} is in "
                                        "interference at this bench")
         pytest.skip(f"not assessed: hub LQI on channel {pan.channel}, which is in "
                     f"interference at this bench (busy: {sorted(busy)})")
-    measure("hub_lqi", getattr(pan, "lqi", None), "LQI (0-255)",
+    measure("hub_lqi", pan.lqi, "LQI (0-255)",
             low=float(d.config.options.get("min_lqi", 100)), category="HAN")
 
 

@@ -160,3 +160,11 @@ def test_meterbench_tests_under_xdist_without_a_campaign_are_refused_clearly(
     result = pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider")
     assert result.ret != pytest.ExitCode.OK
     result.stdout.fnmatch_lines(["*needs a campaign*--mb-bench*meterbench triage --workers N*"])
+
+
+def test_the_late_header_is_said_once_for_many_tests(pytester: pytest.Pytester) -> None:
+    """Several test functions asking for ``dut``: one header line, after collection."""
+    pytester.makepyfile(test_two="def test_a(dut):\n    pass\n\ndef test_b(dut):\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-k", "esme")
+    result.assert_outcomes(passed=2, deselected=4)
+    assert result.stdout.str().count("meterbench bench: emulated") == 1

@@ -13,21 +13,18 @@ import time
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Self, TypeVar, overload
+from typing import Self, TypeVar, overload
 
 from harness.bench import safety
 from harness.bench.lock import BenchLock
 from harness.config.models import BenchConfig, SlotConfig
-from harness.config.secrets import resolve_secret
-from harness.devices.profile import DeviceProfile, load_profile
+from harness.config.secrets import resolve_references, resolve_secret
+from harness.devices.profile import AccessGate, DeviceProfile, load_profile
 from harness.drivers.base import Instrument
 from harness.drivers.power.base import PowerChannel, PowerSupply
 from harness.errors import BenchConfigError, UnsafeStateError
 from harness.protocols.installcode import InstallCode
 from harness.registry import load_backend
-
-if TYPE_CHECKING:
-    from harness.triage.gate import Gate
 
 log = logging.getLogger("meterbench.bench")
 
@@ -75,7 +72,7 @@ class Slot:
 
     def profile(self, *, device_id: str | None = None,
                 install_code: InstallCode | str | None = None,
-                gate: Gate | None = None) -> DeviceProfile:
+                gate: AccessGate | None = None) -> DeviceProfile:
         """The slot's device profile (the reference one talks through the optical probe);
         ``device_id``/``install_code``: what the device's label says, for a profile that
         addresses the device by them (e.g. ``duis``, through the DCC); ``gate``: the run's
@@ -141,24 +138,27 @@ class Bench:
                         key_path=f"instruments.{name}",
                     )
                 cls = load_backend(inst_cfg.kind, inst_cfg.backend)
-                instrument = cls(name, inst_cfg, address)
+                secrets = self._secrets(name)
+                # Only a backend whose options name secrets is handed them: a third-party
+                # backend with the plain (name, config, address) signature keeps working.
+                extra = {"secrets": secrets} if secrets else {}
+                instrument = cls(name, inst_cfg, address, **extra)
                 self.instruments[name] = instrument
                 instrument.open()
-                self._emulated_credentials(name, instrument)
         except BaseException:
             self.close()
             raise
         return self
 
-    def _emulated_credentials(self, name: str, instrument: Instrument) -> None:
-        """An emulated instrument signing with ``emulator:`` credentials (a DCC adapter) gets
-        them from the emulated bench as it opens, so no caller has to resolve them."""
-        resolve = getattr(instrument, "resolve_credentials", None)
-        if (resolve is None or not instrument.config.emulated
-                or getattr(instrument, "credentials", None) is not None):
-            return
-        if any(str(v).startswith("emulator:") for v in instrument.config.options.values()):
-            resolve(emulator=lambda key: self.emulated_secret(name, key))
+    def _secrets(self, name: str) -> dict[str, str]:
+        """The secret references among instrument ``name``'s options, resolved for its driver
+        (which never resolves one itself); an emulated instrument's ``emulator:`` ones are
+        answered by the emulated bench."""
+        config = self.config.instruments[name]
+        base = Path(self.source).parent if self.source != "<bench>" else None
+        emulator = functools.partial(self.emulated_secret, name) if config.emulated else None
+        return resolve_references(config.options, key_path=f"instruments.{name}.options",
+                                  base=base, emulator=emulator)
 
     def _safety_first(self) -> list[tuple[str, Instrument]]:
         """The open supplies and relays, in the order they were opened."""

@@ -15,6 +15,7 @@ import pytest
 from rich.console import Console
 
 from harness.cli.errors import one_line
+from harness.errors import BenchConfigError
 
 
 def suites_dir() -> Path:
@@ -27,8 +28,14 @@ def suites_dir() -> Path:
     raise FileNotFoundError(f"the triage suites are not installed beside {harness_dir}")
 
 
-class PytestUsageError(Exception):
-    """pytest (or the meterbench plugin) refused its arguments; the message is one line."""
+class PytestUsageError(BenchConfigError):
+    """pytest (or the meterbench plugin) refused its arguments; the message is one line.
+
+    User-supplied configuration (the command line), so a BenchConfigError; its message
+    already names the argument, so it is shown as it is, with no bench file prefix."""
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def _pytest_message(exc: BaseException) -> str:

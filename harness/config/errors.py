@@ -31,12 +31,17 @@ _EXPECTED = {
 }
 
 
-class KeyPathError(ValueError):
-    """A cross-reference inside a document is wrong; carries the key path it concerns."""
+class KeyPathError(BenchConfigError):
+    """A cross-reference inside a document is wrong; carries the key path it concerns.
+
+    Raised by validators (a ValueError, as pydantic wants) before the file is known:
+    :func:`validation_error` or the loader names the file."""
 
     def __init__(self, key_path: str, message: str) -> None:
-        super().__init__(message)
-        self.key_path = key_path
+        super().__init__(message, key_path=key_path)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.key_path, self.message))
 
 
 def format_loc(loc: Sequence[Any], data: Any) -> str:
@@ -68,7 +73,7 @@ def validation_error(exc: ValidationError, source: str, data: Any) -> BenchConfi
     for err in exc.errors():
         ctx_error = (err.get("ctx") or {}).get("error")
         if isinstance(ctx_error, KeyPathError):
-            lines.append((ctx_error.key_path, str(ctx_error), None))
+            lines.append((ctx_error.key_path or "", ctx_error.message, None))
             continue
         key_path = format_loc(err["loc"], data)
         message = err["msg"].removeprefix("Value error, ")

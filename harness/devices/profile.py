@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self
 
@@ -36,7 +36,6 @@ if TYPE_CHECKING:
     from harness.config.models import SlotConfig
     from harness.drivers.base import Instrument
     from harness.protocols.installcode import InstallCode
-    from harness.triage.gate import Gate
 
 PROFILE_KIND = "profile"
 """Entry-point group suffix: ``meterbench.profile``."""
@@ -62,6 +61,32 @@ class SlotView(Protocol):
 
     def secrets(self) -> dict[str, str]:
         """The slot's secrets, resolved now."""
+        ...
+
+
+class AccessGate(Protocol):
+    """What a profile asks of the run's access gate (``harness.triage.gate.Gate`` is one).
+    Named here so that profiles, and the bench that builds them, sit below triage."""
+
+    @property
+    def role_name(self) -> str:
+        """The acting role's name (``supplier``...), or what says there is none."""
+        ...
+
+    def destructive(self, clause: str, *, device_id: str | None,
+                    instruments: frozenset[str] | None, action: str | None = None,
+                    detail: Mapping[str, Any] | None = None) -> AbstractContextManager[object]:
+        """Authorise and audit the destructive ``clause`` around the block (or refuse it)."""
+        ...
+
+    def service_requests(self, *, device_id: str | None, instruments: frozenset[str] | None,
+                         why: str) -> AbstractContextManager[object]:
+        """Permit destructive Service Requests that are no triage clause (or refuse them)."""
+        ...
+
+    def fallback_to_supplier(self, variant: str, *, device_id: str | None,
+                             why: str) -> AbstractContextManager[None]:
+        """Sign ``variant`` as the Supplier for a role the DCC refused, if the run allows it."""
         ...
 
 
@@ -104,7 +129,7 @@ class DeviceProfile(abc.ABC):
         self.probe = probe  # None for a profile that does not use the local port
         self._secrets = dict(secrets or {})
         self.options = dict(options or {})
-        self.gate: Gate | None = None  # the run's access gate (Slot.profile gives it)
+        self.gate: AccessGate | None = None  # the run's access gate (Slot.profile gives it)
         self.label_device_id: str | None = None  # what the label says, for the audit log
 
     @classmethod

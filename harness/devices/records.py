@@ -73,8 +73,8 @@ class Diagnostics:
     """Everything a triage reads before deciding: the evidence behind a verdict."""
 
     identity: DeviceIdentity
-    device_time: datetime.datetime
-    read_at: datetime.datetime  # bench UTC time when the clock was read
+    device_time: datetime.datetime | None  # None: the route cannot observe the device clock
+    read_at: datetime.datetime  # bench UTC time when the diagnostics (the clock) were read
     event_log: tuple[LogRecord, ...] = ()
     security_log: tuple[LogRecord, ...] = ()
     tamper: frozenset[str] = frozenset()
@@ -87,6 +87,9 @@ class Diagnostics:
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
-    def clock_drift_s(self) -> float:
-        """Device clock minus bench clock, in seconds."""
+    def clock_drift_s(self) -> float | None:
+        """Device clock minus bench clock, in seconds; None when the clock was not observed
+        (never a zero that would pass a clock check that was not made)."""
+        if self.device_time is None:
+            return None
         return (self.device_time - self.read_at).total_seconds()

@@ -16,9 +16,8 @@ anchors back, operating the supply switch: DUIS 7.1-7.3 exist but meterbench doe
 them) and raises NotObservableError if asked, so the triage suites record those clauses as
 "not assessed".  With ``proposals = false`` (a DCC serving DUIS only) the HAN state and the
 reset are not observable either.  A device the DCC cannot reach raises NotObservableError:
-"not assessed", not a fault of the device.  The values :meth:`read_diagnostics` must still
-fill for what it cannot observe (``device_time`` = ``read_at``, no tamper flags, no anchors,
-no battery) are placeholders that only a caller ignoring ``cannot_observe`` could read.
+"not assessed", not a fault of the device.  What :meth:`read_diagnostics` cannot observe it
+leaves empty: ``device_time`` is None (the clock), and no tamper flags, anchors or battery.
 
 Slot ``profile_options``: ``hub_id`` (the QA hub's EUI-64; default: what the hub slot's own
 profile identifies, through its maintenance port), ``hub_slot`` (the slot powering the QA
@@ -46,7 +45,8 @@ from typing import Any, ClassVar, Self
 from harness.bench.bench import Bench, Slot
 from harness.devices.profile import Capability, DeviceProfile, NotObservableError, SlotView
 from harness.devices.records import DeviceIdentity, Diagnostics, HanInfo, LogRecord
-from harness.domain.types import DeviceType, SmiStatus, eui64_duis, normalise_eui64
+from harness.domain.eui64 import eui64_duis, normalise_eui64
+from harness.domain.types import DeviceType, SmiStatus
 from harness.drivers.dcc.base import DccAdapter, DccResponseError
 from harness.drivers.dcc.service_requests import (
     ServiceRequestAdapter,
@@ -299,14 +299,14 @@ class RemoteProfile(DeviceProfile):
 
     def read_diagnostics(self) -> Diagnostics:
         """Identity, both logs, the supply state and (PROPOSED MBP.1) the HAN state; the
-        module doc lists the placeholders for what is not observed."""
+        device clock is not observed on this route (``device_time`` None)."""
         identity = self.identify()
         read_at = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
         event, security = _LOGS[self.device_type]
         extra = {"route": "DUIS Service Requests via the DCC",
                  "smi_status": str(self._entry()["DeviceStatus"])}
         han = self._han_state(extra)
-        return Diagnostics(identity=identity, device_time=read_at, read_at=read_at,
+        return Diagnostics(identity=identity, device_time=None, read_at=read_at,
                            event_log=self.read_log(event), security_log=self.read_log(security),
                            supply=self.read_supply(), han=han, extra=extra)
 

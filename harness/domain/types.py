@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from enum import IntEnum, StrEnum
+
+from harness.domain.eui64 import eui64_duis, normalise_eui64
+
+__all__ = [
+    "DeviceType",
+    "RemotePartyRole",
+    "SmiStatus",
+    "eui64_duis",  # re-exported: EUI-64s live in harness.domain.eui64
+    "normalise_eui64",
+]
 
 
 class DeviceType(IntEnum):
@@ -61,20 +70,3 @@ class RemotePartyRole(IntEnum):
     def ou(self) -> str:
         """The OrganizationalUnit value that names this role in a certificate."""
         return f"{self.value:02X}"
-
-
-_EUI64 = re.compile(r"^[0-9A-Fa-f]{16}$")
-
-
-def normalise_eui64(text: str) -> str:
-    """Return an EUI-64 as 16 upper-case hex digits, accepting ``-``, ``:`` or space separators."""
-    compact = re.sub(r"[-: ]", "", text.strip())
-    if not _EUI64.match(compact):
-        raise ValueError(f"not an EUI-64 (16 hex digits): {text!r}")
-    return compact.upper()
-
-
-def eui64_duis(eui: str) -> str:
-    """An EUI-64 as DUIS writes it: eight dash-separated hex pairs."""
-    compact = normalise_eui64(eui)
-    return "-".join(compact[i : i + 2] for i in range(0, 16, 2))

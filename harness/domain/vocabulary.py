@@ -1,5 +1,6 @@
-"""The triage vocabulary shared by the specification, the suites and the emulator: fault
-categories and the Communications Hub return reasons of DUIS 8.14.3.
+"""The triage vocabulary shared by the specification, the classifier, the suites and the
+emulator: fault categories, their precedence, and the Communications Hub return reasons of
+DUIS 8.14.3 with the reason each category is returned under.
 
 Kept apart from the emulator so the triage specification does not depend on the thing that
 imitates devices (GB-SMART-METERING.md, "Communications Hub returns vocabulary").
@@ -10,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
-__all__ = ["NO_FAULT", "ChFaultReason", "FaultCategory"]
+__all__ = ["CH_RETURN_REASON", "NO_FAULT", "PRECEDENCE", "ChFaultReason", "FaultCategory",
+           "category_of", "ch_return_reason"]
 
 NO_FAULT = "no_fault"
 """What a device with nothing wrong carries as its fault (bench files, manifests' truth)."""
@@ -52,6 +54,24 @@ PRECEDENCE: tuple[FaultCategory, ...] = (
 """Fault categories, strongest cause first: a cause before its consequences (a tampered or
 broken device fails everything else; failed firmware refuses HAN joins; a dead optical port
 hides every other reading)."""
+
+CH_RETURN_REASON: dict[FaultCategory, ChFaultReason] = {
+    FaultCategory.TAMPER: ChFaultReason.INTERFERENCE_OR_SEALS,
+    FaultCategory.HARDWARE: ChFaultReason.MANUFACTURING,
+    FaultCategory.FIRMWARE: ChFaultReason.MANUFACTURING,
+    FaultCategory.POWER: ChFaultReason.MANUFACTURING,
+    FaultCategory.HAN: ChFaultReason.SM_HAN,
+    FaultCategory.WAN: ChFaultReason.SM_WAN,
+}
+"""The DUIS 8.14.3 CHFFaultReason a hub found faulty in a category is returned under
+(metrology and optical port do not apply to a CH)."""
+
+
+def ch_return_reason(category: str) -> ChFaultReason | None:
+    """The return reason of a hub found faulty in ``category`` (its value or member); None
+    for a category no hub is returned under (or one this vocabulary does not know)."""
+    known = {c.value: reason for c, reason in CH_RETURN_REASON.items()}
+    return known.get(str(category))
 
 
 def category_of(categories: Iterable[str]) -> str:

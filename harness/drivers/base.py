@@ -11,6 +11,7 @@ import abc
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Self
 
@@ -78,9 +79,13 @@ class Instrument(abc.ABC):
 
     kind: str = ""
 
-    def __init__(self, name: str, config: InstrumentConfig, address: str | None = None) -> None:
+    def __init__(self, name: str, config: InstrumentConfig, address: str | None = None, *,
+                 secrets: Mapping[str, str] | None = None) -> None:
         self.name = name
         self.config = config
+        # The values of the options that are secret references, resolved by the bench (a
+        # driver never resolves one itself: harness.config.secrets); never logged.
+        self.secrets: dict[str, str] = dict(secrets or {})
         self.address = address or config.address or ""
         self.log = logging.getLogger(f"meterbench.{self.kind or 'instrument'}.{name}")
         self.transcript = Transcript(name)

@@ -20,7 +20,7 @@ Only then are the plugin's working modules (:mod:`harness.plugin.session`,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from harness.emulator.bench import EmulatedBench
     from harness.plugin.device import Dut
     from harness.triage.gate import Gate
-    from harness.triage.record import Measurement
+    from harness.triage.measurements import TestMeasurements
 
 # The documented fixtures: a test that requests one of these asks for meterbench.
 FIXTURES = ("meterbench_session", "bench", "emulator", "power", "dut", "measure")
@@ -140,9 +140,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """A test that takes meterbench's ``dut`` runs once per device it applies to."""
     if "dut" not in metafunc.fixturenames or not _ours(metafunc._arg2fixturedefs.get("dut")):
         return
-    activate(metafunc.config, why="fixture 'dut'")
-    metafunc.config.stash[LATE_HEADER] = LATE_HEADER not in metafunc.config.stash \
-        and not options.given(metafunc.config)
+    if not active(metafunc.config):
+        activate(metafunc.config, why="fixture 'dut'")
+        metafunc.config.stash[LATE_HEADER] = True  # no option asked: known only now
     from harness.plugin import triage
 
     triage.parametrize(metafunc)
@@ -215,8 +215,9 @@ def dut(request: pytest.FixtureRequest, bench: Bench) -> Iterator[Dut]:
 
 
 @pytest.fixture
-def measure(request: pytest.FixtureRequest, dut: Dut) -> Callable[..., Measurement]:
-    """Record a measurement with its limits; outside them it is a finding and fails the test."""
+def measure(request: pytest.FixtureRequest, dut: Dut) -> TestMeasurements:
+    """Record measurements with their limits; one outside them is a finding, and the test
+    fails once its body has run, naming every one (as OpenHTF phases do)."""
     from harness.plugin import triage
 
     return triage.measure_fixture(request, dut)

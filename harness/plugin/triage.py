@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import sys
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,12 +42,13 @@ from harness.plugin.triage_run import (
     terminal,
 )
 from harness.results.store import ResultStore, ResultStoreError
+from harness.triage import measurements
 from harness.triage.audit import Outcome
 from harness.triage.audit_checkpoint import checkpoint_after_campaign
 from harness.triage.gate import Gate
 from harness.triage.intake import read_csv
 from harness.triage.manifest import load_manifests
-from harness.triage.record import Measurement, TriageRecord
+from harness.triage.record import TriageRecord
 
 if TYPE_CHECKING:
     from pluggy import Result
@@ -251,25 +252,12 @@ def clause_ids(item: pytest.Item) -> list[str]:
     return [c for m in item.iter_markers("spec") for c in m.args]
 
 
-def measure_fixture(request: pytest.FixtureRequest, dut: Dut) -> Callable[..., Measurement]:
-    """The ``measure`` fixture's work: record a measurement with its limits; outside them it
-    is a finding and fails the test."""
-
-    def record(name: str, value: float | str | bool | None, unit: str = "", *,
-               low: float | None = None, high: float | None = None,
-               expected: str | float | bool | None = None,
-               allowed: tuple[str, ...] | None = None, category: str,
-               clause: str | None = None) -> Measurement:
-        clause = clause or (clause_ids(request.node) or [""])[0]
-        m = dut.record.measure(Measurement(name, value, unit, low, high, clause, expected,
-                                           allowed))
-        request.node.user_properties.append((f"{clause} {name}", m.describe()))
-        if not m.passed:
-            dut.record.find(clause, category, m.describe())
-            pytest.fail(m.describe(), pytrace=False)
-        return m
-
-    return record
+def measure_fixture(request: pytest.FixtureRequest, dut: Dut
+                    ) -> measurements.TestMeasurements:
+    """The ``measure`` fixture's work: record measurements with their limits; one outside
+    them is a finding, and the test fails once its body has run, naming every one
+    (harness.triage.measurements)."""
+    return measurements.for_test(request, dut.record, (clause_ids(request.node) or [""])[0])
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -15,7 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import SupportsBytes
 
-from harness.errors import OperationError, ProtocolError
+from harness.domain.eui64 import is_eui64
+from harness.errors import ProtocolError
 from harness.protocols.telegesis_lines import (
     ERROR_NAMES,
     PROMPT_TYPES,
@@ -80,13 +81,12 @@ __all__ = [
     "Sequence",
     "TableColumns",
     "TableLength",
-    "TelegesisCommandError",
     "Text",
     "ati",
-    "command_error",
     "dassl",
     "en",
     "error_name",
+    "error_text",
     "escan",
     "is_final",
     "is_prompt",
@@ -124,7 +124,6 @@ REGISTER_WIDTHS: dict[int, int] = {
     0x0F: 4,
     0x10: 4,
 }
-_EUI64 = re.compile(r"[0-9A-Fa-f]{16}")
 _EOL = re.compile(rb"[\r\n]")
 _ADDRESS = re.compile(r"[0-9A-Fa-f]{2}|[0-9A-Fa-f]{4}|[0-9A-Fa-f]{16}")
 
@@ -320,20 +319,13 @@ class AtLineReader:
         return bytes(self._buffer)
 
 
-class TelegesisCommandError(OperationError):
-    """The dongle answered ``ERROR:<code>``; ``code`` and ``name`` say which."""
-
-
-def command_error(reply: ErrorReply, command: str | bytes | None = None) -> TelegesisCommandError:
-    """The ``TelegesisCommandError`` for an ``ERROR:<code>`` reply, naming the redacted command."""
+def error_text(reply: ErrorReply, command: str | bytes | None = None) -> str:
+    """What an ``ERROR:<code>`` reply says, naming the command redacted (``ATS09=****:****:
+    ERROR:20 (Invalid password)``): the words of the driver's error, not an error here, since
+    a well-formed ERROR line is the dongle's answer, not a fault of the protocol."""
     shown = redact(command) if command is not None else None
     where = f"{shown}: " if shown else ""
-    return TelegesisCommandError(
-        f"{where}ERROR:{reply.code:02X} ({reply.name})",
-        code=reply.code,
-        name=reply.name,
-        command=shown,
-    )
+    return f"{where}ERROR:{reply.code:02X} ({reply.name})"
 
 
 # --- responses --------------------------------------------------------------------------------
@@ -352,11 +344,10 @@ class Response:
         """True when the final line is ``OK``."""
         return isinstance(self.final, Ok)
 
-    def raise_for_error(self, command: str | bytes | None = None) -> Response:
-        """Raise ``TelegesisCommandError`` on ``ERROR:<code>``; else return self."""
-        if isinstance(self.final, ErrorReply):
-            raise command_error(self.final, command)
-        return self
+    @property
+    def error(self) -> ErrorReply | None:
+        """The ``ERROR:<code>`` final line, or None when the command succeeded."""
+        return self.final if isinstance(self.final, ErrorReply) else None
 
 
 class ResponseAssembler:
@@ -404,7 +395,7 @@ def parse_ati(lines: Iterable[str | bytes | AtLine] | Response) -> DeviceIdentit
         (t.removeprefix("Telegesis ").strip() for t in texts if t.startswith("Telegesis ")), None
     )
     firmware = next((t for t in texts if re.fullmatch(r"R\d{3}\w*", t)), None)
-    eui64 = next((t.upper() for t in texts if _EUI64.fullmatch(t)), None)
+    eui64 = next((t.upper() for t in texts if is_eui64(t)), None)
     if model is None or firmware is None or eui64 is None:
         raise ProtocolError(f"Telegesis ATI answer lacks model, firmware or EUI64: {texts!r}")
     return DeviceIdentity(model, firmware, eui64)

@@ -20,7 +20,8 @@ from collections.abc import Callable
 from typing import Any
 
 from harness.bench.bench import Slot
-from harness.domain.types import DeviceType, SmiStatus, eui64_duis, normalise_eui64
+from harness.domain.eui64 import eui64_duis, normalise_eui64
+from harness.domain.types import DeviceType, SmiStatus
 from harness.drivers.dcc.base import DccResponseError
 from harness.drivers.dcc.service_requests import ServiceRequestsMixin
 from harness.errors import OperationError

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from harness.bench.bench import Bench
+from harness.config.secrets import resolve_references
 from harness.drivers.dcc.base import DccAdapter
 from harness.drivers.dcc.credentials import DccCredentials, load_credentials
 from harness.errors import BenchConfigError
@@ -65,12 +66,15 @@ def credentials_for(bench: Bench, dcc: DccAdapter, role: str) -> DccCredentials:
 
     base = Path(bench.source).parent if bench.source != "<bench>" else None
     if role in users:
-        return load_credentials(dict(users[role]), prefix=prefix, base=base, emulator=emulated)
+        options = dict(users[role])
+        secrets = resolve_references(options, key_path=prefix, base=base, emulator=emulated)
+        return load_credentials(options, secrets=secrets, prefix=prefix, base=base)
     if role == "supplier" and dcc.credentials is not None:
         return dcc.credentials
     if dcc.config.emulated:
-        return load_credentials({"signing_key": "emulator:", "signing_certificate": "emulator:"},
-                                prefix=prefix, emulator=emulated)
+        options = {"signing_key": "emulator:", "signing_certificate": "emulator:"}
+        secrets = resolve_references(options, key_path=prefix, emulator=emulated)
+        return load_credentials(options, secrets=secrets, prefix=prefix)
     raise BenchConfigError(f"no DCC user for role {role!r}", file=bench.source, key_path=prefix,
                            expected="signing_key and signing_certificate secret references")
 

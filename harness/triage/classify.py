@@ -3,7 +3,8 @@
 1. Anything that went wrong on the bench (an instrument error, an operator abort) makes the
    verdict INCONCLUSIVE, with why: a bench fault must never be charged to a device.
 2. Otherwise any finding makes it FAULT. When findings point to several categories, the one
-   earliest in :data:`PRECEDENCE` wins: a cause before its consequences (a tampered or
+   earliest in :data:`PRECEDENCE` (``harness.domain.vocabulary``, shared with the emulator's
+   ground truth) wins: a cause before its consequences (a tampered or
    broken device fails everything else; failed firmware refuses HAN joins; a dead optical
    port hides every other reading).
 3. With no finding, the device is NO FAULT FOUND only once it has been reset and the reset
@@ -19,22 +20,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from harness.domain.vocabulary import (
+    CH_RETURN_REASON,
+    PRECEDENCE,
+    category_of,
+    ch_return_reason,
+)
 from harness.triage.record import TriageRecord
 from harness.triage.spec import default_spec
 
-PRECEDENCE = ("tamper/physical", "hardware", "firmware", "metrology", "power",
-              "optical port", "HAN", "WAN")
-"""Fault categories, strongest cause first."""
-
-CH_RETURN_REASON = {
-    "tamper/physical": "illegal interference or missing seals",
-    "hardware": "manufacturing defect",
-    "firmware": "manufacturing defect",
-    "power": "manufacturing defect",
-    "HAN": "fault with SM HAN interface",
-    "WAN": "fault with SM WAN",
-}
-"""DUIS 8.14.3 CHFFaultReason per category (metrology and optical port do not apply to a CH)."""
+__all__ = ["CH_RETURN_REASON", "PRECEDENCE", "RESET_STEPS", "VERIFY_STEPS", "Verdict",
+           "VerdictKind", "category_of", "classify"]
 
 RESET_STEPS = ("TRI-RST-01", "TRI-RST-02", "TRI-RST-03", "TRI-RST-04")
 VERIFY_STEPS = ("TRI-VER-01", "TRI-VER-02", "TRI-VER-03")
@@ -73,13 +69,6 @@ def _applies(clause: str, device_type: str) -> bool:
     return default_spec().clause(clause).applies(device_type)
 
 
-def category_of(categories: set[str]) -> str:
-    """The category that wins among several (unknown ones rank last, alphabetically)."""
-    ranked = sorted(categories, key=lambda c: (PRECEDENCE.index(c) if c in PRECEDENCE
-                                               else len(PRECEDENCE), c))
-    return ranked[0]
-
-
 def classify(record: TriageRecord) -> Verdict:
     """The verdict the record's evidence supports (rules in the module docstring)."""
     reset = all(step in record.reset_steps for step in RESET_STEPS
@@ -95,7 +84,8 @@ def classify(record: TriageRecord) -> Verdict:
         category = category_of({f.category for f in record.findings})
         evidence = "; ".join(f"{f.clause}: {f.evidence}" for f in record.findings
                              if f.category == category)
-        reason = CH_RETURN_REASON.get(category) if record.device_type == "CHF" else None
+        returned = ch_return_reason(category) if record.device_type == "CHF" else None
+        reason = returned.value if returned is not None else None
         return Verdict(VerdictKind.FAULT, category, reason, evidence, reset=reset)
     if record.refused:
         return Verdict(VerdictKind.INCONCLUSIVE, why=f"no fault found, but role {record.role!r} "

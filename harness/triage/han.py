@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from harness.domain.types import normalise_eui64
+from harness.domain.eui64 import normalise_eui64
 from harness.drivers.zigbee.base import (
     MAX_PERMIT_S,
     DongleEvent,

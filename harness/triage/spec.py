@@ -373,7 +373,7 @@ def parse_spec(data: Any, *, source: str = "<spec>") -> TriageSpec:
     except ValidationError as exc:
         raise validation_error(exc, source, data) from None
     except KeyPathError as exc:  # raised outside a field (e.g. a bad alert key)
-        raise BenchConfigError(str(exc), file=source, key_path=exc.key_path) from None
+        raise BenchConfigError(exc.message, file=source, key_path=exc.key_path) from None
 
 
 def load_spec(path: str | Path | None = None) -> TriageSpec:

@@ -44,7 +44,8 @@ import pytest
 
 from harness.bench.bench import Bench
 from harness.bench.session import BenchSession
-from harness.domain.types import DeviceType, SmiStatus, eui64_duis
+from harness.domain.eui64 import eui64_duis
+from harness.domain.types import DeviceType, SmiStatus
 from harness.drivers.dcc.base import DccAdapter
 from harness.drivers.dcc.service_requests import ServiceRequestAdapter, sends_service_requests
 from harness.plugin import gate_of, session_of

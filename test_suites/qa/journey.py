@@ -23,7 +23,8 @@ from typing import Any
 import pytest
 
 from harness.bench.bench import Slot
-from harness.domain.types import DeviceType, SmiStatus, eui64_duis
+from harness.domain.eui64 import eui64_duis
+from harness.domain.types import DeviceType, SmiStatus
 from harness.drivers.dcc.base import DESTRUCTIVE_VARIANTS
 from harness.drivers.dcc.credentials import DccCredentials
 from harness.drivers.dcc.service_requests import ServiceRequestAdapter

@@ -13,7 +13,8 @@ import pytest
 from harness.bench.session import BenchSession
 from harness.devices.profile import Capability, NotObservableError
 from harness.devices.remote import RemoteProfile
-from harness.domain.types import DeviceType, eui64_duis
+from harness.domain.eui64 import eui64_duis
+from harness.domain.types import DeviceType
 from harness.drivers.dcc.base import DccAccessDeniedError, DccAdapter
 from harness.emulator.world.device import EmulatedDevice
 from harness.errors import BenchConfigError

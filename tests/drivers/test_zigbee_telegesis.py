@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from harness.config.models import InstrumentConfig
+from harness.config.secrets import resolve_references
 from harness.domain.types import DeviceType
 from harness.drivers.zigbee import (
     DongleEvent,
@@ -18,12 +19,11 @@ from harness.drivers.zigbee import (
     NodeJoined,
     NodeLeft,
 )
-from harness.drivers.zigbee.telegesis import TelegesisDongle
+from harness.drivers.zigbee.telegesis import TelegesisCommandError, TelegesisDongle
 from harness.emulator.world.device import EmulatedDevice
 from harness.emulator.world.models import create_device
 from harness.emulator.zigbee import RadioWorld, TelegesisDongleServer, TelegesisEngine
 from harness.errors import BenchConfigError, InstrumentTimeoutError
-from harness.protocols.telegesis import TelegesisCommandError
 
 DONGLE_EUI = "000D6F0000ABCDEF"
 
@@ -50,7 +50,9 @@ def serve(devices: dict[str, EmulatedDevice], seed: int = 0) -> TelegesisDongleS
 def dongle(address: str, **options: object) -> TelegesisDongle:
     config = InstrumentConfig(kind="zigbee", backend="telegesis", address=address,
                               timeout_s=1.0, options=options)
-    return TelegesisDongle("dongle", config)
+    # As the bench does: the secret references resolved, the values handed to the driver.
+    secrets = resolve_references(options, key_path="instruments.dongle.options")
+    return TelegesisDongle("dongle", config, secrets=secrets)
 
 
 @pytest.fixture

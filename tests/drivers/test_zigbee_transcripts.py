@@ -25,10 +25,9 @@ from harness.drivers.zigbee import (
     OtherEvent,
     PanInfo,
 )
-from harness.drivers.zigbee.telegesis import TelegesisDongle
+from harness.drivers.zigbee.telegesis import TelegesisCommandError, TelegesisDongle
 from harness.errors import InstrumentTimeoutError, OperationError
 from harness.protocols import telegesis as tg
-from harness.protocols.telegesis import TelegesisCommandError
 
 EUI = "000D6F0000B0C6F1"
 Step = tuple[float, bytes]  # (delay before sending, bytes)

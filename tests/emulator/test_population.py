@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from harness.cli.batch import batch_app
 from harness.domain.types import DeviceType, SmiStatus
+from harness.domain.vocabulary import category_of
 from harness.emulator.world.clock import ManualClock
 from harness.emulator.world.faults import (
     CATALOGUE,
@@ -29,7 +30,6 @@ from harness.emulator.world.population import (
 )
 from harness.errors import BenchConfigError
 from harness.protocols.gbcs_alerts import GbcsAlert as A
-from harness.triage.classify import category_of
 from harness.triage.intake import (
     COLUMNS,
     BatchRow,

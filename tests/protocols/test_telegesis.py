@@ -337,21 +337,28 @@ def test_error_names(code: int, name: str) -> None:
     assert tg.ErrorReply(code).name == name
 
 
-def test_error_reply_raises_with_redacted_command() -> None:
+def test_an_error_reply_is_decoded_not_raised_and_its_text_redacts_the_command() -> None:
+    """The codec decodes ERROR:<code> (a well-formed answer); the driver raises for it."""
     transcript = _wire("ATS09=66B6900981E1EE3CA4206B6B861C02BB:wrong", "ERROR:20")
     (response,) = _run(transcript)
     assert not response.ok
+    assert response.error == tg.ErrorReply(0x20)
     command = tg.write_register(9, bytes(16), "wrong")
-    with pytest.raises(tg.TelegesisCommandError) as info:
-        response.raise_for_error(command)
-    err = info.value
+    text = tg.error_text(response.error, command)
+    assert text == "ATS09=****:****: ERROR:20 (Invalid password)" and "wrong" not in text
+
+
+def test_the_drivers_command_error_is_an_operation_error_that_pickles() -> None:
+    from harness.drivers.zigbee.telegesis import TelegesisCommandError, command_error
+
+    err = command_error(tg.ErrorReply(0x20), tg.write_register(9, bytes(16), "wrong"))
     assert isinstance(err, OperationError)
     assert err.context["code"] == 0x20
     assert "Invalid password" in str(err)
     assert "ATS09=****:****" in str(err)
     assert "wrong" not in str(err)
     clone = pickle.loads(pickle.dumps(err))
-    assert type(clone) is tg.TelegesisCommandError
+    assert type(clone) is TelegesisCommandError
     assert str(clone) == str(err)
 
 
@@ -495,7 +502,7 @@ def test_dassl_transcript_and_interleaved_prompt() -> None:
     assert response is not None
     assert response.ok and response.body == ()
     assert response.prompts == (tg.NodeLeft(0x1B08, "000D6F00000B3E77"),)
-    assert response.raise_for_error("AT+DASSL") is response
+    assert response.error is None
     assert tg.parse_line(lines[-1]) == tg.LeftPan()
 
 

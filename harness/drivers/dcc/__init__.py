@@ -4,8 +4,7 @@
 ``duis`` backend (duis_http.py) speaks HTTP(S); ``ServiceRequestsMixin`` gives one method
 per Service Request.  Typical use on an emulated bench::
 
-    dcc = bench.instrument("dcc", DccAdapter)
-    dcc.resolve_credentials(emulator=lambda key: bench.emulated_secret("dcc", key))
+    dcc = bench.instrument("dcc", DccAdapter)  # signs as the user its options name
     dcc.pre_notify(esme_id, device_type="ESME", manufacturer="...", model="...")
     dcc.whitelist(chf_id, esme_id, install_code, mpxn="...")
     dcc.inventory_status(esme_id)  # SmiStatus

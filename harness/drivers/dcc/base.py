@@ -25,7 +25,7 @@ import abc
 import itertools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -39,16 +39,11 @@ from tenacity import (
 )
 
 from harness.drivers.base import Instrument
-from harness.drivers.dcc.credentials import (
-    DccCredentials,
-    EmulatorLookup,
-    load_credentials,
-    needs_emulator,
-)
+from harness.drivers.dcc.credentials import DccCredentials, load_credentials, unresolved
 from harness.drivers.dcc.receive_security import (
     ReceiveSecurity,
     load_receive_security,
-    receive_needs_emulator,
+    receive_unresolved,
 )
 from harness.drivers.dcc.receiver import MAX_BODY_BYTES, DuisReceiver
 from harness.drivers.permit import SERVICE_REQUEST, require_permit
@@ -117,11 +112,11 @@ def web_service_for(command_variant: int) -> str:
     return WEB_SERVICES[service]
 
 
-class NotDelivered(Exception):
+class NotDelivered(InstrumentConnectError):
     """Backend signal: the request certainly did not reach the DCC (safe to send again)."""
 
 
-class Uncertain(Exception):
+class Uncertain(InstrumentTimeoutError):
     """Backend signal: the request was sent but no answer came (the DCC may have it)."""
 
 
@@ -173,8 +168,9 @@ class DccAdapter(Instrument):
     ``receive_url`` (the URL the DCC posts to, default the endpoint's own), and how it
     trusts what is posted (``dcc_certificate``, ``receive_tls_*`` or an explicit
     ``receive_plain_http = true`` on loopback; ``receive_max_body_bytes``): see
-    ``receive_security.py``.  A receiver whose options name ``emulator:`` material starts
-    when ``resolve_credentials(emulator=...)`` is called.
+    ``receive_security.py``.  Secret references among the options are resolved by the bench
+    and handed over (``secrets``); one still unresolved (``emulator:`` material given to an
+    adapter built outside an emulated bench) waits for :meth:`resolve_credentials`.
     ``async_response_timeout_s`` (default 60: how long an I99-acknowledged request waits
     for its response), ``receive_limit`` (default 1000 kept of each kind).
     """
@@ -209,15 +205,17 @@ class DccAdapter(Instrument):
         """How long to wait for the DCC's answer once a request is sent."""
         return float(self.option("response_timeout_s", 30.0))
 
-    def resolve_credentials(self, *, emulator: EmulatorLookup | None = None,
+    def resolve_credentials(self, secrets: Mapping[str, str] | None = None, *,
                             base: Path | None = None) -> DccCredentials:
-        """Load the signing credentials the bench options name (``emulator`` answers
-        ``emulator:`` references: the emulated bench's ``secret`` for this instrument)."""
-        self.credentials = load_credentials(dict(self.config.options),
+        """Load the signing credentials the bench options name, with ``secrets`` (the values
+        of references the caller resolved late, e.g. ``emulator:`` ones) added to those the
+        adapter was built with; start the receiver if it waited for them."""
+        self.secrets.update(secrets or {})
+        self.credentials = load_credentials(self.config.options, secrets=self.secrets,
                                             prefix=f"instruments.{self.name}.options",
-                                            base=base, emulator=emulator)
+                                            base=base)
         if self._receiving:
-            self._security = self._receive_security(base=base, emulator=emulator)
+            self._security = self._receive_security(base=base)
             if self.is_open and self.receiver is None:
                 self._start_receiver(self._security)
         return self.credentials
@@ -228,27 +226,28 @@ class DccAdapter(Instrument):
 
     def _open_internal(self) -> None:
         """Load the credentials now unless they wait for the emulator, then open the link."""
-        options = dict(self.config.options)
-        if self.credentials is None and "signing_key" in options and not needs_emulator(options):
+        options = self.config.options
+        if (self.credentials is None and "signing_key" in options
+                and not unresolved(options, self.secrets)):
             self.resolve_credentials()
         self._open_link()
-        if self._receiving and self._security is None and not receive_needs_emulator(options):
+        if (self._receiving and self._security is None
+                and not receive_unresolved(options, self.secrets)):
             self._security = self._receive_security()
         if self._receiving and self._security is not None:
             self._start_receiver(self._security)
-        # else: the receiver starts once resolve_credentials(emulator=...) has its material
+        # else: the receiver starts once resolve_credentials(...) has its material
 
     @property
     def _receiving(self) -> bool:
         """Whether this adapter runs a receiving endpoint (option ``receive``, default on)."""
         return bool(self.option("receive", True))
 
-    def _receive_security(self, *, base: Path | None = None,
-                          emulator: EmulatorLookup | None = None) -> ReceiveSecurity:
+    def _receive_security(self, *, base: Path | None = None) -> ReceiveSecurity:
         """The receiving endpoint's trusted DCC certificates and TLS (receive_security.py)."""
-        return load_receive_security(dict(self.config.options),
+        return load_receive_security(self.config.options,
                                      prefix=f"instruments.{self.name}.options", base=base,
-                                     emulator=emulator,
+                                     secrets=self.secrets,
                                      host=str(self.option("receive_host", "127.0.0.1")))
 
     def _close_internal(self) -> None:
@@ -312,7 +311,7 @@ class DccAdapter(Instrument):
         self._require_open()
         if self.receiver is None:
             why = ("its emulator: TLS material is not resolved yet (resolve_credentials("
-                   "emulator=...))" if self._receiving else "option receive = false")
+                   "secrets))" if self._receiving else "option receive = false")
             raise OperationError(f"{self.name}: no receiving endpoint ({why}): alerts are "
                                  "not collected", instrument=self.name)
         return self.receiver
@@ -350,7 +349,7 @@ class DccAdapter(Instrument):
         if self.credentials is None:
             raise OperationError(
                 f"{self.name}: no signing credentials; the bench names emulator: secrets: call "
-                "resolve_credentials(emulator=...) or use_credentials(...)", instrument=self.name)
+                "resolve_credentials(secrets) or use_credentials(...)", instrument=self.name)
         return self.credentials
 
     def sign(self, request: ServiceRequest) -> bytes:

@@ -9,13 +9,15 @@ A bench file names them by secret reference (``harness.config.secrets``, DESIGN.
 - ``user_id`` (optional): the User ID (EUI-64); by default the certificate's
   x500UniqueIdentifier, as in a GBCS organisation certificate.
 
-``emulator:`` references are answered by the emulated DCC (its test user's credentials): the
-caller that has the emulated bench passes its ``secret`` lookup to :func:`load_credentials`.
+The references are resolved by the bench (``harness.config.secrets.resolve_references``),
+never here: :func:`load_credentials` is given the resolved values by option key. An
+``emulator:`` reference is answered by the emulated DCC (its test user's credentials) once the
+bench that runs it resolves it; until then it is unresolved and the credentials wait.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,16 +25,16 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
-from harness.config.secrets import SCHEMES, resolve_secret
-from harness.domain.types import eui64_duis, normalise_eui64
+from harness.config.secrets import is_reference
+from harness.domain.eui64 import certificate_eui64, eui64_duis, normalise_eui64
 from harness.errors import BenchConfigError
 
-__all__ = ["DccCredentials", "certificate_eui64", "load_credentials", "needs_emulator"]
+__all__ = ["CREDENTIAL_KEYS", "DccCredentials", "certificate_eui64", "load_credentials",
+           "unresolved"]
 
-EmulatorLookup = Callable[[str], str | None]
-"""``key -> secret`` for ``emulator:`` references (the emulated DCC's ``secret``)."""
+CREDENTIAL_KEYS = ("signing_key", "signing_certificate", "user_id")
+"""The options naming the DCC user an adapter signs as."""
 
 
 @dataclass(frozen=True)
@@ -60,25 +62,11 @@ class DccCredentials:
         return eui64_duis(self.user_id)
 
 
-def certificate_eui64(cert: x509.Certificate) -> str | None:
-    """The subject's x500UniqueIdentifier (GBCS: a BIT STRING of the 8-byte EUI-64), or None."""
-    for attribute in cert.subject.get_attributes_for_oid(NameOID.X500_UNIQUE_IDENTIFIER):
-        value = attribute.value
-        try:
-            if isinstance(value, bytes):
-                if len(value) == 9 and value[0] == 0:  # unused-bits octet, then the EUI-64
-                    return value[1:].hex().upper()
-                continue
-            return normalise_eui64(value)
-        except ValueError:
-            continue
-    return None
-
-
-def needs_emulator(options: dict[str, Any]) -> bool:
-    """Whether the options name an ``emulator:`` secret (resolvable only with the emulator)."""
-    return any(str(options.get(k, "")).startswith("emulator:")
-               for k in ("signing_key", "signing_certificate", "user_id"))
+def unresolved(options: Mapping[str, Any], secrets: Mapping[str, str],
+               keys: tuple[str, ...] = CREDENTIAL_KEYS) -> list[str]:
+    """The ``keys`` whose option is a secret reference with no resolved value yet (e.g. an
+    ``emulator:`` one before the emulated bench has answered it)."""
+    return [k for k in keys if is_reference(options.get(k)) and k not in secrets]
 
 
 def _pem(value: str, base: Path | None, key_path: str) -> bytes:
@@ -94,30 +82,33 @@ def _pem(value: str, base: Path | None, key_path: str) -> bytes:
         raise BenchConfigError(f"cannot read {path}: {exc.strerror}", key_path=key_path) from None
 
 
-def _value(options: dict[str, Any], key: str, prefix: str, *, base: Path | None,
-           emulator: EmulatorLookup | None, secret: bool) -> str | None:
-    """An option's value: a secret reference resolved, or (if allowed) a plain value."""
+def _value(options: Mapping[str, Any], key: str, prefix: str, *, secrets: Mapping[str, str],
+           secret: bool) -> str | None:
+    """An option's value: a secret reference's resolved value, or (if allowed) a plain one."""
     raw = options.get(key)
     if raw is None:
         return None
     text = str(raw)
     key_path = f"{prefix}.{key}"
-    if text.startswith(SCHEMES):
-        return resolve_secret(text, key_path=key_path, base=base,
-                              emulator=(lambda: emulator(key)) if emulator else None)
+    if is_reference(text):
+        if key not in secrets:
+            raise BenchConfigError(f"the secret reference {text.partition(':')[0]}: was not "
+                                   "resolved (the bench resolves secret references; an "
+                                   "emulator: one only on an emulated bench)", key_path=key_path)
+        return secrets[key]
     if secret:
         raise BenchConfigError("a signing key is never written in a bench file",
                                key_path=key_path, expected="env:NAME, file:PATH#KEY or emulator:")
     return text
 
 
-def load_credentials(options: dict[str, Any], *, prefix: str = "options",
-                     base: Path | None = None, emulator: EmulatorLookup | None = None
-                     ) -> DccCredentials:
-    """The credentials a bench instrument's ``options`` name (errors name the key path)."""
-    key_text = _value(options, "signing_key", prefix, base=base, emulator=emulator, secret=True)
-    cert_text = _value(options, "signing_certificate", prefix, base=base, emulator=emulator,
-                       secret=False)
+def load_credentials(options: Mapping[str, Any], *, secrets: Mapping[str, str] | None = None,
+                     prefix: str = "options", base: Path | None = None) -> DccCredentials:
+    """The credentials a bench instrument's ``options`` name (errors name the key path);
+    ``secrets``: the resolved values of the options that are secret references, by key."""
+    secrets = secrets or {}
+    key_text = _value(options, "signing_key", prefix, secrets=secrets, secret=True)
+    cert_text = _value(options, "signing_certificate", prefix, secrets=secrets, secret=False)
     if key_text is None or cert_text is None:
         missing = "signing_key" if key_text is None else "signing_certificate"
         raise BenchConfigError("a DCC adapter needs a signing key and certificate",
@@ -134,7 +125,7 @@ def load_credentials(options: dict[str, Any], *, prefix: str = "options",
                                                                           ec.SECP256R1):
         raise BenchConfigError("DUIS signatures need an ECDSA P-256 key",
                                key_path=f"{prefix}.signing_key")
-    user_id = _value(options, "user_id", prefix, base=base, emulator=emulator, secret=False)
+    user_id = _value(options, "user_id", prefix, secrets=secrets, secret=False)
     user_id = user_id or certificate_eui64(cert)
     if user_id is None:
         raise BenchConfigError("no user_id given and the certificate carries no EUI-64",

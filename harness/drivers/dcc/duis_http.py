@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from harness.config.secrets import SCHEMES, resolve_secret
+from harness.config.secrets import is_reference
 from harness.drivers.dcc.base import NotDelivered, Uncertain
 from harness.drivers.dcc.service_requests import ServiceRequestAdapter
 from harness.errors import BenchConfigError, InstrumentConnectError, OperationError
@@ -59,13 +59,18 @@ class DuisHttpAdapter(ServiceRequestAdapter):
         self._tls = self._tls_context() if parts.scheme == "https" else None
 
     def _secret_or_path(self, key: str) -> str | None:
-        """An option that may be a secret reference (resolved) or a plain value."""
+        """An option that may be a secret reference (its value, resolved by the bench) or a
+        plain value."""
         value = self.option(key, None)
         if value is None:
             return None
         text = str(value)
-        if text.startswith(SCHEMES):
-            return resolve_secret(text, key_path=f"instruments.{self.name}.options.{key}")
+        if is_reference(text):
+            if key not in self.secrets:
+                raise BenchConfigError(f"{self.name}: the secret reference of {key} was not "
+                                       "resolved (the bench resolves secret references)",
+                                       key_path=f"instruments.{self.name}.options.{key}")
+            return self.secrets[key]
         return text
 
     def _tls_context(self) -> ssl.SSLContext:

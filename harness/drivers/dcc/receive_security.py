@@ -20,21 +20,24 @@ from __future__ import annotations
 import ipaddress
 import ssl
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cryptography import x509
 
-from harness.drivers.dcc.credentials import EmulatorLookup, _pem, _value
+from harness.drivers.dcc.credentials import _pem, _value, unresolved
 from harness.errors import BenchConfigError
 
-__all__ = ["TLS_KEYS", "ReceiveSecurity", "load_receive_security", "receive_needs_emulator"]
+__all__ = ["RECEIVE_KEYS", "TLS_KEYS", "ReceiveSecurity", "load_receive_security",
+           "receive_unresolved"]
 
 TLS_KEYS = ("receive_tls_certificate", "receive_tls_key", "receive_tls_client_ca")
 """The options that switch the receiving endpoint to mutual TLS (all three, or none)."""
 
-_KEYS = ("dcc_certificate", *TLS_KEYS)
+RECEIVE_KEYS = ("dcc_certificate", *TLS_KEYS)
+"""Every option the receiving endpoint's trust is built from."""
 
 
 @dataclass(frozen=True)
@@ -45,9 +48,9 @@ class ReceiveSecurity:
     tls: ssl.SSLContext | None = field(default=None, repr=False)
 
 
-def receive_needs_emulator(options: dict[str, Any]) -> bool:
-    """Whether a receiving-endpoint option is an ``emulator:`` reference."""
-    return any(str(options.get(k, "")).startswith("emulator:") for k in _KEYS)
+def receive_unresolved(options: Mapping[str, Any], secrets: Mapping[str, str]) -> list[str]:
+    """The receiving-endpoint options that are secret references not resolved yet."""
+    return unresolved(options, secrets, RECEIVE_KEYS)
 
 
 def _is_loopback(host: str) -> bool:
@@ -89,20 +92,20 @@ def _tls_context(cert_pem: bytes, key_pem: bytes, ca_pem: bytes, prefix: str
     return context
 
 
-def load_receive_security(options: dict[str, Any], *, prefix: str = "options",
-                          base: Path | None = None, emulator: EmulatorLookup | None = None,
+def load_receive_security(options: Mapping[str, Any], *, prefix: str = "options",
+                          base: Path | None = None, secrets: Mapping[str, str] | None = None,
                           host: str = "127.0.0.1") -> ReceiveSecurity:
     """The receiving endpoint's trust from the bench ``options`` (errors name the key path).
 
     Mutual TLS unless ``receive_plain_http`` is true, which needs a loopback ``host``."""
+    secrets = secrets or {}
     certs: tuple[x509.Certificate, ...] = ()
-    text = _value(options, "dcc_certificate", prefix, base=base, emulator=emulator,
-                  secret=False)
+    text = _value(options, "dcc_certificate", prefix, secrets=secrets, secret=False)
     if text is not None:
         key_path = f"{prefix}.dcc_certificate"
         certs = _certificates(_pem(text, base, key_path), key_path)
-    values = {k: _value(options, k, prefix, base=base, emulator=emulator,
-                        secret=k == "receive_tls_key") for k in TLS_KEYS}
+    values = {k: _value(options, k, prefix, secrets=secrets, secret=k == "receive_tls_key")
+              for k in TLS_KEYS}
     plain = options.get("receive_plain_http", False) is True
     given = [k for k, v in values.items() if v is not None]
     if plain:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any, TypeGuard
 
-from harness.domain.types import SmiStatus, eui64_duis
+from harness.domain.eui64 import eui64_duis
+from harness.domain.types import SmiStatus
 from harness.drivers.dcc.base import DccAdapter
 from harness.errors import OperationError
 from harness.protocols import duis

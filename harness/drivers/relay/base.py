@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import abc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Self
 
 from harness.config.models import InstrumentConfig
@@ -25,8 +25,9 @@ class Relay(Instrument):
 
     kind = "relay"
 
-    def __init__(self, name: str, config: InstrumentConfig, address: str | None = None) -> None:
-        super().__init__(name, config, address)
+    def __init__(self, name: str, config: InstrumentConfig, address: str | None = None, *,
+                 secrets: Mapping[str, str] | None = None) -> None:
+        super().__init__(name, config, address, secrets=secrets)
         self._safe_closed = _parse_safe_state(name, config.safe_state)
 
     # -- channels ------------------------------------------------------------------------------

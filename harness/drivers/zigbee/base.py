@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, overload
 
-from harness.domain.types import normalise_eui64
+from harness.domain.eui64 import normalise_eui64
 from harness.drivers.base import Instrument
 from harness.errors import InstrumentTimeoutError, OperationError
 from harness.protocols.installcode import InstallCode

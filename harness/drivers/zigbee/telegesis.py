@@ -22,7 +22,7 @@ from typing import Any
 
 import serial
 
-from harness.config.secrets import resolve_secret
+from harness.config.secrets import is_reference
 from harness.drivers.zigbee.base import (
     DongleEvent,
     DongleIdentity,
@@ -69,6 +69,17 @@ class _Pending:
     error: str | None = None
 
 
+class TelegesisCommandError(OperationError):
+    """The dongle answered ``ERROR:<code>``; ``code`` and ``name`` say which."""
+
+
+def command_error(reply: tg.ErrorReply, command: str | bytes | None = None
+                  ) -> TelegesisCommandError:
+    """The ``TelegesisCommandError`` for an ``ERROR:<code>`` reply, naming the redacted command."""
+    return TelegesisCommandError(tg.error_text(reply, command), code=reply.code, name=reply.name,
+                                 command=tg.redact(command) if command is not None else None)
+
+
 class TelegesisDongle(ZigbeeDongle):
     """Telegesis AT commands over pyserial; options ``baudrate``, ``password_secret``,
     ``scan_timeout_s`` (energy/PAN scans and forming, default 10 s)."""
@@ -96,10 +107,21 @@ class TelegesisDongle(ZigbeeDongle):
                 "the register password is never written in a bench file: give "
                 "password_secret = 'env:NAME' or 'file:PATH#KEY'",
                 key_path=f"instruments.{self.name}.options.password")
-        ref = options.get("password_secret")
-        if ref is None:
+        reference = options.get("password_secret")
+        if reference is None:
             return DEFAULT_PASSWORD
-        return resolve_secret(str(ref), key_path=f"instruments.{self.name}.options.password_secret")
+        if not is_reference(reference):
+            raise BenchConfigError(
+                "not a secret reference (the register password is never written in a bench "
+                "file)",
+                key_path=f"instruments.{self.name}.options.password_secret",
+                expected="env:NAME or file:PATH#KEY")
+        if "password_secret" not in self.secrets:  # resolved by the bench that built us
+            raise BenchConfigError(
+                "the register password's secret reference was not resolved (give "
+                "password_secret = 'env:NAME' or 'file:PATH#KEY'; the bench resolves it)",
+                key_path=f"instruments.{self.name}.options.password_secret")
+        return self.secrets["password_secret"]
 
     # -- link -----------------------------------------------------------------------------
 
@@ -220,7 +242,9 @@ class TelegesisDongle(ZigbeeDongle):
         if pending.error is not None:
             raise OperationError(f"{self.name}: {shown}: {pending.error}", instrument=self.name)
         assert pending.response is not None
-        return pending.response.raise_for_error(command)
+        if pending.response.error is not None:
+            raise command_error(pending.response.error, command)
+        return pending.response
 
     # -- the contract's hooks ----------------------------------------------------------------
 

@@ -81,6 +81,8 @@ class DeviceRegisters:
     def read(self, address: str) -> str:
         try:
             value = self._read(address)
+        except RegisterError:  # the meter's own refusal: its code goes out as it is
+            raise
         except MeterbenchError as exc:
             raise RegisterError("ER-FAIL") from exc
         if value is None:
@@ -215,6 +217,8 @@ class DeviceRegisters:
                 self._switch(value)
             else:
                 raise RegisterError("ERROR")
+        except RegisterError:  # the meter's own refusal (an OperationError): as it is
+            raise
         except ValueError:
             raise RegisterError("ER-VALUE") from None
         except MeterbenchError:
@@ -247,6 +251,8 @@ class DeviceRegisters:
             raise RegisterError("ERROR")
         try:
             operation()
+        except RegisterError:  # the meter's own refusal: as it is
+            raise
         except MeterbenchError:
             raise RegisterError("ER-FAIL") from None
 

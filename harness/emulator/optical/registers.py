@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from harness.errors import OperationError
 from harness.protocols.iec62056_21 import DataSet, Identification
 
 
-class RegisterError(Exception):
+class RegisterError(OperationError):
     """A register read, write or execute the meter refuses; ``code`` is the answer's text."""
 
     def __init__(self, code: str = "ERROR") -> None:

@@ -20,7 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import NameOID
 
-from harness.domain.types import RemotePartyRole, normalise_eui64
+from harness.domain.eui64 import certificate_eui64, normalise_eui64, unique_identifier
+from harness.domain.types import RemotePartyRole
 
 __all__ = [
     "DeviceCredentials",
@@ -108,7 +109,7 @@ def _eui64_attribute(eui64: str) -> x509.NameAttribute[bytes]:
     cryptography writes a BitString attribute's value verbatim as the BIT STRING content,
     so the leading 0x00 is the "unused bits" octet and the EUI-64 bytes follow it.
     """
-    value = b"\x00" + bytes.fromhex(eui64)
+    value = unique_identifier(eui64)
     return x509.NameAttribute(NameOID.X500_UNIQUE_IDENTIFIER, value, _type=_ASN1Type.BitString)
 
 
@@ -132,25 +133,6 @@ def certificate_role(cert: x509.Certificate) -> RemotePartyRole | None:
                 return RemotePartyRole(int(value, 16))
             except ValueError:
                 continue
-    return None
-
-
-def certificate_eui64(cert: x509.Certificate) -> str | None:
-    """The subject's x500UniqueIdentifier as 16 upper-case hex digits, or None.
-
-    Reads the GBCS form (BIT STRING of 8 bytes) and a text form (UTF8/PrintableString hex).
-    """
-    for attribute in cert.subject.get_attributes_for_oid(NameOID.X500_UNIQUE_IDENTIFIER):
-        value = attribute.value
-        if isinstance(value, bytes):
-            # BIT STRING content: unused-bits octet (must be 0 for whole bytes), then the data.
-            if len(value) == 9 and value[0] == 0:
-                return value[1:].hex().upper()
-            continue
-        try:
-            return normalise_eui64(value)
-        except ValueError:
-            continue
     return None
 
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from harness.domain.types import DeviceType
-from harness.domain.vocabulary import NO_FAULT, category_of  # the spec's precedence
+from harness.domain.vocabulary import NO_FAULT, category_of
 from harness.emulator.world.catalogue import MODELS, models_of
 from harness.emulator.world.clock import Clock
 from harness.emulator.world.device import EmulatedDevice

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from harness.domain.types import eui64_duis
+from harness.domain.eui64 import eui64_duis
 
 from .codes import MALFORMED
 from .errors import DuisError

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from harness.domain.types import eui64_duis, normalise_eui64
+from harness.domain.eui64 import DUIS_PATTERN, eui64_duis, normalise_eui64
 from harness.errors import ProtocolError
 
 __all__ = ["COUNTER_MAX", "RequestId"]
@@ -18,9 +18,7 @@ __all__ = ["COUNTER_MAX", "RequestId"]
 COUNTER_MAX = 2**64 - 1
 """Largest counter the schema's pattern allows (18446744073709551615)."""
 
-_PAIR = "[0-9A-Fa-f]{2}"
-_EUI = "-".join([_PAIR] * 8)
-_REQUEST_ID = re.compile(rf"^({_EUI}):({_EUI}):(0|[1-9][0-9]{{0,19}})$")
+_REQUEST_ID = re.compile(rf"^({DUIS_PATTERN}):({DUIS_PATTERN}):(0|[1-9][0-9]{{0,19}})$")
 
 
 @dataclass(frozen=True)

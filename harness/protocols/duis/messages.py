@@ -15,7 +15,7 @@ from typing import Any
 
 from lxml import etree
 
-from harness.domain.types import normalise_eui64
+from harness.domain.eui64 import normalise_eui64
 from harness.protocols.digits import ascii_int
 
 from .codes import BAD_COMMAND_VARIANT, MALFORMED, UNKNOWN_VARIANT

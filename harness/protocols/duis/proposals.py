@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from harness.domain.types import eui64_duis
+from harness.domain.eui64 import eui64_duis
 
 from .codes import MALFORMED
 from .errors import DuisError

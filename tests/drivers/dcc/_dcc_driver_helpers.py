@@ -11,6 +11,7 @@ from typing import Any
 
 from harness.config.loader import default_bench_path, load_bench
 from harness.config.models import InstrumentConfig
+from harness.config.secrets import resolve_references
 from harness.drivers.dcc.duis_http import DuisHttpAdapter
 from harness.emulator.bench import EmulatedBench
 
@@ -38,9 +39,12 @@ def adapter_for(bench: EmulatedBench, *, sleep: Callable[[float], None] | None =
     if options:
         config = config.model_copy(update={"options": {**config.options, **options}})
     extra = {"sleep": sleep} if sleep is not None else {}
-    adapter = DuisHttpAdapter("dcc", config, bench.addresses["dcc"], **extra).open()
-    adapter.resolve_credentials(emulator=lambda key: bench.secret("dcc", key))
-    return adapter
+    # As the bench does: secret references resolved (emulator: ones by the emulated bench)
+    # and handed to the driver, which never resolves one itself.
+    secrets = resolve_references(config.options, key_path="instruments.dcc.options",
+                                 emulator=lambda key: bench.secret("dcc", key))
+    return DuisHttpAdapter("dcc", config, bench.addresses["dcc"], secrets=secrets,
+                           **extra).open()
 
 
 class SilentPeer:
@@ -92,6 +96,11 @@ class SilentPeer:
         self._stop.set()
         self._listener.close()
         self._thread.join(timeout=2)
+
+
+def bench_secrets(config: InstrumentConfig) -> dict[str, str]:
+    """What a bench hands a DCC driver: its options' secret references resolved (env:, file:)."""
+    return resolve_references(config.options, key_path="instruments.dcc.options")
 
 
 def instrument_config(**options: Any) -> InstrumentConfig:

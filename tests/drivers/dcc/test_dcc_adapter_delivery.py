@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 
 import pytest
-from _dcc_driver_helpers import SilentPeer, instrument_config
+from _dcc_driver_helpers import SilentPeer, bench_secrets, instrument_config
 
 from harness.domain.types import DeviceType, SmiStatus
 from harness.drivers.dcc import DccCredentials, DeliveryUncertainError
@@ -21,7 +21,8 @@ SUPPLIER = DccCredentials.from_party(user_party(shared_pki(0), "supplier"))
 def adapter(url: str, sleeps: list[float], **options: object) -> DuisHttpAdapter:
     """An open adapter to ``url`` signing as the test supplier, sleeping into ``sleeps``."""
     config = instrument_config(response_timeout_s=1.0, **options)
-    dcc = DuisHttpAdapter("dcc", config, url, sleep=sleeps.append).open()
+    dcc = DuisHttpAdapter("dcc", config, url, sleep=sleeps.append,
+                          secrets=bench_secrets(config)).open()
     dcc.use_credentials(SUPPLIER)
     return dcc
 

@@ -16,7 +16,7 @@ import urllib.request
 from collections.abc import Iterator
 
 import pytest
-from _dcc_driver_helpers import instrument_config
+from _dcc_driver_helpers import bench_secrets, instrument_config
 from cryptography.hazmat.primitives import serialization
 
 from harness.domain.types import RemotePartyRole
@@ -138,7 +138,9 @@ def mutual() -> Iterator[tuple[DuisHttpAdapter, ReceiverTls]]:
                "receive_tls_client_ca": material.ca_certificate}
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MB_TEST_RECEIVE_TLS_KEY", material.server.key)
-        dcc = DuisHttpAdapter("dcc", instrument_config(**options), "http://127.0.0.1:1").open()
+        config = instrument_config(**options)
+        dcc = DuisHttpAdapter("dcc", config, "http://127.0.0.1:1",
+                              secrets=bench_secrets(config)).open()
     dcc.use_credentials(SUPPLIER)
     try:
         yield dcc, material
