@@ -219,6 +219,13 @@ def check_unexpected_resets(kind: DeviceType) -> None:
     assert (stamps[-1] - stamps[0]).total_seconds() < 3 * 86400
 
 
+def check_auth_failures(kind: DeviceType) -> None:
+    device, _ = running(kind, "auth_failures_in_service:4")
+    codes = device.log_codes(LogKind.SECURITY)
+    assert codes.count(A.TRUSTED_SOURCE_AUTHENTICATION_FAILURE) == 4
+    assert A.UPDATE_SECURITY_CREDENTIALS not in codes  # no supplier change explains them
+
+
 SYMPTOMS: dict[str, Callable[[DeviceType], None]] = {
     "no_fault": check_no_fault,
     "han_radio_dead": check_han_radio_dead,
@@ -243,6 +250,7 @@ SYMPTOMS: dict[str, Callable[[DeviceType], None]] = {
     "battery_low": check_battery,
     "tamper_in_service": check_tamper_in_service,
     "unexpected_resets": check_unexpected_resets,
+    "auth_failures_in_service": check_auth_failures,
 }
 
 CASES = [(key, kind) for key, kind_ in CATALOGUE.items()

@@ -23,7 +23,7 @@ from harness.emulator.world.population import device_from_row
 from harness.emulator.world.scenario import load_scenario
 from harness.errors import BenchConfigError
 from harness.protocols.gbcs_alerts import GbcsAlert as A
-from harness.triage.intake import BatchRow, Verdict, read_csv, write_csv
+from harness.triage.intake import BatchRow, ReturnType, Verdict, read_csv, write_csv
 
 EXAMPLE = default_bench_path().parent / "scenarios" / "field-histories.yaml"
 DAY = datetime.timedelta(days=1)
@@ -36,10 +36,12 @@ def by_id(rows: list[BatchRow]) -> dict[int, BatchRow]:
 def test_the_example_scenario_gives_its_devices_and_truth() -> None:
     rows = load_scenario(EXAMPLE)
     assert [r.device_type.name for r in rows] == ["ESME", "GSME", "CHF", "ESME", "ESME",
-                                                   "GSME", "CHF"]
-    assert [r.truth_verdict for r in rows] == [Verdict.NO_FAULT_FOUND] * 4 + [Verdict.FAULT] * 3
-    assert [r.truth_category.value for r in rows[4:]] == ["hardware", "tamper/physical",
-                                                         "hardware"]
+                                                   "GSME", "CHF", "GSME", "CHF", "ESME"]
+    faulty = [r.item for r in rows if r.truth_verdict is Verdict.FAULT]
+    assert faulty == [5, 6, 7, 10]
+    assert [rows[i - 1].truth_category.value for i in faulty] == [
+        "hardware", "tamper/physical", "hardware", "tamper/physical"]
+    assert rows[8].return_type is ReturnType.PRIOR_TO_INSTALLATION
     assert rows[4].truth_faults == ("clock_drift:800",)  # the history's rate is the fault's
     assert parse_history(rows[0].history).clock_offset_s == -7776000
     assert load_scenario(EXAMPLE) == rows
@@ -52,7 +54,7 @@ def test_a_scenario_round_trips_through_its_manifest(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["batch", "new", "--scenario", str(EXAMPLE), "-o",
                                       str(out)])
     assert result.exit_code == 0, result.output
-    assert "wrote 7 devices" in result.output and "4 without fault" in result.output
+    assert "wrote 10 devices" in result.output and "6 without fault" in result.output
     assert read_csv(out) == load_scenario(EXAMPLE)
     write_csv(read_csv(out), tmp_path / "again.csv")
     assert (tmp_path / "again.csv").read_text() == out.read_text()

@@ -45,6 +45,8 @@ __all__ = ["EmulatedDevice", "HanStatus", "OpticalPortBehaviour", "PowerEvent", 
 _DAY = 86400.0
 RESET_DAYS = 3.0
 """The ``unexpected_resets`` fault's resets fall in the device's last days in service."""
+AUTH_FAILURE_DAYS = 10.0
+"""The ``auth_failures_in_service`` fault's failures fall in its last days in service."""
 
 
 class EmulatedDevice(DeviceCore):
@@ -315,7 +317,8 @@ class EmulatedDevice(DeviceCore):
 
     def _write_past(self, t: float) -> None:
         """Faults that show as alerts logged in service, before the removal: a cover opened
-        weeks before it, resets at a rate no brown-out explains."""
+        weeks before it, resets at a rate no brown-out explains, authentication failures with
+        no supplier change."""
         off = self._off_since if self._off_since is not None else t - _DAY
         removed = self.true_time.at(off)
         logs = self._ram.logs
@@ -330,6 +333,12 @@ class EmulatedDevice(DeviceCore):
             step = datetime.timedelta(days=RESET_DAYS) / count
             for k in range(1, count + 1):
                 logs.record_past(GbcsAlert.UNEXPECTED_HARDWARE_RESET, removed - k * step)
+        if "auth_failures_in_service" in self._faults:
+            count = max(2, round(self._faults.value("auth_failures_in_service", 5.0)))
+            step = datetime.timedelta(days=AUTH_FAILURE_DAYS) / count
+            for k in range(1, count + 1):
+                logs.record_past(GbcsAlert.TRUSTED_SOURCE_AUTHENTICATION_FAILURE,
+                                 removed - k * step)
         self._nv = self._ram.copy()
 
     def _field_han(self, installed: datetime.datetime) -> None:
