@@ -100,7 +100,8 @@ class ManifestError(BenchConfigError):
 
 
 def write_csv(rows: Sequence[BatchRow], path: str | os.PathLike[str]) -> None:
-    """Write a manifest: a header of :data:`COLUMNS`, then one line per row."""
+    """Write a manifest: a header of :data:`COLUMNS` (and ``history`` when a row has one),
+    then one line per row."""
     columns = (*COLUMNS, HISTORY_COLUMN) if any(r.history for r in rows) else COLUMNS
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=columns, lineterminator="\n",
