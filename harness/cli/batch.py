@@ -1,7 +1,9 @@
 """``meterbench batch``: returned-device batch manifests for the emulated bench.
 
 ``batch new --size N [--seed S] -o F`` writes a manifest (CSV) with ground-truth columns
-(DESIGN.md, the command line).  The lead wires ``batch_app`` into ``harness.cli``.
+(DESIGN.md, the command line); ``batch new --scenario FILE -o F`` writes the devices of a
+scenario file (a field case, README "Scenario files") with their histories.  The lead
+wires ``batch_app`` into ``harness.cli``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from harness.cli.errors import finite, usage_error
+from harness.cli.errors import fail, finite, usage_error
+from harness.errors import BenchConfigError
 from harness.triage.intake import Verdict, write_csv
 
 batch_app = typer.Typer(no_args_is_help=True, help="Returned-device batch manifests.")
@@ -27,19 +30,39 @@ MAX_SEED = 2**64 - 1
 
 @batch_app.command("new")
 def batch_new(
-    size: Annotated[int, typer.Option("--size", "-n", min=1, max=MAX_SIZE,
-                                      help="Number of devices.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Manifest file (CSV).")],
+    size: Annotated[int | None, typer.Option("--size", "-n", min=1, max=MAX_SIZE,
+                                             help="Number of devices.")] = None,
     seed: Annotated[int, typer.Option("--seed", "-s", min=0, max=MAX_SEED,
                                       help="Batch seed: same seed, same batch.")] = 0,
     no_fault_ratio: Annotated[float, typer.Option(
         "--no-fault-ratio", min=0.0, max=1.0, callback=finite,
         help="Fraction of devices with nothing wrong.")] = 0.6,
+    histories: Annotated[bool, typer.Option(
+        "--histories", help="Healthy devices carry ordinary field histories.")] = False,
+    scenario: Annotated[Path | None, typer.Option(
+        "--scenario", help="A scenario file (YAML): its devices instead of a drawn batch.",
+        show_default=False)] = None,
 ) -> None:
     """Generate a returned-device batch manifest with ground-truth columns."""
-    from harness.emulator.world.population import PopulationSpec, generate
+    if (size is None) == (scenario is None):
+        usage_error("give --size N (a drawn batch) or --scenario FILE, not "
+                    + ("both" if size is not None else "neither"))
+    if scenario is not None:
+        from harness.emulator.world.scenario import load_scenario
 
-    rows = generate(PopulationSpec(size, seed, no_fault_ratio=no_fault_ratio))
+        try:
+            rows = load_scenario(scenario)
+        except BenchConfigError as exc:
+            fail(exc)
+        origin = f"scenario {scenario}"
+    else:
+        from harness.emulator.world.population import PopulationSpec, generate
+
+        assert size is not None
+        rows = generate(PopulationSpec(size, seed, no_fault_ratio=no_fault_ratio,
+                                       histories=histories))
+        origin = f"seed {seed}"
     try:
         write_csv(rows, output)
     except OSError as exc:
@@ -48,6 +71,6 @@ def batch_new(
     types = Counter(r.device_type.name for r in rows)
     mix = ", ".join(f"{n} {t}" for t, n in sorted(types.items()))
     Console().print(
-        f"wrote {len(rows)} devices to {output} (seed {seed}): {mix}; "
+        f"wrote {len(rows)} devices to {output} ({origin}): {mix}; "
         f"{verdicts[Verdict.NO_FAULT_FOUND]} without fault", highlight=False,
     )

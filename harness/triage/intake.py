@@ -75,6 +75,9 @@ TRUTH_COLUMNS: tuple[str, ...] = ("truth_faults", "truth_verdict", "truth_catego
 _SECRET_SCHEMES = ("env:", "file:")
 """Where an ``install_code`` cell may say the secret is held instead of holding it."""
 _SCHEME = re.compile(r"^([a-z]+):", re.IGNORECASE)
+HISTORY_COLUMN = "history"
+"""Optional, after the others: an emulated device's field history (written only when a row
+has one; ``harness.emulator.world.history`` reads it)."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ class BatchRow:
     # The install code as the manifest gives it (resolved when it names where it is held);
     # a secret: masked when printed, never in reports or JSON.
     install_code: InstallCode | None = field(default=None, repr=False, compare=False)
+    history: str = ""  # the emulator's FieldHistory text; "" for none
 
     def as_record(self) -> dict[str, str]:
         """The row as the cells of a generated batch (:data:`COLUMNS`; no secret)."""
@@ -109,6 +113,7 @@ class BatchRow:
             "truth_faults": ";".join(self.truth_faults),
             "truth_verdict": self.truth_verdict.value if self.truth_verdict else "",
             "truth_category": self.truth_category.value if self.truth_category else "",
+            HISTORY_COLUMN: self.history,
         }
 
 
@@ -125,9 +130,12 @@ class ManifestError(BenchConfigError):
 
 
 def write_csv(rows: Sequence[BatchRow], path: str | os.PathLike[str]) -> None:
-    """Write a manifest: a header of :data:`COLUMNS`, then one line per row."""
+    """Write a manifest: a header of :data:`COLUMNS` (and ``history`` when a row has one),
+    then one line per row."""
+    columns = (*COLUMNS, HISTORY_COLUMN) if any(r.history for r in rows) else COLUMNS
     with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
+        writer = csv.DictWriter(fh, fieldnames=columns, lineterminator="\n",
+                                extrasaction="ignore")
         writer.writeheader()
         for row in rows:
             writer.writerow(row.as_record())
@@ -304,6 +312,7 @@ def _parse_row(cells: dict[str, str], file: str, line: int, models: Catalogue,
         truth_faults=specs, truth_verdict=verdict, truth_category=category, mpxn=mpxn,
         generation=generation, return_date=return_date,
         install_code=_install_code(text("install_code"), Path(file).parent, fail),
+        history=_check_history(cells.get(HISTORY_COLUMN, ""), fail),
     )
 
 
@@ -347,3 +356,16 @@ def _check_truth_faults(specs: Sequence[str], kind: DeviceType) -> None:
     from harness.emulator.world.faults import FaultSet
 
     FaultSet.parse(specs, kind)
+
+
+def _check_history(text: str, fail: Any) -> str:
+    """An emulated device's field history cell, checked (the emulator's format, imported only
+    when a row has one)."""
+    if not text.strip():
+        return ""
+    from harness.emulator.world.history import parse_history
+
+    try:
+        return parse_history(text).to_text()
+    except BenchConfigError as exc:
+        raise fail(HISTORY_COLUMN, exc.message, exc.expected) from None

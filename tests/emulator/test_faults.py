@@ -201,6 +201,31 @@ def check_join_fault(kind: DeviceType) -> None:
     assert device.han_status().awaiting_install_code_join
 
 
+def check_tamper_in_service(kind: DeviceType) -> None:
+    device, _ = running(kind, "tamper_in_service:30")
+    code = (A.UNAUTHORISED_PHYSICAL_ACCESS_TAMPER if kind is C
+            else A.UNAUTHORISED_PHYSICAL_ACCESS_TERMINAL_COVER)
+    (entry,) = [e for e in device.read_log(LogKind.SECURITY) if e.code == code]
+    days = (device.true_time.now() - entry.timestamp).total_seconds() / 86400
+    assert 30 < days < 32  # 30 days before a removal a day before the bench
+    assert device.tamper_flags() == frozenset()  # the cover is closed again
+
+
+def check_unexpected_resets(kind: DeviceType) -> None:
+    device, _ = running(kind, "unexpected_resets:5")
+    stamps = [e.timestamp for e in device.read_log(LogKind.EVENT)
+              if e.code == A.UNEXPECTED_HARDWARE_RESET]
+    assert len(stamps) == 15 and stamps == sorted(stamps)
+    assert (stamps[-1] - stamps[0]).total_seconds() < 3 * 86400
+
+
+def check_auth_failures(kind: DeviceType) -> None:
+    device, _ = running(kind, "auth_failures_in_service:4")
+    codes = device.log_codes(LogKind.SECURITY)
+    assert codes.count(A.TRUSTED_SOURCE_AUTHENTICATION_FAILURE) == 4
+    assert A.UPDATE_SECURITY_CREDENTIALS not in codes  # no supplier change explains them
+
+
 SYMPTOMS: dict[str, Callable[[DeviceType], None]] = {
     "no_fault": check_no_fault,
     "han_radio_dead": check_han_radio_dead,
@@ -223,6 +248,9 @@ SYMPTOMS: dict[str, Callable[[DeviceType], None]] = {
     "clock_drift": check_drift,
     "label_mismatch": check_label,
     "battery_low": check_battery,
+    "tamper_in_service": check_tamper_in_service,
+    "unexpected_resets": check_unexpected_resets,
+    "auth_failures_in_service": check_auth_failures,
 }
 
 CASES = [(key, kind) for key, kind_ in CATALOGUE.items()

@@ -22,6 +22,7 @@ from harness.emulator.world.consumer import ConsumerData, fill_consumer_data
 from harness.emulator.world.device_core import DeviceCore, PowerEvent, operation, reader
 from harness.emulator.world.faults import Fault
 from harness.emulator.world.han import HanState
+from harness.emulator.world.history import FieldHistory
 from harness.emulator.world.identity import (
     DeviceIdentity,
     Label,
@@ -42,6 +43,10 @@ from harness.protocols.gbcs_alerts import GbcsAlert
 __all__ = ["EmulatedDevice", "HanStatus", "OpticalPortBehaviour", "PowerEvent", "ResetReport"]
 
 _DAY = 86400.0
+RESET_DAYS = 3.0
+"""The ``unexpected_resets`` fault's resets fall in the device's last days in service."""
+AUTH_FAILURE_DAYS = 10.0
+"""The ``auth_failures_in_service`` fault's failures fall in its last days in service."""
 
 
 class EmulatedDevice(DeviceCore):
@@ -256,9 +261,11 @@ class EmulatedDevice(DeviceCore):
         self._set_status(SmiStatus.COMMISSIONED, "commissioned")
         self._log(GbcsAlert.DEVICE_COMMISSIONED)
 
-    def load_field_history(self, days: int = 200, outage_s: float = 3 * _DAY) -> None:
+    def load_field_history(self, days: int = 200, outage_s: float = 3 * _DAY, *,
+                           log_removal: bool = True) -> None:
         """Make this (unpowered) device one returned from the field: installed ``days`` ago,
-        commissioned, holding consumer data, and off for ``outage_s`` before the bench."""
+        commissioned, holding consumer data, and off for ``outage_s`` before the bench (its
+        supply loss logged at the removal unless ``log_removal`` is false)."""
         with self._lock:
             if self.powered:
                 raise OperationError(f"{self.slot}: field history is loaded before power on")
@@ -278,9 +285,61 @@ class EmulatedDevice(DeviceCore):
             self._field_han(installed)
             logs.record(GbcsAlert.DEVICE_COMMISSIONED, installed)
             st.consumer = self._fill(removed, min(days, 60), None)
-            logs.record(self.model.supply_loss_code, removed)
+            if log_removal:
+                logs.record(self.model.supply_loss_code, removed)
             self._nv = self._ram.copy()
             self._off_since = now - outage_s
+
+    def load_history(self, history: FieldHistory, *, installed: bool) -> None:
+        """Give this (unpowered) device ``history``: in service until ``storage_days`` ago
+        (commissioned, with consumer data, when ``installed``), its events logged at their
+        times, then a clock that reaches the bench ``clock_offset_s`` off and runs at
+        ``clock_drift_ppm`` (a ``clock_drift`` fault's rate wins)."""
+        with self._lock:
+            if self.powered:
+                raise OperationError(f"{self.slot}: a history is loaded before power on")
+            now = self._tick()
+            if "clock_drift" not in self._faults:
+                self.rtc.drift_ppm = history.clock_drift_ppm
+            true_now = self.true_time.at(now)
+            self.rtc.set(true_now)  # in service the clock was kept right: events carry true times
+            if installed:
+                oldest = max((e.days_before_return for e in history.events), default=0.0)
+                days = max(200, int(oldest - history.storage_days) + 30)
+                self.load_field_history(days, history.storage_s, log_removal=False)
+            else:
+                self._off_since = now - history.storage_s
+            for event in history.events:
+                at = true_now - datetime.timedelta(days=event.days_before_return)
+                self._ram.logs.record_past(event.code, at)
+            self.rtc.set(true_now + datetime.timedelta(seconds=history.clock_offset_s))
+            self._nv = self._ram.copy()
+
+    def _write_past(self, t: float) -> None:
+        """Faults that show as alerts logged in service, before the removal: a cover opened
+        weeks before it, resets at a rate no brown-out explains, authentication failures with
+        no supplier change."""
+        off = self._off_since if self._off_since is not None else t - _DAY
+        removed = self.true_time.at(off)
+        logs = self._ram.logs
+        if "tamper_in_service" in self._faults:
+            days = self._faults.value("tamper_in_service", 30.0)
+            code = (GbcsAlert.UNAUTHORISED_PHYSICAL_ACCESS_TAMPER
+                    if self.device_type is DeviceType.CHF
+                    else GbcsAlert.UNAUTHORISED_PHYSICAL_ACCESS_TERMINAL_COVER)
+            logs.record_past(code, removed - datetime.timedelta(days=days))
+        if "unexpected_resets" in self._faults:
+            count = max(2, round(self._faults.value("unexpected_resets", 6.0) * RESET_DAYS))
+            step = datetime.timedelta(days=RESET_DAYS) / count
+            for k in range(1, count + 1):
+                logs.record_past(GbcsAlert.UNEXPECTED_HARDWARE_RESET, removed - k * step)
+        if "auth_failures_in_service" in self._faults:
+            count = max(2, round(self._faults.value("auth_failures_in_service", 5.0)))
+            step = datetime.timedelta(days=AUTH_FAILURE_DAYS) / count
+            for k in range(1, count + 1):
+                logs.record_past(GbcsAlert.TRUSTED_SOURCE_AUTHENTICATION_FAILURE,
+                                 removed - k * step)
+        self._nv = self._ram.copy()
 
     def _field_han(self, installed: datetime.datetime) -> None:
         """Hook: the HAN state a device had in the field."""

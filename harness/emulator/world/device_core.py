@@ -106,6 +106,10 @@ class DeviceCore(abc.ABC):
         self._lock = threading.RLock()
         drift = self._faults.value("clock_drift", self.model.rtc_drift_ppm)
         self.rtc = RealTimeClock(self.clock, drift, rtc_epoch)
+        # The time the world keeps (what the bench's UTC clock reads): the device clock's
+        # offset and field events are set against it.
+        self.true_time = RealTimeClock(self.clock, 0.0, self.rtc.now())
+        self._past_written = False
         self._now = self.clock.now()
         self._volts = 0.0
         self._on_since: float | None = None
@@ -216,6 +220,9 @@ class DeviceCore(abc.ABC):
             now = self._tick()
             self._volts = volts if alive else 0.0
             if alive and self._on_since is None:
+                if not self._past_written:
+                    self._past_written = True
+                    self._write_past(now)
                 self._power_events.append(PowerEvent(now, "on"))
                 if self._off_since is not None:
                     self._outage_s = now - self._off_since
@@ -253,6 +260,10 @@ class DeviceCore(abc.ABC):
         if "watchdog_resets" in self._faults:
             self._watchdog_due = t + self._faults.value("watchdog_resets", 120.0)
         self._booted(t)
+
+    def _write_past(self, t: float) -> None:  # noqa: B027 - an optional hook, empty by default
+        """Hook: what the device logged in service, written once, before its first power on
+        on the bench (when its removal time is known)."""
 
     def _booted(self, t: float) -> None:  # noqa: B027 - an optional hook, empty by default
         """Hook: the checks a device makes once booted (firmware, memory, tamper...)."""

@@ -153,16 +153,43 @@ CATALOGUE: dict[str, FaultKind] = {k.key: k for k in (
        ("0x8F1F at power on", "low remaining battery capacity", "valve operations refused"),
        _CAT.POWER, None, frozenset({_G}), "remaining capacity fraction", 0.01, 0.08,
        weight=5),
+    _K("tamper_in_service", "Tamper in service",
+       "A cover was opened while the device was in service, days or weeks before any removal.",
+       ("a terminal cover alert (0x8F76; a hub's tamper alert 0x8F3F) logged in service, "
+        "far from the removal",),
+       _CAT.TAMPER, ChFaultReason.INTERFERENCE_OR_SEALS, param="days before the removal",
+       low=10.0, high=60.0, weight=3),
+    _K("unexpected_resets", "Unexpected resets",
+       "The device reset by itself many times a day in its last days in service: no brown-out "
+       "explains the rate.",
+       ("unexpected hardware resets (0x81B2) logged several times a day before the removal",),
+       _CAT.HARDWARE, ChFaultReason.MANUFACTURING, param="resets per day", low=4.0,
+       high=12.0, weight=3),
+    _K("auth_failures_in_service", "Authentication failures in service",
+       "Commands failed authentication again and again in service with no change of supplier "
+       "around them: someone tried to command the device.",
+       ("trusted source authentication failures (0x8F3D) repeated in the last days in "
+        "service, no security credentials update (0x8F70) near them",),
+       _CAT.TAMPER, ChFaultReason.INTERFERENCE_OR_SEALS, param="failures before the removal",
+       low=3.0, high=10.0, weight=2),
 )}
 """Every injectable fault, by key."""
 
 SEEN_ONLY_THROUGH_PORT = frozenset({
     "firmware_verification_fails", "memory_error", "watchdog_resets", "measurement_fault",
     "load_switch_stuck", "valve_stuck", "tamper_cover_removed", "magnetic_tamper",
-    "clock_drift", "label_mismatch", "battery_low"})
+    "clock_drift", "label_mismatch", "battery_low", "tamper_in_service", "unexpected_resets",
+    "auth_failures_in_service"})
 """Faults whose evidence is read through the device's local port (logs, identity, states):
 on a meter whose optical port is dead they leave nothing a bench can see. The rest show on
 the supply (standby current) or over the air (HAN joins, the hub's WAN)."""
+
+HISTORY_FAULTS = frozenset({"tamper_in_service", "unexpected_resets", "auth_failures_in_service"})
+"""Faults whose only evidence is alerts a field history also leaves (a cover opened, resets,
+a failed authentication),
+but out of the removal's context or beyond a brown-out's rate: the faulty counterparts of
+ordinary histories (``harness.emulator.world.history``).  Generated batches draw them only
+with histories on."""
 
 
 @dataclass(frozen=True)

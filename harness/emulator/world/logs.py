@@ -7,6 +7,7 @@ in the power event log, and the rest in the event log (``LOG_OF_CATEGORY``).
 
 from __future__ import annotations
 
+import bisect
 import datetime
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -68,6 +69,16 @@ class DeviceLogs:
         entry = LogEntry(int(code), at, detail)
         log = self.entries[kind]
         log.append(entry)
+        del log[: max(0, len(log) - self.capacity)]
+        return entry
+
+    def record_past(self, code: int, at: datetime.datetime, detail: str = "") -> LogEntry:
+        """Add an entry that happened at ``at`` in the past (a field history), kept in time
+        order among the entries already there."""
+        kind = LOG_OF_CATEGORY.get(alert_info(code).category, LogKind.EVENT)
+        entry = LogEntry(int(code), at, detail)
+        log = self.entries[kind]
+        log.insert(bisect.bisect_right([e.timestamp for e in log], at), entry)
         del log[: max(0, len(log) - self.capacity)]
         return entry
 

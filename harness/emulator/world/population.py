@@ -19,12 +19,14 @@ from harness.emulator.world.catalogue import MODELS, models_of
 from harness.emulator.world.clock import Clock
 from harness.emulator.world.device import EmulatedDevice
 from harness.emulator.world.faults import (
+    HISTORY_FAULTS,
     SEEN_ONLY_THROUGH_PORT,
     ChFaultReason,
     FaultCategory,
     FaultKind,
     faults_for,
 )
+from harness.emulator.world.history import draw_history, parse_history
 from harness.emulator.world.identity import label_for
 from harness.emulator.world.models import create_device
 from harness.emulator.world.pki import TestPki
@@ -76,6 +78,10 @@ class PopulationSpec:
     second_fault_ratio: float = 0.15  # faulty devices that carry a second fault
     post_installation_ratio: float = 0.7
     reason_matches_truth: float = 0.6  # how often the installer's reason names the real fault
+    # Healthy devices carry ordinary field histories (storage, removal events, brown-outs, a
+    # supplier change) and the faults that look like them out of context are drawn too.  Off
+    # until the triage rules judge histories in context (issue 14, section 2).
+    histories: bool = False
 
     def __post_init__(self) -> None:
         if self.size < 0:
@@ -112,8 +118,8 @@ class _Choices:
     cum_weights: list[float]
 
 
-def _choices(kind: DeviceType) -> _Choices:
-    faults = faults_for(kind)
+def _choices(kind: DeviceType, histories: bool) -> _Choices:
+    faults = [f for f in faults_for(kind) if histories or f.key not in HISTORY_FAULTS]
     cum, total = [], 0.0
     for f in faults:
         total += f.weight
@@ -148,7 +154,7 @@ def generate(spec: PopulationSpec | int, seed: int | None = None) -> list[BatchR
     rng.shuffle(types)
     faulty = [i >= round(spec.size * spec.no_fault_ratio) for i in range(spec.size)]
     rng.shuffle(faulty)
-    choices = {k: _choices(k) for k in kinds}
+    choices = {k: _choices(k, spec.histories) for k in kinds}
     rows: list[BatchRow] = []
     for item, (kind, bad) in enumerate(zip(types, faulty, strict=True), start=1):
         c = choices[kind]
@@ -164,6 +170,9 @@ def generate(spec: PopulationSpec | int, seed: int | None = None) -> list[BatchR
         primary = picked[0] if picked else None
         serial, eui64 = label_for(MODELS[model], device_seed)
         post = rng.random() < spec.post_installation_ratio
+        history = ""
+        if spec.histories and not picked:
+            history = draw_history(kind, device_seed, installed=post).to_text()
         rows.append(BatchRow(
             item=item, device_type=kind, model=model, label_id=serial, device_id=eui64,
             return_reason=_reason(kind, primary, rng.random() < spec.reason_matches_truth, rng),
@@ -171,7 +180,7 @@ def generate(spec: PopulationSpec | int, seed: int | None = None) -> list[BatchR
             seed=device_seed,
             truth_faults=tuple(f.key for f in picked) or (NO_FAULT,),
             truth_verdict=Verdict.FAULT if picked else Verdict.NO_FAULT_FOUND,
-            truth_category=_truth_category(picked),
+            truth_category=_truth_category(picked), history=history,
         ))
     return rows
 
@@ -243,6 +252,9 @@ def device_from_row(row: BatchRow, clock: Clock | None = None, *, slot: str | No
             f"({device.label.serial}/{device.label.eui64})",
             key_path=f"item {row.item}",
         )
-    if row.return_type is ReturnType.POST_INSTALLATION:
+    post = row.return_type is ReturnType.POST_INSTALLATION
+    if row.history:  # the row's field history: storage, clock, events (FieldHistory)
+        device.load_history(parse_history(row.history), installed=post)
+    elif post:
         device.load_field_history()
     return device
