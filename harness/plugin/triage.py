@@ -199,7 +199,8 @@ def _load(run: TriageRun, key: str, bench: Bench, config: pytest.Config) -> Dut:
         hint = f"the {row.model} labelled {row.label_id}" if row else f"a {slot.device_type}"
         with terminal(config):
             loading = run.operator_io.load(key, slot_name, hint,
-                                           "optical" in slot.config.instruments)
+                                           "optical" in slot.config.instruments,
+                                           inspect=run.device_type(key) is DeviceType.CHF)
         label = loading.label or label
     if row is not None:  # the manifest names the device; the scanned label may add its code
         label = Label(row.label_id, row.device_id, label.install_code)
@@ -208,6 +209,8 @@ def _load(run: TriageRun, key: str, bench: Bench, config: pytest.Config) -> Dut:
                           operator=run.operator, role=run.role)
     if loading is not None:
         record.notes["prompts"] = list(loading.prompts)
+        if loading.inspection is not None:
+            record.notes["inspection"] = dict(loading.inspection)
         if loading.answer is not Answer.DONE:
             record.notes["operator_outcome"] = {"answer": loading.answer.value,
                                                 "why": loading.why}

@@ -27,7 +27,7 @@ ALL = {E, G, C}
 
 # The clause ids the suites are written against, with their device types and kind.
 EXPECTED: dict[str, tuple[set[DeviceType], bool]] = {
-    "TRI-ID-01": (ALL, False), "TRI-ID-02": (ALL, False),
+    "TRI-ID-01": (ALL, False), "TRI-ID-02": (ALL, False), "TRI-ID-03": ({C}, False),
     "TRI-PWR-01": (ALL, False), "TRI-PWR-02": (ALL, False),
     "TRI-OPT-01": ({E, G}, False),
     "TRI-DIAG-01": (ALL, False), "TRI-DIAG-02": (ALL, False), "TRI-DIAG-03": (ALL, False),
