@@ -94,6 +94,9 @@ def triage_command(
         help="Bench with a DCC: once the verdicts are recorded, return each hub found FAULT "
              "(DUIS 8.14.3, with its CHFFaultReason) or NO FAULT FOUND (8.14.4); a supplier "
              "sends them (another role only with --fallback-supplier, audited).")] = False,
+    hub_other_device: Annotated[str | None, typer.Option(
+        "--hub-other-device", help="The ESME a returned hub was seated on (8.14.3 "
+                                   "OtherDeviceID) when the SMI lists none at the hub.")] = None,
     fallback_supplier: Annotated[bool, typer.Option(
         "--fallback-supplier", help="Make a request the acting role may not make (a hub's "
                                     "return, the duis profile's install) with the Supplier's "
@@ -142,6 +145,15 @@ def triage_command(
     if prompt_timeout is not None:
         args += ["--mb-prompt-timeout", str(prompt_timeout)]
     args += _hub_return_args(send_hub_returns, hub_connection, hub_return_type, workers)
+    if hub_other_device is not None:
+        if not send_hub_returns:
+            usage_error("--hub-other-device goes with --send-hub-returns")
+        from harness.domain.eui64 import normalise_eui64
+
+        try:
+            args += ["--mb-hub-other-device", normalise_eui64(hub_other_device)]
+        except ValueError as exc:
+            usage_error(f"--hub-other-device {hub_other_device!r}: {exc}")
     if fallback_supplier:
         args += ["--mb-fallback-supplier"]
     if out is not None:  # what CI systems and Allure users read, beside the verdicts

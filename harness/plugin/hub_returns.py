@@ -3,11 +3,12 @@
 Once the last device's tests are done, and before the bench closes, every Communications Hub
 of the run whose verdict is recorded as FAULT or NO FAULT FOUND is returned through the
 bench's DCC adapter: 8.14.3 with the verdict's CHFFaultReason, or 8.14.4
-(``harness.triage.hub_returns``), under the run's access gate. Sending comes after the
-verdicts are recorded, so a failure never loses one: each failure is said on stderr and fails
-the run (exit status 1), and what was sent is listed. A campaign interrupted by a signal sends
-nothing. One bench per run: with xdist workers each would hold its own DCC and the controller
-could not report their failures, so the option refuses ``-n``.
+(``harness.triage.hub_returns``), under the run's access gate, and the hub's SMI status read
+back (8.2) to say what the return did. Sending comes after the verdicts are recorded, so a
+failure never loses one: each failure is said on stderr and the run exits 6
+(:data:`EXIT_HUB_RETURN_NOT_SENT`); what was sent is listed. A campaign interrupted by a
+signal sends nothing. One bench per run: with xdist workers each would hold its own DCC and
+the controller could not report their failures, so the option refuses ``-n``.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from harness.triage.hub_returns import (
     send_hub_return,
 )
 
-__all__ = ["HUB_RETURNS", "HubReturns"]
+__all__ = ["EXIT_HUB_RETURN_NOT_SENT", "HUB_RETURNS", "HubReturns"]
 
 
 @dataclass
@@ -43,6 +44,10 @@ class HubReturns:
 
 
 HUB_RETURNS = pytest.StashKey[HubReturns]()
+
+EXIT_HUB_RETURN_NOT_SENT = 6
+"""Exit status of a run whose verdicts are recorded but a hub return was not sent (pytest's
+own statuses are 0-5; a FAULT alone exits 1, so this one says what else went wrong)."""
 
 
 def _wanted(config: pytest.Config) -> bool:
@@ -78,12 +83,14 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     if run.current is not None:
         run.finish(run.current)  # recorded (store, report line) before anything is sent
     send_all(run, returns, connection=config.getoption("mb_hub_connection", None),
-             return_type=config.getoption("mb_hub_return_type", None))
+             return_type=config.getoption("mb_hub_return_type", None),
+             other_device=config.getoption("mb_hub_other_device", None))
 
 
 def send_all(run: TriageRun, returns: HubReturns, *, connection: str | None,
-             return_type: str | None) -> None:
-    """Send the return of every hub of ``run`` with a FAULT or NO FAULT FOUND verdict."""
+             return_type: str | None, other_device: str | None = None) -> None:
+    """Send the return of every hub of ``run`` with a FAULT or NO FAULT FOUND verdict
+    (``other_device``: the ESME for 8.14.3, else the one the SMI lists at the hub)."""
     dcc: ServiceRequestsMixin | None = None
     for key, verdict in run.verdicts.items():
         dut = run.duts.get(key)
@@ -99,7 +106,8 @@ def send_all(run: TriageRun, returns: HubReturns, *, connection: str | None,
                 raise AccessDeniedError("the run has no access gate")
             dcc = dcc or _dcc(run)
             row = run.rows.get(key)
-            other = other_device_of(dcc, hub_id) if verdict.kind is VerdictKind.FAULT else None
+            other = other_device or (other_device_of(dcc, hub_id)
+                                     if verdict.kind is VerdictKind.FAULT else None)
             hub = hub_return(hub_id, verdict,
                              return_type=row.return_type if row is not None else return_type,
                              return_reason=row.return_reason if row is not None else None,
@@ -107,9 +115,14 @@ def send_all(run: TriageRun, returns: HubReturns, *, connection: str | None,
             if hub is None:
                 continue
             response = send_hub_return(dcc, run.gate, hub)
-            returns.sent.append(f"{key}: {hub.describe()}: {response.response_code}")
         except (HubReturnError, MeterbenchError) as exc:
             returns.failed.append(f"{key}: hub return not sent: {type(exc).__name__}: {exc}")
+            continue
+        try:  # what the SMI says now (8.2): the return's effect, as the DCC records it
+            now = f"SMI status now {dcc.inventory_status(hub.device_id)}"
+        except MeterbenchError as exc:
+            now = f"SMI status not read back: {exc}"
+        returns.sent.append(f"{key}: {hub.describe()}: {response.response_code}; {now}")
 
 
 def _dcc(run: TriageRun) -> ServiceRequestsMixin:
@@ -133,5 +146,6 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         sys.stderr.write(f"meterbench: hub return sent: {line}\n")
     for line in returns.failed:
         sys.stderr.write(f"meterbench: {line} (the verdict is recorded)\n")
-    if returns.failed and session.exitstatus == pytest.ExitCode.OK:
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    if returns.failed and session.exitstatus in (pytest.ExitCode.OK,
+                                                 pytest.ExitCode.TESTS_FAILED):
+        session.exitstatus = EXIT_HUB_RETURN_NOT_SENT

@@ -65,6 +65,10 @@ OPTIONS: tuple[tuple[str, str, dict[str, object]], ...] = (
     ("--mb-hub-return-type", "mb_hub_return_type", dict(
         default=None, choices=("prior to installation", "post installation"),
         help="8.14.3 fault return type for hubs the batch manifest does not give one for")),
+    ("--mb-hub-other-device", "mb_hub_other_device", dict(
+        default=None, metavar="EUI64",
+        help="8.14.3 OtherDeviceID: the ESME the returned hub was seated on, when the Smart "
+             "Metering Inventory lists none at the hub")),
     ("--mb-audit-db", "mb_audit", dict(
         default=None, metavar="URL",
         help="audit log of destructive operations (default: sqlite:///meterbench.db; an "
