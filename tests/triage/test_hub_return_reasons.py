@@ -11,6 +11,7 @@ from harness.errors import BenchConfigError
 from harness.triage.classify import VerdictKind, classify
 from harness.triage.record import TriageRecord
 from harness.triage.spec import default_spec, parse_spec, spec_text
+from harness.triage.spec_markdown import render_markdown
 
 R = ChFaultReason
 
@@ -95,3 +96,12 @@ def test_a_reason_on_a_clause_no_hub_runs_is_refused() -> None:
             clause["ch_return_reason"] = "fault with LED"
     with pytest.raises(BenchConfigError, match="does not apply to a CHF"):
         parse_spec(data)
+
+
+def test_the_document_lists_each_reason_and_what_gives_it() -> None:
+    text = render_markdown(default_spec())
+    section = text.split("## Hub return reasons")[1].split("\n## ")[0]
+    for reason in ChFaultReason:
+        assert f"| {reason.value} |" in section
+    assert "| damaged case | TRI-ID-03 `case_intact` |" in section
+    assert "`leds_working` failed: fault with LED" in text
