@@ -125,6 +125,17 @@ def send_all(run: TriageRun, returns: HubReturns, *, connection: str | None,
         returns.sent.append(f"{key}: {hub.describe()}: {response.response_code}; {now}")
 
 
+def _hubs_due(run: TriageRun) -> bool:
+    """Whether some hub of ``run`` has a verdict that calls for a return, or is still on the
+    bench (its verdict is given at the session's end)."""
+    current = run.duts.get(run.current) if run.current is not None else None
+    if current is not None and current.record.device_type == "CHF":
+        return True
+    return any(key in run.duts and run.duts[key].record.device_type == "CHF"
+               and verdict.kind in (VerdictKind.FAULT, VerdictKind.NO_FAULT_FOUND)
+               for key, verdict in run.verdicts.items())
+
+
 def _dcc(run: TriageRun) -> ServiceRequestsMixin:
     """The bench's DCC adapter (the first, when it has several)."""
     bench = run.session.bench
@@ -142,6 +153,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     returns = session.config.stash.get(HUB_RETURNS, None)
     if returns is None:
         return
+    run = session.config.stash.get(RUN_KEY, None)
+    if not returns.done and run is not None and not run.interrupted and _hubs_due(run):
+        returns.done = True  # stopped before its last test (e.g. -x): the bench is closed
+        returns.failed.append("no hub return sent: the run stopped before its last test")
     for line in returns.sent:
         sys.stderr.write(f"meterbench: hub return sent: {line}\n")
     for line in returns.failed:

@@ -156,7 +156,7 @@ def test_a_campaign_returns_its_healthy_hub_with_8_14_4(tmp_path: Path) -> None:
 
 def test_a_campaign_returns_its_faulty_hub_with_8_14_3(tmp_path: Path) -> None:
     proc = triage(tmp_path, faulty_hub_bench(tmp_path), "--hub-other-device",
-                  "00-DB-12-34-56-78-90-A0", "--", "-k", "ch")
+                  "00-DB-12-34-56-78-90-A0", "--", "-k", "not esme and not gsme")
     assert proc.returncode == 1, proc.stderr[-2000:]  # a FAULT: a device failed
     got = verdicts(proc)["ch"]
     assert (got["verdict"], got["duis_return_reason"]) == ("FAULT", "manufacturing defect")
@@ -167,7 +167,17 @@ def test_a_campaign_returns_its_faulty_hub_with_8_14_3(tmp_path: Path) -> None:
 def test_a_return_not_sent_is_said_and_the_verdict_kept(tmp_path: Path) -> None:
     """No ESME at the hub and none given: 8.14.3 cannot be made; the FAULT is still recorded
     and the run exits 6 naming what was missing."""
-    proc = triage(tmp_path, faulty_hub_bench(tmp_path), "--", "-k", "ch")
+    proc = triage(tmp_path, faulty_hub_bench(tmp_path), "--", "-k", "not esme and not gsme")
     assert proc.returncode == 6, proc.stderr[-2000:]
     assert verdicts(proc)["ch"]["verdict"] == "FAULT"
     assert "hub return not sent" in proc.stderr and "OtherDeviceID" in proc.stderr
+
+
+def test_a_run_stopped_by_x_still_returns_the_hub_it_found_faulty(tmp_path: Path) -> None:
+    """-x stops at the hub's first failure; that test's teardown is the run's last, so the
+    FAULT is recorded and the hub returned before the bench closes."""
+    proc = triage(tmp_path, faulty_hub_bench(tmp_path), "--hub-other-device",
+                  "00DB1234567890A0", "--", "-k", "not esme and not gsme", "-x")
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert verdicts(proc)["ch"]["verdict"] == "FAULT"
+    assert "hub return sent: ch: 8.14.3" in proc.stderr
