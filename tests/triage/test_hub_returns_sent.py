@@ -12,8 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from harness.bench.session import BenchSession
+from harness.cli import app
 from harness.config.loader import default_bench_path, load_bench
 from harness.config.secrets import resolve_references
 from harness.domain.types import SmiStatus
@@ -154,16 +156,6 @@ def test_a_campaign_returns_its_healthy_hub_with_8_14_4(tmp_path: Path) -> None:
     assert "No Fault Return (general): I0; SMI status now Withdrawn" in proc.stderr
 
 
-def test_a_campaign_returns_its_faulty_hub_with_8_14_3(tmp_path: Path) -> None:
-    proc = triage(tmp_path, faulty_hub_bench(tmp_path), "--hub-other-device",
-                  "00-DB-12-34-56-78-90-A0", "--", "-k", "not esme and not gsme")
-    assert proc.returncode == 1, proc.stderr[-2000:]  # a FAULT: a device failed
-    got = verdicts(proc)["ch"]
-    assert (got["verdict"], got["duis_return_reason"]) == ("FAULT", "manufacturing defect")
-    assert "hub return sent: ch: 8.14.3" in proc.stderr
-    assert "reason=Manufacturing defect: I0; SMI status now Withdrawn" in proc.stderr
-
-
 def test_a_return_not_sent_is_said_and_the_verdict_kept(tmp_path: Path) -> None:
     """No ESME at the hub and none given: 8.14.3 cannot be made; the FAULT is still recorded
     and the run exits 6 naming what was missing."""
@@ -173,11 +165,33 @@ def test_a_return_not_sent_is_said_and_the_verdict_kept(tmp_path: Path) -> None:
     assert "hub return not sent" in proc.stderr and "OtherDeviceID" in proc.stderr
 
 
-def test_a_run_stopped_by_x_still_returns_the_hub_it_found_faulty(tmp_path: Path) -> None:
-    """-x stops at the hub's first failure; that test's teardown is the run's last, so the
-    FAULT is recorded and the hub returned before the bench closes."""
+def test_a_campaign_returns_its_faulty_hub_with_8_14_3(tmp_path: Path) -> None:
+    """Stopped by -x at the hub's first failure (that test's teardown is the run's last): the
+    FAULT is recorded, then the hub returned with its reason, before the bench closes."""
     proc = triage(tmp_path, faulty_hub_bench(tmp_path), "--hub-other-device",
-                  "00DB1234567890A0", "--", "-k", "not esme and not gsme", "-x")
-    assert proc.returncode == 1, proc.stderr[-2000:]
-    assert verdicts(proc)["ch"]["verdict"] == "FAULT"
+                  "00-DB-12-34-56-78-90-A0", "--", "-k", "not esme and not gsme", "-x")
+    assert proc.returncode == 1, proc.stderr[-2000:]  # a FAULT: a device failed
+    got = verdicts(proc)["ch"]
+    assert (got["verdict"], got["duis_return_reason"]) == ("FAULT", "manufacturing defect")
     assert "hub return sent: ch: 8.14.3" in proc.stderr
+    assert "reason=Manufacturing defect: I0; SMI status now Withdrawn" in proc.stderr
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["--hub-connection", "cradle"], "go with --send-hub-returns"),
+    (["--send-hub-returns", "--hub-connection", "glue"], "expected cradle, esme or hot-shoe"),
+    (["--send-hub-returns", "--hub-return-type", "later"], "'post installation'"),
+    (["--send-hub-returns", "--hub-other-device", "ESME-1"], "not an EUI-64"),
+    (["--send-hub-returns", "--workers", "2"], "without --workers"),
+])
+def test_hub_return_options_that_do_not_fit_are_usage_errors(
+        args: list[str], said: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Refused in one line (exit 2) before any device is triaged."""
+    def reached(*_: object, **__: object) -> int:
+        raise AssertionError("the campaign started")
+
+    monkeypatch.setattr(pytest, "main", reached)
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(
+        app, ["triage", "--bench", str(REMOTE_BENCH), "--slots", *args])
+    assert result.exit_code == 2, result.output
+    assert said in result.output and "Traceback" not in result.output
