@@ -5,8 +5,8 @@ campaign asks the operator (on the terminal, past pytest's capture) and waits wi
 timeout; the operator may skip the device or abort the campaign, and either is recorded as
 the device's verdict. A Communications Hub is also inspected (TRI-ID-03: case, connector,
 seals, LEDs, environmental damage; ``harness.triage.inspection``). On an all-emulated bench the
-same prompts are answered by the bench itself (the label is read off the emulated device; the
-emulator models no physical damage), so CI never waits on a person.
+same prompts are answered by the bench itself (the label, and a hub's physical damage, are
+read off the emulated device), so CI never waits on a person.
 """
 
 from __future__ import annotations
@@ -62,7 +62,8 @@ class EmulatedOperator:
 
     def load(self, key: str, slot: str, hint: str, needs_probe: bool, *,
              inspect: bool = False) -> Loading:
-        """The emulated answers; an inspected hub is sound (no physical damage is modelled)."""
+        """The emulated answers; an inspected hub shows the physical damage the emulated device
+        was given (``harness.emulator.world.faults.SEEN_BY_EYE``)."""
         prompts = [f"place {hint} in slot {slot}: done (emulated)"]
         device = self.session.emulator.devices.get(slot) if self.session.emulator else None
         label = Label(device.label.serial, device.label.eui64, device.label.install_code) \
@@ -71,9 +72,10 @@ class EmulatedOperator:
         if needs_probe:
             prompts.append("seat the optical probe: done (emulated)")
         inspection = None
-        if inspect:
-            prompts.append("inspect the hub: all sound (emulated: no physical damage modelled)")
-            inspection = parse_failed("")
+        if inspect:  # what a person would type: the damage the emulated device has
+            seen = " ".join(device.seen_by_eye) if device is not None else ""
+            prompts.append(f"inspect the hub: {seen or 'all sound'} (emulated)")
+            inspection = parse_failed(seen)
         return Loading(Answer.DONE, label=label, prompts=tuple(prompts), inspection=inspection)
 
 

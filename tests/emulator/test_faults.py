@@ -201,6 +201,18 @@ def check_join_fault(kind: DeviceType) -> None:
     assert device.han_status().awaiting_install_code_join
 
 
+def check_seen(key: str, word: str) -> Callable[[DeviceType], None]:
+    """Physical damage: the person at the bench sees it (and only that: the hub reports and
+    draws as a sound one does)."""
+    def check(kind: DeviceType) -> None:
+        device, _ = running(kind, key)
+        sound, _ = running(kind)
+        assert device.seen_by_eye == (word,) and sound.seen_by_eye == ()
+        assert device.log_codes() == sound.log_codes()
+        assert device.current() == pytest.approx(sound.current())
+    return check
+
+
 SYMPTOMS: dict[str, Callable[[DeviceType], None]] = {
     "no_fault": check_no_fault,
     "han_radio_dead": check_han_radio_dead,
@@ -223,6 +235,11 @@ SYMPTOMS: dict[str, Callable[[DeviceType], None]] = {
     "clock_drift": check_drift,
     "label_mismatch": check_label,
     "battery_low": check_battery,
+    "damaged_case": check_seen("damaged_case", "case"),
+    "damaged_connector": check_seen("damaged_connector", "connector"),
+    "seals_broken": check_seen("seals_broken", "seals"),
+    "led_dead": check_seen("led_dead", "leds"),
+    "water_damage": check_seen("water_damage", "environment"),
 }
 
 CASES = [(key, kind) for key, kind_ in CATALOGUE.items()
