@@ -91,6 +91,24 @@ def triage_command(
     prompt_timeout: Annotated[float | None, typer.Option(
         "--prompt-timeout", min=0.001, callback=finite,
         help="Physical bench: seconds to wait for each operator prompt (default 300).")] = None,
+    send_hub_returns: Annotated[bool, typer.Option(
+        "--send-hub-returns",
+        help="Bench with a DCC: once the verdicts are recorded, return each hub found FAULT "
+             "(DUIS 8.14.3, with its CHFFaultReason) or NO FAULT FOUND (8.14.4); a supplier "
+             "sends them (another role only with --fallback-supplier, audited).")] = False,
+    hub_other_device: Annotated[str | None, typer.Option(
+        "--hub-other-device", help="The ESME a returned hub was seated on (8.14.3 "
+                                   "OtherDeviceID) when the SMI lists none at the hub.")] = None,
+    fallback_supplier: Annotated[bool, typer.Option(
+        "--fallback-supplier", help="Make a request the acting role may not make (a hub's "
+                                    "return, the duis profile's install) with the Supplier's "
+                                    "credentials instead (audited).")] = False,
+    hub_connection: Annotated[str | None, typer.Option(
+        "--hub-connection", help="How the returned hubs were connected: cradle, esme or "
+                                 "hot-shoe (8.14.3 CHFConnectionMethod).")] = None,
+    hub_return_type: Annotated[str | None, typer.Option(
+        "--hub-return-type", help="'prior to installation' or 'post installation': the 8.14.3 "
+                                  "return type of hubs the manifest gives none for.")] = None,
 ) -> None:
     """Triage every device of a batch (or on a bench) by running the triage suites.
 
@@ -128,6 +146,18 @@ def triage_command(
         args += ["--mb-no-prompts"]
     if prompt_timeout is not None:
         args += ["--mb-prompt-timeout", str(prompt_timeout)]
+    args += _hub_return_args(send_hub_returns, hub_connection, hub_return_type, workers)
+    if hub_other_device is not None:
+        if not send_hub_returns:
+            usage_error("--hub-other-device goes with --send-hub-returns")
+        from harness.domain.eui64 import normalise_eui64
+
+        try:
+            args += ["--mb-hub-other-device", normalise_eui64(hub_other_device)]
+        except ValueError as exc:
+            usage_error(f"--hub-other-device {hub_other_device!r}: {exc}")
+    if fallback_supplier:
+        args += ["--mb-fallback-supplier"]
     if out is not None:  # what CI systems and Allure users read, beside the verdicts
         _make_out(out)
         args += ["--junitxml", str(out / "junit.xml"), "--alluredir", str(out / "allure-results")]
@@ -181,6 +211,29 @@ def triage_command(
         stderr.print(interrupted_note(ctx, db), highlight=False, markup=False, soft_wrap=True)
         code = EXIT_INTERRUPTED
     raise typer.Exit(code)
+
+
+def _hub_return_args(send: bool, connection: str | None, return_type: str | None,
+                     workers: int) -> list[str]:
+    """The pytest options of ``--send-hub-returns`` and its companions, or exit 2 with one
+    line when they do not fit together."""
+    if not send:
+        if connection is not None or return_type is not None:
+            usage_error("--hub-connection and --hub-return-type go with --send-hub-returns")
+        return []
+    if workers > 1:
+        usage_error("--send-hub-returns sends through one bench's DCC: run it without --workers")
+    args = ["--mb-send-hub-returns"]
+    if connection is not None:
+        if connection.lower() not in ("cradle", "esme", "hot-shoe"):
+            usage_error(f"--hub-connection {connection!r}: expected cradle, esme or hot-shoe")
+        args += ["--mb-hub-connection", connection.lower()]
+    if return_type is not None:
+        if return_type.lower() not in ("prior to installation", "post installation"):
+            usage_error(f"--hub-return-type {return_type!r}: expected 'prior to installation' "
+                        "or 'post installation'")
+        args += ["--mb-hub-return-type", return_type.lower()]
+    return args
 
 
 def _check_access(session: BenchSession, role: str | None, operator: str | None) -> str:

@@ -3,8 +3,10 @@
 On a physical bench each device is loaded by hand, so before a device's first stage the
 campaign asks the operator (on the terminal, past pytest's capture) and waits with a
 timeout; the operator may skip the device or abort the campaign, and either is recorded as
-the device's verdict. On an all-emulated bench the same prompts are answered by the bench
-itself (the label is read off the emulated device), so CI never waits on a person.
+the device's verdict. A Communications Hub is also inspected (TRI-ID-03: case, connector,
+seals, LEDs, environmental damage; ``harness.triage.inspection``). On an all-emulated bench the
+same prompts are answered by the bench itself (the label, and a hub's physical damage, are
+read off the emulated device), so CI never waits on a person.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol, TextIO
 
 from harness.plugin.device import Label
+from harness.triage.inspection import HUB_INSPECTION, parse_failed
 
 if TYPE_CHECKING:
     from harness.bench.session import BenchSession
@@ -39,12 +42,15 @@ class Loading:
     why: str = ""
     label: Label | None = None
     prompts: tuple[str, ...] = ()
+    inspection: dict[str, bool] | None = None  # TRI-ID-03 measurement -> sound, if inspected
 
 
 class Operator(Protocol):
-    """Asks for one device to be loaded in a slot; returns what happened."""
+    """Asks for one device to be loaded in a slot (and inspected, for a hub); returns what
+    happened."""
 
-    def load(self, key: str, slot: str, hint: str, needs_probe: bool) -> Loading: ...
+    def load(self, key: str, slot: str, hint: str, needs_probe: bool, *,
+             inspect: bool = False) -> Loading: ...
 
 
 class EmulatedOperator:
@@ -54,7 +60,10 @@ class EmulatedOperator:
     def __init__(self, session: BenchSession) -> None:
         self.session = session
 
-    def load(self, key: str, slot: str, hint: str, needs_probe: bool) -> Loading:
+    def load(self, key: str, slot: str, hint: str, needs_probe: bool, *,
+             inspect: bool = False) -> Loading:
+        """The emulated answers; an inspected hub shows the physical damage the emulated device
+        was given (``harness.emulator.world.faults.SEEN_BY_EYE``)."""
         prompts = [f"place {hint} in slot {slot}: done (emulated)"]
         device = self.session.emulator.devices.get(slot) if self.session.emulator else None
         label = Label(device.label.serial, device.label.eui64, device.label.install_code) \
@@ -62,7 +71,12 @@ class EmulatedOperator:
         prompts.append(f"scan the label: {label.serial} (emulated)")
         if needs_probe:
             prompts.append("seat the optical probe: done (emulated)")
-        return Loading(Answer.DONE, label=label, prompts=tuple(prompts))
+        inspection = None
+        if inspect:  # what a person would type: the damage the emulated device has
+            seen = " ".join(device.seen_by_eye) if device is not None else ""
+            prompts.append(f"inspect the hub: {seen or 'all sound'} (emulated)")
+            inspection = parse_failed(seen)
+        return Loading(Answer.DONE, label=label, prompts=tuple(prompts), inspection=inspection)
 
 
 class ConsoleOperator:
@@ -108,13 +122,21 @@ class ConsoleOperator:
         line, _, self._pending = self._pending.partition(b"\n")
         return line.decode("utf-8", errors="replace").strip()
 
-    def load(self, key: str, slot: str, hint: str, needs_probe: bool) -> Loading:
+    def load(self, key: str, slot: str, hint: str, needs_probe: bool, *,
+             inspect: bool = False) -> Loading:
+        """Ask each prompt in turn; a hub's inspection reply names what failed (Enter: all
+        sound), asked again while it names something that is no inspection item."""
         asked: list[str] = []
         label: Label | None = None
+        inspection: dict[str, bool] | None = None
         steps = [("place", f"Place {hint} ({key}) in slot {slot}"),
                  ("label", f"Scan or type the label of the device in slot {slot}")]
         if needs_probe:
             steps.append(("probe", f"Seat the optical probe on the meter in slot {slot}"))
+        if inspect:
+            items = "; ".join(f"{o.word}: {o.what}" for o in HUB_INSPECTION)
+            steps.append(("inspect", f"Inspect the hub in slot {slot} ({items}). Enter if all "
+                                     "are sound, else type the words of those that are not"))
         for step, text in steps:
             reply = self.ask(text)
             asked.append(f"{text}: {reply if reply is not None else '(no answer)'}")
@@ -127,10 +149,16 @@ class ConsoleOperator:
             if reply.lower() in ("a", "abort"):
                 return Loading(Answer.ABORT, f"aborted by the operator at '{text}'",
                                prompts=tuple(asked))
+            if step == "inspect":
+                try:
+                    inspection = parse_failed(reply)
+                except ValueError as exc:
+                    return Loading(Answer.SKIP, f"inspection not recorded: {exc}",
+                                   prompts=tuple(asked))
             if step == "label":
                 fields = reply.split()
                 if not fields:
                     return Loading(Answer.SKIP, "no label given", prompts=tuple(asked))
                 label = Label(fields[0], fields[1] if len(fields) > 1 else None,
                               fields[2] if len(fields) > 2 else None)
-        return Loading(Answer.DONE, label=label, prompts=tuple(asked))
+        return Loading(Answer.DONE, label=label, prompts=tuple(asked), inspection=inspection)

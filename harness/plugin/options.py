@@ -56,6 +56,20 @@ OPTIONS: tuple[tuple[str, str, dict[str, object]], ...] = (
         action="store_true", default=None,
         help="physical bench: devices are already in their slots; labels come from the batch "
              "manifest (fixed rigs, unattended runs)")),
+    ("--mb-send-hub-returns", "mb_send_hub_returns", dict(
+        action="store_true", default=None,
+        help="after the verdicts are recorded, return each hub found FAULT (DUIS 8.14.3) or "
+             "NO FAULT FOUND (8.14.4) through the bench's DCC, under the access gate")),
+    ("--mb-hub-connection", "mb_hub_connection", dict(
+        default=None, metavar="METHOD", choices=("cradle", "esme", "hot-shoe"),
+        help="how the returned hubs were connected (8.14.3 CHFConnectionMethod)")),
+    ("--mb-hub-return-type", "mb_hub_return_type", dict(
+        default=None, choices=("prior to installation", "post installation"),
+        help="8.14.3 fault return type for hubs the batch manifest does not give one for")),
+    ("--mb-hub-other-device", "mb_hub_other_device", dict(
+        default=None, metavar="EUI64",
+        help="8.14.3 OtherDeviceID: the ESME the returned hub was seated on, when the Smart "
+             "Metering Inventory lists none at the hub")),
     ("--mb-audit-db", "mb_audit", dict(
         default=None, metavar="URL",
         help="audit log of destructive operations (default: sqlite:///meterbench.db; an "

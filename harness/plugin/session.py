@@ -15,7 +15,7 @@ import pytest
 from harness.bench.bench import Bench
 from harness.bench.session import BenchSession
 from harness.errors import BenchUnavailableError, MeterbenchError
-from harness.plugin import parallel, triage
+from harness.plugin import hub_returns, parallel, triage
 from harness.plugin.reporting import attach_transcripts, mark_transcripts
 
 SESSION_KEY = pytest.StashKey[BenchSession]()
@@ -33,7 +33,8 @@ def start(config: pytest.Config) -> None:
     for line in WARNING_FILTERS:
         config.addinivalue_line("filterwarnings", line)
     pm = config.pluginmanager
-    for module, name in ((parallel, "meterbench.parallel"), (triage, "meterbench.triage")):
+    for module, name in ((parallel, "meterbench.parallel"), (triage, "meterbench.triage"),
+                         (hub_returns, "meterbench.hub_returns")):
         if not pm.is_registered(module):
             pm.register(module, name)
     paths = parallel.bench_paths(config)

@@ -214,7 +214,8 @@ def _load(run: TriageRun, key: str, bench: Bench, config: pytest.Config) -> Dut:
                 else f"a {slot.device_type}")
         with terminal(config):
             loading = run.operator_io.load(key, slot_name, hint,
-                                           "optical" in slot.config.instruments)
+                                           "optical" in slot.config.instruments,
+                                           inspect=run.device_type(key) is DeviceType.CHF)
         label = loading.label or label
     if row is not None:  # the manifest names the device and, where it has it, its code
         label = Label(row.label_id or label.serial, row.device_id or label.device_id,
@@ -226,6 +227,8 @@ def _load(run: TriageRun, key: str, bench: Bench, config: pytest.Config) -> Dut:
         record.notes["operator_outcome"] = {"answer": "skip", "why": skipped}
     if loading is not None:
         record.notes["prompts"] = list(loading.prompts)
+        if loading.inspection is not None:
+            record.notes["inspection"] = dict(loading.inspection)
         if loading.answer is not Answer.DONE:
             record.notes["operator_outcome"] = {"answer": loading.answer.value,
                                                 "why": loading.why}

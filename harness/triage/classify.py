@@ -11,8 +11,10 @@
    verified by read-back; a reset the role may not run, or a verification that failed,
    leaves it INCONCLUSIVE with why.
 
-For a Communications Hub a FAULT carries the DUIS 8.14.3 return reason for its category
-(GB-SMART-METERING.md, "Communications Hub returns vocabulary").
+For a Communications Hub a FAULT carries the DUIS 8.14.3 return reason the deciding finding's
+clause names (``TriageSpec.ch_return_reason``: the failing measurement's, else the clause's,
+else the category's; GB-SMART-METERING.md, "Communications Hub returns vocabulary"). The
+deciding finding is the first of the winning category in the specification's clause order.
 """
 
 from __future__ import annotations
@@ -24,13 +26,12 @@ from harness.domain.vocabulary import (
     CH_RETURN_REASON,
     PRECEDENCE,
     category_of,
-    ch_return_reason,
 )
-from harness.triage.record import TriageRecord
+from harness.triage.record import Finding, TriageRecord
 from harness.triage.spec import default_spec
 
 __all__ = ["CH_RETURN_REASON", "PRECEDENCE", "RESET_STEPS", "VERIFY_STEPS", "Verdict",
-           "VerdictKind", "category_of", "classify"]
+           "VerdictKind", "category_of", "classify", "deciding_finding", "hub_return_reason"]
 
 RESET_STEPS = ("TRI-RST-01", "TRI-RST-02", "TRI-RST-03", "TRI-RST-04")
 VERIFY_STEPS = ("TRI-VER-01", "TRI-VER-02", "TRI-VER-03")
@@ -69,6 +70,25 @@ def _applies(clause: str, device_type: str) -> bool:
     return default_spec().clause(clause).applies(device_type)
 
 
+def deciding_finding(record: TriageRecord, category: str) -> Finding:
+    """The finding of ``category`` that decides a hub's return reason: the first in the
+    specification's clause order (a clause the spec does not know last), then as recorded."""
+    order = {c: i for i, c in enumerate(default_spec().clause_ids)}
+    ranked = sorted(enumerate(record.findings_in(category)),
+                    key=lambda pair: (order.get(pair[1].clause, len(order)), pair[0]))
+    if not ranked:
+        raise ValueError(f"no finding in category {category!r}")
+    return ranked[0][1]
+
+
+def hub_return_reason(record: TriageRecord, category: str) -> str | None:
+    """The DUIS 8.14.3 reason (as the domain words it) for a hub FAULT in ``category``: the
+    one the deciding finding's clause names, else the category's (None: no hub reason)."""
+    finding = deciding_finding(record, category)
+    reason = default_spec().ch_return_reason(category, finding.clause, finding.measurement)
+    return reason.value if reason is not None else None
+
+
 def classify(record: TriageRecord) -> Verdict:
     """The verdict the record's evidence supports (rules in the module docstring)."""
     reset = all(step in record.reset_steps for step in RESET_STEPS
@@ -84,8 +104,7 @@ def classify(record: TriageRecord) -> Verdict:
         category = category_of({f.category for f in record.findings})
         evidence = "; ".join(f"{f.clause}: {f.evidence}" for f in record.findings
                              if f.category == category)
-        returned = ch_return_reason(category) if record.device_type == "CHF" else None
-        reason = returned.value if returned is not None else None
+        reason = hub_return_reason(record, category) if record.device_type == "CHF" else None
         return Verdict(VerdictKind.FAULT, category, reason, evidence, reset=reset)
     if record.refused:
         return Verdict(VerdictKind.INCONCLUSIVE, why=f"no fault found, but role {record.role!r} "

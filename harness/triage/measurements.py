@@ -56,7 +56,7 @@ class TestMeasurements:
                                             allowed))
         self.properties.append((f"{clause} {name}", m.describe()))
         if not m.passed:
-            self.record.find(clause, category, m.describe())
+            self.record.find(clause, category, m.describe(), measurement=name)
             self.out_of_limits.append(m)
         return m
 

@@ -64,6 +64,7 @@ class Finding:
     clause: str
     category: str
     evidence: str
+    measurement: str | None = None  # the measurement out of limits, when one decided it
 
 
 @dataclass
@@ -102,11 +103,13 @@ class TriageRecord:
             self.measurements.append(m)
         return m
 
-    def find(self, clause: str, category: str, evidence: str) -> None:
-        """Record a finding, once per clause and category."""
+    def find(self, clause: str, category: str, evidence: str, *,
+             measurement: str | None = None) -> None:
+        """Record a finding, once per clause and category (``measurement``: the one out of
+        limits that makes it, when one does)."""
         with self._lock:
             if not any(f.clause == clause and f.category == category for f in self.findings):
-                self.findings.append(Finding(clause, category, evidence))
+                self.findings.append(Finding(clause, category, evidence, measurement))
 
     def findings_in(self, category: str) -> list[Finding]:
         """The findings pointing to ``category``."""

@@ -86,6 +86,9 @@ class Evidence(BaseModel):
     high: float | None = None
     equals: bool | int | float | str | None = None
     per_model: bool = False
+    # The DUIS 8.14.3 reason a hub failing on this measurement is returned with, when it is
+    # more specific than its clause's (one clause, several observations: the inspection's).
+    ch_return_reason: ChFaultReason | None = None
 
     @model_validator(mode="after")
     def _limits(self) -> Evidence:
@@ -172,6 +175,11 @@ class Clause(BaseModel):
                              f"prefix {prefix} means {_STAGE_OF_PREFIX[prefix].value!r}")
         if self.stage is Stage.RESET and not self.destructive:
             raise ValueError(f"clause {self.id} resets the device: it must be destructive")
+        named = self.ch_return_reason is not None or any(
+            ev.ch_return_reason is not None for ev in self.evidence)
+        if named and DeviceType.CHF not in self.applies_to:
+            raise ValueError(f"clause {self.id} names a CH return reason but does not apply "
+                             "to a CHF")
         return self
 
     def applies(self, device_type: DeviceType | str | int) -> bool:
@@ -340,13 +348,40 @@ class TriageSpec(BaseModel):
         return self.alerts.get(int(code))
 
     def ch_return_reason(self, category: FaultCategory | str,
-                         clause: Clause | str | None = None) -> ChFaultReason | None:
-        """The DUIS 8.14.3 reason for a hub faulty in ``category`` (a clause's own first)."""
-        if clause is not None:
-            c = self.clause(clause) if isinstance(clause, str) else clause
+                         clause: Clause | str | None = None,
+                         measurement: str | None = None) -> ChFaultReason | None:
+        """The DUIS 8.14.3 reason for a hub faulty in ``category``: the failing measurement's
+        own, else its clause's, else the category's (an unknown clause id falls back to the
+        category: findings a bench charges outside a clause still get a reason)."""
+        c: Clause | None = None
+        if isinstance(clause, Clause):
+            c = clause
+        elif clause is not None and clause in self:
+            c = self.clause(clause)
+        if c is not None:
+            for ev in c.evidence:
+                if measurement is not None and ev.name == measurement \
+                        and ev.ch_return_reason is not None:
+                    return ev.ch_return_reason
             if c.ch_return_reason is not None:
                 return c.ch_return_reason
-        return self.fault_categories[FaultCategory(category)].ch_return_reason
+        known = {c.value: info for c, info in self.fault_categories.items()}
+        info = known.get(str(category))
+        return info.ch_return_reason if info is not None else None
+
+    def ch_return_reasons(self) -> dict[ChFaultReason, list[tuple[str, str | None]]]:
+        """Every DUIS 8.14.3 reason a hub can be returned with, and the (clause, measurement)
+        failures that give it (measurement None: any failure of the clause)."""
+        found: dict[ChFaultReason, list[tuple[str, str | None]]] = {}
+        for c in self.clauses_for(DeviceType.CHF):
+            for ev in c.evidence:
+                if ev.ch_return_reason is not None:
+                    found.setdefault(ev.ch_return_reason, []).append((c.id, ev.name))
+            for category in c.fault_categories:
+                reason = self.ch_return_reason(category, c)
+                if reason is not None and (c.id, None) not in found.get(reason, []):
+                    found.setdefault(reason, []).append((c.id, None))
+        return found
 
 
 def _resource() -> importlib.resources.abc.Traversable:

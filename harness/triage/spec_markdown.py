@@ -39,7 +39,10 @@ def _failure(spec: TriageSpec, clause: Clause) -> str:
     for cat in clause.fault_categories:
         reason = spec.ch_return_reason(cat, clause)
         parts.append(f"{cat.value}" + (f" (hub return reason: {reason.value})" if reason else ""))
-    return "FAULT: " + "; or ".join(parts)
+    own = [f"`{ev.name}` failed: {ev.ch_return_reason.value}" for ev in clause.evidence
+           if ev.ch_return_reason is not None]
+    tail = f"; a hub's own return reason when {', '.join(own)}" if own else ""
+    return "FAULT: " + "; or ".join(parts) + tail
 
 
 def _clause(spec: TriageSpec, clause: Clause) -> list[str]:
@@ -97,6 +100,15 @@ def render_markdown(spec: TriageSpec) -> str:
                   [[cat.value, info.description,
                     info.ch_return_reason.value if info.ch_return_reason else "—"]
                    for cat, info in spec.fault_categories.items()])
+
+    out += ["## Hub return reasons", "",
+            "The DUIS 8.14.3 CHFFaultReason a hub is returned with is the one the clause of "
+            "its deciding finding names (the first failing clause of the winning category, "
+            "in document order): the failed measurement's own, else the clause's, else the "
+            "category's. Each reason and the failures that give it:", ""]
+    out += _table(["Hub return reason", "Given by"],
+                  [[reason.value, ", ".join(f"{c} `{m}`" if m else c for c, m in given)]
+                   for reason, given in spec.ch_return_reasons().items()])
 
     out += ["## Alert codes", "",
             "How each GBCS alert code read from a device's logs counts towards the verdict.", ""]

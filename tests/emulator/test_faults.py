@@ -226,6 +226,18 @@ def check_auth_failures(kind: DeviceType) -> None:
     assert A.UPDATE_SECURITY_CREDENTIALS not in codes  # no supplier change explains them
 
 
+def check_seen(key: str, word: str) -> Callable[[DeviceType], None]:
+    """Physical damage: the person at the bench sees it (and only that: the hub reports and
+    draws as a sound one does)."""
+    def check(kind: DeviceType) -> None:
+        device, _ = running(kind, key)
+        sound, _ = running(kind)
+        assert device.seen_by_eye == (word,) and sound.seen_by_eye == ()
+        assert device.log_codes() == sound.log_codes()
+        assert device.current() == pytest.approx(sound.current())
+    return check
+
+
 SYMPTOMS: dict[str, Callable[[DeviceType], None]] = {
     "no_fault": check_no_fault,
     "han_radio_dead": check_han_radio_dead,
@@ -251,6 +263,11 @@ SYMPTOMS: dict[str, Callable[[DeviceType], None]] = {
     "tamper_in_service": check_tamper_in_service,
     "unexpected_resets": check_unexpected_resets,
     "auth_failures_in_service": check_auth_failures,
+    "damaged_case": check_seen("damaged_case", "case"),
+    "damaged_connector": check_seen("damaged_connector", "connector"),
+    "seals_broken": check_seen("seals_broken", "seals"),
+    "led_dead": check_seen("led_dead", "leds"),
+    "water_damage": check_seen("water_damage", "environment"),
 }
 
 CASES = [(key, kind) for key, kind_ in CATALOGUE.items()

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from harness.config.loader import default_bench_path
+from harness.domain.vocabulary import ChFaultReason
 from harness.emulator.world.faults import CATALOGUE, NO_FAULT
 from harness.emulator.world.population import catalogue_batch
 from harness.triage.intake import write_csv
@@ -70,11 +71,20 @@ def test_no_fault_devices_are_reset_and_faulty_ones_are_not(verdicts: tuple[list
 
 
 def test_a_hub_fault_names_its_duis_return_reason(verdicts: tuple[list, dict]) -> None:
+    """Every hub FAULT names a reason; each fault the catalogue gives a reason is returned
+    with it (the truth from the catalogue, the verdict's from the spec's clauses), and
+    between them the hubs of the batch reach all nine CHFFaultReasons."""
     rows, by_item = verdicts
+    seen = set()
     for row in rows:
         got = by_item[f"item{row.item}"]
         if row.device_type.name == "CHF" and got["verdict"] == "FAULT":
             assert got["duis_return_reason"], (row.item, got)
+            seen.add(got["duis_return_reason"])
+            want = CATALOGUE[row.truth_faults[0]].ch_return_reason
+            if len(row.truth_faults) == 1 and want is not None:
+                assert got["duis_return_reason"] == want.value, (row.truth_faults, got["why"])
+    assert seen == {r.value for r in ChFaultReason}
 
 
 def test_the_run_leaves_no_manifest_truth_in_the_harness_path() -> None:

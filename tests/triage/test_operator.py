@@ -43,6 +43,35 @@ def test_enter_scan_enter_loads_the_device_with_its_label(console) -> None:
     assert "Place the EMU-GSME-1 labelled G4E85513067 (item3) in slot gsme" in shown.getvalue()
 
 
+def test_a_hub_is_inspected_and_what_failed_is_recorded(console) -> None:
+    """TRI-ID-03: the operator types the words of what is not sound (Enter: all sound)."""
+    operator, typed, shown = console
+    typed.write("\nC1 00DB22525C190E70\n\ncase, leds\n")
+    typed.flush()
+    loading = operator.load("item2", "ch", "a CHF", True, inspect=True)
+    assert loading.answer is Answer.DONE and len(loading.prompts) == 4
+    assert loading.inspection == {"case_intact": False, "connector_intact": True,
+                                  "seals_intact": True, "leds_working": False,
+                                  "no_environmental_damage": True}
+    assert "Inspect the hub in slot ch" in shown.getvalue()
+
+
+def test_an_inspection_word_that_is_no_item_skips_with_why(console) -> None:
+    operator, typed, _ = console
+    typed.write("\nC1\n\nscratched\n")
+    typed.flush()
+    loading = operator.load("item2", "ch", "a CHF", True, inspect=True)
+    assert loading.answer is Answer.SKIP and "'scratched' is not an inspection item" in loading.why
+
+
+def test_a_meter_is_not_inspected(console) -> None:
+    operator, typed, _ = console
+    typed.write("\nE1\n\n")
+    typed.flush()
+    loading = operator.load("item1", "esme", "an ESME", True)
+    assert loading.answer is Answer.DONE and loading.inspection is None
+
+
 def test_skip_at_any_prompt_skips_the_device(console) -> None:
     operator, typed, _ = console
     typed.write("\ns\n")
@@ -91,7 +120,8 @@ def test_physical_bench_prompts_and_records_a_skip(tmp_path: Path, external_emul
     rows = [r for r in generate(PopulationSpec(12, seed=3)) if r.device_type.name == "CHF"][:2]
     write_csv(rows, batch)
     first, second = (f"item{r.item}" for r in rows)
-    answers = f"s\n\n{rows[1].label_id}\n\n"  # skip the first; place, scan, seat the second
+    # skip the first; place, scan, seat and inspect (all sound) the second
+    answers = f"s\n\n{rows[1].label_id}\n\n\n"
     audit = f"sqlite:///{tmp_path / 'audit.db'}"
     subprocess.run([sys.executable, "-m", "harness", "audit", "init", "--db", audit],
                    check=True, capture_output=True, timeout=60)

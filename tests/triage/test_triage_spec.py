@@ -27,7 +27,7 @@ ALL = {E, G, C}
 
 # The clause ids the suites are written against, with their device types and kind.
 EXPECTED: dict[str, tuple[set[DeviceType], bool]] = {
-    "TRI-ID-01": (ALL, False), "TRI-ID-02": (ALL, False),
+    "TRI-ID-01": (ALL, False), "TRI-ID-02": (ALL, False), "TRI-ID-03": ({C}, False),
     "TRI-PWR-01": (ALL, False), "TRI-PWR-02": (ALL, False),
     "TRI-OPT-01": ({E, G}, False),
     "TRI-DIAG-01": (ALL, False), "TRI-DIAG-02": (ALL, False), "TRI-DIAG-03": (ALL, False),
@@ -130,6 +130,8 @@ def test_every_hub_fault_in_the_catalogue_has_a_return_reason_in_the_spec() -> N
         reasons = {spec.fault_categories[kind.category].ch_return_reason}
         reasons |= {c.ch_return_reason for c in spec.clauses if kind.category in
                     c.fault_categories and c.ch_return_reason}
+        reasons |= {ev.ch_return_reason for c in spec.clauses if kind.category in
+                    c.fault_categories for ev in c.evidence if ev.ch_return_reason}
         assert kind.ch_return_reason in reasons, kind.key
 
 

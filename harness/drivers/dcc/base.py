@@ -98,10 +98,11 @@ READ_ONLY_VARIANTS = frozenset({"6.13", "7.4", "8.2", "8.9", "11.2", "MBP.1",
 """Requests that change nothing: safe to send again when delivery is uncertain."""
 
 
-DESTRUCTIVE_VARIANTS = frozenset({"8.11", "8.1.1", "8.3", "MBP.2", "6.15.1", "6.15.2"})
+DESTRUCTIVE_VARIANTS = frozenset({"8.11", "8.1.1", "8.3", "MBP.2", "6.15.1", "6.15.2", "8.14.3",
+                                  "8.14.4"})
 """Requests that change a device (its HAN whitelist, commissioning, credentials, the PROPOSED
-reset): each is sent only under a live permit from the access gate and audited before it
-leaves and after its answer (issue 12)."""
+reset, a hub's return withdrawing it from the inventory): each is sent only under a live
+permit from the access gate and audited before it leaves and after its answer (issue 12)."""
 
 
 def web_service_for(command_variant: int) -> str:

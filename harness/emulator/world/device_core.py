@@ -21,7 +21,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 from harness.domain.types import DeviceType
 from harness.emulator.world.catalogue import DeviceModel, model_for
 from harness.emulator.world.clock import Clock
-from harness.emulator.world.faults import Fault, FaultSet, stable_seed
+from harness.emulator.world.faults import SEEN_BY_EYE, Fault, FaultSet, stable_seed
 from harness.emulator.world.logs import LogEntry
 from harness.emulator.world.power_model import HAN_BURST, PowerProfile, Pulse
 from harness.emulator.world.rtc import RealTimeClock
@@ -125,6 +125,13 @@ class DeviceCore(abc.ABC):
         self._nv = self._initial_state()
         self._ram = self._nv.copy()
         self._shelf_life()
+
+    @property
+    def seen_by_eye(self) -> tuple[str, ...]:
+        """What a person inspecting the device sees wrong with it (its physical damage, in
+        the inspection's words): the one thing about a device read off it rather than
+        measured, as its label is."""
+        return tuple(SEEN_BY_EYE[f.key] for f in self._faults if f.key in SEEN_BY_EYE)
 
     def _shelf_life(self) -> None:
         """A device has a past: its clock was last set weeks ago and has run at its own rate

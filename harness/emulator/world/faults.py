@@ -172,8 +172,38 @@ CATALOGUE: dict[str, FaultKind] = {k.key: k for k in (
         "service, no security credentials update (0x8F70) near them",),
        _CAT.TAMPER, ChFaultReason.INTERFERENCE_OR_SEALS, param="failures before the removal",
        low=3.0, high=10.0, weight=2),
+    # Physical damage to a hub: seen by the person at the bench, nothing the hub reports shows
+    # it (TRI-ID-03). Never drawn into a generated population (weight 0: generated batches are
+    # unchanged); put them in a bench file, a batch's truth or a scenario.
+    _K("damaged_case", "Damaged case",
+       "The hub's case is cracked or holed.",
+       ("the operator sees the case damaged",), _CAT.HARDWARE, ChFaultReason.DAMAGED_CASE,
+       frozenset({_C}), weight=0.0),
+    _K("damaged_connector", "Damaged connector",
+       "The connector that seats the hub on the meter is bent or burnt.",
+       ("the operator sees the connector damaged",), _CAT.HARDWARE,
+       ChFaultReason.DAMAGED_CONNECTOR, frozenset({_C}), weight=0.0),
+    _K("seals_broken", "Seals broken or missing",
+       "The hub's seals are broken or gone (opened while unpowered: no tamper alert).",
+       ("the operator sees the seals broken",), _CAT.TAMPER,
+       ChFaultReason.INTERFERENCE_OR_SEALS, frozenset({_C}), weight=0.0),
+    _K("led_dead", "LED dead",
+       "A status LED of the hub never lights.",
+       ("the operator sees a status LED dark while powered",), _CAT.HARDWARE,
+       ChFaultReason.LED, frozenset({_C}), weight=0.0),
+    _K("water_damage", "Water damage",
+       "The hub has been wet or overheated: ingress, heat or corrosion marks.",
+       ("the operator sees water, heat or corrosion marks",), _CAT.HARDWARE,
+       ChFaultReason.ENVIRONMENTAL, frozenset({_C}), weight=0.0),
 )}
 """Every injectable fault, by key."""
+
+SEEN_BY_EYE: dict[str, str] = {
+    "damaged_case": "case", "damaged_connector": "connector", "seals_broken": "seals",
+    "led_dead": "leds", "water_damage": "environment",
+}
+"""Physical damage faults and the word a person inspecting the device says it with (the
+words of the hub inspection prompt, harness.triage.inspection)."""
 
 SEEN_ONLY_THROUGH_PORT = frozenset({
     "firmware_verification_fails", "memory_error", "watchdog_resets", "measurement_fault",
