@@ -155,7 +155,7 @@ class Catalogue(BaseModel):
 def load_catalogue(path: str | Path | None = None) -> Catalogue:
     """The shipped catalogue of the emulated models, or the lab's file at ``path`` (TOML when
     it ends in ``.toml``, YAML otherwise); errors name the file and the key path."""
-    from harness.triage._yaml import parse_yaml
+    from harness.config._yaml import parse_yaml
 
     if path is None:
         text = resources.files("harness.triage").joinpath("models.yaml").read_text()

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from harness.config._yaml import parse_yaml, validation_error
 from harness.errors import AccessDeniedError, BenchConfigError
-from harness.triage._yaml import parse_yaml, validation_error
 from harness.triage.access_table import (
     AccessDefaults,
     AccessDefaultsPatch,

@@ -24,6 +24,7 @@ from typing import Any
 from harness.domain.eui64 import eui64_duis, normalise_eui64
 from harness.domain.vocabulary import ChFaultReason
 from harness.drivers.dcc.service_requests import ServiceRequestsMixin
+from harness.errors import OperationError
 from harness.protocols.duis import ServiceResponse
 from harness.protocols.duis.vocabulary import (
     CHFConnectionMethod,
@@ -78,8 +79,9 @@ CONNECTION_TOKEN: Mapping[str, CHFConnectionMethod] = {
 """The domain's connection methods (lower case) -> CHFConnectionMethod."""
 
 
-class HubReturnError(ValueError):
-    """A hub return cannot be made: what is missing or unknown, named."""
+class HubReturnError(OperationError):
+    """A hub return cannot be made: what is missing or unknown, named (the step, not the
+    device: its verdict stands)."""
 
 
 @dataclass(frozen=True)

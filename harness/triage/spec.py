@@ -27,11 +27,11 @@ from pydantic import (
     model_validator,
 )
 
+from harness.config._yaml import KeyPathError, parse_yaml, validation_error
 from harness.domain.types import DeviceType
 from harness.domain.vocabulary import ChFaultReason, FaultCategory
 from harness.errors import BenchConfigError, MeterbenchError
 from harness.protocols.gbcs_alerts import ALERTS
-from harness.triage._yaml import KeyPathError, parse_yaml, validation_error
 from harness.triage.access_table import AccessTable, Role, RoleList
 
 __all__ = [

@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from harness.config._yaml import parse_yaml
 from harness.config.errors import validation_error
 from harness.domain.types import DeviceType
 from harness.domain.vocabulary import NO_FAULT, FaultCategory
@@ -27,7 +28,6 @@ from harness.emulator.world.history import CRYSTAL_TOLERANCE_PPM, FieldHistory, 
 from harness.emulator.world.identity import label_for
 from harness.emulator.world.population import _truth_category
 from harness.errors import BenchConfigError
-from harness.triage._yaml import parse_yaml
 from harness.triage.intake import BatchRow, ReturnType, Verdict
 
 __all__ = ["Scenario", "ScenarioDevice", "load_scenario", "scenario_rows"]
