@@ -5,6 +5,7 @@ Kept out of the test files so each stage reads as the procedure it is.
 
 from __future__ import annotations
 
+import datetime
 import statistics
 import threading
 import time
@@ -103,3 +104,42 @@ def peak_current_during(dut: Dut, action: Callable[[], T], after_s: float = 0.3
 
 
 LINK_ERRORS = (InstrumentTimeoutError, ProtocolError)
+
+
+def clock_edge(read: Callable[[], datetime.datetime], limit_s: float = 3.0
+               ) -> tuple[datetime.datetime, float, float] | None:
+    """Poll the device clock until its seconds value changes: (the new reading, the bench's
+    monotonic time of the change, the half-width of the interval that time is known to);
+    None when the clock did not advance within ``limit_s`` bench seconds (a stopped clock).
+    The change lies between the request of the last old reading and the answer of the
+    first new one, so the read round trip bounds its timing (TRI-DIAG-01)."""
+    before = read()
+    previous_request = time.monotonic()
+    deadline = previous_request + limit_s
+    while True:
+        request = time.monotonic()
+        value = read()
+        answered = time.monotonic()
+        if value != before:
+            return value, (previous_request + answered) / 2, (answered - previous_request) / 2
+        if answered > deadline:
+            return None
+        previous_request = request
+
+
+def clock_rate(dut: Dut, window_s: float) -> tuple[float, float] | None:
+    """The device clock's rate against the bench's, in ppm, and its uncertainty, over
+    ``window_s`` bench seconds (shorter on a fast bench); None: the clock stopped."""
+    profile = dut.profile()
+    with profile.session():
+        first = clock_edge(profile.read_clock)
+        if first is None:
+            return None
+        time.sleep(max(0.0, window_s / dut.slot.bench.time_scale - 0.5))
+        second = clock_edge(profile.read_clock)
+    if second is None:
+        return None
+    (d0, m0, h0), (d1, m1, h1) = first, second
+    bench = m1 - m0
+    rate = ((d1 - d0).total_seconds() - bench) / bench * 1e6
+    return rate, (h0 + h1) / bench * 1e6

@@ -25,6 +25,8 @@ class ModelManifest(BaseModel):
     firmware_versions: list[str]
     idle_current_a: tuple[float, float]  # (low, high) median idle current at nominal supply
     clock_tolerance_s: float = 60.0
+    # The clock's rate tolerance (TRI-DIAG-01); None: not declared, the rate is not assessed.
+    clock_drift_ppm: float | None = None
     battery_low_percent: float | None = None
     min_rssi_dbm: float | None = None
     supply_pulse_a: float | None = None  # at least this much current when switching
