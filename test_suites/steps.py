@@ -56,7 +56,16 @@ def diagnostics(dut: Dut) -> Diagnostics:
     if cached is None:
         dut.power_up()
         try:
-            cached = dut.profile().read_diagnostics()
+            try:
+                cached = dut.profile().read_diagnostics()
+            except LINK_ERRORS:  # reading changes nothing: read again once the port answers
+                from harness.plugin.triage import port_answers
+
+                again = port_answers(dut)
+                if again is not None:
+                    dut.record.notes["port_repeat"] = again
+                    raise
+                cached = dut.profile().read_diagnostics()
         except NotObservableError as exc:  # its route cannot reach it: nothing to assess
             dut.record.notes["unreachable"] = str(exc)
             reachable(dut)

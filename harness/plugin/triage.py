@@ -21,6 +21,7 @@ import pytest
 from harness.bench.bench import Bench
 from harness.bench.session import BenchSession
 from harness.domain.types import DeviceType
+from harness.drivers.optical.base import OpticalProbe
 from harness.errors import (
     AccessDeniedError,
     InstrumentTimeoutError,
@@ -292,14 +293,53 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
         where = exc.context.get("instrument")
         link_trouble = isinstance(exc, InstrumentTimeoutError | ProtocolError)
         on_probe = optical is not None and where == optical.instrument
-        if on_probe or (where is None and link_trouble):  # the device's side of its port
-            category = "optical port" if record.device_type in ("ESME", "GSME") else "hardware"
-            record.find(clause, category, f"{type(exc).__name__}: {exc}")
+        if on_probe or (where is None and link_trouble):  # the device's side of its port?
+            charge_link_error(run.duts[key], clause, exc)
         elif where is not None:
             record.bench_errors.append(f"{clause}: {exc}")
     measurements = [m.describe() for m in record.measurements if m.clause == clause]
     if measurements:
         report.sections.append(("measurements", "\n".join(measurements)))
+
+
+def port_answers(dut: Dut) -> str | None:
+    """A fresh, idempotent data readout through the slot's probe: None when the port
+    answered, else why not (the repeat a port fault needs, issue 14 §2)."""
+    probe = dut.slot.instrument("optical") if "optical" in dut.slot.config.instruments else None
+    if not isinstance(probe, OpticalProbe):
+        return "the slot has no optical probe"
+    try:
+        probe.readout()
+    except MeterbenchError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def charge_link_error(dut: Dut, clause: str, exc: BaseException) -> bool:
+    """Charge a timeout or garbled frame on the device's port to whom it belongs; True when
+    it is the device's. A device the harness did not power, or whose port answers a fresh
+    readout, had bench or transport trouble (INCONCLUSIVE with a bench reason); a FAULT
+    needs the failure to repeat on that readout (TRI-OPT-01)."""
+    record = dut.record
+    what = f"{type(exc).__name__}: {exc}"
+    try:
+        powered = dut.power.is_on
+    except MeterbenchError as supply_exc:
+        record.bench_errors.append(f"{clause}: {what} (and the supply did not say whether "
+                                   f"the device was powered: {supply_exc})")
+        return False
+    if not powered:
+        record.bench_errors.append(f"{clause}: {what}: the harness had not powered the "
+                                   "device (a stage run on its own?): not the device's")
+        return False
+    again = record.notes.pop("port_repeat", None) or port_answers(dut)
+    if again is None:
+        record.bench_errors.append(f"{clause}: transport: {what} (the port answered a fresh "
+                                   "readout: not repeated, not held against the device)")
+        return False
+    category = "optical port" if record.device_type in ("ESME", "GSME") else "hardware"
+    record.find(clause, category, f"{what}; repeated on a fresh readout: {again}")
+    return True
 
 
 def _count(run: TriageRun, key: str, item: pytest.Item, report: pytest.TestReport) -> None:

@@ -43,13 +43,14 @@ def batch(path: Path, *devices: tuple[str, tuple[str, ...], FaultCategory],
     return path
 
 
-def run_suites(folder: Path, manifest: Path, *args: str, timeout: float = 300
+def run_suites(folder: Path, manifest: Path, *args: str, timeout: float = 300,
+               env: dict[str, str] | None = None
                ) -> tuple[dict[str, dict], subprocess.CompletedProcess[str]]:
     """Run ``pytest <args> --mb-batch manifest`` on the fast emulated bench; the verdict lines
     by item, and the process (for its output)."""
     out = folder / "verdicts.jsonl"
-    env = {**os.environ, "MB_LOCK_DIR": str(folder / "locks"),
-           "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent),
+    env = {**os.environ, **(env or {}), "MB_LOCK_DIR": str(folder / "locks"),
+           "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), str(ROOT / "benchmarks"),
                                           os.environ.get("PYTHONPATH", "")])}
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", *args, "--mb-batch", str(manifest),
