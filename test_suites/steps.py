@@ -49,6 +49,24 @@ def manifest(dut: Dut) -> ModelManifest:
     return dut.manifest
 
 
+def declared_manifest(dut: Dut) -> ModelManifest:
+    """The model's manifest without talking to the device: what it identified as, else the
+    model its label (the returns manifest) declares. The power stage needs no optical port,
+    so a dead port does not hide a supply fault (issue 14 §2); skip (not assessed) when
+    neither names a declared model."""
+    if dut.manifest is not None:
+        return dut.manifest
+    model = dut.record.identity.model if dut.record.identity else \
+        dut.row.model if dut.row is not None else None
+    declared = dut.manifests.for_model(model) if model else None
+    if declared is None:
+        reason = f"no manifest for model {model}" if model else "the model is not known " \
+            "without the device's identity"
+        dut.record.not_assessed.append(reason)
+        pytest.skip(f"not assessed: {reason}")
+    return declared
+
+
 def diagnostics(dut: Dut) -> Diagnostics:
     """Everything the device reports, read once per device over one session."""
     reachable(dut)
