@@ -24,6 +24,8 @@ class ModelManifest(BaseModel):
     device_type: str
     firmware_versions: list[str]
     idle_current_a: tuple[float, float]  # (low, high) median idle current at nominal supply
+    # Highest inrush current at power-on (TRI-PWR-01); None: not declared, not assessed.
+    peak_current_a: float | None = None
     clock_tolerance_s: float = 60.0
     # The clock's rate tolerance (TRI-DIAG-01); None: not declared, the rate is not assessed.
     clock_drift_ppm: float | None = None
