@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from harness.devices.profile import Capability, DeviceProfile
+from harness.devices.profile import Capability, DeviceProfile, NotObservableError
 from harness.errors import AccessDeniedError, MeterbenchError
 from harness.plugin.device import Dut
 
@@ -52,8 +52,18 @@ def test_reset_certificates(dut: Dut) -> None:
 
 @pytest.mark.spec("TRI-RST-02")
 def test_clear_consumer_data(dut: Dut) -> None:
-    """Every consumer datum made unavailable."""
-    _reset(dut, "TRI-RST-02", lambda p: p.clear_consumer_data())
+    """Every consumer datum made unavailable; a meter's cumulative registers (legal
+    metrology, MID) are read first, for the verification to find them unchanged."""
+
+    def clear(profile: DeviceProfile) -> None:
+        if dut.device_type in ("ESME", "GSME"):
+            try:
+                dut.record.notes["metrology_before"] = profile.read_metrology()
+            except NotObservableError as exc:
+                dut.record.notes["metrology_unread"] = str(exc)
+        profile.clear_consumer_data()
+
+    _reset(dut, "TRI-RST-02", clear)
 
 
 @pytest.mark.spec("TRI-RST-03")

@@ -282,6 +282,12 @@ class DeviceProfile(abc.ABC):
     def read_consumer_data(self) -> dict[str, str | None]:
         """Every consumer datum by name; None where the device holds nothing."""
 
+    def read_metrology(self) -> dict[str, str | None]:
+        """A meter's cumulative registers by name (legal metrology, kept by a reset); a route
+        that cannot read them raises NotObservableError (TRI-VER-01 then says so)."""
+        raise NotObservableError(f"profile {self.name!r} does not read the cumulative "
+                                 "registers")
+
 
 def load_profile(name: str) -> type[DeviceProfile]:
     """The profile class registered as ``name``."""

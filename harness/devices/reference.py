@@ -179,3 +179,7 @@ class ReferenceProfile(DeviceProfile):
     def read_consumer_data(self) -> dict[str, str | None]:
         with self.session():
             return {r.name: self._read_optional(r.address) for r in rmap.CONSUMER_DATA}
+
+    def read_metrology(self) -> dict[str, str | None]:
+        with self.session():
+            return {r.name: self._read_optional(r.address) for r in rmap.METROLOGY}

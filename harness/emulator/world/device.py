@@ -355,10 +355,12 @@ class EmulatedDevice(DeviceCore):
 
     @operation
     def clear_consumer_data(self) -> bool:
-        """Make every consumer datum unavailable; True if there was any."""
+        """Make every consumer datum unavailable; True if there was any. A meter keeps its
+        cumulative registers (legal metrology, never reset: MID); a hub's copies go."""
         self._require_firmware("clear consumer data")
         had = self._ram.consumer.available
-        self._ram.consumer = ConsumerData()
+        meter = self.device_type in (DeviceType.ESME, DeviceType.GSME)
+        self._ram.consumer = self._ram.consumer.metrology_only() if meter else ConsumerData()
         return had
 
     @operation
