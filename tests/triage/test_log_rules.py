@@ -96,3 +96,22 @@ def test_terminal_cover_flag_is_the_installers_only_with_its_removal_alert() -> 
     assert installer_flags({"terminal_cover"}, long_ago) == (["terminal_cover"], [])
     assert installer_flags({"cover", "terminal_cover"}, cover_at_removal) == (
         ["cover"], ["terminal_cover"])
+
+
+def test_the_windows_come_from_the_spec_text_not_the_code() -> None:
+    """Change the figure in the spec and the judgement follows it; remove it and the code
+    says which clause lacks it (nothing falls back to a number of its own)."""
+    import pytest
+    import yaml
+
+    from harness.triage.spec import parse_spec, spec_text
+
+    data = yaml.safe_load(spec_text())
+    diag3 = next(c for c in data["clauses"] if c["id"] == "TRI-DIAG-03")
+    diag3["parameters"]["removal_window_days"] = 30
+    wider = parse_spec(data)
+    long_ago = log((A.UNAUTHORISED_PHYSICAL_ACCESS_TERMINAL_COVER, at(WINDOW_DAYS + 1)))
+    assert judge_alerts(long_ago).faults and not judge_alerts(long_ago, spec=wider).faults
+    del diag3["parameters"]["removal_window_days"]
+    with pytest.raises(KeyError, match="TRI-DIAG-03 states no parameter 'removal_window_days'"):
+        judge_alerts(long_ago, spec=parse_spec(data))
