@@ -83,7 +83,12 @@ def diagnostics(dut: Dut) -> Diagnostics:
                 if again is not None:
                     dut.record.notes["port_repeat"] = again
                     raise
-                cached = dut.profile().read_diagnostics()
+                try:
+                    cached = dut.profile().read_diagnostics()
+                except LINK_ERRORS:
+                    dut.record.notes["port_repeat"] = "the diagnosis failed again after a " \
+                        "fresh readout answered"
+                    raise
         except NotObservableError as exc:  # its route cannot reach it: nothing to assess
             dut.record.notes["unreachable"] = str(exc)
             reachable(dut)

@@ -46,7 +46,12 @@ def _identify(dut: Dut) -> DeviceIdentity:
         again = port_answers(dut)
         if again is None:
             dut.record.notes["transport_recovered"] = "identity read again after a link error"
-            return dut.profile().identify()
+            try:
+                return dut.profile().identify()
+            except LINK_ERRORS:
+                dut.record.notes["port_repeat"] = "the identity read failed again after a " \
+                    "fresh readout answered"
+                raise
         dut.record.notes["port_repeat"] = again  # charge_link_error need not ask again
         raise
 

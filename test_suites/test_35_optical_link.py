@@ -13,6 +13,7 @@ import pytest
 from harness.devices.profile import Capability
 from harness.drivers.optical.base import OpticalProbe
 from harness.plugin.device import Dut
+from harness.plugin.triage import withdraw_port_trouble
 
 from .steps import diagnostics, observable
 
@@ -33,5 +34,6 @@ def test_optical_link_needed_no_retries(dut: Dut, measure) -> None:
     profile = dut.profile()
     with profile.session():  # a fresh session: the whole diagnosis read again
         profile.read_diagnostics()
-    measure("optical_link_errors_repeated", probe.link_errors - before, "count", high=0,
-            category="optical port")
+    if not measure("optical_link_errors_repeated", probe.link_errors - before, "count", high=0,
+                   category="optical port").passed:
+        withdraw_port_trouble(dut)  # what looked like the bench's was the port's

@@ -319,7 +319,8 @@ def charge_link_error(dut: Dut, clause: str, exc: BaseException) -> bool:
     """Charge a timeout or garbled frame on the device's port to whom it belongs; True when
     it is the device's. A device the harness did not power, or whose port answers a fresh
     readout, had bench or transport trouble (INCONCLUSIVE with a bench reason); a FAULT
-    needs the failure to repeat on that readout (TRI-OPT-01)."""
+    needs the failure to repeat: on that readout, on a read retried after it, or as a second
+    such failure in the same triage (TRI-OPT-01)."""
     record = dut.record
     what = f"{type(exc).__name__}: {exc}"
     try:
@@ -332,14 +333,27 @@ def charge_link_error(dut: Dut, clause: str, exc: BaseException) -> bool:
         record.bench_errors.append(f"{clause}: {what}: the harness had not powered the "
                                    "device (a stage run on its own?): not the device's")
         return False
-    again = record.notes.pop("port_repeat", None) or port_answers(dut)
+    earlier: list[str] = record.notes.setdefault("port_trouble", [])
+    again = record.notes.pop("port_repeat", None) or (
+        f"after {len(earlier)} earlier link failure(s) in this triage" if earlier else None
+    ) or port_answers(dut)
     if again is None:
-        record.bench_errors.append(f"{clause}: transport: {what} (the port answered a fresh "
-                                   "readout: not repeated, not held against the device)")
+        line = (f"{clause}: transport: {what} (the port answered a fresh readout: not "
+                "repeated, not held against the device)")
+        earlier.append(line)
+        record.bench_errors.append(line)
         return False
     category = "optical port" if record.device_type in ("ESME", "GSME") else "hardware"
-    record.find(clause, category, f"{what}; repeated on a fresh readout: {again}")
+    record.find(clause, category, f"{what}; repeated: {again}")
+    withdraw_port_trouble(dut)
     return True
+
+
+def withdraw_port_trouble(dut: Dut) -> None:
+    """The port's failures repeated, so those recorded as transport trouble were the
+    device's after all: they leave the bench errors (the finding now carries them)."""
+    earlier = dut.record.notes.get("port_trouble") or []
+    dut.record.bench_errors[:] = [e for e in dut.record.bench_errors if e not in earlier]
 
 
 def _count(run: TriageRun, key: str, item: pytest.Item, report: pytest.TestReport) -> None:
