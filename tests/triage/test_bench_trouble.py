@@ -27,7 +27,7 @@ def test_link_trouble_is_not_charged_but_a_dead_port_is(tmp_path: Path) -> None:
     assert healthy["verdict"] != "FAULT", healthy["why"]
     assert not healthy["findings"], healthy["findings"]
     assert (dead["verdict"], dead["category"]) == ("FAULT", "optical port"), dead["why"]
-    assert "repeated on a fresh readout" in dead["why"]
+    assert "; repeated: " in dead["why"]
 
 
 def test_the_reset_stage_run_alone_charges_nothing(tmp_path: Path) -> None:
