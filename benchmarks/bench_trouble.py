@@ -69,7 +69,10 @@ def main() -> int:
             per_kind: Counter[str] = Counter()
             for stage in args.stages.split(","):
                 lines = run(folder, batch, stage, kind)
-                if len(lines) != devices:
+                if kind == "unpowered" and 0 < len(lines) < devices:
+                    # a stage alone runs only for the types it has tests for (WAN: hubs)
+                    per_kind["(stage not for its type)"] += devices - len(lines)
+                elif len(lines) != devices:
                     per_kind["MISSING"] += devices - len(lines)
                 for line in lines:
                     per_kind[line["verdict"]] += 1

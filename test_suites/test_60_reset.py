@@ -13,17 +13,22 @@ import pytest
 from harness.devices.profile import Capability, DeviceProfile, NotObservableError
 from harness.errors import AccessDeniedError, MeterbenchError
 from harness.plugin.device import Dut
+from harness.triage.spec import Stage, default_spec
 
 from .steps import observable, reachable
 
 pytestmark = pytest.mark.destructive
+SPEC = default_spec()
 
 
 def _reset(dut: Dut, clause: str, step: Callable[[DeviceProfile], None]) -> None:
     reachable(dut)
-    if "diagnostics" not in dut.record.notes:  # e.g. this stage run on its own with -k
-        pytest.skip("not reset: the diagnostics stage did not run on this device, so it is "
-                    "not known to be reusable")
+    checks = [c.id for c in SPEC.clauses_for(dut.device_type, stage=Stage.DIAGNOSTICS,
+                                             destructive=False)]
+    missing = [c for c in checks if c not in dut.record.notes.get("clauses_run", ())]
+    if missing:  # e.g. this stage run on its own with -k: not known to be reusable
+        pytest.skip(f"not reset: the diagnostics did not run on this device "
+                    f"({', '.join(missing)} not run)")
     if not dut.record.reusable:
         categories = sorted({f.category for f in dut.record.findings})
         reason = f"diagnostics found {', '.join(categories)}" if categories else "bench errors"

@@ -277,9 +277,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
         _count(run, key, item, report)
     if call.when != "call":
         return
+    record = run.duts[key].record
+    # Which clauses ran on this device (a reset needs its diagnostics to have run).
+    record.notes.setdefault("clauses_run", set()).update(clause_ids(item))
     if call.excinfo is None:
         return
-    record = run.duts[key].record
     exc = call.excinfo.value
     clause = (clause_ids(item) or ["?"])[0]
     if isinstance(exc, AccessDeniedError) and not hasattr(exc, "response"):

@@ -30,9 +30,14 @@ def test_link_trouble_is_not_charged_but_a_dead_port_is(tmp_path: Path) -> None:
     assert "; repeated: " in dead["why"]
 
 
-def test_the_reset_stage_run_alone_charges_nothing(tmp_path: Path) -> None:
-    manifest = batch(tmp_path / "b.csv", ("EMU-CH-1", (), FaultCategory.NONE))
-    lines, proc = run_suites(tmp_path, manifest, "test_suites/test_60_reset.py")
-    assert set(lines) == {"item1"}, proc.stdout[-3000:] + proc.stderr[-2000:]
-    assert lines["item1"]["verdict"] == "INCONCLUSIVE", lines["item1"]
-    assert not lines["item1"]["findings"]
+def test_stages_run_without_the_diagnostics_charge_nothing(tmp_path: Path) -> None:
+    """The HAN and reset stages on their own (-k or a file alone): the field HAN a meter
+    keeps is not taken for a dead radio, and an unprepared device is not reset or charged."""
+    manifest = batch(tmp_path / "b.csv", ("EMU-ESME-1", (), FaultCategory.NONE),
+                     ("EMU-CH-1", (), FaultCategory.NONE))
+    lines, proc = run_suites(tmp_path, manifest, "test_suites/test_40_han.py",
+                             "test_suites/test_60_reset.py")
+    assert set(lines) == {"item1", "item2"}, proc.stdout[-3000:] + proc.stderr[-2000:]
+    for line in lines.values():
+        assert line["verdict"] == "INCONCLUSIVE" and not line["findings"], line
+        assert not line["reset"]
