@@ -279,7 +279,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
         return
     record = run.duts[key].record
     # Which clauses ran on this device (a reset needs its diagnostics to have run).
-    record.notes.setdefault("clauses_run", set()).update(clause_ids(item))
+    ran: list[str] = record.notes.setdefault("clauses_run", [])  # a list: stored as JSON
+    ran += [c for c in clause_ids(item) if c not in ran]
     if call.excinfo is None:
         return
     exc = call.excinfo.value

@@ -16,8 +16,9 @@ def test_the_reset_keeps_the_registers_and_verification_reads_both(tmp_path: Pat
     lines, proc = run_suites(tmp_path, manifest, "test_suites/test_20_identity.py",
                              "test_suites/test_30_diagnostics.py", "test_suites/test_60_reset.py",
                              "test_suites/test_70_verify.py", "-k",
-                             "local_port or clock or tamper or event_log or security_log or reset or "
-                             "clear or lifecycle or han_rejoins or consumer or registers",
+                             "local_port or clock or tamper or event_log or security_log or "
+                             "reset or clear or lifecycle or han_rejoins or consumer or "
+                             "registers",
                              "-p", "_erase_registers")
     assert set(lines) == {"item1", "item2"}, proc.stdout[-3000:] + proc.stderr[-2000:]
     kept, erased = lines["item1"], lines["item2"]
