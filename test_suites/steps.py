@@ -6,6 +6,7 @@ Kept out of the test files so each stage reads as the procedure it is.
 
 from __future__ import annotations
 
+import datetime
 import statistics
 import threading
 import time
@@ -49,16 +50,36 @@ def manifest(dut: Dut) -> ModelManifest:
     return dut.manifest
 
 
-def fact(dut: Dut, name: str, clause: str) -> Any:
+def fact(dut: Dut, name: str, clause: str, entry: ModelManifest | None = None) -> Any:
     """One fact the model's catalogue entry declares (e.g. ``firmware_versions``); skip (not
-    assessed, with why) when the entry leaves it out: never a silent pass."""
-    value = getattr(manifest(dut), name)
+    assessed, with why) when the entry leaves it out: never a silent pass. ``entry``: the
+    entry to read (default: the device's, :func:`manifest`)."""
+    value = getattr(entry if entry is not None else manifest(dut), name)
     if value is None or value == {}:
-        model = dut.record.identity.model if dut.record.identity else "?"
+        model = dut.record.identity.model if dut.record.identity else \
+            dut.row.model if dut.row is not None else "?"
         reason = f"{clause}: the model catalogue declares no {name} for model {model}"
         dut.record.not_assessed.append(reason)
         pytest.skip(f"not assessed: {reason}")
     return value
+
+
+def declared_manifest(dut: Dut) -> ModelManifest:
+    """The model's manifest without talking to the device: what it identified as, else the
+    model its label (the returns manifest) declares. The power stage needs no optical port,
+    so a dead port does not hide a supply fault (issue 14 §2); skip (not assessed) when
+    neither names a declared model."""
+    if dut.manifest is not None:
+        return dut.manifest
+    model = dut.record.identity.model if dut.record.identity else \
+        dut.row.model if dut.row is not None else None
+    declared = dut.manifests.for_model(model) if model else None
+    if declared is None:
+        reason = f"no manifest for model {model}" if model else "the model is not known " \
+            "without the device's identity"
+        dut.record.not_assessed.append(reason)
+        pytest.skip(f"not assessed: {reason}")
+    return declared
 
 
 def diagnostics(dut: Dut) -> Diagnostics:
@@ -68,7 +89,21 @@ def diagnostics(dut: Dut) -> Diagnostics:
     if cached is None:
         dut.power_up()
         try:
-            cached = dut.profile().read_diagnostics()
+            try:
+                cached = dut.profile().read_diagnostics()
+            except LINK_ERRORS:  # reading changes nothing: read again once the port answers
+                from harness.plugin.triage import port_answers
+
+                again = port_answers(dut)
+                if again is not None:
+                    dut.record.notes["port_repeat"] = again
+                    raise
+                try:
+                    cached = dut.profile().read_diagnostics()
+                except LINK_ERRORS:
+                    dut.record.notes["port_repeat"] = "the diagnosis failed again after a " \
+                        "fresh readout answered"
+                    raise
         except NotObservableError as exc:  # its route cannot reach it: nothing to assess
             dut.record.notes["unreachable"] = str(exc)
             reachable(dut)
@@ -116,3 +151,42 @@ def peak_current_during(dut: Dut, action: Callable[[], T], after_s: float = 0.3
 
 
 LINK_ERRORS = (InstrumentTimeoutError, ProtocolError)
+
+
+def clock_edge(read: Callable[[], datetime.datetime], limit_s: float = 3.0
+               ) -> tuple[datetime.datetime, float, float] | None:
+    """Poll the device clock until its seconds value changes: (the new reading, the bench's
+    monotonic time of the change, the half-width of the interval that time is known to);
+    None when the clock did not advance within ``limit_s`` bench seconds (a stopped clock).
+    The change lies between the request of the last old reading and the answer of the
+    first new one, so the read round trip bounds its timing (TRI-DIAG-01)."""
+    before = read()
+    previous_request = time.monotonic()
+    deadline = previous_request + limit_s
+    while True:
+        request = time.monotonic()
+        value = read()
+        answered = time.monotonic()
+        if value != before:
+            return value, (previous_request + answered) / 2, (answered - previous_request) / 2
+        if answered > deadline:
+            return None
+        previous_request = request
+
+
+def clock_rate(dut: Dut, window_s: float) -> tuple[float, float] | None:
+    """The device clock's rate against the bench's, in ppm, and its uncertainty, over
+    ``window_s`` bench seconds (shorter on a fast bench); None: the clock stopped."""
+    profile = dut.profile()
+    with profile.session():
+        first = clock_edge(profile.read_clock)
+        if first is None:
+            return None
+        time.sleep(max(0.0, window_s / dut.slot.bench.time_scale - 0.5))
+        second = clock_edge(profile.read_clock)
+    if second is None:
+        return None
+    (d0, m0, h0), (d1, m1, h1) = first, second
+    bench = m1 - m0
+    rate = ((d1 - d0).total_seconds() - bench) / bench * 1e6
+    return rate, (h0 + h1) / bench * 1e6

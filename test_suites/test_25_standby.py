@@ -1,4 +1,7 @@
-"""Stage 2b, standby: the idle current sits in the envelope the manufacturer declared."""
+"""Stage 2b, standby: the idle current sits in the envelope the manufacturer declared.
+
+Measured on the supply alone: it needs nothing from the device's port, so a meter whose
+optical port is dead still has its standby current judged (issue 14 §2)."""
 
 from __future__ import annotations
 
@@ -6,12 +9,12 @@ import pytest
 
 from harness.plugin.device import Dut
 
-from .steps import fact, median_current
+from .steps import declared_manifest, fact, median_current
 
 
 @pytest.mark.spec("TRI-PWR-02")
 def test_standby_current_in_the_model_envelope(dut: Dut, measure) -> None:
     """Median of 15 samples over 0.75 s: robust to a healthy device's radio bursts."""
-    low, high = fact(dut, "idle_current_a", "TRI-PWR-02")
+    low, high = fact(dut, "idle_current_a", "TRI-PWR-02", declared_manifest(dut))
     dut.power_up()
     measure("standby_current", median_current(dut), "A", low=low, high=high, category="power")

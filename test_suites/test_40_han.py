@@ -17,6 +17,8 @@ from harness.protocols.installcode import InstallCode, InstallCodeError
 from harness.triage.han import ChannelSurvey, JoinTestResult, channel_survey, join_test
 from harness.triage.record import Measurement
 
+from .steps import diagnostics
+
 pytestmark = pytest.mark.device_type("ESME", "GSME")
 
 QUIET_DBM = -85  # a channel below this is quiet enough for a join test (bench option quiet_dbm)
@@ -88,9 +90,10 @@ def _install_code(dut: Dut, measure) -> InstallCode:
 
 
 def _awaiting_install_code_join(dut: Dut) -> bool | None:
-    """What the device itself said in diagnostics (None: not read)."""
-    diag = dut.record.notes.get("diagnostics")
-    han = getattr(diag, "han", None)
+    """What the device itself says in its diagnostics (read now if this stage runs on its
+    own, so a device kept in its field HAN is never taken for a dead radio); None when its
+    route does not say."""
+    han = diagnostics(dut).han
     return None if han is None else han.awaiting_install_code_join
 
 
@@ -134,7 +137,8 @@ def test_hub_network_is_on_the_air(dut: Dut, measure) -> None:
     """A powered hub runs its own HAN: the dongle's PAN scan must hear it, at a good LQI.
     (The dongle joining the hub as a device is not built: see the issue notes.)"""
     d = dongle(dut)
-    diagnostics_eui = dut.record.identity.device_id if dut.record.identity else None
+    identity = dut.record.identity or diagnostics(dut).identity  # this stage run on its own
+    diagnostics_eui = identity.device_id
     dut.power_up()
     heard = {p.extended_pan_id.upper(): p for p in d.pan_scan()}
     pan = heard.get((diagnostics_eui or "").upper())
@@ -160,7 +164,6 @@ def test_hub_network_is_on_the_air(dut: Dut, measure) -> None:
 @pytest.mark.device_type("CHF")
 def test_hub_log_shows_no_repeated_join_failures(dut: Dut, measure) -> None:
     """A hub whose meters repeatedly failed to join (0x8F48) has a faulty HAN interface."""
-    from .steps import diagnostics
 
     logs = diagnostics(dut)
     failures = sum(1 for e in (*logs.event_log, *logs.security_log) if e.code == 0x8F48)

@@ -50,6 +50,38 @@ def test_consumer_data_is_gone(dut: Dut) -> None:
     _verified(dut, "TRI-VER-01", not held, f"still held after reset: {sorted(held)}")
 
 
+@pytest.mark.spec("TRI-VER-01")
+@pytest.mark.device_type("ESME", "GSME")
+def test_cumulative_registers_are_kept(dut: Dut, measure) -> None:
+    """The cumulative registers read before the reset read back, none lower or gone: a reset
+    never erases legal metrology (MID 2014/32/EU Annex V MI-003)."""
+    observable(dut, Capability.CONSUMER_DATA, "TRI-VER-01")
+    _after_reset(dut)
+    before = dut.record.notes.get("metrology_before")
+    if before is None:
+        why = dut.record.notes.get("metrology_unread", "the registers were not read before "
+                                   "the reset")
+        dut.record.not_assessed.append(f"TRI-VER-01 registers: {why}")
+        pytest.skip(f"not assessed: {why}")
+    after = dut.profile().read_metrology()
+    lost = sorted(name for name, value in before.items()
+                  if value is not None and not _not_lower(after.get(name), value))
+    measure("metrology_registers_read", len(before), "count", category="metrology")
+    if not measure("metrology_registers_kept", not lost, expected=True,
+                   category="metrology").passed:
+        dut.record.verify_failures.append(f"TRI-VER-01: registers erased or lowered by the "
+                                          f"reset: {', '.join(lost)}")
+
+
+def _not_lower(after: str | None, before: str) -> bool:
+    """Whether a register (or ;-separated registers) reads at least what it read before."""
+    if after is None:
+        return False
+    old, new = before.split(";"), after.split(";")
+    return len(old) == len(new) and all(float(n) >= float(o) for o, n in zip(old, new,
+                                                                             strict=True))
+
+
 @pytest.mark.spec("TRI-VER-02")
 def test_anchors_are_the_original_ones(dut: Dut) -> None:
     """Each trust anchor is the one the model's manifest declares for a factory-fresh device."""

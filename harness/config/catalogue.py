@@ -58,7 +58,11 @@ class ModelEntry(BaseModel):
     profile: str | None = None
     firmware_versions: list[str] | None = None  # None: TRI-ID-02 not assessed
     idle_current_a: tuple[float, float] | None = None  # (low, high) median standby current
+    # Highest inrush current at power-on (TRI-PWR-01); None: not declared, not assessed.
+    peak_current_a: float | None = None
     clock_tolerance_s: float = 60.0
+    # The clock's rate tolerance (TRI-DIAG-01); None: not declared, the rate is not assessed.
+    clock_drift_ppm: float | None = None
     battery_low_percent: float | None = None
     min_rssi_dbm: float | None = None
     supply_pulse_a: float | None = None  # at least this much current when switching

@@ -20,6 +20,7 @@ commands too without the gate's permit.
 from __future__ import annotations
 
 import abc
+import datetime
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from enum import StrEnum
@@ -171,6 +172,12 @@ class DeviceProfile(abc.ABC):
     def read_diagnostics(self) -> Diagnostics:
         """Everything triage reads before deciding (clock, logs, tamper, HAN, anchors...)."""
 
+    def read_clock(self) -> datetime.datetime:
+        """The device clock now (TRI-DIAG-01 reads it repeatedly to time its seconds edges).
+        A profile that cannot read it on its own raises NotObservableError: not assessed."""
+        raise NotObservableError(self.cannot_observe(Capability.CLOCK)
+                                 or f"profile {self.name!r} cannot read the device clock alone")
+
     @abc.abstractmethod
     def read_supply(self) -> str:
         """The load switch (ESME) or valve (GSME) state."""
@@ -274,6 +281,12 @@ class DeviceProfile(abc.ABC):
     @abc.abstractmethod
     def read_consumer_data(self) -> dict[str, str | None]:
         """Every consumer datum by name; None where the device holds nothing."""
+
+    def read_metrology(self) -> dict[str, str | None]:
+        """A meter's cumulative registers by name (legal metrology, kept by a reset); a route
+        that cannot read them raises NotObservableError (TRI-VER-01 then says so)."""
+        raise NotObservableError(f"profile {self.name!r} does not read the cumulative "
+                                 "registers")
 
 
 def load_profile(name: str) -> type[DeviceProfile]:

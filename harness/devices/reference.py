@@ -153,6 +153,9 @@ class ReferenceProfile(DeviceProfile):
                        rssi_dbm=float(v["wan_rssi"]) if v["wan_rssi"] else None,
                        connected=v["wan_connected"] == "1")
 
+    def read_clock(self) -> datetime.datetime:
+        return parse_time(self._read(rmap.CLOCK.address))
+
     def read_supply(self) -> str:
         return self._read(rmap.SUPPLY.address)
 
@@ -176,3 +179,7 @@ class ReferenceProfile(DeviceProfile):
     def read_consumer_data(self) -> dict[str, str | None]:
         with self.session():
             return {r.name: self._read_optional(r.address) for r in rmap.CONSUMER_DATA}
+
+    def read_metrology(self) -> dict[str, str | None]:
+        with self.session():
+            return {r.name: self._read_optional(r.address) for r in rmap.METROLOGY}

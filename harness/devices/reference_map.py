@@ -74,10 +74,14 @@ ANCHOR_ROLES = (
     RemotePartyRole.NETWORK_OPERATOR, RemotePartyRole.ACCESS_CONTROL_BROKER,
     RemotePartyRole.TRANSITIONAL_COS, RemotePartyRole.WAN_PROVIDER,
 )
-CONSUMER_DATA = (
+METROLOGY = (
     Register("import_register", "1.8.0", "R", "kWh or m3, decimal", "total import register"),
     Register("tou_registers", "1.8.9", "R", "semicolon-separated decimals",
              "time-of-use registers (empty list for single-rate models)"),
+)
+"""A meter's cumulative registers: legal metrology (MID 2014/32/EU Annex V MI-003), never
+erased by a reset; the verification reads them back unchanged (TRI-VER-01)."""
+CONSUMER_DATA = (
     Register("profile_count", "99.1.0", "R", "integer", "half-hourly profile entries held"),
     Register("daily_reads", "99.2.0", "R", "integer", "daily reads held"),
     Register("billing_reads", "99.3.0", "R", "integer", "billing reads held"),
@@ -86,7 +90,8 @@ CONSUMER_DATA = (
     Register("customer_messages", "96.92.0", "R", "integer", "customer messages held"),
     Register("mpxn", "96.93.0", "R", "MPAN/MPRN", "the supply point the device serves"),
 )
-"""Every consumer datum; after a reset each read must answer ER-NODATA."""
+"""Every consumer datum (the registers are not: see METROLOGY); after a reset each read must
+answer ER-NODATA."""
 RESET_CERTIFICATES = Register("reset_certificates", "RST.CERT", "E", "",
                               "trust anchors back to the model's original state")
 RESET_CONSUMER_DATA = Register("reset_consumer_data", "RST.DATA", "E", "",
@@ -116,8 +121,8 @@ def all_registers() -> tuple[Register, ...]:
     )
     return (*IDENTITY, CLOCK, EVENT_LOG_COUNT, SECURITY_LOG_COUNT, TAMPER, SUPPLY, BATTERY,
             BATTERY_REMAINING,
-            *HAN, *WAN, *anchors, *CONSUMER_DATA, RESET_CERTIFICATES, RESET_CONSUMER_DATA,
-            RESET_HAN, RESET_LIFECYCLE)
+            *HAN, *WAN, *anchors, *METROLOGY, *CONSUMER_DATA, RESET_CERTIFICATES,
+            RESET_CONSUMER_DATA, RESET_HAN, RESET_LIFECYCLE)
 
 
 def reference_map_md() -> str:

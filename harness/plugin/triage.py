@@ -21,6 +21,7 @@ import pytest
 from harness.bench.bench import Bench
 from harness.bench.session import BenchSession
 from harness.domain.types import DeviceType
+from harness.drivers.optical.base import OpticalProbe
 from harness.errors import (
     AccessDeniedError,
     InstrumentTimeoutError,
@@ -334,9 +335,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
         _count(run, key, item, report)
     if call.when != "call":
         return
+    record = run.duts[key].record
+    # Which clauses ran on this device (a reset needs its diagnostics to have run).
+    ran: list[str] = record.notes.setdefault("clauses_run", [])  # a list: stored as JSON
+    ran += [c for c in clause_ids(item) if c not in ran]
     if call.excinfo is None:
         return
-    record = run.duts[key].record
     exc = call.excinfo.value
     clause = (clause_ids(item) or ["?"])[0]
     if isinstance(exc, AccessDeniedError) and not hasattr(exc, "response"):
@@ -350,14 +354,67 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
         where = exc.context.get("instrument")
         link_trouble = isinstance(exc, InstrumentTimeoutError | ProtocolError)
         on_probe = optical is not None and where == optical.instrument
-        if on_probe or (where is None and link_trouble):  # the device's side of its port
-            category = "optical port" if record.device_type in ("ESME", "GSME") else "hardware"
-            record.find(clause, category, f"{type(exc).__name__}: {exc}")
+        if on_probe or (where is None and link_trouble):  # the device's side of its port?
+            charge_link_error(run.duts[key], clause, exc)
         elif where is not None:
             record.bench_errors.append(f"{clause}: {exc}")
     measurements = [m.describe() for m in record.measurements if m.clause == clause]
     if measurements:
         report.sections.append(("measurements", "\n".join(measurements)))
+
+
+def port_answers(dut: Dut) -> str | None:
+    """A fresh, idempotent data readout through the slot's probe: None when the port
+    answered, else why not (the repeat a port fault needs, issue 14 §2)."""
+    probe = dut.slot.instrument("optical") if "optical" in dut.slot.config.instruments else None
+    if not isinstance(probe, OpticalProbe):
+        return "the slot has no optical probe"
+    try:
+        probe.readout()
+    except MeterbenchError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def charge_link_error(dut: Dut, clause: str, exc: BaseException) -> bool:
+    """Charge a timeout or garbled frame on the device's port to whom it belongs; True when
+    it is the device's. A device the harness did not power, or whose port answers a fresh
+    readout, had bench or transport trouble (INCONCLUSIVE with a bench reason); a FAULT
+    needs the failure to repeat: on that readout, on a read retried after it, or as a second
+    such failure in the same triage (TRI-OPT-01)."""
+    record = dut.record
+    what = f"{type(exc).__name__}: {exc}"
+    try:
+        powered = dut.power.is_on
+    except MeterbenchError as supply_exc:
+        record.bench_errors.append(f"{clause}: {what} (and the supply did not say whether "
+                                   f"the device was powered: {supply_exc})")
+        return False
+    if not powered:
+        record.bench_errors.append(f"{clause}: {what}: the harness had not powered the "
+                                   "device (a stage run on its own?): not the device's")
+        return False
+    earlier: list[str] = record.notes.setdefault("port_trouble", [])
+    again = record.notes.pop("port_repeat", None) or (
+        f"after {len(earlier)} earlier link failure(s) in this triage" if earlier else None
+    ) or port_answers(dut)
+    if again is None:
+        line = (f"{clause}: transport: {what} (the port answered a fresh readout: not "
+                "repeated, not held against the device)")
+        earlier.append(line)
+        record.bench_errors.append(line)
+        return False
+    category = "optical port" if record.device_type in ("ESME", "GSME") else "hardware"
+    record.find(clause, category, f"{what}; repeated: {again}")
+    withdraw_port_trouble(dut)
+    return True
+
+
+def withdraw_port_trouble(dut: Dut) -> None:
+    """The port's failures repeated, so those recorded as transport trouble were the
+    device's after all: they leave the bench errors (the finding now carries them)."""
+    earlier = dut.record.notes.get("port_trouble") or []
+    dut.record.bench_errors[:] = [e for e in dut.record.bench_errors if e not in earlier]
 
 
 def _count(run: TriageRun, key: str, item: pytest.Item, report: pytest.TestReport) -> None:

@@ -6,7 +6,8 @@
    earliest in :data:`PRECEDENCE` (``harness.domain.vocabulary``, shared with the emulator's
    ground truth) wins: a cause before its consequences (a tampered or
    broken device fails everything else; failed firmware refuses HAN joins; a dead optical
-   port hides every other reading).
+   port hides every other reading). The other categories found are named after the
+   evidence ("also found: ..."), and every finding stays in the record.
 3. With no finding, the device is NO FAULT FOUND only once it has been reset and the reset
    verified by read-back; a reset the role may not run, or a verification that failed,
    leaves it INCONCLUSIVE with why.
@@ -104,6 +105,10 @@ def classify(record: TriageRecord) -> Verdict:
         category = category_of({f.category for f in record.findings})
         evidence = "; ".join(f"{f.clause}: {f.evidence}" for f in record.findings
                              if f.category == category)
+        others = sorted({f"{f.category} ({f.clause})" for f in record.findings
+                         if f.category != category})
+        if others:  # precedence picks the category; every finding stays in the verdict
+            evidence += "; also found: " + ", ".join(others)
         reason = hub_return_reason(record, category) if record.device_type == "CHF" else None
         return Verdict(VerdictKind.FAULT, category, reason, evidence, reset=reset)
     if record.refused:

@@ -15,7 +15,7 @@ import importlib.resources
 import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -157,6 +157,9 @@ class Clause(BaseModel):
     fault_categories: tuple[FaultCategory, ...]
     ch_return_reason: ChFaultReason | None = None
     evidence: tuple[Evidence, ...] = Field(min_length=1)
+    # The figures the clause's text states (windows, rates, tolerances the spec fixes), read
+    # by the code that applies the clause so the two cannot say different things.
+    parameters: dict[str, float | str | tuple[str, ...]] = Field(default_factory=dict)
     eligible: RoleList = ()  # resolved from the access table, never written in a clause
 
     @field_validator("fault_categories")
@@ -193,6 +196,20 @@ class Clause(BaseModel):
                 return ev
         raise KeyError(f"{self.id} records no measurement {name!r}")
 
+    def parameter(self, name: str) -> float | str | tuple[str, ...]:
+        """The figure ``name`` the clause states (a KeyError naming the clause if it has none)."""
+        try:
+            return self.parameters[name]
+        except KeyError:
+            raise KeyError(f"{self.id} states no parameter {name!r}") from None
+
+    def number(self, name: str) -> float:
+        """A numeric parameter (a TypeError naming it when the spec wrote text)."""
+        value = self.parameter(name)
+        if not isinstance(value, int | float):
+            raise TypeError(f"{self.id} parameter {name!r} is not a number: {value!r}")
+        return float(value)
+
 
 class RoleInfo(BaseModel):
     """How the document names and explains a role."""
@@ -219,6 +236,11 @@ class AlertRule(BaseModel):
 
     category: FaultCategory | None
     fault: bool
+    # The context in which the code is what a field history leaves behind, not a fault
+    # (harness.triage.log_rules applies it with the windows and rates the clauses state):
+    # removal (before the device's removal), supply (beside a supply loss: a brown-out),
+    # credentials (beside a credential update: a change of supplier).
+    excused_by: Literal["removal", "supply", "credentials"] | None = None
 
 
 def _alert_code(key: Any) -> int:

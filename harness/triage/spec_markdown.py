@@ -45,6 +45,13 @@ def _failure(spec: TriageSpec, clause: Clause) -> str:
     return "FAULT: " + "; or ".join(parts) + tail
 
 
+def _figure(value: float | str | tuple[str, ...]) -> str:
+    """A clause parameter as the document writes it."""
+    if isinstance(value, tuple):
+        return ", ".join(value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def _clause(spec: TriageSpec, clause: Clause) -> list[str]:
     lines = [f"#### {clause.id}: {clause.title}", "", clause.text.strip(), ""]
     lines += [
@@ -52,8 +59,11 @@ def _clause(spec: TriageSpec, clause: Clause) -> list[str]:
         f"- **Destructive:** {'yes (changes the device)' if clause.destructive else 'no'}",
         f"- **Eligible roles:** {_roles(clause.eligible)}",
         f"- **A failure means:** {_failure(spec, clause)}",
-        "",
     ]
+    if clause.parameters:  # the figures the text names, as the code applies them
+        lines.append("- **Figures:** " + ", ".join(
+            f"`{k}` = {_figure(v)}" for k, v in clause.parameters.items()))
+    lines.append("")
     rows: list[list[object]] = [[f"`{ev.name}`", ev.unit, ev.limits_text(), ev.description]
                                 for ev in clause.evidence]
     return lines + _table(["Measurement", "Unit", "Limits", "Description"], rows)

@@ -136,17 +136,21 @@ def test_reset_leaves_the_original_state(model: str) -> None:
     settle(clock, device)
     power_cycle(clock, device)
     assert device.consumer_data().available  # committed data survives a power cycle
+    registers = device.consumer_data().metrology_only()
     report = device.triage_reset()
     assert report.consumer_data_cleared and report.status is SmiStatus.PENDING
     assert set(report.anchors_restored) == {RemotePartyRole.SUPPLIER,
                                             RemotePartyRole.NETWORK_OPERATOR}
     settle(clock, device)
     power_cycle(clock, device)  # what the reset did is committed, not just in RAM
-    assert device.consumer_data() == ConsumerData()
+    meter = device.device_type in (DeviceType.ESME, DeviceType.GSME)
+    # A meter keeps its cumulative registers (legal metrology, MID); a hub keeps nothing.
+    assert device.consumer_data() == (registers if meter else ConsumerData())
     data = device.consumer_data()
-    assert data.mpxn is None and data.import_register is None and not data.half_hourly
+    assert not data.available and (data.import_register is not None) is meter
+    assert data.mpxn is None and not data.half_hourly
     assert not data.daily_reads and not data.billing_reads and data.prepayment_balance_p is None
-    assert not data.debts and not data.messages and not data.tou_registers
+    assert not data.debts and not data.messages
     assert device.anchor_fingerprints() == device.original_anchor_fingerprints()
     han = device.han_status()
     assert not han.joined and han.awaiting_install_code_join and han.pan_id is None

@@ -131,15 +131,24 @@ class OpticalProbe(Instrument):
     @contextmanager
     def programming(self, password: str, address: str = "",
                     baud: int | None = None) -> Iterator[ProgrammingSession]:
-        """Programming mode, authorised with P1 ``password``; signs off (B0) on the way out."""
-        ident = self.sign_on(address)
-        self._select(ident, MODE_PROGRAMMING, baud)
-        session = ProgrammingSession(self, ident)
+        """Programming mode, authorised with P1 ``password``; signs off (B0) on the way out.
+
+        Opening the session up to the meter's P0 prompt changes nothing on the meter, so a
+        prompt lost or garbled (a byte hit during the baud switch) signs off and opens it
+        again under :meth:`retry_policy`; the password is sent once, never repeated."""
+        attempts = int(self._option("retries", 3))
+        for attempt in range(1, attempts + 1):
+            ident = self.sign_on(address)  # retried on its own; a port that never answers fails
+            try:
+                session = self._take_prompt(ident, baud)
+                break
+            except (InstrumentTimeoutError, ProtocolError) as exc:
+                if attempt == attempts:
+                    raise
+                self.link_errors += 1  # recovered below, but still the evidence of a flaky link
+                self.log.info("reopening programming mode after %s", exc)
+                self.sleep(float(self._option("retry_wait_s", 0.3)))
         try:
-            prompt = session.answer()
-            if prompt.kind != "command" or prompt.command is None or prompt.command.command != "P":
-                raise ProtocolError(f"{self.name}: expected the P0 password prompt, got {prompt}",
-                                    instrument=self.name)
             session.authorise(password)
             yield session
         finally:
@@ -147,6 +156,24 @@ class OpticalProbe(Instrument):
                 self._send(encode_command(Command.sign_off()))
             finally:
                 self._line(INITIAL_BAUD)
+
+    def _take_prompt(self, ident: Identification, baud: int | None) -> ProgrammingSession:
+        """Select programming mode and take the P0 prompt; on failure sign off and go back to
+        300 Bd so that a retry starts from the beginning."""
+        self._select(ident, MODE_PROGRAMMING, baud)
+        session = ProgrammingSession(self, ident)
+        try:
+            prompt = session.answer()
+            if prompt.kind != "command" or prompt.command is None or prompt.command.command != "P":
+                raise ProtocolError(f"{self.name}: expected the P0 password prompt, got {prompt}",
+                                    instrument=self.name)
+        except BaseException:
+            try:
+                self._send(encode_command(Command.sign_off()))
+            finally:
+                self._line(INITIAL_BAUD)
+            raise
+        return session
 
     def _identify_internal(self) -> str:
         """The probe's own identity: its backend and line (a head has no ``*IDN?``).

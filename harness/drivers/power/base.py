@@ -8,11 +8,16 @@ typo in a suite cannot put 2300 V on a meter.
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
 from harness.drivers.base import Instrument
-from harness.errors import OperationError
+from harness.errors import InstrumentTimeoutError, OperationError, ProtocolError
+
+T = TypeVar("T")
 
 
 class PowerSupply(Instrument):
@@ -30,6 +35,18 @@ class PowerSupply(Instrument):
         """Highest voltage a suite may set (bench option ``max_voltage``)."""
         value = self.config.options.get("max_voltage")
         return float(value) if value is not None else None
+
+    def _query(self, read: Callable[[int], T], channel: int) -> T:
+        """A reading (state, voltage, current) changes nothing on the supply: one lost or
+        garbled answer is asked again (option ``query_retries``, default 3 attempts) before
+        it is the bench's error; a supply that keeps failing still raises."""
+        channel = self._check_channel(channel)
+        for attempt in Retrying(stop=stop_after_attempt(int(self.config.options.get(
+                "query_retries", 3))), retry=retry_if_exception_type(
+                (InstrumentTimeoutError, ProtocolError)), reraise=True):
+            with attempt, self._lock:
+                return read(channel)
+        raise AssertionError("unreachable: tenacity reraises")
 
     def _check_channel(self, channel: int) -> int:
         if not 1 <= channel <= self.channels:
@@ -54,8 +71,7 @@ class PowerSupply(Instrument):
     def output_state(self, channel: int = 1) -> bool:
         """Whether a channel's output is on, as the supply reports it."""
         self._require_open()
-        with self._lock:
-            return self._get_output(self._check_channel(channel))
+        return self._query(self._get_output, channel)
 
     def set_voltage(self, volts: float, channel: int = 1) -> None:
         """Set a channel's voltage set point, refused above the bench's ``max_voltage``."""
@@ -80,14 +96,12 @@ class PowerSupply(Instrument):
     def measure_voltage(self, channel: int = 1) -> float:
         """Measured output voltage of a channel, in volts."""
         self._require_open()
-        with self._lock:
-            return self._measure_voltage(self._check_channel(channel))
+        return self._query(self._measure_voltage, channel)
 
     def measure_current(self, channel: int = 1) -> float:
         """Measured output current of a channel, in amperes."""
         self._require_open()
-        with self._lock:
-            return self._measure_current(self._check_channel(channel))
+        return self._query(self._measure_current, channel)
 
     def _safe_state_internal(self, safe_state: dict[str, Any]) -> None:
         """Every output off (the only safe state of a supply feeding a DUT)."""

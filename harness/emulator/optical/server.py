@@ -34,6 +34,7 @@ from harness.emulator.optical.line import (
 )
 from harness.emulator.optical.registers import OpticalRegisters, PortBehaviour
 from harness.emulator.optical.telnet import TolerantPortManager
+from harness.emulator.trouble import LineTrouble
 from harness.emulator.world.clock import Clock
 
 log = logging.getLogger("meterbench.emulator.optical")
@@ -90,6 +91,7 @@ class OpticalPortServer:
         self.transport = transport
         self.baud_accurate = baud_accurate
         self.rng = random.Random(seed)
+        self.trouble = LineTrouble()  # bench trouble a test may arm (not a device fault)
         self.host = host
         self._listeners = {
             "socket": self._listen(host, raw_port),
@@ -206,6 +208,7 @@ class OpticalPortServer:
                 return  # give the probe its reaction time to switch baud
             pending.popleft()
             data = self._apply_faults(head.reply.data, self.registers.behaviour())
+            data = self.trouble.apply(data, head.reply.baud)
             if data:
                 self._send(writer, meter_to_probe(data, head.reply.baud, line), head.reply.baud)
 

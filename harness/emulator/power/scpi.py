@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.emulator.guard import BoundedClients, report_unexpected
+from harness.emulator.trouble import LineTrouble
 from harness.emulator.world.device import EmulatedDevice
 
 log = logging.getLogger("meterbench.emulator.scpi")
@@ -156,6 +157,7 @@ class SupplyState:
     lock: threading.Lock = field(default_factory=threading.Lock)
     name: str = "psu"
     command_log: CommandLog | None = None
+    trouble: LineTrouble = field(default_factory=LineTrouble)  # armed by tests, not a fault
 
     def error(self, code: int, text: str) -> None:
         """Queue a SCPI error (the queue keeps the newest 32, as instruments do)."""
@@ -312,6 +314,8 @@ class _Handler(socketserver.StreamRequestHandler):
             if not line:
                 continue
             answer = self.server.state.execute(line)
+            if answer is not None and self.server.state.trouble.silence():
+                continue  # bench trouble: this answer never reaches the driver
             if answer is not None:
                 self.wfile.write(answer.encode("ascii", "replace") + b"\n")
                 self.wfile.flush()

@@ -8,6 +8,7 @@ store is the default ``ConsumerData()``: every read gives None or nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import math
 import random
@@ -56,8 +57,16 @@ class ConsumerData:
 
     @property
     def available(self) -> bool:
-        """Whether any consumer datum can be read."""
-        return self != ConsumerData()
+        """Whether any consumer datum can be read (the cumulative registers are legal
+        metrology, not consumer data: they do not count)."""
+        return dataclasses.replace(self, import_register=None,
+                                   tou_registers=()) != ConsumerData()
+
+    def metrology_only(self) -> ConsumerData:
+        """What a meter keeps through a triage reset: its cumulative registers only (MID
+        2014/32/EU Annex V MI-003, GB-SMART-METERING.md "Returns in the real world")."""
+        return ConsumerData(import_register=self.import_register,
+                            tou_registers=self.tou_registers)
 
 
 def mpan_check_digit(first12: str) -> int:

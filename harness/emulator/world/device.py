@@ -319,6 +319,9 @@ class EmulatedDevice(DeviceCore):
         """Faults that show as alerts logged in service, before the removal: a cover opened
         weeks before it, resets at a rate no brown-out explains, authentication failures with
         no supplier change."""
+        if not {"tamper_in_service", "unexpected_resets", "auth_failures_in_service"} \
+                & {f.key for f in self._faults}:
+            return  # nothing to write: no copy of the memory to make at power-on
         off = self._off_since if self._off_since is not None else t - _DAY
         removed = self.true_time.at(off)
         logs = self._ram.logs
@@ -414,10 +417,12 @@ class EmulatedDevice(DeviceCore):
 
     @operation
     def clear_consumer_data(self) -> bool:
-        """Make every consumer datum unavailable; True if there was any."""
+        """Make every consumer datum unavailable; True if there was any. A meter keeps its
+        cumulative registers (legal metrology, never reset: MID); a hub's copies go."""
         self._require_firmware("clear consumer data")
         had = self._ram.consumer.available
-        self._ram.consumer = ConsumerData()
+        meter = self.device_type in (DeviceType.ESME, DeviceType.GSME)
+        self._ram.consumer = self._ram.consumer.metrology_only() if meter else ConsumerData()
         return had
 
     @operation

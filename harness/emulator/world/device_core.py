@@ -230,6 +230,7 @@ class DeviceCore(abc.ABC):
                 if not self._past_written:
                     self._past_written = True
                     self._write_past(now)
+                    now = self._tick()  # writing the past takes no time of the device's own
                 self._power_events.append(PowerEvent(now, "on"))
                 if self._off_since is not None:
                     self._outage_s = now - self._off_since

@@ -142,7 +142,7 @@ CATALOGUE: dict[str, FaultKind] = {k.key: k for k in (
        "The real-time clock runs fast or slow far beyond its crystal's tolerance.",
        ("the device's clock departs from the reference by seconds per hour",
         "clock adjustments beyond tolerance are refused (0x81C6)"),
-       _CAT.HARDWARE, None, param="drift in ppm (fast)", low=300.0, high=1500.0,
+       _CAT.HARDWARE, None, param="drift in ppm (fast)", low=2000.0, high=8000.0,
        weight=3),
     _K("label_mismatch", "Label mismatch",
        "The device reports an identity other than the one on its label.",
