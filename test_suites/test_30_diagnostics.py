@@ -50,7 +50,7 @@ def _judged(dut: Dut) -> LogJudgement:
     cached = dut.record.notes.get("log_judgement")
     if cached is None:
         diag = diagnostics(dut)
-        cached = judge_alerts((*diag.event_log, *diag.security_log), spec=SPEC)
+        cached = judge_alerts(diag.logs, spec=SPEC)
         dut.record.notes["log_judgement"] = cached
     return cached
 
@@ -60,7 +60,7 @@ def _check_logs(dut: Dut, clause: str, categories: set[str], prefix: str,
     judged = _judged(dut)
     diag = diagnostics(dut)
     if clause == "TRI-DIAG-02":
-        measure("log_entries", len(diag.event_log) + len(diag.security_log), "count",
+        measure("log_entries", len(diag.logs), "count",
                 category="hardware")
     excused = judged.excused_in(categories, SPEC)
     measure(f"{prefix}_excused", "; ".join(excused), "codes", category="hardware")
@@ -91,7 +91,7 @@ def test_tamper_flags_clear(dut: Dut, measure) -> None:
     """The tamper sensors the meter reports are clear, but for the installer's own."""
     observable(dut, Capability.TAMPER_FLAGS, "TRI-DIAG-04")
     diag = diagnostics(dut)
-    held, _ = installer_flags(diag.tamper, (*diag.event_log, *diag.security_log), spec=SPEC)
+    held, _ = installer_flags(diag.tamper, diag.logs, spec=SPEC)
     measure("tamper_flags", ",".join(sorted(diag.tamper)), category="tamper/physical")
     measure("tamper_flags_held", ",".join(held), expected="", category="tamper/physical")
 

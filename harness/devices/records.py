@@ -77,6 +77,8 @@ class Diagnostics:
     read_at: datetime.datetime  # bench UTC time when the diagnostics (the clock) were read
     event_log: tuple[LogRecord, ...] = ()
     security_log: tuple[LogRecord, ...] = ()
+    # Supply loss and restore: where a removal shows (empty when the route has no such log).
+    power_log: tuple[LogRecord, ...] = ()
     tamper: frozenset[str] = frozenset()
     supply: str | None = None  # ESME load switch / GSME valve state
     han: HanInfo | None = None
@@ -85,6 +87,13 @@ class Diagnostics:
     battery_v: float | None = None
     battery_percent: float | None = None
     extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def logs(self) -> tuple[LogRecord, ...]:
+        """Every log entry read (event, security and power event logs), oldest first: which
+        log a device files an alert in is not fixed by the domain."""
+        return tuple(sorted((*self.event_log, *self.security_log, *self.power_log),
+                            key=lambda r: r.timestamp))
 
     @property
     def clock_drift_s(self) -> float | None:

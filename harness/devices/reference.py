@@ -109,6 +109,16 @@ class ReferenceProfile(DeviceProfile):
                 records.append(LogRecord(int(code, 16), parse_time(stamp)))
         return tuple(records)
 
+    def _read_power_log(self) -> tuple[LogRecord, ...]:
+        """The power event log where the meter's map has one (a map without it answers an
+        error for its count: then there is nothing to read, as on a route with no such log)."""
+        try:
+            if self._read_optional(rmap.POWER_LOG_COUNT.address) is None:
+                return ()
+        except OperationError:
+            return ()
+        return self.read_log(rmap.POWER_LOG_COUNT)
+
     def read_diagnostics(self) -> Diagnostics:
         with self.session():
             identity = self.identify()
@@ -133,6 +143,7 @@ class ReferenceProfile(DeviceProfile):
                 read_at=read_at,
                 event_log=self.read_log(rmap.EVENT_LOG_COUNT),
                 security_log=self.read_log(rmap.SECURITY_LOG_COUNT),
+                power_log=self._read_power_log(),
                 tamper=frozenset(t for t in tamper.split(",") if t),
                 supply=supply,
                 wan=wan,

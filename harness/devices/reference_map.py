@@ -45,6 +45,9 @@ EVENT_LOG_COUNT = Register("event_log_count", "99.98.0", "R", "integer",
                            "entries in the event log; entry n (1 = oldest) at 99.98.n")
 SECURITY_LOG_COUNT = Register("security_log_count", "99.97.0", "R", "integer",
                               "entries in the security log; entry n at 99.97.n")
+POWER_LOG_COUNT = Register("power_log_count", "99.96.0", "R", "integer",
+                           "entries in the power event log (supply loss and restore, as DUIS "
+                           "6.13 PowerEvent reads it); entry n at 99.96.n")
 LOG_ENTRY_FMT = "CODE;YYYY-MM-DDTHH:MM:SSZ (GBCS alert code as 4 hex digits)"
 TAMPER = Register("tamper", "96.50.0", "R", "comma-separated flag names",
                   "active tamper flags, empty when none")
@@ -119,8 +122,8 @@ def all_registers() -> tuple[Register, ...]:
                  f"{role.name.replace('_', ' ').title()} trust anchor")
         for role in ANCHOR_ROLES
     )
-    return (*IDENTITY, CLOCK, EVENT_LOG_COUNT, SECURITY_LOG_COUNT, TAMPER, SUPPLY, BATTERY,
-            BATTERY_REMAINING,
+    return (*IDENTITY, CLOCK, EVENT_LOG_COUNT, SECURITY_LOG_COUNT, POWER_LOG_COUNT, TAMPER,
+            SUPPLY, BATTERY, BATTERY_REMAINING,
             *HAN, *WAN, *anchors, *METROLOGY, *CONSUMER_DATA, RESET_CERTIFICATES,
             RESET_CONSUMER_DATA, RESET_HAN, RESET_LIFECYCLE)
 

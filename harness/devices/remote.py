@@ -306,8 +306,11 @@ class RemoteProfile(DeviceProfile):
         extra = {"route": "DUIS Service Requests via the DCC",
                  "smi_status": str(self._entry()["DeviceStatus"])}
         han = self._han_state(extra)
+        power = self.read_log(LogToRead.POWER_EVENT) \
+            if self.device_type is DeviceType.ESME else ()  # DUIS has no GSME power log
         return Diagnostics(identity=identity, device_time=None, read_at=read_at,
                            event_log=self.read_log(event), security_log=self.read_log(security),
+                           power_log=power,
                            supply=self.read_supply(), han=han, extra=extra)
 
     def _han_state(self, extra: dict[str, str]) -> HanInfo | None:

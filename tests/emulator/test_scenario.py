@@ -42,7 +42,7 @@ def test_the_example_scenario_gives_its_devices_and_truth() -> None:
     assert [rows[i - 1].truth_category.value for i in faulty] == [
         "hardware", "tamper/physical", "hardware", "tamper/physical"]
     assert rows[8].return_type is ReturnType.PRIOR_TO_INSTALLATION
-    assert rows[4].truth_faults == ("clock_drift:800",)  # the history's rate is the fault's
+    assert rows[4].truth_faults == ("clock_drift:4000",)  # the history's rate is the fault's
     assert parse_history(rows[0].history).clock_offset_s == -7776000
     assert load_scenario(EXAMPLE) == rows
 
@@ -106,7 +106,7 @@ def test_the_bench_reads_the_stated_offset_and_field_events(bench: BenchSession)
     assert days == [95.1, 212.4]
 
 
-@pytest.mark.parametrize("item", [1, 5])  # 3 ppm (healthy) and 800 ppm (clock_drift)
+@pytest.mark.parametrize("item", [1, 5])  # 3 ppm (healthy) and 4000 ppm (clock_drift)
 def test_the_bench_reads_the_stated_drift(bench: BenchSession, item: int) -> None:
     row = by_id(load_scenario(EXAMPLE))[item]
     clock = ManualClock()

@@ -51,9 +51,6 @@ def test_the_faulty_counterparts_are_found(outcome: list[tuple[str, str, str]]) 
     assert found and all(got.startswith(want + ":") for _, want, got in found), found
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 section 2: the clock offset and alerts of a "
-                   "removal are still held against a healthy device (the lead's rules); "
-                   "remove this marker when they land")
 def test_every_scenario_device_gets_its_true_verdict(
         outcome: list[tuple[str, str, str]]) -> None:
     wrong = [f"{device}: want {want}, got {got}" for device, want, got in outcome

@@ -22,7 +22,8 @@ from harness.errors import MeterbenchError
 from harness.protocols.iec62056_21 import DataSet, Identification
 
 _TIME_FMT = "%Y-%m-%dT%H:%M:%SZ"
-_LOGS = {rmap.EVENT_LOG_COUNT.address: "event", rmap.SECURITY_LOG_COUNT.address: "security"}
+_LOGS = {rmap.EVENT_LOG_COUNT.address: "event", rmap.SECURITY_LOG_COUNT.address: "security",
+         rmap.POWER_LOG_COUNT.address: "power"}
 
 
 def optical_password(device: EmulatedDevice) -> str:

@@ -195,9 +195,16 @@ def draw_history(device_type: DeviceType, seed: int, *, installed: bool) -> Fiel
         events.extend(removal_events(device_type, storage))
         service = rng.uniform(60, 900)  # days installed before the removal
         if rng.random() < BROWN_OUT_SHARE:
+            loss = (GbcsAlert.GSME_POWER_SUPPLY_LOSS if device_type is DeviceType.GSME
+                    else GbcsAlert.SUPPLY_INTERRUPTED)
             for _ in range(rng.randint(1, 3)):
-                events.append(HistoryEvent(GbcsAlert.UNEXPECTED_HARDWARE_RESET,
-                                           round(storage + rng.uniform(1, service), 3)))
+                # A brown-out as a device logs it: the supply dips, the device resets, the
+                # supply is back within a minute (GBCS codes, half a minute apart).
+                at = round(storage + rng.uniform(1, service), 4)
+                events += [HistoryEvent(loss, round(at + 0.5 / 1440, 6)),
+                           HistoryEvent(GbcsAlert.UNEXPECTED_HARDWARE_RESET, at),
+                           HistoryEvent(GbcsAlert.SUPPLY_OUTAGE_RESTORED,
+                                        round(at - 0.5 / 1440, 6))]
         if rng.random() < SUPPLIER_CHANGE_SHARE:
             at = round(storage + rng.uniform(1, service), 3)
             events.append(HistoryEvent(GbcsAlert.TRUSTED_SOURCE_AUTHENTICATION_FAILURE, at))
