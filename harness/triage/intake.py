@@ -23,6 +23,7 @@ from typing import Any
 
 from harness.config.catalogue import Catalogue, Generation, load_catalogue
 from harness.config.secrets import resolve_secret
+from harness.domain.mpxn import mpan_check_digit
 from harness.domain.types import DeviceType, normalise_eui64
 from harness.domain.vocabulary import NO_FAULT, FaultCategory
 from harness.errors import BenchConfigError, MeterbenchError
@@ -314,14 +315,6 @@ def _parse_row(cells: dict[str, str], file: str, line: int, models: Catalogue,
         install_code=_install_code(text("install_code"), Path(file).parent, fail),
         history=_check_history(cells.get(HISTORY_COLUMN, ""), fail),
     )
-
-
-_MPAN_WEIGHTS = (3, 5, 7, 13, 17, 19, 23, 29, 31, 37, 41, 43)
-
-
-def mpan_check_digit(first12: str) -> int:
-    """The MPAN core's check digit (MRA): weighted digit sum mod 11 mod 10."""
-    return sum(int(d) * w for d, w in zip(first12, _MPAN_WEIGHTS, strict=True)) % 11 % 10
 
 
 def _install_code(cell: str, base: Path, fail: Any) -> InstallCode | None:

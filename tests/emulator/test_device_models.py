@@ -6,9 +6,10 @@ import datetime
 
 import pytest
 
+from harness.domain.mpxn import mpan_check_digit
 from harness.domain.types import DeviceType, RemotePartyRole, SmiStatus
 from harness.emulator.world.clock import ManualClock
-from harness.emulator.world.consumer import ConsumerData, mpan_check_digit
+from harness.emulator.world.consumer import ConsumerData
 from harness.emulator.world.device import EmulatedDevice
 from harness.emulator.world.logs import LogKind
 from harness.emulator.world.models import CommsHub, Esme, Gsme, create_device

@@ -14,6 +14,7 @@ import math
 import random
 from dataclasses import dataclass
 
+from harness.domain.mpxn import mpan_check_digit
 from harness.domain.types import DeviceType
 from harness.emulator.world.faults import stable_seed
 
@@ -21,7 +22,6 @@ HALF_HOUR = datetime.timedelta(minutes=30)
 TOU_BANDS: tuple[tuple[int, int], ...] = ((0, 7), (7, 16), (16, 19), (19, 24))
 """Hour bands of the emulated time-of-use tariff (night, day, peak, evening); register n of a
 model with fewer registers takes bands n, n+k, ... (k the register count)."""
-_MPAN_WEIGHTS = (3, 5, 7, 13, 17, 19, 23, 29, 31, 37, 41, 43)
 
 
 @dataclass(frozen=True)
@@ -67,11 +67,6 @@ class ConsumerData:
         2014/32/EU Annex V MI-003, GB-SMART-METERING.md "Returns in the real world")."""
         return ConsumerData(import_register=self.import_register,
                             tou_registers=self.tou_registers)
-
-
-def mpan_check_digit(first12: str) -> int:
-    """The MPAN core check digit: weighted digit sum mod 11 mod 10."""
-    return sum(int(d) * w for d, w in zip(first12, _MPAN_WEIGHTS, strict=True)) % 11 % 10
 
 
 def dummy_mpxn(device_type: DeviceType, seed: int) -> str:
