@@ -4,15 +4,7 @@ from __future__ import annotations
 
 from enum import IntEnum, StrEnum
 
-from harness.domain.eui64 import eui64_duis, normalise_eui64
-
-__all__ = [
-    "DeviceType",
-    "RemotePartyRole",
-    "SmiStatus",
-    "eui64_duis",  # re-exported: EUI-64s live in harness.domain.eui64
-    "normalise_eui64",
-]
+__all__ = ["DeviceType", "RemotePartyRole", "SmiStatus"]
 
 
 class DeviceType(IntEnum):

@@ -23,8 +23,9 @@ from typing import Any
 
 from harness.config.catalogue import Catalogue, Generation, load_catalogue
 from harness.config.secrets import resolve_secret
+from harness.domain.eui64 import normalise_eui64
 from harness.domain.mpxn import mpan_check_digit
-from harness.domain.types import DeviceType, normalise_eui64
+from harness.domain.types import DeviceType
 from harness.domain.vocabulary import NO_FAULT, FaultCategory
 from harness.errors import BenchConfigError, MeterbenchError
 from harness.protocols.installcode import InstallCode, InstallCodeError

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, overload
 
-from harness.domain.types import DeviceType, eui64_duis, normalise_eui64
+from harness.domain.eui64 import eui64_duis, normalise_eui64
+from harness.domain.types import DeviceType
 from harness.emulator.dcc.inventory import DeviceRecord, InventoryTransaction
 from harness.emulator.dcc.network import NO_RESPONSE, DccNetwork, Route
 from harness.emulator.dcc.users import DccUser

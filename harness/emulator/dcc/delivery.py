@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from harness.domain.types import normalise_eui64
+from harness.domain.eui64 import normalise_eui64
 from harness.protocols.duis import sign
 
 Signer = tuple[ec.EllipticCurvePrivateKey, x509.Certificate]

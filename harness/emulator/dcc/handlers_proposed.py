@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.domain.types import DeviceType, SmiStatus, eui64_duis
+from harness.domain.eui64 import eui64_duis
+from harness.domain.types import DeviceType, SmiStatus
 from harness.emulator.dcc.context import Handler, RequestContext
 from harness.emulator.dcc.handlers_device import IN_SERVICE
 from harness.emulator.world.logs import LogKind

@@ -19,7 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from harness.domain.types import DeviceType, SmiStatus, eui64_duis, normalise_eui64
+from harness.domain.eui64 import eui64_duis, normalise_eui64
+from harness.domain.types import DeviceType, SmiStatus
 from harness.emulator.dcc.transitions import INITIAL_STATUSES, allowed_targets, transition
 from harness.protocols.duis import DuisError
 from harness.protocols.duis.codes import DEVICE_NOT_FOUND, INVALID_DEVICE_STATUS, MALFORMED

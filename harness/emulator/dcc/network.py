@@ -21,7 +21,8 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
-from harness.domain.types import DeviceType, eui64_duis, normalise_eui64
+from harness.domain.eui64 import eui64_duis, normalise_eui64
+from harness.domain.types import DeviceType
 from harness.emulator.world.device import EmulatedDevice
 from harness.emulator.world.han import JoinResult
 from harness.emulator.world.models.comms_hub import CommsHub

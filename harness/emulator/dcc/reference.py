@@ -20,7 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from harness.domain.types import DeviceType, SmiStatus, normalise_eui64
+from harness.domain.eui64 import normalise_eui64
+from harness.domain.types import DeviceType, SmiStatus
 from harness.emulator.dcc.inventory import DeviceRecord
 from harness.emulator.world.clock import Clock
 from harness.emulator.world.device import EmulatedDevice

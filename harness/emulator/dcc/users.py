@@ -18,7 +18,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from harness.domain.types import RemotePartyRole, eui64_duis, normalise_eui64
+from harness.domain.eui64 import eui64_duis, normalise_eui64
+from harness.domain.types import RemotePartyRole
 from harness.emulator.world.pki import Party, TestPki
 from harness.protocols.duis import UserRole
 

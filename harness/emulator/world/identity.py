@@ -11,7 +11,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from harness.domain.types import DeviceType, eui64_duis
+from harness.domain.eui64 import eui64_duis
+from harness.domain.types import DeviceType
 from harness.emulator.world.catalogue import DeviceModel
 from harness.emulator.world.faults import stable_seed
 from harness.protocols.installcode import InstallCode

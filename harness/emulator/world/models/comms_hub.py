@@ -13,7 +13,8 @@ import datetime
 import random
 from dataclasses import dataclass, field
 
-from harness.domain.types import DeviceType, SmiStatus, normalise_eui64
+from harness.domain.eui64 import normalise_eui64
+from harness.domain.types import DeviceType, SmiStatus
 from harness.emulator.world.consumer import ConsumerData, fill_consumer_data
 from harness.emulator.world.device import EmulatedDevice
 from harness.emulator.world.device_core import operation, reader
