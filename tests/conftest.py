@@ -11,6 +11,12 @@ from pathlib import Path
 
 import pytest
 
+# Loaded once in this process, before any in-process pytester run: pytester takes the
+# modules a run imported out of sys.modules again afterwards, and cryptography's native
+# bindings cannot be imported a second time in one process. The plugin imports none of this
+# until a run asks for meterbench, so a file of such runs alone would import them per run.
+import harness.emulator.bench
+import harness.plugin.session  # noqa: F401
 from harness.bench.session import BenchSession
 from harness.config.loader import default_bench_path
 from harness.drivers.permit import Permit
