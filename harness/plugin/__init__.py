@@ -81,6 +81,9 @@ def activate(config: pytest.Config, why: str) -> None:
             "stays on one bench: give --mb-bench (once per worker), or run "
             "`meterbench triage --workers N`")
     config.stash[ACTIVE] = why
+    # Asked for by a fixture or a suite, not an option: the header is known only after
+    # pytest printed its own, so it follows the collection.
+    config.stash[LATE_HEADER] = not options.given(config)
     from harness.plugin import session as session_plugin  # the heavy imports start here
 
     try:
@@ -140,9 +143,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """A test that takes meterbench's ``dut`` runs once per device it applies to."""
     if "dut" not in metafunc.fixturenames or not _ours(metafunc._arg2fixturedefs.get("dut")):
         return
-    if not active(metafunc.config):
-        activate(metafunc.config, why="fixture 'dut'")
-        metafunc.config.stash[LATE_HEADER] = True  # no option asked: known only now
+    activate(metafunc.config, why="fixture 'dut'")
     from harness.plugin import triage
 
     triage.parametrize(metafunc)
@@ -156,7 +157,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             name = _asked_fixture(info.names_closure, info.name2fixturedefs) if info else None
             if name is not None:
                 activate(config, why=f"fixture {name!r}")
-                config.stash[LATE_HEADER] = True
                 break
     if active(config):
         from harness.plugin import triage
