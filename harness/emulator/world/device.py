@@ -20,7 +20,7 @@ from harness.emulator.world.catalogue import DeviceModel
 from harness.emulator.world.clock import Clock
 from harness.emulator.world.consumer import ConsumerData, fill_consumer_data
 from harness.emulator.world.device_core import DeviceCore, PowerEvent, operation, reader
-from harness.emulator.world.faults import Fault
+from harness.emulator.world.faults import HISTORY_FAULTS, Fault
 from harness.emulator.world.han import HanState
 from harness.emulator.world.history import FieldHistory
 from harness.emulator.world.identity import (
@@ -319,8 +319,7 @@ class EmulatedDevice(DeviceCore):
         """Faults that show as alerts logged in service, before the removal: a cover opened
         weeks before it, resets at a rate no brown-out explains, authentication failures with
         no supplier change."""
-        if not {"tamper_in_service", "unexpected_resets", "auth_failures_in_service"} \
-                & {f.key for f in self._faults}:
+        if not HISTORY_FAULTS & {f.key for f in self._faults}:
             return  # nothing to write: no copy of the memory to make at power-on
         off = self._off_since if self._off_since is not None else t - _DAY
         removed = self.true_time.at(off)
