@@ -174,19 +174,34 @@ def clock_edge(read: Callable[[], datetime.datetime], limit_s: float = 3.0
         previous_request = request
 
 
-def clock_rate(dut: Dut, window_s: float) -> tuple[float, float] | None:
-    """The device clock's rate against the bench's, in ppm, and its uncertainty, over
-    ``window_s`` bench seconds (shorter on a fast bench); None: the clock stopped."""
+def clock_rate(dut: Dut, window_s: float, resolution_ppm: float = 0.0,
+               max_window_s: float = 0.0) -> tuple[float, float] | None:
+    """The device clock's rate against the bench's, in ppm, and its uncertainty, over at
+    least ``window_s`` bench seconds, lengthened (up to ``max_window_s``) while the
+    uncertainty is above ``resolution_ppm``; both shorter on a fast bench. None: the clock
+    stopped (TRI-DIAG-01)."""
+    scale = dut.slot.bench.time_scale
     profile = dut.profile()
     with profile.session():
         first = clock_edge(profile.read_clock)
         if first is None:
             return None
-        time.sleep(max(0.0, window_s / dut.slot.bench.time_scale - 0.5))
-        second = clock_edge(profile.read_clock)
-    if second is None:
-        return None
-    (d0, m0, h0), (d1, m1, h1) = first, second
-    bench = m1 - m0
+        d0, m0, h0 = first
+        time.sleep(max(0.0, window_s / scale - 0.5))
+        while True:
+            second = clock_edge(profile.read_clock)
+            if second is None:
+                return None
+            d1, m1, h1 = second
+            bench = m1 - m0
+            uncertainty = (h0 + h1) / bench * 1e6
+            if uncertainty <= resolution_ppm:
+                break
+            # The uncertainty falls as 1/window: wait for the window that reaches the target.
+            needed = (h0 + h1) / resolution_ppm * 1e6 if resolution_ppm > 0 else 0.0
+            left = max_window_s / scale - bench
+            if needed <= bench or left <= 0:
+                break
+            time.sleep(max(0.0, min(needed, max_window_s / scale) - bench - 0.5))
     rate = ((d1 - d0).total_seconds() - bench) / bench * 1e6
-    return rate, (h0 + h1) / bench * 1e6
+    return rate, uncertainty

@@ -33,7 +33,10 @@ def test_clock_drift_within_tolerance(dut: Dut, measure) -> None:
         why = "the model's manifest declares no clock drift tolerance (clock_drift_ppm)"
         dut.record.not_assessed.append(f"TRI-DIAG-01: {why}")
         pytest.skip(f"not assessed: {why}")
-    measured = clock_rate(dut, SPEC.clause("TRI-DIAG-01").number("window_s"))
+    clause = SPEC.clause("TRI-DIAG-01")
+    resolution = clause.number("resolution_ppm")
+    measured = clock_rate(dut, clause.number("window_s"), resolution,
+                          clause.number("max_window_s"))
     if measured is None:  # a clock that does not tick has no rate: it has stopped
         measure("clock_drift_rate", -1e6, "ppm", low=-declared.clock_drift_ppm,
                 high=declared.clock_drift_ppm, category="hardware")
@@ -41,6 +44,12 @@ def test_clock_drift_within_tolerance(dut: Dut, measure) -> None:
     rate, uncertainty = measured
     measure("clock_drift_uncertainty", round(uncertainty, 1), "ppm", category="hardware")
     limit = declared.clock_drift_ppm + uncertainty
+    if uncertainty > resolution and abs(rate) <= limit:
+        # Within the widened tolerance only because the reads were too slow to tell.
+        why = (f"the clock rate {rate:.0f} ppm is known only to ±{uncertainty:.0f} ppm, above "
+               f"the {resolution:g} ppm the spec asks, within the longest window")
+        dut.record.not_assessed.append(f"TRI-DIAG-01: {why}")
+        pytest.skip(f"not assessed: {why}")
     measure("clock_drift_rate", round(rate, 1), "ppm", low=-limit, high=limit,
             category="hardware")
 

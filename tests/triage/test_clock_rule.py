@@ -7,6 +7,7 @@ from pathlib import Path
 
 from harness.domain.vocabulary import FaultCategory
 from harness.triage.manifest import load_manifests
+from harness.triage.spec import default_spec
 from tests.triage._suite_run import batch, measured, run_suites
 
 
@@ -25,6 +26,8 @@ def test_offset_is_recorded_and_the_rate_decides(tmp_path: Path) -> None:
     rate = measured(healthy, "clock_drift_rate")
     assert rate["passed"] and abs(rate["value"]) <= tolerance + \
         measured(healthy, "clock_drift_uncertainty")["value"]
+    resolution = default_spec().clause("TRI-DIAG-01").number("resolution_ppm")
+    assert measured(healthy, "clock_drift_uncertainty")["value"] <= resolution
     assert healthy["verdict"] != "FAULT", healthy["why"]
     assert (drifting["verdict"], drifting["category"]) == ("FAULT", "hardware"), drifting
     found = measured(drifting, "clock_drift_rate")
