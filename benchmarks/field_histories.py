@@ -99,6 +99,12 @@ def main() -> None:
                       for r in batch if not agrees(r, got[r.item]))
         for clauses, count in why.most_common():
             print(f"  {count:4} disagree, failed: {clauses}")
+        for r in batch:
+            v = got[r.item]
+            if not agrees(r, v):
+                print(f"  item{r.item} {r.device_type.name} {r.return_type.value} "
+                      f"{';'.join(r.truth_faults)} [{r.history}] -> {v['verdict']} "
+                      f"{v['category'] or '-'}: {v['why'][:160]}")
 
 
 if __name__ == "__main__":

@@ -39,7 +39,9 @@ def batch_new(
         "--no-fault-ratio", min=0.0, max=1.0, callback=finite,
         help="Fraction of devices with nothing wrong.")] = 0.6,
     histories: Annotated[bool, typer.Option(
-        "--histories", help="Healthy devices carry ordinary field histories.")] = False,
+        "--histories/--no-histories",
+        help="Healthy devices carry ordinary field histories (storage, removals, brown-outs); "
+             "--no-histories draws the plain batch of earlier versions.")] = True,
     scenario: Annotated[Path | None, typer.Option(
         "--scenario", help="A scenario file (YAML): its devices instead of a drawn batch.",
         show_default=False)] = None,

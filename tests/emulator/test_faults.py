@@ -137,6 +137,17 @@ def check_measurement(kind: DeviceType) -> None:
         assert healthy.measured_voltage() == pytest.approx(230, rel=0.02)
 
 
+def check_registers_erased(kind: DeviceType) -> None:
+    """The reset leaves a sound meter's cumulative registers and erases this one's."""
+    for faults, kept in (((), True), (("reset_erases_registers",), False)):
+        meter, _ = running(kind, *faults)
+        meter.commission_with_consumer_data()
+        assert meter.consumer_data().import_register is not None
+        meter.clear_consumer_data()
+        assert (meter.consumer_data().import_register is not None) is kept
+        assert not meter.consumer_data().half_hourly  # consumer data goes either way
+
+
 def check_switch_stuck(kind: DeviceType) -> None:
     esme, _ = running(kind, "load_switch_stuck")
     assert isinstance(esme, Esme)
@@ -252,6 +263,7 @@ SYMPTOMS: dict[str, Callable[[DeviceType], None]] = {
     "memory_error": check_memory,
     "watchdog_resets": check_watchdog,
     "measurement_fault": check_measurement,
+    "reset_erases_registers": check_registers_erased,
     "load_switch_stuck": check_switch_stuck,
     "valve_stuck": check_valve_stuck,
     "excessive_standby_current": check_standby,

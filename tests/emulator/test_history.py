@@ -44,11 +44,13 @@ def test_histories_are_drawn_from_the_seed() -> None:
         draw_history(DeviceType.ESME, 7, installed=True)
 
 
-def test_histories_are_off_unless_asked_and_leave_the_batch_as_it_was() -> None:
-    plain = generate(PopulationSpec(300, seed=5))
+def test_histories_are_on_by_default_and_off_leaves_the_batch_as_it_was() -> None:
+    plain = generate(PopulationSpec(300, seed=5, histories=False))
     assert all(r.history == "" for r in plain)
     assert not {f for r in plain for f in r.truth_faults} & HISTORY_FAULTS
-    with_histories = generate(PopulationSpec(300, seed=5, histories=True))
+    with_histories = generate(PopulationSpec(300, seed=5))
+    assert any(r.history for r in with_histories)
+    assert {f for r in with_histories for f in r.truth_faults} & HISTORY_FAULTS
     # The same types, and the same devices healthy; what else is drawn may differ.
     assert [(r.device_type, r.truth_verdict) for r in plain] == \
         [(r.device_type, r.truth_verdict) for r in with_histories]
@@ -78,21 +80,25 @@ def test_the_manifest_keeps_histories_and_reads_old_manifests(tmp_path: Path) ->
     write_csv(rows, path)
     assert path.read_text().splitlines()[0].endswith(",history")
     assert read_csv(path) == rows
-    plain = generate(PopulationSpec(5, seed=1))
+    plain = generate(PopulationSpec(5, seed=1, histories=False))
     write_csv(plain, path)
     assert "history" not in path.read_text().splitlines()[0]
     assert read_csv(path) == plain
 
 
-def test_batch_new_draws_histories_when_asked(tmp_path: Path) -> None:
+def test_batch_new_draws_histories_unless_told_not_to(tmp_path: Path) -> None:
     app = typer.Typer()
     app.add_typer(batch_app, name="batch")
     out = tmp_path / "h.csv"
     result = CliRunner().invoke(app, ["batch", "new", "--size", "30", "--seed", "3",
-                                      "--histories", "-o", str(out)])
+                                      "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert read_csv(out) == generate(PopulationSpec(30, 3, histories=True))
     assert any(r.history for r in read_csv(out))
+    result = CliRunner().invoke(app, ["batch", "new", "--size", "30", "--seed", "3",
+                                      "--no-histories", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert not any(r.history for r in read_csv(out))
 
 
 def test_a_history_text_round_trips_exactly() -> None:

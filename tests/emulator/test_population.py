@@ -32,6 +32,7 @@ from harness.errors import BenchConfigError
 from harness.protocols.gbcs_alerts import GbcsAlert as A
 from harness.triage.intake import (
     COLUMNS,
+    HISTORY_COLUMN,
     BatchRow,
     ManifestError,
     ReturnType,
@@ -99,7 +100,7 @@ def test_csv_round_trip(tmp_path: Path) -> None:
     path = tmp_path / "batch.csv"
     write_csv(rows, path)
     with path.open(newline="") as fh:
-        assert next(csv.reader(fh)) == list(COLUMNS)
+        assert next(csv.reader(fh)) == [*COLUMNS, HISTORY_COLUMN]  # healthy rows carry histories
     assert read_csv(path) == rows
 
 

@@ -1,12 +1,14 @@
-"""Acceptance: every device of the field-histories scenario gets the verdict its truth states.
+"""Acceptance: every device of the shipped scenarios gets the verdict its truth states.
 
 Healthy devices with ordinary histories (storage, removal, brown-outs, a supplier change) must
 end NO_FAULT_FOUND, their faulty counterparts FAULT in the true category, triaged through the
-real drivers by ``meterbench triage --batch --json`` on the fast emulated bench.
+real drivers by ``meterbench triage --batch --json`` on the fast emulated bench; so must the
+rules' scenarios (a fault hiding others, metrology kept through the reset), both ways.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -18,13 +20,17 @@ from harness.emulator.world.scenario import load_scenario
 from harness.triage.intake import Verdict, write_csv
 
 BENCHES = default_bench_path().parent
+SCENARIOS = sorted((BENCHES / "scenarios").glob("*.yaml"))
 
 
 @pytest.fixture(scope="module")
 def outcome(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, str, str]]:
-    """(device, wanted, got) for every device of the example scenario."""
+    """(device, wanted, got) for every device of every shipped scenario, in one campaign."""
     folder = tmp_path_factory.mktemp("scenario")
-    rows = load_scenario(BENCHES / "scenarios" / "field-histories.yaml")
+    rows = []
+    for path in SCENARIOS:
+        rows += [dataclasses.replace(r, item=len(rows) + i)
+                 for i, r in enumerate(load_scenario(path), start=1)]
     write_csv(rows, folder / "s.csv")
     proc = subprocess.run(
         [sys.executable, "-m", "harness", "triage", "--batch", str(folder / "s.csv"), "--json",
@@ -49,6 +55,10 @@ def test_the_faulty_counterparts_are_found(outcome: list[tuple[str, str, str]]) 
     # The clock fault aside: today its removal's cover alert outranks it (tamper).
     found = [o for o in outcome if o[1].startswith("FAULT") and "clock_drift" not in o[0]]
     assert found and all(got.startswith(want + ":") for _, want, got in found), found
+
+
+def test_the_shipped_scenarios_are_all_run() -> None:
+    assert {p.name for p in SCENARIOS} >= {"field-histories.yaml", "triage-rules.yaml"}
 
 
 def test_every_scenario_device_gets_its_true_verdict(

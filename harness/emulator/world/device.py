@@ -421,7 +421,8 @@ class EmulatedDevice(DeviceCore):
         self._require_firmware("clear consumer data")
         had = self._ram.consumer.available
         meter = self.device_type in (DeviceType.ESME, DeviceType.GSME)
-        self._ram.consumer = self._ram.consumer.metrology_only() if meter else ConsumerData()
+        keeps = meter and "reset_erases_registers" not in self._faults
+        self._ram.consumer = self._ram.consumer.metrology_only() if keeps else ConsumerData()
         return had
 
     @operation

@@ -117,6 +117,11 @@ CATALOGUE: dict[str, FaultKind] = {k.key: k for k in (
         "an ESME's measured voltage far from the supply's set point"),
        _CAT.METROLOGY, None, _METERS, "ratio of measured to true voltage", 0.55, 0.8,
        weight=5),
+    _K("reset_erases_registers", "Reset erases the registers",
+       "A non-compliant firmware erases the cumulative energy registers with the consumer data "
+       "on a reset (legal metrology: they are never reset).",
+       ("the cumulative import and TOU registers read nothing after the triage reset",),
+       _CAT.METROLOGY, None, _METERS, weight=1),
     _K("load_switch_stuck", "Load switch stuck",
        "The ESME load switch contacts do not move.",
        ("relay coil current on each switch command", "supply state unchanged after it"),
@@ -209,7 +214,7 @@ SEEN_ONLY_THROUGH_PORT = frozenset({
     "firmware_verification_fails", "memory_error", "watchdog_resets", "measurement_fault",
     "load_switch_stuck", "valve_stuck", "tamper_cover_removed", "magnetic_tamper",
     "clock_drift", "label_mismatch", "battery_low", "tamper_in_service", "unexpected_resets",
-    "auth_failures_in_service"})
+    "auth_failures_in_service", "reset_erases_registers"})
 """Faults whose evidence is read through the device's local port (logs, identity, states):
 on a meter whose optical port is dead they leave nothing a bench can see. The rest show on
 the supply (standby current) or over the air (HAN joins, the hub's WAN)."""

@@ -79,9 +79,9 @@ class PopulationSpec:
     post_installation_ratio: float = 0.7
     reason_matches_truth: float = 0.6  # how often the installer's reason names the real fault
     # Healthy devices carry ordinary field histories (storage, removal events, brown-outs, a
-    # supplier change) and the faults that look like them out of context are drawn too.  Off
-    # until the triage rules judge histories in context (issue 14, section 2).
-    histories: bool = False
+    # supplier change) and the faults that look like them out of context are drawn too, so
+    # that a verdict agreeing with the truth means something.  Off: the plain batch of old.
+    histories: bool = True
 
     def __post_init__(self) -> None:
         if self.size < 0:
