@@ -5,13 +5,22 @@ run through the reports (so it works the same with xdist workers, whose reports 
 controller) and shows devices done out of the batch, the devices on the benches now and
 the stage each is in, verdict counts, the rate and the time left. On a terminal it
 refreshes in place; in a CI log it prints its final state once.
+
+It draws on a duplicate of the process's stderr taken before pytest starts: on one bench the
+tests run in this process, and pytest's capture redirects descriptor 2 while each test runs,
+so a display drawing to ``sys.stderr`` then would draw into the capture and seem frozen.
+While an operator prompt holds the terminal (``pytest_meterbench_terminal``) it stops
+drawing, and starts a fresh frame below the answer.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
 import time
 from collections import Counter
-from typing import Any
+from typing import IO, Any
 
 import pytest
 from rich.console import Console, Group, RenderableType
@@ -33,11 +42,31 @@ def stage_of(nodeid: str) -> str:
     return parts[2] if len(parts) == 3 and parts[1].isdigit() else name
 
 
+def uncaptured_stderr() -> tuple[Console, IO[str] | None]:
+    """A console on a duplicate of descriptor 2 as it is now (the terminal, before pytest's
+    capture redirects it), and the stream to close after; stderr itself where no descriptor
+    can be duplicated (an embedding host's stream)."""
+    try:
+        original = sys.__stderr__
+        if original is None or sys.stderr.fileno() != original.fileno():
+            raise OSError("stderr is not the process's own")  # a host (a test runner) swapped it
+        fd = os.dup(original.fileno())
+    except (AttributeError, OSError, ValueError):
+        return Console(stderr=True), None
+    stream = os.fdopen(fd, "w", buffering=1, encoding="utf-8", errors="replace")
+    # The width now: while pytest captures, descriptors 0-2 are no terminal to ask.
+    width = shutil.get_terminal_size().columns if stream.isatty() else None
+    return Console(file=stream, width=width), stream
+
+
 class CampaignProgress:
     """Live progress for one campaign run; ``summary()`` renders the table for the end."""
 
     def __init__(self, console: Console | None = None) -> None:
-        self.console = console or Console(stderr=True)
+        self._stream: IO[str] | None = None
+        if console is None:
+            console, self._stream = uncaptured_stderr()
+        self.console = console
         self.total = 0
         self.resumed = 0
         self.started = time.monotonic()
@@ -46,6 +75,7 @@ class CampaignProgress:
         self.lines: list[dict[str, Any]] = []
         self.interrupted = False  # Ctrl-C, SIGTERM or SIGHUP stopped the campaign
         self._live: Live | None = None
+        self._stopped = False
 
     # -- pytest hooks -------------------------------------------------------------------------
 
@@ -57,9 +87,30 @@ class CampaignProgress:
             self.resumed = len(set(keys) & run.already_done)
             self.total = len(keys) - self.resumed
         self.started = time.monotonic()
+        self._start_live()
+
+    def _start_live(self) -> None:
+        """Draw (and keep redrawing) a frame below whatever the terminal shows now."""
+        # Not redirecting sys.stdout/err: pytest swaps them per test; we draw on our own.
         self._live = Live(console=self.console, refresh_per_second=4, transient=False,
-                          get_renderable=self.render)
+                          get_renderable=self.render, redirect_stdout=False,
+                          redirect_stderr=False)
         self._live.start()
+
+    def pytest_meterbench_terminal(self, config: pytest.Config, taken: bool) -> None:
+        """A prompt takes the terminal: leave the last frame and stop drawing; given back:
+        a fresh frame below the prompt and its answer."""
+        if taken:
+            self._pause()
+        elif self._live is None and not self._stopped:
+            self._start_live()
+
+    def _pause(self) -> None:
+        if self._live is not None:
+            live, self._live = self._live, None
+            live.stop()
+            if not self.console.is_terminal:  # a log: end the last frame's line
+                self.console.line()
 
     def pytest_runtest_logstart(self, nodeid: str, location: object) -> None:
         device = device_of(nodeid)
@@ -94,11 +145,11 @@ class CampaignProgress:
 
     def stop(self) -> None:
         """Stop refreshing (the last frame stays on screen); safe to call twice."""
-        if self._live is not None:
-            live, self._live = self._live, None
-            live.stop()
-            if not self.console.is_terminal:  # a log: end the last frame's line
-                self.console.line()
+        self._stopped = True
+        self._pause()
+        if self._stream is not None:
+            stream, self._stream = self._stream, None
+            stream.close()
 
     # -- rendering ----------------------------------------------------------------------------
 

@@ -178,7 +178,7 @@ def triage_command(
         progress = None
         if not plain:
             args += ["-q", "--no-header", "--no-summary", "-p", "no:terminalreporter"]
-            progress = CampaignProgress(stderr)
+            progress = CampaignProgress()  # on the terminal past pytest's capture
             plugins.append(progress)
         try:
             code = int(pytest.main([*args, *ctx.args], plugins=plugins))

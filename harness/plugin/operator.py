@@ -49,6 +49,9 @@ class Operator(Protocol):
     """Asks for one device to be loaded in a slot (and inspected, for a hub); returns what
     happened."""
 
+    uses_terminal: bool
+    """Whether its prompts are asked on the terminal (which live displays must leave free)."""
+
     def load(self, key: str, slot: str, hint: str, needs_probe: bool, *,
              inspect: bool = False) -> Loading: ...
 
@@ -56,6 +59,8 @@ class Operator(Protocol):
 class EmulatedOperator:
     """The emulated bench answers its own prompts: the device is already in the slot, the
     label is read off the emulated device, the (emulated) probe is always seated."""
+
+    uses_terminal = False
 
     def __init__(self, session: BenchSession) -> None:
         self.session = session
@@ -86,6 +91,8 @@ class ConsoleOperator:
     what a barcode scanner types: the serial number, optionally followed by the EUI-64 and
     the install code, separated by spaces.
     """
+
+    uses_terminal = True
 
     def __init__(self, timeout_s: float = 300.0, stream_in: TextIO | None = None,
                  stream_out: TextIO | None = None) -> None:

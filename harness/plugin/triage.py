@@ -9,6 +9,7 @@ and, with ``--triage-json``, written one JSON object per line.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import sys
@@ -213,7 +214,7 @@ def _load(run: TriageRun, key: str, bench: Bench, config: pytest.Config) -> Dut:
     if run.operator_io is not None and skipped is None:
         hint = (f"the {row.model} labelled {row.label_id or 'MPxN ' + row.mpxn}" if row
                 else f"a {slot.device_type}")
-        with terminal(config):
+        with terminal(config) if run.operator_io.uses_terminal else contextlib.nullcontext():
             loading = run.operator_io.load(key, slot_name, hint,
                                            "optical" in slot.config.instruments,
                                            inspect=run.device_type(key) is DeviceType.CHF)

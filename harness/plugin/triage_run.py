@@ -160,15 +160,19 @@ class TriageRun:
 def terminal(config: pytest.Config) -> Iterator[None]:
     """The real terminal, input included, for the length of a prompt (pytest's global
     capture takes stdin too; ``global_and_fixture_disabled`` would leave it taken)."""
-    capture = config.pluginmanager.getplugin("capturemanager")
-    if capture is None or not capture.is_globally_capturing():
-        yield
-        return
-    capture.suspend_global_capture(in_=True)
+    config.hook.pytest_meterbench_terminal(config=config, taken=True)  # live displays pause
     try:
-        yield
+        capture = config.pluginmanager.getplugin("capturemanager")
+        if capture is None or not capture.is_globally_capturing():
+            yield
+            return
+        capture.suspend_global_capture(in_=True)
+        try:
+            yield
+        finally:
+            capture.resume_global_capture()
     finally:
-        capture.resume_global_capture()
+        config.hook.pytest_meterbench_terminal(config=config, taken=False)
 
 
 def open_operator(config: pytest.Config, session: BenchSession) -> Operator | None:
