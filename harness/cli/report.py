@@ -11,15 +11,39 @@ from __future__ import annotations
 import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from harness.cli.errors import usage_error
 from harness.results.report import verdict_counts, write_report
-from harness.results.store import DEFAULT_DB_URL, ResultStore, ResultStoreError
+from harness.results.store import DEFAULT_DB_URL, DeviceRow, ResultStore, ResultStoreError
 
 EXIT_USAGE = 2
+
+
+class EmulatedChoice(StrEnum):
+    """Which results of emulated benches a report counts (they are no lab's returns)."""
+
+    auto = "auto"  # left out when the period has a lab's results; else shown, marked emulated
+    include = "include"
+    exclude = "exclude"
+    only = "only"
+
+
+def pick_rows(store: ResultStore, choice: EmulatedChoice, **period: Any
+              ) -> tuple[list[DeviceRow], int]:
+    """The rows the report counts under ``choice``, and how many emulated ones it left out."""
+    if choice is EmulatedChoice.include:
+        return store.results(**period), 0
+    if choice is EmulatedChoice.only:
+        return store.results(emulated=True, **period), 0
+    lab = store.results(emulated=False, **period)
+    if choice is EmulatedChoice.auto and not lab:  # a CI or demo store: all emulated
+        return store.results(**period), 0
+    left_out = len(store.results(emulated=True, with_measurements=False, with_traces=False,
+                                 **period))
+    return lab, left_out
 
 
 class ReportFormat(StrEnum):
@@ -53,6 +77,10 @@ def report_command(
     by_return_date: Annotated[bool, typer.Option(
         "--by-return-date", help="The period is of the devices' return dates (from the "
                                  "returns manifest), not of triage dates.")] = False,
+    emulated: Annotated[EmulatedChoice, typer.Option(
+        "--emulated", help="Results of emulated benches: auto (left out when the period has "
+                           "a lab's results, else shown and marked emulated), include, "
+                           "exclude or only.")] = EmulatedChoice.auto,
 ) -> None:
     """Write the triage report for a period: RFI figures, charts, per-device pages, CSV."""
     first, last = _day(since, "--since"), _day(until, "--until")
@@ -62,7 +90,8 @@ def report_command(
         usage_error(f"--since {first} is after --until {last}")
     try:
         with ResultStore.open(db, create=False) as store:
-            rows = store.results(since=first, until=last, by_return_date=by_return_date)
+            rows, left_out = pick_rows(store, emulated, since=first, until=last,
+                                       by_return_date=by_return_date)
             source = store.shown_url
     except ResultStoreError as exc:
         usage_error(f"--db: {exc}")
@@ -75,4 +104,10 @@ def report_command(
     counts = verdict_counts(rows)
     summary = ", ".join(f"{counts[v]} {v}" for v in ("NO_FAULT_FOUND", "FAULT", "INCONCLUSIVE"))
     main = next((p for p in written if p.name in ("index.html", "results.json")), written[0])
-    typer.echo(f"{len(rows)} device(s) ({summary}): report written to {main}")
+    kinds = {r.emulated for r in rows}
+    marked = " emulated" if kinds == {True} else ""
+    some = f"; {sum(r.emulated for r in rows)} emulated" if kinds == {True, False} else ""
+    typer.echo(f"{len(rows)}{marked} device(s) ({summary}{some}): report written to {main}")
+    if left_out:
+        typer.echo(f"{left_out} result(s) of emulated benches left out of this lab report "
+                   "(--emulated include to count them)")

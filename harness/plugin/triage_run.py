@@ -21,7 +21,7 @@ from harness.plugin.conformance import Conformance
 from harness.plugin.device import Dut
 from harness.plugin.operator import ConsoleOperator, EmulatedOperator, Operator
 from harness.plugin.options import DEFAULT_PROMPT_TIMEOUT
-from harness.results.store import ResultStore
+from harness.results.store import EMULATED, PHYSICAL, ResultStore
 from harness.triage.audit import (
     DEFAULT_DB_URL,
     AuditLog,
@@ -135,7 +135,9 @@ class TriageRun:
                               transcript="\n".join(self.transcripts.pop(key, [])) or None,
                               bench=self.session.config.bench.name,
                               return_date=dut.row.return_date if dut.row else None,
-                              generation=dut.row.generation.value if dut.row else None)
+                              generation=dut.row.generation.value if dut.row else None,
+                              bench_kind=EMULATED if self.session.config.emulated
+                              else PHYSICAL)
         line = {"item": key, "device_type": dut.record.device_type,
                 "device_id": dut.record.identity.device_id if dut.record.identity else
                 dut.label.device_id, **verdict.as_dict(),

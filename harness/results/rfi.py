@@ -109,19 +109,47 @@ def group_of(device_type: str) -> str:
     return GROUPS.get(device_type.upper(), OTHER)
 
 
+def device_identity(row: ResultLike) -> str | None:
+    """Who a result is about, across campaigns: its EUI-64, else its label; None when it has
+    neither (then it can only be counted as a device of its own)."""
+    for name in ("device_id", "label_id"):
+        value = getattr(row, name, None)
+        if value:
+            return f"{name}:{str(value).upper()}"
+    return None
+
+
+def latest_per_device(rows: Iterable[ResultLike]) -> list[ResultLike]:
+    """Each device's latest verdict, in the order given (oldest first, as the store returns
+    them): a device triaged twice in a period (a campaign run again) is counted once."""
+    latest: dict[str, int] = {}
+    kept: list[ResultLike] = []
+    for row in rows:
+        if row.verdict in NOT_A_VERDICT:
+            continue
+        who = device_identity(row)
+        if who is not None and who in latest:
+            kept[latest[who]] = row  # the later result replaces the earlier one in place
+            continue
+        if who is not None:
+            latest[who] = len(kept)
+        kept.append(row)
+    return kept
+
+
 def rfi_figures(rows: Iterable[ResultLike]) -> RfiFigures:
     """Count returned devices, resets, no-fault-found and faults by category per group, and
     per generation and group (a row's ``generation`` attribute, where it has one).
 
-    "Needed resetting" counts devices reset to be reused: reset done and not found faulty.
-    An interrupted device (no verdict yet) is not counted.
+    Each returned device is counted once, by its latest result (``latest_per_device``); the
+    earlier results stay in the store and on the report's device pages. "Needed resetting"
+    counts devices reset to be reused: reset done and not found faulty. An interrupted device
+    (no verdict yet) is not counted.
     """
     groups: dict[str, GroupFigures] = {}
     generations: dict[str, dict[str, GroupFigures]] = {}
     total = GroupFigures()
-    for row in rows:
-        if row.verdict in NOT_A_VERDICT:
-            continue
+    for row in latest_per_device(rows):
         group = group_of(row.device_type)
         groups.setdefault(group, GroupFigures()).add(row)
         generation = getattr(row, "generation", None) or UNKNOWN_GENERATION

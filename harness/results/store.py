@@ -41,6 +41,7 @@ from sqlalchemy import (
     func,
     insert,
     inspect,
+    or_,
     select,
     update,
 )
@@ -94,6 +95,7 @@ device_result_table = Table(
     # From the returns manifest (added later: NULL in older rows and in slot-mode results).
     Column("return_date", String(10)),  # YYYY-MM-DD
     Column("generation", String(10)),  # SMETS1 or SMETS2
+    Column("bench_kind", String(10)),  # "emulated" or "physical"; NULL: not recorded (older)
     UniqueConstraint("campaign_id", "item_key", name="device_result_once_per_campaign"),
 )
 """One row per device per campaign; ``evidence`` is the record's and verdict's JSON."""
@@ -126,10 +128,14 @@ current_trace_table = Table(
 
 One row per device (not one per sample): a trace is read whole, and a row per sample would
 multiply the database's size by the hundred samples each device has."""
-LATER_COLUMNS = ("return_date", "generation")
+LATER_COLUMNS = ("return_date", "generation", "bench_kind")
 """``device_result`` columns added after the first schema: nullable, added on a write open."""
 CORE_TABLES = frozenset({"campaign", "device_result", "measurement"})
 """The tables a results database has had from the start (``current_trace`` came later)."""
+
+EMULATED, PHYSICAL = "emulated", "physical"
+"""A result's ``bench_kind``: an emulated bench's devices are no lab's returns, so a report
+leaves them out of a lab's figures unless asked (``meterbench report --emulated``)."""
 
 INTERRUPTED = "INTERRUPTED"
 """The stored "verdict" of a device whose triage was stopped part way: redone on resume."""
@@ -255,6 +261,12 @@ class DeviceRow:
     current_trace: CurrentTrace | None = None
     return_date: datetime.date | None = None  # from the returns manifest, where it said
     generation: str | None = None  # SMETS1 or SMETS2; None when not recorded
+    bench_kind: str | None = None  # EMULATED or PHYSICAL; None when not recorded
+
+    @property
+    def emulated(self) -> bool:
+        """Whether an emulated bench triaged it (an emulated device, no lab's return)."""
+        return self.bench_kind == EMULATED
 
 
 def _measurement_values(result_id: int, m: Measurement) -> dict[str, Any]:
@@ -394,10 +406,11 @@ class ResultStore(EngineHolder):
     def record(self, campaign_id: int, record: TriageRecord, verdict: Verdict,
                finished: datetime.datetime | None = None, *,
                transcript: str | None = None, bench: str | None = None,
-               return_date: datetime.date | None = None, generation: str | None = None
-               ) -> bool:
+               return_date: datetime.date | None = None, generation: str | None = None,
+               bench_kind: str | None = None) -> bool:
         """Commit one device's result and measurements now, in one transaction
-        (``return_date``, ``generation``: what the returns manifest said of the device).
+        (``return_date``, ``generation``: what the returns manifest said of the device;
+        ``bench_kind``: EMULATED or PHYSICAL).
 
         Returns True when written, False when this campaign already holds a result for
         ``record.key`` (the first one stands: a device is never recorded twice).
@@ -434,7 +447,7 @@ class ResultStore(EngineHolder):
                     transcript=transcript or record.notes.get("transcript"),
                     evidence=json.dumps(evidence, default=str, sort_keys=True),
                     **self._later(return_date=return_date.isoformat() if return_date else None,
-                                  generation=generation)))
+                                  generation=generation, bench_kind=bench_kind)))
                 result_id = _inserted_id(result)
                 if record.measurements:
                     conn.execute(insert(measurement_table), [
@@ -484,13 +497,23 @@ class ResultStore(EngineHolder):
     def results(self, *, since: datetime.date | None = None,
                 until: datetime.date | None = None, campaign_id: int | None = None,
                 with_measurements: bool = True, with_traces: bool = True,
-                by_return_date: bool = False) -> list[DeviceRow]:
+                by_return_date: bool = False, emulated: bool | None = None
+                ) -> list[DeviceRow]:
         """Device results finished in ``[since, until]`` (whole UTC days), oldest first; with
         ``by_return_date`` those whose devices were returned in that period (the manifest's
-        return date: a result without one is left out when a period is given)."""
+        return date: a result without one is left out when a period is given). ``emulated``
+        True: only an emulated bench's results; False: none of them (a result from before
+        benches were recorded counts as a lab's); None: all."""
         t = device_result_table
         columns = [c for c in t.c if c.name not in self._missing]
         query = select(*columns).order_by(t.c.finished, t.c.id)
+        if emulated is not None:
+            if "bench_kind" in self._missing:  # an older database: nothing marked emulated
+                query = query.where(false()) if emulated else query
+            elif emulated:
+                query = query.where(t.c.bench_kind == EMULATED)
+            else:
+                query = query.where(or_(t.c.bench_kind.is_(None), t.c.bench_kind != EMULATED))
         if by_return_date and (since is not None or until is not None):
             if self._missing:  # an older database: no result has a return date
                 query = query.where(false())
@@ -583,4 +606,4 @@ def _device_row(r: Any, measurements: Sequence[MeasurementRow],
         measurements=tuple(measurements), current_trace=trace,
         return_date=(datetime.date.fromisoformat(r.return_date)
                      if getattr(r, "return_date", None) else None),
-        generation=getattr(r, "generation", None))
+        generation=getattr(r, "generation", None), bench_kind=getattr(r, "bench_kind", None))

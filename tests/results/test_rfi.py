@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.results.rfi import OTHER, rfi_figures
+from harness.results.rfi import OTHER, latest_per_device, rfi_figures
 
 
 @dataclass
@@ -59,3 +59,28 @@ def test_totals_and_categories() -> None:
 def test_no_rows() -> None:
     figures = rfi_figures([])
     assert figures.groups == {} and figures.total.returned == 0
+
+
+@dataclass
+class Seen:
+    device_type: str
+    verdict: str
+    device_id: str | None
+    category: str | None = None
+    reset: bool = False
+    label_id: str | None = None
+
+
+def test_a_device_triaged_twice_is_counted_once_by_its_latest_result() -> None:
+    rows = [Seen("ESME", "INCONCLUSIVE", "00DB12F5F07F9EEF"),
+            Seen("GSME", "FAULT", "00DB22B8CF7BB77F", "HAN"),
+            Seen("ESME", "NO_FAULT_FOUND", "00db12f5f07f9eef", reset=True),  # run again
+            Seen("ESME", "INTERRUPTED", "00DB12F5F07F9EEF"),  # no verdict: hides nothing
+            Seen("CHF", "FAULT", None, "WAN", label_id="CH1"),
+            Seen("CHF", "NO_FAULT_FOUND", None, label_id="CH1", reset=True),
+            Seen("CHF", "NO_FAULT_FOUND", None), Seen("CHF", "NO_FAULT_FOUND", None)]
+    total = rfi_figures(rows).total
+    # 20 results for 10 devices was "Returned 40": each device once, as it last ended.
+    assert (total.returned, total.no_fault_found, total.fault, total.inconclusive,
+            total.needed_reset) == (5, 4, 1, 0, 2)
+    assert [r.verdict for r in latest_per_device(rows)][:2] == ["NO_FAULT_FOUND", "FAULT"]
