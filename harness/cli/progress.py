@@ -206,7 +206,9 @@ class CampaignProgress:
         table.add_column("device type")
         for kind in kinds:
             table.add_column(kind, justify="right", style=VERDICT_STYLE.get(kind, ""))
-        table.add_column("reset", justify="right")
+        # Devices whose reset was done and verified, whatever their verdict: not the
+        # report's "needed reset" (reset to be reused: reset and not found faulty).
+        table.add_column("reset done", justify="right")
         table.add_column("total", justify="right", style="bold")
         for kind_row in [*types, "all"]:
             rows = [ln for ln in self.lines if kind_row in ("all", ln["device_type"])]

@@ -76,6 +76,10 @@ def triage_command(
         "--conformance", help="Write the per-model conformance report (Markdown).")] = None,
     db: Annotated[str | None, typer.Option(
         "--db", help="Results store URL; a batch re-run resumes where it stopped.")] = None,
+    again: Annotated[bool, typer.Option(
+        "--again", help="With --db: triage a batch again that a finished campaign on this "
+                        "bench triaged (a new campaign; the earlier results are kept). "
+                        "Without it such a run does nothing and says so.")] = False,
     out: Annotated[Path | None, typer.Option(
         "--out", help="Folder for JUnit XML, Allure results, verdicts and conformance.")] = None,
     audit_db: Annotated[str | None, typer.Option(
@@ -138,6 +142,10 @@ def triage_command(
         args += ["--mb-conformance", str(conformance)]
     if db is not None:
         args += ["--mb-db", db]
+    if again:
+        if db is None:
+            usage_error("--again goes with --db (without a store every run triages anew)")
+        args += ["--mb-again"]
     if audit_db is not None:
         args += ["--mb-audit-db", audit_db]
     if manifest is not None:
@@ -172,6 +180,8 @@ def triage_command(
             batch = _generated_batch(session, work, devices, seed, starting)
         if batch is not None:
             args += ["--mb-batch", str(batch)]
+            if db is not None and not again:
+                _nothing_to_do(db, session.config.bench.name, batch.name, stderr)
         args += ["--mb-triage-json", str(starting.verdicts)]
         watch = InterruptWatch()
         plugins: list[object] = [starting, watch]
@@ -211,6 +221,21 @@ def triage_command(
         stderr.print(interrupted_note(ctx, db), highlight=False, markup=False, soft_wrap=True)
         code = EXIT_INTERRUPTED
     raise typer.Exit(code)
+
+
+def _nothing_to_do(db: str, bench: str, batch_name: str, stderr: Console) -> None:
+    """Exit 0 saying so when a finished campaign on this bench triaged this batch (its
+    devices would all be triaged, and counted, again); return otherwise."""
+    from harness.results.store import ResultStore, ResultStoreError
+
+    try:
+        with ResultStore.open(db, create=False) as store:
+            done = store.finished_campaign(bench, batch_name)
+    except ResultStoreError:  # no store yet, or one the run itself will report on
+        return
+    if done is not None:
+        stderr.print(done.nothing_to_do(), highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(0)
 
 
 def _hub_return_args(send: bool, connection: str | None, return_type: str | None,

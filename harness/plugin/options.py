@@ -52,6 +52,11 @@ OPTIONS: tuple[tuple[str, str, dict[str, object]], ...] = (
         type=float, default=None, metavar="S",
         help="physical bench: seconds to wait for each operator prompt before skipping the "
              "device (default 300)")),
+    ("--mb-again", "mb_again", dict(
+        action="store_true", default=False,
+        help="triage the batch again although a finished campaign on this bench triaged it "
+             "(a new campaign; the earlier results are kept). Without it such a run does "
+             "nothing and says so")),
     ("--mb-no-prompts", "mb_no_prompts", dict(
         action="store_true", default=None,
         help="physical bench: devices are already in their slots; labels come from the batch "

@@ -109,6 +109,11 @@ def start_run(config: pytest.Config, session: BenchSession) -> None:
             run.campaign_id = campaign
             run.already_done = set(parallel.from_controller(config, "mb_skip_items") or ())
         else:
+            done = (run.store.finished_campaign(session.config.bench.name, Path(batch).name)
+                    if batch and not config.getoption("mb_again") else None)
+            if done is not None:  # a finished batch is not triaged twice by mistake
+                run.store.close()
+                pytest.exit(done.nothing_to_do("--mb-again"), returncode=0)
             run.campaign_id = run.store.resume_or_start(
                 bench=session.config.bench.name, operator=run.operator, role=run.role,
                 batch_name=Path(batch).name if batch else "")

@@ -233,6 +233,24 @@ class MeasurementRow:
 
 
 @dataclass(frozen=True)
+class FinishedCampaign:
+    """A campaign that triaged its whole batch: what a run of the same batch is told."""
+
+    id: int
+    bench: str
+    batch_name: str
+    finished: datetime.datetime
+    devices: int
+
+    def nothing_to_do(self, again: str = "--again") -> str:
+        """Why a run of the same batch does nothing, and how to make it triage again."""
+        return (f"batch {self.batch_name} was triaged on bench {self.bench} by campaign "
+                f"{self.id} (finished {self.finished:%Y-%m-%d %H:%M} UTC, {self.devices} "
+                f"devices): nothing to do. Its results stay in the store; {again} triages "
+                "every device again as a new campaign")
+
+
+@dataclass(frozen=True)
 class DeviceRow:
     """A stored device result, as reports and the RFI figures read it."""
 
@@ -374,6 +392,22 @@ class ResultStore(EngineHolder):
                        campaign_table.c.batch_name == batch_name,
                        campaign_table.c.finished.is_(None))
                 .order_by(campaign_table.c.id.desc()).limit(1)).scalar()
+
+    def finished_campaign(self, bench: str, batch_name: str) -> FinishedCampaign | None:
+        """The latest finished campaign of this batch on this bench, when none is unfinished
+        (a run of the same batch would then triage every device again); else None."""
+        t, d = campaign_table, device_result_table
+        with ReadTx(self._engine) as conn:
+            latest = conn.execute(
+                select(t.c.id, t.c.finished).where(t.c.bench == bench,
+                                                   t.c.batch_name == batch_name)
+                .order_by(t.c.id.desc()).limit(1)).first()
+            if latest is None or latest.finished is None:
+                return None
+            devices = conn.execute(select(func.count()).select_from(d).where(
+                d.c.campaign_id == latest.id, d.c.verdict != INTERRUPTED)).scalar_one()
+        return FinishedCampaign(int(latest.id), bench, batch_name, parse_utc(latest.finished),
+                                int(devices))
 
     def resume_or_start(self, *, bench: str, operator: str, role: str, batch_name: str) -> int:
         """The unfinished campaign of this batch on this bench, or a new one (one transaction)."""

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from harness.cli.pytest_bridge import suites_dir
+from harness.config.loader import default_bench_path
 from harness.emulator.world.population import PopulationSpec, generate
 from harness.results.store import ResultStore
 from harness.triage.intake import write_csv
@@ -41,3 +43,36 @@ def test_rerun_resumes_and_records_each_device_once(tmp_path: Path) -> None:
                             timeout=300)
     assert report.returncode == 0, report.stderr
     assert (tmp_path / "report" / "index.html").exists()
+
+
+def test_a_finished_batch_is_not_triaged_again_unless_asked(tmp_path: Path) -> None:
+    rows = generate(PopulationSpec(2, seed=22, no_fault_ratio=1.0))
+    batch = tmp_path / "batch.csv"
+    write_csv(rows, batch)
+    db = f"sqlite:///{tmp_path / 'results.db'}"
+    fast = ("--bench", str(default_bench_path().parent / "emulated-fast.toml"))
+    assert len(triage(batch, db, tmp_path, *fast)) == 2  # the campaign finishes
+    again = subprocess.run([sys.executable, "-m", "harness", "triage", "--batch", str(batch),
+                            "--db", db, *fast], capture_output=True, text=True, timeout=600,
+                           cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "was triaged on bench" in again.stderr and "nothing to do" in again.stderr
+    assert "--again" in again.stderr
+    # pytest users get the same refusal from the plugin itself
+    direct = subprocess.run([sys.executable, "-m", "pytest", str(suites_dir()), "-q",
+                             "-p", "no:cacheprovider", "--mb-batch", str(batch), "--mb-db", db,
+                             "--mb-bench", fast[1]], capture_output=True, text=True,
+                            timeout=600, cwd=tmp_path)
+    assert direct.returncode == 0 and "--mb-again" in direct.stdout + direct.stderr, direct
+    with ResultStore.open(db, create=False) as store:
+        assert store.count() == 2
+    assert len(triage(batch, db, tmp_path, *fast, "--again", "-k", "item1")) == 1
+    with ResultStore.open(db, create=False) as store:
+        assert store.count() == 3  # the history is kept...
+    report = subprocess.run([sys.executable, "-m", "harness", "report", "--db", db, "--out",
+                             str(tmp_path / "report"), "--format", "json"],
+                            capture_output=True, text=True, timeout=300)
+    assert report.returncode == 0, report.stderr
+    data = json.loads((tmp_path / "report" / "results.json").read_text())
+    assert data["rfi"]["total"]["returned"] == 2  # ...and each device counted once
+    assert len(data["devices"]) == 3
