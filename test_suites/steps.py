@@ -129,15 +129,25 @@ def median_current(dut: Dut, samples: int = 15) -> float:
 
 
 def peak_current_during(dut: Dut, action: Callable[[], T], after_s: float = 0.3
-                        ) -> tuple[T, float]:
-    """Run ``action`` while sampling the supply; return its result and the peak current."""
+                        ) -> tuple[T, float, float]:
+    """Run ``action`` while sampling the supply; return its result, the peak current and
+    the longest time between two samples (wall seconds: a pulse shorter than that may
+    fall between them)."""
     peak = 0.0
+    gap = 0.0
+    failed: list[BaseException] = []
     stop = threading.Event()
 
     def sampler() -> None:
-        nonlocal peak
-        while not stop.is_set():
-            peak = max(peak, dut.power.current())
+        nonlocal peak, gap
+        last = time.monotonic()
+        try:
+            while not stop.is_set():
+                peak = max(peak, dut.power.current())
+                now = time.monotonic()
+                gap, last = max(gap, now - last), now
+        except BaseException as exc:  # e.g. the supply timed out: raised in the test below
+            failed.append(exc)
 
     thread = threading.Thread(target=sampler, daemon=True)
     thread.start()
@@ -147,7 +157,9 @@ def peak_current_during(dut: Dut, action: Callable[[], T], after_s: float = 0.3
     finally:
         stop.set()
         thread.join()
-    return result, peak
+    if failed:  # a sampler that died saw nothing: never judge a pulse on it
+        raise failed[0]
+    return result, peak, gap
 
 
 LINK_ERRORS = (InstrumentTimeoutError, ProtocolError)

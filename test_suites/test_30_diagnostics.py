@@ -134,15 +134,23 @@ def test_supply_switch_operates(dut: Dut, measure) -> None:
     profile = dut.profile()
     found_in = previous = diag.supply
     for state in CYCLES[dut.device_type]:
-        reported, peak = peak_current_during(dut, functools.partial(profile.set_supply, state))
+        reported, peak, gap = peak_current_during(dut, functools.partial(profile.set_supply,
+                                                                         state))
         if not measure(f"supply_state_{state}", reported, expected=state,
                        category="hardware").passed:
             break  # a switch (valve) not where it was told to be is not cycled further
         on = SUPPLY_ON[dut.device_type]  # contacts (valve) move only between on and off
         moved = previous is not None and (previous == on) != (state == on)
         if moved and declared.supply_pulse_a is not None:  # contacts or valve really moved
-            measure(f"actuator_current_{state}", round(peak, 4), "A",
-                    low=declared.supply_pulse_a, category="hardware")
+            shortest = SPEC.clause("TRI-DIAG-05").number("pulse_min_s") / dut.slot.bench.time_scale
+            if peak < declared.supply_pulse_a and gap > shortest:  # the bench's limit, not a fault
+                dut.record.not_assessed.append(
+                    f"TRI-DIAG-05: no actuator pulse seen switching to {state}, but the supply "
+                    f"was sampled only every {gap * 1e3:.0f} ms at worst: too slowly to see a "
+                    f"{shortest * 1e3:.0f} ms pulse")
+            else:
+                measure(f"actuator_current_{state}", round(peak, 4), "A",
+                        low=declared.supply_pulse_a, category="hardware")
         previous = reported
     if found_in and found_in != profile.read_supply():
         profile.set_supply(found_in)

@@ -187,7 +187,9 @@ def draw_history(device_type: DeviceType, seed: int, *, installed: bool) -> Fiel
     drift = round(rng.uniform(-20.0, 20.0), 2)
     offset: float
     if rng.random() < STOPPED_CLOCK_SHARE:
-        offset = -round(storage * _DAY + rng.uniform(0, 600))
+        # It stopped when its backup ran out, at most ten minutes after the removal: never
+        # before it (so its first events at the bench come after the removal's).
+        offset = -round(storage * _DAY - rng.uniform(0, 600))
     else:  # kept running on its backup: off by what its rate made of the storage
         offset = round(drift * 1e-6 * storage * _DAY + rng.uniform(-2, 2), 1)
     events: list[HistoryEvent] = []
