@@ -60,15 +60,16 @@ def png(fig: Figure) -> str:
 
 def verdict_figure(rows: Sequence[DeviceRow], figures: RfiFigures) -> Figure:
     """Stacked verdicts per RFI group; the legend (verdicts present only) beside the plot."""
-    fig, ax = _figure(8, 3.5)
+    fig, ax = _figure(6.8, 3.2)
     groups = [g for g in ORDER if g in figures.groups]
+    labels = [g.replace(" ", "\n", 1) for g in groups]  # "Communications\nHubs": no overlap
     bottom = [0] * len(groups)
     for verdict in VERDICTS:
         counts = [sum(1 for r in rows if group_of(r.device_type) == g and r.verdict == verdict)
                   for g in groups]
         if not any(counts):
             continue
-        ax.bar(groups, counts, bottom=bottom, label=verdict.replace("_", " ").lower(),
+        ax.bar(labels, counts, bottom=bottom, label=verdict.replace("_", " ").lower(),
                color=COLOURS[verdict])
         bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
     ax.set_ylabel("devices")
@@ -81,7 +82,7 @@ def verdict_figure(rows: Sequence[DeviceRow], figures: RfiFigures) -> Figure:
 def category_figure(figures: RfiFigures) -> Figure:
     """Devices found FAULT, by strongest fault category."""
     cats = figures.faults_by_category.most_common()
-    fig, ax = _figure(8, max(2.0, 0.4 * len(cats) + 1))
+    fig, ax = _figure(6.8, max(2.0, 0.4 * len(cats) + 1))
     if cats:
         ax.barh([c for c, _ in reversed(cats)], [n for _, n in reversed(cats)], color="#c33")
     else:
@@ -94,7 +95,7 @@ def category_figure(figures: RfiFigures) -> Figure:
 
 def duration_figure(rows: Sequence[DeviceRow]) -> Figure:
     """How long each device took, as a histogram."""
-    fig, ax = _figure(8, 3)
+    fig, ax = _figure(6.8, 3)
     ax.hist([r.duration_s for r in rows] or [0.0], bins=min(30, max(5, len(rows) // 5)),
             color="#48c")
     ax.set_xlabel("triage time per device (s)")
@@ -133,7 +134,7 @@ def trace_figure(row: DeviceRow) -> Figure | None:
              *([trace.current_limit_a] if trace.current_limit_a else [])]
     floor = min(lows) / MARGIN if lows else 1e-6
     top = max(highs) * MARGIN if highs else 1.0
-    fig, ax = _figure(9, 3.2)
+    fig, ax = _figure(11, 3.6)
     ax.plot(times, [a if a > floor else floor for a in amps], color="#48c", marker=".",
             markersize=3, linewidth=1, label="supply current")
     zeros = [(t, floor) for t, a in zip(times, amps, strict=True) if a <= 0]
@@ -152,7 +153,7 @@ def trace_figure(row: DeviceRow) -> Figure | None:
     ax.set_xlabel("seconds since power-on")
     ax.set_ylabel("current (A)")
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     fig.tight_layout()
     return fig
 

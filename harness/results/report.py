@@ -242,6 +242,9 @@ def write_report(rows: Sequence[DeviceRow], out: Path, *, fmt: Format = "html",
                                "emulated_known": c.row.emulated is not None}
                               for c in meta.campaigns],
                 "rfi": figures.as_dict(),
+                "reset_done": {"total": figures.total.reset_done,
+                               "groups": {name: g.reset_done
+                                          for name, g in figures.groups.items()}},
                 "devices": [{**_result_row(r), "reset": r.reset, "duration_s": r.duration_s,
                              "transcript": r.transcript,
                              "measurements": [m.__dict__ for m in r.measurements],

@@ -77,9 +77,9 @@ class GroupFigures:
             self.inconclusive += 1
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready."""
-        return {"returned": self.returned, "reset_done": self.reset_done,
-                "needed_reset": self.needed_reset,
+        """JSON-ready: the RFI's figures (``reset_done`` is the bench's count, not the RFI's:
+        ground truth cannot say whether a fault shows before or after the reset)."""
+        return {"returned": self.returned, "needed_reset": self.needed_reset,
                 "no_fault_found": self.no_fault_found, "fault": self.fault,
                 "inconclusive": self.inconclusive, "not_triaged": self.not_triaged,
                 "faults_by_category": dict(sorted(self.faults_by_category.items()))}
