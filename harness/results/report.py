@@ -5,7 +5,7 @@ meterbench, of which campaigns; the RFI figures with their definitions; charts a
 the devices, sortable and filterable), a page per device under ``devices/`` (measurements,
 limits, pass/fail, findings, the current draw from power-on) with its instrument transcript as a
 file beside it, and ``results.csv``, ``measurements.csv`` and ``rfi.csv``. The pages are Jinja2
-templates (``harness.results.html``); charts are ``harness.results.charts``.
+templates (``harness.results.pages``); charts are ``harness.results.charts``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from harness.results.charts import index_charts, png, trace_figure
-from harness.results.html import (
+from harness.results.pages import (
     CampaignView,
     ReportMeta,
     alerts_in,
@@ -105,7 +105,8 @@ RFI_COLUMNS = (("returned", "Returned"), ("reset_done", "Reset done"),
                ("not_triaged", "Not triaged"))
 """The RFI table's figures and their headings, in the HTML and (by field) in rfi.csv."""
 DEFINITIONS = (
-    ("Returned", "devices with a result in the period, each counted once per result."),
+    ("Returned", "returned devices with a result in the period (triaged in it, or returned in "
+                 "it with --by-return-date)."),
     ("Reset done", "devices the triage reset (TRI-RST), whatever the verdict: the terminal's "
                    "\u201creset\u201d column counts the same."),
     ("Needed reset", "devices reset to be reused: reset done and not found faulty "
