@@ -96,11 +96,6 @@ class ReportMeta:
     source: str
     campaigns: tuple[CampaignView, ...]
 
-    @property
-    def emulated(self) -> bool:
-        """Whether any campaign in the report ran on an emulated bench."""
-        return any(c.emulated for c in self.campaigns)
-
 
 @dataclass(frozen=True)
 class CampaignView:

@@ -154,8 +154,11 @@ def campaign_views(campaigns: Sequence[CampaignRow],
     return tuple(views)
 
 
-def _emulated_note(meta: ReportMeta) -> str:
-    names = ", ".join(c.label for c in meta.campaigns if c.emulated)
+def _emulated_note(campaigns: Sequence[CampaignView]) -> str | None:
+    """The banner of a page whose campaigns include emulated ones (None: no banner)."""
+    names = ", ".join(c.label for c in campaigns if c.emulated)
+    if not names:
+        return None
     return (f"campaign {names} ran on an emulated bench: emulated devices, not returned "
             "devices; its figures are no lab's.")
 
@@ -165,7 +168,8 @@ def _index(rows: Sequence[DeviceRow], figures: RfiFigures, meta: ReportMeta) -> 
     measured = [a for r in rows for m in r.measurements for a in alerts_in(m.value or "")]
     alerts = sorted({a.code: a for a in [*why_alerts, *measured]}.values(),
                     key=lambda a: a.code)
-    return render("index.html", meta=meta, emulated_note=_emulated_note(meta), rows=rows,
+    return render("index.html", meta=meta, emulated_note=_emulated_note(meta.campaigns),
+                  rows=rows,
                   rfi_rows=_rfi_rows(figures), rfi_columns=RFI_COLUMNS,
                   definitions=DEFINITIONS,
                   categories=figures.faults_by_category.most_common(),
@@ -186,7 +190,8 @@ def _shown_columns(rows: Sequence[DeviceRow]) -> set[str]:
 def _device_page(row: DeviceRow, meta: ReportMeta) -> str:
     campaign = next((c for c in meta.campaigns if c.row.id == row.campaign_id), None)
     fig = trace_figure(row)
-    return render("device.html", meta=meta, emulated_note=_emulated_note(meta), row=row,
+    return render("device.html", meta=meta,
+                  emulated_note=_emulated_note([campaign] if campaign else []), row=row,
                   facts=device_context(row), campaign=campaign,
                   transcript=_transcript_file(row) if row.transcript else None,
                   transcript_lines=(row.transcript or "").count("\n") + 1,

@@ -218,6 +218,27 @@ def test_a_recorded_emulated_flag_wins_over_inference(tmp_path: Path) -> None:
     assert page.table("campaigns").records()[0]["Emulated"] == "no"
 
 
+def test_only_the_emulated_campaigns_devices_say_emulated(tmp_path: Path) -> None:
+    """A lab campaign beside an emulated one: the index names the emulated one, and only its
+    devices' pages carry the banner; with two campaigns the device table shows which."""
+    url = _store(tmp_path)
+    with ResultStore.open(url) as store:
+        emulated = store.start_campaign(bench="emulated-fast", operator="ci", role="Supplier",
+                                        batch_name="generated.csv")
+        store.record(emulated, *sample(7), T0)
+        rows = store.results()
+        campaigns = [dataclasses.replace(c, emulated=c.id == emulated)
+                     for c in store.campaigns()]
+    write_report(rows, tmp_path / "o", campaigns=campaigns)
+    index = Page.read(tmp_path / "o" / "index.html")
+    assert f"campaign #{emulated} generated.csv ran on an emulated bench" in index.text
+    devices = index.table("devices").records()
+    assert {d["Campaign"] for d in devices} == {f"#{emulated}", f"#{rows[0].campaign_id}"}
+    for row in rows:
+        page = Page.read(tmp_path / "o" / "devices" / f"device-{row.id}.html")
+        assert ("EMULATED" in page.text) == (row.campaign_id == emulated), row.item_key
+
+
 def test_emulator_models_carry_the_prefix_the_report_reads() -> None:
     from harness.emulator.world.catalogue import MODELS
     from harness.results.report import EMULATED_MODEL_PREFIX
