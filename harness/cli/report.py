@@ -92,12 +92,14 @@ def report_command(
         with ResultStore.open(db, create=False) as store:
             rows, left_out = pick_rows(store, emulated, since=first, until=last,
                                        by_return_date=by_return_date)
+            campaigns = store.campaigns({r.campaign_id for r in rows})
             source = store.shown_url
     except ResultStoreError as exc:
         usage_error(f"--db: {exc}")
     try:
         written = write_report(rows, out, fmt=fmt.value, since=first, until=last,
-                               source=source, by_return_date=by_return_date)
+                               source=source, by_return_date=by_return_date,
+                               campaigns=campaigns)
     except OSError as exc:
         where = f" {exc.filename}" if exc.filename and str(exc.filename) != str(out) else ""
         usage_error(f"--out {out}: cannot write the report{where}: {exc.strerror or exc}")

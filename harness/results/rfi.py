@@ -51,7 +51,8 @@ class GroupFigures:
     """The figures for one group of device types."""
 
     returned: int = 0
-    needed_reset: int = 0
+    reset_done: int = 0  # the triage reset the device, whatever its verdict (the terminal's)
+    needed_reset: int = 0  # reset to be reused: reset done and not found faulty (the RFI's)
     no_fault_found: int = 0
     fault: int = 0
     inconclusive: int = 0
@@ -61,6 +62,7 @@ class GroupFigures:
     def add(self, row: ResultLike) -> None:
         """Count one device."""
         self.returned += 1
+        self.reset_done += bool(row.reset)
         # Reset to be reused (SECMP0010: "reset it ... so it can be reused"): a device reset
         # whose fault showed only afterwards is not reusable, so it did not "need" resetting.
         self.needed_reset += bool(row.reset) and row.verdict != "FAULT"
@@ -75,7 +77,8 @@ class GroupFigures:
             self.inconclusive += 1
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready."""
+        """JSON-ready: the RFI's figures (``reset_done`` is the bench's count, not the RFI's:
+        ground truth cannot say whether a fault shows before or after the reset)."""
         return {"returned": self.returned, "needed_reset": self.needed_reset,
                 "no_fault_found": self.no_fault_found, "fault": self.fault,
                 "inconclusive": self.inconclusive, "not_triaged": self.not_triaged,

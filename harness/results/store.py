@@ -218,6 +218,20 @@ def parse_utc(text: str) -> datetime.datetime:
 
 
 @dataclass(frozen=True)
+class CampaignRow:
+    """A stored campaign, as reports name it (``emulated`` None: the store does not say)."""
+
+    id: int
+    bench: str
+    operator: str
+    role: str
+    batch_name: str
+    started: datetime.datetime
+    finished: datetime.datetime | None
+    emulated: bool | None = None
+
+
+@dataclass(frozen=True)
 class MeasurementRow:
     """A stored measurement, as reports read it."""
 
@@ -434,6 +448,26 @@ class ResultStore(EngineHolder):
         with self._engine.begin() as conn:
             conn.execute(update(campaign_table).where(campaign_table.c.id == campaign_id)
                          .values(finished=utc_text(when)))
+
+    def campaigns(self, ids: Sequence[int] | set[int] | None = None) -> list[CampaignRow]:
+        """The campaigns ``ids`` (every one when None), oldest first: what a report names."""
+        t = campaign_table
+        query = select(t).order_by(t.c.id)
+        if ids is not None:
+            query = query.where(t.c.id.in_(sorted(ids)))
+        d = device_result_table
+        with ReadTx(self._engine) as conn:
+            kinds: dict[int, set[str]] = {}
+            if "bench_kind" not in self._missing:  # what its results say of their bench
+                for cid, kind in conn.execute(select(d.c.campaign_id, d.c.bench_kind)
+                                              .where(d.c.bench_kind.is_not(None)).distinct()):
+                    kinds.setdefault(cid, set()).add(kind)
+            return [CampaignRow(
+                id=r.id, bench=r.bench, operator=r.operator, role=r.role,
+                batch_name=r.batch_name, started=parse_utc(r.started),
+                finished=parse_utc(r.finished) if r.finished else None,
+                emulated=(EMULATED in kinds[r.id]) if r.id in kinds else None)
+                for r in conn.execute(query)]
 
     # device results ------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import typer
+from _html import Page
 from _results_sample import T0, sample
 from typer.testing import CliRunner
 
@@ -75,7 +76,8 @@ def test_transcript_is_a_file_linked_from_its_device_page(tmp_path: Path) -> Non
             store.record(cid, record, verdict, T0, transcript=transcript, bench=f"bench-{i}")
     assert _run("--db", url, "--out", str(tmp_path / "o")).exit_code == 0
     pages = {p.name: p.read_text() for p in (tmp_path / "o" / "devices").glob("*.html")}
-    linked = [name for name, text in pages.items() if "-transcript.txt'>" in text]
+    linked = [name for name, text in pages.items()
+              if any(link.endswith("-transcript.txt") for link in Page(text).links)]
     assert len(linked) == 1
     log = (tmp_path / "o" / "devices" / linked[0].replace(".html", "-transcript.txt"))
     assert "> OUTP ON" in log.read_text()
@@ -93,7 +95,8 @@ def test_html_escapes_device_text(tmp_path: Path) -> None:
         store.record(cid, record, verdict, T0)
     assert _run("--db", url, "--out", str(tmp_path / "o")).exit_code == 0
     text = (tmp_path / "o" / "index.html").read_text()
-    assert "<script>" not in text and "&lt;script&gt;" in text
+    assert "<script>alert" not in text and "&lt;script&gt;alert(1)" in text
+    assert not any("alert(1)" in code for code in Page(text).scripts)  # only the report's own
 
 
 def test_json_report_for_a_period(db: str, tmp_path: Path) -> None:
