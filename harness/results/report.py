@@ -109,7 +109,7 @@ DEFINITIONS = (
     ("Returned", "returned devices with a result in the period (triaged in it, or returned in "
                  "it with --by-return-date)."),
     ("Reset done", "devices the triage reset (TRI-RST), whatever the verdict: the terminal's "
-                   "\u201creset\u201d column counts the same."),
+                   "\u201creset done\u201d column counts the same."),
     ("Needed reset", "devices reset to be reused: reset done and not found faulty "
                      "(SECMP0010, the RFI's \u201cneeded resetting\u201d). A device reset "
                      "whose fault showed only afterwards is in Reset done, not here."),
