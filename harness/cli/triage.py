@@ -176,6 +176,12 @@ def triage_command(
         starting = CampaignStart(stderr, work / "verdicts.jsonl")
         if access:  # the run header: said once the campaign starts, never before an error
             starting.notes.append(access)
+        if session.config.emulated:  # never mistaken for a lab's returns
+            which = "no --bench given: the built-in emulated bench" if not benches else \
+                f"emulated bench {session.config.bench.name}"
+            starting.notes.append(f"EMULATED: {which}; emulated devices, not returned ones"
+                                  + ("; their results are stored marked emulated"
+                                     if db is not None else ""))
         if batch is None and not slots:
             batch = _generated_batch(session, work, devices, seed, starting)
         if batch is not None:

@@ -66,3 +66,20 @@ def test_an_emulated_store_alone_is_reported_and_marked(tmp_path: Path) -> None:
     assert output.startswith("2 emulated device(s)")
     _, data = _report(url, tmp_path / "none", "--emulated", "exclude")
     assert data["rfi"]["total"]["returned"] == 0
+
+
+def test_a_run_without_a_bench_says_it_is_emulated_and_stores_it_so(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness", "triage", "--devices", "1", "--time-scale", "10",
+         "--db", url, "--plain"], capture_output=True, text=True, timeout=600, cwd=tmp_path,
+        env={**os.environ, "MB_LOCK_DIR": str(tmp_path / "locks")})
+    assert proc.returncode in (0, 1), proc.stderr[-2000:]
+    assert "EMULATED: no --bench given: the built-in emulated bench" in proc.stderr
+    with ResultStore.open(url, create=False) as store:
+        assert [r.bench_kind for r in store.results()] == [EMULATED]
+        assert [c.emulated for c in store.campaigns()] == [True]
