@@ -1,9 +1,10 @@
 """What a meterbench run adds to an Allure results folder beside allure-pytest's own files.
 
 ``environment.properties`` (the bench, its instruments, who ran it, the versions) is what
-Allure shows as the run's environment. A device's verdict is known only after its last test
-was written, so :func:`add_verdicts` adds it (and its category) as labels to every result of
-the device at the end of the run, and names the device's suite with it.
+Allure shows as the run's environment; ``categories.json`` sorts failed checks (findings on
+the device) from broken tests (errors while testing). A device's verdict is known only after
+its last test was written, so :func:`add_verdicts` adds it (and its category) as labels to
+every result of the device at the end of the run, and names the device's suite with it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,14 @@ import pytest
 
 if TYPE_CHECKING:
     from harness.plugin.triage_run import TriageRun
+
+
+# How Allure sorts what went wrong (categories.json; the same list suits an allurerc).
+CATEGORIES = [
+    {"name": "Findings on the device (failed checks)", "matchedStatuses": ["failed"]},
+    {"name": "Errors while testing (broken: bench, link or harness)",
+     "matchedStatuses": ["broken"]},
+]
 
 
 def spec_uri() -> str:
@@ -90,6 +99,14 @@ def write_environment(results: Path, env: dict[str, str]) -> Path:
     path = results / "environment.properties"
     lines = [f"{_escape(k, key=True)}={_escape(v)}" for k, v in env.items()]
     _replace(path, "\n".join(lines) + "\n")
+    return path
+
+
+def write_categories(results: Path) -> Path:
+    """Write ``categories.json``: a failed check is a finding, a broken test an error."""
+    results.mkdir(parents=True, exist_ok=True)
+    path = results / "categories.json"
+    _replace(path, json.dumps(CATEGORIES, indent=2))
     return path
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import re
 import time
 from collections.abc import Callable, Generator, Iterator
@@ -39,7 +40,7 @@ START_KEY = pytest.StashKey[float]()  # when the run started (epoch ms): its res
 TEARDOWN_TITLES = {
     "bench": "bench: every instrument safe, lock released",
     "power": "power: every output off",
-    "dut": "dut: device done",
+    "dut": "dut: released",
     "meterbench_session": "bench session: closed",
 }
 
@@ -61,32 +62,45 @@ class Shown:
         return self.text
 
 
-class OutOfLimits(AssertionError):
-    """Raised inside a measurement's step so that Allure marks the step failed."""
+# Units shown with an SI prefix (34.2 mA rather than 0.0342 A); ppm, dB, % stay as they are.
+SI_UNITS = ("A", "V", "W", "s", "Hz", "Ω", "F")
+_PREFIXES = {-9: "n", -6: "µ", -3: "m", 0: "", 3: "k", 6: "M"}
 
 
 def number(value: object) -> str:
-    """A value as a reader wants it: ``0.5187``, ``1e-06``, ``true``, ``none``."""
+    """A value as a reader wants it: ``0.5187``, ``1e-06``, ``true``, ``none``, ``""``."""
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, float):
         return f"{value:.6g}"
+    if value == "":
+        return '""'  # an empty reading, not a missing one
     return "none" if value is None else str(value)
 
 
+def quantity(value: object, unit: str) -> str:
+    """A value with its unit, SI-prefixed where that reads better: ``34.159 mA``, ``1 µA``."""
+    if not unit:
+        return number(value)
+    if unit in SI_UNITS and isinstance(value, int | float) and not isinstance(value, bool) \
+            and value and math.isfinite(value):
+        exp = max(-9, min(6, 3 * math.floor(math.log10(abs(value)) / 3)))
+        return f"{value / 10 ** exp:.5g} {_PREFIXES[exp]}{unit}"
+    return f"{number(value)} {unit}"
+
+
 def limits_text(m: Measurement) -> str:
-    """A measurement's limits in words: ``0.0001 to 1.2 A``, ``≤ 1e-06 A``, ``one of …``."""
-    unit = f" {m.unit}" if m.unit else ""
+    """A measurement's limits in words: ``100 µA to 1.2 A``, ``≤ 1 µA``, ``one of …``."""
     if m.allowed is not None:
         return "one of " + ", ".join(m.allowed)
     if m.expected is not None:
-        return f"= {number(m.expected)}{unit}"
+        return f"= {quantity(m.expected, m.unit)}"
     if m.low is not None and m.high is not None:
-        return f"{number(m.low)} to {number(m.high)}{unit}"
+        return f"{quantity(m.low, m.unit)} to {quantity(m.high, m.unit)}"
     if m.low is not None:
-        return f"≥ {number(m.low)}{unit}"
+        return f"≥ {quantity(m.low, m.unit)}"
     if m.high is not None:
-        return f"≤ {number(m.high)}{unit}"
+        return f"≤ {quantity(m.high, m.unit)}"
     return "recorded, no limits"
 
 
@@ -94,16 +108,16 @@ def limits_text(m: Measurement) -> str:
 def _measurement_step(measurement: Shown, value: Shown, limits: Shown, outcome: Shown,
                       clause: Shown) -> None:
     """One measurement as an Allure step (its arguments are the step's parameters)."""
-    if outcome.text != "PASS":
-        raise OutOfLimits(f"{clause} {measurement} = {value}: outside {limits}")
+    if outcome.text != "PASS":  # an AssertionError is what Allure marks a failed step
+        raise AssertionError(f"{clause} {measurement} = {value}, out of its limits: {limits}")
 
 
 def measurement_step(m: Measurement) -> None:
     """Show a measurement just taken as a step, failed when out of limits (the test goes on
     and fails after its body, as :mod:`harness.triage.measurements` says)."""
-    unit = f" {m.unit}" if m.unit and not isinstance(m.value, bool | str) else ""
-    with contextlib.suppress(OutOfLimits):  # a failed step; the measure fixture fails the test
-        _measurement_step(Shown(m.name), Shown(number(m.value) + unit), Shown(limits_text(m)),
+    shown = quantity(m.value, m.unit) if not isinstance(m.value, bool | str) else number(m.value)
+    with contextlib.suppress(AssertionError):  # a failed step; the measure fixture fails the test
+        _measurement_step(Shown(m.name), Shown(shown), Shown(limits_text(m)),
                           Shown("PASS" if m.passed else "FAIL"), Shown(m.clause or "—"))
 
 
@@ -252,5 +266,6 @@ class AllureHooks:
             return  # the controller writes them, once every worker's results are in
         results = Path(config.option.allure_report_dir)
         allure_files.write_environment(results, allure_files.environment(config, run))
+        allure_files.write_categories(results)
         allure_files.add_verdicts(results, run.summary, bench=run.session.config.bench.name,
                                   since_ms=config.stash[START_KEY])
