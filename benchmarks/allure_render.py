@@ -84,6 +84,7 @@ def counts(results: Path) -> dict[str, int]:
         suites.add(labels.get("suite", ""))
         found["with verdict label"] += "verdict" in labels
         found["with device_id label"] += "device_id" in labels
+        found["with model label"] += "model" in labels
         found["with spec link"] += any(link.get("type") == "tms"
                                        for link in result.get("links", []))
         found["quoted parameters"] += sum(str(p.get("value", "")).startswith("'")
