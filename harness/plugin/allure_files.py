@@ -127,6 +127,8 @@ def verdict_labels(line: dict) -> list[dict[str, str]]:
         labels.append({"name": "ch_return_reason", "value": str(line["duis_return_reason"])})
     if line.get("device_id"):
         labels.append({"name": "device_id", "value": str(line["device_id"])})
+    if line.get("model"):  # as the device reported it: the same on every stage's result
+        labels.append({"name": "model", "value": str(line["model"])})
     return labels
 
 

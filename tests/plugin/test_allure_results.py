@@ -10,6 +10,9 @@ tear-downs; and nothing of this in a run that does not use meterbench or Allure.
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -184,12 +187,13 @@ def test_verdicts_reach_only_this_runs_results(tmp_path: Path) -> None:
     result("other", "b2", 2000)
     result("new", "b1", 2000)
     line = {"item": "item1", "device_type": "ESME", "device_id": "00DB000000000001",
-            "verdict": "NO_FAULT_FOUND", "category": None, "bench": "b1"}
+            "model": "EMU-ESME-2", "verdict": "NO_FAULT_FOUND", "category": None, "bench": "b1"}
     assert add_verdicts(tmp_path, [line], bench="b1", since_ms=1000) == 1
     labels = {n: _labels(json.loads((tmp_path / f"{n}-result.json").read_text()))
               for n in ("old", "other", "new")}
     assert labels["new"]["verdict"] == ["NO_FAULT_FOUND"] and "category" not in labels["new"]
     assert labels["new"]["suite"] == [verdict_suite(line)]
+    assert labels["new"]["model"] == ["EMU-ESME-2"]
     assert labels["new"]["suite"] == ["item1 ESME 00DB000000000001 · NO_FAULT_FOUND"]
     assert "verdict" not in labels["old"] and "verdict" not in labels["other"]
 
@@ -202,3 +206,42 @@ def test_verdicts_reach_only_this_runs_results(tmp_path: Path) -> None:
 def test_quantities_read_as_an_engineer_writes_them(value: object, unit: str,
                                                     shown: str) -> None:
     assert allure_results.quantity(value, unit) == shown
+
+
+def _allure3() -> str | None:
+    """npm's Allure 3 command (``$ALLURE_CLI`` or ``allure`` on the PATH), if installed."""
+    for candidate in (os.environ.get("ALLURE_CLI"), shutil.which("allure")):
+        if candidate and Path(candidate).exists():
+            version = subprocess.run([candidate, "--version"], capture_output=True, text=True,
+                                     check=False, timeout=60).stdout.strip()
+            if version.startswith("3."):
+                return candidate
+    return None
+
+
+ALLURE3 = _allure3()
+
+
+@pytest.mark.skipif(ALLURE3 is None, reason="no Allure 3 command (npm install allure; set "
+                                           "ALLURE_CLI to its node_modules/.bin/allure)")
+def test_allure3_renders_bench_device_stage(power_run: tuple[Path, dict],
+                                            tmp_path: Path) -> None:
+    """The report Allure 3 generates (no config): its tree is bench, device with its
+    verdict, stage; its environment is meterbench's."""
+    assert ALLURE3 is not None
+    allure = ALLURE3
+    results, result = power_run
+    report = tmp_path / "report"
+    subprocess.run([allure, "generate", str(results), "-o", str(report)], check=True,
+                   capture_output=True, timeout=300, cwd=tmp_path)
+    tree = json.loads((report / "widgets" / "tree.json").read_text())
+    groups = tree["groupsById"]
+    (bench,) = [groups[g] for g in tree["root"]["groups"]]
+    (device,) = [groups[g] for g in bench["groups"]]
+    (stage,) = [groups[g] for g in device["groups"]]
+    assert bench["name"] == "bench emulated-fast (emulated)"
+    assert device["name"] == _labels(result)["suite"][0]
+    assert stage["name"] == "10 power"
+    env = {e["name"]: e["values"] for e in
+           json.loads((report / "widgets" / "allure_environment.json").read_text())}
+    assert env["bench"] == ["emulated-fast"]
