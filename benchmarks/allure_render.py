@@ -140,7 +140,7 @@ def screenshots(report: Path, shots: Path) -> list[Path]:
             target = shots / name
             subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu",
                             f"--screenshot={target}",
-                            "--window-size=1400," + ("1000" if not fragment else "1800"),
+                            "--window-size=1400,1800",
                             "--virtual-time-budget=8000", url + fragment],
                            capture_output=True, check=False, timeout=120)
             if target.exists():

@@ -33,6 +33,11 @@ CATEGORIES = [
 ]
 
 
+# The labels a reader looks for first, in this order (Allure lists labels as given).
+FIRST_LABELS = ("item", "device_id", "device_type", "model", "verdict", "category",
+                "ch_return_reason", "bench", "parentSuite", "suite", "subSuite")
+
+
 def spec_uri() -> str:
     """The packaged triage specification's file, as a URI a report can link to."""
     import importlib.resources
@@ -163,6 +168,8 @@ def add_verdicts(results: Path, lines: Iterable[dict], *, bench: str, since_ms: 
             new = [*verdict_labels(line), {"name": "suite", "value": verdict_suite(line)}]
             replaced = {lab["name"] for lab in new}
             labels = [lab for lab in labels if lab.get("name") not in replaced] + new
+            rank = {name: i for i, name in enumerate(FIRST_LABELS)}
+            labels.sort(key=lambda lab: rank.get(lab.get("name"), len(rank)))
             named = {lab.get("name"): lab.get("value") for lab in labels}
             result["labels"] = labels
         result["titlePath"] = [named[k] for k in ("parentSuite", "suite", "subSuite")

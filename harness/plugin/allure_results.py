@@ -90,11 +90,11 @@ def quantity(value: object, unit: str) -> str:
 
 
 def limits_text(m: Measurement) -> str:
-    """A measurement's limits in words: ``100 µA to 1.2 A``, ``≤ 1 µA``, ``one of …``."""
+    """A measurement's limits in words: ``100 µA to 1.2 A``, ``≤ 1 µA``, ``expected …``."""
     if m.allowed is not None:
         return "one of " + ", ".join(m.allowed)
     if m.expected is not None:
-        return f"= {quantity(m.expected, m.unit)}"
+        return f"expected {quantity(m.expected, m.unit)}"
     if m.low is not None and m.high is not None:
         return f"{quantity(m.low, m.unit)} to {quantity(m.high, m.unit)}"
     if m.low is not None:
@@ -109,7 +109,7 @@ def _measurement_step(measurement: Shown, value: Shown, limits: Shown, outcome: 
                       clause: Shown) -> None:
     """One measurement as an Allure step (its arguments are the step's parameters)."""
     if outcome.text != "PASS":  # an AssertionError is what Allure marks a failed step
-        raise AssertionError(f"{clause} {measurement} = {value}, out of its limits: {limits}")
+        raise AssertionError(f"{clause} {measurement} = {value}, outside its limits ({limits})")
 
 
 def measurement_step(m: Measurement) -> None:

@@ -20,6 +20,7 @@ import pytest
 
 import harness.plugin.allure_results as allure_results  # loaded once, before pytester runs
 from harness.plugin.allure_files import add_verdicts, verdict_suite
+from harness.triage.record import Measurement
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 
@@ -78,6 +79,8 @@ def test_a_device_is_a_suite_with_its_stage_and_verdict(power_run: tuple[Path, d
     assert labels["device_id"] == [suite.split()[2]]  # as the device reported it
     assert "model" not in labels  # slot mode, no identity stage: no model known, none made up
     assert "emulated" in labels["tag"]
+    first = [lab["name"] for lab in result["labels"][:5]]  # what a reader looks for first
+    assert first == ["item", "device_id", "device_type", "verdict", "category"]
     # the tree Allure 3 shows without a config: bench, device, stage (not the file path)
     assert result["titlePath"] == [*labels["parentSuite"], suite, "10 power"]
 
@@ -90,7 +93,8 @@ def test_each_measurement_is_a_step_with_value_limits_and_outcome(
                           "peak_current = 2 A (100 µA to 1.2 A): FAIL"}
     failed = steps["peak_current = 2 A (100 µA to 1.2 A): FAIL"]
     assert failed["status"] == "failed"
-    assert "out of its limits: 100 µA to 1.2 A" in failed["statusDetails"]["message"]
+    assert "peak_current = 2 A, outside its limits (100 µA to 1.2 A)" in \
+        failed["statusDetails"]["message"]
     params = {p["name"]: p["value"] for p in failed["parameters"]}
     assert params == {"measurement": "peak_current", "value": "2 A",
                       "limits": "100 µA to 1.2 A", "outcome": "FAIL", "clause": "TRI-PWR-01"}
@@ -245,3 +249,17 @@ def test_allure3_renders_bench_device_stage(power_run: tuple[Path, dict],
     env = {e["name"]: e["values"] for e in
            json.loads((report / "widgets" / "allure_environment.json").read_text())}
     assert env["bench"] == ["emulated-fast"]
+
+
+@pytest.mark.parametrize(("limits", "shown"), [
+    ({"low": 1e-5}, "≥ 10 µA"), ({"high": 1e-6}, "≤ 1 µA"),
+    ({"low": 225.4, "high": 234.6}, "225.4 V to 234.6 V"),
+    ({"expected": ""}, 'expected ""'), ({"allowed": ("a", "b")}, "one of a, b"),
+    ({}, "recorded, no limits"),
+])
+def test_limits_read_as_a_range_a_bound_or_what_was_expected(limits: dict,
+                                                             shown: str) -> None:
+    unit = "" if "expected" in limits or "allowed" in limits else (
+        "V" if "high" in limits and "low" in limits else "A")
+    m = Measurement("x", 1.0, unit, clause="TRI-PWR-01", **limits)
+    assert allure_results.limits_text(m) == shown
