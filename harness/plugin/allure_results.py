@@ -185,7 +185,6 @@ def label_test(item: pytest.Item) -> None:
                             name=f"{clause.id} {clause.title}")
         allure.dynamic.story(f"{clause.id} {clause.title}")
     allure.dynamic.feature(stage_of(item))
-    allure.dynamic.sub_suite(stage_of(item))
     found = dut_of(item)
     run = item.config.stash.get(RUN_KEY, None)
     if run is not None:
@@ -201,6 +200,7 @@ def label_test(item: pytest.Item) -> None:
     record = dut.record
     device_id = record.identity.device_id if record.identity else dut.label.device_id
     allure.dynamic.suite(device_suite(dut.key, record.device_type, device_id))
+    allure.dynamic.sub_suite(stage_of(item))  # a test without a device keeps its file's suite
     allure.dynamic.label("item", dut.key)
     allure.dynamic.label("device_type", record.device_type)
     if device_id:
@@ -218,9 +218,9 @@ def readable_teardowns(fixturedef: pytest.FixtureDef[Any]) -> None:
     dependent fixture's ``finish``) is unwrapped, so it is not listed as a tear-down."""
     finalizers: list[Callable[[], object]] = getattr(fixturedef, "_finalizers", [])
     for index, fin in enumerate(finalizers):
-        if not isinstance(fin, AllureFixture):
-            continue
-        inner = fin._fixture_function  # allure's wrapper keeps what it wraps
+        inner = getattr(fin, "_fixture_function", None)  # what allure's wrapper wraps
+        if not isinstance(fin, AllureFixture) or inner is None:
+            continue  # not wrapped (or an allure-pytest that wraps otherwise): left as is
         target = inner.func if isinstance(inner, functools.partial) else inner
         name = getattr(target, "__name__", "")
         if name == "<lambda>" or name == "finish":  # pytest's own, not the fixture's
