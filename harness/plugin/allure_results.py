@@ -101,24 +101,31 @@ def limits_text(m: Measurement) -> str:
         return f"≥ {quantity(m.low, m.unit)}"
     if m.high is not None:
         return f"≤ {quantity(m.high, m.unit)}"
-    return "recorded, no limits"
+    return "no limits"
+
+
+def has_limits(m: Measurement) -> bool:
+    """Whether a measurement is judged (limits, an expected value or allowed ones)."""
+    return any(x is not None for x in (m.low, m.high, m.expected, m.allowed))
 
 
 @allure.step("{measurement} = {value} ({limits}): {outcome}")
 def _measurement_step(measurement: Shown, value: Shown, limits: Shown, outcome: Shown,
                       clause: Shown) -> None:
     """One measurement as an Allure step (its arguments are the step's parameters)."""
-    if outcome.text != "PASS":  # an AssertionError is what Allure marks a failed step
+    if outcome.text == "FAIL":  # an AssertionError is what Allure marks a failed step
         raise AssertionError(f"{clause} {measurement} = {value}, outside its limits ({limits})")
 
 
 def measurement_step(m: Measurement) -> None:
-    """Show a measurement just taken as a step, failed when out of limits (the test goes on
-    and fails after its body, as :mod:`harness.triage.measurements` says)."""
+    """Show a measurement just taken as a step: PASS or FAIL against its limits (a failed
+    step; the test goes on and fails after its body, as :mod:`harness.triage.measurements`
+    says), or ``recorded`` when nothing judges it."""
     shown = quantity(m.value, m.unit) if not isinstance(m.value, bool | str) else number(m.value)
+    outcome = "PASS" if m.passed and has_limits(m) else "recorded" if m.passed else "FAIL"
     with contextlib.suppress(AssertionError):  # a failed step; the measure fixture fails the test
-        _measurement_step(Shown(m.name), Shown(shown), Shown(limits_text(m)),
-                          Shown("PASS" if m.passed else "FAIL"), Shown(m.clause or "—"))
+        _measurement_step(Shown(m.name), Shown(shown), Shown(limits_text(m)), Shown(outcome),
+                          Shown(m.clause or "—"))
 
 
 def stage_of(item: pytest.Item) -> str:
