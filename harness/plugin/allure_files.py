@@ -15,7 +15,7 @@ import os
 import platform
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -145,35 +145,56 @@ def verdict_suite(line: dict) -> str:
     return f"{head} · {verdict}"
 
 
-def add_verdicts(results: Path, lines: Iterable[dict], *, bench: str, since_ms: float) -> int:
-    """Finish the results this run wrote (labelled with its ``bench``, started at or after
-    ``since_ms``): each device's verdict as labels and in its suite's name, and the tree
-    path Allure 3 shows by default as bench / device / stage, not the suite's file path.
-    Return how many results were changed."""
-    by_device = {line["item"]: line for line in lines if line.get("bench") in (None, bench)}
-    if not results.is_dir():
-        return 0
-    changed = 0
+def _this_runs(results: Path, bench: str, since_ms: float) -> Iterator[tuple[Path, dict]]:
+    """The results this run wrote: labelled with its ``bench``, started at or after
+    ``since_ms`` (a results folder kept between runs holds older ones too)."""
     for path in results.glob("*-result.json"):
         try:
             result = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue  # not ours to judge: Allure reports an unreadable file itself
+        named = {lab.get("name"): lab.get("value") for lab in result.get("labels") or []}
+        if named.get("bench") == bench and (result.get("start") or 0) >= since_ms:
+            yield path, result
+
+
+def _models(found: list[tuple[Path, dict]]) -> dict[str, str]:
+    """Each device's model as its latest result names it (the model it reported, once its
+    identity stage has run), for every result of the device to carry the same one."""
+    latest: dict[str, tuple[int, str]] = {}
+    for _, result in found:
+        named = {lab.get("name"): lab.get("value") for lab in result.get("labels") or []}
+        item, model, start = named.get("item"), named.get("model"), result.get("start") or 0
+        if item and model and start >= latest.get(item, (-1, ""))[0]:
+            latest[item] = (start, model)
+    return {item: model for item, (_, model) in latest.items()}
+
+
+def add_verdicts(results: Path, lines: Iterable[dict], *, bench: str, since_ms: float) -> int:
+    """Finish the results this run wrote (see :func:`_this_runs`): each device's verdict as
+    labels and in its suite's name, one model label per device, and the tree path Allure 3
+    shows by default as bench / device / stage, not the suite's file path. Return how many
+    results were changed."""
+    by_device = {line["item"]: line for line in lines if line.get("bench") in (None, bench)}
+    if not results.is_dir():
+        return 0
+    found = list(_this_runs(results, bench, since_ms))
+    models = _models(found)
+    rank = {name: i for i, name in enumerate(FIRST_LABELS)}
+    for path, result in found:
         labels = result.get("labels") or []
+        item = next((lab.get("value") for lab in labels if lab.get("name") == "item"), None)
+        line = by_device.get(item)
+        new = [*verdict_labels(line), {"name": "suite", "value": verdict_suite(line)}] \
+            if line is not None else []
+        if item in models:
+            new.append({"name": "model", "value": models[item]})
+        replaced = {lab["name"] for lab in new}
+        labels = [lab for lab in labels if lab.get("name") not in replaced] + new
+        labels.sort(key=lambda lab: rank.get(lab.get("name"), len(rank)))
+        result["labels"] = labels
         named = {lab.get("name"): lab.get("value") for lab in labels}
-        if named.get("bench") != bench or (result.get("start") or 0) < since_ms:
-            continue  # another run's (a results folder kept between runs)
-        line = by_device.get(named.get("item"))
-        if line is not None:
-            new = [*verdict_labels(line), {"name": "suite", "value": verdict_suite(line)}]
-            replaced = {lab["name"] for lab in new}
-            labels = [lab for lab in labels if lab.get("name") not in replaced] + new
-            rank = {name: i for i, name in enumerate(FIRST_LABELS)}
-            labels.sort(key=lambda lab: rank.get(lab.get("name"), len(rank)))
-            named = {lab.get("name"): lab.get("value") for lab in labels}
-            result["labels"] = labels
         result["titlePath"] = [named[k] for k in ("parentSuite", "suite", "subSuite")
                                if named.get(k)]
         _replace(path, json.dumps(result))
-        changed += 1
-    return changed
+    return len(found)

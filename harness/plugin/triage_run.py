@@ -138,9 +138,7 @@ class TriageRun:
                               generation=dut.row.generation.value if dut.row else None)
         line = {"item": key, "device_type": dut.record.device_type,
                 "device_id": dut.record.identity.device_id if dut.record.identity else
-                dut.label.device_id,
-                "model": dut.record.identity.model if dut.record.identity else
-                dut.row.model if dut.row else None, **verdict.as_dict(),
+                dut.label.device_id, **verdict.as_dict(),
                 "bench": self.session.config.bench.name,
                 "measurements": dut.record.as_dict()["measurements"],
                 "findings": dut.record.as_dict()["findings"]}

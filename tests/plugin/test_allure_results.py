@@ -182,27 +182,31 @@ def test_a_run_without_meterbench_keeps_allures_own_results(
 
 def test_verdicts_reach_only_this_runs_results(tmp_path: Path) -> None:
     """A results folder kept between runs: an older run's result of the same item, or another
-    bench's, keeps its labels."""
-    def result(name: str, bench: str, start: int) -> None:
+    bench's, keeps its labels; this run's all get the verdict and the device's one model."""
+    def result(name: str, bench: str, start: int, model: str | None = None) -> None:
         labels = [{"name": "item", "value": "item1"}, {"name": "bench", "value": bench},
                   {"name": "parentSuite", "value": f"bench {bench}"},
                   {"name": "suite", "value": "item1 ESME"}, {"name": "subSuite", "value": "s"}]
+        labels += [{"name": "model", "value": model}] if model else []
         (tmp_path / f"{name}-result.json").write_text(
             json.dumps({"name": name, "start": start, "labels": labels}))
 
-    result("old", "b1", 100)
+    result("old", "b1", 100, model="OLD-MODEL")
     result("other", "b2", 2000)
-    result("new", "b1", 2000)
+    result("power", "b1", 2000, model="MANIFEST-NAME")  # before its identity stage
+    result("identity", "b1", 3000, model="EMU-ESME-2")  # as the device reported it
     line = {"item": "item1", "device_type": "ESME", "device_id": "00DB000000000001",
-            "model": "EMU-ESME-2", "verdict": "NO_FAULT_FOUND", "category": None, "bench": "b1"}
-    assert add_verdicts(tmp_path, [line], bench="b1", since_ms=1000) == 1
+            "verdict": "NO_FAULT_FOUND", "category": None, "bench": "b1"}
+    assert add_verdicts(tmp_path, [line], bench="b1", since_ms=1000) == 2
     labels = {n: _labels(json.loads((tmp_path / f"{n}-result.json").read_text()))
-              for n in ("old", "other", "new")}
-    assert labels["new"]["verdict"] == ["NO_FAULT_FOUND"] and "category" not in labels["new"]
-    assert labels["new"]["suite"] == [verdict_suite(line)]
-    assert labels["new"]["model"] == ["EMU-ESME-2"]
-    assert labels["new"]["suite"] == ["item1 ESME 00DB000000000001 · NO_FAULT_FOUND"]
+              for n in ("old", "other", "power", "identity")}
+    for name in ("power", "identity"):
+        assert labels[name]["verdict"] == ["NO_FAULT_FOUND"] and "category" not in labels[name]
+        assert labels[name]["suite"] == [verdict_suite(line)]
+        assert labels[name]["suite"] == ["item1 ESME 00DB000000000001 · NO_FAULT_FOUND"]
+        assert labels[name]["model"] == ["EMU-ESME-2"]
     assert "verdict" not in labels["old"] and "verdict" not in labels["other"]
+    assert labels["old"]["model"] == ["OLD-MODEL"]
 
 
 @pytest.mark.parametrize(("value", "unit", "shown"), [
