@@ -163,7 +163,15 @@ def test_without_alluredir_the_allure_hooks_are_not_registered(
 
 def test_a_run_without_meterbench_keeps_allures_own_results(
         pytester: pytest.Pytester) -> None:
-    """allure-pytest alone: its default suites and parameters, nothing of meterbench's."""
+    """allure-pytest alone: its default suites and parameters, nothing of meterbench's, and
+    no meterbench module beyond the plugin's entry (the Allure hooks are not imported)."""
+    pytester.makeconftest("""
+        import sys
+
+        def pytest_unconfigure(config):
+            with open("imports.txt", "w") as out:
+                out.write("\\n".join(m for m in sys.modules if m.startswith("harness")))
+        """)
     pytester.makepyfile(test_plain="""
         import pytest
 
@@ -178,6 +186,8 @@ def test_a_run_without_meterbench_keeps_allures_own_results(
     assert labels["suite"] == ["test_plain"] and "bench" not in labels
     assert result["parameters"] == [{"name": "x", "value": "'a'"}]  # allure's own quoting
     assert not (results / "environment.properties").exists()
+    assert set((pytester.path / "imports.txt").read_text().split()) == {
+        "harness", "harness.plugin", "harness.plugin.newhooks", "harness.plugin.options"}
 
 
 def test_verdicts_reach_only_this_runs_results(tmp_path: Path) -> None:
