@@ -206,7 +206,9 @@ def label_test(item: pytest.Item) -> None:
     _, dut = found
     record = dut.record
     device_id = record.identity.device_id if record.identity else dut.label.device_id
-    allure.dynamic.suite(device_suite(dut.key, record.device_type, device_id))
+    # Named from what does not change during the device's triage (its label, not what its
+    # identity stage reads), so all its stages share one suite; its verdict renames it.
+    allure.dynamic.suite(device_suite(dut.key, record.device_type, dut.label.device_id))
     allure.dynamic.sub_suite(stage_of(item))  # a test without a device keeps its file's suite
     allure.dynamic.label("item", dut.key)
     allure.dynamic.label("device_type", record.device_type)
