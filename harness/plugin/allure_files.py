@@ -145,6 +145,14 @@ def verdict_suite(line: dict) -> str:
     return f"{head} · {verdict}"
 
 
+def verdict_note(line: dict) -> str:
+    """The device's verdict and why, as the first paragraph of each of its results'
+    descriptions (an INCONCLUSIVE device's reason is in no test's failure)."""
+    verdict = " ".join(str(p) for p in (line["verdict"], line.get("category")) if p)
+    why = f": {line['why']}" if line.get("why") else ""
+    return f"**Device verdict ({line['item']}): {verdict}**{why}"
+
+
 def _this_runs(results: Path, bench: str, since_ms: float) -> Iterator[tuple[Path, dict]]:
     """The results this run wrote: labelled with its ``bench``, started at or after
     ``since_ms`` (a results folder kept between runs holds older ones too)."""
@@ -172,9 +180,9 @@ def _models(found: list[tuple[Path, dict]]) -> dict[str, str]:
 
 def add_verdicts(results: Path, lines: Iterable[dict], *, bench: str, since_ms: float) -> int:
     """Finish the results this run wrote (see :func:`_this_runs`): each device's verdict as
-    labels and in its suite's name, one model label per device, and the tree path Allure 3
-    shows by default as bench / device / stage, not the suite's file path. Return how many
-    results were changed."""
+    labels, in its suite's name and atop each description; one model label per device; and
+    the tree path Allure 3 shows by default as bench / device / stage, not the suite's file
+    path. Return how many results were changed."""
     by_device = {line["item"]: line for line in lines if line.get("bench") in (None, bench)}
     if not results.is_dir():
         return 0
@@ -189,6 +197,9 @@ def add_verdicts(results: Path, lines: Iterable[dict], *, bench: str, since_ms: 
             if line is not None else []
         if item in models:
             new.append({"name": "model", "value": models[item]})
+        if line is not None:
+            result["description"] = "\n\n".join(
+                p for p in (verdict_note(line), result.get("description")) if p)
         replaced = {lab["name"] for lab in new}
         labels = [lab for lab in labels if lab.get("name") not in replaced] + new
         labels.sort(key=lambda lab: rank.get(lab.get("name"), len(rank)))

@@ -112,6 +112,8 @@ def test_title_link_description_and_parameters_read_plainly(
     (link,) = result["links"]
     assert link["type"] == "tms" and link["name"].startswith("TRI-PWR-01 Power-on")
     assert link["url"].startswith("file://") and link["url"].endswith("spec.yaml#TRI-PWR-01")
+    assert result["description"].startswith(
+        "**Device verdict (esme): FAULT power**: TRI-PWR-01: ")  # why, before the test's own
     assert "Power on, then measure." in result["description"]
     assert "**TRI-PWR-01 Power-on" in result["description"]  # the clause's own text
     params = {p["name"]: p for p in result["parameters"]}
