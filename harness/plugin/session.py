@@ -47,10 +47,19 @@ def start(config: pytest.Config) -> None:
         if config.getoption("mb_time_scale") is not None:
             config.stash[SESSION_KEY].fast(config.getoption("mb_time_scale"))
         triage.start_run(config, config.stash[SESSION_KEY])
+        if allure_wanted(config):  # allure-pytest writes results: shape them (else inert)
+            from harness.plugin import allure_results
+
+            allure_results.register(config)
     except BenchUnavailableError as exc:
         pytest.exit(f"meterbench: bench unavailable: {exc}", returncode=3)
     except MeterbenchError as exc:
         raise pytest.UsageError(str(exc)) from None
+
+
+def allure_wanted(config: pytest.Config) -> bool:
+    """Whether allure-pytest writes results in this run (``--alluredir``, plugin loaded)."""
+    return bool(getattr(config.option, "allure_report_dir", None))
 
 
 def session_of(config: pytest.Config) -> BenchSession:

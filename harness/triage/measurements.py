@@ -16,7 +16,7 @@ returned :class:`~harness.triage.record.Measurement`'s ``passed`` and stops itse
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +43,8 @@ class TestMeasurements:
     clause: str  # the test's (first) spec clause: the default of each measurement
     properties: list[tuple[str, object]]  # the test item's user_properties
     out_of_limits: list[Measurement] = field(default_factory=list)
+    # Told of each measurement as it is taken (e.g. the Allure hooks show it as a step).
+    observers: list[Callable[[Measurement], None]] = field(default_factory=list)
 
     def __call__(self, name: str, value: float | str | bool | None, unit: str = "", *,
                  low: float | None = None, high: float | None = None,
@@ -58,6 +60,8 @@ class TestMeasurements:
         if not m.passed:
             self.record.find(clause, category, m.describe(), measurement=name)
             self.out_of_limits.append(m)
+        for observer in self.observers:
+            observer(m)
         return m
 
     def failure(self) -> str | None:
