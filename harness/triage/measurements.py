@@ -58,7 +58,7 @@ class TestMeasurements:
                                             allowed))
         self.properties.append((f"{clause} {name}", m.describe()))
         if not m.passed:
-            self.record.find(clause, category, m.describe(), measurement=name)
+            self.record.find(clause, category, m.describe(with_clause=False), measurement=name)
             self.out_of_limits.append(m)
         for observer in self.observers:
             observer(m)

@@ -43,17 +43,18 @@ class Measurement:
         return ((self.low is None or self.value >= self.low)
                 and (self.high is None or self.value <= self.high))
 
-    def describe(self) -> str:
-        """``name = value unit [low, high] PASS`` for reports."""
+    def describe(self, *, with_clause: bool = True) -> str:
+        """``CLAUSE name = value unit [low, high] PASS`` for reports (without the clause where
+        the reader already has it, as in a finding)."""
         if self.allowed is not None:
             limits = f"(one of {', '.join(self.allowed)})"
         elif self.expected is not None:
             limits = f"(expected {self.expected!r})"
         else:
-            limits = f"[{'' if self.low is None else self.low}, " \
-                     f"{'' if self.high is None else self.high}]"
+            limits = f"[{_short(self.low)}, {_short(self.high)}]"
         value = f"{self.value:.6g}" if isinstance(self.value, float) else repr(self.value)
-        return (f"{self.clause} {self.name} = {value} {self.unit} {limits} "
+        clause = f"{self.clause} " if with_clause else ""
+        return (f"{clause}{self.name} = {value} {self.unit} {limits} "
                 f"{'PASS' if self.passed else 'FAIL'}").replace("  ", " ")
 
 
@@ -145,3 +146,8 @@ class TriageRecord:
             "not_applicable": list(self.not_applicable), "reset": list(self.reset_steps),
             "verified": list(self.verified), "verify_failures": list(self.verify_failures),
         }
+
+
+def _short(limit: float | None) -> str:
+    """A limit as a reader wants it: six significant digits, empty when there is none."""
+    return "" if limit is None else f"{limit:.6g}"
