@@ -225,9 +225,11 @@ def _bench_text() -> str:
 
 
 def _lab_text(port: int = 1) -> str:
-    """The emulated bench with every instrument at a real (dead) address."""
+    """The emulated bench with every instrument at a real (dead) address, its meters'
+    passwords in ``lab.secrets`` beside it (real hardware has no ``emulator:`` secrets)."""
     return _bench_text().replace('name = "emulated"', f'name = "{LAB_BENCH}"').replace(
-        "emulated = true", f'address = "TCPIP::127.0.0.1::{port}::SOCKET"\ntimeout_s = 0.5')
+        "emulated = true", f'address = "TCPIP::127.0.0.1::{port}::SOCKET"\ntimeout_s = 0.5'
+    ).replace('optical_password = "emulator:"', 'optical_password = "file:lab.secrets#pw"')
 
 
 def _results_db(path: Path) -> None:
@@ -264,6 +266,7 @@ def prepare(scratch: Path) -> dict[str, str]:
     (scratch / "latin1.toml").write_bytes(
         bench.replace("Emulated bench", "Banc \xe9mul\xe9").encode("latin-1"))
     (scratch / "lab.toml").write_text(_lab_text())
+    (scratch / "lab.secrets").write_text("pw=00000000\n")
     rows = generate(3, 1)
     good = scratch / "good.csv"
     write_csv(rows, good)

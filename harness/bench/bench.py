@@ -66,6 +66,7 @@ class Slot:
             key: resolve_secret(
                 ref, key_path=f"slots.{self.name}.secrets.{key}", base=base,
                 emulator=functools.partial(self.bench.emulated_secret, self.name, key),
+                file=self.bench.source if base is not None else None,
             )
             for key, ref in self.config.secrets.items()
         }
@@ -158,7 +159,8 @@ class Bench:
         base = Path(self.source).parent if self.source != "<bench>" else None
         emulator = functools.partial(self.emulated_secret, name) if config.emulated else None
         return resolve_references(config.options, key_path=f"instruments.{name}.options",
-                                  base=base, emulator=emulator)
+                                  base=base, emulator=emulator,
+                                  file=self.source if base is not None else None)
 
     def _safety_first(self) -> list[tuple[str, Instrument]]:
         """The open supplies and relays, in the order they were opened."""

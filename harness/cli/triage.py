@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -23,17 +24,18 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from harness.bench.preflight import check_before_campaign
 from harness.bench.safety import EXIT_INTERRUPTED
 from harness.bench.session import BenchSession
 from harness.cli.batch import MAX_SEED, MAX_SIZE
-from harness.cli.errors import EXIT_UNAVAILABLE, EXIT_USAGE, finite, usage_error
+from harness.cli.errors import EXIT_UNAVAILABLE, EXIT_USAGE, error_line, finite, usage_error
 from harness.config.catalogue import load_catalogue
 from harness.errors import MeterbenchError
 from harness.results.store import check_db_url
 from harness.triage.intake import read_csv, write_csv
 
 if TYPE_CHECKING:
-    from harness.cli.pytest_bridge import CampaignStart
+    from harness.cli.pytest_bridge import CampaignStart, StopReasons
 
 MAX_WORKERS = 64
 """The most benches one campaign drives at once (each worker is a process with a bench)."""
@@ -117,7 +119,12 @@ def triage_command(
     import pytest
 
     from harness.cli.progress import CampaignProgress
-    from harness.cli.pytest_bridge import CampaignStart, PytestUsageError, suites_dir
+    from harness.cli.pytest_bridge import (
+        CampaignStart,
+        PytestUsageError,
+        StopReasons,
+        suites_dir,
+    )
 
     stderr = Console(stderr=True)
     benches = list(bench or [])
@@ -173,8 +180,8 @@ def triage_command(
         if batch is not None:
             args += ["--mb-batch", str(batch)]
         args += ["--mb-triage-json", str(starting.verdicts)]
-        watch = InterruptWatch()
-        plugins: list[object] = [starting, watch]
+        watch, stops = InterruptWatch(), StopReasons()
+        plugins: list[object] = [starting, watch, stops]
         progress = None
         if not plain:
             args += ["-q", "--no-header", "--no-summary", "-p", "no:terminalreporter"]
@@ -183,12 +190,16 @@ def triage_command(
         try:
             code = int(pytest.main([*args, *ctx.args], plugins=plugins))
         except PytestUsageError as exc:
+            if progress is not None:
+                progress.stop()  # the display lets go of stderr before the error is said
             usage_error(str(exc))
         except KeyboardInterrupt:  # a signal after pytest's own handling: still interrupted
             watch.interrupted, code = True, EXIT_INTERRUPTED
         finally:
             if progress is not None:
                 progress.stop()
+        if progress is not None and not watch.interrupted:  # pytest's own report was off
+            _say_why_it_stopped(stops, code)
         if code == pytest.ExitCode.USAGE_ERROR and not watch.interrupted:  # pytest said why
             raise typer.Exit(EXIT_USAGE)
         if code == pytest.ExitCode.NO_TESTS_COLLECTED:
@@ -196,7 +207,8 @@ def triage_command(
         verdicts = starting.verdicts
         if code == EXIT_UNAVAILABLE and (progress is None or not progress.done):
             raise typer.Exit(code)  # pytest said why in one line; there is nothing to sum up
-        if progress is not None and not as_json:
+        ran = progress is not None and bool(progress.lines or progress.resumed or watch.interrupted)
+        if progress is not None and ran and not as_json:  # no empty table after an error
             progress.interrupted = progress.interrupted or watch.interrupted
             console = Console()
             console.print(progress.summary())
@@ -211,6 +223,17 @@ def triage_command(
         stderr.print(interrupted_note(ctx, db), highlight=False, markup=False, soft_wrap=True)
         code = EXIT_INTERRUPTED
     raise typer.Exit(code)
+
+
+def _say_why_it_stopped(stops: StopReasons, code: int) -> None:
+    """In progress mode, why the campaign stopped early, on stderr: an error line for the
+    bench unavailable, a collection or internal error; the plain reason for an operator's
+    abort (the summary follows)."""
+    for reason in stops.messages():
+        if stops.exit_reason == reason and code not in (EXIT_UNAVAILABLE, EXIT_USAGE):
+            sys.stderr.write(f"{reason}\n")
+        else:
+            error_line(reason)
 
 
 def _hub_return_args(send: bool, connection: str | None, return_type: str | None,
@@ -256,8 +279,13 @@ class InterruptWatch:
         self.interrupted = False
 
     def pytest_keyboard_interrupt(self, excinfo: object) -> None:
-        """The run was stopped by a signal."""
-        if isinstance(getattr(excinfo, "value", None), KeyboardInterrupt):
+        """The run was stopped by a signal (not by pytest's own stop after collection
+        errors, which it raises as a KeyboardInterrupt too)."""
+        import pytest
+
+        value = getattr(excinfo, "value", None)
+        if isinstance(value, KeyboardInterrupt) and not isinstance(value,
+                                                                   pytest.Session.Interrupted):
             self.interrupted = True
 
 
@@ -331,6 +359,11 @@ def _check_inputs(benches: list[Path], batch: Path | None, time_scale: float | N
             sessions[0].fast(time_scale)
         except MeterbenchError as exc:
             usage_error(f"--time-scale {time_scale:g}: {exc}")
+    for session in sessions:  # secrets, slots, profiles, addresses: all before the first device
+        try:
+            check_before_campaign(session)
+        except MeterbenchError as exc:
+            usage_error(f"--bench: {exc}")
     models = load_catalogue()
     if catalogue is not None:
         try:
