@@ -117,6 +117,7 @@ class StopReasons:
         self.exit_reason: str | None = None
         self.exit_code: int | None = None
         self.errors: list[str] = []
+        self.hook_failures: list[str] = []
         self._started = False
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
@@ -145,6 +146,15 @@ class StopReasons:
                              excinfo: pytest.ExceptionInfo[BaseException]) -> None:
         """An error in pytest or a plugin."""
         self.errors.append(f"internal error: {excinfo.exconly()}")
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """What users' verdict hooks raised (the run exits 1 for it, verdicts or not)."""
+        from harness.plugin.triage_run import RUN_KEY
+
+        run = session.config.stash.get(RUN_KEY, None)
+        if run is not None:
+            self.hook_failures = list(run.hook_failures)
 
     def messages(self) -> list[str]:
         """Each reason, once, in the order found."""

@@ -110,7 +110,7 @@ def qa_command(
 ) -> None:
     """Install and uninstall each meter in a QA environment through the DCC, as a role.
 
-    Arguments after ``--`` go to pytest (e.g. ``-k gsme``).
+    Arguments after -- go to pytest (e.g. -k gsme).
     """
     import pytest
 

@@ -79,7 +79,8 @@ def triage_command(
     db: Annotated[str | None, typer.Option(
         "--db", help="Results store URL; a batch re-run resumes where it stopped.")] = None,
     out: Annotated[Path | None, typer.Option(
-        "--out", help="Folder for JUnit XML, Allure results, verdicts and conformance.")] = None,
+        "--out", "-o",
+        help="Folder for JUnit XML, Allure results, verdicts and conformance.")] = None,
     audit_db: Annotated[str | None, typer.Option(
         "--audit-db", help="Audit log of destructive operations (default: "
                            "sqlite:///meterbench.db; an emulated run audits to a temporary "
@@ -111,10 +112,15 @@ def triage_command(
     hub_return_type: Annotated[str | None, typer.Option(
         "--hub-return-type", help="'prior to installation' or 'post installation': the 8.14.3 "
                                   "return type of hubs the manifest gives none for.")] = None,
+    exit_zero_on_fault: Annotated[bool, typer.Option(
+        "--exit-zero-on-fault",
+        help="Exit 0 when the campaign ran to its end and every device is FAULT or NO FAULT "
+             "FOUND (a FAULT is then a normal outcome for a script); any other verdict, an "
+             "error or an interrupt keeps its status.")] = False,
 ) -> None:
     """Triage every device of a batch (or on a bench) by running the triage suites.
 
-    Arguments after ``--`` go to pytest (e.g. ``-k``, ``-x``, ``--alluredir``).
+    Arguments after -- go to pytest (e.g. -k, -x, --alluredir).
     """
     import pytest
 
@@ -129,6 +135,7 @@ def triage_command(
     stderr = Console(stderr=True)
     benches = list(bench or [])
     session = _check_inputs(benches, batch, time_scale, db, out, conformance, manifest)
+    _check_population_options(ctx, session, batch, slots)
     args = [str(suites_dir()), "-p", "no:cacheprovider"]
     access = _check_access(session, role, operator)
     if role is not None:
@@ -219,10 +226,54 @@ def triage_command(
             for line in verdicts.read_text().splitlines():
                 record = json.loads(line)
                 print(json.dumps({k: record[k] for k in VERDICT_KEYS}))
+        if exit_zero_on_fault and not watch.interrupted and only_faults(code, stops, verdicts):
+            code = 0
     if watch.interrupted:  # pytest says 2, which the contract keeps for usage errors
         stderr.print(interrupted_note(ctx, db), highlight=False, markup=False, soft_wrap=True)
         code = EXIT_INTERRUPTED
     raise typer.Exit(code)
+
+
+NORMAL_OUTCOMES = frozenset({"NO_FAULT_FOUND", "FAULT"})
+"""The verdicts ``--exit-zero-on-fault`` counts as a campaign's normal end."""
+
+
+def only_faults(code: int, stops: StopReasons, verdicts: Path) -> bool:
+    """Whether a run that exited 1 did so only because devices were found FAULT: it ran to
+    its end (no exit, collection or hook error) and every device it triaged is FAULT or NO
+    FAULT FOUND."""
+    if code != 1 or stops.messages() or stops.hook_failures or not verdicts.exists():
+        return False
+    kinds = [json.loads(line)["verdict"] for line in verdicts.read_text().splitlines()
+             if line.strip()]
+    return bool(kinds) and set(kinds) <= NORMAL_OUTCOMES
+
+
+def _check_population_options(ctx: typer.Context, session: BenchSession, batch: Path | None,
+                              slots: bool) -> None:
+    """``--devices`` and ``--seed`` size a generated population, which only an all-emulated
+    bench without ``--batch`` or ``--slots`` triages: anywhere else they are an error, not
+    silently ignored."""
+    given = [f"--{name}" for name in ("devices", "seed") if _given(ctx, name)]
+    if not given:
+        return
+    if batch is not None:
+        why = "--batch names the devices"
+    elif slots:
+        why = "--slots triages the devices in the bench's slots"
+    elif not session.private:
+        why = (f"bench {session.source} has real instruments: its devices are the ones "
+               "placed in its slots (give --batch FILE or --slots)")
+    else:
+        return
+    usage_error(f"{' and '.join(given)} {'are' if len(given) > 1 else 'is'} for a generated "
+                f"population (an all-emulated bench without --batch or --slots); {why}")
+
+
+def _given(ctx: typer.Context, name: str) -> bool:
+    """Whether option ``name`` was given on the command line (not its default)."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
 
 
 def _say_why_it_stopped(stops: StopReasons, code: int) -> None:
