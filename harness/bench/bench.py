@@ -55,6 +55,7 @@ class Slot:
             raise BenchConfigError(
                 f"slot {self.name!r} names no power instrument",
                 key_path=f"slots.{self.name}.instruments.power",
+                file=self.bench.source,
             )
         supply = self.bench.instrument(ref.instrument, PowerSupply)
         return supply.channel(ref.channel)
@@ -91,6 +92,7 @@ class Slot:
             raise BenchConfigError(
                 f"slot {self.name!r} has no instrument for {role!r}",
                 key_path=f"slots.{self.name}.instruments.{role}",
+                file=self.bench.source,
             )
         return self.bench.instrument(ref.instrument)
 
