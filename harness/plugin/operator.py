@@ -159,7 +159,10 @@ class _LineFeed:
     def __init__(self, fd: int) -> None:
         self._lines: queue.Queue[str | None] = queue.Queue()  # None: the input ended
         self._ended = False
-        threading.Thread(target=self._read, args=(fd,), daemon=True,
+        # A descriptor of its own: if the stream is closed and its number reused by another
+        # file, this thread still reads the input it was made for, never the newcomer.
+        own = os.dup(fd)
+        threading.Thread(target=self._read, args=(own,), daemon=True,
                          name=f"meterbench-operator-input-{fd}").start()
 
     def _read(self, fd: int) -> None:
@@ -169,9 +172,10 @@ class _LineFeed:
         while True:
             try:
                 chunk = os.read(fd, 4096)
-            except OSError:  # closed or unreadable: as the end of input
+            except OSError:  # unreadable: as the end of input
                 chunk = b""
             if not chunk:
+                os.close(fd)
                 self._lines.put(None)
                 return
             pending += chunk
