@@ -189,3 +189,14 @@ def test_a_suite_that_cannot_be_collected_is_said_without_an_empty_table(
     assert "error: cannot collect test_broken_suite.py" in proc.stderr, proc.stderr
     assert "SyntaxError" in proc.stderr
     assert "0 devices" not in proc.stdout + proc.stderr
+
+
+def test_qa_says_why_an_unreachable_bench_stopped_it(tmp_path: Path) -> None:
+    bench = lab_bench(tmp_path, "lab-qa")
+    AuditLog.open(f"sqlite:///{tmp_path / 'meterbench.db'}", create=True).close()
+    env = {**os.environ, "MB_LOCK_DIR": str(tmp_path / "locks")}
+    proc = subprocess.run([sys.executable, "-m", "harness", "qa", "--bench", str(bench)],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
+    assert proc.returncode == EXIT_UNAVAILABLE, proc.stderr
+    assert proc.stderr.startswith("error: bench unavailable: psu: "), proc.stderr
+    assert "nothing ran" not in proc.stdout  # no empty step report after the error
