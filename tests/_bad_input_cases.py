@@ -173,10 +173,10 @@ CASES: tuple[Case, ...] = (
        "--seed"),
     _c("batch new --seed 5,000 digits", ("batch", "new", "--size", "2", "--seed", LONG,
                                          "-o", "{d}/b.csv"), USAGE, "--seed"),
-    _c("batch new --output in a missing folder", "batch new --size 2 -o {d}/nodir/b.csv",
-       USAGE, "--output", "no such file", absent=("nodir",)),
-    _c("batch new --output is a folder", "batch new --size 2 -o {d}/folder", USAGE,
-       "--output", "directory"),
+    _c("batch new --out in a missing folder", "batch new --size 2 -o {d}/nodir/b.csv",
+       USAGE, "--out", "no such file", absent=("nodir",)),
+    _c("batch new --out is a folder", "batch new --size 2 -o {d}/folder", USAGE,
+       "--out", "directory"),
     _c("batch new --no-fault-ratio nan", "batch new --size 2 --no-fault-ratio nan -o {d}/b.csv",
        USAGE, "--no-fault-ratio"),
     # bench check, emulate
@@ -225,9 +225,11 @@ def _bench_text() -> str:
 
 
 def _lab_text(port: int = 1) -> str:
-    """The emulated bench with every instrument at a real (dead) address."""
+    """The emulated bench with every instrument at a real (dead) address, its meters'
+    passwords in ``lab.secrets`` beside it (real hardware has no ``emulator:`` secrets)."""
     return _bench_text().replace('name = "emulated"', f'name = "{LAB_BENCH}"').replace(
-        "emulated = true", f'address = "TCPIP::127.0.0.1::{port}::SOCKET"\ntimeout_s = 0.5')
+        "emulated = true", f'address = "TCPIP::127.0.0.1::{port}::SOCKET"\ntimeout_s = 0.5'
+    ).replace('optical_password = "emulator:"', 'optical_password = "file:lab.secrets#pw"')
 
 
 def _results_db(path: Path) -> None:
@@ -264,6 +266,7 @@ def prepare(scratch: Path) -> dict[str, str]:
     (scratch / "latin1.toml").write_bytes(
         bench.replace("Emulated bench", "Banc \xe9mul\xe9").encode("latin-1"))
     (scratch / "lab.toml").write_text(_lab_text())
+    (scratch / "lab.secrets").write_text("pw=00000000\n")
     rows = generate(3, 1)
     good = scratch / "good.csv"
     write_csv(rows, good)

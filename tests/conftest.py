@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -75,6 +76,18 @@ def lab_bench_for(described: dict, tmp_path: Path, name: str = "lab-psu") -> Pat
         rest = rest.replace("emulated = true", f'address = "{info["address"]}"', 1)
         text = head + header + rest
     assert "emulated = true" not in text
+    # Real hardware has no emulator: secrets; each meter's password goes in a secrets file
+    # beside the bench, as a lab keeps it (the campaign checks it before the first device).
+    from harness.emulator.optical.device_registers import optical_password
+
+    secrets = tmp_path / f"{name}.secrets"
+    config = BenchSession.from_file(None).config
+    secrets.write_text("".join(
+        f"{slot}={optical_password(SimpleNamespace(seed=cfg.emulation.seed))}\n"  # type: ignore[arg-type]
+        for slot, cfg in config.slots.items()))
+    for slot in config.slots:
+        text = text.replace('secrets = { optical_password = "emulator:" }',
+                            f'secrets = {{ optical_password = "file:{secrets.name}#{slot}" }}', 1)
     path = tmp_path / f"{name}.toml"
     path.write_text(text)
     return path

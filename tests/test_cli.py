@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from harness.bench.lock import BenchLock
@@ -44,12 +45,16 @@ def test_bench_check_reports_each_identity() -> None:
     assert "Emulated PSU" in result.output
 
 
-def test_bench_check_with_a_dead_instrument_exits_1(tmp_path: Path) -> None:
+def test_bench_check_with_a_dead_instrument_exits_1(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bench file with everything a campaign needs, whose instruments do not answer."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    monkeypatch.setenv("MB_TEST_OPTICAL_PASSWORD", "00000000")
     text = default_bench_path().read_text().replace(
-        "emulated = true", f'address = "TCPIP::127.0.0.1::{port}::SOCKET"\ntimeout_s = 0.5')
+        "emulated = true", f'address = "TCPIP::127.0.0.1::{port}::SOCKET"\ntimeout_s = 0.5'
+    ).replace('optical_password = "emulator:"', 'optical_password = "env:MB_TEST_OPTICAL_PASSWORD"')
     path = tmp_path / "dead.toml"
     path.write_text(text.replace('name = "emulated"', 'name = "dead"'))
     result = runner.invoke(app, ["bench", "check", str(path)])

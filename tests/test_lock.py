@@ -40,7 +40,7 @@ def test_second_owner_fails_at_once_naming_the_holder(tmp_path: Path) -> None:
 def test_a_garbled_start_time_in_the_lock_file_still_names_the_holder(tmp_path: Path) -> None:
     """A hand-edited ``since`` is shown as unknown, not a TypeError (found by mypy)."""
     first = BenchLock("lab-7", tmp_path).acquire("suite run")
-    first.path.write_text('{"pid": 4242, "host": "rig", "since": "yesterday"}')
+    first.holder_path.write_text('{"pid": 4242, "host": "rig", "since": "yesterday"}')
     with pytest.raises(BenchLockedError, match=r"pid 4242 on rig since \?"):
         BenchLock("lab-7", tmp_path).acquire()
     first.release()
@@ -61,4 +61,8 @@ def test_lock_held_by_another_process_and_freed_when_it_is_killed(tmp_path: Path
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-    BenchLock("lab-7", tmp_path).acquire().release()  # no stale lock after kill -9
+    assert BenchLock("lab-7", tmp_path).holder() is not None  # the dead run's record is left
+    again = BenchLock("lab-7", tmp_path).acquire("resumed")  # no stale lock after kill -9
+    assert again.holder() == {**(again.holder() or {}), "pid": os.getpid(), "purpose": "resumed"}
+    again.release()
+    assert again.holder() is None  # a released lock names nobody

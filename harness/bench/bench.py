@@ -55,6 +55,7 @@ class Slot:
             raise BenchConfigError(
                 f"slot {self.name!r} names no power instrument",
                 key_path=f"slots.{self.name}.instruments.power",
+                file=self.bench.source,
             )
         supply = self.bench.instrument(ref.instrument, PowerSupply)
         return supply.channel(ref.channel)
@@ -66,6 +67,7 @@ class Slot:
             key: resolve_secret(
                 ref, key_path=f"slots.{self.name}.secrets.{key}", base=base,
                 emulator=functools.partial(self.bench.emulated_secret, self.name, key),
+                file=self.bench.source if base is not None else None,
             )
             for key, ref in self.config.secrets.items()
         }
@@ -90,6 +92,7 @@ class Slot:
             raise BenchConfigError(
                 f"slot {self.name!r} has no instrument for {role!r}",
                 key_path=f"slots.{self.name}.instruments.{role}",
+                file=self.bench.source,
             )
         return self.bench.instrument(ref.instrument)
 
@@ -158,7 +161,8 @@ class Bench:
         base = Path(self.source).parent if self.source != "<bench>" else None
         emulator = functools.partial(self.emulated_secret, name) if config.emulated else None
         return resolve_references(config.options, key_path=f"instruments.{name}.options",
-                                  base=base, emulator=emulator)
+                                  base=base, emulator=emulator,
+                                  file=self.source if base is not None else None)
 
     def _safety_first(self) -> list[tuple[str, Instrument]]:
         """The open supplies and relays, in the order they were opened."""

@@ -27,24 +27,30 @@ class CheckResult:
         return self.error is None
 
 
-def check_bench(session: BenchSession) -> list[CheckResult]:
-    """Check every instrument independently, so one dead instrument does not hide the others."""
+def check_bench(session: BenchSession, skip: set[str] | frozenset[str] = frozenset()
+                ) -> list[CheckResult]:
+    """Check every instrument independently, so one dead instrument does not hide the others;
+    those named in ``skip`` (e.g. a malformed address, already reported) are not opened."""
     lock = None if session.private else BenchLock(session.config.bench.name)
     if lock is not None:
         lock.acquire("bench check")
     try:
-        return _check_each(session)
+        return _check_each(session, skip)
     finally:
         if lock is not None:
             lock.release()
 
 
-def _check_each(session: BenchSession) -> list[CheckResult]:
+def _check_each(session: BenchSession, skip: set[str] | frozenset[str]) -> list[CheckResult]:
     emulator = session.start_emulator()
     addresses = emulator.addresses if emulator else {}
     results = []
     for name, cfg in session.config.instruments.items():
         address = addresses.get(name) or cfg.address or ""
+        if name in skip:
+            results.append(CheckResult(name, cfg.kind, cfg.backend, address,
+                                       error="not opened: the address is malformed (below)"))
+            continue
         try:
             instrument = load_backend(cfg.kind, cfg.backend)(name, cfg, address)
             with instrument:

@@ -29,8 +29,10 @@ log = logging.getLogger("meterbench.safety")
 EXIT_INTERRUPTED = 130
 """Exit status of a command stopped by Ctrl-C, SIGTERM or SIGHUP (128 + SIGINT, as shells say)."""
 
-SIGNALS: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-"""The signals a run treats as "stop now, safely" (Ctrl-C, kill, a closed terminal)."""
+SIGNALS: tuple[signal.Signals, ...] = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+"""The signals a run treats as "stop now, safely" (Ctrl-C, kill, a closed terminal); Windows
+has no SIGHUP, so there it is the first two."""
 
 _Handler = Callable[[int, FrameType | None], Any] | int | None
 
@@ -142,7 +144,7 @@ def terminate_as_interrupt() -> None:
     (safe state) runs for all three; for the whole process (main thread only)."""
     if not _main_thread():
         return
-    for sig in (signal.SIGTERM, signal.SIGHUP):
+    for sig in SIGNALS[1:]:  # SIGTERM, and SIGHUP where the platform has it
         if _ours(signal.getsignal(sig)):
             signal.signal(sig, signal.default_int_handler)
 

@@ -10,6 +10,7 @@ of any kind is one ``error:`` line on stderr (``harness.cli.errors``).
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
@@ -27,8 +28,37 @@ from harness.cli.report import report_command
 from harness.cli.spec import spec_command
 from harness.cli.triage import triage_command
 
-app = typer.Typer(cls=OneLineErrors, no_args_is_help=True, add_completion=False,
+app = typer.Typer(cls=OneLineErrors, no_args_is_help=True, add_completion=True,
                   help="meterbench: triage of GB smart metering devices on a test bench.")
+
+
+def version_text() -> str:
+    """``meterbench X.Y.Z`` (the installed distribution's version), and the Python it runs on."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        mine = version("meterbench")
+    except PackageNotFoundError:  # a source tree that was never installed
+        mine = "unknown (not installed)"
+    return f"meterbench {mine} (Python {sys.version.split()[0]})"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(version_text())
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True,
+        help="Print meterbench's version and exit.")] = False) -> None:
+    """meterbench: triage of GB smart metering devices on a test bench.
+
+    Shell completion: meterbench --install-completion (bash, zsh, fish, PowerShell).
+    """
+
+
 app.add_typer(bench_app, name="bench")
 app.add_typer(optical_app, name="optical")
 app.add_typer(batch_app, name="batch")

@@ -110,7 +110,7 @@ def audit_init(db: DbOpt = DEFAULT_DB_URL, audit_key: KeyOpt = None) -> None:
 
 @audit_app.command("checkpoint")
 def audit_checkpoint(out: Annotated[Path, typer.Option(
-                         "--out", help="Checkpoint file to append to (keep it away from "
+                         "--out", "-o", help="Checkpoint file to append to (keep it away from "
                          "the database).")],
                      db: DbOpt = DEFAULT_DB_URL, audit_key: KeyOpt = None) -> None:
     """Append a MAC'd checkpoint of the log's head (count, last tag, time, key id) to --out."""

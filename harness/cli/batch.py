@@ -1,7 +1,7 @@
 """``meterbench batch``: returned-device batch manifests for the emulated bench.
 
-``batch new --size N [--seed S] -o F`` writes a manifest (CSV) with ground-truth columns
-(DESIGN.md, the command line); ``batch new --scenario FILE -o F`` writes the devices of a
+``batch new --size N [--seed S] --out F`` writes a manifest (CSV) with ground-truth columns
+(DESIGN.md, the command line); ``batch new --scenario FILE --out F`` writes the devices of a
 scenario file (a field case, README "Scenario files") with their histories.  The lead
 wires ``batch_app`` into ``harness.cli``.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -18,6 +18,8 @@ from rich.console import Console
 from harness.cli.errors import fail, finite, usage_error
 from harness.errors import BenchConfigError
 from harness.triage.intake import Verdict, write_csv
+
+T = TypeVar("T")
 
 batch_app = typer.Typer(no_args_is_help=True, help="Returned-device batch manifests.")
 
@@ -30,8 +32,9 @@ MAX_SEED = 2**64 - 1
 
 @batch_app.command("new")
 def batch_new(
-    output: Annotated[Path, typer.Option("--output", "-o", help="Manifest file (CSV).")],
-    size: Annotated[int | None, typer.Option("--size", "-n", min=1, max=MAX_SIZE,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Manifest file (CSV) to write.", show_default=False)] = None,
+    size: Annotated[int | None, typer.Option("--size", min=1, max=MAX_SIZE,
                                              help="Number of devices.")] = None,
     seed: Annotated[int, typer.Option("--seed", "-s", min=0, max=MAX_SEED,
                                       help="Batch seed: same seed, same batch.")] = 0,
@@ -45,8 +48,16 @@ def batch_new(
     scenario: Annotated[Path | None, typer.Option(
         "--scenario", help="A scenario file (YAML): its devices instead of a drawn batch.",
         show_default=False)] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", hidden=True, help="Former spelling of --out.")] = None,
+    size_n: Annotated[int | None, typer.Option(
+        "-n", hidden=True, min=1, max=MAX_SIZE, help="Former spelling of --size.")] = None,
 ) -> None:
     """Generate a returned-device batch manifest with ground-truth columns."""
+    out = _one_of(out, output, "--out", "--output")
+    size = _one_of(size, size_n, "--size", "-n")
+    if out is None:
+        usage_error("give the manifest file to write: --out FILE")
     if (size is None) == (scenario is None):
         usage_error("give --size N (a drawn batch) or --scenario FILE, not "
                     + ("both" if size is not None else "neither"))
@@ -66,13 +77,23 @@ def batch_new(
                                        histories=histories))
         origin = f"seed {seed}"
     try:
-        write_csv(rows, output)
+        write_csv(rows, out)
     except OSError as exc:
-        usage_error(f"--output {output}: cannot write the manifest: {exc.strerror or exc}")
+        usage_error(f"--out {out}: cannot write the manifest: {exc.strerror or exc}")
     verdicts = Counter(r.truth_verdict for r in rows)
     types = Counter(r.device_type.name for r in rows)
     mix = ", ".join(f"{n} {t}" for t, n in sorted(types.items()))
     Console().print(
-        f"wrote {len(rows)} devices to {output} ({origin}): {mix}; "
+        f"wrote {len(rows)} devices to {out} ({origin}): {mix}; "
         f"{verdicts[Verdict.NO_FAULT_FOUND]} without fault", highlight=False,
     )
+
+
+def _one_of(value: T | None, former: T | None, name: str, former_name: str) -> T | None:
+    """An option given by its name or by its former spelling (kept, hidden, so scripts keep
+    working), not both."""
+    if former is None:
+        return value
+    if value is not None:
+        usage_error(f"{former_name} is the former spelling of {name}: give one of them")
+    return former

@@ -80,6 +80,9 @@ class OneLineErrors(TyperGroup):
              complete_var: str | None = None, standalone_mode: bool = True,
              windows_expand_args: bool = True, **extra: Any) -> Any:
         """Run the command; in standalone mode a click error is one line and its status."""
+        from harness.cli.help_text import tidy_help
+
+        tidy_help(self)  # plain metavars in every command's --help
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False,
                                 windows_expand_args=windows_expand_args, **extra)

@@ -87,7 +87,13 @@ class CampaignProgress:
             self.resumed = len(set(keys) & run.already_done)
             self.total = len(keys) - self.resumed
         self.started = time.monotonic()
-        self._start_live()
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> None:
+        """The first frame once the devices are about to be triaged: a run stopped before
+        (the bench unavailable, a suite that does not collect) says why with no frame."""
+        if not self._stopped:
+            self._start_live()
 
     def _start_live(self) -> None:
         """Draw (and keep redrawing) a frame below whatever the terminal shows now."""

@@ -9,6 +9,7 @@ be printed by pytest as "ERROR: ..." with exit code 4; here it becomes a
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,57 @@ class CampaignStart(UsageErrors):
         if self.stderr is not None:
             for note in self.notes:
                 self.stderr.print(note, highlight=False, soft_wrap=True)
+
+
+class StopReasons:
+    """pytest plugin: why a campaign stopped before its end — a ``pytest.exit`` (the bench
+    unavailable, an operator's abort), a suite that cannot be collected, an internal error —
+    which the progress display (pytest's own reporting off) would otherwise swallow."""
+
+    def __init__(self) -> None:
+        self.exit_reason: str | None = None
+        self.exit_code: int | None = None
+        self.errors: list[str] = []
+        self.hook_failures: list[str] = []
+        self._started = False
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """From here on a ``pytest.exit`` is not printed by pytest (before, it says it)."""
+        self._started = True
+
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        """A ``pytest.exit`` once the session started: its reason and status (one while
+        pytest configures is printed by pytest itself; a Ctrl-C is InterruptWatch's)."""
+        if self._started and isinstance(excinfo.value, pytest.exit.Exception):
+            reason = excinfo.value.msg
+            self.exit_reason = reason.removeprefix("meterbench: ")
+            self.exit_code = excinfo.value.returncode
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        """A suite that cannot be collected (an import error, a syntax error)."""
+        if report.failed:
+            text = report.longreprtext.strip().splitlines()
+            last = text[-1].strip().removeprefix("E").strip() if text else "collection failed"
+            named = re.search(r'File "([^"]+)", line (\d+)', report.longreprtext)
+            where = report.nodeid or (f"{Path(named[1]).name} (line {named[2]})" if named
+                                      else "the triage suites")
+            self.errors.append(f"cannot collect {where}: {last}")
+
+    def pytest_internalerror(self, excrepr: object,
+                             excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        """An error in pytest or a plugin."""
+        self.errors.append(f"internal error: {excinfo.exconly()}")
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """What users' verdict hooks raised (the run exits 1 for it, verdicts or not)."""
+        from harness.plugin.triage_run import RUN_KEY
+
+        run = session.config.stash.get(RUN_KEY, None)
+        if run is not None:
+            self.hook_failures = list(run.hook_failures)
+
+    def messages(self) -> list[str]:
+        """Each reason, once, in the order found."""
+        found = [self.exit_reason] if self.exit_reason else []
+        return list(dict.fromkeys([*found, *self.errors]))

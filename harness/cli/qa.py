@@ -110,7 +110,7 @@ def qa_command(
 ) -> None:
     """Install and uninstall each meter in a QA environment through the DCC, as a role.
 
-    Arguments after ``--`` go to pytest (e.g. ``-k gsme``).
+    Arguments after -- go to pytest (e.g. -k gsme).
     """
     import pytest
 
@@ -125,13 +125,14 @@ def qa_command(
         args += ["--mb-bench", str(bench)]
     if not plain:
         args += ["-q", "--no-header", "--no-summary", "-p", "no:terminalreporter"]
-    from harness.cli.errors import usage_error
-    from harness.cli.pytest_bridge import PytestUsageError, UsageErrors
+    from harness.cli.errors import error_line, usage_error
+    from harness.cli.pytest_bridge import PytestUsageError, StopReasons, UsageErrors
 
     steps = QaSteps()
-    watch = InterruptWatch()
+    watch, stops = InterruptWatch(), StopReasons()
     try:
-        code = int(pytest.main([*args, *ctx.args], plugins=[steps, watch, UsageErrors()]))
+        code = int(pytest.main([*args, *ctx.args],
+                               plugins=[steps, watch, stops, UsageErrors()]))
     except PytestUsageError as exc:
         usage_error(str(exc))
     except KeyboardInterrupt:  # a signal after pytest's own handling
@@ -141,6 +142,11 @@ def qa_command(
         raise typer.Exit(EXIT_INTERRUPTED)
     if code == pytest.ExitCode.USAGE_ERROR:  # pytest said why; there is nothing to report
         raise typer.Exit(_PYTEST_EXIT[code])
+    if not plain:  # pytest's own report is off: why the run stopped early, once
+        for reason in stops.messages():
+            error_line(reason)
+        if stops.messages() and not steps.steps:  # nothing ran: no empty step report
+            raise typer.Exit(_PYTEST_EXIT.get(code, 1))
     if as_json:
         for step in steps.steps:
             print(json.dumps(step))

@@ -64,7 +64,7 @@ def _day(value: str | None, option: str) -> datetime.date | None:
 
 
 def report_command(
-    out: Annotated[Path, typer.Option("--out", help="Directory to write the report into.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Directory to write the report into.")],
     db: Annotated[str, typer.Option(
         "--db", help="Results database URL (e.g. sqlite:///meterbench.db) or a SQLite path.")]
     = DEFAULT_DB_URL,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -23,17 +24,18 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from harness.bench.preflight import check_before_campaign
 from harness.bench.safety import EXIT_INTERRUPTED
 from harness.bench.session import BenchSession
 from harness.cli.batch import MAX_SEED, MAX_SIZE
-from harness.cli.errors import EXIT_UNAVAILABLE, EXIT_USAGE, finite, usage_error
+from harness.cli.errors import EXIT_UNAVAILABLE, EXIT_USAGE, error_line, finite, usage_error
 from harness.config.catalogue import load_catalogue
 from harness.errors import MeterbenchError
 from harness.results.store import check_db_url
 from harness.triage.intake import read_csv, write_csv
 
 if TYPE_CHECKING:
-    from harness.cli.pytest_bridge import CampaignStart
+    from harness.cli.pytest_bridge import CampaignStart, StopReasons
 
 MAX_WORKERS = 64
 """The most benches one campaign drives at once (each worker is a process with a bench)."""
@@ -81,7 +83,8 @@ def triage_command(
                         "bench triaged (a new campaign; the earlier results are kept). "
                         "Without it such a run does nothing and says so.")] = False,
     out: Annotated[Path | None, typer.Option(
-        "--out", help="Folder for JUnit XML, Allure results, verdicts and conformance.")] = None,
+        "--out", "-o",
+        help="Folder for JUnit XML, Allure results, verdicts and conformance.")] = None,
     audit_db: Annotated[str | None, typer.Option(
         "--audit-db", help="Audit log of destructive operations (default: "
                            "sqlite:///meterbench.db; an emulated run audits to a temporary "
@@ -113,19 +116,30 @@ def triage_command(
     hub_return_type: Annotated[str | None, typer.Option(
         "--hub-return-type", help="'prior to installation' or 'post installation': the 8.14.3 "
                                   "return type of hubs the manifest gives none for.")] = None,
+    exit_zero_on_fault: Annotated[bool, typer.Option(
+        "--exit-zero-on-fault",
+        help="Exit 0 when the campaign ran to its end and every device is FAULT or NO FAULT "
+             "FOUND (a FAULT is then a normal outcome for a script); any other verdict, an "
+             "error or an interrupt keeps its status.")] = False,
 ) -> None:
     """Triage every device of a batch (or on a bench) by running the triage suites.
 
-    Arguments after ``--`` go to pytest (e.g. ``-k``, ``-x``, ``--alluredir``).
+    Arguments after -- go to pytest (e.g. -k, -x, --alluredir).
     """
     import pytest
 
     from harness.cli.progress import CampaignProgress
-    from harness.cli.pytest_bridge import CampaignStart, PytestUsageError, suites_dir
+    from harness.cli.pytest_bridge import (
+        CampaignStart,
+        PytestUsageError,
+        StopReasons,
+        suites_dir,
+    )
 
     stderr = Console(stderr=True)
     benches = list(bench or [])
     session = _check_inputs(benches, batch, time_scale, db, out, conformance, manifest)
+    _check_population_options(ctx, session, batch, slots)
     args = [str(suites_dir()), "-p", "no:cacheprovider"]
     access = _check_access(session, role, operator)
     if role is not None:
@@ -189,8 +203,8 @@ def triage_command(
             if db is not None and not again:
                 _nothing_to_do(db, session.config.bench.name, batch.name, stderr)
         args += ["--mb-triage-json", str(starting.verdicts)]
-        watch = InterruptWatch()
-        plugins: list[object] = [starting, watch]
+        watch, stops = InterruptWatch(), StopReasons()
+        plugins: list[object] = [starting, watch, stops]
         progress = None
         if not plain:
             args += ["-q", "--no-header", "--no-summary", "-p", "no:terminalreporter"]
@@ -199,12 +213,16 @@ def triage_command(
         try:
             code = int(pytest.main([*args, *ctx.args], plugins=plugins))
         except PytestUsageError as exc:
+            if progress is not None:
+                progress.stop()  # the display lets go of stderr before the error is said
             usage_error(str(exc))
         except KeyboardInterrupt:  # a signal after pytest's own handling: still interrupted
             watch.interrupted, code = True, EXIT_INTERRUPTED
         finally:
             if progress is not None:
                 progress.stop()
+        if progress is not None and not watch.interrupted:  # pytest's own report was off
+            _say_why_it_stopped(stops, code)
         if code == pytest.ExitCode.USAGE_ERROR and not watch.interrupted:  # pytest said why
             raise typer.Exit(EXIT_USAGE)
         if code == pytest.ExitCode.NO_TESTS_COLLECTED:
@@ -212,7 +230,8 @@ def triage_command(
         verdicts = starting.verdicts
         if code == EXIT_UNAVAILABLE and (progress is None or not progress.done):
             raise typer.Exit(code)  # pytest said why in one line; there is nothing to sum up
-        if progress is not None and not as_json:
+        ran = progress is not None and bool(progress.lines or progress.resumed or watch.interrupted)
+        if progress is not None and ran and not as_json:  # no empty table after an error
             progress.interrupted = progress.interrupted or watch.interrupted
             console = Console()
             console.print(progress.summary())
@@ -223,6 +242,8 @@ def triage_command(
             for line in verdicts.read_text().splitlines():
                 record = json.loads(line)
                 print(json.dumps({k: record[k] for k in VERDICT_KEYS}))
+        if exit_zero_on_fault and not watch.interrupted and only_faults(code, stops, verdicts):
+            code = 0
     if watch.interrupted:  # pytest says 2, which the contract keeps for usage errors
         stderr.print(interrupted_note(ctx, db), highlight=False, markup=False, soft_wrap=True)
         code = EXIT_INTERRUPTED
@@ -242,6 +263,59 @@ def _nothing_to_do(db: str, bench: str, batch_name: str, stderr: Console) -> Non
     if done is not None:
         stderr.print(done.nothing_to_do(), highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(0)
+
+
+NORMAL_OUTCOMES = frozenset({"NO_FAULT_FOUND", "FAULT"})
+"""The verdicts ``--exit-zero-on-fault`` counts as a campaign's normal end."""
+
+
+def only_faults(code: int, stops: StopReasons, verdicts: Path) -> bool:
+    """Whether a run that exited 1 did so only because devices were found FAULT: it ran to
+    its end (no exit, collection or hook error) and every device it triaged is FAULT or NO
+    FAULT FOUND."""
+    if code != 1 or stops.messages() or stops.hook_failures or not verdicts.exists():
+        return False
+    kinds = [json.loads(line)["verdict"] for line in verdicts.read_text().splitlines()
+             if line.strip()]
+    return bool(kinds) and set(kinds) <= NORMAL_OUTCOMES
+
+
+def _check_population_options(ctx: typer.Context, session: BenchSession, batch: Path | None,
+                              slots: bool) -> None:
+    """``--devices`` and ``--seed`` size a generated population, which only an all-emulated
+    bench without ``--batch`` or ``--slots`` triages: anywhere else they are an error, not
+    silently ignored."""
+    given = [f"--{name}" for name in ("devices", "seed") if _given(ctx, name)]
+    if not given:
+        return
+    if batch is not None:
+        why = "--batch names the devices"
+    elif slots:
+        why = "--slots triages the devices in the bench's slots"
+    elif not session.private:
+        why = (f"bench {session.source} has real instruments: its devices are the ones "
+               "placed in its slots (give --batch FILE or --slots)")
+    else:
+        return
+    usage_error(f"{' and '.join(given)} {'are' if len(given) > 1 else 'is'} for a generated "
+                f"population (an all-emulated bench without --batch or --slots); {why}")
+
+
+def _given(ctx: typer.Context, name: str) -> bool:
+    """Whether option ``name`` was given on the command line (not its default)."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
+
+
+def _say_why_it_stopped(stops: StopReasons, code: int) -> None:
+    """In progress mode, why the campaign stopped early, on stderr: an error line for the
+    bench unavailable, a collection or internal error; the plain reason for an operator's
+    abort (the summary follows)."""
+    for reason in stops.messages():
+        if stops.exit_reason == reason and code not in (EXIT_UNAVAILABLE, EXIT_USAGE):
+            sys.stderr.write(f"{reason}\n")
+        else:
+            error_line(reason)
 
 
 def _hub_return_args(send: bool, connection: str | None, return_type: str | None,
@@ -287,8 +361,13 @@ class InterruptWatch:
         self.interrupted = False
 
     def pytest_keyboard_interrupt(self, excinfo: object) -> None:
-        """The run was stopped by a signal."""
-        if isinstance(getattr(excinfo, "value", None), KeyboardInterrupt):
+        """The run was stopped by a signal (not by pytest's own stop after collection
+        errors, which it raises as a KeyboardInterrupt too)."""
+        import pytest
+
+        value = getattr(excinfo, "value", None)
+        if isinstance(value, KeyboardInterrupt) and not isinstance(value,
+                                                                   pytest.Session.Interrupted):
             self.interrupted = True
 
 
@@ -362,6 +441,11 @@ def _check_inputs(benches: list[Path], batch: Path | None, time_scale: float | N
             sessions[0].fast(time_scale)
         except MeterbenchError as exc:
             usage_error(f"--time-scale {time_scale:g}: {exc}")
+    for session in sessions:  # secrets, slots, profiles, addresses: all before the first device
+        try:
+            check_before_campaign(session)
+        except MeterbenchError as exc:
+            usage_error(f"--bench: {exc}")
     models = load_catalogue()
     if catalogue is not None:
         try:

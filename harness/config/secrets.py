@@ -39,13 +39,16 @@ def check_reference(value: str) -> str:
 
 
 def resolve_secret(reference: str, *, key_path: str, base: Path | None = None,
-                   emulator: Callable[[], str | None] | None = None) -> str:
-    """The secret a reference names; errors say which key path and what is missing."""
+                   emulator: Callable[[], str | None] | None = None,
+                   file: str | None = None) -> str:
+    """The secret a reference names; errors say which file (the bench file, ``file``), key
+    path and what is missing."""
     scheme, _, rest = reference.partition(":")
     if scheme == "env":
         value = os.environ.get(rest)
         if value is None:
-            raise BenchConfigError(f"environment variable {rest} is not set", key_path=key_path)
+            raise BenchConfigError(f"environment variable {rest} is not set",
+                                   key_path=key_path, file=file)
         return value
     if scheme == "file":
         path_text, _, key = rest.partition("#")
@@ -56,23 +59,25 @@ def resolve_secret(reference: str, *, key_path: str, base: Path | None = None,
             lines = path.read_text().splitlines()
         except OSError as exc:
             raise BenchConfigError(f"cannot read secrets file {path}: {exc.strerror}",
-                                   key_path=key_path) from None
+                                   key_path=key_path, file=file) from None
         for line in lines:
             name, sep, value = line.partition("=")
             if sep and name.strip() == key:
                 return value.strip()
-        raise BenchConfigError(f"secrets file {path} has no key {key!r}", key_path=key_path)
+        raise BenchConfigError(f"secrets file {path} has no key {key!r}",
+                               key_path=key_path, file=file)
     if scheme == "emulator":
         value = emulator() if emulator is not None else None
         if value is None:
             raise BenchConfigError("emulator: secrets exist only on an emulated slot",
-                                   key_path=key_path)
+                                   key_path=key_path, file=file)
         return value
-    raise BenchConfigError(f"unknown secret scheme {scheme!r}", key_path=key_path)
+    raise BenchConfigError(f"unknown secret scheme {scheme!r}", key_path=key_path, file=file)
 
 
 def resolve_references(options: Mapping[str, Any], *, key_path: str, base: Path | None = None,
-                       emulator: EmulatorLookup | None = None) -> dict[str, str]:
+                       emulator: EmulatorLookup | None = None,
+                       file: str | None = None) -> dict[str, str]:
     """The secret each reference among ``options`` (top-level keys) names, by key.
 
     ``key_path`` is where the options are (``instruments.dcc.options``), for the errors;
@@ -87,5 +92,5 @@ def resolve_references(options: Mapping[str, Any], *, key_path: str, base: Path 
             continue
         answer = functools.partial(emulator, key) if emulator is not None else None
         resolved[key] = resolve_secret(value, key_path=f"{key_path}.{key}", base=base,
-                                       emulator=answer)
+                                       emulator=answer, file=file)
     return resolved

@@ -123,6 +123,8 @@ class DeviceProfile(abc.ABC):
     device_types: ClassVar[frozenset[DeviceType]] = frozenset()
     unobservable: ClassVar[Mapping[Capability, str]] = {}
     """What this profile can never observe or do, with why (empty: everything)."""
+    required_secrets: ClassVar[frozenset[str]] = frozenset()
+    """The slot secrets this profile cannot triage without (checked before a campaign)."""
 
     def __init__(self, probe: OpticalProbe | None, *,
                  secrets: Mapping[str, str] | None = None,

@@ -42,6 +42,7 @@ class ReferenceProfile(DeviceProfile):
 
     name = "reference"
     device_types = frozenset({DeviceType.ESME, DeviceType.GSME, DeviceType.CHF})
+    required_secrets = frozenset({"optical_password"})  # the reset's programming session
 
     _active: ProgrammingSession | None = None
 

@@ -12,9 +12,10 @@ read off the emulated device), so CI never waits on a person.
 from __future__ import annotations
 
 import os
-import select
+import queue
 import sys
-import time
+import threading
+import weakref
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol, TextIO
@@ -101,7 +102,6 @@ class ConsoleOperator:
         # None when the process has none (started with it closed): then no answer comes.
         self.stream_in = stream_in or sys.__stdin__
         self.stream_out = stream_out or sys.__stderr__
-        self._pending = b""  # typed ahead (a scanner types fast): read by us, not yet used
 
     def ask(self, text: str) -> str | None:
         """One prompt; the line typed (stripped), or None after the timeout."""
@@ -112,22 +112,10 @@ class ConsoleOperator:
         return self._line()
 
     def _line(self) -> str | None:
-        """The next line typed within the timeout. Read from the descriptor ourselves: a
-        buffered readline would swallow typed-ahead lines that select() then never sees."""
+        """The next line typed within the timeout (lines typed ahead are kept, in order)."""
         if self.stream_in is None:  # no terminal: like the end of input, no answer
             return None
-        fd = self.stream_in.fileno()
-        deadline = time.monotonic() + self.timeout_s
-        while b"\n" not in self._pending:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
-                return None
-            chunk = os.read(fd, 4096)
-            if not chunk:  # end of input: treated as no answer
-                return None
-            self._pending += chunk
-        line, _, self._pending = self._pending.partition(b"\n")
-        return line.decode("utf-8", errors="replace").strip()
+        return _feed(self.stream_in).next_line(self.timeout_s)
 
     def load(self, key: str, slot: str, hint: str, needs_probe: bool, *,
              inspect: bool = False) -> Loading:
@@ -169,3 +157,60 @@ class ConsoleOperator:
                 label = Label(fields[0], fields[1] if len(fields) > 1 else None,
                               fields[2] if len(fields) > 2 else None)
         return Loading(Answer.DONE, label=label, prompts=tuple(asked), inspection=inspection)
+
+
+class _LineFeed:
+    """The lines typed on one input, read by a daemon thread, so a prompt waits with a timeout
+    on every platform (``select`` polls only sockets on Windows, not a console or a pipe)."""
+
+    def __init__(self, fd: int) -> None:
+        self._lines: queue.Queue[str | None] = queue.Queue()  # None: the input ended
+        self._ended = False
+        # A descriptor of its own: if the stream is closed and its number reused by another
+        # file, this thread still reads the input it was made for, never the newcomer.
+        own = os.dup(fd)
+        threading.Thread(target=self._read, args=(own,), daemon=True,
+                         name=f"meterbench-operator-input-{fd}").start()
+
+    def _read(self, fd: int) -> None:
+        """Read the descriptor itself (a buffered readline would hold typed-ahead lines back)
+        until the input ends, queueing each whole line."""
+        pending = b""
+        while True:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # unreadable: as the end of input
+                chunk = b""
+            if not chunk:
+                os.close(fd)
+                self._lines.put(None)
+                return
+            pending += chunk
+            while b"\n" in pending:
+                line, _, pending = pending.partition(b"\n")
+                self._lines.put(line.decode("utf-8", errors="replace").strip())
+
+    def next_line(self, timeout_s: float) -> str | None:
+        """The next line (stripped), or None after ``timeout_s`` or once the input ended."""
+        if self._ended:
+            return None
+        try:
+            line = self._lines.get(timeout=max(timeout_s, 0.0))
+        except queue.Empty:
+            return None
+        if line is None:
+            self._ended = True
+        return line
+
+
+_FEEDS: weakref.WeakKeyDictionary[TextIO, _LineFeed] = weakref.WeakKeyDictionary()
+_FEEDS_LOCK = threading.Lock()
+
+
+def _feed(stream: TextIO) -> _LineFeed:
+    """The one reader of ``stream`` in this process (two would steal each other's lines)."""
+    with _FEEDS_LOCK:
+        feed = _FEEDS.get(stream)
+        if feed is None:
+            feed = _FEEDS[stream] = _LineFeed(stream.fileno())
+        return feed

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from harness.bench.bench import Bench
+from harness.bench.preflight import check_before_campaign
 from harness.bench.session import BenchSession
 from harness.errors import BenchUnavailableError, MeterbenchError
 from harness.plugin import hub_returns, parallel, triage
@@ -46,6 +47,11 @@ def start(config: pytest.Config) -> None:
                 paths, start=parallel.worker_index(config), purpose="pytest")
         if config.getoption("mb_time_scale") is not None:
             config.stash[SESSION_KEY].fast(config.getoption("mb_time_scale"))
+        try:
+            check_before_campaign(config.stash[SESSION_KEY])  # a bench mistake is no verdict
+        except MeterbenchError:
+            config.stash[SESSION_KEY].close()  # a lease is given back
+            raise
         triage.start_run(config, config.stash[SESSION_KEY])
         if allure_wanted(config):  # allure-pytest writes results: shape them (else inert)
             from harness.plugin import allure_results

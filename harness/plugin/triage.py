@@ -45,7 +45,7 @@ from harness.plugin.triage_run import (
 )
 from harness.results.store import ResultStore, ResultStoreError
 from harness.triage import measurements
-from harness.triage.audit import Outcome
+from harness.triage.audit import Outcome, discard_scratch_log
 from harness.triage.audit_checkpoint import checkpoint_after_campaign
 from harness.triage.gate import Gate
 from harness.triage.intake import BatchRow, Generation, read_csv
@@ -534,5 +534,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     run = config.stash.get(RUN_KEY, None)
     if run is not None and run.gate is not None:
         run.gate.close()
+    if run is not None and run.audit is not None and run.audit.scratch is not None:
+        discard_scratch_log(run.audit)  # an emulated run's scratch log goes with the run
     if run is not None and run in _RUNS:
         _RUNS.clear()

@@ -22,6 +22,7 @@ import dataclasses
 import datetime
 import json
 import secrets
+import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -60,6 +61,7 @@ __all__ = [
     "Outcome",
     "Problem",
     "VerifyReport",
+    "discard_scratch_log",
     "open_scratch_log",
     "verify_log",
     "verify_log_and_key",
@@ -256,6 +258,7 @@ class AuditLog(EngineHolder):
         super().__init__(engine, url)
         self._key_ref = key
         self.checkpoints: Path | None = None  # where a campaign's checkpoint goes, if not default
+        self.scratch: Path | None = None  # the temporary folder of a scratch log (and its key)
 
     @classmethod
     def open(cls, url: str | Path | URL = DEFAULT_DB_URL, *, create: bool = False,
@@ -557,4 +560,15 @@ def open_scratch_log(prefix: str = "meterbench-audit-", base: Path | None = None
     key = create_key_file(folder / "audit.key")
     log = AuditLog.open(f"sqlite:///{folder / 'audit.db'}", create=True, key=key)
     log.checkpoints = folder / "checkpoints.jsonl"
+    log.scratch = folder
     return log
+
+
+def discard_scratch_log(log: AuditLog) -> None:
+    """Close a scratch log and remove its temporary folder (log, key, checkpoints): what an
+    emulated run made for itself goes with it. A log that is not a scratch one is only
+    closed."""
+    log.close()
+    if log.scratch is not None:
+        shutil.rmtree(log.scratch, ignore_errors=True)
+        log.scratch = None

@@ -23,7 +23,6 @@ supplier by default), since there is no hardware to harm; the run header says so
 from __future__ import annotations
 
 import os
-import pwd
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -63,7 +62,17 @@ class Site:
 
 
 def current_user() -> str:
-    """The acting operating-system user (from the effective uid, not the environment)."""
+    """The acting operating-system user (from the effective uid, not the environment; on
+    Windows, which has no uid, the login of the process's token)."""
+    if not hasattr(os, "geteuid"):  # the name only labels the run: Windows refuses site files
+        try:
+            return os.getlogin()
+        except OSError:
+            import getpass
+
+            return getpass.getuser()
+    import pwd  # POSIX only
+
     uid = os.geteuid()
     try:
         return pwd.getpwuid(uid).pw_name
@@ -85,7 +94,11 @@ def editable_by(path: Path, uid: int | None = None, gids: set[int] | None = None
 
     A file anyone may write is refused whoever acts.  Otherwise root is not refused (it
     administers the site); any other user must neither own nor be able to write the file, nor
-    its folder (it could be replaced)."""
+    its folder (it could be replaced). On Windows the mode bits say nothing of who may write
+    (ACLs decide), so a site file is refused there: no role is granted by a file an operator
+    might edit."""
+    if uid is None and not hasattr(os, "geteuid"):
+        return "on Windows meterbench cannot tell who may edit it (its ACLs are not checked)"
     uid = os.geteuid() if uid is None else uid
     st = path.stat()
     if st.st_mode & stat.S_IWOTH:

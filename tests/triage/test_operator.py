@@ -27,8 +27,8 @@ def console() -> Iterator[tuple[ConsoleOperator, io.TextIOWrapper, io.StringIO]]
     typed = os.fdopen(write_fd, "w")
     shown = io.StringIO()
     yield ConsoleOperator(0.3, stdin, shown), typed, shown
+    typed.close()  # the input ends first: the operator's reader thread sees it and stops
     stdin.close()
-    typed.close()
 
 
 def test_enter_scan_enter_loads_the_device_with_its_label(console) -> None:
@@ -136,3 +136,21 @@ def test_physical_bench_prompts_and_records_a_skip(tmp_path: Path, external_emul
     assert "skipped by the operator" in verdicts[first]
     assert '"verdict": "SKIPPED"' not in verdicts[second]
     assert f"Place the {rows[1].model} labelled {rows[1].label_id}" in proc.stderr
+
+
+def test_prompts_wait_without_select(console, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows' select() polls only sockets: a prompt waits on its input without it, keeping
+    typed-ahead lines in order and timing out when none comes (issue 15 §5)."""
+    import select
+
+    def refused(*_: object) -> None:
+        raise OSError("select() on a console or pipe (WinError 10038 on Windows)")
+
+    monkeypatch.setattr(select, "select", refused)
+    operator, typed, _ = console
+    typed.write("\nE1 00DB22525C190E70\n\n")  # a scanner typing ahead of the prompts
+    typed.flush()
+    loading = operator.load("item1", "esme", "an ESME", True)
+    assert loading.answer is Answer.DONE and loading.label is not None
+    assert loading.label.serial == "E1"
+    assert operator.ask("one more") is None  # nothing typed: the timeout, not a hang
