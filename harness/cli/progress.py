@@ -92,7 +92,7 @@ class CampaignProgress:
     def pytest_runtestloop(self, session: pytest.Session) -> None:
         """The first frame once the devices are about to be triaged: a run stopped before
         (the bench unavailable, a suite that does not collect) says why with no frame."""
-        if not self._stopped:
+        if not self._stopped and session.items:  # nothing selected: said by the command
             self._start_live()
 
     def _start_live(self) -> None:

@@ -53,7 +53,7 @@ OPTIONS: tuple[tuple[str, str, dict[str, object]], ...] = (
         help="physical bench: seconds to wait for each operator prompt before skipping the "
              "device (default 300)")),
     ("--mb-again", "mb_again", dict(
-        action="store_true", default=False,
+        action="store_true", default=None,  # None: not given (any other value activates)
         help="triage the batch again although a finished campaign on this bench triaged it "
              "(a new campaign; the earlier results are kept). Without it such a run does "
              "nothing and says so")),

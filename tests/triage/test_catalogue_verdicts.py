@@ -60,12 +60,14 @@ def test_every_fault_is_classified_into_its_category(verdicts: tuple[list, dict]
 
 def test_no_fault_devices_are_reset_and_faulty_ones_are_not(verdicts: tuple[list, dict]) -> None:
     """Except a meter's HAN fault on a field return: the meter keeps its field HAN until the
-    reset, so only the fresh join after it (TRI-VER-03) can show the fault."""
+    reset, so only the fresh join after it (TRI-VER-03) can show the fault; and a reset that
+    erases the registers shows only once it has been done (TRI-VER-01)."""
     rows, by_item = verdicts
     for row in rows:
         got = by_item[f"item{row.item}"]
         found_after_reset = (row.device_type.name in ("ESME", "GSME")
-                             and got["category"] == "HAN" and "TRI-VER-03" in got["why"])
+                             and got["category"] == "HAN" and "TRI-VER-03" in got["why"]
+                             or row.truth_faults == ("reset_erases_registers",))
         expected = row.truth_faults == (NO_FAULT,) or found_after_reset
         assert got["reset"] is expected, (row.item, got)
 
