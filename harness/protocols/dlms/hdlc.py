@@ -94,15 +94,15 @@ class HdlcFrame:
         control = Control.decode(data[i], at(i))
         i += 1
         end = len(data) - 3  # where the FCS starts
-        if fcs16(data[1:end]) != int.from_bytes(data[end:end + 2], "little"):
-            raise fail(HdlcError, "FCS mismatch", at(end), f"0x{fcs16(data[1:end]):04X}")
         information = b""
-        if i < end:
+        if i < end:  # the header is checked first: it says who the frame is for
             if end - i < 2:
                 raise fail(HdlcError, "truncated header check sequence", at(i), "2 HCS bytes")
             if fcs16(data[1:i]) != int.from_bytes(data[i:i + 2], "little"):
                 raise fail(HdlcError, "HCS mismatch", at(i), f"0x{fcs16(data[1:i]):04X}")
             information = bytes(data[i + 2:end])
+        if fcs16(data[1:end]) != int.from_bytes(data[end:end + 2], "little"):
+            raise fail(HdlcError, "FCS mismatch", at(end), f"0x{fcs16(data[1:end]):04X}")
         return cls(destination, source, control, information, bool(fmt & _SEGMENTED))
 
 
