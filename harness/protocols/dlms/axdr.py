@@ -93,8 +93,10 @@ class Data:
 
 
 def _bad(data_type: DataType, value: Any, wanted: str) -> AxdrError:
-    return AxdrError(f"a-xdr: {value!r} is not a valid {data_type.name.lower()}",
-                     expected=wanted)
+    shown = repr(value)
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    return AxdrError(f"a-xdr: {shown} is not a valid {data_type.name.lower()}: expected "
+                     f"{wanted}", expected=wanted)
 
 
 def _check(data_type: DataType, value: Any) -> None:

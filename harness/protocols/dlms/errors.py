@@ -21,6 +21,8 @@ class DlmsError(ProtocolError):
 
     def __init__(self, message: str = "", *, offset: int | None = None,
                  expected: str | None = None, **context: Any) -> None:
+        if expected and "expected" not in message:
+            message = f"{message}: expected {expected}"
         super().__init__(message, offset=offset, expected=expected, **context)
         self.offset = offset
         self.expected = expected
