@@ -77,7 +77,7 @@ def _encode_user_information(content: UserInformation | None) -> bytes:
 
 
 def _decode_user_information(value: bytes, at: int) -> UserInformation:
-    items = read_tlvs(value)
+    items = read_tlvs(value, base=at)
     if len(items) != 1 or items[0][0] != 0x04 or not items[0][1]:
         raise fail(XdlmsError, "user-information is not one octet string", at,
                    "04 <length> <xDLMS APDU>")
@@ -94,9 +94,10 @@ def _decode_user_information(value: bytes, at: int) -> UserInformation:
         if inner[0] in SERVICE_SPECIFIC_TAGS:
             return CipheredApdu.decode(inner)
     except DlmsError as error:
-        raise XdlmsError(f"apdu: user-information: {error}", offset=at,
+        where = items[0][2] + (error.offset or 0)
+        raise XdlmsError(f"apdu: user-information: {error}", offset=where,
                          expected=error.expected) from None
-    raise fail(XdlmsError, f"user-information APDU tag 0x{inner[0]:02X}", at,
+    raise fail(XdlmsError, f"user-information APDU tag 0x{inner[0]:02X}", items[0][2],
                "InitiateRequest/Response, confirmed-service-error or a glo-ciphered one")
 
 
@@ -112,21 +113,21 @@ def _context_tlv(tag: int, context: ApplicationContext | int) -> bytes:
 
 
 def _read_context(value: bytes, at: int) -> int:
-    items = read_tlvs(value)
+    items = read_tlvs(value, base=at)
     if len(items) != 1 or items[0][0] != 0x06:
         raise fail(XdlmsError, "application context name", at, "06 07 <object identifier>")
-    return _oid(_CONTEXT_PREFIX, items[0][1], at, "application context name")
+    return _oid(_CONTEXT_PREFIX, items[0][1], items[0][2], "application context name")
 
 
 def _auth_value(value: bytes, at: int) -> bytes:
-    items = read_tlvs(value)
+    items = read_tlvs(value, base=at)
     if len(items) != 1 or items[0][0] not in (0x80, 0x81):
         raise fail(XdlmsError, "authentication value", at, "80 <length> <charstring>")
     return items[0][1]
 
 
 def _title(value: bytes, at: int) -> bytes:
-    items = read_tlvs(value)
+    items = read_tlvs(value, base=at)
     if len(items) != 1 or items[0][0] != 0x04:
         raise fail(XdlmsError, "AP title", at, "04 <length> <system title>")
     return items[0][1]
@@ -136,9 +137,7 @@ def _body(data: bytes, tag: int, name: str) -> list[tuple[int, bytes, int]]:
     items = read_tlvs(data)
     if len(items) != 1 or items[0][0] != tag:
         raise fail(XdlmsError, f"not one {name}", 0, f"tag 0x{tag:02X} filling the APDU")
-    _, value, _ = items[0]
-    offset = len(data) - len(value)
-    return read_tlvs(data, offset)
+    return read_tlvs(data, items[0][2])
 
 
 @dataclass(frozen=True)
@@ -231,7 +230,7 @@ class AARE:
             elif tag == 0xA2:
                 result = _small_integer(field, at, "result")
             elif tag == 0xA3:
-                items = read_tlvs(field)
+                items = read_tlvs(field, base=at)
                 if len(items) != 1 or items[0][0] not in (0xA1, 0xA2):
                     raise fail(XdlmsError, "result-source-diagnostic", at,
                                "A1 (acse-service-user) or A2 (acse-service-provider)")
@@ -254,7 +253,7 @@ class AARE:
 
 
 def _small_integer(value: bytes, at: int, what: str) -> int:
-    items = read_tlvs(value)
+    items = read_tlvs(value, base=at)
     if len(items) != 1 or items[0][0] != 0x02 or len(items[0][1]) != 1:
         raise fail(XdlmsError, what, at, "02 01 <value>")
     return items[0][1][0]

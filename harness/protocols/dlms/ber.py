@@ -18,29 +18,34 @@ def encode_tlv(tag: int, value: bytes) -> bytes:
     return bytes((tag,)) + head + value
 
 
-def read_tlvs(data: bytes, offset: int = 0, end: int | None = None) -> list[tuple[int, bytes, int]]:
-    """Every TLV from ``offset`` to ``end``: (tag, value, offset of the tag)."""
+def read_tlvs(data: bytes, offset: int = 0, end: int | None = None, *,
+              base: int = 0) -> list[tuple[int, bytes, int]]:
+    """Every TLV from ``offset`` to ``end``: (tag, value, offset of the value).
+
+    ``base`` is added to every offset reported (where ``data`` sits in the whole APDU).
+    """
     end = len(data) if end is None else end
     out = []
     i = offset
     while i < end:
-        start, tag = i, data[i]
+        tag = data[i]
         if tag & 0x1F == 0x1F:
-            raise fail(XdlmsError, f"multi-byte BER tag 0x{tag:02X}", i, "a one-byte tag")
+            raise fail(XdlmsError, f"multi-byte BER tag 0x{tag:02X}", base + i,
+                       "a one-byte tag")
         if i + 1 >= end:
-            raise fail(XdlmsError, "missing BER length", i + 1, "a length byte")
+            raise fail(XdlmsError, "missing BER length", base + i + 1, "a length byte")
         length = data[i + 1]
         i += 2
         if length & 0x80:
             count = length & 0x7F
             if not 1 <= count <= 3 or i + count > end:
-                raise fail(XdlmsError, f"BER length of {count} bytes", i - 1,
+                raise fail(XdlmsError, f"BER length of {count} bytes", base + i - 1,
                            "a definite length of 1..3 bytes")
             length = int.from_bytes(data[i:i + count], "big")
             i += count
         if i + length > end:
-            raise fail(XdlmsError, f"BER value of {length} bytes runs past the end", i,
+            raise fail(XdlmsError, f"BER value of {length} bytes runs past the end", base + i,
                        f"at most {end - i} bytes")
-        out.append((tag, bytes(data[i:i + length]), start))
+        out.append((tag, bytes(data[i:i + length]), base + i))
         i += length
     return out
