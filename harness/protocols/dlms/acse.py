@@ -319,9 +319,14 @@ def _release_fields(data: bytes, tag: int, name: str) -> tuple[int | None,
 
 def decode_acse(data: bytes) -> AARQ | AARE | RLRQ | RLRE:
     """Decode whichever ACSE APDU ``data`` is."""
-    decoders = {AARQ_TAG: AARQ.decode, AARE_TAG: AARE.decode, RLRQ_TAG: RLRQ.decode,
-                RLRE_TAG: RLRE.decode}
-    if not data or data[0] not in decoders:
-        raise fail(XdlmsError, f"tag {data[:1].hex() or 'missing'}", 0,
-                   "AARQ 60, AARE 61, RLRQ 62 or RLRE 63")
-    return decoders[data[0]](data)  # type: ignore[operator]
+    tag = data[0] if data else None
+    if tag == AARQ_TAG:
+        return AARQ.decode(data)
+    if tag == AARE_TAG:
+        return AARE.decode(data)
+    if tag == RLRQ_TAG:
+        return RLRQ.decode(data)
+    if tag == RLRE_TAG:
+        return RLRE.decode(data)
+    raise fail(XdlmsError, f"tag {data[:1].hex() or 'missing'}", 0,
+               "AARQ 60, AARE 61, RLRQ 62 or RLRE 63")

@@ -129,9 +129,9 @@ def _check(data_type: DataType, value: Any) -> None:
     elif data_type in (DataType.OCTET_STRING, *_FIXED_OCTETS):
         if not isinstance(value, bytes):
             raise _bad(data_type, value, "bytes")
-        size = _FIXED_OCTETS.get(data_type)
-        if size is not None and len(value) != size:
-            raise _bad(data_type, value, f"{size} bytes")
+        fixed = _FIXED_OCTETS.get(data_type)
+        if fixed is not None and len(value) != fixed:
+            raise _bad(data_type, value, f"{fixed} bytes")
     elif data_type in _STRINGS:
         if not isinstance(value, str):
             raise _bad(data_type, value, "a str")

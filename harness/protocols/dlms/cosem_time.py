@@ -84,15 +84,20 @@ class CosemDateTime:
     def to_datetime(self) -> dt.datetime:
         """A Python datetime (aware when the deviation is known); AxdrError if a date or time
         field is not specified or not a real date."""
-        fields = (self.year, self.month, self.day, self.hour, self.minute, self.second)
-        if any(field is None for field in fields):
+        given = (self.year, self.month, self.day, self.hour, self.minute, self.second)
+        fields = [field for field in given if field is not None]
+        if len(fields) != len(given):
             raise AxdrError(f"a-xdr: date-time {self} has unspecified fields",
                             expected="a fully specified date-time")
+        if self.deviation is not None and not -720 <= self.deviation <= 720:
+            raise AxdrError(f"a-xdr: date-time deviation {self.deviation} out of range",
+                            expected="-720..720 minutes or not specified")
         tz = None if self.deviation is None else dt.timezone(
             dt.timedelta(minutes=-self.deviation))
         try:
-            return dt.datetime(*fields, (self.hundredths or 0) * 10000,  # type: ignore[misc]
-                               tzinfo=tz)
+            year, month, day, hour, minute, second = fields
+            return dt.datetime(year, month, day, hour, minute, second,
+                               (self.hundredths or 0) * 10000, tzinfo=tz)
         except ValueError as error:
             raise AxdrError(f"a-xdr: date-time {self} is not a date: {error}",
                             expected="a real calendar date") from None
