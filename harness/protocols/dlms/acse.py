@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Union
 
 from harness.protocols.dlms.ber import encode_tlv, read_tlvs
-from harness.protocols.dlms.errors import DlmsError, XdlmsError, fail
+from harness.protocols.dlms.errors import DlmsError, XdlmsError, fail, uint_bytes
 from harness.protocols.dlms.initiate import (
     INITIATE_REQUEST,
     INITIATE_RESPONSE,
@@ -66,8 +65,12 @@ class AssociationResult(enum.IntEnum):
     REJECTED_TRANSIENT = 2
 
 
-UserInformation = Union[InitiateRequest, InitiateResponse, ConfirmedServiceError,  # noqa: UP007
-                        CipheredApdu]
+UserInformation = InitiateRequest | InitiateResponse | ConfirmedServiceError | CipheredApdu
+
+
+def _byte(value: int, what: str) -> bytes:
+    return uint_bytes(XdlmsError, int(value) if isinstance(value, enum.IntEnum) else value, 1,
+                      what)
 
 
 def _encode_user_information(content: UserInformation | None) -> bytes:
@@ -109,7 +112,8 @@ def _oid(prefix: bytes, value: bytes, at: int, what: str) -> int:
 
 
 def _context_tlv(tag: int, context: ApplicationContext | int) -> bytes:
-    return encode_tlv(tag, encode_tlv(0x06, _CONTEXT_PREFIX + bytes((int(context),))))
+    name = _CONTEXT_PREFIX + _byte(context, "application context")
+    return encode_tlv(tag, encode_tlv(0x06, name))
 
 
 def _read_context(value: bytes, at: int) -> int:
@@ -159,7 +163,7 @@ class AARQ:
             body += encode_tlv(0xA6, encode_tlv(0x04, self.calling_ap_title))
         if self.mechanism is not None:
             body += encode_tlv(0x8A, _AUTHENTICATION_REQUIREMENT)
-            body += encode_tlv(0x8B, _MECHANISM_PREFIX + bytes((int(self.mechanism),)))
+            body += encode_tlv(0x8B, _MECHANISM_PREFIX + _byte(self.mechanism, "mechanism"))
         if self.authentication_value is not None:
             body += encode_tlv(0xAC, encode_tlv(0x80, self.authentication_value))
         body += _encode_user_information(self.user_information)
@@ -205,14 +209,14 @@ class AARE:
     def encode(self) -> bytes:
         """The BER bytes (tag 0x61)."""
         body = _context_tlv(0xA1, self.context)
-        body += encode_tlv(0xA2, encode_tlv(0x02, bytes((int(self.result),))))
-        diagnostic = encode_tlv(0x02, bytes((self.diagnostic,)))
+        body += encode_tlv(0xA2, encode_tlv(0x02, _byte(self.result, "result")))
+        diagnostic = encode_tlv(0x02, _byte(self.diagnostic, "diagnostic"))
         body += encode_tlv(0xA3, encode_tlv(0xA0 | self.diagnostic_source, diagnostic))
         if self.responding_ap_title is not None:
             body += encode_tlv(0xA4, encode_tlv(0x04, self.responding_ap_title))
         if self.mechanism is not None:
             body += encode_tlv(0x88, _AUTHENTICATION_REQUIREMENT)
-            body += encode_tlv(0x89, _MECHANISM_PREFIX + bytes((int(self.mechanism),)))
+            body += encode_tlv(0x89, _MECHANISM_PREFIX + _byte(self.mechanism, "mechanism"))
         if self.authentication_value is not None:
             body += encode_tlv(0xAA, encode_tlv(0x80, self.authentication_value))
         body += _encode_user_information(self.user_information)
@@ -275,7 +279,7 @@ class RLRQ:
 
     def encode(self) -> bytes:
         """The BER bytes (tag 0x62)."""
-        body = b"" if self.reason is None else encode_tlv(0x80, bytes((self.reason,)))
+        body = b"" if self.reason is None else encode_tlv(0x80, _byte(self.reason, "reason"))
         return encode_tlv(RLRQ_TAG, body + _encode_user_information(self.user_information))
 
     @classmethod
@@ -294,7 +298,7 @@ class RLRE:
 
     def encode(self) -> bytes:
         """The BER bytes (tag 0x63)."""
-        body = b"" if self.reason is None else encode_tlv(0x80, bytes((self.reason,)))
+        body = b"" if self.reason is None else encode_tlv(0x80, _byte(self.reason, "reason"))
         return encode_tlv(RLRE_TAG, body + _encode_user_information(self.user_information))
 
     @classmethod

@@ -11,7 +11,8 @@ from typing import Any
 
 from harness.errors import ProtocolError
 
-__all__ = ["AxdrError", "DlmsError", "DlmsSecurityError", "HdlcError", "XdlmsError", "fail"]
+__all__ = ["AxdrError", "DlmsError", "DlmsSecurityError", "HdlcError", "XdlmsError", "fail",
+           "uint_bytes"]
 
 
 class DlmsError(ProtocolError):
@@ -57,3 +58,12 @@ def fail(cls: type[DlmsError], what: str, offset: int | None, expected: str) -> 
     where = f" at byte {offset}" if offset is not None else ""
     return cls(f"{cls.layer}: {what}{where}: expected {expected}", offset=offset,
                expected=expected)
+
+
+def uint_bytes(cls: type[DlmsError], value: int, size: int, what: str) -> bytes:
+    """``value`` as ``size`` big-endian bytes, or an error of ``cls`` if it does not fit
+    (so an encoder refuses a bad field with our error, not an OverflowError)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 1 << (8 * size):
+        raise cls(f"{cls.layer}: {what} {value!r} does not fit {size} byte(s)",
+                  expected=f"an integer 0..{(1 << (8 * size)) - 1}")
+    return value.to_bytes(size, "big")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from harness.protocols.dlms.errors import XdlmsError, fail
+from harness.protocols.dlms.errors import XdlmsError, fail, uint_bytes
 
 __all__ = ["INITIATE_REQUEST", "INITIATE_RESPONSE", "Conformance", "InitiateRequest",
            "InitiateResponse"]
@@ -44,6 +44,10 @@ class Conformance(enum.IntFlag):
     SELECTIVE_ACCESS = 1 << 2
     EVENT_NOTIFICATION = 1 << 1
     ACTION = 1 << 0
+
+
+def _u(value: int, what: str, size: int = 1) -> bytes:
+    return uint_bytes(XdlmsError, value, size, what)
 
 
 def _conformance(value: Conformance | int) -> bytes:
@@ -83,13 +87,14 @@ class InitiateRequest:
         if self.dedicated_key is None:
             out.append(0)
         else:
-            out += bytes((1, len(self.dedicated_key))) + self.dedicated_key
+            out += b"\x01" + _u(len(self.dedicated_key), "dedicated key length")
+            out += self.dedicated_key
         out += b"\x00" if self.response_allowed else b"\x01\x00"
-        out += b"\x00" if self.quality_of_service is None else bytes(
-            (1, self.quality_of_service))
-        out.append(self.dlms_version)
+        out += b"\x00" if self.quality_of_service is None else b"\x01" + _u(
+            self.quality_of_service, "quality of service")
+        out += _u(self.dlms_version, "dlms version")
         out += _conformance(self.conformance)
-        out += self.max_receive_pdu_size.to_bytes(2, "big")
+        out += _u(self.max_receive_pdu_size, "max receive PDU size", 2)
         return bytes(out)
 
     @classmethod
@@ -137,11 +142,12 @@ class InitiateResponse:
 
     def encode(self) -> bytes:
         """The APDU bytes (tag 0x08)."""
-        qos = b"\x00" if self.quality_of_service is None else bytes((1,
-                                                                     self.quality_of_service))
-        return (bytes((INITIATE_RESPONSE,)) + qos + bytes((self.dlms_version,))
-                + _conformance(self.conformance) + self.max_receive_pdu_size.to_bytes(2, "big")
-                + self.vaa_name.to_bytes(2, "big"))
+        qos = b"\x00" if self.quality_of_service is None else b"\x01" + _u(
+            self.quality_of_service, "quality of service")
+        return (bytes((INITIATE_RESPONSE,)) + qos + _u(self.dlms_version, "dlms version")
+                + _conformance(self.conformance)
+                + _u(self.max_receive_pdu_size, "max receive PDU size", 2)
+                + _u(self.vaa_name, "vaa-name", 2))
 
     @classmethod
     def decode(cls, data: bytes) -> InitiateResponse:

@@ -16,7 +16,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from harness.protocols.dlms.axdr import decode_length, encode_length
-from harness.protocols.dlms.errors import AxdrError, DlmsSecurityError, fail
+from harness.protocols.dlms.errors import AxdrError, DlmsSecurityError, fail, uint_bytes
 
 __all__ = ["AUTHENTICATED", "AUTHENTICATED_ENCRYPTED", "ENCRYPTED", "GENERAL_GLO_CIPHERING",
            "TAG_LENGTH", "CipheredApdu", "cipher_tag_for", "gmac", "protect", "unprotect"]
@@ -62,9 +62,10 @@ class CipheredApdu:
 
     def encode(self) -> bytes:
         """The APDU bytes."""
-        body = (bytes((self.security_control,)) + self.invocation_counter.to_bytes(4, "big")
+        body = (uint_bytes(DlmsSecurityError, self.security_control, 1, "security control")
+                + uint_bytes(DlmsSecurityError, self.invocation_counter, 4, "invocation counter")
                 + self.ciphered)
-        head = bytes((self.tag,))
+        head = uint_bytes(DlmsSecurityError, self.tag, 1, "tag")
         if self.tag in (GENERAL_GLO_CIPHERING, GENERAL_DED_CIPHERING):
             title = self.system_title or b""
             head += encode_length(len(title)) + title

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Union
 
 from harness.protocols.dlms.axdr import (
     Data,
@@ -20,7 +19,7 @@ from harness.protocols.dlms.axdr import (
     encode_data,
     encode_length,
 )
-from harness.protocols.dlms.errors import AxdrError, XdlmsError, fail
+from harness.protocols.dlms.errors import AxdrError, XdlmsError, fail, uint_bytes
 from harness.protocols.dlms.obis import Obis
 
 __all__ = ["ActionRequest", "ActionResponse", "AttributeDescriptor", "ConfirmedServiceError",
@@ -74,10 +73,15 @@ class _Cursor:
         return int.from_bytes(self.take(size, what), "big")
 
     def flag(self, what: str) -> bool:
+        """An OPTIONAL-present or CHOICE byte that must be 0 or 1."""
         value = self.uint(1, what)
-        if value > 1 and what != "last-block":
+        if value > 1:
             raise fail(XdlmsError, f"{what} flag {value}", self.i - 1, "0 or 1")
         return bool(value)
+
+    def boolean(self, what: str) -> bool:
+        """An A-XDR BOOLEAN: 0 is false, anything else true."""
+        return self.uint(1, what) != 0
 
     def value(self) -> Data:
         try:
@@ -102,10 +106,8 @@ class _Cursor:
 
 
 def _u(value: int, size: int, what: str) -> bytes:
-    if not 0 <= value < 1 << (8 * size):
-        raise XdlmsError(f"apdu: {what} {value} does not fit {size} bytes",
-                         expected=f"0..{(1 << (8 * size)) - 1}")
-    return value.to_bytes(size, "big")
+    return uint_bytes(XdlmsError, int(value) if isinstance(value, enum.IntEnum) else value,
+                      size, what)
 
 
 @dataclass(frozen=True)
@@ -408,10 +410,10 @@ class ConfirmedServiceError:
             self.error_type, 1, "error type") + _u(self.value, 1, "error value")
 
 
-XdlmsApdu = Union[GetRequest, GetRequestNext, GetResponse, GetResponseBlock, SetRequest,  # noqa: UP007
-                  SetRequestFirstBlock, SetRequestBlock, SetResponse, SetResponseBlock,
-                  SetResponseLastBlock, ActionRequest, ActionResponse, ExceptionResponse,
-                  ConfirmedServiceError]
+XdlmsApdu = (GetRequest | GetRequestNext | GetResponse | GetResponseBlock | SetRequest
+             | SetRequestFirstBlock | SetRequestBlock | SetResponse | SetResponseBlock
+             | SetResponseLastBlock | ActionRequest | ActionResponse | ExceptionResponse
+             | ConfirmedServiceError)
 """Any APDU :func:`decode_xdlms` returns."""
 
 
@@ -459,7 +461,7 @@ def _get_response(kind: int, invoke: int, c: _Cursor) -> XdlmsApdu | None:
     if kind == 1:
         return GetResponse(_result(c), invoke)
     if kind == 2:
-        last, number = c.flag("last-block"), c.uint(4, "block number")
+        last, number = c.boolean("last-block"), c.uint(4, "block number")
         raw: bytes | int = (c.uint(1, "data-access-result") if c.flag("raw-data choice")
                             else c.octets("raw-data"))
         return GetResponseBlock(last, number, raw, invoke)
@@ -472,11 +474,11 @@ def _set_request(kind: int, invoke: int, c: _Cursor) -> XdlmsApdu | None:
         return SetRequest(attribute, c.value(), access, invoke)
     if kind == 2:
         attribute, access = AttributeDescriptor.read(c), _access(c)
-        last, number = c.flag("last-block"), c.uint(4, "block number")
+        last, number = c.boolean("last-block"), c.uint(4, "block number")
         return SetRequestFirstBlock(attribute, last, number, c.octets("raw-data"), access,
                                     invoke)
     if kind == 3:
-        last, number = c.flag("last-block"), c.uint(4, "block number")
+        last, number = c.boolean("last-block"), c.uint(4, "block number")
         return SetRequestBlock(last, number, c.octets("raw-data"), invoke)
     return None
 

@@ -226,7 +226,7 @@ leaves = st.one_of(
     st.binary(min_size=12, max_size=12).map(lambda v: Data(D.DATE_TIME, v)))
 values = st.recursive(leaves, lambda inner: st.one_of(
     st.lists(inner, max_size=5).map(lambda v: Data(D.STRUCTURE, tuple(v))),
-    st.lists(inner, max_size=5).map(lambda v: Data(D.ARRAY, tuple(v)))), max_leaves=20)
+    st.lists(inner, max_size=5).map(lambda v: Data(D.ARRAY, tuple(v)))), max_leaves=10)
 
 
 @settings(max_examples=200, deadline=None)

@@ -14,15 +14,24 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.protocols.dlms import (
+    AARE,
+    AARQ,
+    RLRQ,
+    ActionRequest,
+    AttributeDescriptor,
     CipheredApdu,
     Control,
     CosemDateTime,
     DlmsError,
+    ExceptionResponse,
+    GetRequest,
+    GetRequestNext,
     HdlcFrame,
     HdlcParameters,
     HdlcReader,
     InitiateRequest,
     InitiateResponse,
+    MethodDescriptor,
     Obis,
     decode_acse,
     decode_data,
@@ -99,7 +108,7 @@ DECODERS: dict[str, Callable[[bytes], object]] = {
 
 
 @pytest.mark.parametrize("name", sorted(DECODERS))
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(data=hostile())
 def test_only_dlms_errors_escape(name: str, data: bytes) -> None:
     with contextlib.suppress(DlmsError):
@@ -117,3 +126,36 @@ def test_the_seeds_are_valid_for_some_decoder() -> None:
             except DlmsError:
                 pass
         assert ok, seed.hex()
+
+
+any_int = st.integers(-(2**33), 2**33)
+ENCODERS: dict[str, st.SearchStrategy[Callable[[], bytes]]] = {
+    "initiate request": st.builds(lambda c, s, v, q: InitiateRequest(c, s, v, None, True,
+                                                                     q).encode,
+                                  any_int, any_int, any_int, any_int | st.none()),
+    "initiate response": st.builds(lambda c, s, v, n: InitiateResponse(c, s, v, None, n).encode,
+                                   any_int, any_int, any_int, any_int),
+    "aarq": st.builds(lambda c, m: AARQ(None, c, m).encode, any_int, any_int),
+    "aare": st.builds(lambda r, d, s: AARE(r, d, None, diagnostic_source=s).encode, any_int,
+                      any_int, st.integers(1, 2)),
+    "rlrq": st.builds(lambda r: RLRQ(r).encode, any_int),
+    "get": st.builds(lambda c, a, i: GetRequest(AttributeDescriptor(c, Obis(0, 0, 1, 0, 0),
+                                                                    a), None, i).encode,
+                     any_int, any_int, any_int),
+    "get next": st.builds(lambda b, i: GetRequestNext(b, i).encode, any_int, any_int),
+    "action": st.builds(lambda c, m: ActionRequest(MethodDescriptor(c, Obis(0, 0, 1, 0, 0),
+                                                                    m)).encode, any_int, any_int),
+    "exception": st.builds(lambda a, b, c: ExceptionResponse(a, b, c).encode, any_int, any_int,
+                           any_int),
+    "ciphered": st.builds(lambda t, s, c: CipheredApdu(t, s, c, b"").encode, any_int, any_int,
+                          any_int),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ENCODERS))
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_encoders_refuse_bad_fields_with_dlms_errors(name: str, data: st.DataObject) -> None:
+    encode = data.draw(ENCODERS[name])
+    with contextlib.suppress(DlmsError):
+        encode()
