@@ -11,7 +11,8 @@ Data link (HDLC frame format type 3):
   * :class:`HdlcParameters`: SNRM/UA negotiation (``encode``, ``decode``, ``negotiate``).
   * :class:`HdlcReader` (``feed(bytes) -> list[HdlcFrame]``, length guard), :func:`segment`
     and :class:`Reassembler` for segmented APDUs, :class:`SequenceNumbers` for V(S)/V(R),
-    :func:`add_llc` / :func:`strip_llc` for the ``E6 E6 00`` / ``E6 E7 00`` header.
+    :func:`add_llc` / :func:`strip_llc` for the ``E6 E6 00`` / ``E6 E7 00`` header;
+    :func:`apdu_frames` turns an APDU into its numbered (and segmented) I frames.
 
 Application layer:
   * :class:`Data` / :class:`DataType` with :func:`encode_data` / :func:`decode_data` (A-XDR,
@@ -27,10 +28,11 @@ Application layer:
   * Security suite 0: :func:`protect` / :func:`unprotect` (glo-/ded-/general-glo-ciphered
     APDUs, :class:`CipheredApdu`), :func:`gmac` for HLS mechanism 5.
 
-A client round: ``HdlcFrame(HdlcAddress(1), HdlcAddress(0x10), seq.next_i(),
-add_llc(GetRequest(AttributeDescriptor(8, Obis.parse("0.0.1.0.0.255"), 2)).encode(),
-response=False)).encode()``; the answer: ``reader.feed(bytes)`` -> frames ->
-``Reassembler.add`` -> ``strip_llc(..., response=True)`` -> ``decode_xdlms``.
+A client round: ``apdu_frames(GetRequest(AttributeDescriptor(8, Obis.parse("0.0.1.0.0.255"),
+2)).encode(), destination=HdlcAddress(1), source=HdlcAddress(0x10), sequence=seq,
+max_information_length=128, response=False)`` -> ``frame.encode()`` on the wire; the answer:
+``reader.feed(bytes)`` -> frames -> ``seq.receive`` and ``Reassembler.add`` ->
+``strip_llc(..., response=True)`` -> ``decode_xdlms``.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ from harness.protocols.dlms.errors import (
     XdlmsError,
 )
 from harness.protocols.dlms.hdlc import HdlcFrame, add_llc, segment, strip_llc
+from harness.protocols.dlms.hdlc_apdu import apdu_frames
 from harness.protocols.dlms.hdlc_fields import Control, FrameKind, HdlcAddress
 from harness.protocols.dlms.hdlc_params import HdlcParameters
 from harness.protocols.dlms.hdlc_reader import HdlcReader, Reassembler, SequenceNumbers
@@ -132,6 +135,7 @@ __all__ = [
     "SetResponseLastBlock",
     "XdlmsError",
     "add_llc",
+    "apdu_frames",
     "decode_acse",
     "decode_data",
     "decode_xdlms",

@@ -29,6 +29,7 @@ from harness.protocols.dlms import (
     Reassembler,
     SequenceNumbers,
     add_llc,
+    apdu_frames,
     fcs16,
     segment,
     strip_llc,
@@ -328,3 +329,23 @@ def test_frames_round_trip_through_the_reader(destination: HdlcAddress, source: 
     got = [f for i in range(0, 2 * len(wire), chunk)
            for f in reader.feed((wire + wire[1:])[i:i + chunk])]
     assert got == [frame, frame]
+
+
+def test_apdu_frames_give_the_published_aarq_frame() -> None:
+    """[KMETHY] section 2: the AARQ as the first I frame of a fresh link."""
+    aarq = bytes.fromhex("601DA109060760857405080101BE10040E01000000065F1F040000301DFFFF")
+    frames = apdu_frames(aarq, destination=SERVER_4, source=CLIENT, sequence=SequenceNumbers(),
+                         max_information_length=128, response=False)
+    assert [f.encode() for f in frames] == [KMETHY_AARQ_I]
+
+
+def test_apdu_frames_segment_and_number() -> None:
+    sequence = SequenceNumbers()
+    frames = apdu_frames(b"\xc4" * 300, destination=CLIENT, source=SERVER_2,
+                         sequence=sequence, max_information_length=128, response=True)
+    assert [(f.control.ns, f.segmented, len(f.information)) for f in frames] == [
+        (0, True, 128), (1, True, 128), (2, False, 47)]
+    assert sequence.vs == 3
+    reassembler = Reassembler()
+    whole = [reassembler.add(f) for f in frames][-1]
+    assert whole is not None and strip_llc(whole, response=True) == b"\xc4" * 300
