@@ -25,6 +25,7 @@ Application layer:
     :class:`GetResponseBlock`, :class:`SetRequest` (+ block forms), :class:`SetResponse`
     (+ block forms), :class:`ActionRequest`, :class:`ActionResponse`,
     :class:`ExceptionResponse`, :class:`ConfirmedServiceError`; :func:`decode_xdlms` reads any.
+    Block transfer: :func:`split_get_response`, :func:`split_set_request`, :class:`BlockJoiner`.
   * Security suite 0: :func:`protect` / :func:`unprotect` (glo-/ded-/general-glo-ciphered
     APDUs, :class:`CipheredApdu`), :func:`gmac` for HLS mechanism 5.
 
@@ -64,7 +65,14 @@ from harness.protocols.dlms.hdlc_params import HdlcParameters
 from harness.protocols.dlms.hdlc_reader import HdlcReader, Reassembler, SequenceNumbers
 from harness.protocols.dlms.initiate import Conformance, InitiateRequest, InitiateResponse
 from harness.protocols.dlms.obis import Obis
-from harness.protocols.dlms.security import CipheredApdu, gmac, protect, unprotect
+from harness.protocols.dlms.security import (
+    CipheredApdu,
+    check_hls_gmac_proof,
+    gmac,
+    hls_gmac_proof,
+    protect,
+    unprotect,
+)
 from harness.protocols.dlms.xdlms import (
     ActionRequest,
     ActionResponse,
@@ -86,6 +94,7 @@ from harness.protocols.dlms.xdlms import (
     SetResponseLastBlock,
     decode_xdlms,
 )
+from harness.protocols.dlms.xdlms_blocks import BlockJoiner, split_get_response, split_set_request
 
 __all__ = [
     "AARE",
@@ -98,6 +107,7 @@ __all__ = [
     "AssociationResult",
     "AttributeDescriptor",
     "AxdrError",
+    "BlockJoiner",
     "CipheredApdu",
     "ConfirmedServiceError",
     "Conformance",
@@ -136,14 +146,18 @@ __all__ = [
     "XdlmsError",
     "add_llc",
     "apdu_frames",
+    "check_hls_gmac_proof",
     "decode_acse",
     "decode_data",
     "decode_xdlms",
     "encode_data",
     "fcs16",
     "gmac",
+    "hls_gmac_proof",
     "protect",
     "segment",
+    "split_get_response",
+    "split_set_request",
     "strip_llc",
     "unprotect",
 ]

@@ -10,6 +10,7 @@ authentication key (and, for authentication only, the plaintext).  General-glo-c
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -19,7 +20,8 @@ from harness.protocols.dlms.axdr import decode_length, encode_length
 from harness.protocols.dlms.errors import AxdrError, DlmsSecurityError, fail, uint_bytes
 
 __all__ = ["AUTHENTICATED", "AUTHENTICATED_ENCRYPTED", "ENCRYPTED", "GENERAL_GLO_CIPHERING",
-           "TAG_LENGTH", "CipheredApdu", "cipher_tag_for", "gmac", "protect", "unprotect"]
+           "TAG_LENGTH", "CipheredApdu", "check_hls_gmac_proof", "cipher_tag_for", "gmac",
+           "hls_gmac_proof", "protect", "unprotect"]
 
 TAG_LENGTH = 12
 AUTHENTICATED = 0x10
@@ -219,3 +221,30 @@ def gmac(challenge: bytes, *, key: bytes, auth_key: bytes, system_title: bytes,
     return encrypt(challenge, security_control=security_control, key=key, auth_key=auth_key,
                    system_title=system_title, invocation_counter=invocation_counter
                    )[-TAG_LENGTH:]
+
+
+def hls_gmac_proof(challenge: bytes, *, key: bytes, auth_key: bytes, system_title: bytes,
+                   invocation_counter: int) -> bytes:
+    """f(challenge) of HLS mechanism 5 as carried in reply_to_HLS_authentication (class 15
+    method 1) and its answer: ``SC (0x10) | IC | GMAC tag``, 17 bytes."""
+    tag = gmac(challenge, key=key, auth_key=auth_key, system_title=system_title,
+               invocation_counter=invocation_counter)
+    return bytes((AUTHENTICATED,)) + invocation_counter.to_bytes(4, "big") + tag
+
+
+def check_hls_gmac_proof(proof: bytes, challenge: bytes, *, key: bytes, auth_key: bytes,
+                         system_title: bytes) -> int:
+    """Verify the peer's f(challenge) (``system_title`` is the peer's); return its invocation
+    counter.  A wrong proof is a DlmsSecurityError (the association must not proceed)."""
+    if len(proof) != 5 + TAG_LENGTH or proof[0] != AUTHENTICATED:
+        raise DlmsSecurityError(f"security: an HLS proof of {len(proof)} bytes starting "
+                                f"{proof[:1].hex() or 'nothing'}",
+                                expected=f"0x10, a 4-byte invocation counter and a "
+                                f"{TAG_LENGTH}-byte tag")
+    counter = int.from_bytes(proof[1:5], "big")
+    expected = hls_gmac_proof(challenge, key=key, auth_key=auth_key, system_title=system_title,
+                              invocation_counter=counter)
+    if not hmac.compare_digest(expected, proof):
+        raise DlmsSecurityError("security: HLS GMAC proof mismatch (wrong key, system title or "
+                                "challenge)", expected="the peer's f(challenge)")
+    return counter

@@ -27,6 +27,7 @@ from harness.protocols.dlms import (
     ApplicationContext,
     AssociationResult,
     AttributeDescriptor,
+    BlockJoiner,
     CipheredApdu,
     ConfirmedServiceError,
     Conformance,
@@ -51,8 +52,12 @@ from harness.protocols.dlms import (
     SetResponseLastBlock,
     XdlmsError,
     decode_acse,
+    decode_data,
     decode_xdlms,
+    encode_data,
     protect,
+    split_get_response,
+    split_set_request,
 )
 from harness.protocols.dlms.xdlms import XdlmsApdu
 
@@ -325,3 +330,38 @@ def test_aarq_round_trips(mechanism: Mechanism | None, value: bytes | None,
     aarq = AARQ(InitiateRequest(conformance, size), ApplicationContext.LN, mechanism, value,
                 title)
     assert AARQ.decode(aarq.encode()) == aarq
+
+
+def test_get_blocks_split_and_join_back() -> None:
+    value = Data.array(*[Data(DataType.DOUBLE_LONG_UNSIGNED, n) for n in range(100)])
+    raw = encode_data(value)
+    blocks = split_get_response(raw, 128)
+    assert [b.block_number for b in blocks] == [1, 2, 3, 4]
+    assert [b.last_block for b in blocks] == [False, False, False, True]
+    joiner = BlockJoiner()
+    results = [joiner.add(decode_xdlms(b.encode())) for b in blocks]  # type: ignore[arg-type]
+    assert results[:-1] == [None] * 3
+    assert isinstance(results[-1], bytes) and decode_data(results[-1]) == value
+
+
+def test_block_joiner_checks_numbering_size_and_passes_refusals_on() -> None:
+    joiner = BlockJoiner(max_length=100)
+    assert joiner.add(GetResponseBlock(False, 1, b"x" * 60)) is None
+    with pytest.raises(XdlmsError, match="block 3 out of sequence"):
+        joiner.add(GetResponseBlock(False, 3, b"x"))
+    assert joiner.add(GetResponseBlock(False, 1, b"x" * 60)) is None
+    with pytest.raises(XdlmsError, match="exceeds 100"):
+        joiner.add(GetResponseBlock(True, 2, b"x" * 60))
+    assert joiner.add(GetResponseBlock(True, 1, 14)) == 14  # data-block-unavailable
+
+
+def test_set_blocks_split_and_join_back() -> None:
+    attribute = AttributeDescriptor(64, Obis(0, 0, 43, 0, 0), 2)
+    raw = encode_data(Data(DataType.OCTET_STRING, bytes(range(256)) * 2))
+    requests = split_set_request(attribute, raw, 200)
+    assert isinstance(requests[0], SetRequestFirstBlock) and requests[0].attribute == attribute
+    assert [type(r) for r in requests[1:]] == [SetRequestBlock, SetRequestBlock]
+    joiner = BlockJoiner()
+    assert [joiner.add(r) for r in requests][-1] == raw
+    single = split_set_request(attribute, b"\x00", 200)
+    assert len(single) == 1 and single[0].last_block

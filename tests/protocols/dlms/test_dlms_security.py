@@ -16,7 +16,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.protocols.dlms import CipheredApdu, DlmsSecurityError, gmac, protect, unprotect
+from harness.protocols.dlms import (
+    CipheredApdu,
+    DlmsSecurityError,
+    check_hls_gmac_proof,
+    gmac,
+    hls_gmac_proof,
+    protect,
+    unprotect,
+)
 from harness.protocols.dlms.security import decrypt, encrypt
 
 EK = bytes.fromhex("000102030405060708090A0B0C0D0E0F")
@@ -115,3 +123,20 @@ def test_protection_round_trips(body: bytes, control: int, counter: int, dedicat
                   system_title=CLIENT_TITLE, invocation_counter=counter)
     assert decrypt(raw, security_control=control, key=EK, auth_key=AK,
                    system_title=CLIENT_TITLE, invocation_counter=counter) == body
+
+
+def test_hls_gmac_proof_as_carried_in_reply_to_hls_authentication() -> None:
+    """[GREEN BOOK] f(StoC) = SC 0x10 | IC 00000001 | tag, the 17-byte octet string of the
+    ACTION on the association object (class 15, method 1)."""
+    challenge = bytes.fromhex("503677524A323146")
+    proof = hls_gmac_proof(challenge, key=EK, auth_key=AK, system_title=CLIENT_TITLE,
+                           invocation_counter=1)
+    assert proof == bytes.fromhex("10000000011A52FE7DD3E72748973C1E28")
+    assert check_hls_gmac_proof(proof, challenge, key=EK, auth_key=AK,
+                                system_title=CLIENT_TITLE) == 1
+    with pytest.raises(DlmsSecurityError, match="proof mismatch"):
+        check_hls_gmac_proof(proof, b"K56iVagY", key=EK, auth_key=AK,
+                             system_title=CLIENT_TITLE)
+    with pytest.raises(DlmsSecurityError, match="proof of 16 bytes"):
+        check_hls_gmac_proof(proof[:-1], challenge, key=EK, auth_key=AK,
+                             system_title=CLIENT_TITLE)
