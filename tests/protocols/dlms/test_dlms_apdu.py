@@ -365,3 +365,14 @@ def test_set_blocks_split_and_join_back() -> None:
     assert [joiner.add(r) for r in requests][-1] == raw
     single = split_set_request(attribute, b"\x00", 200)
     assert len(single) == 1 and single[0].last_block
+
+
+def test_gurux_aare_with_a_long_form_ber_length() -> None:
+    """GXDLMSDirector trace (gist.github.com/knogi/f3d4853b936164882e5ed653498e7b61): an AARE
+    whose length is in the long form 82 00 29; accepted, max PDU 1007, conformance 00 10 1D."""
+    wire = H("618200 29A109060760857405080101A203020100A305A103020100BE10040E0800065F1F0400001"
+             "01D03EF0007".replace(" ", ""))
+    aare = decode_acse(wire)
+    assert aare == AARE(AssociationResult.ACCEPTED, 0,
+                        InitiateResponse(Conformance(0x101D), 1007))
+    assert decode_acse(aare.encode()) == aare  # re-encoded in the short form

@@ -9,6 +9,8 @@ Sources of the vectors:
       TestInformationFrame, TestInformationResponseFrame, test_find_4_byte_address,
       TestHdlcAddress, TestFiorentiniLocal, TestCrc).
   [RFC1662] RFC 1662 appendix C: FCS-16; the CRC-16/X.25 check value 0x906E.
+  [GURUX-DIRECTOR], [GURUX-PYTHON], [AMSREADER]: published traces of Gurux clients and a
+      Kamstrup meter, see the comment above GURUX_SESSION.
 """
 
 from __future__ import annotations
@@ -349,3 +351,61 @@ def test_apdu_frames_segment_and_number() -> None:
     reassembler = Reassembler()
     whole = [reassembler.add(f) for f in frames][-1]
     assert whole is not None and strip_llc(whole, response=True) == b"\xc4" * 300
+
+
+# [GURUX-DIRECTOR] GXDLMSDirector trace, gist.github.com/knogi/f3d4853b936164882e5ed653498e7b61
+# (public client 0x10, server 1, 1-byte addresses, max information length 1010 proposed).
+# [GURUX-PYTHON] Gurux.DLMS.Python client trace, pastebin.com/Vvs6PqXK (RR, a segmented I
+# frame). [AMSREADER] github.com/UtilitechAS/amsreader-firmware src/KamstrupPullCommunicator.cpp
+# comments: DISC and its UA from a Kamstrup meter.
+def _hex(text: str) -> bytes:
+    return bytes.fromhex(text.replace(" ", ""))
+
+
+GURUX_SESSION = [_hex(frame) for frame in (
+    "7E A0 14 03 21 93 63 E7 81 80 08 05 02 03 F2 06 02 03 F2 03 F0 7E",
+    "7E A0 20 21 03 73 73 98 81 80 14 05 02 03 F2 06 02 03 F2 07 04 00 00 00 01 08 04 00 00 00"
+    " 01 0A 75 7E",
+    "7E A0 2B 03 21 10 FB AF E6 E6 00 60 1D A1 09 06 07 60 85 74 05 08 01 01 BE 10 04 0E 01 00"
+    " 00 00 06 5F 1F 04 00 00 1E 1D FF FF C5 E4 7E",
+    "7E A0 39 21 03 30 2E D2 E6 E7 00 61 82 00 29 A1 09 06 07 60 85 74 05 08 01 01 A2 03 02 01"
+    " 00 A3 05 A1 03 02 01 00 BE 10 04 0E 08 00 06 5F 1F 04 00 00 10 1D 03 EF 00 07 44 36 7E",
+    "7E A0 19 03 21 32 6F D8 E6 E6 00 C0 01 C1 00 0F 00 00 28 00 00 FF 02 00 91 53 7E")]
+GURUX_RR = _hex("7E A0 07 03 21 51 11 E4 7E")
+GURUX_SEGMENT = _hex(
+    "7E A8 5B 21 03 52 88 68 E6 E7 00 0C 01 00 01 82 01 25 02 04 10 00 10 12 27 16 11 03 09 06"
+    " 00 00 F0 0D 00 FF 02 04 10 00 E8 12 27 12 11 07 09 06 00 00 F0 00 00 FF 02 04 10 01 50 12"
+    " 27 60 11 04 09 06 00 00 F0 0F FF FF 02 04 10 04 10 12 00 03 11 00 09 06 00 00 61 61 00 FF"
+    " 4E F7 7E")
+KAMSTRUP_DISC, KAMSTRUP_UA = _hex("7E A0 07 03 21 53 03 C7 7E"), _hex("7E A0 07 21 03 73 01 40 7E")
+
+
+def test_a_gurux_session_through_the_reader() -> None:
+    """[GURUX-DIRECTOR]: SNRM/UA with 1010-byte information fields, AARQ, AARE (BER long-form
+    length 61 82 00 29), GET of the association's object list, as one received stream."""
+    frames = HdlcReader().feed(b"".join(GURUX_SESSION))
+    assert [f.kind for f in frames] == [FrameKind.SNRM, FrameKind.UA, FrameKind.I, FrameKind.I,
+                                        FrameKind.I]
+    assert [f.encode() for f in frames] == GURUX_SESSION
+    snrm, ua, aarq, aare, get = frames
+    assert HdlcParameters.decode(snrm.information) == HdlcParameters(1010, 1010)
+    assert HdlcParameters(1010, 1010).negotiate(HdlcParameters.decode(snrm.information)) == \
+        HdlcParameters.decode(ua.information)
+    client, server = SequenceNumbers(), SequenceNumbers()
+    assert client.next_i() == aarq.control and server.receive(aarq)
+    assert server.next_i() == aare.control and client.receive(aare)
+    assert client.next_i() == get.control
+    assert (aare.destination, aare.source) == (CLIENT, HdlcAddress(1))
+
+
+def test_gurux_rr_segment_and_kamstrup_disc() -> None:
+    """[GURUX-PYTHON] RR N(R)=2 and a segmented I frame (A8); [AMSREADER] DISC and UA."""
+    rr = HdlcFrame.decode(GURUX_RR)
+    assert (rr.kind, rr.control.nr, rr.destination, rr.source) == (FrameKind.RR, 2,
+                                                                  HdlcAddress(1), CLIENT)
+    segment_frame = HdlcFrame.decode(GURUX_SEGMENT)
+    assert segment_frame.segmented and segment_frame.control == Control(FrameKind.I, 1, 2)
+    assert HdlcFrame(HdlcAddress(1), CLIENT, Control(FrameKind.DISC)).encode() == KAMSTRUP_DISC
+    assert HdlcFrame(CLIENT, HdlcAddress(1), Control(FrameKind.UA)).encode() == KAMSTRUP_UA
+    assert HdlcFrame(HdlcAddress(1), CLIENT, Control(FrameKind.SNRM)).encode() == _hex(
+        "7E A0 07 03 21 93 0F 01 7E")
