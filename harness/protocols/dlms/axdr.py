@@ -88,6 +88,13 @@ class Data:
         """An array of ``items`` (of one type, which is not checked)."""
         return cls(DataType.ARRAY, tuple(items))
 
+    def plain(self) -> Any:
+        """The value without type tags: arrays and structures become lists, the rest stays
+        (None, bool, int, float, bytes, str, tuple of bools) -- for reports and comparisons."""
+        if self.type in (DataType.ARRAY, DataType.STRUCTURE):
+            return [item.plain() for item in self.value]
+        return self.value
+
     def __repr__(self) -> str:
         return f"Data({self.type.name}, {self.value!r})"
 

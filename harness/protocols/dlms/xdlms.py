@@ -62,6 +62,7 @@ class _Cursor:
         self.data, self.i = data, start
 
     def take(self, size: int, what: str) -> bytes:
+        """The next ``size`` bytes."""
         if self.i + size > len(self.data):
             raise fail(XdlmsError, f"truncated {what}", len(self.data),
                        f"{size} bytes from byte {self.i}")
@@ -70,6 +71,7 @@ class _Cursor:
         return out
 
     def uint(self, size: int, what: str) -> int:
+        """The next ``size`` bytes as a big-endian unsigned integer."""
         return int.from_bytes(self.take(size, what), "big")
 
     def flag(self, what: str) -> bool:
@@ -84,6 +86,7 @@ class _Cursor:
         return self.uint(1, what) != 0
 
     def value(self) -> Data:
+        """The next A-XDR Data value."""
         try:
             value, self.i = decode_data_at(self.data, self.i)
         except AxdrError as error:
@@ -92,6 +95,7 @@ class _Cursor:
         return value
 
     def octets(self, what: str) -> bytes:
+        """An A-XDR length and that many bytes."""
         try:
             length, self.i = decode_length(self.data, self.i)
         except AxdrError as error:
@@ -100,6 +104,7 @@ class _Cursor:
         return self.take(length, what)
 
     def end(self, name: str) -> None:
+        """Require that the APDU ends here."""
         if self.i != len(self.data):
             raise fail(XdlmsError, f"{len(self.data) - self.i} bytes after {name}", self.i,
                        "end of APDU")

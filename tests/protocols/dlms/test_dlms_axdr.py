@@ -246,3 +246,10 @@ def _has_nan(value: Data) -> bool:
     if isinstance(value.value, tuple):
         return any(isinstance(v, Data) and _has_nan(v) for v in value.value)
     return isinstance(value.value, float) and math.isnan(value.value)
+
+
+def test_plain_values_drop_the_type_tags() -> None:
+    raw = b"\x02\x05\x12\x02\xd0\x12\x0c\xa8\x11\x12\x11\x1e\x0f\xc0"  # [DLMS-COSEM] LTE QoS
+    assert decode_data(raw).plain() == [720, 3240, 18, 30, -64]
+    assert Data.array(Data.structure(Data(D.OCTET_STRING, b"\x01")), Data(D.NULL_DATA)
+                      ).plain() == [[b"\x01"], None]
