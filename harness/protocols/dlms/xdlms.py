@@ -395,7 +395,10 @@ class ExceptionResponse:
         out = bytes((EXCEPTION_RESPONSE,)) + _u(self.state_error, 1, "state error") + _u(
             self.service_error, 1, "service error")
         if self.service_error == 6:
-            out += _u(self.invocation_counter or 0, 4, "invocation counter")
+            if self.invocation_counter is None:
+                raise XdlmsError("apdu: an invocation-counter-error needs the expected counter",
+                                 expected="invocation_counter")
+            out += _u(self.invocation_counter, 4, "invocation counter")
         return out
 
 

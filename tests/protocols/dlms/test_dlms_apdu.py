@@ -247,6 +247,8 @@ def test_exception_and_confirmed_service_error() -> None:
     assert decode_xdlms(with_counter.encode()) == with_counter == decode_xdlms(
         H("d8010600001234"))
     assert decode_xdlms(H("0e050301")) == ConfirmedServiceError(5, 3, 1)
+    with pytest.raises(XdlmsError, match="expected counter"):
+        ExceptionResponse(1, 6).encode()
 
 
 def test_set_with_datablocks_round_trip() -> None:
@@ -312,7 +314,8 @@ apdus = st.one_of(
     st.builds(ActionResponse, st.integers(0, 255), st.none() | simple_data | st.integers(
         0, 255)),
     st.builds(ExceptionResponse, st.integers(0, 255), st.integers(0, 255)).filter(
-        lambda e: e.service_error != 6))
+        lambda e: e.service_error != 6),
+    st.builds(ExceptionResponse, st.integers(0, 255), st.just(6), st.integers(0, 2**32 - 1)))
 
 
 @settings(max_examples=200, deadline=None)
