@@ -379,3 +379,33 @@ def test_gurux_aare_with_a_long_form_ber_length() -> None:
     assert aare == AARE(AssociationResult.ACCEPTED, 0,
                         InitiateResponse(Conformance(0x101D), 1007))
     assert decode_acse(aare.encode()) == aare  # re-encoded in the short form
+
+
+def test_green_book_conformance_examples() -> None:
+    """Green Book Ed. 10 p. 437 conformance encodings (as reproduced in dlms-cosem
+    tests/test_asce/test_conformance.py): 00 00 7E 1F and 00 00 50 1F."""
+    full = (Conformance.PRIORITY_MGMT_SUPPORTED | Conformance.ATTRIBUTE0_SUPPORTED_WITH_GET
+            | Conformance.BLOCK_TRANSFER_WITH_ACTION | Conformance.BLOCK_TRANSFER_WITH_GET_OR_READ
+            | Conformance.BLOCK_TRANSFER_WITH_SET_OR_WRITE | Conformance.MULTIPLE_REFERENCES
+            | Conformance.GET | Conformance.SET | Conformance.SELECTIVE_ACCESS
+            | Conformance.EVENT_NOTIFICATION | Conformance.ACTION)
+    assert InitiateRequest(full, 1200).encode()[-5:-2] == H("007E1F")
+    small = (Conformance.PRIORITY_MGMT_SUPPORTED | Conformance.BLOCK_TRANSFER_WITH_GET_OR_READ
+             | Conformance.GET | Conformance.SET | Conformance.SELECTIVE_ACCESS
+             | Conformance.EVENT_NOTIFICATION | Conformance.ACTION)
+    assert InitiateResponse.decode(H("0800065F1F040000501F01F40007")).conformance == small
+
+
+@pytest.mark.parametrize(("name", "bit"), [
+    ("GENERAL_PROTECTION", 1), ("GENERAL_BLOCK_TRANSFER", 2), ("READ", 3), ("WRITE", 4),
+    ("UNCONFIRMED_WRITE", 5), ("DELTA_VALUE_ENCODING", 6), ("ATTRIBUTE0_SUPPORTED_WITH_SET", 8),
+    ("PRIORITY_MGMT_SUPPORTED", 9), ("ATTRIBUTE0_SUPPORTED_WITH_GET", 10),
+    ("BLOCK_TRANSFER_WITH_GET_OR_READ", 11), ("BLOCK_TRANSFER_WITH_SET_OR_WRITE", 12),
+    ("BLOCK_TRANSFER_WITH_ACTION", 13), ("MULTIPLE_REFERENCES", 14), ("INFORMATION_REPORT", 15),
+    ("DATA_NOTIFICATION", 16), ("ACCESS", 17), ("PARAMETERIZED_ACCESS", 18), ("GET", 19),
+    ("SET", 20), ("SELECTIVE_ACCESS", 21), ("EVENT_NOTIFICATION", 22), ("ACTION", 23)])
+def test_conformance_bit_positions(name: str, bit: int) -> None:
+    """Green Book 9.5 ASN.1 ``Conformance ::= [APPLICATION 31] IMPLICIT BIT STRING``: named
+    bit n is the n-th bit on the wire, counted from the first byte's most significant bit."""
+    wire = InitiateRequest(Conformance[name], 1200).encode()[-5:-2]
+    assert int.from_bytes(wire, "big") == 1 << (23 - bit)

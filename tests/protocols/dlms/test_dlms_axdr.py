@@ -80,6 +80,7 @@ def test_cosem_date_time(raw: str, when: dt.datetime) -> None:
     value = CosemDateTime.from_bytes(data)
     assert value.to_datetime() == when
     assert value.to_bytes() == data
+    assert CosemDateTime.from_datetime(when).deviation == value.deviation
 
 
 def test_cosem_date_time_from_datetime_and_unspecified_fields() -> None:
