@@ -21,10 +21,11 @@ Application layer:
   * ACSE: :class:`AARQ`, :class:`AARE`, :class:`RLRQ`, :class:`RLRE` (``encode`` /
     ``decode``, :func:`decode_acse`), :class:`ApplicationContext`, :class:`Mechanism`,
     :class:`InitiateRequest`, :class:`InitiateResponse`, :class:`Conformance`.
-  * xDLMS: :class:`GetRequest`, :class:`GetRequestNext`, :class:`GetResponse`,
-    :class:`GetResponseBlock`, :class:`SetRequest` (+ block forms), :class:`SetResponse`
-    (+ block forms), :class:`ActionRequest`, :class:`ActionResponse`,
-    :class:`ExceptionResponse`, :class:`ConfirmedServiceError`; :func:`decode_xdlms` reads any.
+  * xDLMS: :class:`GetRequest`, :class:`GetRequestNext`, :class:`GetRequestWithList`,
+    :class:`GetResponse`, :class:`GetResponseBlock`, :class:`GetResponseWithList`,
+    :class:`SetRequest` (+ block forms), :class:`SetResponse` (+ block forms),
+    :class:`ActionRequest`, :class:`ActionResponse`, :class:`ExceptionResponse`,
+    :class:`ConfirmedServiceError`; :func:`decode_xdlms` reads any.
     Block transfer: :func:`split_get_response`, :func:`split_set_request`, :class:`BlockJoiner`.
   * Security suite 0: :func:`protect` / :func:`unprotect` (glo-/ded-/general-glo-ciphered
     APDUs, :class:`CipheredApdu`), :func:`gmac` for HLS mechanism 5.
@@ -82,8 +83,10 @@ from harness.protocols.dlms.xdlms import (
     ExceptionResponse,
     GetRequest,
     GetRequestNext,
+    GetRequestWithList,
     GetResponse,
     GetResponseBlock,
+    GetResponseWithList,
     MethodDescriptor,
     SelectiveAccess,
     SetRequest,
@@ -122,8 +125,10 @@ __all__ = [
     "FrameKind",
     "GetRequest",
     "GetRequestNext",
+    "GetRequestWithList",
     "GetResponse",
     "GetResponseBlock",
+    "GetResponseWithList",
     "HdlcAddress",
     "HdlcError",
     "HdlcFrame",

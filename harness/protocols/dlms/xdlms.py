@@ -4,7 +4,8 @@ exception-response and confirmed-service-error, encode and decode.
 Every APDU is a frozen dataclass with ``encode()``; :func:`decode_xdlms` reads any of them.
 ``invoke`` is the Invoke-Id-And-Priority byte (default 0xC1: invoke-id 1, confirmed, high
 priority).  A result that is an ``int`` is a Data-Access-Result (or Action-Result) code, a
-:class:`~.axdr.Data` is a value.  GET/SET-with-list are not supported (an XdlmsError says so).
+:class:`~.axdr.Data` is a value.  GET-with-list is supported; SET- and ACTION-with-list are
+not (an XdlmsError says so).
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from harness.protocols.dlms.obis import Obis
 
 __all__ = ["ActionRequest", "ActionResponse", "AttributeDescriptor", "ConfirmedServiceError",
            "DataAccessResult", "ExceptionResponse", "GetRequest", "GetRequestNext",
-           "GetResponse", "GetResponseBlock", "MethodDescriptor", "SelectiveAccess",
-           "SetRequest", "SetRequestBlock", "SetRequestFirstBlock", "SetResponse",
-           "SetResponseBlock", "SetResponseLastBlock", "XdlmsApdu", "decode_xdlms"]
+           "GetRequestWithList", "GetResponse", "GetResponseBlock", "GetResponseWithList",
+           "MethodDescriptor", "SelectiveAccess", "SetRequest", "SetRequestBlock",
+           "SetRequestFirstBlock", "SetResponse", "SetResponseBlock", "SetResponseLastBlock",
+           "XdlmsApdu", "decode_xdlms"]
 
 GET_REQUEST, SET_REQUEST, ACTION_REQUEST = 0xC0, 0xC1, 0xC3
 GET_RESPONSE, SET_RESPONSE, ACTION_RESPONSE = 0xC4, 0xC5, 0xC7
@@ -102,6 +104,20 @@ class _Cursor:
             raise fail(XdlmsError, f"bad {what} length", error.offset, "an A-XDR length") \
                 from None
         return self.take(length, what)
+
+    def count(self, what: str, smallest: int) -> int:
+        """A SEQUENCE OF count, refused if the rest of the APDU cannot hold that many items of
+        at least ``smallest`` bytes (so a forged count cannot make us loop or allocate)."""
+        at = self.i
+        try:
+            count, self.i = decode_length(self.data, self.i)
+        except AxdrError as error:
+            raise fail(XdlmsError, f"bad {what} count", error.offset, "an A-XDR length") \
+                from None
+        if count * smallest > len(self.data) - self.i:
+            raise fail(XdlmsError, f"{what} of {count} items in {len(self.data) - self.i} "
+                       "bytes", at, "a count the APDU can hold")
+        return count
 
     def end(self, name: str) -> None:
         """Require that the APDU ends here."""
@@ -251,6 +267,38 @@ class GetResponseBlock:
         if isinstance(self.raw, bytes):
             return head + b"\x00" + encode_length(len(self.raw)) + self.raw
         return head + b"\x01" + _u(self.raw, 1, "data-access-result")
+
+
+@dataclass(frozen=True)
+class GetRequestWithList:
+    """GET-Request-With-List: several attributes in one request, each with optional
+    selective access."""
+
+    attributes: tuple[tuple[AttributeDescriptor, SelectiveAccess | None], ...]
+    invoke: int = DEFAULT_INVOKE
+
+    def encode(self) -> bytes:
+        """``C0 03 invoke count (descriptor access)*``."""
+        out = bytes((GET_REQUEST, 3)) + _u(self.invoke, 1, "invoke")
+        out += encode_length(len(self.attributes))
+        for attribute, access in self.attributes:
+            out += attribute.encode() + _opt_access(access)
+        return out
+
+
+@dataclass(frozen=True)
+class GetResponseWithList:
+    """GET-Response-With-List: one result per requested attribute (Data or an int
+    Data-Access-Result), in request order."""
+
+    results: tuple[Data | int, ...]
+    invoke: int = DEFAULT_INVOKE
+
+    def encode(self) -> bytes:
+        """``C4 03 invoke count result*``."""
+        return (bytes((GET_RESPONSE, 3)) + _u(self.invoke, 1, "invoke")
+                + encode_length(len(self.results))
+                + b"".join(_encode_result(result) for result in self.results))
 
 
 @dataclass(frozen=True)
@@ -418,7 +466,8 @@ class ConfirmedServiceError:
             self.error_type, 1, "error type") + _u(self.value, 1, "error value")
 
 
-XdlmsApdu = (GetRequest | GetRequestNext | GetResponse | GetResponseBlock | SetRequest
+XdlmsApdu = (GetRequest | GetRequestNext | GetRequestWithList | GetResponse | GetResponseBlock
+             | GetResponseWithList | SetRequest
              | SetRequestFirstBlock | SetRequestBlock | SetResponse | SetResponseBlock
              | SetResponseLastBlock | ActionRequest | ActionResponse | ExceptionResponse
              | ConfirmedServiceError)
@@ -452,7 +501,7 @@ def decode_xdlms(data: bytes) -> XdlmsApdu:
     result = decoder(kind, invoke, cursor)
     if result is None:
         raise fail(XdlmsError, f"choice {kind} of APDU 0x{tag:02X} is not supported", 1,
-                   "normal or datablock forms (with-list is not supported)")
+                   "normal, datablock or (GET) with-list forms")
     cursor.end(type(result).__name__)
     return result
 
@@ -462,6 +511,12 @@ def _get_request(kind: int, invoke: int, c: _Cursor) -> XdlmsApdu | None:
         return GetRequest(AttributeDescriptor.read(c), _access(c), invoke)
     if kind == 2:
         return GetRequestNext(c.uint(4, "block number"), invoke)
+    if kind == 3:
+        items = []
+        for _ in range(c.count("attribute list", 10)):
+            attribute = AttributeDescriptor.read(c)
+            items.append((attribute, _access(c)))
+        return GetRequestWithList(tuple(items), invoke)
     return None
 
 
@@ -473,6 +528,9 @@ def _get_response(kind: int, invoke: int, c: _Cursor) -> XdlmsApdu | None:
         raw: bytes | int = (c.uint(1, "data-access-result") if c.flag("raw-data choice")
                             else c.octets("raw-data"))
         return GetResponseBlock(last, number, raw, invoke)
+    if kind == 3:
+        return GetResponseWithList(tuple(_result(c) for _ in range(c.count("result list", 2))),
+                                   invoke)
     return None
 
 

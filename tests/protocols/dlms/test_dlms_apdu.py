@@ -36,8 +36,10 @@ from harness.protocols.dlms import (
     ExceptionResponse,
     GetRequest,
     GetRequestNext,
+    GetRequestWithList,
     GetResponse,
     GetResponseBlock,
+    GetResponseWithList,
     InitiateRequest,
     InitiateResponse,
     Mechanism,
@@ -265,7 +267,8 @@ def test_set_with_datablocks_round_trip() -> None:
 
 
 @pytest.mark.parametrize(("wire", "message"), [
-    ("", "empty"), ("c003c1", "not supported"), ("c6", "not supported"),
+    ("", "empty"), ("c003c1", "bad attribute list count"), ("c004c1", "not supported"),
+    ("c6", "not supported"), ("c104c1", "not supported"),
     ("c001c10001", "truncated"), ("c401c1", "truncated"), ("c401c10600", "choice flag 6"),
     ("c501c10000", "after"),
     ("c001c100080000010000ff020207", "bad data|flag"), ("d801", "truncated"),
@@ -304,6 +307,10 @@ apdus = st.one_of(
     st.builds(GetRequest, descriptors, st.none() | st.builds(SelectiveAccess, st.integers(
         0, 255), simple_data), st.integers(0, 255)),
     st.builds(GetRequestNext, st.integers(0, 2**32 - 1), st.integers(0, 255)),
+    st.builds(GetRequestWithList, st.lists(st.tuples(descriptors, st.none() | st.builds(
+        SelectiveAccess, st.integers(0, 255), simple_data)), max_size=5).map(tuple)),
+    st.builds(GetResponseWithList, st.lists(simple_data | st.integers(0, 255),
+                                            max_size=5).map(tuple)),
     st.builds(GetResponse, simple_data | st.integers(0, 255), st.integers(0, 255)),
     st.builds(GetResponseBlock, st.booleans(), st.integers(0, 2**32 - 1),
               st.binary(max_size=300) | st.integers(0, 255), st.integers(0, 255)),
@@ -409,3 +416,38 @@ def test_conformance_bit_positions(name: str, bit: int) -> None:
     bit n is the n-th bit on the wire, counted from the first byte's most significant bit."""
     wire = InitiateRequest(Conformance[name], 1200).encode()[-5:-2]
     assert int.from_bytes(wire, "big") == 1 << (23 - bit)
+
+
+def test_get_request_with_list() -> None:
+    """[DLMS-COSEM] test_get.py TestGetRequestWithList: 0.0.42.0.0.255 (data) and the clock."""
+    wire = H("c003c1020001 00002a0000ff0200 0008 0000010000ff0200".replace(" ", ""))
+    request = GetRequestWithList(((AttributeDescriptor(1, Obis(0, 0, 42, 0, 0), 2), None),
+                                  (AttributeDescriptor(8, CLOCK, 2), None)))
+    assert request.encode() == wire
+    assert decode_xdlms(wire) == request
+
+
+def test_get_response_with_list_from_meters() -> None:
+    """[DLMS-COSEM] test_get.py: a serial number and the clock; nine results mixing
+    long-unsigned values, a structure and a data-access-result."""
+    two = H("c403c10200091049534b3130333037373737363433363600090c07e50603040e091700ffc400")
+    response = decode_xdlms(two)
+    assert response == GetResponseWithList((Data(DataType.OCTET_STRING, b"ISK1030777764366"),
+                                            Data(DataType.OCTET_STRING,
+                                                 H("07e50603040e091700ffc400"))))
+    assert response.encode() == two
+    nine = H("c403c109001200320012000000120000001200000012000000120000001208fe000207060190560b"
+             "120326111111021200f01200011200000002051202d0120ca8111811200fc0")
+    response = decode_xdlms(nine)
+    assert isinstance(response, GetResponseWithList) and len(response.results) == 9
+    assert response.results[0] == Data(DataType.LONG_UNSIGNED, 50)
+    assert response.results[6] == Data(DataType.LONG_UNSIGNED, 0x08FE)
+    assert response.encode() == nine
+    assert decode_xdlms(H("c403c1020101 0101".replace(" ", ""))) == GetResponseWithList((1, 1))
+
+
+def test_with_list_counts_are_bounded_by_the_apdu() -> None:
+    with pytest.raises(XdlmsError, match="attribute list of 2 items in 10 bytes at byte 3"):
+        decode_xdlms(H("c003c102000100002a0000ff0200"))
+    with pytest.raises(XdlmsError, match="result list of 255"):
+        decode_xdlms(H("c403c181ff0101"))
