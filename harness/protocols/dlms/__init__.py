@@ -28,7 +28,8 @@ Application layer:
     :class:`ConfirmedServiceError`; :func:`decode_xdlms` reads any.
     Block transfer: :func:`split_get_response`, :func:`split_set_request`, :class:`BlockJoiner`.
   * Security suite 0: :func:`protect` / :func:`unprotect` (glo-/ded-/general-glo-ciphered
-    APDUs, :class:`CipheredApdu`), :func:`gmac` for HLS mechanism 5.
+    APDUs, :class:`CipheredApdu`); :func:`gmac`, :func:`hls_gmac_proof` and
+    :func:`check_hls_gmac_proof` for HLS mechanism 5 (f(challenge) = SC | IC | tag).
 
 A client round: ``apdu_frames(GetRequest(AttributeDescriptor(8, Obis.parse("0.0.1.0.0.255"),
 2)).encode(), destination=HdlcAddress(1), source=HdlcAddress(0x10), sequence=seq,
