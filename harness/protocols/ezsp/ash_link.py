@@ -280,12 +280,12 @@ class AshLink:
     def poll(self, now: float) -> list[LinkEvent]:
         """Fire the timeouts due at ``now``: resend unacked frames, or fail the link."""
         if self.state is LinkState.CONNECTING and self._rst_sent_at is not None:
-            if now - self._rst_sent_at >= self.reset_timeout:
+            if now >= self._rst_sent_at + self.reset_timeout:  # the sum next_deadline gives
                 return [self._fail(f"no RSTACK within {self.reset_timeout} s of RST")]
             return []
         if self.state is not LinkState.CONNECTED or not self._unacked:
             return []
-        if now - self._unacked[0].sent_at < self.t_rx_ack:
+        if now < self._unacked[0].sent_at + self.t_rx_ack:
             return []
         self._timeouts += 1
         if self._timeouts > self.max_ack_timeouts:
