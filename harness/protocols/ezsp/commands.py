@@ -33,6 +33,7 @@ from harness.protocols.ezsp.types import (
     u16,
     u32,
 )
+from harness.protocols.installcode import InstallCode
 
 MIN_VERSION: Final = 4
 MAX_VERSION: Final = 13
@@ -703,3 +704,10 @@ def version_reply(data: bytes) -> VersionResponse:
             frame_id=frame.frame_id,
         )
     return VersionResponse.decode(frame.parameters, MIN_VERSION)
+
+
+def install_code_key(code: InstallCode, eui64: str, version: int) -> tuple[str, TransientKey]:
+    """The frame name and message that let the device ``eui64`` join with its install code:
+    the AES-MMO link key of the code (``InstallCode.link_key``, ZigBee annex B.6) installed as
+    a transient link key, in the frame ``version`` has for that."""
+    return transient_key_frame(version), TransientKey(eui64, bytes(code.link_key()))
