@@ -67,6 +67,19 @@ def test_reader_ignores_xon_xoff_and_reports_a_substituted_frame() -> None:
     assert reader.feed(hx("c1 02 0b 0a 52 7e")) == [RstAckFrame(reset_code=0x0B)]
 
 
+def test_reader_on_captured_ncp_frames_herdsman() -> None:
+    """Koenkk/zigbee-herdsman test/adapter/ember/consts.ts: ERROR(2, 0x51) ``c2 02 51 a8 bd``,
+    ERROR(2, 0x03) ``c2 02 03 d2 0a``, ACK(0)+ ``80 70 78`` in one stream; its captured DATA
+    frame with a CRC error (RCED_DATA_WITH_CRC_ERROR) is reported as bad, the stream goes on."""
+    reader = AshReader()
+    got = reader.feed(hx("c2 02 51 a8 bd 7e c2 02 03 d2 0a 7e 80 70 78 7e"))
+    assert got == [ErrorFrame(error_code=0x51), ErrorFrame(error_code=0x03), AckFrame(0)]
+    assert got[0].reason == "error: exceeded maximum ACK timeout count"  # type: ignore[union-attr]
+    [bad] = reader.feed(hx("b658904124ab5593499cdd93623cd29874f5de5083f97b1e66efc9af417e"))
+    assert isinstance(bad, BadFrame) and "CRC mismatch" in bad.reason
+    assert reader.feed(hx("81 60 59 7e")) == [AckFrame(1)]
+
+
 def test_reader_memory_is_bounded_without_flags() -> None:
     """100 kB with no flag keeps at most one frame's bytes, then reports one over-long frame."""
     reader = AshReader()

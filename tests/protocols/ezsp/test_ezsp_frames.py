@@ -11,7 +11,8 @@ Published vectors, cited per test:
   version 8 NCP: ``00 00 00 04`` / ``00 80 00 08 02 80 67`` then ``00 00 01 00 00 08`` /
   ``00 80 01 00 00 08 02 80 67``).
 - herdsman-ember: Koenkk/zigbee-herdsman test/adapter/ember/consts.ts (the ASH DATA frames of
-  a version 13 exchange, SEND_DATA_VERSION and RCED_DATA_VERSION = 13, 2, 29712).
+  a version 13 exchange, SEND_DATA_VERSION and RCED_DATA_VERSION = 13, 2, 29712, and a
+  captured retransmitted messageSentHandler, RCED_DATA_RETRY).
 - installcode: the project's own published install-code vector (tests/protocols/
   test_installcode.py: code 83FED340..., link key 66B69009...).
 The other layouts (scan callbacks, tables, trust centre, unicast) are checked field by field
@@ -30,6 +31,7 @@ from harness.errors import ProtocolError
 from harness.protocols.ezsp import commands as c
 from harness.protocols.ezsp.ash import DataFrame as AshData
 from harness.protocols.ezsp.ash import decode_frame, encode_frame
+from harness.protocols.ezsp.ash_reader import AshReader
 from harness.protocols.ezsp.errors import EzspFrameError
 from harness.protocols.ezsp.frame import EzspFrame, decode_ezsp, encode_ezsp
 from harness.protocols.ezsp.types import (
@@ -311,3 +313,17 @@ def test_known_frame_ids_with_random_parameters_raise_only_our_errors(
                       extended=extended)
     with contextlib.suppress(EzspFrameError):
         c.parse(encode_ezsp(frame), version=version)
+
+
+def test_captured_message_sent_callback_herdsman() -> None:
+    """herdsman-ember RCED_DATA_RETRY: a retransmitted DATA frame (reTx, with an escaped
+    byte) from a v13 NCP holding an asynchronous messageSentHandler callback for a Green
+    Power broadcast (profile 0xA1E0, cluster 0x0021, endpoints 0xF2, to 0xFFFD)."""
+    wire = hx("0eafb1a96b2a7d334fa674eb04aaa760499d4e27cdd9ce6192f2c46989fcfb817e")
+    [data] = AshReader().feed(wire)
+    assert isinstance(data, AshData) and data.re_tx and (data.frm_num, data.ack_num) == (0, 6)
+    frame, name, message = c.parse(data.payload, version=13)
+    assert name == "messageSentHandler" and frame.is_callback and frame.sequence == 0xED
+    assert message == c.MessageSent(
+        type=0x06, destination=0xFFFD, aps=ApsFrame(0xA1E0, 0x0021, 0xF2, 0xF2, 0x0100, 0, 0x66),
+        tag=0x34, status=0x00, message=hx("19 0f 02 0a 00 00"))
