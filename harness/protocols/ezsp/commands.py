@@ -53,6 +53,8 @@ ENERGY_SCAN: Final = 0x00
 ACTIVE_SCAN: Final = 0x01
 NODE_COORDINATOR, NODE_ROUTER, NODE_END_DEVICE, NODE_SLEEPY_END_DEVICE = 1, 2, 3, 4
 OUTGOING_DIRECT: Final = 0x00
+EZSP_ERROR_INVALID_FRAME_ID: Final = 0x31
+"""EzspStatus an NCP puts in invalidCommand (0x58) for a frame id it does not know."""
 
 
 def status_name(status: int) -> str:
@@ -619,6 +621,7 @@ MESSAGES: Final[dict[str, FrameDef]] = {d.name: d for d in (
     FrameDef("messageSentHandler", 0x3F, None, MessageSent),
     FrameDef("incomingMessageHandler", 0x45, None, IncomingMessage),
     FrameDef("energyScanResultHandler", 0x48, None, EnergyScanResult),
+    FrameDef("invalidCommand", 0x58, None, Status),  # its byte is an EzspStatus
     FrameDef("getChildData", 0x4A, Index, ChildDataResponse),
     FrameDef("getNeighbor", 0x79, Index, NeighborResponse),
     FrameDef("addTransientLinkKey", 0xAF, TransientKey, Status, (MIN_VERSION, 12)),
