@@ -8,6 +8,8 @@ import socket
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from harness.domain.types import DeviceType
 from harness.emulator.ezsp.engine import EzspNcpEngine
@@ -17,9 +19,17 @@ from harness.emulator.world.device import EmulatedDevice
 from harness.emulator.world.models import create_device
 from harness.emulator.zigbee import RadioWorld
 from harness.protocols.ezsp import commands as c
+from harness.protocols.ezsp.ash import AckFrame, DataFrame, RstFrame, encode_frame
 from harness.protocols.ezsp.ash_link import AshLink, LinkReset, Received
+from harness.protocols.ezsp.ash_reader import AshReader, BadFrame
 
 EUI = "000D6F0000ABCDEF"
+FRAMES = [encode_frame(RstFrame(), cancel=True),
+          *(encode_frame(DataFrame(n, 0, False, payload)) for n, payload in enumerate([
+              c.version_command(8),
+              c.build("startScan", c.StartScan(0, 0x07FFF800, 0), sequence=1, version=8),
+              c.build("getNeighbor", c.Index(0), sequence=2, version=8),
+              bytes.fromhex("03 00 01 FF FF 00")]))]
 
 
 def world() -> tuple[RadioWorld, dict[str, EmulatedDevice]]:
@@ -177,3 +187,31 @@ def test_over_the_socket() -> None:
             assert c.version_reply(reply.payload) == c.VersionResponse(8, 2, 0x6780)
     finally:
         server.stop()
+
+
+@given(st.lists(st.one_of(st.binary(max_size=40), st.sampled_from(FRAMES)), max_size=30))
+@settings(max_examples=100, deadline=None)
+def test_hostile_bytes_never_break_the_engine(chunks: list[bytes]) -> None:
+    """Random bytes mixed with valid ASH frames (RST, DATA of known and unknown EZSP frames)
+    never raise out of the engine, and its answer is always well-formed ASH."""
+    radio, _ = world()
+    engine = EzspNcpEngine(radio, EUI, protocol_version=8)
+    reader = AshReader()
+    now = 0.0
+    for chunk in chunks:
+        out = engine.receive(chunk, now) + engine.due(now)
+        assert not [f for f in reader.feed(out) if isinstance(f, BadFrame)]
+        now += 0.05
+
+
+def test_a_host_that_never_acks_fills_the_queue_without_breaking_the_ncp() -> None:
+    """80 version commands in sequence, none of the NCP's replies acked: the NCP keeps its
+    window (5) out, queues up to its limit, drops the rest and still answers ACKs."""
+    radio, _ = world()
+    engine = EzspNcpEngine(radio, EUI, protocol_version=8)
+    engine.receive(encode_frame(RstFrame(), cancel=True), 0.0)
+    for n in range(80):
+        out = engine.receive(encode_frame(DataFrame(n % 8, 0, False, c.version_command(8))), 0.0)
+        assert encode_frame(AckFrame((n + 1) % 8)) in out
+    assert engine.link.unacked == 5 and engine.link.queued == 64
+    assert engine.dropped == 80 - 5 - 64

@@ -23,7 +23,7 @@ from harness.emulator.world.models.comms_hub import CommsHub
 from harness.emulator.zigbee.radio import CHANNELS, RadioWorld
 from harness.protocols.ezsp import commands as c
 from harness.protocols.ezsp.ash_link import AshLink, LinkState, Received
-from harness.protocols.ezsp.errors import EzspFrameError
+from harness.protocols.ezsp.errors import AshStateError, EzspFrameError
 from harness.protocols.ezsp.frame import EzspFrame, encode_ezsp
 from harness.protocols.ezsp.types import NetworkParameters, ZigbeeNetwork
 
@@ -57,6 +57,8 @@ class EzspNcpEngine:
         self._pending: list[_Callback] = []
         self._lock = threading.Lock()
         self._seq = 0
+        self.dropped = 0
+        """Frames the NCP could not queue (the host stopped acking)."""
 
     # --- bytes in and out -----------------------------------------------------------------
 
@@ -92,7 +94,10 @@ class EzspNcpEngine:
         else:
             data = c.build(name, message, sequence=seq, version=self.protocol_version,
                            response=True, callback_type=2 if callback else 0)
-        self.link.send(data, now)
+        try:
+            self.link.send(data, now)
+        except AshStateError:
+            self.dropped += 1  # a host that never acks: the NCP's queue is full, as on a chip
 
     # --- EZSP ------------------------------------------------------------------------------
 
