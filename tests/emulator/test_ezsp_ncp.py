@@ -22,6 +22,7 @@ from harness.protocols.ezsp import commands as c
 from harness.protocols.ezsp.ash import AckFrame, DataFrame, RstFrame, encode_frame
 from harness.protocols.ezsp.ash_link import AshLink, LinkReset, Received
 from harness.protocols.ezsp.ash_reader import AshReader, BadFrame
+from harness.protocols.ezsp.host import Callback, EzspHost, HostReady, HostState, Response
 
 EUI = "000D6F0000ABCDEF"
 FRAMES = [encode_frame(RstFrame(), cancel=True),
@@ -215,3 +216,25 @@ def test_a_host_that_never_acks_fills_the_queue_without_breaking_the_ncp() -> No
         assert encode_frame(AckFrame((n + 1) % 8)) in out
     assert engine.link.unacked == 5 and engine.link.queued == 64
     assert engine.dropped == 80 - 5 - 64
+
+
+def test_our_host_session_negotiates_and_scans_the_emulated_ncp() -> None:
+    """EzspHost (desired 13) against an NCP of 8: legacy then extended version, ready at 8;
+    an energy scan comes back as one Response then 16 Callbacks and scanComplete."""
+    radio, _ = world()
+    engine = EzspNcpEngine(radio, EUI, protocol_version=8)
+    host = EzspHost(13)
+    host.reset(0.0)
+    now, events, seq = 0.0, [], None
+    for _ in range(400):
+        events += host.receive(engine.receive(host.outgoing(), now) + engine.due(now), now)
+        if host.state is HostState.READY and seq is None:
+            seq = host.request("startScan", c.StartScan(c.ENERGY_SCAN, 0x07FFF800, 0), now)
+        now += 0.01
+    assert events[0] == HostReady(c.VersionResponse(8, 2, 0x6780), reset_code=0x0B)
+    assert seq == 3  # after the legacy (1) and the extended (2) version commands
+    assert events[1] == Response("startScan", seq, c.Status(0))
+    energy = [e for e in events if isinstance(e, Callback)
+              and isinstance(e.message, c.EnergyScanResult)]
+    assert len(energy) == 16
+    assert events[-1] == Callback("scanCompleteHandler", c.ScanComplete(0, 0))
