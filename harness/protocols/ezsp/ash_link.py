@@ -240,7 +240,9 @@ class AshLink:
         if self.role == "ncp" and isinstance(item, RstFrame):
             self._clear()
             self.state = LinkState.CONNECTED
-            self._emit(RstAckFrame(reset_code=RESET_SOFTWARE))
+            # A Cancel Byte first, as a real NCP does (zigbee-herdsman's capture
+            # ``1a c1 02 0b 0a 52 7e``): it ends whatever partial frame the host holds.
+            self._emit(RstAckFrame(reset_code=RESET_SOFTWARE), cancel=True)
             return LinkReset(reset_code=RESET_SOFTWARE)
         if self.role == "host" and isinstance(item, RstAckFrame):
             if self.state is not LinkState.CONNECTING:

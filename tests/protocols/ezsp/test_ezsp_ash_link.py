@@ -2,7 +2,8 @@
 
 Two links, a host and an NCP, are wired back to back through our own bytes; the stream cases
 (Cancel Byte first, Substitute Byte, XON/XOFF inside a frame, runs of flags) are those bellows
-exercises in tests/test_ash.py, with UG101's RST/RSTACK frames.
+exercises in tests/test_ash.py, with UG101's RST/RSTACK frames and the NCP frames captured in
+Koenkk/zigbee-herdsman test/adapter/ember/consts.ts.
 """
 
 from __future__ import annotations
@@ -112,7 +113,9 @@ def connected() -> tuple[AshLink, AshLink]:
     rst = host.outgoing()
     assert rst == hx("1A C0 38 BC 7E")
     assert ncp.receive(rst, 0.0) == [LinkReset(reset_code=0x0B)]
-    assert host.receive(ncp.outgoing(), 0.0) == [LinkReset(reset_code=0x0B)]
+    rstack = ncp.outgoing()
+    assert rstack == hx("1a c1 02 0b 0a 52 7e")  # zigbee-herdsman's RECD_RSTACK_BYTES
+    assert host.receive(rstack, 0.0) == [LinkReset(reset_code=0x0B)]
     assert host.state is ncp.state is LinkState.CONNECTED
     return host, ncp
 
