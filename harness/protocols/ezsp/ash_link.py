@@ -33,6 +33,7 @@ from harness.protocols.ezsp.ash_reader import AshReader, BadFrame
 from harness.protocols.ezsp.errors import AshStateError
 
 __all__ = [
+    "ERROR_ACK_TIMEOUTS",
     "RESET_SOFTWARE",
     "AshLink",
     "LinkEvent",
@@ -44,6 +45,8 @@ __all__ = [
 
 RESET_SOFTWARE = 0x0B
 """RSTACK reset code "software" (UG101 table "Reset and Error Codes"): the NCP's answer to RST."""
+ERROR_ACK_TIMEOUTS = 0x51
+"""ERROR code "exceeded maximum ACK timeout count" (UG101 table "Reset and Error Codes")."""
 T_RX_ACK_INIT = 1.6
 T_RX_ACK_MIN = 0.4
 T_RX_ACK_MAX = 3.2
@@ -291,7 +294,11 @@ class AshLink:
             return []
         self._timeouts += 1
         if self._timeouts > self.max_ack_timeouts:
-            return [self._fail(f"{self.max_ack_timeouts} ack timeouts in a row")]
+            failed = self._fail(f"{self.max_ack_timeouts} ack timeouts in a row",
+                                ERROR_ACK_TIMEOUTS if self.role == "ncp" else None)
+            if self.role == "ncp":  # the NCP says so: ERROR, then only RST is heard
+                self._emit(ErrorFrame(error_code=ERROR_ACK_TIMEOUTS))
+            return [failed]
         self.t_rx_ack = min(self.t_rx_ack * 2, T_RX_ACK_MAX)
         self._resend_all(now)
         return []

@@ -209,6 +209,26 @@ def test_ack_timeouts_back_off_then_fail_the_link() -> None:
     assert host.state is LinkState.FAILED
 
 
+def test_an_ncp_whose_frames_are_never_acked_sends_error_0x51_and_waits_for_rst() -> None:
+    """The NCP side fails as a real NCP does: ERROR(2, 0x51) ``c2 02 51 a8 bd 7e``, the bytes
+    zigbee-herdsman captured (RECD_ERROR_ACK_TIMEOUT_BYTES); then only RST is heard."""
+    host, ncp = connected()
+    ncp.send(b"callback", 0.0)
+    ncp.outgoing()  # never reaches the host
+    now, events = 0.0, []
+    while not events:
+        deadline = ncp.next_deadline()
+        assert deadline is not None
+        now = deadline
+        events = ncp.poll(now)
+    assert events == [LinkFailed("4 ack timeouts in a row", 0x51)]
+    assert ncp.outgoing().endswith(hx("c2 02 51 a8 bd 7e"))
+    host.send(b"ignored", now)
+    assert ncp.receive(host.outgoing(), now) == [] and ncp.state is LinkState.FAILED
+    host.connect(now)
+    assert ncp.receive(host.outgoing(), now) == [LinkReset(reset_code=0x0B)]
+
+
 def test_no_rstack_fails_the_reset_and_error_frame_fails_the_link() -> None:
     """RST unanswered for 3.2 s fails; an ERROR frame from the NCP fails with its code."""
     host = AshLink()
