@@ -20,7 +20,8 @@ from harness.protocols.ezsp.ash_link import AshLink, LinkFailed, LinkReset, Rece
 from harness.protocols.ezsp.errors import AshStateError, EzspFrameError
 from harness.protocols.ezsp.frame import is_extended
 
-__all__ = ["Callback", "EzspHost", "HostFailed", "HostReady", "HostState", "Response"]
+__all__ = ["Callback", "EzspHost", "HostFailed", "HostReady", "HostState", "Response",
+           "Unreadable"]
 
 
 class HostState(Enum):
@@ -59,13 +60,22 @@ class Callback:
 
 
 @dataclass(frozen=True)
+class Unreadable:
+    """A frame from the NCP this codec cannot decode (unknown id, bad layout); the session
+    goes on, since one odd callback must not end it."""
+
+    reason: str
+    payload: bytes
+
+
+@dataclass(frozen=True)
 class HostFailed:
     """The session failed; a new ``reset`` starts it again."""
 
     reason: str
 
 
-HostEvent = HostReady | Response | Callback | HostFailed
+HostEvent = HostReady | Response | Callback | Unreadable | HostFailed
 """What ``receive`` and ``poll`` report."""
 
 
@@ -148,7 +158,7 @@ class EzspHost:
             if self.state is HostState.NEGOTIATING:
                 self.state = HostState.FAILED
                 return HostFailed(f"EZSP version negotiation: {exc}")
-            return HostFailed(f"EZSP: undecodable frame from the NCP: {exc}")
+            return Unreadable(str(exc), payload)
         if frame.is_callback:
             return Callback(name, message)
         return Response(name, frame.sequence, message)

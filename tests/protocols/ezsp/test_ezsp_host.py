@@ -17,6 +17,7 @@ from harness.protocols.ezsp.host import (
     HostReady,
     HostState,
     Response,
+    Unreadable,
 )
 
 
@@ -114,3 +115,16 @@ def test_requests_before_the_version_is_agreed_are_refused() -> None:
         host.request("version", c.Version(13), 0.0)
     with pytest.raises(AshStateError, match="no version agreed"):
         _ = host.protocol_version
+
+
+def test_an_unknown_frame_is_reported_and_the_session_goes_on() -> None:
+    """A frame id we do not decode (getKeyTableEntry 0x71) is Unreadable, not a failure."""
+    host, ncp = EzspHost(8), ScriptedNcp(8)
+    host.reset(0.0)
+    exchange(host, ncp)
+    odd = bytes.fromhex("07 90 01 71 00 00")
+    ncp.push(odd)
+    [event] = exchange(host, ncp)
+    assert event == Unreadable("EZSP: frame id 0x0071 is not one this codec knows (version 8)",
+                               odd)
+    assert host.state is HostState.READY
