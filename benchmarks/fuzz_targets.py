@@ -35,6 +35,10 @@ from harness.protocols.duis import (
     sign,
     verify,
 )
+from harness.protocols.ezsp import ash as ezsp_ash
+from harness.protocols.ezsp import commands as ezsp_commands
+from harness.protocols.ezsp.ash_link import AshLink
+from harness.protocols.ezsp.ash_reader import AshReader
 from harness.protocols.iec62056_21_reader import FrameReader, strip_even_parity
 from harness.protocols.installcode import InstallCode
 from harness.protocols.telegesis_extra import parse_extension
@@ -193,6 +197,39 @@ def _assemble(data: bytes) -> None:
                     parse(response)
 
 
+def _ash_stream(data: bytes) -> None:
+    """An NCP-side ASH link fed the stream in 9-byte chunks; the reader stays bounded."""
+    link = AshLink(role="ncp")
+    reader = AshReader()
+    for i in range(0, len(data), 9):
+        link.receive(data[i:i + 9], now=i / 1000)
+        reader.feed(data[i:i + 9])
+        if reader.pending > ezsp_ash.MAX_FRAME_BODY:
+            raise AssertionError("AshReader holds more than one frame")
+        link.outgoing()
+
+
+def _ezsp_parse(version: int) -> Callable[[bytes], object]:
+    return lambda data: ezsp_commands.parse(data, version=version)
+
+
+def _ezsp_seeds() -> tuple[list[bytes], list[bytes]]:
+    """ASH wire frames and EZSP frames (v4 and v8 headers) from our own encoders."""
+    c = ezsp_commands
+    legacy = [c.version_command(4), c.build("startScan", c.StartScan(0, 0x07FFF800, 3),
+                                            sequence=1, version=4)]
+    extended = [c.build("energyScanResultHandler", c.EnergyScanResult(11, -60), sequence=2,
+                        version=8, response=True, callback_type=2),
+                c.build("trustCenterJoinHandler",
+                        c.TrustCenterJoin(0x1234, "000D6F0000ABCDEF", 1, 0, 0), sequence=3,
+                        version=8, response=True, callback_type=2)]
+    wire = [ezsp_ash.encode_frame(ezsp_ash.RstFrame(), cancel=True),
+            ezsp_ash.encode_frame(ezsp_ash.AckFrame(1)),
+            b"".join(ezsp_ash.encode_frame(ezsp_ash.DataFrame(n % 8, 0, False, f))
+                     for n, f in enumerate(legacy + extended))]
+    return wire, legacy + extended
+
+
 def _verify(trusted: list) -> Callable[[bytes], object]:
     def call(data: bytes) -> object:
         return verify(data, trusted)
@@ -207,6 +244,7 @@ def _text(call: Callable[[str], object]) -> Callable[[bytes], object]:
 def pure_targets() -> list[Target]:
     """Every pure parser the project has, with seeds from its own encoders."""
     duis = _duis_seeds()
+    ash_wire, ezsp_frames = _ezsp_seeds()
     pki = TestPki(seed=8)
     party = pki.organisation(RemotePartyRole.SUPPLIER)
     signed = sign(duis["response"][0], party.private_key, party.certificate)
@@ -249,4 +287,10 @@ def pure_targets() -> list[Target]:
         Target("duis.parse_message", duis["alert"] + duis["response"], parse_message),
         Target("duis.RequestId.parse", [_RID.encode()], _text(RequestId.parse)),
         Target("duis.verify", [signed], _verify([party.certificate]), budget_s=2.0),
+        Target("ezsp.ash.decode_frame",
+               [ezsp_ash.unstuff(w.lstrip(b"\x1a")[:-1]) for w in ash_wire[:2]],
+               ezsp_ash.decode_frame),
+        Target("ezsp.ash_link.AshLink(ncp)", ash_wire, _ash_stream),
+        Target("ezsp.commands.parse(v4)", ezsp_frames[:2], _ezsp_parse(4)),
+        Target("ezsp.commands.parse(v8)", ezsp_frames[2:], _ezsp_parse(8)),
     ]
