@@ -13,9 +13,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 
-from harness.console.app import console_of, operator_of, page
 from harness.console.auth import SESSION_CSRF, SESSION_USER, Operator, csrf_ok
 from harness.console.line import Bench
+from harness.console.state import console_of, operator_of, page
 from harness.errors import AccessDeniedError
 from harness.triage.access import check
 

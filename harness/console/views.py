@@ -9,8 +9,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from harness.console import queries
-from harness.console.app import console_of, operator_of, page
 from harness.console.disposition import disposition
+from harness.console.state import console_of, operator_of, page
 from harness.results.charts import png, trace_figure
 from harness.results.pages import CampaignView, device_context
 from harness.results.report import RFI_COLUMNS, _rfi_rows
