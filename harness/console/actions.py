@@ -40,9 +40,10 @@ async def _form(request: Request) -> tuple[dict[str, Any], Response | None]:
     """The posted form, or a 403 page when its CSRF token is not this session's."""
     form = dict(await request.form())
     if not csrf_ok(request, form.get("csrf")):
-        return form, page(request, "refused.html", status_code=403,
-                          why="the form's security token is missing or out of date "
-                              "(reload the page and try again)")
+        why = "the form's security token is missing or out of date (reload the page and try again)"
+        if request.headers.get("accept") == "application/json":
+            return form, JSONResponse({"error": why}, status_code=403)
+        return form, page(request, "refused.html", status_code=403, why=why)
     return form, None
 
 
@@ -114,7 +115,7 @@ async def start(request: Request) -> Response:
         await run_in_threadpool(record, operator.name, operator.role_name, "start campaign",
                                 "refused", clause=why.context.get("clause"),
                                 detail={"bench": name, "why": str(why)}, bench=name)
-        return page(request, "refused.html", status_code=403, why=str(why))
+        return page(request, "refused.html", status_code=403, why=str(why), audited=True)
     try:
         devices = max(1, min(MAX_DEVICES, int(form.get("devices") or 4)))
         seed = max(0, int(form.get("seed") or 0))
@@ -128,7 +129,7 @@ async def start(request: Request) -> Response:
     except (ValueError, OSError) as exc:
         await run_in_threadpool(record, operator.name, operator.role_name, "start campaign",
                                 "refused", detail={"bench": name, "why": str(exc)}, bench=name)
-        return page(request, "refused.html", status_code=409, why=str(exc))
+        return page(request, "refused.html", status_code=409, why=str(exc), audited=True)
     await run_in_threadpool(record, operator.name, operator.role_name, "start campaign",
                             "done", detail={"bench": name, "devices": devices, "seed": seed,
                                             "emulated": bench.emulated}, bench=name)
@@ -141,7 +142,10 @@ async def answer(request: Request) -> Response:
     if refused is not None:
         return refused
     operator = operator_of(request)
+    wants_json = request.headers.get("accept") == "application/json"
     if operator is None:
+        if wants_json:
+            return JSONResponse({"error": "signed out: sign in again"}, status_code=401)
         return RedirectResponse("/signin", status_code=303)
     console = console_of(request)
     choice = str(form.get("choice") or "done")
@@ -150,11 +154,15 @@ async def answer(request: Request) -> Response:
         prompt = await console.line.answer(int(request.path_params["pid"]), reply,
                                            operator.name)
     except ValueError as exc:
+        if wants_json:
+            return JSONResponse({"error": str(exc)}, status_code=409)
         return page(request, "refused.html", status_code=409, why=str(exc))
     await run_in_threadpool(console.access.record, operator.name, operator.role_name,
                             "answer prompt", "done", bench=prompt.bench,
                             detail={"prompt": prompt.text, "reply": reply, "item": prompt.key,
                                     "slot": prompt.slot})
+    if wants_json:
+        return JSONResponse({"ok": True, "id": prompt.id})
     return RedirectResponse("/", status_code=303)
 
 

@@ -9,14 +9,16 @@ the store's own row builder, so it shows exactly what the HTML report shows.
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Index, func, or_, select
 
-from harness.results.rfi import RfiFigures, rfi_figures
+from harness.results.rfi import NOT_A_VERDICT, RfiFigures, rfi_figures
 from harness.results.store import (
+    EMULATED,
     CampaignRow,
     DeviceRow,
     MeasurementRow,
@@ -84,6 +86,24 @@ class _RfiRow:
     generation: str | None
 
 
+CONSOLE_INDEX = Index("device_result_by_campaign_verdict", device_result_table.c.campaign_id,
+                      device_result_table.c.verdict, device_result_table.c.bench_kind)
+"""What the console's campaign pages read (counts, a page of ids, whether emulated) without
+touching the rows themselves, whose transcripts make each one kilobytes long."""
+
+_rfi_cache: dict[tuple[str, int], tuple[tuple[int, int], RfiFigures]] = {}
+_rfi_lock = threading.Lock()
+
+
+def ensure_index(store: ResultStore) -> None:
+    """Add :data:`CONSOLE_INDEX` to the store where it is missing (a write open has added
+    the later columns it names)."""
+    if store._missing:
+        return
+    with store._engine.begin() as conn:
+        CONSOLE_INDEX.create(conn, checkfirst=True)
+
+
 def page_number(text: str | None) -> int:
     """A ``page`` query parameter as a page number (bad or missing: the first page)."""
     try:
@@ -96,20 +116,43 @@ def _lines(conn: Any, query: Any) -> list[DeviceLine]:
     return [DeviceLine(**{k: getattr(r, k) for k in LIST_COLUMNS}) for r in conn.execute(query)]
 
 
+def _emulated(store: ResultStore, conn: Any, campaign_id: int) -> bool | None:
+    """What a campaign's results say of their bench (as ``ResultStore.campaigns``), from two
+    lookups that stop at the first row rather than a scan of every result."""
+    if "bench_kind" in store._missing:
+        return None
+    d = device_result_table
+    mine = d.c.campaign_id == campaign_id
+    if conn.execute(select(d.c.id).where(mine, d.c.bench_kind == EMULATED).limit(1)).first():
+        return True
+    if conn.execute(select(d.c.id).where(mine, d.c.bench_kind.is_not(None)).limit(1)).first():
+        return False
+    return None
+
+
+def _campaign_rows(store: ResultStore, conn: Any, query: Any) -> list[CampaignRow]:
+    return [CampaignRow(id=r.id, bench=r.bench, operator=r.operator, role=r.role,
+                        batch_name=r.batch_name, started=parse_utc(r.started),
+                        finished=parse_utc(r.finished) if r.finished else None,
+                        emulated=_emulated(store, conn, r.id))
+            for r in conn.execute(query).all()]
+
+
 def campaigns_page(store: ResultStore, number: int) -> Page:
     """Campaigns, newest first, one page."""
     t = campaign_table
     with ReadTx(store._engine) as conn:
         total = int(conn.execute(select(func.count()).select_from(t)).scalar_one())
-        ids = list(conn.execute(select(t.c.id).order_by(t.c.id.desc()).limit(PAGE_SIZE)
-                                .offset((number - 1) * PAGE_SIZE)).scalars())
-    rows = sorted(store.campaigns(ids), key=lambda c: -c.id) if ids else []
+        rows = _campaign_rows(store, conn, select(t).order_by(t.c.id.desc()).limit(PAGE_SIZE)
+                              .offset((number - 1) * PAGE_SIZE))
     return Page(rows, number, total)
 
 
 def campaign(store: ResultStore, campaign_id: int) -> CampaignRow | None:
     """One campaign, or None."""
-    found = store.campaigns([campaign_id])
+    t = campaign_table
+    with ReadTx(store._engine) as conn:
+        found = _campaign_rows(store, conn, select(t).where(t.c.id == campaign_id))
     return found[0] if found else None
 
 
@@ -123,20 +166,53 @@ def verdict_counts(store: ResultStore, campaign_id: int) -> Counter[str]:
 
 
 def campaign_rfi(store: ResultStore, campaign_id: int) -> RfiFigures:
-    """The campaign's RFI figures so far, from the seven columns they need."""
+    """The campaign's RFI figures so far, by ``harness.results.rfi.rfi_figures`` itself.
+
+    Where no device appears twice in the campaign (the usual case: a device is triaged once
+    per campaign) every result counts, so the database groups them and each group is handed
+    to ``rfi_figures`` as that many anonymous rows; otherwise the identities are read too and
+    ``rfi_figures`` keeps each device's latest result.  Computed again only when the
+    campaign's results change (a result added, or an interrupted one replaced)."""
     d = device_result_table
-    generation = d.c.generation if "generation" not in store._missing else None
-    cols = [d.c.device_type, d.c.verdict, d.c.category, d.c.reset, d.c.device_id, d.c.label_id]
+    mine = d.c.campaign_id == campaign_id
     with ReadTx(store._engine) as conn:
-        rows = conn.execute(select(*cols, *( [generation] if generation is not None else []))
-                            .where(d.c.campaign_id == campaign_id)
+        seen = conn.execute(select(func.count(), func.max(d.c.id)).where(mine)).one()
+    key, stamp = (store.shown_url, campaign_id), (int(seen[0]), int(seen[1] or 0))
+    with _rfi_lock:
+        cached = _rfi_cache.get(key)
+    if cached is not None and cached[0] == stamp:  # no result added or replaced since
+        return cached[1]
+    figures = _campaign_rfi(store, campaign_id)
+    with _rfi_lock:
+        _rfi_cache[key] = (stamp, figures)
+    return figures
+
+
+def _campaign_rfi(store: ResultStore, campaign_id: int) -> RfiFigures:
+    d = device_result_table
+    mine = d.c.campaign_id == campaign_id
+    gen = [d.c.generation] if "generation" not in store._missing else []
+    kinds = [d.c.device_type, d.c.verdict, d.c.category, d.c.reset, *gen]
+    ident = func.upper(func.coalesce(d.c.device_id, d.c.label_id))
+    with ReadTx(store._engine) as conn:
+        twice = conn.execute(select(ident).where(mine, ident.is_not(None),
+                                                 d.c.verdict.not_in(NOT_A_VERDICT))
+                             .group_by(ident).having(func.count() > 1).limit(1)).first()
+        if twice is None:
+            groups = conn.execute(select(*kinds, func.count()).where(mine)
+                                  .group_by(*kinds)).all()
+            return rfi_figures(_RfiRow(g[0], g[1], g[2], bool(g[3]), None, None,
+                                       g[4] if gen else None)
+                               for g in groups for _ in range(int(g[-1])))
+        rows = conn.execute(select(*kinds, d.c.device_id, d.c.label_id).where(mine)
                             .order_by(d.c.finished, d.c.id)).all()
-    return rfi_figures(_RfiRow(r[0], r[1], r[2], bool(r[3]), r[4], r[5],
-                               r[6] if len(r) > 6 else None) for r in rows)
+    return rfi_figures(_RfiRow(r[0], r[1], r[2], bool(r[3]), r[-2], r[-1],
+                               r[4] if gen else None) for r in rows)
 
 
 def devices_page(store: ResultStore, number: int, *, campaign_id: int | None = None,
-                 verdict: str | None = None, search: str | None = None) -> Page:
+                 verdict: str | None = None, search: str | None = None,
+                 total: int | None = None) -> Page:
     """Device results, newest first, one page: of a campaign and/or a verdict, or matching
     ``search`` (item, device ID or label ID, case-insensitive; an all-digit search also
     finds an MPxN wherever the stored evidence names it)."""
@@ -156,9 +232,14 @@ def devices_page(store: ResultStore, number: int, *, campaign_id: int | None = N
         where.append(or_(*terms))
     cols = [getattr(d.c, name) for name in LIST_COLUMNS]
     with ReadTx(store._engine) as conn:
-        total = int(conn.execute(select(func.count()).select_from(d).where(*where)).scalar_one())
-        rows = _lines(conn, select(*cols).where(*where).order_by(d.c.id.desc())
-                      .limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE))
+        if total is None:  # the caller may know it (a campaign's verdict counts)
+            total = int(conn.execute(select(func.count()).select_from(d).where(*where))
+                        .scalar_one())
+        # The page's ids first (from an index where one serves), then those rows only.
+        ids = list(conn.execute(select(d.c.id).where(*where).order_by(d.c.id.desc())
+                                .limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE)).scalars())
+        rows = _lines(conn, select(*cols).where(d.c.id.in_(ids)).order_by(d.c.id.desc())) \
+            if ids else []
     return Page(rows, number, total)
 
 

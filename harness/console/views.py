@@ -71,7 +71,8 @@ def campaign(request: Request) -> Response:
     verdict = request.query_params.get("verdict") or None
     listing = queries.devices_page(console.store,
                                    queries.page_number(request.query_params.get("page")),
-                                   campaign_id=cid, verdict=verdict)
+                                   campaign_id=cid, verdict=verdict,
+                                   total=counts[verdict] if verdict else sum(counts.values()))
     figures = queries.campaign_rfi(console.store, cid)
     running = next((b for b in console.line.benches.values() if b.campaign_id == cid), None)
     return page(request, "campaign.html", campaign=_view(row, sum(counts.values())),

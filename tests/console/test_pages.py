@@ -91,3 +91,23 @@ def test_the_audit_trail_pages(client: TestClient, kit: Kit) -> None:
     assert "action 5<" in client.get("/audit?page=2").text
     mine = client.get("/audit?operator=nobody").text
     assert "0 in all" in mine
+
+
+def test_the_rfi_figures_follow_new_results(client: TestClient, kit: Kit) -> None:
+    def returned() -> str:
+        page = client.get("/campaigns/1").text
+        total = page.split('class="total"', 1)[1].split("</tr>", 1)[0]
+        return re.findall(r'<td class="num">(\d+)</td>', total)[0]
+
+    assert returned() == str(DEVICES)
+    with ResultStore.open(kit.db) as store:
+        record, verdict = sample(DEVICES)
+        store.record(1, record, verdict)
+    assert returned() == str(DEVICES + 1)  # not the figures cached from the first view
+
+
+def test_the_console_indexes_what_its_campaign_pages_read(client: TestClient, kit: Kit) -> None:
+    from sqlalchemy import create_engine, inspect
+
+    names = {i["name"] for i in inspect(create_engine(kit.db)).get_indexes("device_result")}
+    assert "device_result_by_campaign_verdict" in names

@@ -25,9 +25,10 @@ TOKEN = "run-token-for-the-test"
 
 
 @contextmanager
-def serving(app: Starlette) -> Iterator[str]:
-    """The app under uvicorn on a free loopback port; its base URL."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+def serving(app: Starlette, port: int = 0) -> Iterator[str]:
+    """The app under uvicorn on a loopback port (default: a free one); its base URL."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

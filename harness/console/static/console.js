@@ -68,7 +68,29 @@
       reply.parentElement.firstChild.textContent = "Not sound (words; empty if all sound) ";
       reply.placeholder = "";
     }
+    form.addEventListener("submit", (e) => answer(e, form));
     return form;
+  }
+
+  // Answer without leaving the page (the event stream and the focus stay); a refusal is shown
+  // in the prompt itself.  Without script the form posts as usual.
+  async function answer(e, form) {
+    e.preventDefault();
+    const data = new FormData(form, e.submitter);
+    if (!data.get("choice")) data.set("choice", "done");
+    for (const b of form.querySelectorAll("button")) b.disabled = true;
+    try {
+      const reply = await fetch(form.action, {method: "POST", body: data,
+                                              headers: {"Accept": "application/json"}});
+      const body = await reply.json();
+      if (!reply.ok) throw new Error(body.error || reply.statusText);
+      form.classList.add("answered");
+    } catch (err) {
+      let p = form.querySelector("p.error");
+      if (!p) { p = document.createElement("p"); p.className = "error"; form.appendChild(p); }
+      p.textContent = "not recorded: " + err.message;
+      for (const b of form.querySelectorAll("button")) b.disabled = false;
+    }
   }
 
   function draw(line) {
