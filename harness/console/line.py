@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.config.loader import load_bench
+from harness.console.disposition import disposition
 from harness.plugin.web_operator import BENCH_ENV, TOKEN_ENV, URL_ENV
 
 IDLE, STARTING, RUNNING, FINISHED, FAILED = "idle", "starting", "running", "finished", "failed"
@@ -74,6 +75,8 @@ class Bench:
     ended_at: float | None = None
     exit_code: int | None = None
     output: deque[str] = field(default_factory=lambda: deque(maxlen=40))
+    # The latest devices that need attention: what the operator does with each, and why.
+    attention: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=8))
     process: asyncio.subprocess.Process | None = None
 
     def view(self, now: float) -> dict[str, Any]:
@@ -86,6 +89,7 @@ class Bench:
                 "total": self.total, "done": sum(self.counts.values()),
                 "counts": dict(sorted(self.counts.items())), "devices": devices,
                 "elapsed_s": round(end - self.started_at) if self.started_at else None,
+                "attention": list(reversed(self.attention)),
                 "exit_code": self.exit_code}
 
 
@@ -170,6 +174,7 @@ class Line:
         bench.state, bench.operator, bench.role = STARTING, operator, role
         bench.campaign_id, bench.total, bench.done_before = None, 0, 0
         bench.counts, bench.active, bench.entered = Counter(), {}, {}
+        bench.attention.clear()
         bench.started_at, bench.ended_at, bench.exit_code = time.monotonic(), None, None
         bench.output.clear()
         env = {**os.environ, URL_ENV: self.base_url, TOKEN_ENV: bench.token, BENCH_ENV: name}
@@ -225,7 +230,13 @@ class Line:
             device = str(event.get("device"))
             bench.active.pop(device, None)
             bench.entered.pop(device, None)
-            bench.counts[str(event.get("verdict"))] += 1
+            verdict, category = str(event.get("verdict")), event.get("category")
+            bench.counts[verdict] += 1
+            where = disposition(verdict, category if isinstance(category, str) else None)
+            if where.attention:
+                bench.attention.append({"device": device, "verdict": verdict,
+                                        "why": str(event.get("why") or ""), "bin": where.bin,
+                                        "what_to_do": where.what_to_do})
         await self.changed()
 
     # -- prompts --------------------------------------------------------------------------

@@ -102,7 +102,7 @@ def test_a_campaign_run_from_the_browser(kit: Kit, browser: object, shots: Path)
         else:
             pytest.fail("the campaign did not finish in 90 s")
         assert labelled, "no label prompt was asked"
-        assert stages, "no stage was seen live"
+        assert len(stages) >= 2, f"the device was not seen moving through its stages: {stages}"
         page.screenshot(path=str(shots / "line-finished.png"))
         page.click("#bench-emulated-fast a[href^='/campaigns/']")
         page.wait_for_selector("#verdict-counts")

@@ -141,3 +141,25 @@ def test_a_console_that_is_gone_is_no_answer() -> None:
     loading = WebOperator("http://127.0.0.1:9", TOKEN, "b", timeout_s=1).load(
         "item1", "esme", "the meter", False)
     assert loading.answer is Answer.SKIP
+
+
+def test_the_live_feed_moves_the_bench_and_says_what_to_do(kit: Kit) -> None:
+    app = create_app(kit.settings([FAST_BENCH]))
+    with TestClient(app) as client:
+        pretend_running(app)
+        run = {"X-Console-Token": TOKEN}
+        for event in ({"kind": "start", "campaign_id": 7, "total": 2},
+                      {"kind": "stage", "device": "item1", "stage": "power"},
+                      {"kind": "stage", "device": "item1", "stage": "diagnostics"},
+                      {"kind": "stage", "device": "item2", "stage": "power"},
+                      {"kind": "verdict", "device": "item1", "verdict": "FAULT",
+                       "category": "tamper/physical", "why": "TRI-DIAG-03: cover opened"}):
+            assert client.post("/api/run/event", json=event, headers=run).status_code == 200
+        sign_in(client, "ann")
+        bench = client.get("/line.json").json()["benches"][0]
+    assert bench["state"] == "running" and bench["campaign_id"] == 7
+    assert (bench["done"], bench["total"]) == (1, 2)
+    assert [(d["device"], d["stage"]) for d in bench["devices"]] == [("item2", "power")]
+    [attention] = bench["attention"]
+    assert attention["device"] == "item1" and attention["bin"] == "quarantine bin (evidence)"
+    assert "cover opened" in attention["why"]

@@ -41,6 +41,16 @@
       li.textContent = d.device + ": " + d.stage + " (" + clock(d.elapsed_s) + ")";
       now.appendChild(li);
     }
+    const attention = field(card, "attention");
+    for (const a of b.attention) {
+      const li = document.createElement("li");
+      const head = document.createElement("b");
+      head.className = "v-" + a.verdict;
+      head.textContent = a.device + " " + a.verdict + " → " + a.bin;
+      li.appendChild(head);
+      li.appendChild(document.createTextNode(": " + a.why + ". " + a.what_to_do));
+      attention.appendChild(li);
+    }
     if (b.exit_code !== null && b.state === "failed") {
       const p = document.createElement("p"); p.className = "error";
       p.textContent = "the run ended with exit status " + b.exit_code; card.appendChild(p);
