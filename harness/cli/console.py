@@ -68,6 +68,7 @@ def console_command(
     import uvicorn
 
     from harness.console.app import Settings, create_app
+    from harness.triage.audit import AuditLogError, AuditLogMissingError
     from harness.triage.site import resolve_site
 
     try:
@@ -81,6 +82,9 @@ def console_command(
                             base_url=f"http://{host if _loopback(host) else '127.0.0.1'}:{port}",
                             time_scale=time_scale)
         app = create_app(settings)
+    except (AuditLogMissingError, AuditLogError) as exc:
+        usage_error(f"{exc} (the console records every sign-in and action there: create it "
+                    "with `meterbench audit init --db URL`)")
     except MeterbenchError as exc:
         fail(exc)
     if not _loopback(host):
