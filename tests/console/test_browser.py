@@ -63,7 +63,7 @@ def sign_in(page: object, base: str, name: str, password: str | None = None) -> 
 def test_a_campaign_run_from_the_browser(kit: Kit, browser: object, shots: Path) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    app = create_app(kit.settings([FAST_BENCH], base_url=base))
+    app = create_app(kit.settings([FAST_BENCH], base_url=base, time_scale=10))
     with serving(app, port):
         page = browser.new_page(viewport={"width": 1200, "height": 900})  # type: ignore[attr-defined]
         sign_in(page, base, "ann", "not-her-password")
