@@ -57,6 +57,37 @@ def pytest_runtest_logstart(nodeid: str, location: object) -> None:
         send({"kind": "stage", "device": device, "stage": stage_of(nodeid)})
 
 
+_last_current = 0.0
+CURRENT_EVERY_S = 0.5
+"""At most two current readings a second reach the console."""
+
+
+def current_of(run: Any, device: str) -> float | None:
+    """The current the device's slot draws now, read from its supply between two tests (the
+    instrument is idle then); None where it cannot be read (no open bench, no supply)."""
+    bench = run.session.bench
+    if bench is None:
+        return None
+    try:
+        amps = bench.slot(run.slot_for(device)).power.current()
+    except Exception:  # a reading for a display never disturbs the triage
+        return None
+    return float(amps)
+
+
+def pytest_runtest_logfinish(nodeid: str, location: object) -> None:
+    """Between two tests of a device: its live current draw, read off its supply."""
+    global _last_current
+    device = device_of(nodeid)
+    run = _config.stash.get(RUN_KEY, None) if _config is not None else None
+    if not device or run is None or time.monotonic() - _last_current < CURRENT_EVERY_S:
+        return
+    _last_current = time.monotonic()
+    amps = current_of(run, device)
+    if amps is not None:
+        send({"kind": "current", "device": device, "amps": amps})
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     """A device's verdict, when a report carries it."""
     for name, value in report.user_properties:

@@ -71,6 +71,7 @@ class Bench:
     counts: Counter[str] = field(default_factory=Counter)
     active: dict[str, str] = field(default_factory=dict)  # device -> stage
     entered: dict[str, float] = field(default_factory=dict)  # device -> when it started
+    amps: dict[str, float] = field(default_factory=dict)  # device -> its latest current draw
     started_at: float | None = None
     ended_at: float | None = None
     exit_code: int | None = None
@@ -82,8 +83,8 @@ class Bench:
     def view(self, now: float) -> dict[str, Any]:
         """What the browser is told of it."""
         end = self.ended_at or now
-        devices = [{"device": d, "stage": s, "elapsed_s": round(now - self.entered.get(d, now))}
-                   for d, s in sorted(self.active.items())]
+        devices = [{"device": d, "stage": s, "elapsed_s": round(now - self.entered.get(d, now)),
+                    "amps": self.amps.get(d)} for d, s in sorted(self.active.items())]
         return {"name": self.name, "emulated": self.emulated, "state": self.state,
                 "campaign_id": self.campaign_id, "operator": self.operator, "role": self.role,
                 "total": self.total, "done": sum(self.counts.values()),
@@ -173,7 +174,7 @@ class Line:
         bench.token = secrets.token_urlsafe(24)
         bench.state, bench.operator, bench.role = STARTING, operator, role
         bench.campaign_id, bench.total, bench.done_before = None, 0, 0
-        bench.counts, bench.active, bench.entered = Counter(), {}, {}
+        bench.counts, bench.active, bench.entered, bench.amps = Counter(), {}, {}, {}
         bench.attention.clear()
         bench.started_at, bench.ended_at, bench.exit_code = time.monotonic(), None, None
         bench.output.clear()
@@ -226,9 +227,13 @@ class Line:
             device = str(event.get("device"))
             bench.entered.setdefault(device, now)
             bench.active[device] = str(event.get("stage"))
+        elif kind == "current":
+            with contextlib.suppress(TypeError, ValueError):
+                bench.amps[str(event.get("device"))] = float(event.get("amps"))  # type: ignore[arg-type]
         elif kind == "verdict":
             device = str(event.get("device"))
             bench.active.pop(device, None)
+            bench.amps.pop(device, None)
             bench.entered.pop(device, None)
             verdict, category = str(event.get("verdict")), event.get("category")
             bench.counts[verdict] += 1

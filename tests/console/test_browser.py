@@ -74,11 +74,14 @@ def test_a_campaign_run_from_the_browser(kit: Kit, browser: object, shots: Path)
         page.fill('form.start[data-bench="emulated-fast"] input[name="devices"]', "1")
         page.click('form.start[data-bench="emulated-fast"] button')
         stages: set[str] = set()
+        amps_seen = False
         labelled = ""
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             for li in page.query_selector_all("#bench-emulated-fast ul.now li"):
-                stages.add(li.inner_text().split(": ", 1)[1].split(" (")[0])
+                text = li.inner_text()  # "item1: diagnostics (0:02, 18.1 mA)"
+                stages.add(text.split(": ", 1)[1].split(" (")[0])
+                amps_seen = amps_seen or text.endswith(" mA)") or text.endswith(" A)")
             if page.query_selector('#bench-emulated-fast[data-state="finished"]'):
                 break
             form = page.query_selector("#prompt-list form.prompt")
@@ -103,6 +106,7 @@ def test_a_campaign_run_from_the_browser(kit: Kit, browser: object, shots: Path)
             pytest.fail("the campaign did not finish in 90 s")
         assert labelled, "no label prompt was asked"
         assert len(stages) >= 2, f"the device was not seen moving through its stages: {stages}"
+        assert amps_seen, "no live current draw was shown"
         page.screenshot(path=str(shots / "line-finished.png"))
         page.click("#bench-emulated-fast a[href^='/campaigns/']")
         page.wait_for_selector("#verdict-counts")

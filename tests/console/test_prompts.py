@@ -152,6 +152,8 @@ def test_the_live_feed_moves_the_bench_and_says_what_to_do(kit: Kit) -> None:
                       {"kind": "stage", "device": "item1", "stage": "power"},
                       {"kind": "stage", "device": "item1", "stage": "diagnostics"},
                       {"kind": "stage", "device": "item2", "stage": "power"},
+                      {"kind": "current", "device": "item2", "amps": 0.0213},
+                      {"kind": "current", "device": "item2", "amps": "not a number"},
                       {"kind": "verdict", "device": "item1", "verdict": "FAULT",
                        "category": "tamper/physical", "why": "TRI-DIAG-03: cover opened"}):
             assert client.post("/api/run/event", json=event, headers=run).status_code == 200
@@ -159,7 +161,8 @@ def test_the_live_feed_moves_the_bench_and_says_what_to_do(kit: Kit) -> None:
         bench = client.get("/line.json").json()["benches"][0]
     assert bench["state"] == "running" and bench["campaign_id"] == 7
     assert (bench["done"], bench["total"]) == (1, 2)
-    assert [(d["device"], d["stage"]) for d in bench["devices"]] == [("item2", "power")]
+    assert [(d["device"], d["stage"], d["amps"]) for d in bench["devices"]] == \
+        [("item2", "power", 0.0213)]
     [attention] = bench["attention"]
     assert attention["device"] == "item1" and attention["bin"] == "quarantine bin (evidence)"
     assert "cover opened" in attention["why"]

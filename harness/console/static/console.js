@@ -38,7 +38,9 @@
     const now = field(card, "devices");
     for (const d of b.devices) {
       const li = document.createElement("li");
-      li.textContent = d.device + ": " + d.stage + " (" + clock(d.elapsed_s) + ")";
+      const amps = d.amps === null || d.amps === undefined ? "" :
+        ", " + (d.amps < 1 ? (d.amps * 1000).toFixed(1) + " mA" : d.amps.toFixed(3) + " A");
+      li.textContent = d.device + ": " + d.stage + " (" + clock(d.elapsed_s) + amps + ")";
       now.appendChild(li);
     }
     const attention = field(card, "attention");
