@@ -81,21 +81,28 @@ async def signout(request: Request) -> Response:
 def destructive_refusal(request: Request, operator: Operator) -> AccessDeniedError | None:
     """Why ``operator`` may not start a campaign (None: they may): a campaign resets the
     devices that need it, so the role must be eligible for every destructive clause of the
-    site's access table (``harness.triage.access.check``)."""
-    spec = console_of(request).settings.site.spec
-    for clause in spec.clauses:
-        if not clause.destructive:
-            continue
+    site's access table (``harness.triage.access.check``); the resets are named first."""
+    site = console_of(request).settings.site
+    destructive = sorted((c for c in site.spec.clauses if c.destructive),
+                         key=lambda c: (not c.id.startswith("TRI-RST"), c.id))
+    refusals: list[AccessDeniedError] = []
+    for clause in destructive:
         if operator.role is None:
-            return AccessDeniedError(f"{operator.name} is granted no role by "
-                                     f"{console_of(request).settings.site.source}: may not "
-                                     f"run {clause.id} ({clause.title}; destructive)",
-                                     clause=clause.id)
+            refusals.append(AccessDeniedError(
+                f"{operator.name} is granted no role by {site.source}: may not run "
+                f"{clause.id} ({clause.title}; destructive)", clause=clause.id))
+            continue
         try:
-            check(operator.role, clause, spec=spec)
+            check(operator.role, clause, spec=site.spec)
         except AccessDeniedError as exc:
-            return exc
-    return None
+            refusals.append(exc)
+    if not refusals:
+        return None
+    first = refusals[0]
+    if len(refusals) > 1:
+        others = ", ".join(str(r.context.get("clause")) for r in refusals[1:])
+        return AccessDeniedError(f"{first}; nor {others}", **first.context)
+    return first
 
 
 async def start(request: Request) -> Response:

@@ -99,7 +99,8 @@ def test_an_rsa_may_not_start_a_campaign_that_resets(client: TestClient, kit: Ki
     reply = client.post("/benches/emulated-fast/start", data={"csrf": token, "devices": "1"})
     assert reply.status_code == 403
     text = html.unescape(reply.text)
-    assert "role 'rsa'" in text and "TRI-" in text and "eligible: supplier" in text
+    assert "role 'rsa' (Registered Supplier Agent) may not run TRI-RST-01" in text
+    assert "eligible: supplier" in text and "nor TRI-RST-02" in text
     assert client.get("/line.json").json()["benches"][0]["state"] == "idle"
     assert kit.audit()[-1] == ("bob", "rsa", "start campaign", "refused")
 
