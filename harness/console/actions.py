@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -129,16 +130,18 @@ async def start(request: Request) -> Response:
     except ValueError:
         return page(request, "refused.html", status_code=400,
                     why="devices and seed must be whole numbers")
+    batch = Path(str(form["batch"]).strip()) if str(form.get("batch") or "").strip() else None
     try:
         bench = await console.line.start(name, devices=devices, seed=seed,
                                          operator=operator.name, role=operator.role_name,
-                                         time_scale=console.settings.time_scale)
+                                         time_scale=console.settings.time_scale, batch=batch)
     except (ValueError, OSError) as exc:
         await run_in_threadpool(record, operator.name, operator.role_name, "start campaign",
                                 "refused", detail={"bench": name, "why": str(exc)}, bench=name)
         return page(request, "refused.html", status_code=409, why=str(exc), audited=True)
     await run_in_threadpool(record, operator.name, operator.role_name, "start campaign",
                             "done", detail={"bench": name, "devices": devices, "seed": seed,
+                                            "batch": str(batch) if batch else None,
                                             "emulated": bench.emulated}, bench=name)
     return RedirectResponse("/", status_code=303)
 

@@ -91,7 +91,9 @@ class Bench:
                 "counts": dict(sorted(self.counts.items())), "devices": devices,
                 "elapsed_s": round(end - self.started_at) if self.started_at else None,
                 "attention": list(reversed(self.attention)),
-                "exit_code": self.exit_code}
+                "exit_code": self.exit_code,
+                # Why a run failed, in its own words (its last lines: an error is one line).
+                "tail": list(self.output)[-6:] if self.state == FAILED else []}
 
 
 class Line:
@@ -152,25 +154,33 @@ class Line:
         return None
 
     def command(self, bench: Bench, *, devices: int, seed: int, operator: str, role: str,
-                time_scale: float | None) -> list[str]:
-        """The ``meterbench triage`` command line of a campaign on ``bench``."""
+                time_scale: float | None, batch: Path | None = None) -> list[str]:
+        """The ``meterbench triage`` command line of a campaign on ``bench``: a returns
+        manifest (``batch``) device by device, else on an emulated bench a generated
+        population, else the devices in the bench's slots."""
         args = [sys.executable, "-m", "harness", "triage", "--bench", str(bench.path),
                 "--db", self.db, "--audit-db", self.audit_db, "--operator", operator,
                 "--role", role, "--plain"]
-        if bench.emulated:
+        if batch is not None:
+            args += ["--batch", str(batch)]
+        elif not bench.emulated:
+            args += ["--slots"]
+        if bench.emulated and batch is None:
             args += ["--devices", str(devices), "--seed", str(seed), "--again"]
             if time_scale is not None:
                 args += ["--time-scale", str(time_scale)]
         return [*args, "--", "-p", "harness.console.feed", "-q"]
 
     async def start(self, name: str, *, devices: int, seed: int, operator: str, role: str,
-                    time_scale: float | None = None) -> Bench:
+                    time_scale: float | None = None, batch: Path | None = None) -> Bench:
         """Start a campaign on bench ``name`` (ValueError: unknown, or busy)."""
         bench = self.benches.get(name)
         if bench is None:
             raise ValueError(f"no bench {name!r} on this console")
         if bench.state in (STARTING, RUNNING):
             raise ValueError(f"bench {name} is already running a campaign")
+        if batch is not None and not batch.is_file():
+            raise ValueError(f"no returns manifest at {batch} on this host")
         bench.token = secrets.token_urlsafe(24)
         bench.state, bench.operator, bench.role = STARTING, operator, role
         bench.campaign_id, bench.total, bench.done_before = None, 0, 0
@@ -180,7 +190,7 @@ class Line:
         bench.output.clear()
         env = {**os.environ, URL_ENV: self.base_url, TOKEN_ENV: bench.token, BENCH_ENV: name}
         cmd = self.command(bench, devices=devices, seed=seed, operator=operator, role=role,
-                           time_scale=time_scale)
+                           time_scale=time_scale, batch=batch)
         bench.process = await asyncio.create_subprocess_exec(
             *cmd, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT, env=env)

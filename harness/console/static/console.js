@@ -56,6 +56,10 @@
     if (b.exit_code !== null && b.state === "failed") {
       const p = document.createElement("p"); p.className = "error";
       p.textContent = "the run ended with exit status " + b.exit_code; card.appendChild(p);
+      if (b.tail.length) {
+        const pre = document.createElement("pre"); pre.className = "tail";
+        pre.textContent = b.tail.join("\n"); card.appendChild(pre);
+      }
     }
     return card;
   }
