@@ -92,4 +92,6 @@ def console_command(
                    "(sessions are cookies)", err=True)
     typer.echo(f"meterbench console on http://{host}:{port}/ (site: {settings.site.source})",
                err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    # Open event streams never end by themselves: a shutdown closes them after 3 s (the
+    # campaigns running are then interrupted, their benches put in their safe state).
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3)

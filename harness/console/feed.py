@@ -47,7 +47,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     keys = run.device_keys()
     send({"kind": "start", "campaign_id": run.campaign_id, "total": len(keys),
           "done_before": len(set(keys) & run.already_done), "operator": run.operator,
-          "role": run.role})
+          "role": run.role, "queue": [k for k in keys if k not in run.already_done]})
 
 
 def pytest_runtest_logstart(nodeid: str, location: object) -> None:

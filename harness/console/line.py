@@ -72,6 +72,7 @@ class Bench:
     active: dict[str, str] = field(default_factory=dict)  # device -> stage
     entered: dict[str, float] = field(default_factory=dict)  # device -> when it started
     amps: dict[str, float] = field(default_factory=dict)  # device -> its latest current draw
+    queue: list[str] = field(default_factory=list)  # devices not yet started, in order
     started_at: float | None = None
     ended_at: float | None = None
     exit_code: int | None = None
@@ -89,6 +90,7 @@ class Bench:
                 "campaign_id": self.campaign_id, "operator": self.operator, "role": self.role,
                 "total": self.total, "done": sum(self.counts.values()),
                 "counts": dict(sorted(self.counts.items())), "devices": devices,
+                "queue": self.queue[:5], "queued": len(self.queue),
                 "elapsed_s": round(end - self.started_at) if self.started_at else None,
                 "attention": list(reversed(self.attention)),
                 "exit_code": self.exit_code,
@@ -185,6 +187,7 @@ class Line:
         bench.state, bench.operator, bench.role = STARTING, operator, role
         bench.campaign_id, bench.total, bench.done_before = None, 0, 0
         bench.counts, bench.active, bench.entered, bench.amps = Counter(), {}, {}, {}
+        bench.queue = []
         bench.attention.clear()
         bench.started_at, bench.ended_at, bench.exit_code = time.monotonic(), None, None
         bench.output.clear()
@@ -208,6 +211,7 @@ class Line:
         bench.ended_at = time.monotonic()
         bench.token = None
         bench.active.clear()
+        bench.queue.clear()
         for prompt in self.prompts.values():
             if prompt.bench == bench.name and prompt.answer is None:
                 prompt.expired = True
@@ -233,8 +237,12 @@ class Line:
             bench.campaign_id = event.get("campaign_id")
             bench.total = int(event.get("total") or 0)
             bench.done_before = int(event.get("done_before") or 0)
+            queue = event.get("queue")
+            bench.queue = [str(k) for k in queue] if isinstance(queue, list) else []
         elif kind == "stage":
             device = str(event.get("device"))
+            if device in bench.queue:
+                bench.queue.remove(device)
             bench.entered.setdefault(device, now)
             bench.active[device] = str(event.get("stage"))
         elif kind == "current":

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 import pytest
@@ -28,7 +29,7 @@ TOKEN = "run-token-for-the-test"
 def serving(app: Starlette, port: int = 0) -> Iterator[str]:
     """The app under uvicorn on a loopback port (default: a free one); its base URL."""
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning"))
+                                           log_level="warning", timeout_graceful_shutdown=1))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -147,20 +148,27 @@ def test_the_live_feed_moves_the_bench_and_says_what_to_do(kit: Kit) -> None:
     app = create_app(kit.settings([FAST_BENCH]))
     with TestClient(app) as client:
         pretend_running(app)
-        run = {"X-Console-Token": TOKEN}
-        for event in ({"kind": "start", "campaign_id": 7, "total": 2},
-                      {"kind": "stage", "device": "item1", "stage": "power"},
-                      {"kind": "stage", "device": "item1", "stage": "diagnostics"},
-                      {"kind": "stage", "device": "item2", "stage": "power"},
-                      {"kind": "current", "device": "item2", "amps": 0.0213},
-                      {"kind": "current", "device": "item2", "amps": "not a number"},
-                      {"kind": "verdict", "device": "item1", "verdict": "FAULT",
-                       "category": "tamper/physical", "why": "TRI-DIAG-03: cover opened"}):
-            assert client.post("/api/run/event", json=event, headers=run).status_code == 200
         sign_in(client, "ann")
-        bench = client.get("/line.json").json()["benches"][0]
+        run = {"X-Console-Token": TOKEN}
+
+        def feed(*events: dict[str, object]) -> dict[str, Any]:
+            for event in events:
+                assert client.post("/api/run/event", json=event, headers=run).status_code == 200
+            bench: dict[str, Any] = client.get("/line.json").json()["benches"][0]
+            return bench
+
+        bench = feed({"kind": "start", "campaign_id": 7, "total": 2, "queue": ["item1", "item2"]},
+                     {"kind": "stage", "device": "item1", "stage": "power"})
+        assert (bench["queue"], bench["queued"]) == (["item2"], 1)
+        bench = feed({"kind": "stage", "device": "item1", "stage": "diagnostics"},
+                     {"kind": "stage", "device": "item2", "stage": "power"},
+                     {"kind": "current", "device": "item2", "amps": 0.0213},
+                     {"kind": "current", "device": "item2", "amps": "not a number"},
+                     {"kind": "verdict", "device": "item1", "verdict": "FAULT",
+                      "category": "tamper/physical", "why": "TRI-DIAG-03: cover opened"})
     assert bench["state"] == "running" and bench["campaign_id"] == 7
     assert (bench["done"], bench["total"]) == (1, 2)
+    assert (bench["queue"], bench["queued"]) == ([], 0)
     assert [(d["device"], d["stage"], d["amps"]) for d in bench["devices"]] == \
         [("item2", "power", 0.0213)]
     [attention] = bench["attention"]

@@ -43,6 +43,10 @@
       li.textContent = d.device + ": " + d.stage + " (" + clock(d.elapsed_s) + amps + ")";
       now.appendChild(li);
     }
+    if (b.queued) {
+      field(card, "queue").textContent = "next: " + b.queue.join(", ") +
+        (b.queued > b.queue.length ? " … (" + b.queued + " waiting)" : "");
+    }
     const attention = field(card, "attention");
     for (const a of b.attention) {
       const li = document.createElement("li");
