@@ -156,6 +156,32 @@ def campaign(store: ResultStore, campaign_id: int) -> CampaignRow | None:
     return found[0] if found else None
 
 
+@dataclass(frozen=True)
+class InProgress:
+    """A campaign not finished, wherever it runs (this host or another on the same store)."""
+
+    campaign: CampaignRow
+    devices: int
+    last_result: str | None
+
+
+def in_progress(store: ResultStore, limit: int = 20) -> list[InProgress]:
+    """The unfinished campaigns of the store, newest first, with how many devices have a
+    result and when the latest came: the benches of the whole facility where the store is
+    shared (PostgreSQL), whoever started them."""
+    t, d = campaign_table, device_result_table
+    with ReadTx(store._engine) as conn:
+        rows = _campaign_rows(store, conn, select(t).where(t.c.finished.is_(None))
+                              .order_by(t.c.id.desc()).limit(limit))
+        out = []
+        for c in rows:
+            n, last = conn.execute(select(func.count(), func.max(d.c.finished))
+                                   .where(d.c.campaign_id == c.id)).one()
+            out.append(InProgress(c, int(n), parse_utc(last).strftime("%Y-%m-%d %H:%M:%S")
+                                  if last else None))
+    return out
+
+
 def verdict_counts(store: ResultStore, campaign_id: int) -> Counter[str]:
     """Devices per verdict in a campaign, counted by the database."""
     d = device_result_table

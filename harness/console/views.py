@@ -45,7 +45,8 @@ def home(request: Request) -> Response:
     for c in latest.rows[:5]:
         counts = queries.verdict_counts(console.store, c.id)
         summaries.append((c, counts, sum(counts.values())))
-    return page(request, "home.html", line=console.line.snapshot(), summaries=summaries)
+    return page(request, "home.html", line=console.line.snapshot(), summaries=summaries,
+                in_progress=queries.in_progress(console.store))
 
 
 def campaigns(request: Request) -> Response:

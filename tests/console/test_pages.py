@@ -111,3 +111,17 @@ def test_the_console_indexes_what_its_campaign_pages_read(client: TestClient, ki
 
     names = {i["name"] for i in inspect(create_engine(kit.db)).get_indexes("device_result")}
     assert "device_result_by_campaign_verdict" in names
+
+
+def test_the_line_lists_every_unfinished_campaign_of_the_store(client: TestClient,
+                                                               kit: Kit) -> None:
+    with ResultStore.open(kit.db) as store:
+        other = store.start_campaign(bench="bench-B", operator="dan", role="rsa",
+                                     batch_name="week13.csv")
+        record, verdict = sample(1)
+        store.record(other, record, verdict, T0)
+        store.finish_campaign(1)
+    table = client.get("/").text.split('id="in-progress"', 1)[1].split("</table>", 1)[0]
+    assert f"#{other} week13.csv" in table and "bench-B" in table and "dan (rsa)" in table
+    assert "2024-03-01 09:00:00" in table  # its latest result
+    assert "#1 returns-week-12.csv" not in table  # finished
