@@ -7,7 +7,8 @@ no network, so the time is the server's), and times each page ``--runs`` times: 
 page (verdict counts, RFI figures so far, one page of devices) at its first, middle and last
 page and filtered by verdict, a device search, one device's page (the report's, with its
 current-draw chart), the line and the audit trail.  Prints the median and the slowest per page.
-Target (issue 18): a campaign page under 100 ms at the server.
+Target (issue 18): a campaign page under 100 ms at the server (the median; the first view of
+a campaign, which computes its RFI figures, is printed beside it).
 
 Run: python benchmarks/console_page.py [--devices 10000] [--runs 20]
 """
@@ -126,7 +127,9 @@ def main() -> None:
                      "device search (MPxN)": f"/devices?q={1000000000000 + args.devices // 3}",
                      "one device (with chart)": f"/devices/{args.devices // 2}",
                      "the line": "/", "audit trail": "/audit"}
-            print(f"{'page':28} {'median ms':>10} {'max ms':>8}  (runs: {args.runs})")
+            print(f"{'page':28} {'first ms':>9} {'median ms':>10} {'max ms':>8}  "
+                  f"(runs: {args.runs}; the first view of a campaign computes its RFI figures, "
+                  "later views reuse them until its results change)")
             worst_campaign = 0.0
             for name, url in pages.items():
                 times = []
@@ -139,7 +142,7 @@ def main() -> None:
                 median = statistics.median(times)
                 if name.startswith("campaign"):
                     worst_campaign = max(worst_campaign, median)
-                print(f"{name:28} {median:10.1f} {max(times):8.1f}")
+                print(f"{name:28} {times[0]:9.1f} {median:10.1f} {max(times):8.1f}")
             verdict = "meets" if worst_campaign < 100 else "MISSES"
             print(f"slowest campaign page median {worst_campaign:.1f} ms: {verdict} the "
                   "100 ms target")

@@ -86,10 +86,12 @@ class _RfiRow:
     generation: str | None
 
 
-CONSOLE_INDEX = Index("device_result_by_campaign_verdict", device_result_table.c.campaign_id,
-                      device_result_table.c.verdict, device_result_table.c.bench_kind)
-"""What the console's campaign pages read (counts, a page of ids, whether emulated) without
-touching the rows themselves, whose transcripts make each one kilobytes long."""
+_d = device_result_table.c
+CONSOLE_INDEX = Index("device_result_by_campaign", _d.campaign_id, _d.verdict, _d.bench_kind,
+                      _d.device_type, _d.category, _d.reset, _d.generation)
+"""What the console's campaign pages read (verdict counts, a page of ids, whether emulated,
+the columns of the RFI figures) without touching the rows themselves, whose transcripts make
+each one kilobytes long."""
 
 _rfi_cache: dict[tuple[str, int], tuple[tuple[int, int], RfiFigures]] = {}
 _rfi_lock = threading.Lock()

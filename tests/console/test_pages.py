@@ -110,7 +110,7 @@ def test_the_console_indexes_what_its_campaign_pages_read(client: TestClient, ki
     from sqlalchemy import create_engine, inspect
 
     names = {i["name"] for i in inspect(create_engine(kit.db)).get_indexes("device_result")}
-    assert "device_result_by_campaign_verdict" in names
+    assert "device_result_by_campaign" in names
 
 
 def test_the_line_lists_every_unfinished_campaign_of_the_store(client: TestClient,
