@@ -73,6 +73,7 @@ def test_a_campaign_run_from_the_browser(kit: Kit, browser: object, shots: Path)
         page.wait_for_selector("#live.on")  # the event stream is open
         page.fill('form.start[data-bench="emulated-fast"] input[name="devices"]', "1")
         page.click('form.start[data-bench="emulated-fast"] button')
+        page.wait_for_selector('form.start[data-bench="emulated-fast"] button:disabled')
         stages: set[str] = set()
         amps_seen = False
         labelled = ""

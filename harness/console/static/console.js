@@ -115,6 +115,14 @@
 
   function draw(line) {
     benches.replaceChildren(...line.benches.map(benchCard));
+    for (const b of line.benches) {  // a bench runs one campaign at a time
+      const button = document.querySelector('form.start[data-bench="' + CSS.escape(b.name) + '"] button');
+      if (button) {
+        const busy = b.state === "starting" || b.state === "running";
+        button.disabled = busy;
+        button.title = busy ? b.name + " is running a campaign" : "";
+      }
+    }
     const waiting = new Set(line.prompts.map(p => p.id));
     for (const [id, form] of shown) {
       if (!waiting.has(id)) { form.remove(); shown.delete(id); }
