@@ -54,7 +54,8 @@ LAYERS: tuple[Layer, ...] = (
     Layer("triage", ("harness.triage",), "the triage specification, gate, records, verdict"),
     Layer("results", ("harness.results",), "the results store and reports"),
     Layer("emulator", ("harness.emulator",), "the emulated world and instruments"),
-    Layer("front ends", ("harness.plugin", "harness.cli"), "the pytest plugin and the CLI"),
+    Layer("front ends", ("harness.plugin", "harness.cli", "harness.console"),
+          "the pytest plugin, the CLI and the operator console"),
     Layer("entry points", ("harness.__main__", "fixtures", "test_suites"),
           "``python -m harness``, the root fixtures and the suites"),
 )

@@ -18,6 +18,7 @@ from harness.bench import safety
 from harness.cli.audit import audit_app
 from harness.cli.batch import batch_app
 from harness.cli.bench import bench_app
+from harness.cli.console import console_command
 from harness.cli.consoles import err
 from harness.cli.emulate import emulate_command
 from harness.cli.errors import EXIT_FAILED, EXIT_UNAVAILABLE, EXIT_USAGE, OneLineErrors, fail
@@ -71,6 +72,7 @@ app.command("triage", context_settings={"allow_extra_args": True,
                                         "ignore_unknown_options": True})(triage_command)
 app.command("emulate")(emulate_command)
 app.command("installcode")(installcode_command)
+app.command("console")(console_command)
 
 EXIT_INTERRUPTED = safety.EXIT_INTERRUPTED  # 130: 128 + SIGINT, as shells report a Ctrl-C
 

@@ -21,6 +21,7 @@ from harness.plugin.conformance import Conformance
 from harness.plugin.device import Dut
 from harness.plugin.operator import ConsoleOperator, EmulatedOperator, Operator
 from harness.plugin.options import DEFAULT_PROMPT_TIMEOUT
+from harness.plugin.web_operator import WebOperator
 from harness.results.store import EMULATED, PHYSICAL, ResultStore
 from harness.triage.audit import (
     DEFAULT_DB_URL,
@@ -178,7 +179,12 @@ def terminal(config: pytest.Config) -> Iterator[None]:
 
 
 def open_operator(config: pytest.Config, session: BenchSession) -> Operator | None:
-    """Who loads the devices: the emulated bench itself, or the person at the terminal."""
+    """Who loads the devices: the person at the operator console that started the run, the
+    emulated bench itself, or the person at the terminal."""
+    timeout = config.getoption("mb_prompt_timeout")
+    web = WebOperator.from_env(session, DEFAULT_PROMPT_TIMEOUT if timeout is None else timeout)
+    if web is not None and not config.getoption("mb_no_prompts"):
+        return web
     if session.private:
         return EmulatedOperator(session)
     if config.getoption("mb_no_prompts"):
@@ -188,7 +194,6 @@ def open_operator(config: pytest.Config, session: BenchSession) -> Operator | No
             "operator prompts need the terminal: on a physical bench run one campaign per "
             "bench (no --workers/-n), or pass --no-prompts (pytest: --mb-no-prompts) for "
             "devices already in place")
-    timeout = config.getoption("mb_prompt_timeout")
     return ConsoleOperator(DEFAULT_PROMPT_TIMEOUT if timeout is None else timeout)
 
 
