@@ -65,8 +65,8 @@ def test_no_fault_devices_are_reset_and_faulty_ones_are_not(verdicts: tuple[list
     rows, by_item = verdicts
     for row in rows:
         got = by_item[f"item{row.item}"]
-        found_after_reset = (row.device_type.name in ("ESME", "GSME")
-                             and got["category"] == "HAN" and "TRI-VER-03" in got["why"]
+        found_after_reset = ((row.device_type.name in ("ESME", "GSME")
+                             and got["category"] == "HAN" and "TRI-VER-03" in got["why"])
                              or row.truth_faults == ("reset_erases_registers",))
         expected = row.truth_faults == (NO_FAULT,) or found_after_reset
         assert got["reset"] is expected, (row.item, got)
