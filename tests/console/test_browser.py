@@ -27,6 +27,8 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="the console-test e
                                "(playwright) is not installed")
 CHROMIUM = Path(os.environ.get("MB_CHROMIUM", "/usr/bin/chromium"))
 if not CHROMIUM.exists():
+    if os.environ.get("MB_REQUIRE_CHROMIUM") == "1":  # CI installed it: a skip would hide this
+        raise RuntimeError(f"MB_REQUIRE_CHROMIUM=1 but no Chromium at {CHROMIUM}")
     pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
 
 
