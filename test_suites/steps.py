@@ -165,20 +165,20 @@ def peak_current_during(dut: Dut, action: Callable[[], T], after_s: float = 0.3
 LINK_ERRORS = (InstrumentTimeoutError, ProtocolError)
 
 
-def clock_edge(read: Callable[[], datetime.datetime], limit_s: float = 3.0
-               ) -> tuple[datetime.datetime, float, float] | None:
+def clock_edge(read: Callable[[], datetime.datetime], now: Callable[[], float],
+               limit_s: float = 3.0) -> tuple[datetime.datetime, float, float] | None:
     """Poll the device clock until its seconds value changes: (the new reading, the bench's
-    monotonic time of the change, the half-width of the interval that time is known to);
-    None when the clock did not advance within ``limit_s`` bench seconds (a stopped clock).
-    The change lies between the request of the last old reading and the answer of the
-    first new one, so the read round trip bounds its timing (TRI-DIAG-01)."""
+    time of the change by ``now`` (bench seconds), the half-width of the interval that time
+    is known to); None when the clock did not advance within ``limit_s`` bench seconds (a
+    stopped clock). The change lies between the request of the last old reading and the
+    answer of the first new one, so the read round trip bounds its timing (TRI-DIAG-01)."""
     before = read()
-    previous_request = time.monotonic()
+    previous_request = now()
     deadline = previous_request + limit_s
     while True:
-        request = time.monotonic()
+        request = now()
         value = read()
-        answered = time.monotonic()
+        answered = now()
         if value != before:
             return value, (previous_request + answered) / 2, (answered - previous_request) / 2
         if answered > deadline:
@@ -186,34 +186,44 @@ def clock_edge(read: Callable[[], datetime.datetime], limit_s: float = 3.0
         previous_request = request
 
 
+def clock_offset(dut: Dut) -> float:
+    """The device clock minus the bench's UTC, in seconds, read once (TRI-DIAG-01)."""
+    bench, profile = dut.slot.bench, dut.profile()
+    with profile.session():
+        before = bench.seconds()
+        reading = profile.read_clock()
+        after = bench.seconds()
+    at = bench.utc_now() - datetime.timedelta(seconds=bench.seconds() - (before + after) / 2)
+    return (reading - at).total_seconds()
+
+
 def clock_rate(dut: Dut, window_s: float, resolution_ppm: float = 0.0,
                max_window_s: float = 0.0) -> tuple[float, float] | None:
     """The device clock's rate against the bench's, in ppm, and its uncertainty, over at
     least ``window_s`` bench seconds, lengthened (up to ``max_window_s``) while the
-    uncertainty is above ``resolution_ppm``; both shorter on a fast bench. None: the clock
-    stopped (TRI-DIAG-01)."""
-    scale = dut.slot.bench.time_scale
+    uncertainty is above ``resolution_ppm``. All in bench seconds, which pass as fast as the
+    device's own on a fast emulated bench. None: the clock stopped (TRI-DIAG-01)."""
+    bench = dut.slot.bench
     profile = dut.profile()
     with profile.session():
-        first = clock_edge(profile.read_clock)
+        first = clock_edge(profile.read_clock, bench.seconds)
         if first is None:
             return None
         d0, m0, h0 = first
-        time.sleep(max(0.0, window_s / scale - 0.5))
+        bench.wait(max(0.0, window_s - 0.5))
         while True:
-            second = clock_edge(profile.read_clock)
+            second = clock_edge(profile.read_clock, bench.seconds)
             if second is None:
                 return None
             d1, m1, h1 = second
-            bench = m1 - m0
-            uncertainty = (h0 + h1) / bench * 1e6
+            elapsed = m1 - m0
+            uncertainty = (h0 + h1) / elapsed * 1e6
             if uncertainty <= resolution_ppm:
                 break
             # The uncertainty falls as 1/window: wait for the window that reaches the target.
             needed = (h0 + h1) / resolution_ppm * 1e6 if resolution_ppm > 0 else 0.0
-            left = max_window_s / scale - bench
-            if needed <= bench or left <= 0:
+            if needed <= elapsed or elapsed >= max_window_s:
                 break
-            time.sleep(max(0.0, min(needed, max_window_s / scale) - bench - 0.5))
-    rate = ((d1 - d0).total_seconds() - bench) / bench * 1e6
+            bench.wait(max(0.0, min(needed, max_window_s) - elapsed - 0.5))
+    rate = ((d1 - d0).total_seconds() - elapsed) / elapsed * 1e6
     return rate, uncertainty

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import functools
 
 import pytest
@@ -12,7 +11,7 @@ from harness.plugin.device import Dut
 from harness.triage.log_rules import LogJudgement, installer_flags, judge_alerts
 from harness.triage.spec import default_spec
 
-from .steps import clock_rate, diagnostics, manifest, observable, peak_current_during
+from .steps import clock_offset, clock_rate, diagnostics, manifest, observable, peak_current_during
 
 SPEC = default_spec()
 
@@ -23,12 +22,11 @@ def test_clock_drift_within_tolerance(dut: Dut, measure) -> None:
     against the model's tolerance widened by its uncertainty (TRI-DIAG-01)."""
     declared = manifest(dut)
     observable(dut, Capability.CLOCK, "TRI-DIAG-01")
-    offset = diagnostics(dut).clock_drift_s
-    if offset is None:  # the route read no clock: not assessed, never a pass
+    if diagnostics(dut).device_time is None:  # the route read no clock: not assessed
         why = "the device clock was not observed on this route"
         dut.record.not_assessed.append(f"TRI-DIAG-01: {why}")
         pytest.skip(f"not assessed: {why}")
-    measure("clock_offset", round(offset, 1), "s", category="hardware")
+    measure("clock_offset", round(clock_offset(dut), 1), "s", category="hardware")
     if declared.clock_drift_ppm is None:
         why = "the model's manifest declares no clock drift tolerance (clock_drift_ppm)"
         dut.record.not_assessed.append(f"TRI-DIAG-01: {why}")
@@ -155,7 +153,3 @@ def test_supply_switch_operates(dut: Dut, measure) -> None:
     if found_in and found_in != profile.read_supply():
         profile.set_supply(found_in)
 
-
-def bench_utc() -> datetime.datetime:
-    """The bench's clock (UTC)."""
-    return datetime.datetime.now(datetime.UTC)

@@ -7,13 +7,14 @@ instrument, before releasing the lock: principle 5 of DESIGN.md.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import logging
 import time
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Self, TypeVar, overload
+from typing import Protocol, Self, TypeVar, overload
 
 from harness.bench import safety
 from harness.bench.lock import BenchLock
@@ -97,6 +98,14 @@ class Slot:
         return self.bench.instrument(ref.instrument)
 
 
+class _BenchClock(Protocol):
+    """What the bench reads of an emulated bench's clock (harness.emulator.world.clock)."""
+
+    def now(self) -> float: ...
+
+    def utc(self, t: float) -> datetime.datetime: ...
+
+
 class Bench:
     """An open bench; build it with :meth:`open` (or use it as a context manager)."""
 
@@ -109,6 +118,9 @@ class Bench:
         self.instruments: dict[str, Instrument] = {}
         # Set by the emulated bench: the emulated device's own secrets ("emulator:" refs).
         self.emulated_secret: Callable[[str, str], str | None] = lambda slot, key: None
+        # The bench's clock: the wall's, or an emulated bench's (emulated time, which runs
+        # ``time_scale`` times faster in fast mode, as its devices' clocks do).
+        self.clock: _BenchClock | None = None
 
     @property
     def name(self) -> str:
@@ -119,6 +131,16 @@ class Bench:
     def time_scale(self) -> float:
         """Emulated seconds per wall second: 1 on a physical bench, more in fast mode."""
         return self.config.bench.time_scale
+
+    def seconds(self) -> float:
+        """Monotonic bench seconds: device time's pace (scaled on a fast emulated bench)."""
+        return self.clock.now() if self.clock is not None else time.monotonic()
+
+    def utc_now(self) -> datetime.datetime:
+        """The bench's UTC, against which a device clock is read (TRI-DIAG-01)."""
+        if self.clock is not None:
+            return self.clock.utc(self.clock.now())
+        return datetime.datetime.now(datetime.UTC)
 
     def wait(self, seconds: float) -> None:
         """Wait ``seconds`` of device time (shorter in fast mode, as the devices run faster)."""

@@ -117,6 +117,7 @@ class BenchSession:
             bench.lock = self.lock
         if emulator is not None:
             bench.emulated_secret = emulator.secret
+            bench.clock = emulator.clock  # the devices' time: bench and device clocks agree
         bench.open(purpose=purpose)
         self.bench = bench
         return bench

@@ -23,11 +23,14 @@ def test_offset_is_recorded_and_the_rate_decides(tmp_path: Path) -> None:
     offset = measured(healthy, "clock_offset")
     assert offset["value"] > 2 * 86400 and offset["passed"]  # three days off, not held
     assert (offset["low"], offset["high"]) == (None, None)
-    rate = measured(healthy, "clock_drift_rate")
-    assert rate["passed"] and abs(rate["value"]) <= tolerance + \
-        measured(healthy, "clock_drift_uncertainty")["value"]
+    uncertainty = measured(healthy, "clock_drift_uncertainty")["value"]
     resolution = default_spec().clause("TRI-DIAG-01").number("resolution_ppm")
-    assert measured(healthy, "clock_drift_uncertainty")["value"] <= resolution
+    judged = [m for m in healthy["measurements"] if m["name"] == "clock_drift_rate"]
+    if judged:  # a rate is judged only once known to the resolution...
+        assert judged[0]["passed"] and abs(judged[0]["value"]) <= tolerance + uncertainty
+        assert uncertainty <= resolution
+    else:  # ...else (reads slowed by a loaded machine) it is not assessed, never a fault
+        assert uncertainty > resolution
     assert healthy["verdict"] != "FAULT", healthy["why"]
     assert (drifting["verdict"], drifting["category"]) == ("FAULT", "hardware"), drifting
     found = measured(drifting, "clock_drift_rate")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import threading
 import time
 
@@ -12,9 +13,21 @@ class Clock:
     scale = 1.0
     """Emulated seconds per wall-clock second (above 1 on a bench in fast mode)."""
 
+    _anchor: tuple[float, datetime.datetime] | None = None
+
     def now(self) -> float:
         """Seconds on a monotonic scale."""
         return time.monotonic()
+
+    def utc(self, t: float) -> datetime.datetime:
+        """UTC at emulated time ``t``: the wall clock's UTC when first asked, advanced by
+        emulated seconds since. The emulated devices' clocks and the bench's run on it, so
+        in fast mode they stay together (and a second of either passes ``scale`` times
+        faster than the wall's)."""
+        if self._anchor is None:
+            self._anchor = (self.now(), datetime.datetime.now(datetime.UTC))
+        start, utc = self._anchor
+        return utc + datetime.timedelta(seconds=t - start)
 
 
 class ScaledClock(Clock):

@@ -17,8 +17,10 @@ DEFAULT_EPOCH = datetime.datetime(2025, 1, 6, 9, 0, tzinfo=datetime.UTC)
 class RealTimeClock:
     """Device time = a base reading plus emulator seconds scaled by ``1 + drift_ppm / 1e6``.
 
-    On a fast (scaled) emulator clock the RTC still keeps wall time: the harness compares it
-    with the host's clock, and a clock running ``scale`` times fast would read as a fault.
+    On a fast (scaled) emulator clock the RTC runs on emulated time like the rest of the
+    device (its boot, its logs), so its seconds tick ``scale`` times faster than the wall's;
+    the harness reads it against the bench's clock, which runs on the same emulated time
+    (``Bench.seconds``, ``Bench.utc_now``), never against the host's.
     """
 
     def __init__(self, clock: Clock, drift_ppm: float = 0.0,
@@ -27,13 +29,13 @@ class RealTimeClock:
         self.drift_ppm = drift_ppm
         if epoch is None:
             manual = isinstance(clock, ManualClock)
-            epoch = DEFAULT_EPOCH if manual else datetime.datetime.now(datetime.UTC)
+            epoch = DEFAULT_EPOCH if manual else clock.utc(clock.now())
         self._base = epoch
         self._ref = clock.now()
 
     def at(self, t: float) -> datetime.datetime:
         """What the clock reads at emulator time ``t``."""
-        elapsed = (t - self._ref) / self.clock.scale * (1.0 + self.drift_ppm / 1e6)
+        elapsed = (t - self._ref) * (1.0 + self.drift_ppm / 1e6)
         return self._base + datetime.timedelta(seconds=elapsed)
 
     def now(self) -> datetime.datetime:
