@@ -26,10 +26,11 @@ def test_rerun_resumes_and_records_each_device_once(tmp_path: Path) -> None:
     batch = tmp_path / "batch.csv"
     write_csv(rows, batch)
     db = f"sqlite:///{tmp_path / 'results.db'}"
-    first = triage(batch, db, tmp_path, "-k", "item1 or item2")  # stopped after two devices
+    fast = ("--bench", str(default_bench_path().parent / "emulated-fast.toml"))
+    first = triage(batch, db, tmp_path, *fast, "-k", "item1 or item2")  # stopped after two
     assert {v["item"] for v in first} == {"item1", "item2"}
     out = tmp_path / "out"
-    second = triage(batch, db, tmp_path, "--out", str(out))
+    second = triage(batch, db, tmp_path, *fast, "--out", str(out))
     assert {v["item"] for v in second} == {"item3", "item4"}
     assert "<testsuite" in (out / "junit.xml").read_text()
     assert list((out / "allure-results").glob("*-result.json"))
