@@ -32,6 +32,7 @@ from harness.cli.errors import EXIT_UNAVAILABLE, EXIT_USAGE, error_line, finite,
 from harness.config.catalogue import load_catalogue
 from harness.errors import MeterbenchError
 from harness.results.store import check_db_url
+from harness.triage.audit_db import hide_password
 from harness.triage.intake import read_csv, write_csv
 
 if TYPE_CHECKING:
@@ -394,6 +395,8 @@ def resume_command(ctx: typer.Context) -> str:
         elif param.multiple:
             for item in value:
                 parts += [flag, str(item)]
+        elif param.name in ("db", "audit_db"):  # a password never goes back on the screen
+            parts += [flag, hide_password(str(value))]
         else:
             parts += [flag, str(value)]
     if ctx.args:
