@@ -81,6 +81,9 @@ POSTGRESQL_APPEND_ONLY = (
 """PostgreSQL's equivalent (PostgreSQL 11+), which also refuses TRUNCATE."""
 APPEND_ONLY_DDL = {"sqlite": SQLITE_APPEND_ONLY, "postgresql": POSTGRESQL_APPEND_ONLY}
 """The append-only triggers per SQLAlchemy dialect name (none for other databases)."""
+SCHEMA_LOCK = 0x6D62_7273  # "mbrs"
+"""PostgreSQL advisory lock key held (per transaction) while creating or migrating tables:
+the results store and the audit log take it, so hosts starting at once take turns."""
 DEFAULT_DRIVERS = {"postgresql": "psycopg"}
 """The driver a URL without one gets: SQLAlchemy would pick psycopg2, meterbench ships psycopg 3."""
 DRIVER_PACKAGES = {"psycopg": "meterbench[postgres]"}
