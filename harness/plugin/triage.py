@@ -105,7 +105,15 @@ def start_run(config: pytest.Config, session: BenchSession) -> None:
         except ResultStoreError as exc:
             raise pytest.UsageError(f"--db: {exc}") from None
         campaign = parallel.from_controller(config, "mb_campaign_id")
-        if campaign is not None:  # a worker: the controller started or resumed it
+        if config.getoption("mb_campaign"):  # facility mode: hosts share a named campaign
+            if parallel.is_worker(config) or getattr(config.option, "numprocesses", None):
+                raise pytest.UsageError("--campaign runs one bench per host process: start a "
+                                        "process per bench instead of workers")
+            from harness.plugin import facility
+
+            facility.join(config, run, config.getoption("mb_campaign"),
+                          Path(batch).name if batch else "")
+        elif campaign is not None:  # a worker: the controller started or resumed it
             run.campaign_id = campaign
             run.already_done = set(parallel.from_controller(config, "mb_skip_items") or ())
         else:

@@ -21,6 +21,7 @@ from harness.plugin.conformance import Conformance
 from harness.plugin.device import Dut
 from harness.plugin.operator import ConsoleOperator, EmulatedOperator, Operator
 from harness.plugin.options import DEFAULT_PROMPT_TIMEOUT
+from harness.results.facility import Facility
 from harness.results.store import EMULATED, PHYSICAL, ResultStore
 from harness.triage.audit import (
     DEFAULT_DB_URL,
@@ -61,6 +62,7 @@ class TriageRun:
     store: ResultStore | None = None
     campaign_id: int | None = None
     already_done: set[str] = field(default_factory=set)
+    facility: Facility | None = None  # facility mode (--mb-campaign): this host's claims
     worker: bool = False  # an xdist worker: its verdicts reach the controller in its reports
     outbox: list[dict] = field(default_factory=list)  # verdict lines not yet in a report
     summary: list[dict] = field(default_factory=list)  # verdict lines, as the reports brought
@@ -138,6 +140,8 @@ class TriageRun:
                               generation=dut.row.generation.value if dut.row else None,
                               bench_kind=EMULATED if self.session.config.emulated
                               else PHYSICAL)
+        if self.facility is not None:  # recorded: the device leaves the facility's queue
+            self.facility.release(key, done=not interrupted)
         line = {"item": key, "device_type": dut.record.device_type,
                 "device_id": dut.record.identity.device_id if dut.record.identity else
                 dut.label.device_id, **verdict.as_dict(),
