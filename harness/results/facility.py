@@ -164,9 +164,11 @@ class Facility:
                 if row is None:
                     try:
                         with conn.begin_nested():
-                            cid = int(conn.execute(insert(t).values(
+                            made = conn.execute(insert(t).values(
                                 name=name, bench="facility", operator=operator, role=role,
-                                batch_name=batch_name, started=now)).inserted_primary_key[0])
+                                batch_name=batch_name, started=now)).inserted_primary_key
+                        assert made is not None  # a single-row INSERT reports its key
+                        cid = int(made[0])
                     except IntegrityError:
                         continue
                 else:
