@@ -46,6 +46,8 @@ def join(config: pytest.Config, run: TriageRun, name: str, batch_name: str) -> N
     except FacilityError as exc:
         raise pytest.UsageError(f"--campaign: {exc}") from None
     run.facility = facility
+    if run.bench_owner is not None:  # the facility sees which campaign the bench works
+        run.bench_owner.set_device(None, run.campaign_id)
     run.already_done = run.store.done_items(run.campaign_id)
     config.pluginmanager.register(FacilityLoop(run, facility), PLUGIN_NAME)
 

@@ -21,6 +21,7 @@ from harness.plugin.conformance import Conformance
 from harness.plugin.device import Dut
 from harness.plugin.operator import ConsoleOperator, EmulatedOperator, Operator
 from harness.plugin.options import DEFAULT_PROMPT_TIMEOUT
+from harness.results.bench_owner import FacilityBenchLock
 from harness.results.facility import Facility
 from harness.results.store import EMULATED, PHYSICAL, ResultStore
 from harness.triage.audit import (
@@ -63,6 +64,7 @@ class TriageRun:
     campaign_id: int | None = None
     already_done: set[str] = field(default_factory=set)
     facility: Facility | None = None  # facility mode (--mb-campaign): this host's claims
+    bench_owner: FacilityBenchLock | None = None  # the bench owned facility-wide (PostgreSQL)
     worker: bool = False  # an xdist worker: its verdicts reach the controller in its reports
     outbox: list[dict] = field(default_factory=list)  # verdict lines not yet in a report
     summary: list[dict] = field(default_factory=list)  # verdict lines, as the reports brought
