@@ -9,6 +9,7 @@ is absent. Any write open (``ResultStore.open``, ``meterbench triage --db``) app
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -55,18 +56,32 @@ def current(conn: Connection) -> str | None:
     return conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
 
 
-def upgrade(engine: Engine) -> bool:
+def complete(conn: Connection, expected: Mapping[str, set[str]]) -> bool:
+    """Whether every expected table has every expected column (a version table saying head
+    over a table or column dropped by hand is not trusted)."""
+    inspector = inspect(conn)
+    names = set(inspector.get_table_names())
+    return all(table in names and columns <= {c["name"] for c in inspector.get_columns(table)}
+               for table, columns in expected.items())
+
+
+def upgrade(engine: Engine, expected: Mapping[str, set[str]] | None = None) -> bool:
     """Bring the database to :func:`head` (True when something was applied). Safe to call
-    from several processes at once."""
+    from several processes at once. With ``expected`` (table -> columns), a database at head
+    that lacks some of them has its migrations run again (each adds only what is absent)."""
+    wanted = expected or {}
     with engine.connect().execution_options(audit_read_only=True) as probe:
-        if current(probe) == head():
+        if current(probe) == head() and complete(probe, wanted):
             return False
     from alembic import command
 
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
-        if current(conn) == head():  # another host did it while this one waited
+        at = current(conn)
+        if at == head() and complete(conn, wanted):  # another host did it meanwhile
             return False
+        if at is not None and not complete(conn, wanted):  # redo from the start
+            conn.execute(text(f"DELETE FROM {VERSION_TABLE}"))
         command.upgrade(_config(conn), "head")
     return True

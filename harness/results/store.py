@@ -357,7 +357,8 @@ class ResultStore(EngineHolder):
                 raise ResultStoreMissingError(f"no results in {shown}: the results tables "
                                               "do not exist", url=shown)
             if create:  # new tables and columns as migrations; existing rows are kept
-                upgrade(engine)
+                upgrade(engine, {t.name: {c.name for c in t.columns}
+                                 for t in metadata.sorted_tables})
                 names = set(inspect(engine).get_table_names())
             missing = _missing_columns(engine, names)
         except SQLAlchemyError as exc:
