@@ -33,6 +33,8 @@ from sqlalchemy import (
     Text,
     func,
     insert,
+    literal,
+    literal_column,
     select,
     update,
 )
@@ -98,17 +100,20 @@ def host_name() -> str:
     return socket.gethostname()
 
 
-def db_now(conn: Connection) -> float:
-    """The database server's clock, in seconds since the epoch (one clock for all hosts)."""
-    if conn.dialect.name == "postgresql":
-        return float(conn.exec_driver_sql(
-            "SELECT extract(epoch from clock_timestamp())").scalar_one())
-    if conn.dialect.name == "sqlite":
-        return float(conn.exec_driver_sql(
-            "SELECT (julianday('now') - 2440587.5) * 86400.0").scalar_one())
+def now_sql(dialect: str) -> Any:
+    """The database server's clock as an SQL expression, seconds since the epoch."""
+    if dialect == "postgresql":
+        return literal_column("extract(epoch from clock_timestamp())", Float)
+    if dialect == "sqlite":
+        return literal_column("((julianday('now') - 2440587.5) * 86400.0)", Float)
     import time
 
-    return time.time()
+    return literal(time.time(), Float)
+
+
+def db_now(conn: Connection) -> float:
+    """The database server's clock, in seconds since the epoch (one clock for all hosts)."""
+    return float(conn.execute(select(now_sql(conn.dialect.name))).scalar_one())
 
 
 def _insert_ignoring_duplicates(conn: Connection, table: Table, rows: list[dict[str, Any]]
@@ -210,7 +215,8 @@ class Facility:
         c, d = claim_table, device_result_table
         cid = self._cid()
         with self._engine.begin() as conn:
-            query = select(c).where(c.c.campaign_id == cid, c.c.item_key == key)
+            query = select(c, now_sql(conn.dialect.name).label("now")).where(
+                c.c.campaign_id == cid, c.c.item_key == key)
             if conn.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             row = conn.execute(query).first()
@@ -222,13 +228,15 @@ class Facility:
                 return Claim(Outcome.HELD, key, holder="another host (claiming it now)")
             if row.state == DONE:
                 return Claim(Outcome.DONE, key)
-            now = db_now(conn)
+            now = float(row.now)
             mine = row.host == self.host and row.pid == self.pid
             if row.state == CLAIMED and not mine and (row.lease_until or 0) > now:
                 return Claim(Outcome.HELD, key, holder=_holder(row),
                              lease_left_s=(row.lease_until or now) - now)
-            if conn.execute(select(d.c.id).where(d.c.campaign_id == cid, d.c.item_key == key,
-                                                 d.c.verdict != INTERRUPTED)).first():
+            # Only a claimed device can have a result its host had no time to release.
+            if row.state == CLAIMED and conn.execute(select(d.c.id).where(
+                    d.c.campaign_id == cid, d.c.item_key == key,
+                    d.c.verdict != INTERRUPTED)).first():
                 conn.execute(update(c).where(c.c.campaign_id == cid, c.c.item_key == key)
                              .values(state=DONE))  # its host recorded it, then died
                 return Claim(Outcome.DONE, key)
