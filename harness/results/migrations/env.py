@@ -1,5 +1,6 @@
-"""Alembic's entry for the results store: runs the migrations on the connection the harness
-hands over (``config.attributes["connection"]``), inside the caller's transaction."""
+"""Alembic's entry for the results store (its schema history is ``versions/``, applied in
+place by :func:`harness.results.migrate.upgrade`): runs the migrations on the connection the
+harness hands over (``config.attributes["connection"]``), inside the caller's transaction."""
 
 from __future__ import annotations
 
