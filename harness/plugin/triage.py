@@ -247,6 +247,9 @@ def _load(run: TriageRun, key: str, bench: Bench, config: pytest.Config) -> Dut:
                                                     model=_emulated_model(run, row)))
     label = Label(None, None)
     loading = None
+    # Facility mode claims the device just before this (harness.plugin.facility): on a
+    # physical bench where the operator scans labels, the scan is the claim, through
+    # FacilityLoop.claim_device with the scanned device's item key.
     if run.operator_io is not None and skipped is None:
         hint = (f"the {row.model} labelled {row.label_id or 'MPxN ' + row.mpxn}" if row
                 else f"a {slot.device_type}")
