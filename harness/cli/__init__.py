@@ -27,6 +27,7 @@ from harness.cli.optical import optical_app
 from harness.cli.qa import qa_command
 from harness.cli.report import report_command
 from harness.cli.spec import spec_command
+from harness.cli.status import status_command
 from harness.cli.triage import triage_command
 
 app = typer.Typer(cls=OneLineErrors, no_args_is_help=True, add_completion=True,
@@ -66,6 +67,7 @@ app.add_typer(batch_app, name="batch")
 app.add_typer(audit_app, name="audit")
 app.command("spec")(spec_command)
 app.command("report")(report_command)
+app.command("status")(status_command)
 app.command("qa", context_settings={"allow_extra_args": True,
                                     "ignore_unknown_options": True})(qa_command)
 app.command("triage", context_settings={"allow_extra_args": True,

@@ -32,6 +32,7 @@ from harness.cli.errors import EXIT_UNAVAILABLE, EXIT_USAGE, error_line, finite,
 from harness.config.catalogue import load_catalogue
 from harness.errors import MeterbenchError
 from harness.results.store import check_db_url
+from harness.triage.audit_db import hide_password
 from harness.triage.intake import read_csv, write_csv
 
 if TYPE_CHECKING:
@@ -82,6 +83,15 @@ def triage_command(
         "--again", help="With --db: triage a batch again that a finished campaign on this "
                         "bench triaged (a new campaign; the earlier results are kept). "
                         "Without it such a run does nothing and says so.")] = False,
+    campaign: Annotated[str | None, typer.Option(
+        "--campaign", help="Facility mode (with a PostgreSQL --db and --batch): join the "
+                           "campaign NAME that other bench hosts work too; each device is "
+                           "claimed from its shared queue, so the facility triages it once.")
+    ] = None,
+    lease: Annotated[float | None, typer.Option(
+        "--lease", min=1.0, callback=finite,
+        help="With --campaign: seconds a claim outlives its host's last renewal (default "
+             "120); the device of a host that died is claimed again after it.")] = None,
     out: Annotated[Path | None, typer.Option(
         "--out", "-o",
         help="Folder for JUnit XML, Allure results, verdicts and conformance.")] = None,
@@ -160,6 +170,18 @@ def triage_command(
         if db is None:
             usage_error("--again goes with --db (without a store every run triages anew)")
         args += ["--mb-again"]
+    if campaign is not None:
+        if db is None or batch is None:
+            usage_error("--campaign goes with --db and --batch (the queue is the batch, kept "
+                        "in the store)")
+        if workers > 1:
+            usage_error("--campaign runs one bench per host process: start one "
+                        "`meterbench triage --campaign` per bench instead of --workers")
+        args += ["--mb-campaign", campaign]
+    if lease is not None:
+        if campaign is None:
+            usage_error("--lease goes with --campaign")
+        args += ["--mb-lease", str(lease)]
     if audit_db is not None:
         args += ["--mb-audit-db", audit_db]
     if manifest is not None:
@@ -200,7 +222,7 @@ def triage_command(
             batch = _generated_batch(session, work, devices, seed, starting)
         if batch is not None:
             args += ["--mb-batch", str(batch)]
-            if db is not None and not again:
+            if db is not None and not again and campaign is None:
                 _nothing_to_do(db, session.config.bench.name, batch.name, stderr)
         args += ["--mb-triage-json", str(starting.verdicts)]
         watch, stops = InterruptWatch(), StopReasons()
@@ -394,6 +416,8 @@ def resume_command(ctx: typer.Context) -> str:
         elif param.multiple:
             for item in value:
                 parts += [flag, str(item)]
+        elif param.name in ("db", "audit_db"):  # a password never goes back on the screen
+            parts += [flag, hide_password(str(value))]
         else:
             parts += [flag, str(value)]
     if ctx.args:

@@ -52,6 +52,15 @@ OPTIONS: tuple[tuple[str, str, dict[str, object]], ...] = (
         type=float, default=None, metavar="S",
         help="physical bench: seconds to wait for each operator prompt before skipping the "
              "device (default 300)")),
+    ("--mb-campaign", "mb_campaign", dict(
+        default=None, metavar="NAME",
+        help="facility mode (with --mb-db and --mb-batch): join the campaign NAME that other "
+             "bench hosts work too; each device is claimed from its shared queue just before "
+             "its triage, so every device is triaged once in the whole facility")),
+    ("--mb-lease", "mb_lease", dict(
+        type=float, default=None, metavar="S",
+        help="facility mode: seconds a device's claim outlives its host's last renewal "
+             "(default 120); a host that dies leaves its device to another after it")),
     ("--mb-again", "mb_again", dict(
         action="store_true", default=None,  # None: not given (any other value activates)
         help="triage the batch again although a finished campaign on this bench triaged it "

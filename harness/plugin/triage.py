@@ -104,8 +104,17 @@ def start_run(config: pytest.Config, session: BenchSession) -> None:
             run.store = ResultStore.open(config.getoption("mb_db"), create=True)
         except ResultStoreError as exc:
             raise pytest.UsageError(f"--db: {exc}") from None
+        _own_bench(config, run)
         campaign = parallel.from_controller(config, "mb_campaign_id")
-        if campaign is not None:  # a worker: the controller started or resumed it
+        if config.getoption("mb_campaign"):  # facility mode: hosts share a named campaign
+            if parallel.is_worker(config) or getattr(config.option, "numprocesses", None):
+                raise pytest.UsageError("--campaign runs one bench per host process: start a "
+                                        "process per bench instead of workers")
+            from harness.plugin import facility
+
+            facility.join(config, run, config.getoption("mb_campaign"),
+                          Path(batch).name if batch else "")
+        elif campaign is not None:  # a worker: the controller started or resumed it
             run.campaign_id = campaign
             run.already_done = set(parallel.from_controller(config, "mb_skip_items") or ())
         else:
@@ -121,6 +130,26 @@ def start_run(config: pytest.Config, session: BenchSession) -> None:
     config.stash[RUN_KEY] = run
     parallel.hand_to_workers(config, run.campaign_id, run.already_done)
     _RUNS[:] = [run]
+
+
+def _own_bench(config: pytest.Config, run: TriageRun) -> None:
+    """On a PostgreSQL store, own the bench in the whole facility (a physical bench, or any
+    bench of a --campaign run): another host's run of it is refused, told who holds it."""
+    from harness.results.bench_owner import FacilityBenchLock
+
+    assert run.store is not None
+    if parallel.is_controller(config) or not FacilityBenchLock.applies(run.store):
+        return
+    if run.session.config.emulated and not config.getoption("mb_campaign"):
+        return  # emulated benches are private to their run (see BenchSession)
+    run.bench_owner = FacilityBenchLock(run.store, run.session.config.bench.name,
+                                        purpose="triage")
+    try:
+        run.bench_owner.acquire()
+    except BaseException:
+        run.bench_owner = None
+        run.store.close()
+        raise
 
 
 def parametrize(metafunc: pytest.Metafunc) -> None:
@@ -166,6 +195,8 @@ def dut_fixture(request: pytest.FixtureRequest, bench: Bench) -> Iterator[Dut]:
     if run.current != key:
         if run.current is not None:
             run.finish(run.current)
+        if run.bench_owner is not None:  # what `meterbench status` shows on this bench
+            run.bench_owner.set_device(key, run.campaign_id)
         run.duts[key] = _load(run, key, bench, request.config)
         run.current = key
     run.stage[key] = request.node.name
@@ -216,6 +247,9 @@ def _load(run: TriageRun, key: str, bench: Bench, config: pytest.Config) -> Dut:
                                                     model=_emulated_model(run, row)))
     label = Label(None, None)
     loading = None
+    # Facility mode claims the device just before this (harness.plugin.facility): on a
+    # physical bench where the operator scans labels, the scan is the claim, through
+    # FacilityLoop.claim_device with the scanned device's item key.
     if run.operator_io is not None and skipped is None:
         hint = (f"the {row.model} labelled {row.label_id or 'MPxN ' + row.mpxn}" if row
                 else f"a {slot.device_type}")
@@ -532,6 +566,8 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     run = config.stash.get(RUN_KEY, None)
+    if run is not None and run.bench_owner is not None:
+        run.bench_owner.release()
     if run is not None and run.gate is not None:
         run.gate.close()
     if run is not None and run.audit is not None and run.audit.scratch is not None:

@@ -22,6 +22,8 @@ from harness.plugin.device import Dut
 from harness.plugin.operator import ConsoleOperator, EmulatedOperator, Operator
 from harness.plugin.options import DEFAULT_PROMPT_TIMEOUT
 from harness.plugin.web_operator import WebOperator
+from harness.results.bench_owner import FacilityBenchLock
+from harness.results.facility import Facility
 from harness.results.store import EMULATED, PHYSICAL, ResultStore
 from harness.triage.audit import (
     DEFAULT_DB_URL,
@@ -62,6 +64,8 @@ class TriageRun:
     store: ResultStore | None = None
     campaign_id: int | None = None
     already_done: set[str] = field(default_factory=set)
+    facility: Facility | None = None  # facility mode (--mb-campaign): this host's claims
+    bench_owner: FacilityBenchLock | None = None  # the bench owned facility-wide (PostgreSQL)
     worker: bool = False  # an xdist worker: its verdicts reach the controller in its reports
     outbox: list[dict] = field(default_factory=list)  # verdict lines not yet in a report
     summary: list[dict] = field(default_factory=list)  # verdict lines, as the reports brought
@@ -139,6 +143,8 @@ class TriageRun:
                               generation=dut.row.generation.value if dut.row else None,
                               bench_kind=EMULATED if self.session.config.emulated
                               else PHYSICAL)
+        if self.facility is not None:  # recorded: the device leaves the facility's queue
+            self.facility.release(key, done=not interrupted)
         line = {"item": key, "device_type": dut.record.device_type,
                 "device_id": dut.record.identity.device_id if dut.record.identity else
                 dut.label.device_id, **verdict.as_dict(),

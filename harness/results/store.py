@@ -30,6 +30,7 @@ from sqlalchemy import (
     Column,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -49,7 +50,14 @@ from sqlalchemy.engine import URL, CursorResult
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from harness.errors import MeterbenchError
-from harness.triage.audit_db import EngineHolder, ReadTx, make_engine, sqlite_file, to_url
+from harness.results.migrate import upgrade
+from harness.triage.audit_db import (
+    EngineHolder,
+    ReadTx,
+    make_engine,
+    sqlite_file,
+    to_url,
+)
 from harness.triage.classify import Verdict
 from harness.triage.current_trace import CurrentTrace
 from harness.triage.record import Measurement, TriageRecord
@@ -67,6 +75,8 @@ campaign_table = Table(
     Column("batch_name", String(400), nullable=False),
     Column("started", String(32), nullable=False),
     Column("finished", String(32)),
+    Column("name", String(200)),  # facility mode: hosts join it by name; NULL otherwise
+    Index("campaign_name_unique", "name", unique=True),
 )
 """One row per campaign (a batch on a bench); ``finished`` stays NULL until it completes."""
 device_result_table = Table(
@@ -129,7 +139,8 @@ current_trace_table = Table(
 One row per device (not one per sample): a trace is read whole, and a row per sample would
 multiply the database's size by the hundred samples each device has."""
 LATER_COLUMNS = ("return_date", "generation", "bench_kind")
-"""``device_result`` columns added after the first schema: nullable, added on a write open."""
+"""``device_result`` columns added after the first schema: nullable, added on a write open
+(migration r0003); a read-only open of an older database does without them."""
 CORE_TABLES = frozenset({"campaign", "device_result", "measurement"})
 """The tables a results database has had from the start (``current_trace`` came later)."""
 
@@ -141,7 +152,6 @@ INTERRUPTED = "INTERRUPTED"
 """The stored "verdict" of a device whose triage was stopped part way: redone on resume."""
 
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-_SCHEMA_LOCK = 0x6D62_7273  # "mbrs": PostgreSQL advisory lock key while creating the tables
 
 
 def _inserted_id(result: CursorResult[Any]) -> int:
@@ -229,6 +239,7 @@ class CampaignRow:
     started: datetime.datetime
     finished: datetime.datetime | None
     emulated: bool | None = None
+    name: str | None = None  # a facility campaign's name (hosts join it by it)
 
 
 @dataclass(frozen=True)
@@ -319,6 +330,7 @@ class ResultStore(EngineHolder):
 
     _has_traces: bool = True  # False for an older database opened without create
     _missing: tuple[str, ...] = ()  # LATER_COLUMNS an older database opened read-only lacks
+    _named: bool = True  # False: an older database opened read-only has no campaign.name
 
     @classmethod
     def open(cls, url: str | Path | URL = DEFAULT_DB_URL, *, create: bool = True) -> ResultStore:
@@ -344,24 +356,11 @@ class ResultStore(EngineHolder):
             if not create and not CORE_TABLES.issubset(names):
                 raise ResultStoreMissingError(f"no results in {shown}: the results tables "
                                               "do not exist", url=shown)
-            if create and not set(metadata.tables) <= names:
-                with engine.begin() as conn:  # new tables only: existing ones are kept as are
-                    if conn.dialect.name == "postgresql":
-                        # Hosts opening a new database at once: one creates, the rest see it.
-                        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK})")
-                    metadata.create_all(conn)
-                names |= set(metadata.tables)
+            if create:  # new tables and columns as migrations; existing rows are kept
+                upgrade(engine, {t.name: {c.name for c in t.columns}
+                                 for t in metadata.sorted_tables})
+                names = set(inspect(engine).get_table_names())
             missing = _missing_columns(engine, names)
-            if create and missing:
-                with engine.begin() as conn:  # nullable columns: every older row stays valid
-                    if conn.dialect.name == "postgresql":
-                        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK})")
-                    present = {c["name"] for c in inspect(conn).get_columns("device_result")}
-                    for name in missing:
-                        if name not in present:  # another host may have added it meanwhile
-                            conn.exec_driver_sql(f"ALTER TABLE device_result ADD COLUMN {name} "
-                                                 "VARCHAR(10)")
-                missing = ()
         except SQLAlchemyError as exc:
             engine.dispose()
             reason = getattr(exc, "orig", None) or exc
@@ -373,6 +372,8 @@ class ResultStore(EngineHolder):
         store = cls(engine, u)
         store._has_traces = current_trace_table.name in names
         store._missing = missing
+        store._named = "name" in {c["name"] for c in inspect(engine).get_columns("campaign")} \
+            if "campaign" in names else True
         return store
 
     def close(self) -> None:
@@ -452,7 +453,7 @@ class ResultStore(EngineHolder):
     def campaigns(self, ids: Sequence[int] | set[int] | None = None) -> list[CampaignRow]:
         """The campaigns ``ids`` (every one when None), oldest first: what a report names."""
         t = campaign_table
-        query = select(t).order_by(t.c.id)
+        query = select(*[c for c in t.c if self._named or c.name != "name"]).order_by(t.c.id)
         if ids is not None:
             query = query.where(t.c.id.in_(sorted(ids)))
         d = device_result_table
@@ -466,7 +467,8 @@ class ResultStore(EngineHolder):
                 id=r.id, bench=r.bench, operator=r.operator, role=r.role,
                 batch_name=r.batch_name, started=parse_utc(r.started),
                 finished=parse_utc(r.finished) if r.finished else None,
-                emulated=(EMULATED in kinds[r.id]) if r.id in kinds else None)
+                emulated=(EMULATED in kinds[r.id]) if r.id in kinds else None,
+                name=getattr(r, "name", None))
                 for r in conn.execute(query)]
 
     # device results ------------------------------------------------------------------------

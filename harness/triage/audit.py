@@ -37,6 +37,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from harness.errors import MeterbenchError
 from harness.triage.audit_db import (
     APPEND_ONLY_DDL,
+    SCHEMA_LOCK,
     EngineHolder,
     ReadTx,
     entries_table,
@@ -320,7 +321,12 @@ class AuditLog(EngineHolder):
         return self._key_ref
 
     def _create(self, key: AuditKey) -> None:
-        with self._engine.begin() as conn:
+        with self._engine.begin() as conn:  # BEGIN IMMEDIATE on SQLite: creators queue
+            if conn.dialect.name == "postgresql":
+                # Hosts creating the log at once: one creates it, the rest find it made.
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
+                if inspect(conn).has_table(head_table.name):
+                    return
             metadata.create_all(conn)
             for ddl in APPEND_ONLY_DDL.get(self._engine.dialect.name, ()):
                 conn.exec_driver_sql(ddl)

@@ -10,6 +10,8 @@ or disabled.
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +81,9 @@ POSTGRESQL_APPEND_ONLY = (
 """PostgreSQL's equivalent (PostgreSQL 11+), which also refuses TRUNCATE."""
 APPEND_ONLY_DDL = {"sqlite": SQLITE_APPEND_ONLY, "postgresql": POSTGRESQL_APPEND_ONLY}
 """The append-only triggers per SQLAlchemy dialect name (none for other databases)."""
+SCHEMA_LOCK = 0x6D62_7273  # "mbrs"
+"""PostgreSQL advisory lock key held (per transaction) while creating or migrating tables:
+the results store and the audit log take it, so hosts starting at once take turns."""
 DEFAULT_DRIVERS = {"postgresql": "psycopg"}
 """The driver a URL without one gets: SQLAlchemy would pick psycopg2, meterbench ships psycopg 3."""
 DRIVER_PACKAGES = {"psycopg": "meterbench[postgres]"}
@@ -125,11 +130,24 @@ def trigger_problems(conn: Connection) -> list[str]:
     return found
 
 
+BACKEND_ALIASES = {"postgres": "postgresql"}
+"""Spellings people use for a backend (Heroku, libpq tools) and what SQLAlchemy calls it."""
+DRIVER_PREFERENCE = {"postgresql": ("psycopg", "psycopg2")}
+"""The drivers tried, in order, for a URL that names none: the first one installed is used."""
+PASSWORD_ENV = "MB_DB_PASSWORD"
+"""The environment variable a database password comes from when the URL has none."""
+PASSWORD_FILE_PARAM = "password_file"
+"""The URL query parameter naming a file whose first line is the password (libpq's own
+``PGPASSFILE`` / ``~/.pgpass`` work too: psycopg reads them when no password is given)."""
+
+
 def to_url(url: str | Path | URL) -> URL:
     """A SQLAlchemy URL whose driver is installed; a bare path (no ``://``) is a SQLite file.
 
-    ``postgresql://`` (no driver named) means ``postgresql+psycopg://``, the driver the
-    ``postgres`` extra installs; a missing driver is a ValueError with what to install.
+    ``postgres://`` and ``postgresql://`` (no driver named) get the first installed of
+    psycopg 3 (what the ``postgres`` extra installs) and psycopg2; a missing driver is a
+    ValueError with what to install. A password can stay out of the URL: ``?password_file=PATH``
+    (its first line) or ``$MB_DB_PASSWORD`` fill it in, and messages never print it.
     """
     if isinstance(url, Path) or (isinstance(url, str) and "://" not in url):
         return URL.create("sqlite", database=str(Path(url).expanduser().resolve()))
@@ -139,12 +157,58 @@ def to_url(url: str | Path | URL) -> URL:
         try:
             u = make_url(url)
         except ArgumentError as exc:
-            raise ValueError(f"not a database URL: {url!r} ({exc})") from None
-    backend = u.get_backend_name()
-    if "+" not in u.drivername and backend in DEFAULT_DRIVERS:
-        u = u.set(drivername=f"{backend}+{DEFAULT_DRIVERS[backend]}")
+            raise ValueError(f"not a database URL: {_hide(url)!r} ({exc})") from None
+    backend, _, driver = u.drivername.partition("+")
+    backend = BACKEND_ALIASES.get(backend, backend)
+    if not driver and backend in DRIVER_PREFERENCE:
+        driver = _installed_driver(backend)
+    u = u.set(drivername=f"{backend}+{driver}" if driver else backend)
+    u = _with_password(u)
     _check_driver(u)
     return u
+
+
+def _installed_driver(backend: str) -> str:
+    """The first of the backend's preferred drivers that imports (else the first: its
+    absence is then reported with what to install)."""
+    import importlib.util
+
+    for name in DRIVER_PREFERENCE[backend]:
+        if importlib.util.find_spec(name) is not None:
+            return name
+    return DRIVER_PREFERENCE[backend][0]
+
+
+def _with_password(u: URL) -> URL:
+    """The URL with its password from ``password_file`` or ``$MB_DB_PASSWORD`` (the URL's own
+    password wins over the environment; a file named in the URL wins over both)."""
+    if u.get_backend_name() == "sqlite":
+        return u
+    shown = show_url(u)
+    if PASSWORD_FILE_PARAM in u.query:
+        value = u.query[PASSWORD_FILE_PARAM]
+        where = Path(value if isinstance(value, str) else value[-1]).expanduser()
+        try:
+            lines = where.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{shown}: cannot read the password file {where}: "
+                             f"{getattr(exc, 'strerror', None) or exc}") from None
+        if not lines or not lines[0].strip():
+            raise ValueError(f"{shown}: the password file {where} is empty")
+        return u.difference_update_query([PASSWORD_FILE_PARAM]).set(password=lines[0].strip())
+    env = os.environ.get(PASSWORD_ENV)
+    if u.password is None and env:
+        return u.set(password=env)
+    return u
+
+
+def hide_password(text: str) -> str:
+    """A database URL as text, its password (if any) replaced by ***: what a message, a log
+    line or a command printed back to the operator shows of a ``--db`` value."""
+    return re.sub(r"(://[^:/@?#]*:)[^@/]*@", r"\1***@", text)
+
+
+_hide = hide_password
 
 
 def show_url(url: URL) -> str:
