@@ -282,7 +282,7 @@ class DlmsSession:
                 raise self._unexpected(answer, where)
             block = answer
 
-    def _unexpected(self, answer: object, where: str) -> OperationError:
+    def _unexpected(self, answer: object, where: str) -> OperationError | ProtocolError:
         if isinstance(answer, ExceptionResponse):
             return DlmsAccessError(f"{self.name}: {where}: meter answered {answer}",
                                    instrument=self.name, result=answer.service_error)

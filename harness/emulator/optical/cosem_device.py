@@ -30,6 +30,8 @@ from harness.emulator.optical.cosem_model import (
     CosemAttribute,
     CosemModel,
     CosemObject,
+    Getter,
+    Method,
     date_time,
     octets,
     parse_date_time,
@@ -74,7 +76,6 @@ class DeviceCosem:
 
     def model(self) -> CosemModel:
         """Every object this meter serves."""
-        ident = self.device.identity
         objects = [
             CosemObject(8, CLOCK, {
                 2: CosemAttribute(lambda _a: date_time(self.device.clock_time()),
@@ -92,13 +93,16 @@ class DeviceCosem:
             CosemObject(9, MANUFACTURER_RESET, methods={1: self._manufacturer_reset}),
         ]
         for obis, field in IDENTITY.items():
-            objects.append(CosemObject(1, obis, {2: CosemAttribute(
-                lambda _a, f=field: Data(DataType.VISIBLE_STRING, str(getattr(ident, f))))}))
+            objects.append(CosemObject(1, obis, {2: CosemAttribute(self._identity(field))}))
         for obis, kind in LOGS.items():
             objects.append(self._log(obis, kind))
         return CosemModel(objects)
 
     # -- objects ------------------------------------------------------------------------------
+
+    def _identity(self, field: str) -> Getter:
+        return lambda _a: Data(DataType.VISIBLE_STRING,
+                               str(getattr(self.device.identity, field)))
 
     def _register(self) -> CosemObject:
         gas = self.device.device_type.name == "GSME"
@@ -123,7 +127,7 @@ class DeviceCosem:
             return Data.array(*(Data.structure(date_time(e.timestamp), _u16(e.code))
                                 for e in selected))
 
-        methods = {}
+        methods: dict[int, Method] = {}
         if kind == "event":  # reset: the one log a triage may clear (lifecycle reset logs it)
             methods[1] = self._reset_event_log
         return CosemObject(7, obis, {

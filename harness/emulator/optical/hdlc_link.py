@@ -1,8 +1,8 @@
 """The meter side of the HDLC data link (IEC 62056-46) on an emulated optical port.
 
-SNRM opens the link (UA with the negotiated parameters), DISC closes it (UA, or DM when no
-link was open). I frames are numbered and checked, segmented APDUs are joined (RR for each
-segment) and long answers are sent segment by segment, the next one on the client's RR.
+SNRM opens the link (UA with the negotiated parameters), DISC closes it (UA with them again,
+or DM when no link was open). I frames are numbered and checked, segmented APDUs are joined
+(RR for each segment) and long answers are sent segment by segment, the next one on the client's RR.
 A frame for another server address is not ours: silence, as on a multi-drop line. A frame
 with a bad HCS/FCS is dropped (the client's timeout repeats it); a repeated I frame is
 acknowledged again and its answer repeated. Pure: bytes in, frames out.
@@ -109,7 +109,11 @@ class HdlcLink:
         self.closed = True
         if self.on_close is not None:
             self.on_close()
-        return [self._reply(frame, Control(FrameKind.UA if was else FrameKind.DM))]
+        if not was:
+            return [self._reply(frame, Control(FrameKind.DM))]
+        # The UA repeats the link parameters, as many meters do: an empty UA is as valid, but
+        # dlms-cosem 21.3.2 reads a UA only with an information field (and so its HCS).
+        return [self._reply(frame, Control(FrameKind.UA), self.params.encode())]
 
     def _information(self, frame: HdlcFrame) -> list[HdlcFrame]:
         try:

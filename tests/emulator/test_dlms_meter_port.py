@@ -243,3 +243,17 @@ def test_a_mode_c_only_register_map_ignores_hdlc(clock: ManualClock) -> None:
                                     Control(FrameKind.SNRM)).encode()) == []
     engine.receive(b"/?!\r\n")
     assert engine.receive(b"\x06252\r\n") == [] and engine.state is State.IDLE
+
+
+def test_published_snrm_and_disc_frames_are_answered(engine: MeterPortEngine) -> None:
+    # The SNRM and DISC of public client 0x10 to server 1 as IEC 62056-46 examples and every
+    # DLMS client put them on the wire: 7E A0 07 03 21 93 0F 01 7E / 7E A0 07 03 21 53 03 C7 7E.
+    (ua,) = engine.receive(bytes.fromhex("7ea0070321930f017e"))
+    frame = HdlcFrame.decode(ua.data)
+    assert (frame.kind, frame.destination, frame.source) == (FrameKind.UA, HdlcAddress(0x10),
+                                                            SERVER)
+    assert ua.data[3:6] == bytes.fromhex("210373")  # 0x10 <- 1, UA|F
+    (ua,) = engine.receive(bytes.fromhex("7ea00703215303c77e"))
+    assert HdlcFrame.decode(ua.data).kind is FrameKind.UA and engine.state is State.IDLE
+    (dm,) = engine.receive(bytes.fromhex("7ea00703215303c77e"))  # no link open any more
+    assert HdlcFrame.decode(dm.data).kind is FrameKind.DM
