@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tenacity import (
     RetryCallState,
@@ -24,6 +24,7 @@ from tenacity import (
 )
 
 from harness.drivers.base import Instrument
+from harness.drivers.optical.dlms import DlmsSession
 from harness.drivers.permit import OPTICAL, require_permit
 from harness.errors import InstrumentTimeoutError, OperationError, ProtocolError
 from harness.protocols.iec62056_21 import (
@@ -47,9 +48,6 @@ from harness.protocols.iec62056_21_programming import (
     parse_answer,
 )
 from harness.protocols.iec62056_21_reader import FrameReader
-
-if TYPE_CHECKING:
-    from harness.drivers.optical.dlms import DlmsSession
 
 _CHANGES_DEVICE = frozenset({"W", "E"})
 """IEC 62056-21 programming commands that change the meter (write, execute)."""

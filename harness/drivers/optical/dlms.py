@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from harness.drivers.permit import OPTICAL, require_permit
 from harness.errors import InstrumentTimeoutError, OperationError, ProtocolError
@@ -65,6 +65,7 @@ from harness.protocols.iec62056_21 import (
     INITIAL_BAUD,
     MODE_BINARY,
     PROTOCOL_HDLC,
+    Identification,
     OptionSelect,
     char_for_baud,
     encode_option_select,
@@ -72,8 +73,10 @@ from harness.protocols.iec62056_21 import (
 
 if TYPE_CHECKING:
     import datetime
+    import logging
 
-    from harness.drivers.optical.base import OpticalProbe
+    from harness.config.models import InstrumentConfig
+    from harness.drivers.base import Transcript
 
 CLIENT_CONFORMANCE = (Conformance.GET | Conformance.SET | Conformance.ACTION
                       | Conformance.SELECTIVE_ACCESS | Conformance.BLOCK_TRANSFER_WITH_GET_OR_READ
@@ -98,10 +101,29 @@ def range_access(start: datetime.datetime, end: datetime.datetime) -> SelectiveA
     return SelectiveAccess(1, Data.structure(column, stamp(start), stamp(end), Data.array()))
 
 
+class ProbeLink(Protocol):
+    """What a session needs of its optical probe (:class:`~.base.OpticalProbe` is one)."""
+
+    name: str
+    config: InstrumentConfig
+    transcript: Transcript
+    log: logging.Logger
+    link_errors: int
+
+    def sign_on(self, address: str = "") -> Identification:
+        """Mode C sign-on at 300 Bd."""
+        ...
+
+    def _require_open(self) -> None: ...
+    def _send(self, data: bytes, *, shown: bytes | None = None) -> None: ...
+    def _read(self, timeout: float) -> bytes: ...
+    def _line(self, baud: int, framing: str = "7E1") -> None: ...
+
+
 class DlmsSession:
     """One HDLC connection and association with a meter, through ``probe``."""
 
-    def __init__(self, probe: OpticalProbe, *, client: int = 0x10, server: int = 1) -> None:
+    def __init__(self, probe: ProbeLink, *, client: int = 0x10, server: int = 1) -> None:
         self.probe = probe
         self.client = HdlcAddress(client)
         self.server = HdlcAddress(server)

@@ -7,25 +7,10 @@ See :mod:`.cosem_model` for the access rules and the reset objects.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
+from harness.devices import cosem_map as cm
 from harness.emulator.optical.cosem_model import (
-    CLOCK,
-    CONSUMER_DATA_SCRIPT,
-    ELECTRICITY_IMPORT,
-    EVENT_CODE,
-    EVENT_LOG,
-    FIRMWARE,
-    GAS_IMPORT,
-    GLOBAL_RESET,
-    IDENTITY,
-    MANUFACTURER_RESET,
-    POWER_LOG,
-    RESET_SCRIPTS,
-    SECURITY_LOG,
-    SERIAL,
-    UNIT_M3,
-    UNIT_WH,
     AccessError,
     CosemAttribute,
     CosemModel,
@@ -40,10 +25,23 @@ from harness.emulator.optical.registers import RegisterError
 from harness.protocols.dlms import Data, DataType, Obis, SelectiveAccess
 
 if TYPE_CHECKING:
-    from harness.emulator.optical.device_registers import DeviceRegisters
+    from harness.emulator.world.device import EmulatedDevice
 
-LOGS = {EVENT_LOG: "event", SECURITY_LOG: "security", POWER_LOG: "power"}
-"""Profile generic objects (class 7) and the device log each one buffers."""
+
+class RegisterMap(Protocol):
+    """What the COSEM objects read through: the device and its reference map
+    (:class:`~harness.emulator.optical.device_registers.DeviceRegisters` is one)."""
+
+    device: EmulatedDevice
+
+    def read(self, address: str) -> str:
+        """A reference map register's text; RegisterError to refuse."""
+        ...
+
+    def write(self, address: str, value: str) -> None:
+        """Set a reference map register; RegisterError to refuse."""
+        ...
+
 
 
 def _u16(value: int) -> Data:
@@ -55,11 +53,12 @@ def _capture_object(class_id: int, obis: Obis, attribute: int) -> Data:
                           Data(DataType.INTEGER, attribute), _u16(0))
 
 
-LOG_CAPTURE_OBJECTS = Data.array(_capture_object(8, CLOCK, 2), _capture_object(1, EVENT_CODE, 2))
+LOG_CAPTURE_OBJECTS = Data.array(_capture_object(8, cm.CLOCK, 2),
+                                 _capture_object(1, cm.EVENT_CODE, 2))
 """Each log row: the clock's time, then the event code (GBCS alert code)."""
 
 
-def _script_id(parameters: Data | None, known: set[int] | dict[int, str]) -> int:
+def _script_id(parameters: Data | None, known: set[int]) -> int:
     if parameters is None or parameters.type is not DataType.LONG_UNSIGNED:
         raise AccessError(12)  # type-unmatched: execute takes a long-unsigned script id
     if parameters.value not in known:
@@ -70,32 +69,37 @@ def _script_id(parameters: Data | None, known: set[int] | dict[int, str]) -> int
 class DeviceCosem:
     """Builds the :class:`CosemModel` of one emulated meter."""
 
-    def __init__(self, registers: DeviceRegisters) -> None:
+    def __init__(self, registers: RegisterMap) -> None:
         self.registers = registers
         self.device = registers.device
 
     def model(self) -> CosemModel:
         """Every object this meter serves."""
         objects = [
-            CosemObject(8, CLOCK, {
+            CosemObject(8, cm.CLOCK, {
                 2: CosemAttribute(lambda _a: date_time(self.device.clock_time()),
                                   self._set_clock, public=True),
                 3: CosemAttribute(lambda _a: Data(DataType.LONG, 0)),
                 4: CosemAttribute(lambda _a: Data(DataType.UNSIGNED, 0)),
                 9: CosemAttribute(lambda _a: Data(DataType.ENUM, 1)),
             }),
-            CosemObject(1, SERIAL, {2: CosemAttribute(
+            CosemObject(1, cm.SERIAL, {2: CosemAttribute(
                 lambda _a: octets(self.registers.read("0.0.1")), public=True)}),
-            CosemObject(1, FIRMWARE, {2: CosemAttribute(
+            CosemObject(1, cm.FIRMWARE, {2: CosemAttribute(
                 lambda _a: octets(self.registers.read("0.2.0")))}),
             self._register(),
-            CosemObject(9, GLOBAL_RESET, methods={1: self._global_reset}),
-            CosemObject(9, MANUFACTURER_RESET, methods={1: self._manufacturer_reset}),
+            CosemObject(9, cm.GLOBAL_RESET, methods={1: self._global_reset}),
+            CosemObject(9, cm.MANUFACTURER_SCRIPTS, methods={1: self._manufacturer_script}),
         ]
-        for obis, field in IDENTITY.items():
-            objects.append(CosemObject(1, obis, {2: CosemAttribute(self._identity(field))}))
-        for obis, kind in LOGS.items():
+        for name, obis in cm.IDENTITY.items():
+            objects.append(CosemObject(1, obis, {2: CosemAttribute(
+                self._identity(cm.IDENTITY_FIELDS[name]))}))
+        for kind, obis in cm.LOGS.items():
             objects.append(self._log(obis, kind))
+        for address, name in cm.MIRRORED.items():
+            objects.append(CosemObject(1, Obis.parse(name), {2: CosemAttribute(
+                self._mirror(address))}))
+        objects.append(self._disconnect_control())
         return CosemModel(objects)
 
     # -- objects ------------------------------------------------------------------------------
@@ -104,9 +108,39 @@ class DeviceCosem:
         return lambda _a: Data(DataType.VISIBLE_STRING,
                                str(getattr(self.device.identity, field)))
 
-    def _register(self) -> CosemObject:
+    def _mirror(self, address: str) -> Getter:
+        """The reference map's text at ``address`` (its refusals become access results)."""
+        return lambda _a: Data(DataType.VISIBLE_STRING, self.registers.read(address))
+
+    def _disconnect_control(self) -> CosemObject:
+        """Class 70: output_state, control_state (0 disconnected, 1 connected, 2 ready for
+        reconnection); remote_disconnect, remote_reconnect (an ESME closes its contacts, a
+        GSME arms its valve: gas needs the consumer's button)."""
         gas = self.device.device_type.name == "GSME"
-        obis, scaler, unit = (GAS_IMPORT, -3, UNIT_M3) if gas else (ELECTRICITY_IMPORT, 0, UNIT_WH)
+        states = {"enabled": 1, "open": 1, "disabled": 0, "closed": 0, "armed": 2}
+
+        def control_state() -> int:
+            text = self.registers.read("96.3.10")
+            if text not in states:
+                raise AccessError(250)
+            return states[text]
+
+        def disconnect(_p: Data | None) -> None:
+            self.registers.write("96.3.10", "closed" if gas else "disabled")
+
+        def reconnect(_p: Data | None) -> None:
+            self.registers.write("96.3.10", "armed" if gas else "enabled")
+
+        return CosemObject(70, cm.DISCONNECT_CONTROL, {
+            2: CosemAttribute(lambda _a: Data(DataType.BOOLEAN, control_state() == 1)),
+            3: CosemAttribute(lambda _a: Data(DataType.ENUM, control_state())),
+            4: CosemAttribute(lambda _a: Data(DataType.ENUM, 2 if gas else 1)),  # control_mode
+        }, {1: disconnect, 2: reconnect})
+
+    def _register(self) -> CosemObject:
+        kind = self.device.device_type
+        obis = cm.IMPORT_REGISTER[kind]
+        scaler, unit = (-3, cm.UNIT_M3) if kind.name == "GSME" else (0, cm.UNIT_WH)
 
         def value(_access: SelectiveAccess | None) -> Data:
             register = self.device.consumer_data().import_register
@@ -150,18 +184,22 @@ class DeviceCosem:
         self.device.clear_event_log()
 
     def _global_reset(self, parameters: Data | None) -> None:
-        _script_id(parameters, {CONSUMER_DATA_SCRIPT})
+        _script_id(parameters, {cm.CONSUMER_DATA_SCRIPT})
         self.device.clear_consumer_data()
 
-    def _manufacturer_reset(self, parameters: Data | None) -> None:
-        what = RESET_SCRIPTS[_script_id(parameters, RESET_SCRIPTS)]
+    def _manufacturer_script(self, parameters: Data | None) -> None:
+        scripts = {number: name for name, number in cm.SCRIPTS.items()}
+        what = scripts[_script_id(parameters, set(scripts))]
         if what == "certificates":
             self.device.reset_security_credentials()
         elif what == "han":
             self.device.reset_han()
-        else:
+        elif what == "lifecycle":  # the event log is then reset with class 7 method 1
             self.device.reset_lifecycle()
-            self.device.clear_event_log()
+        elif what == "button":
+            self.registers.write("96.3.10", "open")  # the consumer's button (as mode C)
+        else:
+            self.registers.write("96.3.10", "armed")
 
 
 def _select(entries: list, access: SelectiveAccess | None) -> list:

@@ -6,10 +6,8 @@ meter agree, faults included. Attributes marked ``public`` are readable by the p
 (0x10, no authentication): the logical names, the clock, the serial number and the import
 register. Everything else needs the management association (LLS, the optical password).
 
-Resets are COSEM methods: the event log's ``reset`` (class 7 method 1) and the Global Meter
-Reset script table (0.0.10.0.0.255, class 9 ``execute``, script 1: consumer data) are
-documented objects; the reset script table 0.0.10.0.128.255 (value group E 128: manufacturer
-specific) runs the credential, HAN and lifecycle resets (scripts 1, 2, 3).
+Which objects a meter has, and where, is :mod:`harness.devices.cosem_map` (shared with the
+``dlms`` profile); :mod:`.cosem_device` builds them over the emulated device.
 """
 
 from __future__ import annotations
@@ -19,32 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from harness.emulator.optical.registers import RegisterError
-from harness.errors import MeterbenchError
+from harness.errors import MeterbenchError, OperationError
 from harness.protocols.dlms import CosemDateTime, Data, DataType, Obis, SelectiveAccess
 
-CLOCK = Obis.parse("0.0.1.0.0.255")
-SERIAL = Obis.parse("0.0.96.1.0.255")
-ELECTRICITY_IMPORT = Obis.parse("1.0.1.8.0.255")
-GAS_IMPORT = Obis.parse("7.0.3.0.0.255")
-FIRMWARE = Obis.parse("1.0.0.2.0.255")
-EVENT_LOG = Obis.parse("0.0.99.98.0.255")
-SECURITY_LOG = Obis.parse("0.0.99.98.1.255")
-POWER_LOG = Obis.parse("0.0.99.97.0.255")
-EVENT_CODE = Obis.parse("0.0.96.11.0.255")
-GLOBAL_RESET = Obis.parse("0.0.10.0.0.255")
-MANUFACTURER_RESET = Obis.parse("0.0.10.0.128.255")
-"""Script table of the manufacturer-specific resets (E = 128: manufacturer specific)."""
-CONSUMER_DATA_SCRIPT = 1
-"""Global Meter Reset script id that clears the consumer data (the registers stay)."""
-RESET_SCRIPTS = {1: "certificates", 2: "han", 3: "lifecycle"}
-"""Manufacturer-specific reset script ids."""
-IDENTITY = {
-    Obis.parse("0.0.96.1.1.255"): "eui64", Obis.parse("0.0.96.1.2.255"): "manufacturer",
-    Obis.parse("0.0.96.1.3.255"): "model", Obis.parse("0.0.96.1.4.255"): "device_type",
-    Obis.parse("0.0.96.1.5.255"): "smets_version", Obis.parse("0.0.96.1.6.255"): "gbcs_version",
-}
-"""Device ID 2..7 objects (class 1): the rest of the identity, as visible strings."""
-UNIT_WH, UNIT_M3 = 30, 13
 NO_DATA = "ER-NODATA"
 
 Getter = Callable[[SelectiveAccess | None], Data]
@@ -75,11 +50,11 @@ class CosemObject:
         self.attributes.setdefault(1, CosemAttribute(lambda _a: name, public=True))
 
 
-class AccessError(Exception):
+class AccessError(OperationError):
     """A COSEM access the meter refuses; ``result`` is the Data-Access-Result code."""
 
     def __init__(self, result: int) -> None:
-        super().__init__(result)
+        super().__init__(f"COSEM access refused: result {result}", result=result)
         self.result = result
 
 
@@ -109,6 +84,8 @@ def guarded(read: Callable[[], Data]) -> Data:
     """Run a read of the device; its refusals become Data-Access-Results."""
     try:
         return read()
+    except AccessError:
+        raise
     except RegisterError as exc:
         raise AccessError(11 if exc.code == NO_DATA else 250) from None
     except MeterbenchError:
