@@ -55,8 +55,9 @@ class DeviceRegisters:
     # -- the port ----------------------------------------------------------------------------
 
     def identification(self) -> Identification:
+        enhanced = "2" if self.device.model.optical_dlms else None  # mode E offered
         return Identification(self.device.model.optical_flag, "5",
-                              self.device.identity.model[:16])
+                              self.device.identity.model[:16], enhanced)
 
     def device_address(self) -> str:
         return self.device.identity.serial
