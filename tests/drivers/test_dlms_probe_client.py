@@ -125,3 +125,25 @@ def test_lost_frames_are_recovered_by_polling(server: OpticalPortServer,
         for _ in range(5):
             assert dlms.get(1, "0.0.96.1.0.255", 2).value.decode() == registers.read("0.0.1")
     assert p.link_errors > 0
+
+
+def test_mode_e_over_an_emulated_ble_head(registers: DeviceRegisters, clock: ManualClock) -> None:
+    pytest.importorskip("bleak")
+    pytest.importorskip("bumble")
+    from harness.drivers.optical.ble_probe import BleOpticalProbe
+    from harness.emulator.optical.ble_peripheral import BleOpticalPortServer
+
+    server = BleOpticalPortServer(registers, clock)
+    server.start()
+    try:
+        config = InstrumentConfig(kind="optical_probe", backend="ble", address=server.resource,
+                                  timeout_s=0.5)
+        with BleOpticalProbe("probe", config, sleep=lambda s: None) as p, p.dlms() as dlms:
+            assert dlms.get(1, "0.0.96.1.0.255", 2).value.decode() == registers.read("0.0.1")
+            line = server.line
+            assert line is not None and (line.baudrate, line.bytesize, line.parity) == (
+                9600, 8, "N")  # the head was told 8N1 for HDLC
+        line = server.line  # and back to 300 Bd 7E1 on the way out
+        assert line is not None and (line.baudrate, line.bytesize, line.parity) == (300, 7, "E")
+    finally:
+        server.stop()
