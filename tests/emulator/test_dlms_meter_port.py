@@ -257,3 +257,9 @@ def test_published_snrm_and_disc_frames_are_answered(engine: MeterPortEngine) ->
     assert HdlcFrame.decode(ua.data).kind is FrameKind.UA and engine.state is State.IDLE
     (dm,) = engine.receive(bytes.fromhex("7ea00703215303c77e"))  # no link open any more
     assert HdlcFrame.decode(dm.data).kind is FrameKind.DM
+
+
+def test_a_stray_flag_does_not_lock_out_mode_c(engine: MeterPortEngine) -> None:
+    assert engine.receive(b"\x7e\x00\x11") == [] and engine.state is State.HDLC
+    ident = engine.receive(b"/?!\r\n")  # no SNRM came: the port answers mode C again
+    assert ident and ident[0].data.startswith(b"/EMh")

@@ -133,6 +133,9 @@ class MeterPortEngine:
         if self.state is State.IDLE and data[:1] == bytes((HDLC_FLAG,)) and self._open_hdlc(
                 self.hdlc_baud):
             self.registers.signed_on()
+        if (self.state is State.HDLC and self.link is not None and not self.link.connected
+                and data[:1] == b"/"):
+            self.reset()  # no HDLC link was opened: a mode C sign-on starts over
         if self.state is State.HDLC:
             return self._hdlc(data)
         try:
