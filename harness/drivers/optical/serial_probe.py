@@ -96,13 +96,17 @@ class SerialOpticalProbe(OpticalProbe):
         try:
             bits, parity = ((serial.EIGHTBITS, serial.PARITY_NONE) if eight
                             else (serial.SEVENBITS, serial.PARITY_EVEN))
-            # Each change is a round trip over RFC 2217: only what differs is set.
-            if port.bytesize != bits:
-                port.bytesize = bits
-            if port.parity != parity:
-                port.parity = parity
+            if (port.baudrate, port.bytesize, port.parity) == (baud, bits, parity):
+                return
+            # One reconfiguration for all three (over RFC 2217 each is a round trip that
+            # resends every setting): pyserial's apply_settings would reconfigure per key.
+            # pyserial's own fields (SerialBase), set without their property's reconfiguration:
+            setattr(port, "_bytesize", bits)  # noqa: B010
+            setattr(port, "_parity", parity)  # noqa: B010
             if port.baudrate != baud:
                 port.baudrate = baud
+            else:
+                getattr(port, "_reconfigure_port")()  # noqa: B009
         except (serial.SerialException, ValueError) as exc:
             raise OperationError(f"{self.name}: cannot switch to {baud} Bd: {exc}",
                                  instrument=self.name) from None
