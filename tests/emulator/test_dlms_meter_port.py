@@ -263,3 +263,19 @@ def test_a_stray_flag_does_not_lock_out_mode_c(engine: MeterPortEngine) -> None:
     assert engine.receive(b"\x7e\x00\x11") == [] and engine.state is State.HDLC
     ident = engine.receive(b"/?!\r\n")  # no SNRM came: the port answers mode C again
     assert ident and ident[0].data.startswith(b"/EMh")
+
+
+def test_the_dlms_model_announces_mode_e_and_stays_out_of_populations(
+        clock: ManualClock) -> None:
+    from harness.domain.types import DeviceType
+    from harness.emulator.world.catalogue import models_of
+    from harness.protocols.iec62056_21 import parse_identification
+
+    twin = create_device("esme", "ESME", "EMU-ESME-1D", clock=clock, seed=7)
+    twin.supply(230.0)
+    clock.advance(5)
+    engine = MeterPortEngine(registers_for_device(twin), clock)
+    (ident,) = engine.receive(b"/?!\r\n")
+    assert ident.data.startswith(b"/EMh5\\2EMU-ESME-1D")
+    assert parse_identification(ident.data).enhanced == "2"
+    assert "EMU-ESME-1D" not in [m.name for m in models_of(DeviceType.ESME)]
