@@ -279,3 +279,25 @@ def test_the_dlms_model_announces_mode_e_and_stays_out_of_populations(
     assert ident.data.startswith(b"/EMh5\\2EMU-ESME-1D")
     assert parse_identification(ident.data).enhanced == "2"
     assert "EMU-ESME-1D" not in [m.name for m in models_of(DeviceType.ESME)]
+
+
+def test_a_long_answer_goes_in_segments_each_sent_on_the_clients_rr(
+        engine: MeterPortEngine, registers: DeviceRegisters, device: EmulatedDevice) -> None:
+    for _ in range(12):
+        device.record_local_port_access()  # a long security log
+    meter = Meter(engine, client=0x01)
+    meter.connect()
+    meter.associate(registers.password)
+    sent = meter.send
+    frames: list[HdlcFrame] = []
+
+    def counting(frame: HdlcFrame) -> list[HdlcFrame]:
+        replies = sent(frame)
+        frames.extend(replies)
+        return replies
+
+    meter.send = counting  # type: ignore[method-assign]
+    rows = meter.get(7, "0.0.99.98.1.255", 2)
+    assert isinstance(rows, Data) and len(rows.value) == len(device.read_log("security"))
+    assert len(frames) >= 3 and all(f.segmented for f in frames[:-1])
+    assert not frames[-1].segmented and all(len(f.information) <= 128 for f in frames)
