@@ -25,7 +25,7 @@ class TranscriptEntry:
     """One exchange on an instrument's link: when, which way, what bytes."""
 
     t: float
-    direction: str  # ">" sent to the instrument, "<" received from it
+    direction: str  # ">" sent to the instrument, "<" received from it, "#" a decoded note
     data: bytes
 
 
@@ -55,6 +55,16 @@ class Transcript:
                 del self.entries[:excess]
                 self._dropped += excess
 
+    def note(self, text: str) -> None:
+        """A decoded view of the bytes around it (e.g. a DLMS APDU), shown as ``#`` text;
+        never give it a secret."""
+        with self._lock:
+            self.entries.append(TranscriptEntry(time.time(), "#", text.encode("utf-8")))
+            if len(self.entries) > self.limit:
+                excess = len(self.entries) - self.limit
+                del self.entries[:excess]
+                self._dropped += excess
+
     def mark(self) -> int:
         """A position to render from later (e.g. the start of one test); it stays valid when
         old entries are trimmed, so a long campaign's late tests keep their transcripts."""
@@ -69,6 +79,9 @@ class Transcript:
         for e in entries:
             stamp = time.strftime("%H:%M:%S", time.localtime(e.t))
             stamp += f".{int(e.t * 1000) % 1000:03d}"
+            if e.direction == "#":
+                lines.append(f"{stamp} {self.name} # {e.data.decode('utf-8', 'replace')}")
+                continue
             text = e.data.decode("ascii", "replace").encode("unicode_escape").decode()
             lines.append(f"{stamp} {self.name} {e.direction} {e.data.hex(' ')}  |{text}|")
         return "\n".join(lines)

@@ -24,6 +24,7 @@ from tenacity import (
 )
 
 from harness.drivers.base import Instrument
+from harness.drivers.optical.dlms import DlmsSession
 from harness.drivers.permit import OPTICAL, require_permit
 from harness.errors import InstrumentTimeoutError, OperationError, ProtocolError
 from harness.protocols.iec62056_21 import (
@@ -79,6 +80,7 @@ class OpticalProbe(Instrument):
         super().__init__(*args, **kwargs)
         self.sleep = sleep
         self.baud = INITIAL_BAUD
+        self.framing = "7E1"  # "8N1" while the line carries HDLC (DLMS/COSEM)
         self.link_errors = 0  # timeouts and garbled frames, including those retries recovered
 
     # -- options ---------------------------------------------------------------------------
@@ -195,10 +197,29 @@ class OpticalProbe(Instrument):
 
     # -- bytes ----------------------------------------------------------------------------------
 
-    def _line(self, baud: int) -> None:
-        if baud != self.baud:
+    def _line(self, baud: int, framing: str = "7E1") -> None:
+        """Set the line to ``baud`` and ``framing`` (7E1 for mode C, 8N1 for HDLC)."""
+        if (baud, framing) != (self.baud, self.framing):
+            self.framing = framing
             self._set_baud(baud)
             self.baud = baud
+
+    @contextmanager
+    def dlms(self, *, client: int = 0x10, server: int = 1, password: str | None = None,
+             mode_e: bool = True, baud: int | None = None, address: str = "",
+             ) -> Iterator[DlmsSession]:
+        """A DLMS/COSEM association (IEC 62056-46 HDLC): after the mode E switch-over from a
+        mode C sign-on, or straight away (``mode_e=False``, at option ``hdlc_baud``); public
+        client 0x10 without ``password``, LLS with one. Released and disconnected on the way
+        out, back at 300 Bd 7E1."""
+        from harness.drivers.optical.dlms import DlmsSession
+
+        session = DlmsSession(self, client=client, server=server)
+        try:
+            session.open(password=password, mode_e=mode_e, baud=baud, address=address)
+            yield session
+        finally:
+            session.close()
 
     def _send(self, data: bytes, *, shown: bytes | None = None) -> None:
         """Send bytes; ``shown`` is what the transcript records instead (a masked secret)."""
@@ -247,12 +268,11 @@ class OpticalProbe(Instrument):
 
     @abc.abstractmethod
     def _set_baud(self, baud: int) -> None:
-        """Switch the line to ``baud`` (7E1 stays)."""
+        """Switch the line to ``baud`` with the framing in ``self.framing`` (7E1 or 8N1)."""
 
     def _safe_state_internal(self, safe_state: dict[str, Any]) -> None:
-        """A probe has no output to switch off; leave the line at its idle 300 Bd."""
-        if self.baud != INITIAL_BAUD:
-            self._line(INITIAL_BAUD)
+        """A probe has no output to switch off; leave the line at its idle 300 Bd 7E1."""
+        self._line(INITIAL_BAUD)
 
 
 class ProgrammingSession:

@@ -251,5 +251,6 @@ class BleOpticalProbe(OpticalProbe):
         client, line = self._client, self._line_char
         if line is None or client is None:
             return  # a head without line control: nothing to tell it
-        value = encode_line_coding(LineCoding(baud))
+        coding = LineCoding(baud, 8, "N") if self.framing == "8N1" else LineCoding(baud)
+        value = encode_line_coding(coding)
         self._gatt(client.write_gatt_char(line, value, response=True), f"switch to {baud} Bd")

@@ -60,7 +60,7 @@ class SerialOpticalProbe(OpticalProbe):
     def _write(self, data: bytes) -> None:
         port = self._serial()
         try:
-            port.write(add_even_parity(data) if self.software_parity else data)
+            port.write(add_even_parity(data) if self._parity_by_hand else data)
             port.flush()
         except (serial.SerialException, OSError) as exc:
             raise OperationError(f"{self.name}: write failed: {exc}",
@@ -83,11 +83,30 @@ class SerialOpticalProbe(OpticalProbe):
         except (serial.SerialException, OSError) as exc:
             raise OperationError(f"{self.name}: read failed: {exc}",
                                  instrument=self.name) from None
-        return strip_even_parity(data) if self.software_parity else data
+        return strip_even_parity(data) if self._parity_by_hand else data
+
+    @property
+    def _parity_by_hand(self) -> bool:
+        """Software parity applies to mode C's 7E1 only: HDLC is 8N1 on the wire."""
+        return self.software_parity and self.framing == "7E1"
 
     def _set_baud(self, baud: int) -> None:
+        port = self._serial()
+        eight = self.software_parity or self.framing == "8N1"
         try:
-            self._serial().baudrate = baud
+            bits, parity = ((serial.EIGHTBITS, serial.PARITY_NONE) if eight
+                            else (serial.SEVENBITS, serial.PARITY_EVEN))
+            if (port.baudrate, port.bytesize, port.parity) == (baud, bits, parity):
+                return
+            # One reconfiguration for all three (over RFC 2217 each is a round trip that
+            # resends every setting): pyserial's apply_settings would reconfigure per key.
+            # pyserial's own fields (SerialBase), set without their property's reconfiguration:
+            setattr(port, "_bytesize", bits)  # noqa: B010
+            setattr(port, "_parity", parity)  # noqa: B010
+            if port.baudrate != baud:
+                port.baudrate = baud
+            else:
+                getattr(port, "_reconfigure_port")()  # noqa: B009
         except (serial.SerialException, ValueError) as exc:
             raise OperationError(f"{self.name}: cannot switch to {baud} Bd: {exc}",
                                  instrument=self.name) from None

@@ -246,10 +246,10 @@ class BleOpticalPortServer:
         self.rx_log.append(bytes(value))
         if self.registers.behaviour().dead:
             return
-        rx_baud = self.engine.baud
+        rx_baud, framing = self.engine.baud, self.engine.framing  # 8N1 once in HDLC (mode E)
         try:
             replies = self.engine.receive(probe_to_meter(bytes(value), rx_baud,
-                                                         self._state.line))
+                                                         self._state.line, framing))
         except Exception as exc:  # a parser bug: the meter stays silent and starts over
             report_unexpected("BLE optical head (meter engine)", exc)
             self.engine.reset()
@@ -279,7 +279,8 @@ class BleOpticalPortServer:
                     await asyncio.wait_for(state.changed.wait(), remaining)
             data = apply_faults(pending.reply.data, self.registers.behaviour(), self.rng)
             if data:
-                line_bytes = meter_to_probe(data, pending.reply.baud, state.line)
+                line_bytes = meter_to_probe(data, pending.reply.baud, state.line,
+                                            pending.reply.framing)
                 try:
                     await self._notify(line_bytes, pending.reply.baud)
                 except Exception:  # a probe gone mid-answer must not end the head

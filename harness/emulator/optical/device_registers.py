@@ -15,6 +15,8 @@ import random
 
 from harness.devices import reference_map as rmap
 from harness.domain.types import RemotePartyRole
+from harness.emulator.optical.cosem_device import DeviceCosem
+from harness.emulator.optical.cosem_model import CosemModel
 from harness.emulator.optical.registers import PortBehaviour, RegisterError
 from harness.emulator.world.device import EmulatedDevice
 from harness.emulator.world.faults import stable_seed
@@ -42,12 +44,20 @@ class DeviceRegisters:
     def __init__(self, device: EmulatedDevice) -> None:
         self.device = device
         self.password = optical_password(device)
+        self._cosem: CosemModel | None = None
+
+    def cosem_model(self) -> CosemModel:
+        """The same device as COSEM objects, for DLMS/COSEM over HDLC on the same port."""
+        if self._cosem is None:
+            self._cosem = DeviceCosem(self).model()
+        return self._cosem
 
     # -- the port ----------------------------------------------------------------------------
 
     def identification(self) -> Identification:
+        enhanced = "2" if self.device.model.optical_dlms else None  # mode E offered
         return Identification(self.device.model.optical_flag, "5",
-                              self.device.identity.model[:16])
+                              self.device.identity.model[:16], enhanced)
 
     def device_address(self) -> str:
         return self.device.identity.serial

@@ -3,8 +3,12 @@
 Idle at 300 Bd → a request gets the identification → the option select switches baud and
 either sends the readout (back to idle at 300 Bd) or opens programming mode (P0 prompt,
 P1 password, R1/W1/E2, B0 sign-off). Wrong passwords are counted and lock the port for a
-while, as meters do; a frame with a bad BCC is answered NAK. No I/O here: the servers move
-the bytes and honour the baud each answer is sent at.
+while, as meters do; a frame with a bad BCC is answered NAK. A meter whose register map
+offers COSEM objects (``cosem_model()``) also speaks DLMS/COSEM over HDLC (IEC 62056-46):
+straight away (a frame starting with 0x7E while idle, at ``hdlc_baud``) or after the mode E
+switch-over (option select ``ACK 2 Z 2``: acknowledged with the same line at 300 Bd, then
+HDLC at the agreed baud, 8N1); DISC or the inactivity time-out brings it back to mode C.
+No I/O here: the servers move the bytes and honour the baud and framing of each answer.
 """
 
 from __future__ import annotations
@@ -13,13 +17,18 @@ import logging
 from dataclasses import dataclass
 from enum import Enum
 
+from harness.emulator.optical.cosem_model import CosemModel
+from harness.emulator.optical.cosem_server import CosemServer
+from harness.emulator.optical.hdlc_link import HdlcLink
 from harness.emulator.optical.registers import OpticalRegisters, RegisterError
 from harness.emulator.world.clock import Clock
 from harness.errors import ProtocolError
 from harness.protocols.iec62056_21 import (
     INITIAL_BAUD,
+    MODE_BINARY,
     MODE_PROGRAMMING,
     MODE_READOUT,
+    PROTOCOL_HDLC,
     PROTOCOL_NORMAL,
     DataSet,
     encode_identification,
@@ -48,14 +57,21 @@ class State(Enum):
     IDLE = "idle"
     IDENTIFIED = "identified"
     PROGRAMMING = "programming"
+    HDLC = "hdlc"
+
+
+MODE_C_FRAMING = "7E1"
+HDLC_FRAMING = "8N1"
+HDLC_FLAG = 0x7E
 
 
 @dataclass(frozen=True)
 class Reply:
-    """Bytes the meter sends, and the baud rate they go out at."""
+    """Bytes the meter sends, the baud rate and the UART framing they go out with."""
 
     data: bytes
     baud: int
+    framing: str = MODE_C_FRAMING
 
 
 class MeterPortEngine:
@@ -70,6 +86,8 @@ class MeterPortEngine:
         programming_timeout_s: float = 120.0,
         lockout_after: int = 3,
         lockout_s: float = 60.0,
+        hdlc_baud: int = 9600,
+        hdlc_inactivity_s: float = 120.0,
     ) -> None:
         self.registers = registers
         self.clock = clock or Clock()
@@ -77,6 +95,9 @@ class MeterPortEngine:
         self.programming_timeout_s = programming_timeout_s
         self.lockout_after = lockout_after
         self.lockout_s = lockout_s
+        self.hdlc_baud = hdlc_baud
+        self.hdlc_inactivity_s = hdlc_inactivity_s
+        self.link: HdlcLink | None = None
         self.failed_passwords = 0
         self.locked_until = float("-inf")
         self.reset()
@@ -85,6 +106,7 @@ class MeterPortEngine:
         """Back to idle at 300 Bd (power-up, new connection, session end)."""
         self.state = State.IDLE
         self.baud = INITIAL_BAUD
+        self.link = None
         self.authorised = False
         self.reader = FrameReader(ack_starts_line=True)
         self.last_activity = self.clock.now()
@@ -94,10 +116,28 @@ class MeterPortEngine:
         """Whether too many wrong passwords locked the port."""
         return self.clock.now() < self.locked_until
 
+    @property
+    def framing(self) -> str:
+        """The UART framing the meter's port is set to now: 7E1 (mode C) or 8N1 (HDLC)."""
+        return HDLC_FRAMING if self.state is State.HDLC else MODE_C_FRAMING
+
+    def cosem_model(self) -> CosemModel | None:
+        """The meter's COSEM objects, or None for a meter that speaks mode C only."""
+        build = getattr(self.registers, "cosem_model", None)
+        return None if build is None else build()
+
     def receive(self, data: bytes) -> list[Reply]:
         """Take bytes off the line; return the answers in order."""
         self._expire()
         self.last_activity = self.clock.now()
+        if self.state is State.IDLE and data[:1] == bytes((HDLC_FLAG,)) and self._open_hdlc(
+                self.hdlc_baud):
+            self.registers.signed_on()
+        if (self.state is State.HDLC and self.link is not None and not self.link.connected
+                and data[:1] == b"/"):
+            self.reset()  # no HDLC link was opened: a mode C sign-on starts over
+        if self.state is State.HDLC:
+            return self._hdlc(data)
         try:
             messages = self.reader.feed(data)
         except ProtocolError as exc:
@@ -112,7 +152,7 @@ class MeterPortEngine:
         idle_for = self.clock.now() - self.last_activity
         if (self.state is State.IDENTIFIED and idle_for > self.ack_timeout_s) or (
             self.state is State.PROGRAMMING and idle_for > self.programming_timeout_s
-        ):
+        ) or (self.state is State.HDLC and idle_for > self.hdlc_inactivity_s):
             self.reset()
 
     def _handle(self, message: bytes) -> list[Reply]:
@@ -146,8 +186,11 @@ class MeterPortEngine:
             self.reset()
             return []
         offered = self.registers.identification().baud
+        if (option.protocol_control == PROTOCOL_HDLC and option.mode == MODE_BINARY
+                and option.baud <= offered and self._open_hdlc(option.baud)):
+            return [Reply(message, INITIAL_BAUD)]  # mode E: the same line acknowledges it
         if option.protocol_control != PROTOCOL_NORMAL or option.baud > offered:
-            self.reset()  # mode E / HDLC or a baud the meter does not offer: not supported
+            self.reset()  # HDLC without COSEM objects or a baud the meter does not offer
             return []
         if option.mode == MODE_READOUT:
             block = encode_readout(self.registers.readout())
@@ -161,6 +204,43 @@ class MeterPortEngine:
             return [Reply(prompt, self.baud)]
         self.reset()
         return []
+
+    def _open_hdlc(self, baud: int) -> bool:
+        """Switch the port to HDLC at ``baud``; False for a meter without COSEM objects."""
+        model = self.cosem_model()
+        if model is None:
+            return False
+        server = CosemServer(model, self._dlms_password)
+        self.link = HdlcLink(server.handle, on_close=server.release)
+        self.state = State.HDLC
+        self.baud = baud
+        return True
+
+    def _hdlc(self, data: bytes) -> list[Reply]:
+        assert self.link is not None  # set with State.HDLC
+        frames = self.link.feed(data)
+        replies = [Reply(frame, self.baud, HDLC_FRAMING) for frame in frames]
+        if self.link.closed:
+            self.reset()  # DISC: back to mode C at 300 Bd
+        return replies
+
+    def _dlms_password(self, password: str) -> bool:
+        """An LLS password, counted towards the same lock-out as the P1 password."""
+        if self.locked:
+            return False
+        if self.registers.check_password("1", password):
+            self.failed_passwords = 0
+            return True
+        self._wrong_password()
+        return False
+
+    def _wrong_password(self) -> None:
+        self.failed_passwords += 1
+        if self.failed_passwords >= self.lockout_after:
+            self.locked_until = self.clock.now() + self.lockout_s
+            self.failed_passwords = 0
+            log.info("optical port locked for %.0f s after repeated wrong passwords",
+                     self.lockout_s)
 
     def _challenge(self) -> str:
         """The P0 operand: a meter-specific seed; ours is its device address (or empty)."""
@@ -201,12 +281,7 @@ class MeterPortEngine:
             self.failed_passwords = 0
             self.authorised = True
             return self._answer(Answer("ack"))
-        self.failed_passwords += 1
-        if self.failed_passwords >= self.lockout_after:
-            self.locked_until = self.clock.now() + self.lockout_s
-            self.failed_passwords = 0
-            log.info("optical port locked for %.0f s after repeated wrong passwords",
-                     self.lockout_s)
+        self._wrong_password()
         return self._answer(Answer("nak"))
 
     def _answer(self, answer: Answer) -> Reply:

@@ -1,9 +1,9 @@
 """The optical line between probe and meter: what each side's UART settings do to bytes.
 
-The meter always talks 7E1 at the baud of the session. A probe set the same way passes
-bytes through; a probe at another baud sees garbage, as a real one would; a probe in 8N1
-sees the parity bit as bit 7, and its own 7-bit characters arrive with parity errors where
-the even parity bit should have been 1.
+The meter talks 7E1 at the baud of the session in mode C, 8N1 once it speaks HDLC (mode E or
+direct HDLC). A probe set the same way passes bytes through; a probe at another baud sees
+garbage, as a real one would; a probe in 8N1 (mode C) sees the parity bit as bit 7, and its
+own 7-bit characters arrive with parity errors where the even parity bit should have been 1.
 """
 
 from __future__ import annotations
@@ -64,12 +64,20 @@ def garble(data: bytes) -> bytes:
     return bytes((((b * 0x9D) ^ 0xA7) & 0xFF) | 0x80 for b in data)
 
 
-def meter_to_probe(data: bytes, meter_baud: int, probe: LineSettings | None) -> bytes:
-    """Bytes the probe receives when the meter sends ``data`` (7E1 at ``meter_baud``)."""
+def framing_of(settings: LineSettings) -> str:
+    """``"7E1"``, ``"8N1"``... as the engine names a UART framing."""
+    return f"{settings.bytesize}{settings.parity}{int(settings.stopbits)}"
+
+
+def meter_to_probe(data: bytes, meter_baud: int, probe: LineSettings | None,
+                   framing: str = "7E1") -> bytes:
+    """Bytes the probe receives when the meter sends ``data`` (``framing`` at ``meter_baud``)."""
     if probe is None:
         return data  # raw socket: nothing to compare, the probe is taken to match
     if probe.baudrate != meter_baud:
         return garble(data)
+    if framing != "7E1":  # binary HDLC: only the same framing gets the bytes
+        return data if framing_of(probe) == framing else garble(data)
     if (probe.bytesize, probe.parity) == (7, "E"):
         return data
     if (probe.bytesize, probe.parity) == (8, "N"):
@@ -77,12 +85,16 @@ def meter_to_probe(data: bytes, meter_baud: int, probe: LineSettings | None) -> 
     return garble(data)
 
 
-def probe_to_meter(data: bytes, meter_baud: int, probe: LineSettings | None) -> bytes:
-    """Bytes the meter receives from ``data`` sent with the probe's settings."""
+def probe_to_meter(data: bytes, meter_baud: int, probe: LineSettings | None,
+                   framing: str = "7E1") -> bytes:
+    """Bytes the meter (its port in ``framing``) receives from ``data`` sent with the probe's
+    settings."""
     if probe is None:
         return data
     if probe.baudrate != meter_baud:
         return garble(data)
+    if framing != "7E1":
+        return data if framing_of(probe) == framing else garble(data)
     if (probe.bytesize, probe.parity) == (7, "E"):
         return bytes(b & 0x7F for b in data)
     if (probe.bytesize, probe.parity) == (8, "N"):

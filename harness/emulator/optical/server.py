@@ -25,10 +25,11 @@ from collections import deque
 from dataclasses import dataclass
 
 from harness.emulator.guard import OneHostPort, report_unexpected
-from harness.emulator.optical.engine import MeterPortEngine, Reply
+from harness.emulator.optical.engine import HDLC_FRAMING, MeterPortEngine, Reply, State
 from harness.emulator.optical.line import (
     LineSettings,
     VirtualSerial,
+    framing_of,
     meter_to_probe,
     probe_to_meter,
 )
@@ -182,9 +183,14 @@ class OpticalPortServer:
         if behaviour.dead:
             return []
         with self.engine_lock:
-            rx_baud = self.engine.baud
+            rx_baud, framing = self.engine.baud, self.engine.framing
+            if (self.engine.state is State.IDLE and line is not None
+                    and hasattr(self.registers, "cosem_model")
+                    and (line.baudrate, framing_of(line)) == (self.engine.hdlc_baud,
+                                                              HDLC_FRAMING)):
+                rx_baud, framing = line.baudrate, HDLC_FRAMING  # direct HDLC, not mode C
             try:
-                replies = self.engine.receive(probe_to_meter(data, rx_baud, line))
+                replies = self.engine.receive(probe_to_meter(data, rx_baud, line, framing))
             except Exception as exc:  # a parser bug: the meter stays silent and starts over
                 report_unexpected("optical port (meter engine)", exc)
                 self.engine.reset()
@@ -203,14 +209,16 @@ class OpticalPortServer:
             now = time.monotonic()
             if now < head.not_before:
                 return
-            matched = line is None or line.baudrate == head.reply.baud
+            matched = line is None or (line.baudrate == head.reply.baud and (
+                head.reply.framing == "7E1" or framing_of(line) == head.reply.framing))
             if not matched and now < head.deadline:
                 return  # give the probe its reaction time to switch baud
             pending.popleft()
             data = self._apply_faults(head.reply.data, self.registers.behaviour())
             data = self.trouble.apply(data, head.reply.baud)
             if data:
-                self._send(writer, meter_to_probe(data, head.reply.baud, line), head.reply.baud)
+                self._send(writer, meter_to_probe(data, head.reply.baud, line,
+                                                  head.reply.framing), head.reply.baud)
 
     def _apply_faults(self, data: bytes, behaviour: PortBehaviour) -> bytes:
         if behaviour.drop_fraction and self.rng.random() < behaviour.drop_fraction:

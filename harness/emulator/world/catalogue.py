@@ -69,6 +69,13 @@ class DeviceModel:
     device_log_capacity: int = 5
     historic_log_capacity: int = 15  # GB-SMART-METERING.md, CHF whitelist (SR 8.11)
     rssi_dbm: float = -75.0  # typical signal on the bench
+    # Optical port: every emulated meter answers DLMS/COSEM over HDLC beside mode C; a DLMS
+    # model also announces mode E in its identification (``/EMh5\2...``) and its catalogue
+    # entry triages it with the ``dlms`` profile.
+    optical_dlms: bool = False
+    # Drawn into generated populations and catalogue batches (a model only a bench slot with
+    # its profile can triage stays out until the emulated benches have such a slot).
+    in_population: bool = True
 
     @property
     def has_tou(self) -> bool:
@@ -98,6 +105,10 @@ MODELS: dict[str, DeviceModel] = {
             "EMU-ESME-2", DeviceType.ESME, "Emulated Meters Ltd", "EMh", "00DB13", "19E",
             "2.0.7", hardware_version="2.1", tou_registers=4, actuator_a=0.18, actuator_s=0.1,
             original_anchors=_FACTORY_ONLY_ROOTS, original_supply="armed", log_capacity=250,
+        ),
+        DeviceModel(  # the DLMS/COSEM twin of EMU-ESME-1 (same behaviour, other labels)
+            "EMU-ESME-1D", DeviceType.ESME, "Emulated Meters Ltd", "EMh", "00DB14", "18D",
+            "1.4.2", actuator_a=0.15, actuator_s=0.08, optical_dlms=True, in_population=False,
         ),
         DeviceModel(
             "EMU-GSME-1", DeviceType.GSME, "Emulated Meters Ltd", "EMg", "00DB22", "G4E",
@@ -150,5 +161,5 @@ def model_for(device_type: DeviceType, name: str | None = None) -> DeviceModel:
 
 
 def models_of(device_type: DeviceType) -> list[DeviceModel]:
-    """The built-in models of one type, in catalogue order."""
-    return [m for m in MODELS.values() if m.device_type is device_type]
+    """The built-in models of one type that populations draw from, in catalogue order."""
+    return [m for m in MODELS.values() if m.device_type is device_type and m.in_population]

@@ -1,0 +1,149 @@
+"""The optical probe's DLMS/COSEM client against the emulated meter, on the wire (socket://
+and rfc2217://): mode E and direct HDLC, public and LLS reads, blocks, range reads, SET,
+ACTION under a permit, masked transcripts and recovery from lost frames."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+
+import pytest
+
+from harness.config.models import InstrumentConfig
+from harness.drivers.optical.dlms import DlmsAccessError
+from harness.drivers.optical.serial_probe import SerialOpticalProbe
+from harness.drivers.permit import OPTICAL, Permit, holding
+from harness.emulator.optical.device_registers import DeviceRegisters, registers_for_device
+from harness.emulator.optical.registers import PortBehaviour
+from harness.emulator.optical.server import OpticalPortServer
+from harness.emulator.world.clock import ManualClock
+from harness.emulator.world.device import EmulatedDevice
+from harness.emulator.world.models import create_device
+from harness.errors import AccessDeniedError, OperationError
+from harness.protocols.dlms import CosemDateTime, Data, DataType
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def device(clock: ManualClock) -> EmulatedDevice:
+    device = create_device("esme", "ESME", clock=clock, seed=11)
+    device.supply(230.0)
+    clock.advance(5.0)  # booted
+    return device
+
+
+@pytest.fixture
+def registers(device: EmulatedDevice) -> DeviceRegisters:
+    return registers_for_device(device)
+
+
+@pytest.fixture
+def server(registers: DeviceRegisters, clock: ManualClock) -> Iterator[OpticalPortServer]:
+    srv = OpticalPortServer(registers, clock)
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+def probe(address: str, **options: object) -> SerialOpticalProbe:
+    config = InstrumentConfig(kind="optical_probe", backend="serial", address=address,
+                              timeout_s=0.4, options=options)
+    return SerialOpticalProbe("probe", config, sleep=lambda s: None)
+
+
+@pytest.mark.parametrize("transport", ["socket", "rfc2217"])
+def test_public_reads_after_mode_e_switch_over(server: OpticalPortServer, transport: str,
+                                              registers: DeviceRegisters) -> None:
+    with probe(server.addresses[transport]) as p, p.dlms() as dlms:
+        assert p.framing == "8N1" and p.baud == 9600
+        serial = dlms.get(1, "0.0.96.1.0.255", 2)
+        assert serial.value.decode() == registers.read("0.0.1")
+        clock = dlms.get(8, "0.0.1.0.0.255", 2)
+        when = CosemDateTime.from_bytes(clock.value).to_datetime()
+        assert abs((when - registers.device.clock_time()).total_seconds()) < 2
+        assert dlms.get(3, "1.0.1.8.0.255", 3).plain() == [0, 30]
+        with pytest.raises(DlmsAccessError) as refused:
+            dlms.get(7, "0.0.99.98.0.255", 2)  # the public client may not read the logs
+        assert refused.value.context["result"] == 3
+    assert (p.baud, p.framing) == (300, "7E1")
+    assert server.engine.state.value == "idle"
+
+
+def test_direct_hdlc_over_rfc2217_at_9600_8n1(server: OpticalPortServer,
+                                              registers: DeviceRegisters) -> None:
+    with probe(server.addresses["rfc2217"]) as p, p.dlms(mode_e=False) as dlms:
+        assert dlms.get(1, "0.0.96.1.0.255", 2).value.decode() == registers.read("0.0.1")
+
+
+def test_lls_reads_logs_by_range_sets_clock_and_resets_under_a_permit(
+        server: OpticalPortServer, registers: DeviceRegisters) -> None:
+    device = registers.device
+    device.commission_with_consumer_data(days=2)
+    with probe(server.addresses["socket"]) as p, p.dlms(client=0x01,
+                                                        password=registers.password) as dlms:
+        entries = device.read_log("security")
+        rows = dlms.buffer("0.0.99.98.1.255", entries[0].timestamp,
+                           entries[-1].timestamp + datetime.timedelta(seconds=1))
+        assert [row.value[1].value for row in rows][:len(entries)] == [e.code for e in entries]
+        later = device.clock_time() + datetime.timedelta(seconds=3)
+        stamp = Data(DataType.OCTET_STRING, CosemDateTime.from_datetime(later).to_bytes())
+        with pytest.raises(AccessDeniedError):
+            dlms.set(8, "0.0.1.0.0.255", 2, stamp)  # no permit: nothing sent
+        with holding(Permit(frozenset({OPTICAL}))):
+            dlms.set(8, "0.0.1.0.0.255", 2, stamp)
+            dlms.action(9, "0.0.10.0.0.255", 1, Data(DataType.LONG_UNSIGNED, 1))
+        assert device.consumer_data().mpxn is None
+        with pytest.raises(DlmsAccessError), holding(Permit(frozenset({OPTICAL}))):
+            dlms.action(9, "0.0.10.0.0.255", 1, Data(DataType.LONG_UNSIGNED, 99))
+    text = p.transcript.render()
+    assert registers.password not in text
+    assert registers.password.encode().hex(" ") not in text
+    assert "# > AARQ(" in text and "authentication_value=b'********'" in text
+    assert "# < GetResponse" in text
+
+
+def test_wrong_password_is_an_operation_error(server: OpticalPortServer,
+                                              registers: DeviceRegisters) -> None:
+    wrong = "x" + registers.password[1:]
+    with (probe(server.addresses["socket"]) as p,
+          pytest.raises(OperationError, match="password refused"),
+          p.dlms(client=0x01, password=wrong)):
+        pass
+    server.engine.failed_passwords = 0
+
+
+def test_lost_frames_are_recovered_by_polling(server: OpticalPortServer,
+                                              registers: DeviceRegisters,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registers, "behaviour",
+                        lambda: PortBehaviour(drop_fraction=0.3, corrupt_fraction=0.1))
+    with probe(server.addresses["socket"], retries=8) as p, p.dlms(mode_e=False) as dlms:
+        for _ in range(5):
+            assert dlms.get(1, "0.0.96.1.0.255", 2).value.decode() == registers.read("0.0.1")
+    assert p.link_errors > 0
+
+
+def test_mode_e_over_an_emulated_ble_head(registers: DeviceRegisters, clock: ManualClock) -> None:
+    pytest.importorskip("bleak")
+    pytest.importorskip("bumble")
+    from harness.drivers.optical.ble_probe import BleOpticalProbe
+    from harness.emulator.optical.ble_peripheral import BleOpticalPortServer
+
+    server = BleOpticalPortServer(registers, clock)
+    server.start()
+    try:
+        config = InstrumentConfig(kind="optical_probe", backend="ble", address=server.resource,
+                                  timeout_s=0.5)
+        with BleOpticalProbe("probe", config, sleep=lambda s: None) as p, p.dlms() as dlms:
+            assert dlms.get(1, "0.0.96.1.0.255", 2).value.decode() == registers.read("0.0.1")
+            line = server.line
+            assert line is not None and (line.baudrate, line.bytesize, line.parity) == (
+                9600, 8, "N")  # the head was told 8N1 for HDLC
+        line = server.line  # and back to 300 Bd 7E1 on the way out
+        assert line is not None and (line.baudrate, line.bytesize, line.parity) == (300, 7, "E")
+    finally:
+        server.stop()
