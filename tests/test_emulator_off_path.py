@@ -74,6 +74,8 @@ def production_modules() -> list[str]:
             if name == "harness.__main__" or name == "harness.emulator" \
                     or name.startswith("harness.emulator."):
                 continue
+            if name.startswith("harness.results.migrations."):  # Alembic's scripts: run by
+                continue  # Alembic (harness.results.migrate), never imported as modules
             names.append(name)
     return names
 
