@@ -3,8 +3,11 @@
 Idle at 300 Bd → a request gets the identification → the option select switches baud and
 either sends the readout (back to idle at 300 Bd) or opens programming mode (P0 prompt,
 P1 password, R1/W1/E2, B0 sign-off). Wrong passwords are counted and lock the port for a
-while, as meters do; a frame with a bad BCC is answered NAK. No I/O here: the servers move
-the bytes and honour the baud each answer is sent at.
+while, as meters do; a frame with a bad BCC is answered NAK. A battery meter's port sleeps
+(``PortBehaviour.wake_window_s``): asleep it hears nothing but a run of NUL bytes, and a run
+lasting its ``wakeup_min_s`` of line time at 300 Bd wakes it for the window, which each byte
+received renews. No I/O here: the servers move the bytes and honour the baud each answer is
+sent at.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from harness.protocols.iec62056_21_reader import FrameReader
 
 log = logging.getLogger("meterbench.emulator.optical")
 
+BITS_PER_CHAR = 10  # 7E1: start, 7 data, parity, stop
 LOCKED_TEXT = "ER-LOCKED"
 """Error text a locked-out port answers to a password."""
 
@@ -79,6 +83,9 @@ class MeterPortEngine:
         self.lockout_s = lockout_s
         self.failed_passwords = 0
         self.locked_until = float("-inf")
+        self.awake_until = float("-inf")  # a sleepy port: asleep until woken
+        self.wakeups = 0
+        self._nul_run = 0
         self.reset()
 
     def reset(self) -> None:
@@ -94,8 +101,42 @@ class MeterPortEngine:
         """Whether too many wrong passwords locked the port."""
         return self.clock.now() < self.locked_until
 
+    @property
+    def awake(self) -> bool:
+        """Whether the port hears requests now (always, unless its meter sleeps)."""
+        if self.registers.behaviour().wake_window_s is None:
+            return True
+        return self.clock.now() <= self.awake_until
+
+    def _heard(self, data: bytes) -> bytes:
+        """What of ``data`` an awake port hears: all of it, renewing the window; asleep,
+        nothing until a long enough run of NUL bytes wakes it (then what follows)."""
+        rule = self.registers.behaviour()
+        window = rule.wake_window_s
+        if window is None:
+            return data
+        now = self.clock.now()
+        if now <= self.awake_until:
+            self.awake_until = now + window
+            return data
+        for i, byte in enumerate(data):
+            if byte != 0:
+                self._nul_run = 0
+                continue
+            self._nul_run += 1
+            if self._nul_run * BITS_PER_CHAR / INITIAL_BAUD >= rule.wakeup_min_s:
+                self._nul_run = 0
+                self.awake_until = now + window
+                self.wakeups += 1
+                log.debug("optical port woken for %g s", window)
+                return data[i + 1:]
+        return b""
+
     def receive(self, data: bytes) -> list[Reply]:
         """Take bytes off the line; return the answers in order."""
+        data = self._heard(data)
+        if not data:
+            return []
         self._expire()
         self.last_activity = self.clock.now()
         try:
