@@ -14,7 +14,7 @@ import pytest
 from harness.config.models import InstrumentConfig
 from harness.domain.types import DeviceType
 from harness.drivers.optical.serial_probe import SerialOpticalProbe
-from harness.emulator.optical.device_registers import registers_for_device
+from harness.emulator.optical.device_registers import optical_password, registers_for_device
 from harness.emulator.optical.server import OpticalPortServer
 from harness.emulator.world.clock import ScaledClock
 from harness.emulator.world.models import create_device
@@ -113,3 +113,45 @@ def test_a_mains_esme_never_sleeps() -> None:
             assert p.sign_on().manufacturer == "EMh"
     finally:
         server.stop()
+
+
+def test_an_open_session_keeps_it_awake_past_the_window(gsme: OpticalPortServer) -> None:
+    """A programming session holds the port awake (a clock-rate measurement keeps one open
+    for up to a minute) until the session's own timeout; the window counts again after."""
+    window = window_s(gsme)
+    password = optical_password(gsme.registers.device)  # type: ignore[attr-defined]
+    with probe(gsme, wakeup=True, wakeup_pause_s=PAUSE_S) as p, p.programming(password) as s:
+        time.sleep(window / SCALE * 1.5)
+        assert gsme.engine.awake
+        assert s.read("0.0.0")  # the EUI-64, read past the window in the open session
+
+
+def test_the_probe_skips_the_wake_up_while_the_window_surely_holds(gsme: OpticalPortServer
+                                                                   ) -> None:
+    """``wakeup_holds_s``: a sign-on soon after the last one sends no preamble and is
+    answered; once that time has passed the probe wakes the meter again."""
+    holds = window_s(gsme) / SCALE * 0.75
+    with probe(gsme, wakeup=True, wakeup_pause_s=PAUSE_S, wakeup_holds_s=holds) as p:
+        p.sign_on()
+        mark = len(p.transcript.entries)
+        p.sign_on()
+        sent = b"".join(e.data for e in p.transcript.entries[mark:] if e.direction == ">")
+        assert not sent.startswith(b"\x00")
+        time.sleep(holds * 1.1)
+        mark = len(p.transcript.entries)
+        p.sign_on()
+        sent = b"".join(e.data for e in p.transcript.entries[mark:] if e.direction == ">")
+        assert sent.startswith(b"\x00" * 66)
+    assert gsme.engine.wakeups == 1  # the second preamble reached a meter still awake
+
+
+def test_a_retry_wakes_a_meter_the_probe_thought_awake(gsme: OpticalPortServer) -> None:
+    """A ``wakeup_holds_s`` longer than the meter's window: the first attempt goes unheard,
+    the retry sends the preamble and is answered."""
+    with probe(gsme, wakeup=True, wakeup_pause_s=PAUSE_S, wakeup_holds_s=60.0,
+               retries=2, retry_wait_s=0.0) as p:
+        p.sign_on()
+        time.sleep(window_s(gsme) / SCALE * 1.2)
+        assert p.sign_on().manufacturer == "EMg"
+        assert p.link_errors == 1
+    assert gsme.engine.wakeups == 2

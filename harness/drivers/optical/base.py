@@ -70,7 +70,8 @@ _DISCARD_READS = 64  # reads of stale input dropped before a sign-on, at most
 
 
 class OpticalProbe(Instrument):
-    """An IR head; bench options: ``retries``, ``wakeup`` (gas meters), ``max_baud``."""
+    """An IR head; bench options: ``retries``, ``wakeup`` (gas meters: the NUL preamble
+    before a sign-on, ``wakeup_s``, ``wakeup_pause_s``, ``wakeup_holds_s``), ``max_baud``."""
 
     kind = "optical_probe"
 
@@ -80,6 +81,7 @@ class OpticalProbe(Instrument):
         self.sleep = sleep
         self.baud = INITIAL_BAUD
         self.link_errors = 0  # timeouts and garbled frames, including those retries recovered
+        self._last_sent = float("-inf")  # when bytes last went to the meter (wake-up window)
 
     # -- options ---------------------------------------------------------------------------
 
@@ -112,7 +114,8 @@ class OpticalProbe(Instrument):
             with attempt:
                 self._line(INITIAL_BAUD)
                 self._discard_input()
-                if self._option("wakeup", False):
+                if self._option("wakeup", False) and not (
+                        attempt.retry_state.attempt_number == 1 and self._still_awake()):
                     self._wake_up()
                 self._send(encode_request(address))
                 return parse_identification(self._receive("identification"))
@@ -193,6 +196,14 @@ class OpticalProbe(Instrument):
         self._send(b"\x00" * count)
         self.sleep(float(self._option("wakeup_pause_s", WAKEUP_PAUSE_S)))
 
+    def _still_awake(self) -> bool:
+        """Whether the meter is surely still awake from our last bytes: option
+        ``wakeup_holds_s`` (default 0: wake before every sign-on) is how long after the last
+        byte sent a battery meter's port stays awake (its stated window, less a margin).  Only
+        a first attempt trusts it: a retry always wakes the meter."""
+        holds = float(self._option("wakeup_holds_s", 0.0))
+        return holds > 0 and time.monotonic() - self._last_sent < holds
+
     # -- bytes ----------------------------------------------------------------------------------
 
     def _line(self, baud: int) -> None:
@@ -204,6 +215,7 @@ class OpticalProbe(Instrument):
         """Send bytes; ``shown`` is what the transcript records instead (a masked secret)."""
         self.transcript.record(">", data if shown is None else shown)
         self._write(data)
+        self._last_sent = time.monotonic()
 
     def _receive(self, what: str) -> bytes:
         """One whole message, or InstrumentTimeoutError saying what was pending."""

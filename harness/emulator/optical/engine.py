@@ -6,8 +6,9 @@ P1 password, R1/W1/E2, B0 sign-off). Wrong passwords are counted and lock the po
 while, as meters do; a frame with a bad BCC is answered NAK. A battery meter's port sleeps
 (``PortBehaviour.wake_window_s``): asleep it hears nothing but a run of NUL bytes, and a run
 lasting its ``wakeup_min_s`` of line time at 300 Bd wakes it for the window, which each byte
-received renews. No I/O here: the servers move the bytes and honour the baud each answer is
-sent at.
+received renews; an open programming session keeps it awake until the session's own
+inactivity timeout, and falling asleep ends any session. No I/O here: the servers move the
+bytes and honour the baud each answer is sent at.
 """
 
 from __future__ import annotations
@@ -106,7 +107,12 @@ class MeterPortEngine:
         """Whether the port hears requests now (always, unless its meter sleeps)."""
         if self.registers.behaviour().wake_window_s is None:
             return True
-        return self.clock.now() <= self.awake_until
+        return self._awake_at(self.clock.now())
+
+    def _awake_at(self, now: float) -> bool:
+        in_session = (self.state is State.PROGRAMMING
+                      and now - self.last_activity <= self.programming_timeout_s)
+        return now <= self.awake_until or in_session
 
     def _heard(self, data: bytes) -> bytes:
         """What of ``data`` an awake port hears: all of it, renewing the window; asleep,
@@ -116,9 +122,11 @@ class MeterPortEngine:
         if window is None:
             return data
         now = self.clock.now()
-        if now <= self.awake_until:
+        if self._awake_at(now):
             self.awake_until = now + window
             return data
+        if self.state is not State.IDLE:
+            self.reset()  # it slept: whatever session was open is gone
         for i, byte in enumerate(data):
             if byte != 0:
                 self._nul_run = 0
