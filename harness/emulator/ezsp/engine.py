@@ -124,13 +124,14 @@ class EzspNcpEngine:
             self._invalid(data, now)
             return
         self._seq = frame.sequence
-        handler = {
+        handlers: dict[str, Callable[[c.Message, float], None]] = {
             "version": self._version, "startScan": self._start_scan,
             "networkInit": self._network_init, "formNetwork": self._form,
             "leaveNetwork": self._leave, "getEui64": self._eui64,
             "getNetworkParameters": self._parameters,
             "setInitialSecurityState": self._security,
-        }.get(name)
+        }
+        handler = handlers.get(name)
         if handler is None and self.network is not None:
             handler = self._joining_frame(name)
         if handler is None or frame.is_response:
