@@ -507,7 +507,9 @@ class EzspDongle(ZigbeeDongle):
         return found
 
     def _remove_node_internal(self, eui64: str) -> None:
-        node = next((h for h in self._heard.values() if h.eui64 == eui64 and h.joined), None)
+        # a copy: the reader thread adds and drops nodes meanwhile
+        node = next((h for h in list(self._heard.values()) if h.eui64 == eui64 and h.joined),
+                    None)
         if node is None:
             raise OperationError(f"{self.name}: {eui64} is not a node of this network",
                                  instrument=self.name)
