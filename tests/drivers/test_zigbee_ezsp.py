@@ -4,6 +4,7 @@ the RSSI of the joined node, a wrong key, removal, and a dead NCP."""
 
 from __future__ import annotations
 
+import logging
 import socket
 import time
 from collections.abc import Iterator
@@ -174,3 +175,30 @@ def test_a_version_13_ncp(bench: tuple[dict, EzspNcpServer]) -> None:
     finally:
         server.stop()
     assert result.joined
+
+
+def test_no_install_code_or_key_in_transcript_or_log(bench: tuple[dict, EzspNcpServer],
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    """The transcript names each frame and its fields but hides every key (the transient
+    link key, the network and preconfigured keys); the ASH bytes are never recorded raw."""
+    devices, server = bench
+    esme = devices["esme"]
+    esme.reset_han()
+    code = code_of(esme)
+    network_keys: list[bytes] = []
+    caplog.set_level(logging.DEBUG)
+    with dongle(server.resource) as d:
+        d.form_network(11)
+        assert server.engine.security is not None
+        network_keys.append(bytes(server.engine.security.network_key))
+        d.add_install_code(esme.label.eui64, code)
+        d.permit_join(30)
+        d.wait_for(lambda e: isinstance(e, NodeJoined) and e.eui64 == esme.eui64, 3)
+        text = d.transcript.render()
+    assert "key=<hidden>" in text and "keys=<hidden>" in text
+    keys = [bytes(code.link_key()), network_keys[0], b"ZigBeeAlliance09"]
+    secrets = [code.reveal(), code.reveal(with_crc=False), "ZigBeeAlliance09",
+               *(key.hex() for key in keys), *(key.hex(" ") for key in keys)]
+    for secret in secrets:
+        for shown in (text, caplog.text):
+            assert secret.lower() not in shown.lower()
