@@ -147,11 +147,16 @@ def test_the_probe_skips_the_wake_up_while_the_window_surely_holds(gsme: Optical
 
 def test_a_retry_wakes_a_meter_the_probe_thought_awake(gsme: OpticalPortServer) -> None:
     """A ``wakeup_holds_s`` longer than the meter's window: the first attempt goes unheard,
-    the retry sends the preamble and is answered."""
+    the retry sends the preamble and is answered; that miss is not an optical link error
+    (TRI-OPT counts those), while a real unanswered attempt still is."""
     with probe(gsme, wakeup=True, wakeup_pause_s=PAUSE_S, wakeup_holds_s=60.0,
                retries=2, retry_wait_s=0.0) as p:
         p.sign_on()
         time.sleep(window_s(gsme) / SCALE * 1.2)
         assert p.sign_on().manufacturer == "EMg"
+        assert p.link_errors == 0  # the probe's own guess, not the optical link, was wrong
+        p.config.options["wakeup_holds_s"] = 0.0  # now a real timeout counts as ever
+        with pytest.raises(InstrumentTimeoutError):
+            p.sign_on("99999999")  # an address no meter answers to
         assert p.link_errors == 1
     assert gsme.engine.wakeups == 2

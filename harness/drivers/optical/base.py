@@ -82,6 +82,7 @@ class OpticalProbe(Instrument):
         self.baud = INITIAL_BAUD
         self.link_errors = 0  # timeouts and garbled frames, including those retries recovered
         self._last_sent = float("-inf")  # when bytes last went to the meter (wake-up window)
+        self._skipped_wake = False  # this sign-on attempt trusted the meter to be awake
 
     # -- options ---------------------------------------------------------------------------
 
@@ -100,7 +101,12 @@ class OpticalProbe(Instrument):
         )
 
     def _count_error(self, state: RetryCallState) -> None:
-        """Every timeout or garbled frame the retries hid: a flaky port shows in the count."""
+        """Every timeout or garbled frame the retries hid: a flaky port shows in the count
+        (not a first attempt that skipped the wake-up: the meter had gone back to sleep)."""
+        if self._skipped_wake:
+            self._skipped_wake = False
+            self.log.info("the meter had gone back to sleep: waking it")
+            return
         self.link_errors += 1
         outcome = state.outcome
         self.log.info("retrying after %s", outcome.exception() if outcome else "an error")
@@ -114,9 +120,12 @@ class OpticalProbe(Instrument):
             with attempt:
                 self._line(INITIAL_BAUD)
                 self._discard_input()
-                if self._option("wakeup", False) and not (
-                        attempt.retry_state.attempt_number == 1 and self._still_awake()):
-                    self._wake_up()
+                self._skipped_wake = False
+                if self._option("wakeup", False):
+                    if attempt.retry_state.attempt_number == 1 and self._still_awake():
+                        self._skipped_wake = True
+                    else:
+                        self._wake_up()
                 self._send(encode_request(address))
                 return parse_identification(self._receive("identification"))
         raise AssertionError("unreachable: tenacity reraises")
