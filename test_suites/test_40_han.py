@@ -3,7 +3,9 @@
 A channel survey first (TRI-HAN-01), then a join with the install code on the label
 (TRI-HAN-02: form a test network, give the trust centre the key derived from the code,
 permit joining, watch the device join or fail with the reason the evidence supports), then
-the joined device's link quality (TRI-HAN-03).  The slot names the dongle in role ``han``.
+the joined device's link quality (TRI-HAN-03: LQI from every dongle, RSSI where the dongle's
+stack reports it, as EZSP does; a Telegesis NTABLE has none, so there han_rssi is not
+assessed).  The slot names the dongle in role ``han``.
 The install code never reaches a log, a measurement or a report.
 """
 
@@ -22,6 +24,7 @@ from .steps import diagnostics
 pytestmark = pytest.mark.device_type("ESME", "GSME")
 
 QUIET_DBM = -85  # a channel below this is quiet enough for a join test (bench option quiet_dbm)
+MIN_RSSI_DBM = -80  # TRI-HAN-03's han_rssi floor (bench option min_rssi_dbm)
 JOIN_TIMEOUT_S = 30.0
 FAST_JOIN_FLOOR_S = 3.0  # a healthy emulated join takes ~0.3 s of wall time
 
@@ -123,12 +126,25 @@ def test_joins_a_test_network_with_its_install_code(dut: Dut, measure) -> None:
 
 @pytest.mark.spec("TRI-HAN-03")
 def test_link_quality_of_the_joined_device(dut: Dut, measure) -> None:
-    """The joined device's LQI in the dongle's neighbour table."""
+    """The joined device's LQI in the dongle's neighbour table, and its RSSI where the
+    dongle's stack reports one."""
     result: JoinTestResult | None = dut.record.notes.get("han_join")
     if result is None or not result.joined:
         pytest.skip("not assessed: the device did not join in TRI-HAN-02")
-    low = float(dongle(dut).config.options.get("min_lqi", 100))
+    d = dongle(dut)
+    low = float(d.config.options.get("min_lqi", 100))
     measure("han_lqi", result.lqi, "LQI (0-255)", low=low, category="HAN")
+    _rssi(dut, measure, d, result.rssi_dbm)
+
+
+def _rssi(dut: Dut, measure, d: ZigbeeDongle, rssi_dbm: int | None) -> None:
+    """TRI-HAN-03's han_rssi, or a note that this dongle's stack does not report it."""
+    if rssi_dbm is None:
+        dut.record.not_assessed.append(f"TRI-HAN-03 han_rssi: the {d.config.backend} dongle "
+                                       "reports no RSSI for a joined node")
+        return
+    measure("han_rssi", rssi_dbm, "dBm",
+            low=float(d.config.options.get("min_rssi_dbm", MIN_RSSI_DBM)), category="HAN")
 
 
 @pytest.mark.spec("TRI-HAN-03")
@@ -158,6 +174,7 @@ def test_hub_network_is_on_the_air(dut: Dut, measure) -> None:
                     f"interference at this bench (busy: {sorted(busy)})")
     measure("hub_lqi", pan.lqi, "LQI (0-255)",
             low=float(d.config.options.get("min_lqi", 100)), category="HAN")
+    _rssi(dut, measure, d, pan.rssi_dbm)
 
 
 @pytest.mark.spec("TRI-HAN-03")

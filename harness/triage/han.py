@@ -4,7 +4,8 @@
 - :func:`join_test`: form a test network, give the trust centre the link key derived from
   the DUT's install code, permit joining, and observe the DUT join or fail with the reason
   the evidence supports; read the joined DUT's link quality; unjoin it; leave.
-- :func:`link_quality`: the LQI of one joined node.
+- :func:`link_quality`: the LQI of one joined node, and its RSSI where the dongle's stack
+  reports one (EZSP does; Telegesis NTABLE does not).
 
 The records hold EUI-64s, channels and link qualities, never an install code or a key.  A
 join test needs the DUT set to join with its install code (the HAN reset does that); once
@@ -69,11 +70,12 @@ class ChannelSurvey:
 
 @dataclass(frozen=True)
 class LinkQuality:
-    """A joined node's entry in the dongle's neighbour table."""
+    """A joined node's entry in the dongle's neighbour table (RSSI None: not reported)."""
 
     eui64: str
     node_id: int
     lqi: int
+    rssi_dbm: int | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ class JoinTestResult:
     node_id: int | None = None
     lqi: int | None = None
     unjoined: bool = False
+    rssi_dbm: int | None = None  # where the dongle's stack reports one
     other_nodes: tuple[str, ...] = ()  # EUI-64s of other nodes that joined meanwhile
     detail: str = ""
 
@@ -108,7 +111,7 @@ def link_quality(dongle: ZigbeeDongle, eui64: str) -> LinkQuality | None:
     """The LQI the dongle has for ``eui64``, or None when it is not in the neighbour table."""
     eui = normalise_eui64(eui64)
     entry = next((n for n in dongle.neighbours() if n.eui64 == eui), None)
-    return LinkQuality(entry.eui64, entry.node_id, entry.lqi) if entry else None
+    return LinkQuality(entry.eui64, entry.node_id, entry.lqi, entry.rssi_dbm) if entry else None
 
 
 def _about(eui: str, event: DongleEvent) -> bool:
@@ -180,6 +183,7 @@ def _conclude(dongle: ZigbeeDongle, eui: str, event: DongleEvent | None,
         return base(
             diagnosis=JoinDiagnosis.JOINED, node_id=event.node_id,
             lqi=quality.lqi if quality else None, unjoined=left,
+            rssi_dbm=quality.rssi_dbm if quality else None,
             detail=f"joined as node {event.node_id:04X} after {elapsed:g} s")
     if isinstance(event, JoinFailed):
         return base(

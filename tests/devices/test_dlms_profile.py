@@ -43,8 +43,10 @@ def port(request: pytest.FixtureRequest) -> Iterator[tuple[DeviceRegisters, str]
 
 def profiles(registers: DeviceRegisters, address: str, gate: Gate | None
              ) -> Iterator[tuple[ReferenceProfile, DlmsProfile]]:
+    gas = registers.device.device_type.name == "GSME"  # a battery meter sleeps: wake it
     config = InstrumentConfig(kind="optical_probe", backend="serial", address=address,
-                              timeout_s=0.5)
+                              timeout_s=0.5,
+                              options={"wakeup": True, "wakeup_pause_s": 0.0} if gas else {})
     secrets = {"optical_password": registers.password}
     with SerialOpticalProbe("probe", config) as probe:
         reference = ReferenceProfile(probe, secrets=secrets)

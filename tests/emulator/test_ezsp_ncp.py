@@ -141,12 +141,19 @@ def test_active_scan_finds_the_hub_with_lqi_and_rssi(
 def test_form_leave_and_unknown_frames(
     ready: tuple[Host, RadioWorld, dict[str, EmulatedDevice]],
 ) -> None:
-    """networkInit says NOT_JOINED; formNetwork brings NETWORK_UP, leaveNetwork NETWORK_DOWN;
-    a frame id the NCP does not know is answered invalidCommand(INVALID_FRAME_ID)."""
+    """networkInit says NOT_JOINED; formNetwork needs the security state first
+    (SECURITY_STATE_NOT_SET), then brings NETWORK_UP, leaveNetwork NETWORK_DOWN; a frame id
+    the NCP does not know (or a trust centre frame outside a network) is answered
+    invalidCommand(INVALID_FRAME_ID)."""
     host, _, _ = ready
     host.call("networkInit", c.NetworkInit())
     assert host.pump() == [("networkInit", c.Status(0x93))]
     params = c.NetworkParameters(EUI, 0x1A62, 8, 15)
+    host.call("formNetwork", c.FormNetwork(params))
+    assert host.pump() == [("formNetwork", c.Status(0xA8))]
+    host.call("setInitialSecurityState", c.InitialSecurityState(
+        0x0B04, b"ZigBeeAlliance09", bytes(16), 0, EUI))
+    assert host.pump() == [("setInitialSecurityState", c.Status(0))]
     host.call("formNetwork", c.FormNetwork(params))
     assert host.pump(until=host.now + 0.1) == [("formNetwork", c.Status(0)),
                                                ("stackStatusHandler", c.Status(0x90))]

@@ -44,17 +44,17 @@ def batch(path: Path, *devices: tuple[str, tuple[str, ...], FaultCategory],
 
 
 def run_suites(folder: Path, manifest: Path, *args: str, timeout: float = 300,
-               env: dict[str, str] | None = None
+               env: dict[str, str] | None = None, bench: Path = FAST_BENCH
                ) -> tuple[dict[str, dict], subprocess.CompletedProcess[str]]:
-    """Run ``pytest <args> --mb-batch manifest`` on the fast emulated bench; the verdict lines
-    by item, and the process (for its output)."""
+    """Run ``pytest <args> --mb-batch manifest`` on ``bench`` (the fast emulated bench by
+    default); the verdict lines by item, and the process (for its output)."""
     out = folder / "verdicts.jsonl"
     env = {**os.environ, **(env or {}), "MB_LOCK_DIR": str(folder / "locks"),
            "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), str(ROOT / "benchmarks"),
                                           os.environ.get("PYTHONPATH", "")])}
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", *args, "--mb-batch", str(manifest),
-         "--mb-bench", str(FAST_BENCH), "--mb-triage-json", str(out), "-q",
+         "--mb-bench", str(bench), "--mb-triage-json", str(out), "-q",
          "-p", "no:cacheprovider", "--rootdir", str(ROOT)],
         capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=env)
     lines = [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []

@@ -63,8 +63,8 @@ def test_the_emulated_bench_serves_a_telegesis_dongle() -> None:
     bench = EmulatedBench(config([]))
     assert bench.start().addresses["dongle"].startswith("socket://127.0.0.1:")
     bench.stop()
-    with pytest.raises(BenchConfigError, match=r"no emulated twin .* backend 'ezsp'") as info:
-        EmulatedBench(config([], backend="ezsp")).start()
+    with pytest.raises(BenchConfigError, match=r"no emulated twin .* backend 'znp'") as info:
+        EmulatedBench(config([], backend="znp")).start()
     assert info.value.key_path == "instruments.dongle.backend"
 
 

@@ -71,7 +71,8 @@ _DISCARD_READS = 64  # reads of stale input dropped before a sign-on, at most
 
 
 class OpticalProbe(Instrument):
-    """An IR head; bench options: ``retries``, ``wakeup`` (gas meters), ``max_baud``."""
+    """An IR head; bench options: ``retries``, ``wakeup`` (gas meters: the NUL preamble
+    before a sign-on, ``wakeup_s``, ``wakeup_pause_s``, ``wakeup_holds_s``), ``max_baud``."""
 
     kind = "optical_probe"
 
@@ -82,6 +83,8 @@ class OpticalProbe(Instrument):
         self.baud = INITIAL_BAUD
         self.framing = "7E1"  # "8N1" while the line carries HDLC (DLMS/COSEM)
         self.link_errors = 0  # timeouts and garbled frames, including those retries recovered
+        self._last_sent = float("-inf")  # when bytes last went to the meter (wake-up window)
+        self._skipped_wake = False  # this sign-on attempt trusted the meter to be awake
 
     # -- options ---------------------------------------------------------------------------
 
@@ -100,7 +103,12 @@ class OpticalProbe(Instrument):
         )
 
     def _count_error(self, state: RetryCallState) -> None:
-        """Every timeout or garbled frame the retries hid: a flaky port shows in the count."""
+        """Every timeout or garbled frame the retries hid: a flaky port shows in the count
+        (not a first attempt that skipped the wake-up: the meter had gone back to sleep)."""
+        if self._skipped_wake:
+            self._skipped_wake = False
+            self.log.info("the meter had gone back to sleep: waking it")
+            return
         self.link_errors += 1
         outcome = state.outcome
         self.log.info("retrying after %s", outcome.exception() if outcome else "an error")
@@ -114,8 +122,12 @@ class OpticalProbe(Instrument):
             with attempt:
                 self._line(INITIAL_BAUD)
                 self._discard_input()
+                self._skipped_wake = False
                 if self._option("wakeup", False):
-                    self._wake_up()
+                    if attempt.retry_state.attempt_number == 1 and self._still_awake():
+                        self._skipped_wake = True
+                    else:
+                        self._wake_up()
                 self._send(encode_request(address))
                 return parse_identification(self._receive("identification"))
         raise AssertionError("unreachable: tenacity reraises")
@@ -195,6 +207,14 @@ class OpticalProbe(Instrument):
         self._send(b"\x00" * count)
         self.sleep(float(self._option("wakeup_pause_s", WAKEUP_PAUSE_S)))
 
+    def _still_awake(self) -> bool:
+        """Whether the meter is surely still awake from our last bytes: option
+        ``wakeup_holds_s`` (default 0: wake before every sign-on) is how long after the last
+        byte sent a battery meter's port stays awake (its stated window, less a margin).  Only
+        a first attempt trusts it: a retry always wakes the meter."""
+        holds = float(self._option("wakeup_holds_s", 0.0))
+        return holds > 0 and time.monotonic() - self._last_sent < holds
+
     # -- bytes ----------------------------------------------------------------------------------
 
     def _line(self, baud: int, framing: str = "7E1") -> None:
@@ -225,6 +245,7 @@ class OpticalProbe(Instrument):
         """Send bytes; ``shown`` is what the transcript records instead (a masked secret)."""
         self.transcript.record(">", data if shown is None else shown)
         self._write(data)
+        self._last_sent = time.monotonic()
 
     def _receive(self, what: str) -> bytes:
         """One whole message, or InstrumentTimeoutError saying what was pending."""

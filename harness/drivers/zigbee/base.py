@@ -66,12 +66,15 @@ class PanInfo:
 
 @dataclass(frozen=True)
 class Neighbour:
-    """One entry of the dongle's neighbour table: who, its short address, link quality."""
+    """One entry of the dongle's neighbour (or child) table: who, its short address, link
+    quality, and its RSSI in dBm where the stack reports one (EZSP: the last hop's RSSI of
+    the node's last frame; Telegesis NTABLE has none)."""
 
     eui64: str
     node_id: int
     lqi: int
     device_type: str = ""
+    rssi_dbm: int | None = None
 
 
 # -- events -----------------------------------------------------------------------------------

@@ -10,18 +10,24 @@ reset); ``version`` in the legacy header (then, for version 8+, in the extended 
 ``startScan`` for energy (one energyScanResultHandler per channel from the radio world's
 energy, then scanCompleteHandler) and active scans (a networkFoundHandler, with LQI and RSSI,
 for every hub heard on the scanned channels); ``networkInit`` (NOT_JOINED), ``formNetwork``
-and ``leaveNetwork`` with their stackStatusHandler.  Any other frame id is answered
-invalidCommand (EZSP_ERROR_INVALID_FRAME_ID), as an NCP does.
+(after ``setInitialSecurityState``) and ``leaveNetwork`` with their stackStatusHandler;
+``getEui64``, ``getNetworkParameters``; and the trust centre's side of joining
+(``harness.emulator.ezsp.joins``): transient link keys, ``permitJoining``, the neighbour and
+child tables, ``removeDevice``.  Any other frame id is answered invalidCommand
+(EZSP_ERROR_INVALID_FRAME_ID), as an NCP does.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from harness.emulator.ezsp.joins import TrustCentre
 from harness.emulator.world.models.comms_hub import CommsHub
 from harness.emulator.zigbee.radio import CHANNELS, RadioWorld
 from harness.protocols.ezsp import commands as c
+from harness.protocols.ezsp import messages_node as n
 from harness.protocols.ezsp.ash_link import AshLink, LinkState, Received
 from harness.protocols.ezsp.errors import AshStateError, EzspFrameError
 from harness.protocols.ezsp.frame import EzspFrame, encode_ezsp
@@ -54,6 +60,8 @@ class EzspNcpEngine:
         self.time_scale = time_scale
         self.link = AshLink(role="ncp")
         self.network: NetworkParameters | None = None
+        self.security: n.InitialSecurityState | None = None
+        self.trust_centre = TrustCentre(world, self.eui64, self._later)
         self._pending: list[_Callback] = []
         self._lock = threading.Lock()
         self._seq = 0
@@ -76,6 +84,8 @@ class EzspNcpEngine:
         """The callbacks due by ``now``, on the wire (and any retransmission the link owes)."""
         with self._lock:
             self.link.poll(now)
+            if self.network is not None and self.link.state is LinkState.CONNECTED:
+                self.trust_centre.joins(now)
             while self._pending and self._pending[0].at <= now:
                 if self.link.state is not LinkState.CONNECTED:
                     self._pending.clear()
@@ -114,11 +124,16 @@ class EzspNcpEngine:
             self._invalid(data, now)
             return
         self._seq = frame.sequence
-        handler = {
+        handlers: dict[str, Callable[[c.Message, float], None]] = {
             "version": self._version, "startScan": self._start_scan,
             "networkInit": self._network_init, "formNetwork": self._form,
-            "leaveNetwork": self._leave,
-        }.get(name)
+            "leaveNetwork": self._leave, "getEui64": self._eui64,
+            "getNetworkParameters": self._parameters,
+            "setInitialSecurityState": self._security,
+        }
+        handler = handlers.get(name)
+        if handler is None and self.network is not None:
+            handler = self._joining_frame(name)
         if handler is None or frame.is_response:
             self._invalid(data, now)
             return
@@ -138,12 +153,47 @@ class EzspNcpEngine:
         if self.network is not None:
             self._later(now, "stackStatusHandler", c.Status(0x90))
 
+    def _eui64(self, message: c.Message, now: float) -> None:
+        self._send("getEui64", n.Eui64Value(self.eui64), now)
+
+    def _parameters(self, message: c.Message, now: float) -> None:
+        if self.network is None:
+            empty = NetworkParameters("0000000000000000", 0, 0, 0)
+            self._send("getNetworkParameters",
+                       n.NetworkParametersResponse(0x93, 0, empty), now)  # NOT_JOINED
+            return
+        self._send("getNetworkParameters",
+                   n.NetworkParametersResponse(0x00, c.NODE_COORDINATOR, self.network), now)
+
+    def _security(self, message: c.Message, now: float) -> None:
+        assert isinstance(message, n.InitialSecurityState)
+        if self.network is not None:
+            self._send("setInitialSecurityState", c.Status(0x70), now)  # INVALID_CALL
+            return
+        self.security = message
+        self._send("setInitialSecurityState", c.Status(0x00), now)
+
+    def _joining_frame(self, name: str) -> Callable[[c.Message, float], None] | None:
+        """The trust centre's handler of ``name`` (only while in a network)."""
+        handler = self.trust_centre.handler(name)
+        if handler is None:
+            return None
+
+        def answer(message: c.Message, now: float) -> None:
+            reply_name, reply = handler(message, now, self.protocol_version)
+            self._send(reply_name, reply, now)
+        return answer
+
     def _form(self, message: c.Message, now: float) -> None:
         assert isinstance(message, c.FormNetwork)
         if self.network is not None:
             self._send("formNetwork", c.Status(0x70), now)  # INVALID_CALL: already up
             return
+        if self.security is None:
+            self._send("formNetwork", c.Status(0xA8), now)  # SECURITY_STATE_NOT_SET
+            return
         self.network = message.parameters
+        self.trust_centre.start(message.parameters, self.security)
         self._send("formNetwork", c.Status(0x00), now)
         self._later(now, "stackStatusHandler", c.Status(0x90))  # NETWORK_UP
 
@@ -152,6 +202,8 @@ class EzspNcpEngine:
             self._send("leaveNetwork", c.Status(0x70), now)
             return
         self.network = None
+        self.security = None
+        self.trust_centre.stop()
         self._send("leaveNetwork", c.Status(0x00), now)
         self._later(now, "stackStatusHandler", c.Status(0x91))  # NETWORK_DOWN
 

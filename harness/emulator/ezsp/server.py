@@ -46,6 +46,7 @@ class EzspNcpServer:
         self._port.stop()
 
     def _serve(self, client: socket.socket) -> None:
+        client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # a frame goes at once
         while not self._stopped:
             readable, _, _ = select.select([client], [], [], self.tick_s)
             now = time.monotonic()

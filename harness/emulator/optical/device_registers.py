@@ -69,8 +69,11 @@ class DeviceRegisters:
 
     def behaviour(self) -> PortBehaviour:
         port = self.device.optical_port_behaviour()
+        model = self.device.model
         return PortBehaviour(dead=not port.answers, drop_fraction=port.drop_fraction,
-                             corrupt_fraction=port.corrupt_fraction)
+                             corrupt_fraction=port.corrupt_fraction,
+                             wake_window_s=model.optical_wake_window_s,
+                             wakeup_min_s=model.optical_wakeup_min_s)
 
     def check_password(self, level: str, password: str) -> bool:
         return level == "1" and password == self.password

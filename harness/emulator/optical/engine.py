@@ -8,6 +8,10 @@ offers COSEM objects (``cosem_model()``) also speaks DLMS/COSEM over HDLC (IEC 6
 straight away (a frame starting with 0x7E while idle, at ``hdlc_baud``) or after the mode E
 switch-over (option select ``ACK 2 Z 2``: acknowledged with the same line at 300 Bd, then
 HDLC at the agreed baud, 8N1); DISC or the inactivity time-out brings it back to mode C.
+A battery meter's port sleeps (``PortBehaviour.wake_window_s``): asleep it hears nothing but
+a run of NUL bytes, and a run lasting its ``wakeup_min_s`` of line time at 300 Bd wakes it
+for the window, which each byte received renews; an open programming (or HDLC) session keeps
+it awake until the session's own inactivity timeout, and falling asleep ends any session.
 No I/O here: the servers move the bytes and honour the baud and framing of each answer.
 """
 
@@ -47,6 +51,7 @@ from harness.protocols.iec62056_21_reader import FrameReader
 
 log = logging.getLogger("meterbench.emulator.optical")
 
+BITS_PER_CHAR = 10  # 7E1: start, 7 data, parity, stop
 LOCKED_TEXT = "ER-LOCKED"
 """Error text a locked-out port answers to a password."""
 
@@ -100,6 +105,9 @@ class MeterPortEngine:
         self.link: HdlcLink | None = None
         self.failed_passwords = 0
         self.locked_until = float("-inf")
+        self.awake_until = float("-inf")  # a sleepy port: asleep until woken
+        self.wakeups = 0
+        self._nul_run = 0
         self.reset()
 
     def reset(self) -> None:
@@ -126,8 +134,50 @@ class MeterPortEngine:
         build = getattr(self.registers, "cosem_model", None)
         return None if build is None else build()
 
+    @property
+    def awake(self) -> bool:
+        """Whether the port hears requests now (always, unless its meter sleeps)."""
+        if self.registers.behaviour().wake_window_s is None:
+            return True
+        return self._awake_at(self.clock.now())
+
+    def _awake_at(self, now: float) -> bool:
+        idle = now - self.last_activity
+        in_session = ((self.state is State.PROGRAMMING and idle <= self.programming_timeout_s)
+                      or (self.state is State.HDLC and idle <= self.hdlc_inactivity_s))
+        return now <= self.awake_until or in_session
+
+    def _heard(self, data: bytes) -> bytes:
+        """What of ``data`` an awake port hears: all of it, renewing the window; asleep,
+        nothing until a long enough run of NUL bytes wakes it (then what follows)."""
+        rule = self.registers.behaviour()
+        window = rule.wake_window_s
+        if window is None:
+            return data
+        now = self.clock.now()
+        if self._awake_at(now):
+            self.awake_until = now + window
+            return data
+        if self.state is not State.IDLE:
+            self.reset()  # it slept: whatever session was open is gone
+        for i, byte in enumerate(data):
+            if byte != 0:
+                self._nul_run = 0
+                continue
+            self._nul_run += 1
+            if self._nul_run * BITS_PER_CHAR / INITIAL_BAUD >= rule.wakeup_min_s:
+                self._nul_run = 0
+                self.awake_until = now + window
+                self.wakeups += 1
+                log.debug("optical port woken for %g s", window)
+                return data[i + 1:]
+        return b""
+
     def receive(self, data: bytes) -> list[Reply]:
         """Take bytes off the line; return the answers in order."""
+        data = self._heard(data)
+        if not data:
+            return []
         self._expire()
         self.last_activity = self.clock.now()
         if self.state is State.IDLE and data[:1] == bytes((HDLC_FLAG,)) and self._open_hdlc(

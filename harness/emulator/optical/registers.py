@@ -23,11 +23,16 @@ class RegisterError(OperationError):
 
 @dataclass(frozen=True)
 class PortBehaviour:
-    """How well the port works: dead, or losing/corrupting a fraction of its frames."""
+    """How well the port works: dead, or losing/corrupting a fraction of its frames; and, for
+    a battery meter, whether it sleeps: ``wake_window_s`` (None: always awake) is how long it
+    stays awake after the last byte it received, ``wakeup_min_s`` the shortest NUL preamble
+    (in line time at 300 Bd) that wakes it (IEC 62056-21 battery wake-up: 2.1-2.3 s)."""
 
     dead: bool = False
     drop_fraction: float = 0.0
     corrupt_fraction: float = 0.0
+    wake_window_s: float | None = None
+    wakeup_min_s: float = 2.0
 
 
 class OpticalRegisters(Protocol):

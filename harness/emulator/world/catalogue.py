@@ -64,6 +64,10 @@ class DeviceModel:
     low_battery_fraction: float = 0.1
     valve_mah: float = 0.0  # capacity one valve operation uses
     low_battery_v: float = 0.0  # supply below this logs low battery at power on
+    # A battery meter's optical port sleeps: awake this long after the last byte it received
+    # (None: mains powered, always awake), woken by a NUL preamble at least this long.
+    optical_wake_window_s: float | None = None
+    optical_wakeup_min_s: float = 2.0
     # Communications Hub.
     join_timeout_s: float = 3600.0
     device_log_capacity: int = 5
@@ -115,7 +119,7 @@ MODELS: dict[str, DeviceModel] = {
             "3.1.0", nominal_voltage=3.6, power=DEFAULT_PROFILES[DeviceType.GSME],
             supply_loss_code=GbcsAlert.GSME_POWER_SUPPLY_LOSS, actuator_a=0.12,
             actuator_s=3.0, original_supply="closed", battery_mah=19000.0, valve_mah=0.5,
-            low_battery_v=3.3, rtc_drift_ppm=5.0, commit_s=4.0,
+            low_battery_v=3.3, rtc_drift_ppm=5.0, commit_s=4.0, optical_wake_window_s=20.0,
         ),
         DeviceModel(
             "EMU-CH-1", DeviceType.CHF, "Emulated Hubs plc", "EMc", "00DB31", "CH1",
