@@ -172,8 +172,8 @@ def clock_edge(read: Callable[[], datetime.datetime], now: Callable[[], float],
     is known to); None when the clock did not advance within ``limit_s`` bench seconds (a
     stopped clock). The change lies between the request of the last old reading and the
     answer of the first new one, so the read round trip bounds its timing (TRI-DIAG-01)."""
+    previous_request = now()  # before the first read: the change may follow its processing
     before = read()
-    previous_request = now()
     deadline = previous_request + limit_s
     while True:
         request = now()
