@@ -29,6 +29,28 @@ REPO = Path(__file__).resolve().parent.parent
 pytest_plugins = ["pytester"]
 
 
+# A shell that starts a command in the background without job control (a CI step, ``cmd &``
+# in a script) makes it ignore SIGINT, and its children inherit that. meterbench rightly keeps
+# an inherited SIG_IGN (``nohup``), so the tests of Ctrl-C would see none: they run with
+# SIGINT as a terminal delivers it, here and in the processes they start.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+_STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                      if hasattr(signal, name))
+
+
+@pytest.fixture(autouse=True)
+def _signal_handlers_kept() -> Iterator[None]:
+    """An in-process command (``emulate``, ``bench check``) installs handlers for the whole
+    process: each test gives the run its own back, so no test sees another's."""
+    saved = {sig: signal.getsignal(sig) for sig in _STOP_SIGNALS}
+    yield
+    for sig, handler in saved.items():
+        if signal.getsignal(sig) is not handler and handler is not None:
+            signal.signal(sig, handler)
+
+
 @pytest.fixture(autouse=True)
 def _private_lock_dir(tmp_path_factory: pytest.TempPathFactory,
                       monkeypatch: pytest.MonkeyPatch) -> None:

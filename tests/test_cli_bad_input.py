@@ -8,8 +8,6 @@ is triaged); cases refused by pytest itself run as a subprocess, where exit code
 
 from __future__ import annotations
 
-import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,22 +34,13 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, s
     return root, prepare(root)
 
 
-@pytest.fixture
-def sigterm_kept() -> Iterator[None]:
-    """``emulate`` and ``bench check`` install a SIGTERM handler: give the test run its own back."""
-    handler = signal.getsignal(signal.SIGTERM)
-    yield
-    signal.signal(signal.SIGTERM, handler)
-
-
 def _no_campaign(*_args: object, **_kwargs: object) -> int:
     raise AssertionError("the bad input was not refused before the campaign started")
 
 
 @pytest.mark.parametrize("case", [_param(c) for c in CASES if not c.process])
 def test_refused_before_anything_runs(case: Case, scratch: tuple[Path, dict[str, str]],
-                                      monkeypatch: pytest.MonkeyPatch,
-                                      sigterm_kept: None) -> None:
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
     root, places = scratch
     monkeypatch.chdir(root)
     monkeypatch.setattr(pytest, "main", _no_campaign)
