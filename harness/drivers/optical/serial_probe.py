@@ -12,6 +12,7 @@ from typing import Any
 import serial
 
 from harness.drivers.optical.base import OpticalProbe
+from harness.drivers.serial_url import open_port, serial_port
 from harness.errors import InstrumentConnectError, OperationError
 from harness.protocols.iec62056_21 import INITIAL_BAUD
 from harness.protocols.iec62056_21_reader import add_even_parity, strip_even_parity
@@ -31,13 +32,13 @@ class SerialOpticalProbe(OpticalProbe):
 
     def _open_internal(self) -> None:
         try:
-            port = serial.serial_for_url(self.address, do_not_open=True)
+            port = serial_port(self.address, emulated=self.config.emulated)
             port.baudrate = INITIAL_BAUD
             port.bytesize = serial.EIGHTBITS if self.software_parity else serial.SEVENBITS
             port.parity = serial.PARITY_NONE if self.software_parity else serial.PARITY_EVEN
             port.stopbits = serial.STOPBITS_ONE
             port.timeout = 0.05
-            port.open()
+            open_port(port)
         except (serial.SerialException, ValueError, OSError) as exc:
             raise InstrumentConnectError(f"{self.name}: cannot open {self.address}: {exc}",
                                          instrument=self.name, address=self.address) from None

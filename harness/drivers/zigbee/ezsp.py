@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import os
 import random
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from typing import Any
 
 import serial
 
+from harness.drivers.serial_url import open_port, serial_port
 from harness.drivers.zigbee.base import (
     CHANNELS,
     DongleIdentity,
@@ -161,14 +161,13 @@ class EzspDongle(ZigbeeDongle):
 
     def _open_internal(self) -> None:
         try:
-            port = serial.serial_for_url(self.address, do_not_open=True)
+            port = serial_port(self.address, emulated=self.config.emulated)
             port.baudrate = int(self.config.options.get("baudrate", DEFAULT_BAUD))
             port.bytesize, port.parity = serial.EIGHTBITS, serial.PARITY_NONE
             port.stopbits = serial.STOPBITS_ONE
             port.rtscts = bool(self.config.options.get("rtscts", False))
             port.timeout = 0.02
-            port.open()
-            _no_nagle(port)
+            open_port(port)
         except (serial.SerialException, ValueError, OSError) as exc:
             raise InstrumentConnectError(f"{self.name}: cannot open {self.address}: {exc}",
                                          instrument=self.name, address=self.address) from None
@@ -520,14 +519,6 @@ class EzspDongle(ZigbeeDongle):
         self._ok("leaveNetwork", c.NoParameters())
         self.wait_for(NetworkDown, self.config.timeout_s, since=mark)
         self._heard.clear()
-
-
-def _no_nagle(port: serial.Serial) -> None:
-    """On ``socket://`` send each ASH frame at once: a UART batches nothing, and Nagle's
-    algorithm holding an ACK's successor for the peer's delayed ACK costs 40 ms a command."""
-    sock = getattr(port, "_socket", None)
-    if isinstance(sock, socket.socket) and sock.family in (socket.AF_INET, socket.AF_INET6):
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 def _summary(name: str, message: c.Message) -> str:

@@ -23,6 +23,7 @@ from typing import Any
 import serial
 
 from harness.config.secrets import is_reference
+from harness.drivers.serial_url import open_port, serial_port
 from harness.drivers.zigbee.base import (
     DongleEvent,
     DongleIdentity,
@@ -127,13 +128,13 @@ class TelegesisDongle(ZigbeeDongle):
 
     def _open_internal(self) -> None:
         try:
-            port = serial.serial_for_url(self.address, do_not_open=True)
+            port = serial_port(self.address, emulated=self.config.emulated)
             port.baudrate = int(self.config.options.get("baudrate", DEFAULT_BAUD))
             port.bytesize = serial.EIGHTBITS
             port.parity = serial.PARITY_NONE
             port.stopbits = serial.STOPBITS_ONE
             port.timeout = 0.05
-            port.open()
+            open_port(port)
         except (serial.SerialException, ValueError, OSError) as exc:
             raise InstrumentConnectError(f"{self.name}: cannot open {self.address}: {exc}",
                                          instrument=self.name, address=self.address) from None

@@ -356,8 +356,9 @@ class ScpiSupplyServer(BoundedClients, socketserver.ThreadingTCPServer):
 
     def start(self) -> None:
         """Serve in a daemon thread."""
+        # Polled every 50 ms rather than socketserver's 0.5 s, which every stop would wait.
         self._thread = threading.Thread(target=self.serve_forever, name=f"scpi:{self.port}",
-                                        daemon=True)
+                                        daemon=True, kwargs={"poll_interval": 0.05})
         self._thread.start()
 
     def stop(self) -> None:
