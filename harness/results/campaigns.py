@@ -12,7 +12,7 @@ import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from harness.results.schema import (
     EMULATED,
@@ -23,7 +23,7 @@ from harness.results.schema import (
     parse_utc,
     utc_text,
 )
-from harness.triage.audit_db import ReadTx
+from harness.triage.audit_db import EngineHolder, ReadTx
 
 
 @dataclass(frozen=True)
@@ -61,10 +61,9 @@ class FinishedCampaign:
 
 
 
-class CampaignQueries:
-    """The campaign methods of the results store (mixed into ``ResultStore``)."""
+class CampaignQueries(EngineHolder):
+    """The campaign methods of the results store (a base class of ``ResultStore``)."""
 
-    _engine: Engine
     _missing: tuple[str, ...] = ()  # LATER_COLUMNS an older database opened read-only lacks
     _named: bool = True  # False: an older database opened read-only has no campaign.name
 

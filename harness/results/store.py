@@ -30,6 +30,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from harness.errors import MeterbenchError
+from harness.results.browse import DeviceLine, InProgress, Page, StoreBrowsing
 from harness.results.campaigns import CampaignQueries, CampaignRow, FinishedCampaign
 from harness.results.migrate import upgrade
 from harness.results.rows import (
@@ -57,7 +58,6 @@ from harness.results.schema import (
     utc_text,
 )
 from harness.triage.audit_db import (
-    EngineHolder,
     ReadTx,
     make_engine,
     sqlite_file,
@@ -67,11 +67,31 @@ from harness.triage.classify import Verdict
 from harness.triage.record import Measurement, TriageRecord
 
 __all__ = [  # the store's public names (the tables, rows and campaigns live beside it)
-    "CORE_TABLES", "DEFAULT_DB_URL", "EMULATED", "INTERRUPTED", "LATER_COLUMNS", "PHYSICAL",
-    "SQLITE_HEADER", "CampaignRow", "DeviceRow", "FinishedCampaign", "MeasurementRow",
-    "ResultStore", "ResultStoreError", "ResultStoreMissingError", "campaign_table",
-    "check_db_url", "current_trace_table", "device_result_table", "measurement_table",
-    "metadata", "parse_utc", "utc_text",
+    "CORE_TABLES",
+    "DEFAULT_DB_URL",
+    "EMULATED",
+    "INTERRUPTED",
+    "LATER_COLUMNS",
+    "PHYSICAL",
+    "SQLITE_HEADER",
+    "CampaignRow",
+    "DeviceLine",
+    "DeviceRow",
+    "FinishedCampaign",
+    "InProgress",
+    "MeasurementRow",
+    "Page",
+    "ResultStore",
+    "ResultStoreError",
+    "ResultStoreMissingError",
+    "campaign_table",
+    "check_db_url",
+    "current_trace_table",
+    "device_result_table",
+    "measurement_table",
+    "metadata",
+    "parse_utc",
+    "utc_text",
 ]
 
 DEFAULT_DB_URL = "sqlite:///meterbench.db"
@@ -138,11 +158,9 @@ def _measurement_values(result_id: int, m: Measurement) -> dict[str, Any]:
             "passed": m.passed}
 
 
-class ResultStore(CampaignQueries, EngineHolder):
+class ResultStore(CampaignQueries, StoreBrowsing):
     """An opened results database: campaigns (:class:`CampaignQueries`), device results,
-    measurements, current traces."""
-
-    _has_traces: bool = True  # False for an older database opened without create
+    measurements, current traces, and paged reads for screens (:class:`StoreBrowsing`)."""
 
     @classmethod
     def open(cls, url: str | Path | URL = DEFAULT_DB_URL, *, create: bool = True) -> ResultStore:
