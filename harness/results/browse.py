@@ -31,8 +31,9 @@ MAX_PAGE_SIZE = 500
 """The largest page a caller may ask for: a screen never reads an unbounded list."""
 
 LIST_COLUMNS = ("id", "campaign_id", "item_key", "device_id", "label_id", "device_type", "model",
-                "verdict", "category", "why", "duration_s", "finished", "bench")
-"""What a device list reads: small columns only (never the transcript or the evidence)."""
+                "verdict", "category", "why", "duration_s", "finished", "bench", "mpxn")
+"""What a device list reads: small columns only (never the transcript or the evidence); an
+older database opened read-only may lack ``mpxn`` (read as None)."""
 
 T = TypeVar("T")
 
@@ -78,6 +79,7 @@ class DeviceLine:
     duration_s: float
     finished: str
     bench: str
+    mpxn: str | None = None  # the MPAN or MPRN the returns manifest gave, where it did
 
 
 @dataclass(frozen=True)
@@ -202,8 +204,9 @@ class StoreBrowsing(EngineHolder):
                      search: str | None = None, total: int | None = None) -> Page[DeviceLine]:
         """Device results, newest first, page ``number`` of ``size`` (ValueError outside
         bounds): of a campaign and/or a verdict, and/or matching ``search`` (item, device ID
-        or label ID, case-insensitive; an all-digit search of six or more digits also finds
-        an MPxN wherever the stored evidence names it). ``total``: the caller knows how many
+        or label ID, case-insensitive, or the MPxN the returns manifest gave; an all-digit
+        search of six or more digits also finds an MPxN wherever the stored evidence of an
+        older result names it). ``total``: the caller knows how many
         match (a campaign's verdict counts), so the page need not count them."""
         check_page(number, size)
         d = device_result_table
@@ -217,11 +220,13 @@ class StoreBrowsing(EngineHolder):
             terms = [func.upper(d.c.item_key).like(needle),
                      func.upper(d.c.device_id).like(needle),
                      func.upper(d.c.label_id).like(needle)]
+            if "mpxn" not in self._missing:
+                terms.append(d.c.mpxn.like(needle))  # digits only: no case to fold
             digits = search.strip()
             if digits.isdigit() and len(digits) >= 6:
                 terms.append(d.c.evidence.like(f"%{digits}%"))
             where.append(or_(*terms))
-        cols = [getattr(d.c, name) for name in LIST_COLUMNS]
+        cols = [getattr(d.c, name) for name in LIST_COLUMNS if name not in self._missing]
         with ReadTx(self._engine) as conn:
             if total is None:
                 total = int(conn.execute(select(func.count()).select_from(d).where(*where))
@@ -229,7 +234,8 @@ class StoreBrowsing(EngineHolder):
             # The page's ids first (from an index where one serves), then those rows only.
             ids = list(conn.execute(select(d.c.id).where(*where).order_by(d.c.id.desc())
                                     .limit(size).offset((number - 1) * size)).scalars())
-            rows = [DeviceLine(**{k: getattr(r, k) for k in LIST_COLUMNS})
+            rows = [DeviceLine(**{k: getattr(r, k) for k in LIST_COLUMNS
+                                  if k not in self._missing})
                     for r in conn.execute(select(*cols).where(d.c.id.in_(ids))
                                           .order_by(d.c.id.desc()))] if ids else []
         return Page(rows, number, total, size)

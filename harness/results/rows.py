@@ -67,6 +67,7 @@ class DeviceRow:
     return_date: datetime.date | None = None  # from the returns manifest, where it said
     generation: str | None = None  # SMETS1 or SMETS2; None when not recorded
     bench_kind: str | None = None  # EMULATED or PHYSICAL; None when not recorded
+    mpxn: str | None = None  # the MPAN or MPRN of the returns manifest; None when not given
 
     @property
     def emulated(self) -> bool:
@@ -122,4 +123,5 @@ def device_row(r: Any, measurements: Sequence[MeasurementRow],
         measurements=tuple(measurements), current_trace=trace,
         return_date=(datetime.date.fromisoformat(r.return_date)
                      if getattr(r, "return_date", None) else None),
-        generation=getattr(r, "generation", None), bench_kind=getattr(r, "bench_kind", None))
+        generation=getattr(r, "generation", None), bench_kind=getattr(r, "bench_kind", None),
+        mpxn=getattr(r, "mpxn", None))

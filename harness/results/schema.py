@@ -69,6 +69,7 @@ device_result_table = Table(
     Column("return_date", String(10)),  # YYYY-MM-DD
     Column("generation", String(10)),  # SMETS1 or SMETS2
     Column("bench_kind", String(10)),  # "emulated" or "physical"; NULL: not recorded (older)
+    Column("mpxn", String(13)),  # the MPAN or MPRN the device was returned from (r0005)
     UniqueConstraint("campaign_id", "item_key", name="device_result_once_per_campaign"),
 )
 """One row per device per campaign; ``evidence`` is the record's and verdict's JSON."""
@@ -101,9 +102,9 @@ current_trace_table = Table(
 
 One row per device (not one per sample): a trace is read whole, and a row per sample would
 multiply the database's size by the hundred samples each device has."""
-LATER_COLUMNS = ("return_date", "generation", "bench_kind")
+LATER_COLUMNS = ("return_date", "generation", "bench_kind", "mpxn")
 """``device_result`` columns added after the first schema: nullable, added on a write open
-(migration r0003); a read-only open of an older database does without them."""
+(migrations r0003 and r0005); a read-only open of an older database does without them."""
 CORE_TABLES = frozenset({"campaign", "device_result", "measurement"})
 """The tables a results database has had from the start (``current_trace`` came later)."""
 

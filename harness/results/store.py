@@ -222,10 +222,10 @@ class ResultStore(CampaignQueries, StoreBrowsing):
                finished: datetime.datetime | None = None, *,
                transcript: str | None = None, bench: str | None = None,
                return_date: datetime.date | None = None, generation: str | None = None,
-               bench_kind: str | None = None) -> bool:
+               bench_kind: str | None = None, mpxn: str | None = None) -> bool:
         """Commit one device's result and measurements now, in one transaction
-        (``return_date``, ``generation``: what the returns manifest said of the device;
-        ``bench_kind``: EMULATED or PHYSICAL).
+        (``return_date``, ``generation``, ``mpxn``: what the returns manifest said of the
+        device; ``bench_kind``: EMULATED or PHYSICAL).
 
         Returns True when written, False when this campaign already holds a result for
         ``record.key`` (the first one stands: a device is never recorded twice).
@@ -262,7 +262,8 @@ class ResultStore(CampaignQueries, StoreBrowsing):
                     transcript=transcript or record.notes.get("transcript"),
                     evidence=json.dumps(evidence, default=str, sort_keys=True),
                     **self._later(return_date=return_date.isoformat() if return_date else None,
-                                  generation=generation, bench_kind=bench_kind)))
+                                  generation=generation, bench_kind=bench_kind,
+                                  mpxn=mpxn or None)))
                 result_id = inserted_id(result)
                 if record.measurements:
                     conn.execute(insert(measurement_table), [
@@ -330,7 +331,7 @@ class ResultStore(CampaignQueries, StoreBrowsing):
             else:
                 query = query.where(or_(t.c.bench_kind.is_(None), t.c.bench_kind != EMULATED))
         if by_return_date and (since is not None or until is not None):
-            if self._missing:  # an older database: no result has a return date
+            if "return_date" in self._missing:  # an older database: no return dates
                 query = query.where(false())
             else:
                 query = query.where(t.c.return_date.is_not(None))
