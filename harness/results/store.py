@@ -14,7 +14,8 @@ results share one database. A device's current-draw trace, where captured, has i
 So do a device result's return date and SMETS generation (from the returns manifest): nullable
 columns added to an older database when it is next opened for writing, read as unknown before.
 The tables are in ``schema``, the rows a read returns in ``rows``, the campaign methods in
-``campaigns``; every name callers use is importable from here too.
+``campaigns`` and the paged reads for screens (the console) in ``browse``, both base classes
+of :class:`ResultStore`; every name callers use is importable from here too.
 """
 
 from __future__ import annotations
