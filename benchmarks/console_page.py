@@ -72,7 +72,7 @@ def build(db: str, devices: int) -> int:
                          "operator": "ann", "role": "supplier", "bench": "bench-A",
                          "transcript": transcript, "evidence": json.dumps(evidence),
                          "return_date": "2026-02-20", "generation": "SMETS2",
-                         "bench_kind": "physical"})
+                         "bench_kind": "physical", "mpxn": f"{1000000000000 + i}"})
             measurements.extend({"device_result_id": i + 1, "clause": f"TRI-M-{m:02d}",
                                  "name": f"measurement_{m}", "value": str(0.01 * m),
                                  "numeric_value": 0.01 * m, "unit": "A", "low": 0.0,

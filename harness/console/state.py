@@ -20,7 +20,6 @@ from starlette.responses import HTMLResponse, Response
 from harness.console.accounts import Accounts, LockOut
 from harness.console.auth import Access, Operator, csrf_token, current
 from harness.console.line import Line
-from harness.console.queries import ensure_index
 from harness.results.pages import cell, stored_text, with_alert_names
 from harness.results.report import meterbench_version
 from harness.results.store import ResultStore
@@ -67,7 +66,7 @@ class Console:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.store = ResultStore.open(settings.db, create=True)
-        ensure_index(self.store)
+        self.store.add_browse_index()
         self.audit = AuditLog.open(settings.audit_db)
         self.access = Access(settings.accounts, settings.site, self.audit, settings.lockout)
         self.line = Line(settings.bench_files, db=settings.db, audit_db=settings.audit_db,

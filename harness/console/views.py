@@ -40,13 +40,13 @@ def home(request: Request) -> Response:
     if (go := _signin_first(request)) is not None:
         return go
     console = console_of(request)
-    latest = queries.campaigns_page(console.store, 1)
+    latest = console.store.campaigns_page(1)
     summaries = []
     for c in latest.rows[:5]:
-        counts = queries.verdict_counts(console.store, c.id)
+        counts = console.store.verdict_counts(c.id)
         summaries.append((c, counts, sum(counts.values())))
     return page(request, "home.html", line=console.line.snapshot(), summaries=summaries,
-                in_progress=queries.in_progress(console.store))
+                in_progress=console.store.in_progress())
 
 
 def campaigns(request: Request) -> Response:
@@ -54,8 +54,8 @@ def campaigns(request: Request) -> Response:
     if (go := _signin_first(request)) is not None:
         return go
     console = console_of(request)
-    listing = queries.campaigns_page(console.store,
-                                     queries.page_number(request.query_params.get("page")))
+    listing = console.store.campaigns_page(
+        queries.page_number(request.query_params.get("page")))
     return page(request, "campaigns.html", listing=listing)
 
 
@@ -65,16 +65,15 @@ def campaign(request: Request) -> Response:
         return go
     console = console_of(request)
     cid = int(request.path_params["cid"])
-    row = queries.campaign(console.store, cid)
+    row = console.store.campaign(cid)
     if row is None:
         return page(request, "missing.html", status_code=404, what=f"campaign {cid}")
-    counts = queries.verdict_counts(console.store, cid)
+    counts = console.store.verdict_counts(cid)
     verdict = request.query_params.get("verdict") or None
-    listing = queries.devices_page(console.store,
-                                   queries.page_number(request.query_params.get("page")),
-                                   campaign_id=cid, verdict=verdict,
-                                   total=counts[verdict] if verdict else sum(counts.values()))
-    figures = queries.campaign_rfi(console.store, cid)
+    listing = console.store.devices_page(
+        queries.page_number(request.query_params.get("page")), campaign_id=cid,
+        verdict=verdict, total=counts[verdict] if verdict else sum(counts.values()))
+    figures = console.store.campaign_rfi(cid)
     running = next((b for b in console.line.benches.values() if b.campaign_id == cid), None)
     return page(request, "campaign.html", campaign=_view(row, sum(counts.values())),
                 counts=sorted(counts.items()), listing=listing, verdict=verdict,
@@ -88,9 +87,8 @@ def devices(request: Request) -> Response:
         return go
     console = console_of(request)
     q = (request.query_params.get("q") or "").strip()
-    listing = queries.devices_page(console.store,
-                                   queries.page_number(request.query_params.get("page")),
-                                   search=q or None)
+    listing = console.store.devices_page(
+        queries.page_number(request.query_params.get("page")), search=q or None)
     return page(request, "devices.html", listing=listing, q=q, disposition=disposition)
 
 
@@ -101,10 +99,10 @@ def device(request: Request) -> Response:
         return go
     console = console_of(request)
     rid = int(request.path_params["rid"])
-    row = queries.device(console.store, rid)
+    row = console.store.device(rid)
     if row is None:
         return page(request, "missing.html", status_code=404, what=f"device result {rid}")
-    c = queries.campaign(console.store, row.campaign_id)
+    c = console.store.campaign(row.campaign_id)
     fig = trace_figure(row)
     return page(request, "device.html", row=row, facts=device_context(row),
                 campaign=_view(c, 0) if c is not None else None,
@@ -119,7 +117,7 @@ def transcript(request: Request) -> Response:
     """One device's instrument transcript, as text."""
     if (go := _signin_first(request)) is not None:
         return go
-    row = queries.device(console_of(request).store, int(request.path_params["rid"]))
+    row = console_of(request).store.device(int(request.path_params["rid"]))
     if row is None or not row.transcript:
         return PlainTextResponse("no transcript", status_code=404)
     return PlainTextResponse(row.transcript)

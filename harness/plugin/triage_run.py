@@ -141,6 +141,7 @@ class TriageRun:
                               bench=self.session.config.bench.name,
                               return_date=dut.row.return_date if dut.row else None,
                               generation=dut.row.generation.value if dut.row else None,
+                              mpxn=(dut.row.mpxn or None) if dut.row else None,
                               bench_kind=EMULATED if self.session.config.emulated
                               else PHYSICAL)
         if self.facility is not None:  # recorded: the device leaves the facility's queue

@@ -120,7 +120,8 @@ def render(template: str, **context: Any) -> str:
 def device_context(row: DeviceRow) -> list[tuple[str, Any]]:
     """The device page's facts, label and value (the values go through ``cell``)."""
     return [("Item", row.item_key), ("Device ID", row.device_id), ("Type", row.device_type),
-            ("Model", row.model), ("Label", row.label_id), ("Verdict", row.verdict),
+            ("Model", row.model), ("Label", row.label_id),
+            *([("MPxN", row.mpxn)] if row.mpxn else []), ("Verdict", row.verdict),
             ("Category", row.category), ("DUIS return reason", row.duis_return_reason),
             ("Reset done", row.reset), ("Started", row.started), ("Finished", row.finished),
             ("Triage time (s)", row.duration_s), ("Operator", f"{row.operator} ({row.role})"),

@@ -13,6 +13,9 @@ results share one database. A device's current-draw trace, where captured, has i
 (added to an older database when it is next opened for writing; a reader does without it).
 So do a device result's return date and SMETS generation (from the returns manifest): nullable
 columns added to an older database when it is next opened for writing, read as unknown before.
+The tables are in ``schema``, the rows a read returns in ``rows``, the campaign methods in
+``campaigns`` and the paged reads for screens (the console) in ``browse``, both base classes
+of :class:`ResultStore`; every name callers use is importable from here too.
 """
 
 from __future__ import annotations
@@ -20,154 +23,80 @@ from __future__ import annotations
 import datetime
 import json
 import tempfile
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (
-    Boolean,
-    Column,
-    Float,
-    ForeignKey,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-    delete,
-    false,
-    func,
-    insert,
-    inspect,
-    or_,
-    select,
-    update,
-)
-from sqlalchemy.engine import URL, CursorResult
+from sqlalchemy import delete, false, func, insert, inspect, or_, select
+from sqlalchemy.engine import URL
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from harness.errors import MeterbenchError
+from harness.results.browse import DeviceLine, InProgress, Page, StoreBrowsing
+from harness.results.campaigns import CampaignQueries, CampaignRow, FinishedCampaign
 from harness.results.migrate import upgrade
+from harness.results.rows import (
+    DeviceRow,
+    MeasurementRow,
+    device_row,
+    measurement_rows,
+    read_traces,
+)
+from harness.results.schema import (
+    CORE_TABLES,
+    EMULATED,
+    INTERRUPTED,
+    LATER_COLUMNS,
+    PHYSICAL,
+    ResultStoreError,
+    ResultStoreMissingError,
+    campaign_table,
+    current_trace_table,
+    device_result_table,
+    inserted_id,
+    measurement_table,
+    metadata,
+    parse_utc,
+    utc_text,
+)
 from harness.triage.audit_db import (
-    EngineHolder,
     ReadTx,
     make_engine,
     sqlite_file,
     to_url,
 )
 from harness.triage.classify import Verdict
-from harness.triage.current_trace import CurrentTrace
 from harness.triage.record import Measurement, TriageRecord
+
+__all__ = [  # the store's public names (the tables, rows and campaigns live beside it)
+    "CORE_TABLES",
+    "DEFAULT_DB_URL",
+    "EMULATED",
+    "INTERRUPTED",
+    "LATER_COLUMNS",
+    "PHYSICAL",
+    "SQLITE_HEADER",
+    "CampaignRow",
+    "DeviceLine",
+    "DeviceRow",
+    "FinishedCampaign",
+    "InProgress",
+    "MeasurementRow",
+    "Page",
+    "ResultStore",
+    "ResultStoreError",
+    "ResultStoreMissingError",
+    "campaign_table",
+    "check_db_url",
+    "current_trace_table",
+    "device_result_table",
+    "measurement_table",
+    "metadata",
+    "parse_utc",
+    "utc_text",
+]
 
 DEFAULT_DB_URL = "sqlite:///meterbench.db"
 """Where ``--db`` points when not given (the same file as the audit log)."""
-
-metadata = MetaData()
-campaign_table = Table(
-    "campaign", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("bench", String(200), nullable=False),
-    Column("operator", String(200), nullable=False),
-    Column("role", String(40), nullable=False),
-    Column("batch_name", String(400), nullable=False),
-    Column("started", String(32), nullable=False),
-    Column("finished", String(32)),
-    Column("name", String(200)),  # facility mode: hosts join it by name; NULL otherwise
-    Index("campaign_name_unique", "name", unique=True),
-)
-"""One row per campaign (a batch on a bench); ``finished`` stays NULL until it completes."""
-device_result_table = Table(
-    "device_result", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("campaign_id", Integer, ForeignKey("campaign.id"), nullable=False),
-    Column("item_key", String(200), nullable=False),
-    Column("slot", String(200)),
-    Column("device_id", String(64)),
-    Column("device_type", String(20), nullable=False),
-    Column("model", String(200)),
-    Column("label_id", String(200)),
-    Column("verdict", String(20), nullable=False),
-    Column("category", String(40)),
-    Column("duis_return_reason", String(200)),
-    Column("reset", Boolean, nullable=False),
-    Column("why", Text, nullable=False),
-    Column("started", String(32), nullable=False),
-    Column("finished", String(32), nullable=False),
-    Column("duration_s", Float, nullable=False),
-    Column("operator", String(200), nullable=False),
-    Column("role", String(40), nullable=False),
-    Column("bench", String(200), nullable=False),
-    Column("transcript", Text),
-    Column("evidence", Text, nullable=False),
-    # From the returns manifest (added later: NULL in older rows and in slot-mode results).
-    Column("return_date", String(10)),  # YYYY-MM-DD
-    Column("generation", String(10)),  # SMETS1 or SMETS2
-    Column("bench_kind", String(10)),  # "emulated" or "physical"; NULL: not recorded (older)
-    UniqueConstraint("campaign_id", "item_key", name="device_result_once_per_campaign"),
-)
-"""One row per device per campaign; ``evidence`` is the record's and verdict's JSON."""
-measurement_table = Table(
-    "measurement", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("device_result_id", Integer, ForeignKey("device_result.id"), nullable=False,
-           index=True),
-    Column("clause", String(40), nullable=False),
-    Column("name", String(200), nullable=False),
-    Column("value", Text),
-    Column("numeric_value", Float),
-    Column("unit", String(40), nullable=False),
-    Column("low", Float),
-    Column("high", Float),
-    Column("expected", Text),
-    Column("passed", Boolean, nullable=False),
-)
-"""Every measurement with its limits (``expected`` holds an equality or one-of limit)."""
-current_trace_table = Table(
-    "current_trace", metadata,
-    Column("device_result_id", Integer, ForeignKey("device_result.id"), primary_key=True,
-           autoincrement=False),
-    Column("clause", String(40), nullable=False),
-    Column("current_limit_a", Float),
-    Column("sample_count", Integer, nullable=False),
-    Column("samples", Text, nullable=False),
-)
-"""A device's current-draw trace, where captured: ``samples`` is JSON [[seconds, amps], ...].
-
-One row per device (not one per sample): a trace is read whole, and a row per sample would
-multiply the database's size by the hundred samples each device has."""
-LATER_COLUMNS = ("return_date", "generation", "bench_kind")
-"""``device_result`` columns added after the first schema: nullable, added on a write open
-(migration r0003); a read-only open of an older database does without them."""
-CORE_TABLES = frozenset({"campaign", "device_result", "measurement"})
-"""The tables a results database has had from the start (``current_trace`` came later)."""
-
-EMULATED, PHYSICAL = "emulated", "physical"
-"""A result's ``bench_kind``: an emulated bench's devices are no lab's returns, so a report
-leaves them out of a lab's figures unless asked (``meterbench report --emulated``)."""
-
-INTERRUPTED = "INTERRUPTED"
-"""The stored "verdict" of a device whose triage was stopped part way: redone on resume."""
-
-_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-
-
-def _inserted_id(result: CursorResult[Any]) -> int:
-    """The primary key of the one row a single-row INSERT made."""
-    key = result.inserted_primary_key
-    assert key is not None  # a single-row INSERT always reports its key
-    return int(key[0])
-
-
-class ResultStoreError(MeterbenchError, RuntimeError):
-    """The results database cannot be opened or used."""
-
-
-class ResultStoreMissingError(ResultStoreError, FileNotFoundError):
-    """There is no results database at that URL (and none was to be created)."""
-
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 """The first 16 bytes of every SQLite database file."""
@@ -215,101 +144,6 @@ def check_db_url(url: str | Path | URL) -> None:
                                f"{head[:8]!r})", url=shown)
 
 
-def utc_text(when: datetime.datetime) -> str:
-    """A sortable UTC timestamp (naive datetimes are taken as UTC)."""
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=datetime.UTC)
-    return when.astimezone(datetime.UTC).strftime(_TIME_FORMAT)
-
-
-def parse_utc(text: str) -> datetime.datetime:
-    """The inverse of :func:`utc_text`."""
-    return datetime.datetime.strptime(text, _TIME_FORMAT).replace(tzinfo=datetime.UTC)
-
-
-@dataclass(frozen=True)
-class CampaignRow:
-    """A stored campaign, as reports name it (``emulated`` None: the store does not say)."""
-
-    id: int
-    bench: str
-    operator: str
-    role: str
-    batch_name: str
-    started: datetime.datetime
-    finished: datetime.datetime | None
-    emulated: bool | None = None
-    name: str | None = None  # a facility campaign's name (hosts join it by it)
-
-
-@dataclass(frozen=True)
-class MeasurementRow:
-    """A stored measurement, as reports read it."""
-
-    clause: str
-    name: str
-    value: str | None
-    numeric_value: float | None
-    unit: str
-    low: float | None
-    high: float | None
-    expected: str | None
-    passed: bool
-
-
-@dataclass(frozen=True)
-class FinishedCampaign:
-    """A campaign that triaged its whole batch: what a run of the same batch is told."""
-
-    id: int
-    bench: str
-    batch_name: str
-    finished: datetime.datetime
-    devices: int
-
-    def nothing_to_do(self, again: str = "--again") -> str:
-        """Why a run of the same batch does nothing, and how to make it triage again."""
-        return (f"batch {self.batch_name} was triaged on bench {self.bench} by campaign "
-                f"{self.id} (finished {self.finished:%Y-%m-%d %H:%M} UTC, {self.devices} "
-                f"devices): nothing to do. Its results stay in the store; {again} triages "
-                "every device again as a new campaign")
-
-
-@dataclass(frozen=True)
-class DeviceRow:
-    """A stored device result, as reports and the RFI figures read it."""
-
-    id: int
-    campaign_id: int
-    item_key: str
-    slot: str | None
-    device_id: str | None
-    device_type: str
-    model: str | None
-    label_id: str | None
-    verdict: str
-    category: str | None
-    duis_return_reason: str | None
-    reset: bool
-    why: str
-    started: datetime.datetime
-    finished: datetime.datetime
-    duration_s: float
-    operator: str
-    role: str
-    bench: str
-    transcript: str | None
-    evidence: dict[str, Any]
-    measurements: tuple[MeasurementRow, ...] = field(default=())
-    current_trace: CurrentTrace | None = None
-    return_date: datetime.date | None = None  # from the returns manifest, where it said
-    generation: str | None = None  # SMETS1 or SMETS2; None when not recorded
-    bench_kind: str | None = None  # EMULATED or PHYSICAL; None when not recorded
-
-    @property
-    def emulated(self) -> bool:
-        """Whether an emulated bench triaged it (an emulated device, no lab's return)."""
-        return self.bench_kind == EMULATED
 
 
 def _measurement_values(result_id: int, m: Measurement) -> dict[str, Any]:
@@ -325,12 +159,9 @@ def _measurement_values(result_id: int, m: Measurement) -> dict[str, Any]:
             "passed": m.passed}
 
 
-class ResultStore(EngineHolder):
-    """An opened results database: campaigns, device results, measurements, current traces."""
-
-    _has_traces: bool = True  # False for an older database opened without create
-    _missing: tuple[str, ...] = ()  # LATER_COLUMNS an older database opened read-only lacks
-    _named: bool = True  # False: an older database opened read-only has no campaign.name
+class ResultStore(CampaignQueries, StoreBrowsing):
+    """An opened results database: campaigns (:class:`CampaignQueries`), device results,
+    measurements, current traces, and paged reads for screens (:class:`StoreBrowsing`)."""
 
     @classmethod
     def open(cls, url: str | Path | URL = DEFAULT_DB_URL, *, create: bool = True) -> ResultStore:
@@ -386,101 +217,16 @@ class ResultStore(EngineHolder):
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    # campaigns -----------------------------------------------------------------------------
-
-    def start_campaign(self, *, bench: str, operator: str, role: str, batch_name: str,
-                       started: datetime.datetime | None = None) -> int:
-        """A new campaign; its id."""
-        when = started or datetime.datetime.now(datetime.UTC)
-        with self._engine.begin() as conn:
-            result = conn.execute(insert(campaign_table).values(
-                bench=bench, operator=operator, role=role, batch_name=batch_name,
-                started=utc_text(when)))
-            return _inserted_id(result)
-
-    def find_campaign(self, bench: str, batch_name: str) -> int | None:
-        """The latest unfinished campaign of this batch on this bench (to resume), or None."""
-        with ReadTx(self._engine) as conn:
-            return conn.execute(
-                select(campaign_table.c.id)
-                .where(campaign_table.c.bench == bench,
-                       campaign_table.c.batch_name == batch_name,
-                       campaign_table.c.finished.is_(None))
-                .order_by(campaign_table.c.id.desc()).limit(1)).scalar()
-
-    def finished_campaign(self, bench: str, batch_name: str) -> FinishedCampaign | None:
-        """The latest finished campaign of this batch on this bench, when none is unfinished
-        (a run of the same batch would then triage every device again); else None."""
-        t, d = campaign_table, device_result_table
-        with ReadTx(self._engine) as conn:
-            latest = conn.execute(
-                select(t.c.id, t.c.finished).where(t.c.bench == bench,
-                                                   t.c.batch_name == batch_name)
-                .order_by(t.c.id.desc()).limit(1)).first()
-            if latest is None or latest.finished is None:
-                return None
-            devices = conn.execute(select(func.count()).select_from(d).where(
-                d.c.campaign_id == latest.id, d.c.verdict != INTERRUPTED)).scalar_one()
-        return FinishedCampaign(int(latest.id), bench, batch_name, parse_utc(latest.finished),
-                                int(devices))
-
-    def resume_or_start(self, *, bench: str, operator: str, role: str, batch_name: str) -> int:
-        """The unfinished campaign of this batch on this bench, or a new one (one transaction)."""
-        with self._engine.begin() as conn:  # BEGIN IMMEDIATE on SQLite: two starters queue
-            if conn.dialect.name == "postgresql":  # the same there: starters take turns
-                conn.exec_driver_sql("LOCK TABLE campaign IN SHARE ROW EXCLUSIVE MODE")
-            found = conn.execute(
-                select(campaign_table.c.id)
-                .where(campaign_table.c.bench == bench,
-                       campaign_table.c.batch_name == batch_name,
-                       campaign_table.c.finished.is_(None))
-                .order_by(campaign_table.c.id.desc()).limit(1)).scalar()
-            if found is not None:
-                return int(found)
-            result = conn.execute(insert(campaign_table).values(
-                bench=bench, operator=operator, role=role, batch_name=batch_name,
-                started=utc_text(datetime.datetime.now(datetime.UTC))))
-            return _inserted_id(result)
-
-    def finish_campaign(self, campaign_id: int,
-                        finished: datetime.datetime | None = None) -> None:
-        """Mark a campaign complete: it is no longer offered for resuming."""
-        when = finished or datetime.datetime.now(datetime.UTC)
-        with self._engine.begin() as conn:
-            conn.execute(update(campaign_table).where(campaign_table.c.id == campaign_id)
-                         .values(finished=utc_text(when)))
-
-    def campaigns(self, ids: Sequence[int] | set[int] | None = None) -> list[CampaignRow]:
-        """The campaigns ``ids`` (every one when None), oldest first: what a report names."""
-        t = campaign_table
-        query = select(*[c for c in t.c if self._named or c.name != "name"]).order_by(t.c.id)
-        if ids is not None:
-            query = query.where(t.c.id.in_(sorted(ids)))
-        d = device_result_table
-        with ReadTx(self._engine) as conn:
-            kinds: dict[int, set[str]] = {}
-            if "bench_kind" not in self._missing:  # what its results say of their bench
-                for cid, kind in conn.execute(select(d.c.campaign_id, d.c.bench_kind)
-                                              .where(d.c.bench_kind.is_not(None)).distinct()):
-                    kinds.setdefault(cid, set()).add(kind)
-            return [CampaignRow(
-                id=r.id, bench=r.bench, operator=r.operator, role=r.role,
-                batch_name=r.batch_name, started=parse_utc(r.started),
-                finished=parse_utc(r.finished) if r.finished else None,
-                emulated=(EMULATED in kinds[r.id]) if r.id in kinds else None,
-                name=getattr(r, "name", None))
-                for r in conn.execute(query)]
-
     # device results ------------------------------------------------------------------------
 
     def record(self, campaign_id: int, record: TriageRecord, verdict: Verdict,
                finished: datetime.datetime | None = None, *,
                transcript: str | None = None, bench: str | None = None,
                return_date: datetime.date | None = None, generation: str | None = None,
-               bench_kind: str | None = None) -> bool:
+               bench_kind: str | None = None, mpxn: str | None = None) -> bool:
         """Commit one device's result and measurements now, in one transaction
-        (``return_date``, ``generation``: what the returns manifest said of the device;
-        ``bench_kind``: EMULATED or PHYSICAL).
+        (``return_date``, ``generation``, ``mpxn``: what the returns manifest said of the
+        device; ``bench_kind``: EMULATED or PHYSICAL).
 
         Returns True when written, False when this campaign already holds a result for
         ``record.key`` (the first one stands: a device is never recorded twice).
@@ -517,8 +263,9 @@ class ResultStore(EngineHolder):
                     transcript=transcript or record.notes.get("transcript"),
                     evidence=json.dumps(evidence, default=str, sort_keys=True),
                     **self._later(return_date=return_date.isoformat() if return_date else None,
-                                  generation=generation, bench_kind=bench_kind)))
-                result_id = _inserted_id(result)
+                                  generation=generation, bench_kind=bench_kind,
+                                  mpxn=mpxn or None)))
+                result_id = inserted_id(result)
                 if record.measurements:
                     conn.execute(insert(measurement_table), [
                         _measurement_values(result_id, m) for m in record.measurements])
@@ -585,7 +332,7 @@ class ResultStore(EngineHolder):
             else:
                 query = query.where(or_(t.c.bench_kind.is_(None), t.c.bench_kind != EMULATED))
         if by_return_date and (since is not None or until is not None):
-            if self._missing:  # an older database: no result has a return date
+            if "return_date" in self._missing:  # an older database: no return dates
                 query = query.where(false())
             else:
                 query = query.where(t.c.return_date.is_not(None))
@@ -603,37 +350,11 @@ class ResultStore(EngineHolder):
             query = query.where(t.c.campaign_id == campaign_id)
         with ReadTx(self._engine) as conn:
             rows = conn.execute(query).all()
-            by_result: dict[int, list[MeasurementRow]] = {}
-            if with_measurements and rows:
-                ids = [r.id for r in rows]
-                m = measurement_table
-                for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
-                    for mr in conn.execute(select(m).where(m.c.device_result_id.in_(chunk))
-                                           .order_by(m.c.id)):
-                        by_result.setdefault(mr.device_result_id, []).append(MeasurementRow(
-                            mr.clause, mr.name, mr.value, mr.numeric_value, mr.unit, mr.low,
-                            mr.high, mr.expected, bool(mr.passed)))
-            traces = self._traces(conn, rows) if with_traces and self._has_traces else {}
-        return [_device_row(r, by_result.get(r.id, ()), traces.get(r.id)) for r in rows]
-
-    def _traces(self, conn: Any, rows: Sequence[Any]) -> dict[int, CurrentTrace]:
-        """The current traces of these device results, by result id."""
-        traces: dict[int, CurrentTrace] = {}
-        keys = {r.id: r.item_key for r in rows}
-        t = current_trace_table
-        ids = list(keys)
-        for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
-            for tr in conn.execute(select(t).where(t.c.device_result_id.in_(chunk))):
-                where = (f"{self.shown_url}: current_trace of device result "
-                         f"{tr.device_result_id} ({keys[tr.device_result_id]})")
-                try:
-                    traces[tr.device_result_id] = CurrentTrace.from_dict(
-                        {"samples": json.loads(tr.samples), "clause": tr.clause,
-                         "current_limit_a": tr.current_limit_a}, where)
-                except ValueError as exc:  # json.JSONDecodeError is one too
-                    raise ResultStoreError(str(exc) if str(exc).startswith(where)
-                                           else f"{where}: samples: {exc}") from None
-        return traces
+            by_result = measurement_rows(conn, [r.id for r in rows]) \
+                if with_measurements and rows else {}
+            traces = read_traces(conn, rows, self.shown_url) \
+                if with_traces and self._has_traces else {}
+        return [device_row(r, by_result.get(r.id, ()), traces.get(r.id)) for r in rows]
 
 
 def _drop_interrupted(conn: Any, campaign_id: int, item_key: str, has_traces: bool) -> None:
@@ -662,18 +383,3 @@ def _missing_columns(engine: Any, tables: set[str]) -> tuple[str, ...]:
 
 def _day_start(day: datetime.date) -> datetime.datetime:
     return datetime.datetime(day.year, day.month, day.day, tzinfo=datetime.UTC)
-
-
-def _device_row(r: Any, measurements: Sequence[MeasurementRow],
-                trace: CurrentTrace | None = None) -> DeviceRow:
-    return DeviceRow(
-        id=r.id, campaign_id=r.campaign_id, item_key=r.item_key, slot=r.slot,
-        device_id=r.device_id, device_type=r.device_type, model=r.model, label_id=r.label_id,
-        verdict=r.verdict, category=r.category, duis_return_reason=r.duis_return_reason,
-        reset=bool(r.reset), why=r.why, started=parse_utc(r.started),
-        finished=parse_utc(r.finished), duration_s=r.duration_s, operator=r.operator,
-        role=r.role, bench=r.bench, transcript=r.transcript, evidence=json.loads(r.evidence),
-        measurements=tuple(measurements), current_trace=trace,
-        return_date=(datetime.date.fromisoformat(r.return_date)
-                     if getattr(r, "return_date", None) else None),
-        generation=getattr(r, "generation", None), bench_kind=getattr(r, "bench_kind", None))

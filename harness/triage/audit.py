@@ -30,7 +30,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, inspect, select, update
+from sqlalchemy import Connection, Engine, func, insert, inspect, select, update
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
@@ -415,6 +415,24 @@ class AuditLog(EngineHolder):
         with self._read() as conn:
             for row in conn.execute(select(entries_table).order_by(entries_table.c.seq)):
                 yield _entry(row)
+
+    def entries_page(self, offset: int, limit: int, *, operator: str | None = None
+                     ) -> tuple[int, list[AuditEntry]]:
+        """How many entries there are (``operator``'s only, if given) and ``limit`` of them
+        from ``offset``, newest first: one screen's page, never the whole log. (0, []) where
+        the database holds no audit log yet; ValueError for a negative offset or a limit
+        outside 1..1000."""
+        if offset < 0 or not 1 <= limit <= 1000:
+            raise ValueError(f"audit page offset {offset}, limit {limit}: the offset must be "
+                             "0 or more and the limit 1 to 1000")
+        a = entries_table
+        where = [a.c.operator == operator] if operator else []
+        with self._read() as conn:
+            if not conn.dialect.has_table(conn, a.name):
+                return 0, []
+            total = conn.execute(select(func.count()).select_from(a).where(*where)).scalar_one()
+            return int(total), [_entry(r) for r in conn.execute(
+                select(a).where(*where).order_by(a.c.seq.desc()).limit(limit).offset(offset))]
 
     def _read(self) -> ReadTx:
         """A connection whose transaction only reads (SQLite: deferred BEGIN, one snapshot)."""

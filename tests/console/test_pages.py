@@ -125,3 +125,21 @@ def test_the_line_lists_every_unfinished_campaign_of_the_store(client: TestClien
     assert f"#{other} week13.csv" in table and "bench-B" in table and "dan (rsa)" in table
     assert "2024-03-01 09:00:00" in table  # its latest result
     assert "#1 returns-week-12.csv" not in table  # finished
+
+
+def test_the_device_list_shows_the_mpxn_and_search_finds_it(kit: Kit) -> None:
+    mpxn = "1900012345678"
+    with ResultStore.open(kit.db) as store:
+        cid = store.start_campaign(bench="bench-A", operator="ann", role="supplier",
+                                   batch_name="returns.csv")
+        for i in range(3):
+            store.record(cid, *sample(i), T0, mpxn=mpxn if i == 1 else None)
+    with TestClient(create_app(kit.settings())) as c:
+        sign_in(c, "ann")
+        listing = c.get("/devices").text
+        assert "<th>MPxN</th>" in listing and f'<td class="mpxn">{mpxn}</td>' in listing
+        for needle in (mpxn, "00012345"):
+            found = c.get(f"/devices?q={needle}").text
+            assert "1 in all" in found and "item1<" in found and "item2<" not in found
+        rid = re.search(r'href="/devices/(\d+)">item1<', listing)
+        assert rid and mpxn in c.get(f"/devices/{rid.group(1)}").text  # the device page too

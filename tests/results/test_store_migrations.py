@@ -17,7 +17,7 @@ from harness.results.migrate import VERSION_TABLE, head
 from harness.results.store import ResultStore, metadata
 from harness.triage.audit_db import to_url
 
-LATER = ("return_date", "generation", "bench_kind")
+LATER = ("return_date", "generation", "bench_kind", "mpxn")
 
 
 def _schema(url: str) -> dict[str, set[str]]:

@@ -123,9 +123,10 @@ def test_a_lab_batch_triages_unattended_on_two_workers(tmp_path: Path) -> None:
     for code in (esme_code, gsme_code):
         assert code not in proc.stdout + proc.stderr
     with ResultStore.open(f"sqlite:///{tmp_path / 'r.db'}", create=False) as store:
-        stored = {r.item_key: (r.generation, str(r.return_date)) for r in store.results()}
-    assert stored["item5"] == ("SMETS1", "2026-11-05")
-    assert stored["item2"] == ("SMETS2", "2026-11-02")  # the catalogue's generation
+        stored = {r.item_key: (r.generation, str(r.return_date), r.mpxn)
+                  for r in store.results()}
+    assert stored["item5"] == ("SMETS1", "2026-11-05", "1200000000002")  # the manifest's MPxN
+    assert stored["item2"] == ("SMETS2", "2026-11-02", None)  # the catalogue's generation
 
 
 def test_a_smets1_meter_with_a_profile_is_triaged_without_smki(tmp_path: Path) -> None:

@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import logging
 import re
-import select
-import socket
-import time
 
-from harness.emulator.guard import OneHostPort, report_unexpected
+from harness.emulator.guard import report_unexpected
+from harness.emulator.loopback import LoopbackSerialServer
 from harness.emulator.zigbee.engine import TelegesisEngine
 
 log = logging.getLogger("meterbench.emulator.zigbee")
@@ -60,52 +58,33 @@ class LineBuffer:
         return lines
 
 
-class TelegesisDongleServer:
+class TelegesisDongleServer(LoopbackSerialServer):
     """A Telegesis-compatible dongle behind a loopback TCP port."""
+
+    name = "telegesis dongle"
 
     def __init__(self, engine: TelegesisEngine, host: str = "127.0.0.1", port: int = 0,
                  tick_s: float = 0.02) -> None:
         self.engine = engine
-        self.host = host
-        self.tick_s = tick_s
-        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._listener.bind((host, port))
-        self._listener.listen(16)
-        self._port = OneHostPort("telegesis dongle", [(self._listener, self._serve)])
-        self._stopped = False
+        self._lines = LineBuffer()
+        super().__init__(host, port, tick_s)
 
-    @property
-    def resource(self) -> str:
-        """The serial URL a driver opens."""
-        return f"socket://{self.host}:{self._listener.getsockname()[1]}"
-
-    def start(self) -> None:
-        """Accept hosts on a background thread."""
-        self._port.start()
-
-    def stop(self) -> None:
-        """Stop listening and drop the connected host; safe to call twice."""
-        self._stopped = True
-        self._port.stop()
-
-    def _serve(self, client: socket.socket) -> None:
+    def connected(self) -> None:
+        """A new host: the module's pending prompts and half-typed line are dropped (its
+        network stays)."""
         self.engine.drop_pending()
-        lines = LineBuffer()
-        while not self._stopped:
-            readable, _, _ = select.select([client], [], [], self.tick_s)
-            now = time.monotonic()
-            out: list[str] = []
-            if readable:
-                data = client.recv(4096)
-                if not data:
-                    return
-                for raw in lines.feed(data):
-                    out += [TOO_LONG] if raw is None else self._receive(raw, now)
-            out += self.engine.due(now)
-            if out:
-                client.sendall(b"".join(text.encode("ascii", "replace") + b"\r\n"
-                                        for text in out))
+        self._lines = LineBuffer()
+
+    def received(self, data: bytes, now: float) -> bytes:
+        """The answers to every line ``data`` completes (ERROR:0C for an over-long one)."""
+        out: list[str] = []
+        for raw in self._lines.feed(data):
+            out += [TOO_LONG] if raw is None else self._receive(raw, now)
+        return _wire(out)
+
+    def due(self, now: float) -> bytes:
+        """The prompts due by ``now`` (joins, tables, ``LeftPAN``)."""
+        return _wire(self.engine.due(now))
 
     def _receive(self, raw: bytes, now: float) -> list[str]:
         """The engine's answer to one line; an engine bug answers ERROR:02, not a dead port."""
@@ -114,3 +93,8 @@ class TelegesisDongleServer:
         except Exception as exc:
             report_unexpected("telegesis dongle (engine)", exc)
             return ["ERROR:02"]
+
+
+def _wire(lines: list[str]) -> bytes:
+    """Lines as the module sends them: ASCII, each ended CR LF."""
+    return b"".join(text.encode("ascii", "replace") + b"\r\n" for text in lines)
