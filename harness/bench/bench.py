@@ -168,6 +168,8 @@ class Bench:
                 # backend with the plain (name, config, address) signature keeps working.
                 extra = {"secrets": secrets} if secrets else {}
                 instrument = cls(name, inst_cfg, address, **extra)
+                if inst_cfg.emulated:  # its device runs at the bench's pace: so do its waits
+                    instrument.time_scale = self.time_scale
                 self.instruments[name] = instrument
                 instrument.open()
         except BaseException:

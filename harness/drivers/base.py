@@ -104,6 +104,17 @@ class Instrument(abc.ABC):
         self.transcript = Transcript(name)
         self._is_open = False
         self._lock = threading.RLock()
+        # Device seconds per wall second of what this instrument talks to: 1 for hardware;
+        # an emulated bench in fast mode sets its time_scale (its devices run that much faster).
+        self.time_scale = 1.0
+
+    def device_s(self, seconds: float, floor_s: float = 0.0) -> float:
+        """``seconds`` of the device's own time (a reaction time, a timeout, a pause) in wall
+        seconds: shorter when the device runs faster (fast mode), never below ``floor_s``
+        (what the host itself may take, so a loaded machine is not taken for the device)."""
+        if self.time_scale == 1.0:
+            return seconds
+        return max(seconds / self.time_scale, min(floor_s, seconds))
 
     # -- lifecycle -------------------------------------------------------------------------
 

@@ -67,6 +67,10 @@ class Readout:
         return next((d.value for d in self.datasets if d.address == address), None)
 
 
+MIN_TIMEOUT_S = 0.3
+"""The shortest wall time a scaled (fast-mode) timeout waits: a host busy for longer than the
+device's scaled silence must not look like a silent port."""
+
 _DISCARD_READS = 64  # reads of stale input dropped before a sign-on, at most
 
 
@@ -91,11 +95,16 @@ class OpticalProbe(Instrument):
     def _option(self, key: str, default: Any) -> Any:
         return self.config.options.get(key, default)
 
+    def timeout_s(self) -> float:
+        """How long the meter may stay silent (bench ``timeout_s``, in the meter's time: less
+        in fast mode, though never below MIN_TIMEOUT_S of wall time)."""
+        return self.device_s(self.config.timeout_s, MIN_TIMEOUT_S)
+
     def retry_policy(self) -> Retrying:
         """Sign-on retries: a timeout or garbled answer is tried again after a short pause."""
         return Retrying(
             stop=stop_after_attempt(int(self._option("retries", 3))),
-            wait=wait_fixed(float(self._option("retry_wait_s", 0.3))),
+            wait=wait_fixed(self.device_s(float(self._option("retry_wait_s", 0.3)))),
             retry=retry_if_exception_type((InstrumentTimeoutError, ProtocolError)),
             sleep=self.sleep,
             before_sleep=self._count_error,
@@ -161,7 +170,7 @@ class OpticalProbe(Instrument):
                     raise
                 self.link_errors += 1  # recovered below, but still the evidence of a flaky link
                 self.log.info("reopening programming mode after %s", exc)
-                self.sleep(float(self._option("retry_wait_s", 0.3)))
+                self.sleep(self.device_s(float(self._option("retry_wait_s", 0.3))))
         try:
             session.authorise(password)
             yield session
@@ -205,14 +214,14 @@ class OpticalProbe(Instrument):
     def _wake_up(self) -> None:
         count = int(float(self._option("wakeup_s", WAKEUP_S)) * INITIAL_BAUD / 10)
         self._send(b"\x00" * count)
-        self.sleep(float(self._option("wakeup_pause_s", WAKEUP_PAUSE_S)))
+        self.sleep(self.device_s(float(self._option("wakeup_pause_s", WAKEUP_PAUSE_S))))
 
     def _still_awake(self) -> bool:
         """Whether the meter is surely still awake from our last bytes: option
         ``wakeup_holds_s`` (default 0: wake before every sign-on) is how long after the last
         byte sent a battery meter's port stays awake (its stated window, less a margin).  Only
         a first attempt trusts it: a retry always wakes the meter."""
-        holds = float(self._option("wakeup_holds_s", 0.0))
+        holds = self.device_s(float(self._option("wakeup_holds_s", 0.0)))
         return holds > 0 and time.monotonic() - self._last_sent < holds
 
     # -- bytes ----------------------------------------------------------------------------------
@@ -250,8 +259,9 @@ class OpticalProbe(Instrument):
     def _receive(self, what: str) -> bytes:
         """One whole message, or InstrumentTimeoutError saying what was pending."""
         reader = FrameReader()
-        idle_timeout = self.config.timeout_s
-        overall = time.monotonic() + float(self._option("message_timeout_s", 30.0))
+        idle_timeout = self.timeout_s()
+        overall = time.monotonic() + self.device_s(float(self._option("message_timeout_s", 30.0)),
+                                                   MIN_TIMEOUT_S)
         last = time.monotonic()
         while True:
             now = time.monotonic()

@@ -114,6 +114,10 @@ class ProbeLink(Protocol):
         """Mode C sign-on at 300 Bd."""
         ...
 
+    def timeout_s(self) -> float:
+        """How long the meter may stay silent, in wall seconds."""
+        ...
+
     def _require_open(self) -> None: ...
     def _send(self, data: bytes, *, shown: bytes | None = None) -> None: ...
     def _read(self, timeout: float) -> bytes: ...
@@ -172,7 +176,7 @@ class DlmsSession:
     def _mode_e_acknowledgement(self) -> None:
         """The meter repeats ``ACK 2 Z 2 CR LF`` at 300 Bd before switching to HDLC."""
         probe, line = self.probe, bytearray()
-        deadline = time.monotonic() + probe.config.timeout_s
+        deadline = time.monotonic() + probe.timeout_s()
         while not line.endswith(b"\r\n"):
             if time.monotonic() > deadline or len(line) > 16:
                 raise InstrumentTimeoutError(
@@ -391,7 +395,7 @@ class DlmsSession:
         if self._pending:
             return self._pending.pop(0)
         probe = self.probe
-        idle = probe.config.timeout_s
+        idle = probe.timeout_s()
         last = time.monotonic()
         while True:
             if time.monotonic() - last > idle:
