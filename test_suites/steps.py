@@ -167,6 +167,7 @@ LINK_ERRORS = (InstrumentTimeoutError, ProtocolError)
 
 def clock_edge(read: Callable[[], datetime.datetime], now: Callable[[], float],
                limit_s: float = 3.0, attempts: int = 1,
+               repeated: Callable[[], bool] = lambda: False,
                ) -> tuple[datetime.datetime, float, float] | None:
     """Poll the device clock until its seconds value changes: (the new reading, the bench's
     time of the change by ``now`` (bench seconds), the half-width of the interval that time
@@ -176,11 +177,13 @@ def clock_edge(read: Callable[[], datetime.datetime], now: Callable[[], float],
 
     A change whose interval is over three times the best the link has shown (two of its
     fastest round trips: a read delayed by the host, not by the device) is taken again at the
-    next change, up to ``attempts`` changes in all; the narrowest one seen is returned."""
-    previous_request = now()  # before the first read: the change may follow its processing
+    next change, up to ``attempts`` changes in all; the narrowest one seen is returned. Once
+    the link has repeated a request in the session (``repeated``), an answer may be the one
+    to the read before: each interval then starts a read earlier."""
+    requests = [now()]  # before the first read: the change may follow its processing
     before = read()
-    fastest = now() - previous_request
-    deadline = previous_request + limit_s
+    fastest = now() - requests[0]
+    deadline = requests[0] + limit_s
     best: tuple[datetime.datetime, float, float] | None = None
     while True:
         request = now()
@@ -188,7 +191,8 @@ def clock_edge(read: Callable[[], datetime.datetime], now: Callable[[], float],
         answered = now()
         fastest = min(fastest, answered - request)
         if value != before:
-            edge = (value, (previous_request + answered) / 2, (answered - previous_request) / 2)
+            since = requests[0] if repeated() else requests[-1]
+            edge = (value, (since + answered) / 2, (answered - since) / 2)
             if best is None or edge[2] < best[2]:
                 best = edge
             attempts -= 1
@@ -198,7 +202,7 @@ def clock_edge(read: Callable[[], datetime.datetime], now: Callable[[], float],
             deadline = answered + limit_s
         elif answered > deadline:
             return best
-        previous_request = request
+        requests = [requests[-1], request]
 
 
 def clock_offset(dut: Dut) -> float:
@@ -222,14 +226,23 @@ def clock_rate(dut: Dut, window_s: float, resolution_ppm: float = 0.0,
     as the device's own on a fast emulated bench. None: the clock stopped (TRI-DIAG-01)."""
     bench = dut.slot.bench
     profile = dut.profile()
+    probe = dut.slot.instrument("optical") if "optical" in dut.config.instruments else None
+
+    at_start = int(getattr(probe, "link_errors", 0))
+
+    def repeated() -> bool:  # the probe counts each request it had to send again
+        return int(getattr(probe, "link_errors", 0)) != at_start
+
     with profile.session():
-        first = clock_edge(profile.read_clock, bench.seconds, attempts=edge_attempts)
+        first = clock_edge(profile.read_clock, bench.seconds, attempts=edge_attempts,
+                           repeated=repeated)
         if first is None:
             return None
         d0, m0, h0 = first
         bench.wait(max(0.0, window_s - 0.5))
         while True:
-            second = clock_edge(profile.read_clock, bench.seconds, attempts=edge_attempts)
+            second = clock_edge(profile.read_clock, bench.seconds, attempts=edge_attempts,
+                                repeated=repeated)
             if second is None:
                 return None
             d1, m1, h1 = second

@@ -72,3 +72,28 @@ def test_a_slow_link_is_not_mistaken_for_a_hiccup() -> None:
 def test_a_stopped_clock_gives_none() -> None:
     link = _Link(start=0.5, stopped=True)
     assert clock_edge(link.read, link.now, limit_s=3.0, attempts=3) is None
+
+
+class _LaggingLink(_Link):
+    """A link one answer behind (a repeat's late answer was taken for the next read's): each
+    read returns what the device said at the read before."""
+
+    def __init__(self, start: float) -> None:
+        super().__init__(start)
+        self._owed: datetime.datetime | None = None
+
+    def read(self) -> datetime.datetime:
+        fresh = super().read()
+        owed, self._owed = self._owed, fresh
+        return owed if owed is not None else fresh
+
+
+def test_after_a_repeat_the_interval_starts_a_read_earlier() -> None:
+    """One answer behind, the change shows a read late: without the repeat known, the
+    interval misses the true change; known, it holds it."""
+    for repeated, holds in ((False, False), (True, True)):
+        link = _LaggingLink(start=0.9985)
+        edge = clock_edge(link.read, link.now, repeated=lambda r=repeated: r)
+        assert edge is not None
+        _, at, half = edge
+        assert (at - half <= 1.0 <= at + half) is holds

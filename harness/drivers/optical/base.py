@@ -67,9 +67,10 @@ class Readout:
         return next((d.value for d in self.datasets if d.address == address), None)
 
 
-MIN_TIMEOUT_S = 0.3
+MIN_TIMEOUT_S = 1.0
 """The shortest wall time a scaled (fast-mode) timeout waits: a host busy for longer than the
-device's scaled silence must not look like a silent port."""
+device's scaled silence must not look like a silent port (a loaded CI machine with two
+campaigns on two cores has held a process up for over 0.3 s)."""
 
 _DISCARD_READS = 64  # reads of stale input dropped before a sign-on, at most
 
@@ -329,6 +330,8 @@ class ProgrammingSession:
                            instrument=self.probe.name)
         for attempt in self.probe.retry_policy():
             with attempt:
+                if attempt.retry_state.attempt_number > 1:  # a late answer must not be taken
+                    self.probe._discard_input()             # for the repeat's
                 self.probe._send(encode_command(command))
                 answer = self.answer()
                 if answer.kind == "nak" and command.command != "P":
