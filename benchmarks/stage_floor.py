@@ -22,8 +22,8 @@ and what was actually exchanged (recorded per test by ``_floor_plugin``):
   harness's read round trips bounding each seconds edge, not of the device;
 - each HAN join: the emulated meter's join delay (dongle option ``join_delay_s``, default
   0.3 s: harness/emulator/zigbee/__init__.py), an upper bound of its draw;
-- each supply-switch operation: TRI-DIAG-05's ``pulse_min_s`` of sampling (the shortest
-  actuator pulse looked for).
+- nothing for a supply switch's actuator pulse: the device draws it while it executes the
+  command (harness/emulator/world/device_core.py ``_pulse``), within the exchange counted.
 
 All floors are in device seconds, divided by the bench's time scale. On the real-time bench
 the optical probes are made baud-accurate (the emulated meter takes each byte's wire time and
@@ -68,7 +68,6 @@ class Facts:
     """What the floor needs beyond the recorded lines: spec and model figures."""
 
     window_s: float  # TRI-DIAG-01
-    pulse_min_s: float  # TRI-DIAG-05
     commit_s: dict[str, float]  # declared model -> commit_s (models.yaml)
     wake_window_s: dict[str, float | None]  # emulated model -> optical_wake_window_s
     join_delay_s: float = JOIN_DELAY_S
@@ -129,8 +128,6 @@ def floor_of_test(line: dict[str, Any], state: DeviceState, facts: Facts) -> Flo
                 declared = facts.commit_s.get(line.get("model") or "", e["seconds"])
                 passed = max(0.0, e["start"] - state.last_sent)
                 floor.parts["commit"] += max(0.0, declared / scale - passed)
-        elif e["kind"] == "wait" and "(peak_current_during)" in e["where"]:
-            floor.parts["actuator pulse"] += facts.pulse_min_s / scale
     floor.parts["han join"] += int(line.get("joins") or 0) * facts.join_delay_s
     _optical_floor(line, state, facts, scale, window, floor)
     return floor
@@ -197,6 +194,7 @@ class RunTable:
     excess_where: Counter[tuple[str, str]]  # (stage, file:line) -> seconds sampled
     parts: dict[str, Counter[str]] = field(default_factory=dict)  # type -> floor components
     sign_ons: Counter[str] = field(default_factory=Counter)  # type -> mode C sign-ons sent
+    needless_wakes: Counter[str] = field(default_factory=Counter)  # type -> awake port woken
 
 
 def tabulate(lines: list[dict[str, Any]], facts: Facts, wall: float) -> RunTable:
@@ -209,6 +207,7 @@ def tabulate(lines: list[dict[str, Any]], facts: Facts, wall: float) -> RunTable
     where: Counter[tuple[str, str]] = Counter()
     parts: dict[str, Counter[str]] = defaultdict(Counter)
     sign_ons: Counter[str] = Counter()
+    needless: Counter[str] = Counter()
     lines = sorted(lines, key=lambda x: x["t0"])
     for i, line in enumerate(lines):
         key = line.get("key")
@@ -219,6 +218,7 @@ def tabulate(lines: list[dict[str, Any]], facts: Facts, wall: float) -> RunTable
         floor = floor_of_test(line, states[key or "?"], facts)
         floors[(line["stage"], kind)] += floor.total
         parts[kind].update(floor.parts)
+        needless[kind] += len(floor.notes)
         sign_ons[kind] += sum(e["dir"] == ">" and e["head"].startswith(SIGN_ON)
                               for e in line.get("optical", []))
         if i + 1 < len(lines):
@@ -226,7 +226,7 @@ def tabulate(lines: list[dict[str, Any]], facts: Facts, wall: float) -> RunTable
         for place, count in line.get("samples", {}).items():
             where[(line["stage"], place)] += count * float(line.get("sample_s", 0.005))
     return RunTable(dict(measured), dict(floors), Counter(kinds.values()), wall, where,
-                    dict(parts), sign_ons)
+                    dict(parts), sign_ons, needless)
 
 
 def spec_facts(bench: Path) -> Facts:
@@ -243,7 +243,6 @@ def spec_facts(bench: Path) -> Facts:
     delays = [float(i.get("options", {}).get("join_delay_s", JOIN_DELAY_S))
               for i in text.get("instruments", {}).values() if i.get("kind") == "zigbee"]
     return Facts(window_s=float(spec.clause("TRI-DIAG-01").number("window_s")),
-                 pulse_min_s=float(spec.clause("TRI-DIAG-05").number("pulse_min_s")),
                  commit_s=commit,
                  wake_window_s={n: m.optical_wake_window_s for n, m in MODELS.items()},
                  join_delay_s=max(delays, default=JOIN_DELAY_S))
@@ -355,13 +354,14 @@ def print_table(tables: list[RunTable]) -> None:
     print(f"{'all devices (tests)':<26} {'all':<5} {m:>10.2f} {f:>8.2f} {_ratio(m, f)}")
     w = statistics.median(t.wall for t in tables)
     print(f"{'all devices (process)':<26} {'all':<5} {w:>10.2f} {f:>8.2f} {_ratio(w, f)}")
-    print("\nfloor by component, per device (median run), and mode C sign-ons per device:")
+    print("\nfloor by component, mode C sign-ons and needless wake-ups, per device (median run):")
     table = sorted(tables, key=lambda t: t.wall)[len(tables) // 2]
     for kind in TYPES:
         n = max(1, table.devices[kind])
         parts = ", ".join(f"{k} {v / n:.2f}" for k, v in table.parts.get(kind, Counter())
                           .most_common() if v)
-        print(f"  {kind:<5} {parts}; sign-ons {table.sign_ons[kind] / n:g}")
+        print(f"  {kind:<5} {parts}; sign-ons {table.sign_ons[kind] / n:g}; wake-ups of an "
+              f"awake port {table.needless_wakes[kind] / n:g}")
 
 
 def print_where(tables: list[RunTable], top: int) -> None:
