@@ -129,18 +129,26 @@ def _where(frame: FrameType | None) -> str:
 
 
 def _wrap_probes(bench: Bench | None) -> None:
-    """Record every baud change of the bench's optical instruments (probes, serial ports)."""
+    """Record every byte each way on the bench's optical instruments (probes, serial ports)
+    with the baud it travels at: the transcript joins pieces that come within 50 ms, which on
+    a fast line would put a sign-off at 9600 Bd and the next sign-on at 300 Bd in one entry."""
     for inst in (bench.instruments.values() if bench is not None else ()):
-        if not hasattr(inst, "_set_baud") or hasattr(inst, "_floor_bauds"):
+        if not hasattr(inst, "_set_baud") or hasattr(inst, "_floor_bytes"):
             continue
-        inst._floor_bauds = [(0.0, inst.baud)]
-        original = inst._set_baud
+        inst._floor_bytes = []
+        write, read = inst._write, inst._read
 
-        def set_baud(baud: int, inst: Any = inst, original: Any = original) -> None:
-            original(baud)
-            inst._floor_bauds.append((time.time(), baud))
+        def logged_write(data: bytes, inst: Any = inst, write: Any = write) -> None:
+            inst._floor_bytes.append((time.time(), ">", bytes(data), inst.baud))
+            write(data)
 
-        inst._set_baud = set_baud
+        def logged_read(timeout: float, inst: Any = inst, read: Any = read) -> bytes:
+            data = read(timeout)
+            if data:
+                inst._floor_bytes.append((time.time(), "<", bytes(data), inst.baud))
+            return data
+
+        inst._write, inst._read = logged_write, logged_read
 
 
 def _instrument(run: Any, key: str, role: str) -> Any:
@@ -152,16 +160,9 @@ def _instrument(run: Any, key: str, role: str) -> Any:
 
 
 def _entries(inst: Any, t0: float, t1: float) -> list[dict[str, Any]]:
-    transcript = inst.transcript
-    with transcript._lock:
-        entries = [e for e in transcript.entries if t0 <= e.t <= t1 and e.direction != "#"]
-    bauds = inst._floor_bauds
-    out = []
-    for e in entries:
-        baud = next((b for t, b in reversed(bauds) if t <= e.t), bauds[0][1])
-        out.append({"t": e.t, "dir": e.direction, "n": len(e.data), "baud": baud,
-                    "nul": e.data.count(0) == len(e.data), "head": e.data[:24].hex()})
-    return out
+    """The optical bytes of one test, each write and read with its baud."""
+    return [{"t": t, "dir": d, "n": len(data), "baud": baud, "nul": data.count(0) == len(data),
+             "head": data[:24].hex()} for t, d, data, baud in inst._floor_bytes if t0 <= t <= t1]
 
 
 def _dongle_joins(inst: Any, t0: float, t1: float) -> int:
@@ -183,7 +184,10 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     with _LOCK:
         _EVENTS.clear()
     session = item.config.stash.get(SESSION_KEY, None)
-    _wrap_probes(session.bench if session is not None else None)
+    bench = session.bench if session is not None else None
+    _wrap_probes(bench)
+    for inst in (bench.instruments.values() if bench is not None else ()):
+        getattr(inst, "_floor_bytes", []).clear()  # each test's own bytes (memory stays flat)
     t0 = time.time()
     with _Sampler(float(os.environ.get("MB_FLOOR_SAMPLE_S", "0.005"))) as sampler:
         yield
@@ -200,7 +204,7 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         line["model"] = dut.record.identity.model if dut.record.identity else None
         _wrap_probes(run.session.bench)
         inst = _instrument(run, key, "optical")
-        if inst is not None and hasattr(inst, "_floor_bauds"):
+        if inst is not None and hasattr(inst, "_floor_bytes"):
             line["optical"] = _entries(inst, t0, t1)
             line["wakeup"] = {k: inst.config.options.get(k) for k in
                               ("wakeup", "wakeup_s", "wakeup_pause_s", "wakeup_holds_s")}

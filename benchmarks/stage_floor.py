@@ -148,7 +148,7 @@ def _optical_floor(line: dict[str, Any], state: DeviceState, facts: Facts, scale
     previous = None
     for entry in entries:
         inside = window is not None and window[0] <= entry["t"] <= window[1]
-        wire = entry["n"] * BITS_PER_CHAR / entry["baud"]
+        wire = entry["n"] * BITS_PER_CHAR / entry["baud"] / scale
         if entry["dir"] == ">" and entry["nul"] and entry["n"] >= 10:  # a wake-up preamble
             asleep = sleeps_after is not None and (
                 (entry["t"] - state.last_sent) * scale >= sleeps_after)

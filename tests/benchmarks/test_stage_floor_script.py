@@ -81,8 +81,11 @@ def test_boot_clock_window_commit_and_power_cycle() -> None:
 
 def test_floors_are_divided_by_the_time_scale() -> None:
     events = [{"kind": "power", "state": "on", "t": 0.0, "channel": 1}]
-    floor = sf.floor_of_test(_line([], events, time_scale=10.0), sf.DeviceState(), FACTS)
+    optical = [_entry(0.0, ">", SIGN_ON), _entry(0.2, "<", IDENT)]
+    floor = sf.floor_of_test(_line(optical, events, time_scale=10.0), sf.DeviceState(), FACTS)
     assert floor.parts["boot"] == pytest.approx(0.06)
+    assert floor.parts["optical bytes"] == pytest.approx((5 + len(IDENT)) * 10 / 300 / 10)
+    assert floor.parts["reaction"] == pytest.approx(0.002)
 
 
 def test_the_tables_sum_per_stage_and_type_with_the_gaps_between_tests() -> None:
