@@ -6,9 +6,10 @@ import functools
 
 import pytest
 
-from harness.devices.profile import Capability
+from harness.devices.profile import Capability, DeviceProfile
 from harness.plugin.device import Dut
 from harness.triage.log_rules import LogJudgement, installer_flags, judge_alerts
+from harness.triage.manifest import ModelManifest
 from harness.triage.spec import default_spec
 
 from .steps import clock_offset, clock_rate, diagnostics, manifest, observable, peak_current_during
@@ -144,7 +145,14 @@ def test_supply_switch_operates(dut: Dut, measure) -> None:
     if dut.device_type == "GSME" and dut.record.findings_in("power"):
         pytest.skip("not assessed: a valve is not operated on a low battery")
     profile = dut.profile()
-    found_in = previous = diag.supply
+    with profile.session():  # one sign-on for the whole switching (each is ~1 s at 300 Bd)
+        _switch_through(dut, measure, profile, declared, diag.supply)
+
+
+def _switch_through(dut: Dut, measure, profile: DeviceProfile, declared: ModelManifest,
+                    found_in: str | None) -> None:
+    """TRI-DIAG-05's switching from the state the device was ``found_in`` and back to it."""
+    previous = found_in
     for state in CYCLES[dut.device_type]:
         pulse = pulse_to_see(dut.device_type, previous, state, declared.supply_pulse_a)
         # Sampling goes on after the answer only while a judged pulse is awaited.
