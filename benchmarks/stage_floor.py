@@ -193,6 +193,7 @@ class RunTable:
     wall: float
     excess_where: Counter[tuple[str, str]]  # (stage, file:line) -> seconds sampled
     parts: dict[str, Counter[str]] = field(default_factory=dict)  # type -> floor components
+    excess: Counter[str] = field(default_factory=Counter)  # test (type) -> measured - floor
     sign_ons: Counter[str] = field(default_factory=Counter)  # type -> mode C sign-ons sent
     needless_wakes: Counter[str] = field(default_factory=Counter)  # type -> awake port woken
 
@@ -208,6 +209,7 @@ def tabulate(lines: list[dict[str, Any]], facts: Facts, wall: float) -> RunTable
     parts: dict[str, Counter[str]] = defaultdict(Counter)
     sign_ons: Counter[str] = Counter()
     needless: Counter[str] = Counter()
+    excess: Counter[str] = Counter()
     lines = sorted(lines, key=lambda x: x["t0"])
     for i, line in enumerate(lines):
         key = line.get("key")
@@ -217,6 +219,7 @@ def tabulate(lines: list[dict[str, Any]], facts: Facts, wall: float) -> RunTable
         measured[(line["stage"], kind)] += line["t1"] - line["t0"]
         floor = floor_of_test(line, states[key or "?"], facts)
         floors[(line["stage"], kind)] += floor.total
+        excess[f"{line['test'].split('[')[0]} ({kind})"] += line["t1"] - line["t0"] - floor.total
         parts[kind].update(floor.parts)
         needless[kind] += len(floor.notes)
         sign_ons[kind] += sum(e["dir"] == ">" and e["head"].startswith(SIGN_ON)
@@ -226,7 +229,7 @@ def tabulate(lines: list[dict[str, Any]], facts: Facts, wall: float) -> RunTable
         for place, count in line.get("samples", {}).items():
             where[(line["stage"], place)] += count * float(line.get("sample_s", 0.005))
     return RunTable(dict(measured), dict(floors), Counter(kinds.values()), wall, where,
-                    dict(parts), sign_ons, needless)
+                    dict(parts), excess, sign_ons, needless)
 
 
 def spec_facts(bench: Path) -> Facts:
@@ -365,8 +368,12 @@ def print_table(tables: list[RunTable]) -> None:
 
 
 def print_where(tables: list[RunTable], top: int) -> None:
-    """Where the main thread stood, summed over the run (median run by wall time)."""
+    """The tests furthest above their floor, and where the main thread stood, summed over
+    the run (median run by wall time)."""
     table = sorted(tables, key=lambda t: t.wall)[len(tables) // 2]
+    print(f"\nthe tests furthest above their floor (the median run), top {top}:")
+    for test, seconds in table.excess.most_common(top):
+        print(f"{seconds:7.2f} s  {test}")
     print(f"\nwhere the time went (sampled main thread, the median run), top {top}:")
     for (stage, place), seconds in table.excess_where.most_common(top):
         print(f"{seconds:7.2f} s  {stage:<20} {place}")
