@@ -371,7 +371,8 @@ def print_where(tables: list[RunTable], top: int) -> None:
     """The tests furthest above their floor, and where the main thread stood, summed over
     the run (median run by wall time)."""
     table = sorted(tables, key=lambda t: t.wall)[len(tables) // 2]
-    print(f"\nthe tests furthest above their floor (the median run), top {top}:")
+    print(f"\nthe tests furthest above their floor (the median run, summed over its devices "
+          f"of each type), top {top}:")
     for test, seconds in table.excess.most_common(top):
         print(f"{seconds:7.2f} s  {test}")
     print(f"\nwhere the time went (sampled main thread, the median run), top {top}:")
