@@ -128,15 +128,17 @@ def median_current(dut: Dut, samples: int = 15) -> float:
     return statistics.median(sample_current(dut, samples * 0.05, 0.05))
 
 
-def peak_current_during(dut: Dut, action: Callable[[], T], after_s: float = 0.3
-                        ) -> tuple[T, float, float]:
-    """Run ``action`` while sampling the supply; return its result, the peak current and
-    the longest time between two samples (wall seconds: a pulse shorter than that may
-    fall between them)."""
+def peak_current_during(dut: Dut, action: Callable[[], T], after_s: float = 0.3, *,
+                        until_a: float | None = None) -> tuple[T, float, float]:
+    """Run ``action`` while sampling the supply, and for ``after_s`` device seconds after it
+    (the pulse may outlast the answer); return its result, the peak current and the longest
+    time between two samples (wall seconds: a pulse shorter than that may fall between
+    them). ``until_a``: the pulse looked for; sampling stops as soon as it is seen."""
     peak = 0.0
     gap = 0.0
     failed: list[BaseException] = []
     stop = threading.Event()
+    seen = threading.Event()  # the pulse looked for was seen (or the sampler died)
 
     def sampler() -> None:
         nonlocal peak, gap
@@ -146,14 +148,20 @@ def peak_current_during(dut: Dut, action: Callable[[], T], after_s: float = 0.3
                 peak = max(peak, dut.power.current())
                 now = time.monotonic()
                 gap, last = max(gap, now - last), now
+                if until_a is not None and peak >= until_a:
+                    seen.set()
         except BaseException as exc:  # e.g. the supply timed out: raised in the test below
             failed.append(exc)
+            seen.set()
 
     thread = threading.Thread(target=sampler, daemon=True)
     thread.start()
     try:
         result = action()
-        dut.wait(after_s)
+        if until_a is None:
+            dut.wait(after_s)
+        else:  # event-driven: the rest of after_s only while the pulse is not yet seen
+            seen.wait(after_s / dut.slot.bench.time_scale)
     finally:
         stop.set()
         thread.join()

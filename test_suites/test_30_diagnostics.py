@@ -6,9 +6,10 @@ import functools
 
 import pytest
 
-from harness.devices.profile import Capability
+from harness.devices.profile import Capability, DeviceProfile
 from harness.plugin.device import Dut
 from harness.triage.log_rules import LogJudgement, installer_flags, judge_alerts
+from harness.triage.manifest import ModelManifest
 from harness.triage.spec import default_spec
 
 from .steps import clock_offset, clock_rate, diagnostics, manifest, observable, peak_current_during
@@ -118,6 +119,20 @@ SUPPLY_ON = {"ESME": "enabled", "GSME": "open"}
 """The one state with the contacts closed (valve open): "armed" is off, awaiting the consumer."""
 
 
+PULSE_AFTER_S = 0.3
+"""How long after its answer a switch's actuator pulse is still looked for (device seconds)."""
+
+
+def pulse_to_see(device_type: str, previous: str | None, state: str,
+                 declared_a: float | None) -> float | None:
+    """The actuator pulse (A) switching from ``previous`` to ``state`` must show: the
+    model's declared one when the contacts (valve) move, between on and off; None when
+    nothing moves or the model declares no pulse (nothing to judge, nothing to wait for)."""
+    on = SUPPLY_ON[device_type]
+    moves = previous is not None and (previous == on) != (state == on)
+    return declared_a if moves else None
+
+
 @pytest.mark.spec("TRI-DIAG-05")
 @pytest.mark.destructive
 @pytest.mark.device_type("ESME", "GSME")
@@ -130,25 +145,33 @@ def test_supply_switch_operates(dut: Dut, measure) -> None:
     if dut.device_type == "GSME" and dut.record.findings_in("power"):
         pytest.skip("not assessed: a valve is not operated on a low battery")
     profile = dut.profile()
-    found_in = previous = diag.supply
+    with profile.session():  # one sign-on for the whole switching (each is ~1 s at 300 Bd)
+        _switch_through(dut, measure, profile, declared, diag.supply)
+
+
+def _switch_through(dut: Dut, measure, profile: DeviceProfile, declared: ModelManifest,
+                    found_in: str | None) -> None:
+    """TRI-DIAG-05's switching from the state the device was ``found_in`` and back to it."""
+    previous = found_in
     for state in CYCLES[dut.device_type]:
-        reported, peak, gap = peak_current_during(dut, functools.partial(profile.set_supply,
-                                                                         state))
+        pulse = pulse_to_see(dut.device_type, previous, state, declared.supply_pulse_a)
+        # Sampling goes on after the answer only while a judged pulse is awaited.
+        reported, peak, gap = peak_current_during(
+            dut, functools.partial(profile.set_supply, state),
+            PULSE_AFTER_S if pulse is not None else 0.0, until_a=pulse)
         if not measure(f"supply_state_{state}", reported, expected=state,
                        category="hardware").passed:
             break  # a switch (valve) not where it was told to be is not cycled further
-        on = SUPPLY_ON[dut.device_type]  # contacts (valve) move only between on and off
-        moved = previous is not None and (previous == on) != (state == on)
-        if moved and declared.supply_pulse_a is not None:  # contacts or valve really moved
+        if pulse is not None:  # contacts or valve really moved
             shortest = SPEC.clause("TRI-DIAG-05").number("pulse_min_s") / dut.slot.bench.time_scale
-            if peak < declared.supply_pulse_a and gap > shortest:  # the bench's limit, not a fault
+            if peak < pulse and gap > shortest:  # the bench's limit, not a fault
                 dut.record.not_assessed.append(
                     f"TRI-DIAG-05: no actuator pulse seen switching to {state}, but the supply "
                     f"was sampled only every {gap * 1e3:.0f} ms at worst: too slowly to see a "
                     f"{shortest * 1e3:.0f} ms pulse")
             else:
-                measure(f"actuator_current_{state}", round(peak, 4), "A",
-                        low=declared.supply_pulse_a, category="hardware")
+                measure(f"actuator_current_{state}", round(peak, 4), "A", low=pulse,
+                        category="hardware")
         previous = reported
     if found_in and found_in != profile.read_supply():
         profile.set_supply(found_in)
