@@ -12,6 +12,7 @@ answers bytes and what it sends unasked.
 
 from __future__ import annotations
 
+import abc
 import select
 import socket
 import time
@@ -21,7 +22,7 @@ from harness.emulator.guard import OneHostPort, report_unexpected
 __all__ = ["LoopbackSerialServer"]
 
 
-class LoopbackSerialServer:
+class LoopbackSerialServer(abc.ABC):
     """A serial device behind a loopback TCP port; subclasses give ``received`` and ``due``."""
 
     name = "serial device"
@@ -51,16 +52,16 @@ class LoopbackSerialServer:
         self._stopped = True
         self._port.stop()
 
-    def connected(self) -> None:
+    def connected(self) -> None:  # noqa: B027 (optional: most devices keep no such state)
         """A new host has the port (before its first bytes): reset per-connection state."""
 
+    @abc.abstractmethod
     def received(self, data: bytes, now: float) -> bytes:
         """What the device answers to ``data`` the host wrote at ``now`` (monotonic)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def due(self, now: float) -> bytes:
         """What the device sends unasked by ``now`` (callbacks, prompts), polled every tick."""
-        raise NotImplementedError
 
     def _serve(self, client: socket.socket) -> None:
         """Serve one host until it closes or the server stops; an exception out of the
