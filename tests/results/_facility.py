@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -62,3 +63,19 @@ def query(url: str, sql: str) -> list[tuple]:
             return [tuple(r) for r in conn.execute(text(sql))]
     finally:
         engine.dispose()
+
+
+def rows_while_alive(url: str, sql: str, proc: subprocess.Popen[str], *,
+                     every: float = 0.05, timeout: float = 60.0) -> list[tuple]:
+    """Poll ``sql`` until it gives rows, ``proc`` ends or ``timeout`` passes (then ``[]``);
+    a query failing because the host has not made the tables yet is polled again."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(every)
+        try:
+            rows = query(url, sql)
+        except Exception:  # the tables are not made yet
+            continue
+        if rows:
+            return rows
+    return []

@@ -4,11 +4,10 @@ frees it at once. Unit tests of ``FacilityBenchLock`` and one with two real host
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
-from _facility import batch_file, query, start_host
+from _facility import batch_file, query, rows_while_alive, start_host
 
 from harness.errors import BenchLockedError
 from harness.results.bench_owner import FacilityBenchLock
@@ -44,15 +43,8 @@ def test_sqlite_stores_leave_benches_to_the_file_lock(tmp_path: Path) -> None:
 def test_two_hosts_asking_for_one_bench(postgres_url: str, tmp_path: Path) -> None:
     batch = batch_file(tmp_path, 3, seed=4)
     first = start_host(tmp_path, "shared", postgres_url, batch, "c1")
-    deadline = time.monotonic() + 60
-    holder: list[tuple] = []
-    while not holder and time.monotonic() < deadline and first.poll() is None:
-        time.sleep(0.1)
-        try:
-            holder = query(postgres_url, "SELECT pid, host FROM bench_holder WHERE bench = "
-                                         f"'shared' AND pid = {first.pid}")
-        except Exception:  # not made yet
-            holder = []
+    holder = rows_while_alive(postgres_url, "SELECT pid, host FROM bench_holder WHERE bench "
+                              f"= 'shared' AND pid = {first.pid}", first, every=0.1)
     assert holder, "the first host never took the bench"
     (tmp_path / "later").mkdir()
     second = start_host(tmp_path / "later", "shared", postgres_url, batch, "c1")

@@ -9,22 +9,15 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from _facility import batch_file, kill_host, query, start_host
+from _facility import batch_file, kill_host, query, rows_while_alive, start_host
 
 
 def test_a_dead_hosts_device_comes_back_after_the_lease(postgres_url: str,
                                                         tmp_path: Path) -> None:
     batch = batch_file(tmp_path, 3, seed=8)
     doomed = start_host(tmp_path, "doomed", postgres_url, batch, "c1", lease=3.0)
-    deadline = time.monotonic() + 60
-    held: list[tuple] = []
-    while not held and time.monotonic() < deadline and doomed.poll() is None:
-        time.sleep(0.05)
-        try:
-            held = query(postgres_url, "SELECT item_key FROM claim WHERE state = 'claimed' "
-                                       f"AND pid = {doomed.pid}")
-        except Exception:  # the tables are not made yet
-            held = []
+    held = rows_while_alive(postgres_url, "SELECT item_key FROM claim WHERE state = "
+                            f"'claimed' AND pid = {doomed.pid}", doomed)
     assert held, "the host never claimed a device"
     time.sleep(0.5)  # part way through the device's tests
     kill_host(doomed)
