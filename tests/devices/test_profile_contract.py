@@ -44,8 +44,12 @@ def session() -> Iterator[BenchSession]:
 
 
 def cases() -> list[tuple[str, str]]:
+    """Every profile on every slot it triages; the ``duis`` cases first: the QA hub's HAN
+    must still hold the meters the DCC reaches, and another profile's HAN reset (once its
+    commit lands) takes them out of it while the inventory still says installed."""
     session = BenchSession.from_file(None)
-    return [(profile, slot) for profile in PROFILES for slot, cfg in session.config.slots.items()
+    order = sorted(PROFILES, key=lambda name: (name != "duis", name))
+    return [(profile, slot) for profile in order for slot, cfg in session.config.slots.items()
             if cfg.device_type in load_profile(profile).device_types]
 
 
