@@ -46,6 +46,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/campaigns/{cid:int}", views.campaign),
         Route("/devices", views.devices),
         Route("/devices/{rid:int}", views.device),
+        Route("/devices/{rid:int}/current.png", views.device_chart),
         Route("/devices/device-{rid:int}-transcript.txt", views.transcript),
         Route("/index.html", views.report_index),  # the report device page's "back" link
         Route("/audit", views.audit),
