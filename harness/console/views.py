@@ -49,7 +49,8 @@ def home(request: Request) -> Response:
         counts = console.store.verdict_counts(c.id)
         summaries.append((c, counts, sum(counts.values())))
     return page(request, "home.html", line=console.line.snapshot(), summaries=summaries,
-                in_progress=console.store.in_progress())
+                in_progress=console.store.in_progress(),
+                facility=console.store.url.get_backend_name() == "postgresql")
 
 
 def campaigns(request: Request) -> Response:
