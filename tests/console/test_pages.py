@@ -164,7 +164,7 @@ def test_the_device_page_loads_its_chart_when_the_browser_asks(kit: Kit) -> None
         assert traced and plain
         page = c.get(f"/devices/{traced.group(1)}").text
         assert "data:image/png" not in page  # not drawn with the page
-        assert f'src="/devices/{traced.group(1)}/current.png" loading="lazy"' in page
+        assert f'src="/devices/{traced.group(1)}/current.png" decoding="async"' in page
         assert "4 samples from 0 s to 0.62 s after power-on, peak 0.31 A" in page
         chart = c.get(f"/devices/{traced.group(1)}/current.png")
         assert chart.status_code == 200 and chart.headers["content-type"] == "image/png"

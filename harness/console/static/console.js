@@ -31,6 +31,7 @@
     if (b.campaign_id) { link.href = "/campaigns/" + b.campaign_id; link.textContent = "campaign #" + b.campaign_id; }
     const bar = field(card, "progress");
     bar.max = Math.max(1, b.total); bar.value = b.done;
+    if (b.remote && !b.total) bar.hidden = true;  // its campaign's size is not in the store
     field(card, "done").textContent = b.total ? b.done + " of " + b.total + " devices" :
       (b.remote && b.done ? b.done + " devices done" : "");
     const counts = field(card, "counts");
