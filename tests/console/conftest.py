@@ -42,7 +42,7 @@ class Kit:
         """Settings for a console over this kit's files."""
         spec, parsed = read_site_access(self.folder / "site.yaml")
         site = Site(source=str(self.folder / "site.yaml"), spec=spec, users=dict(parsed.users),
-                    name=parsed.site)
+                    name=parsed.site, directory=parsed.directory)
         return Settings(db=self.db, audit_db=self.db,
                         accounts=load_accounts(self.folder / "accounts.yaml", check_owner=False),
                         site=site, bench_files=benches or [], base_url=base_url,
