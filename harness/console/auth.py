@@ -137,8 +137,11 @@ def current(request: Request, access: Access) -> Operator | None:
     if not isinstance(name, str):
         return None
     if request.session.get(SESSION_VIA) == DIRECTORY and access.directory is not None:
+        # The roles the groups granted at sign-in, while the site still maps a group to them.
+        mapped = {r.value for granted in access.directory.config.groups.values()
+                  for r in granted}
         stored = request.session.get(SESSION_GROUP_ROLES)
-        roles = tuple(Role(r) for r in stored if r in set(Role)) \
+        roles = tuple(Role(r) for r in stored if r in mapped) \
             if isinstance(stored, list) else ()
         return access.operator(name, DIRECTORY, roles)
     if name not in access.accounts.hashes:
