@@ -134,7 +134,7 @@ def main() -> None:
                      "device search (+evidence)": f"/devices?q={1000000000000 + args.devices // 3}"
                                                   "&evidence=1",
                      "one device": f"/devices/{args.devices // 2}",
-                     "its chart (PNG, lazy)": f"/devices/{args.devices // 2}/current.png",
+                     "its chart (PNG, own request)": f"/devices/{args.devices // 2}/current.png",
                      "the line": "/", "audit trail": "/audit"}
             print(f"{'page':28} {'first ms':>9} {'median ms':>10} {'max ms':>8}  "
                   f"(runs: {args.runs}; the first view of a campaign computes its RFI figures, "
