@@ -55,6 +55,7 @@ def test_a_directory_account_signs_in_with_the_role_its_group_maps(kit: Kit,
                                                                    slapd: Slapd) -> None:
     _site(kit, slapd.url, "  eve: [rsa]\n")
     with TestClient(create_app(kit.settings())) as c:
+        assert "the site's directory (127.0.0.1)" in c.get("/signin").text
         assert _post(c, "dora", PASSWORDS["dora"])[0] == 200  # no local account: the directory
         assert "dora <small>(supplier)</small>" in c.get("/").text
         c.cookies.clear()
