@@ -52,7 +52,7 @@ def console_command(
         help="Campaigns on emulated benches run N times faster.")] = None,
 ) -> None:
     """Serve the operator console: the line, prompts, history and the audit trail."""
-    from harness.console.accounts import accounts_path, load_accounts
+    from harness.console.accounts import Accounts, accounts_path, load_accounts
     from harness.console.accounts import add_account as add
 
     path = accounts_path(accounts)
@@ -77,8 +77,12 @@ def console_command(
         configs = [load_bench(p) for p in bench or []]
         emulated = bool(configs) and all(c.instruments and all(
             i.emulated for i in c.instruments.values()) for c in configs)
-        settings = Settings(db=db, audit_db=audit_db or db, accounts=load_accounts(path),
-                            site=resolve_site(emulated=emulated), bench_files=list(bench or []),
+        site = resolve_site(emulated=emulated)
+        # A site whose operators all sign in by its directory needs no local accounts file.
+        local = load_accounts(path) if path.exists() or site.directory is None else \
+            Accounts(f"{path} (absent: the site's directory only)", {})
+        settings = Settings(db=db, audit_db=audit_db or db, accounts=local,
+                            site=site, bench_files=list(bench or []),
                             base_url=f"http://{host if _loopback(host) else '127.0.0.1'}:{port}",
                             time_scale=time_scale)
         app = create_app(settings)

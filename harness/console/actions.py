@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 
-from harness.console.auth import SESSION_CSRF, SESSION_USER, Operator, csrf_ok
+from harness.console.auth import SESSION_CSRF, SESSION_USER, Operator, csrf_ok, remember
 from harness.console.line import Bench
 from harness.console.state import console_of, operator_of, page
 from harness.errors import AccessDeniedError
@@ -60,8 +60,7 @@ async def signin(request: Request) -> Response:
     if operator is None:
         return page(request, "signin.html", status_code=401, error=why, name=name,
                     next=_safe_next(str(form.get("next", "/"))))
-    request.session.clear()  # a fresh session (and CSRF token) for the signed-in operator
-    request.session[SESSION_USER] = operator.name
+    remember(request, operator)  # a fresh session (and CSRF token)
     return RedirectResponse(_safe_next(str(form.get("next", "/"))), status_code=303)
 
 

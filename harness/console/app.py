@@ -7,6 +7,7 @@ with Starlette's TestClient; the pages are ``harness.console.views``, what the c
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -31,9 +32,14 @@ def create_app(settings: Settings) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        watching = console.watch_facility()  # other hosts' benches, on a shared store
         try:
             yield
         finally:
+            if watching is not None:
+                watching.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watching
             await console.line.stop_all()
             console.close()
 
@@ -46,6 +52,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/campaigns/{cid:int}", views.campaign),
         Route("/devices", views.devices),
         Route("/devices/{rid:int}", views.device),
+        Route("/devices/{rid:int}/current.png", views.device_chart),
         Route("/devices/device-{rid:int}-transcript.txt", views.transcript),
         Route("/index.html", views.report_index),  # the report device page's "back" link
         Route("/audit", views.audit),

@@ -1,5 +1,6 @@
-"""Who is acting at the console: sign-in against the local accounts, the role from the site
-access file, signed-cookie sessions, CSRF tokens on every form, lock-out, and the audit log.
+"""Who is acting at the console: sign-in against the local accounts or the site's directory
+(``harness.console.directory``), the role from the site access file, signed-cookie sessions,
+CSRF tokens on every form, lock-out, and the audit log.
 
 The role is never chosen in the browser: it is the first role the site access file
 (``harness.triage.site``) grants the account's name (none: the operator may look, answer
@@ -16,6 +17,7 @@ from typing import Any
 from starlette.requests import Request
 
 from harness.console.accounts import Accounts, LockOut
+from harness.console.directory import Directory, DirectoryUnavailable
 from harness.triage.access import Role
 from harness.triage.audit import AuditLog
 from harness.triage.gate import NO_ROLE
@@ -24,6 +26,8 @@ from harness.triage.site import Site
 AUDIT_BENCH = "console"
 """The ``bench`` of the console's own audit entries (sign-ins, starts, answers)."""
 SESSION_USER, SESSION_CSRF = "user", "csrf"
+SESSION_VIA, SESSION_GROUP_ROLES = "via", "group_roles"
+LOCAL, DIRECTORY = "local", "directory"
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,8 @@ class Operator:
 
     name: str
     role: Role | None
+    via: str = LOCAL  # who checked the password: the local accounts or the site's directory
+    group_roles: tuple[Role, ...] = ()  # the roles the directory's mapped groups grant
 
     @property
     def role_name(self) -> str:
@@ -48,11 +54,18 @@ class Access:
         self.site = site
         self.audit = audit
         self.lockout = lockout or LockOut()
+        self.directory = Directory(site.directory) if site.directory is not None else None
 
-    def operator(self, name: str) -> Operator:
-        """``name`` with the role the site grants it."""
-        granted = self.site.granted(name)
-        return Operator(name, granted[0] if granted else None)
+    def operator(self, name: str, via: str = LOCAL,
+                 group_roles: tuple[Role, ...] = ()) -> Operator:
+        """``name`` with the role the site grants it: the site file's own grant for the name,
+        else (signed in by the directory) what the site maps the name's groups to, else the
+        site's grant to anyone (``"*"``)."""
+        if name in self.site.users or not group_roles:
+            granted = self.site.granted(name)
+        else:
+            granted = group_roles
+        return Operator(name, granted[0] if granted else None, via, group_roles)
 
     def record(self, who: str, role: str, action: str, outcome: str, *,
                device_id: str | None = None, clause: str | None = None,
@@ -71,7 +84,21 @@ class Access:
             self.record(name or "(empty)", NO_ROLE, "sign in", "refused",
                         detail={**where, "why": why})
             return None, why
-        if not name or not self.accounts.check(name, password):
+        via = LOCAL
+        group_roles: tuple[Role, ...] = ()
+        if name in self.accounts.hashes or self.directory is None:
+            accepted = bool(name) and self.accounts.check(name, password)
+        else:  # not a local account: the site's directory checks the password
+            via = DIRECTORY
+            where["checked_by"] = f"directory {self.directory.config.url}"
+            try:
+                answer = self.directory.authenticate(name, password)
+            except DirectoryUnavailable as exc:  # no answer: not a failed password
+                why = f"the directory cannot be asked: {exc}"
+                self.record(name, NO_ROLE, "sign in", "refused", detail={**where, "why": why})
+                return None, why
+            accepted, group_roles = answer.accepted, answer.group_roles
+        if not accepted:
             now_locked = self.lockout.failed(name)
             why = "unknown account or wrong password"
             if now_locked:
@@ -80,9 +107,11 @@ class Access:
                         detail={**where, "why": why})
             return None, why
         self.lockout.succeeded(name)
-        operator = self.operator(name)
+        operator = self.operator(name, via, group_roles)
+        granted_by = self.site.source if name in self.site.users or not group_roles else \
+            f"{self.site.source} (directory groups)"
         self.record(name, operator.role_name, "sign in", "done",
-                    detail={**where, "granted_by": self.site.source})
+                    detail={**where, "granted_by": granted_by})
         return operator, ""
 
 
@@ -105,6 +134,24 @@ def csrf_ok(request: Request, sent: Any) -> bool:
 def current(request: Request, access: Access) -> Operator | None:
     """The signed-in operator of this request (role re-read from the site), or None."""
     name = request.session.get(SESSION_USER)
-    if not isinstance(name, str) or name not in access.accounts.hashes:
+    if not isinstance(name, str):
+        return None
+    if request.session.get(SESSION_VIA) == DIRECTORY and access.directory is not None:
+        # The roles the groups granted at sign-in, while the site still maps a group to them.
+        mapped = {r.value for granted in access.directory.config.groups.values()
+                  for r in granted}
+        stored = request.session.get(SESSION_GROUP_ROLES)
+        roles = tuple(Role(r) for r in stored if r in mapped) \
+            if isinstance(stored, list) else ()
+        return access.operator(name, DIRECTORY, roles)
+    if name not in access.accounts.hashes:
         return None
     return access.operator(name)
+
+
+def remember(request: Request, operator: Operator) -> None:
+    """A fresh session (and CSRF token) for the operator who just signed in."""
+    request.session.clear()
+    request.session[SESSION_USER] = operator.name
+    request.session[SESSION_VIA] = operator.via
+    request.session[SESSION_GROUP_ROLES] = [r.value for r in operator.group_roles]

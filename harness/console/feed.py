@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from harness.cli.progress import stage_of
+from harness.plugin.bench_live import current_of
 from harness.plugin.parallel import device_of
 from harness.plugin.triage_run import RUN_KEY, VERDICT_PROP
 from harness.plugin.web_operator import BENCH_ENV, TOKEN_ENV, URL_ENV, post_json
@@ -60,19 +61,6 @@ def pytest_runtest_logstart(nodeid: str, location: object) -> None:
 _last_current = 0.0
 CURRENT_EVERY_S = 0.5
 """At most two current readings a second reach the console."""
-
-
-def current_of(run: Any, device: str) -> float | None:
-    """The current the device's slot draws now, read from its supply between two tests (the
-    instrument is idle then); None where it cannot be read (no open bench, no supply)."""
-    bench = run.session.bench
-    if bench is None:
-        return None
-    try:
-        amps = bench.slot(run.slot_for(device)).power.current()
-    except Exception:  # a reading for a display never disturbs the triage
-        return None
-    return float(amps)
 
 
 def pytest_runtest_logfinish(nodeid: str, location: object) -> None:

@@ -18,6 +18,7 @@ import secrets
 import sys
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from typing import Any
 from harness.config.loader import load_bench
 from harness.console.disposition import disposition
 from harness.plugin.web_operator import BENCH_ENV, TOKEN_ENV, URL_ENV
+from harness.results.facility_status import LiveBench, LiveBenches
 
 IDLE, STARTING, RUNNING, FINISHED, FAILED = "idle", "starting", "running", "finished", "failed"
 
@@ -98,6 +100,29 @@ class Bench:
                 "tail": list(self.output)[-6:] if self.state == FAILED else []}
 
 
+FACILITY_POLL_S = 1.0
+"""How often the console reads the facility's benches from a shared store."""
+
+
+def _shown(benches: list[LiveBench]) -> list[tuple[Any, ...]]:
+    """What of the facility's benches a card shows, times aside (they tick on their own)."""
+    return [(b.bench, b.host, b.pid, b.campaign_id, b.device, b.stage, b.amps,
+             b.device_since, b.done, b.total) for b in benches]
+
+
+def remote_view(b: LiveBench, db_now: float) -> dict[str, Any]:
+    """Another host's bench as the browser draws it (the shape of ``Bench.view``)."""
+    devices = ([{"device": b.device, "stage": b.stage or "starting",
+                 "elapsed_s": round(max(0.0, db_now - (b.device_since or db_now))),
+                 "amps": b.amps}] if b.device else [])
+    return {"name": b.bench, "emulated": False, "remote": True, "host": f"{b.host} pid {b.pid}",
+            "state": RUNNING if b.device else "waiting", "campaign_id": b.campaign_id,
+            "operator": None, "role": None, "total": b.total, "done": b.done, "counts": {},
+            "devices": devices, "queue": [], "queued": 0,
+            "elapsed_s": round(max(0.0, db_now - b.since)), "attention": [],
+            "exit_code": None, "tail": []}
+
+
 class Line:
     """The benches of this host, their runs and the prompts waiting."""
 
@@ -111,6 +136,10 @@ class Line:
         self.audit_db = audit_db
         self.base_url = base_url
         self.prompts: dict[int, Prompt] = {}
+        # Other hosts' benches on a facility store, as last read, and the database's clock
+        # then less ours (their times are the database's).
+        self.facility: list[LiveBench] = []
+        self._db_offset = 0.0
         self._ids = itertools.count(1)
         self.version = 0
         self._changed: asyncio.Condition | None = None
@@ -137,12 +166,42 @@ class Line:
         return self.version
 
     def snapshot(self) -> dict[str, Any]:
-        """The whole line as the browser draws it."""
+        """The whole line as the browser draws it: this console's benches, the facility's
+        others (held by another host or run from a terminal) and the prompts waiting."""
         now = time.monotonic()
+        mine = {b.name for b in self.benches.values() if b.state in (STARTING, RUNNING)}
+        db_now = time.time() + self._db_offset
         return {"version": self.version,
                 "benches": [b.view(now) for b in self.benches.values()],
+                "facility": [remote_view(b, db_now) for b in self.facility
+                             if b.bench not in mine],
                 "prompts": [p.view() for p in self.prompts.values()
                             if p.answer is None and not p.expired]}
+
+    # -- the facility's other benches -----------------------------------------------------
+
+    def set_facility(self, live: LiveBenches) -> bool:
+        """Take the benches held now through the store; True when what a card shows changed
+        (a device, a stage, a current reading, a holder or progress)."""
+        self._db_offset = live.db_now - time.time()
+        if _shown(live.benches) == _shown(self.facility):
+            return False
+        self.facility = list(live.benches)
+        return True
+
+    async def watch_facility(self, read: Callable[[], LiveBenches],
+                             every_s: float = FACILITY_POLL_S) -> None:
+        """Read the facility's benches every ``every_s`` (off the event loop) and announce
+        each change, until cancelled; a failed read is tried again next time."""
+        while True:
+            try:
+                live = await asyncio.to_thread(read)
+            except Exception as exc:  # the database is away for a moment
+                sys.stderr.write(f"meterbench console: facility benches not read: {exc}\n")
+            else:
+                if self.set_facility(live):
+                    await self.changed()
+            await asyncio.sleep(every_s)
 
     # -- runs -----------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ the console, live from the store.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from dataclasses import dataclass, field
 from functools import cache
@@ -19,7 +20,9 @@ from starlette.responses import HTMLResponse, Response
 
 from harness.console.accounts import Accounts, LockOut
 from harness.console.auth import Access, Operator, csrf_token, current
-from harness.console.line import Line
+from harness.console.line import FACILITY_POLL_S, Line
+from harness.results.bench_owner import FacilityBenchLock
+from harness.results.facility_status import live_benches
 from harness.results.pages import cell, stored_text, with_alert_names
 from harness.results.report import meterbench_version
 from harness.results.store import ResultStore
@@ -44,6 +47,7 @@ class Settings:
     lockout: LockOut = field(default_factory=LockOut)
     https_only: bool = False
     time_scale: float | None = None
+    facility_poll_s: float = FACILITY_POLL_S
 
 
 @cache
@@ -71,6 +75,16 @@ class Console:
         self.access = Access(settings.accounts, settings.site, self.audit, settings.lockout)
         self.line = Line(settings.bench_files, db=settings.db, audit_db=settings.audit_db,
                          base_url=settings.base_url)
+
+    def watch_facility(self) -> asyncio.Task[None] | None:
+        """Start reading the facility's benches from the store where it is shared
+        (PostgreSQL; ``Line.watch_facility``); None on a store of this host alone."""
+        if not FacilityBenchLock.applies(self.store):
+            return None
+        store = self.store
+        return asyncio.get_running_loop().create_task(
+            self.line.watch_facility(lambda: live_benches(store),
+                                     self.settings.facility_poll_s))
 
     def close(self) -> None:
         """Release the databases."""

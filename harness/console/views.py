@@ -3,6 +3,9 @@ report's own device page), transcripts and the audit trail; every list a page at
 
 from __future__ import annotations
 
+import base64
+import threading
+from collections import OrderedDict
 from importlib.resources import files
 
 from starlette.requests import Request
@@ -46,7 +49,8 @@ def home(request: Request) -> Response:
         counts = console.store.verdict_counts(c.id)
         summaries.append((c, counts, sum(counts.values())))
     return page(request, "home.html", line=console.line.snapshot(), summaries=summaries,
-                in_progress=console.store.in_progress())
+                in_progress=console.store.in_progress(),
+                facility=console.store.url.get_backend_name() == "postgresql")
 
 
 def campaigns(request: Request) -> Response:
@@ -87,9 +91,12 @@ def devices(request: Request) -> Response:
         return go
     console = console_of(request)
     q = (request.query_params.get("q") or "").strip()
+    deep = bool(q) and request.query_params.get("evidence") == "1"
     listing = console.store.devices_page(
-        queries.page_number(request.query_params.get("page")), search=q or None)
-    return page(request, "devices.html", listing=listing, q=q, disposition=disposition)
+        queries.page_number(request.query_params.get("page")), search=q or None,
+        in_evidence=deep)
+    return page(request, "devices.html", listing=listing, q=q, deep=deep,
+                disposition=disposition)
 
 
 def device(request: Request) -> Response:
@@ -103,14 +110,47 @@ def device(request: Request) -> Response:
     if row is None:
         return page(request, "missing.html", status_code=404, what=f"device result {rid}")
     c = console.store.campaign(row.campaign_id)
-    fig = trace_figure(row)
+    # The chart is drawn when the browser asks for it (``device_chart``), not with the page.
+    trace = row.current_trace
     return page(request, "device.html", row=row, facts=device_context(row),
                 campaign=_view(c, 0) if c is not None else None,
                 transcript=f"device-{row.id}-transcript.txt" if row.transcript else None,
                 transcript_lines=(row.transcript or "").count("\n") + 1,
                 findings=row.evidence.get("findings") or [],
-                chart=png(fig) if fig is not None else None, trace=row.current_trace,
+                chart=trace is not None and bool(trace.samples),
+                chart_src=f"/devices/{row.id}/current.png", trace=trace,
                 disposition=disposition(row.verdict, row.category))
+
+
+_CHARTS = 64
+"""How many device charts the console keeps drawn (a result never changes once stored)."""
+_charts: OrderedDict[tuple[str, int], bytes] = OrderedDict()
+_charts_lock = threading.Lock()  # pages are served from a thread pool
+
+
+def device_chart(request: Request) -> Response:
+    """One device's current draw from power-on, as the PNG the report embeds (drawn once,
+    then kept for the next view)."""
+    if (go := _signin_first(request)) is not None:
+        return go
+    console = console_of(request)
+    rid = int(request.path_params["rid"])
+    key = (console.store.shown_url, rid)
+    with _charts_lock:
+        image = _charts.get(key)
+    if image is None:
+        row = console.store.device(rid)
+        fig = trace_figure(row) if row is not None else None
+        if fig is None:
+            return PlainTextResponse("no current trace", status_code=404)
+        image = base64.b64decode(png(fig))
+    with _charts_lock:
+        _charts[key] = image
+        _charts.move_to_end(key)
+        while len(_charts) > _CHARTS:
+            _charts.popitem(last=False)
+    return Response(image, media_type="image/png",
+                    headers={"Cache-Control": "private, max-age=3600"})
 
 
 def transcript(request: Request) -> Response:

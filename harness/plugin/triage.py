@@ -150,6 +150,9 @@ def _own_bench(config: pytest.Config, run: TriageRun) -> None:
         run.bench_owner = None
         run.store.close()
         raise
+    from harness.plugin.bench_live import PLUGIN_NAME, BenchLive
+
+    config.pluginmanager.register(BenchLive(run), PLUGIN_NAME)  # stage and current, live
 
 
 def parametrize(metafunc: pytest.Metafunc) -> None:

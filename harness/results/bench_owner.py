@@ -32,8 +32,12 @@ bench_holder_table = Table(
     Column("campaign_id", Integer),
     Column("device", String(200)),  # the device on the bench now (item key), if any
     Column("purpose", String(200)),
+    Column("stage", String(80)),  # the stage the device is in (r0007)
+    Column("amps", Float),  # the device's current draw at the latest reading, amperes
+    Column("device_since", Float),  # when the device came on the bench (database clock)
 )
-"""Who holds each bench (the last holder: ``held_benches`` says which are held now)."""
+"""Who holds each bench (the last holder: ``held_benches`` says which are held now) and what
+it is doing: device, stage, current draw (what the console shows of another host's bench)."""
 
 
 def bench_key(bench: str) -> int:
@@ -72,6 +76,7 @@ class FacilityBenchLock:
         self.bench = bench
         self.purpose = purpose
         self._conn: Connection | None = None
+        self._device: str | None = None
 
     @staticmethod
     def applies(store: ResultStore) -> bool:
@@ -96,6 +101,7 @@ class FacilityBenchLock:
                 bench=self.bench, host=host_name(), pid=os.getpid(), since=now, heartbeat=now,
                 campaign_id=campaign_id, device=None, purpose=self.purpose or None))
             conn.commit()
+            self._device = None
         except BaseException:
             conn.invalidate()  # closed for good: the advisory lock, if taken, goes with it
             conn.close()
@@ -116,13 +122,34 @@ class FacilityBenchLock:
         return f"bench {self.bench!r} is in use in the facility by {who}"
 
     def set_device(self, device: str | None, campaign_id: int | None = None) -> None:
-        """Record the device now on the bench (and the campaign), with a heartbeat."""
+        """Record the device now on the bench (and the campaign), with a heartbeat; a new
+        device starts its time on the bench, with no stage or current reading yet."""
         if self._conn is None:
             return
-        t = bench_holder_table
-        values: dict[str, Any] = {"device": device, "heartbeat": db_now(self._conn)}
+        now = db_now(self._conn)
+        values: dict[str, Any] = {"device": device, "heartbeat": now}
+        if device != self._device:
+            values.update(device_since=now if device else None, stage=None, amps=None)
+            self._device = device
         if campaign_id is not None:
             values["campaign_id"] = campaign_id
+        self._write(values)
+
+    def set_live(self, *, stage: str | None = None, amps: float | None = None) -> None:
+        """Record the stage the device has reached and/or its latest current draw, with a
+        heartbeat (a value not given is left as it was)."""
+        if self._conn is None:
+            return
+        values: dict[str, Any] = {"heartbeat": db_now(self._conn)}
+        if stage is not None:
+            values["stage"] = stage[:80]
+        if amps is not None:
+            values["amps"] = float(amps)
+        self._write(values)
+
+    def _write(self, values: dict[str, Any]) -> None:
+        assert self._conn is not None
+        t = bench_holder_table
         self._conn.execute(update(t).where(t.c.bench == self.bench, t.c.pid == os.getpid())
                            .values(**values))
         self._conn.commit()
@@ -135,7 +162,7 @@ class FacilityBenchLock:
         try:
             t = bench_holder_table
             conn.execute(update(t).where(t.c.bench == self.bench, t.c.pid == os.getpid())
-                         .values(device=None))
+                         .values(device=None, stage=None, amps=None, device_since=None))
             conn.exec_driver_sql(f"SELECT pg_advisory_unlock({bench_key(self.bench)})")
             conn.commit()
         finally:

@@ -201,13 +201,15 @@ class StoreBrowsing(EngineHolder):
 
     def devices_page(self, number: int = 1, size: int = PAGE_SIZE, *,
                      campaign_id: int | None = None, verdict: str | None = None,
-                     search: str | None = None, total: int | None = None) -> Page[DeviceLine]:
+                     search: str | None = None, in_evidence: bool = False,
+                     total: int | None = None) -> Page[DeviceLine]:
         """Device results, newest first, page ``number`` of ``size`` (ValueError outside
         bounds): of a campaign and/or a verdict, and/or matching ``search`` (item, device ID
-        or label ID, case-insensitive, or the MPxN the returns manifest gave; an all-digit
-        search of six or more digits also finds an MPxN wherever the stored evidence of an
-        older result names it). ``total``: the caller knows how many
-        match (a campaign's verdict counts), so the page need not count them."""
+        or label ID, case-insensitive, or the MPxN the returns manifest gave: read from the
+        narrow search index of migration r0006, not the rows); ``in_evidence`` also searches
+        each result's stored evidence (slow: it reads every row; an older result's MPxN may
+        be named only there). ``total``: the caller knows how many match (a campaign's
+        verdict counts), so the page need not count them."""
         check_page(number, size)
         d = device_result_table
         where = []
@@ -222,9 +224,8 @@ class StoreBrowsing(EngineHolder):
                      func.upper(d.c.label_id).like(needle)]
             if "mpxn" not in self._missing:
                 terms.append(d.c.mpxn.like(needle))  # digits only: no case to fold
-            digits = search.strip()
-            if digits.isdigit() and len(digits) >= 6:
-                terms.append(d.c.evidence.like(f"%{digits}%"))
+            if in_evidence:
+                terms.append(d.c.evidence.like(f"%{search.strip()}%"))
             where.append(or_(*terms))
         cols = [getattr(d.c, name) for name in LIST_COLUMNS if name not in self._missing]
         with ReadTx(self._engine) as conn:
@@ -232,7 +233,10 @@ class StoreBrowsing(EngineHolder):
                 total = int(conn.execute(select(func.count()).select_from(d).where(*where))
                             .scalar_one())
             # The page's ids first (from an index where one serves), then those rows only.
-            ids = list(conn.execute(select(d.c.id).where(*where).order_by(d.c.id.desc())
+            # A search orders by ``id + 0``: the database then reads the search index alone
+            # and sorts what matched, where ``ORDER BY id`` would walk every (long) row.
+            order = (d.c.id + 0) if search and search.strip() and not in_evidence else d.c.id
+            ids = list(conn.execute(select(d.c.id).where(*where).order_by(order.desc())
                                     .limit(size).offset((number - 1) * size)).scalars())
             rows = [DeviceLine(**{k: getattr(r, k) for k in LIST_COLUMNS
                                   if k not in self._missing})

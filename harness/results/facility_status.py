@@ -132,3 +132,79 @@ def facility_status(store: ResultStore, *, limit: int = 20,
             device=h.device if live and h is not None else None, devices_in_window=n,
             per_minute=round(n / span, 2) if span > 0 else None))
     return FacilityStatus(campaigns, benches, window_min)
+
+
+@dataclass(frozen=True)
+class LiveBench:
+    """A bench some host holds now, as its holder last wrote it (times: the database's clock,
+    seconds since the epoch); ``done``/``total``: its campaign's progress (``total`` 0 where
+    the campaign has no shared queue)."""
+
+    bench: str
+    host: str
+    pid: int
+    since: float
+    heartbeat: float
+    campaign_id: int | None
+    device: str | None
+    stage: str | None
+    amps: float | None
+    device_since: float | None
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class LiveBenches:
+    """Every bench held now in the facility, and the database's clock when read."""
+
+    benches: list[LiveBench]
+    db_now: float
+
+
+def live_benches(store: ResultStore) -> LiveBenches:
+    """The benches held now through the store (PostgreSQL: a live holder keeps its advisory
+    lock), with their device, stage and current draw; none on a store that cannot hold
+    benches across hosts (SQLite) or that predates them."""
+    with ReadTx(store._engine) as conn:
+        if conn.dialect.name != "postgresql":
+            return LiveBenches([], db_now(conn))
+        tables = set(inspect(conn).get_table_names())
+        now = db_now(conn)
+        if "bench_holder" not in tables:
+            return LiveBenches([], now)
+        held = held_benches(conn)
+        rows = [h for h in conn.execute(select(bench_holder_table)
+                                        .order_by(bench_holder_table.c.bench))
+                if bench_key(h.bench) in held]
+        progress = _progress(conn, {h.campaign_id for h in rows if h.campaign_id is not None},
+                             "claim" in tables)
+    return LiveBenches([LiveBench(
+        bench=h.bench, host=h.host, pid=h.pid, since=h.since, heartbeat=h.heartbeat,
+        campaign_id=h.campaign_id, device=h.device, stage=getattr(h, "stage", None),
+        amps=getattr(h, "amps", None), device_since=getattr(h, "device_since", None),
+        done=progress.get(h.campaign_id, (0, 0))[0] if h.campaign_id is not None else 0,
+        total=progress.get(h.campaign_id, (0, 0))[1] if h.campaign_id is not None else 0)
+        for h in rows], now)
+
+
+def _progress(conn: Any, ids: set[int], claims: bool) -> dict[int, tuple[int, int]]:
+    """Devices done and in all per campaign: from its shared queue where it has one, else
+    its results so far (0 in all: not known)."""
+    out: dict[int, tuple[int, int]] = {}
+    if not ids:
+        return out
+    if claims:
+        t = claim_table
+        for cid, state, n in conn.execute(select(t.c.campaign_id, t.c.state, func.count())
+                                          .where(t.c.campaign_id.in_(ids))
+                                          .group_by(t.c.campaign_id, t.c.state)):
+            done, total = out.get(cid, (0, 0))
+            out[cid] = (done + (int(n) if state == DONE else 0), total + int(n))
+    d = device_result_table
+    for cid, n in conn.execute(select(d.c.campaign_id, func.count())
+                               .where(d.c.campaign_id.in_(ids - set(out)),
+                                      d.c.verdict != INTERRUPTED)
+                               .group_by(d.c.campaign_id)):
+        out[cid] = (int(n), 0)
+    return out

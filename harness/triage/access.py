@@ -29,6 +29,7 @@ from harness.triage.access_table import (
     Role,
     RoleList,
 )
+from harness.triage.directory import DirectoryConfig
 from harness.triage.spec import Clause, TriageSpec, default_spec
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ class SiteAccess(BaseModel):
     site: str | None = None
     users: dict[str, tuple[Role, ...]] = Field(default_factory=dict)
     access: AccessPatch = Field(default_factory=AccessPatch)
+    directory: DirectoryConfig | None = None  # console sign-in by the site's directory
 
     @field_validator("users", mode="before")
     @classmethod

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from harness.errors import AccessDeniedError, BenchConfigError
 from harness.triage.access import Role, read_site_access
+from harness.triage.directory import DirectoryConfig
 from harness.triage.spec import TriageSpec, default_spec
 
 __all__ = ["DEFAULT_SITE_PATH", "SITE_ENV", "Site", "choose_role", "current_user",
@@ -53,6 +54,7 @@ class Site:
     users: Mapping[str, tuple[Role, ...]] = field(default_factory=dict)
     name: str | None = None
     emulated: bool = False
+    directory: DirectoryConfig | None = None  # where the console checks passwords too
 
     def granted(self, user: str) -> tuple[Role, ...]:
         """The roles ``user`` may act in, the default first (empty: no role)."""
@@ -129,7 +131,8 @@ def load_site(path: str | Path, *, uid: int | None = None) -> Site:
                                "edit it (make root its owner, mode 644, in a root-owned folder)",
                                file=str(path))
     spec, parsed = read_site_access(path)
-    return Site(source=str(path), spec=spec, users=dict(parsed.users), name=parsed.site)
+    return Site(source=str(path), spec=spec, users=dict(parsed.users), name=parsed.site,
+                directory=parsed.directory)
 
 
 def resolve_site(*, emulated: bool) -> Site:

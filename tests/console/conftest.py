@@ -3,6 +3,8 @@ supplier (ann), rsa (bob) and no role (cat), for the console's tests."""
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +18,7 @@ from harness.triage.access import read_site_access
 from harness.triage.audit import AuditLog
 from harness.triage.audit_key import create_key_file
 from harness.triage.site import Site
+from tests.results._postgres import PostgresServer, PostgresUnavailable
 
 PASSWORDS = {"ann": "ann-secret-1", "bob": "bob-secret-2", "cat": "cat-secret-3"}
 SITE = """site: Test returns line
@@ -23,6 +26,7 @@ users:
   ann: [supplier]
   bob: [rsa]
 """
+_names = itertools.count(1)
 CSRF = re.compile(r'name="csrf" (?:value|content)="([^"]+)"')
 
 
@@ -38,7 +42,7 @@ class Kit:
         """Settings for a console over this kit's files."""
         spec, parsed = read_site_access(self.folder / "site.yaml")
         site = Site(source=str(self.folder / "site.yaml"), spec=spec, users=dict(parsed.users),
-                    name=parsed.site)
+                    name=parsed.site, directory=parsed.directory)
         return Settings(db=self.db, audit_db=self.db,
                         accounts=load_accounts(self.folder / "accounts.yaml", check_owner=False),
                         site=site, bench_files=benches or [], base_url=base_url,
@@ -76,3 +80,28 @@ def csrf_of(html: str) -> str:
     found = CSRF.search(html)
     assert found, "no CSRF token on the page"
     return found.group(1)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A throw-away PostgreSQL server for the console's facility tests (as the results
+    tests': skipped where PostgreSQL is not installed, unless MB_REQUIRE_POSTGRES=1)."""
+    try:
+        import psycopg  # noqa: F401 - the driver the store uses
+
+        server = PostgresServer.start()
+    except (ImportError, PostgresUnavailable) as exc:
+        reason = f"no PostgreSQL server for these tests: {exc}"
+        if os.environ.get("MB_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"{reason} (MB_REQUIRE_POSTGRES=1)", pytrace=False)
+        pytest.skip(reason)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """A new, empty database on the session's server."""
+    return postgres_server.create_database(f"mb_console_{os.getpid()}_{next(_names)}")

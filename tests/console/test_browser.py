@@ -122,6 +122,9 @@ def test_a_campaign_run_from_the_browser(kit: Kit, browser: object, shots: Path)
         verdict = page.inner_text("#facts td[class^='v-']")
         assert verdict in ("NO_FAULT_FOUND", "FAULT", "INCONCLUSIVE")
         assert page.inner_text("#disposition")
+        # The current-draw chart is an image of its own, fetched after the page.
+        page.wait_for_function("document.querySelector('img[alt=\"Current draw from "
+                               "power-on\"]')?.naturalWidth > 0")
         page.screenshot(path=str(shots / "device.png"), full_page=True)
         page.goto(f"{base}/devices?q={labelled}")
         assert "1 in all" in page.inner_text("main")
@@ -145,3 +148,36 @@ def test_a_campaign_run_from_the_browser(kit: Kit, browser: object, shots: Path)
     assert ("bob", "rsa", "start campaign", "refused") in entries
     assert ("ann", "supplier", "start campaign", "done") in entries
     assert sum(e[2] == "answer prompt" and e[0] == "ann" for e in entries) >= 2
+
+
+def test_another_hosts_bench_on_the_line(kit: Kit, browser: object, shots: Path,
+                                         postgres_url: str) -> None:
+    from harness.results.bench_owner import FacilityBenchLock
+    from harness.results.store import ResultStore
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    settings = kit.settings([FAST_BENCH], base_url=base)
+    settings.db, settings.facility_poll_s = postgres_url, 0.1
+    with ResultStore.open(postgres_url) as store:
+        cid = store.start_campaign(bench="bench-B", operator="dan", role="supplier",
+                                   batch_name="week-49.csv")
+        far = FacilityBenchLock(store, "bench-B").acquire(campaign_id=cid)  # another host's
+        far.set_device("item7", cid)
+        far.set_live(stage="diagnostics", amps=0.0181)
+        with serving(create_app(settings), port):
+            page = browser.new_page(viewport={"width": 1200, "height": 900})  # type: ignore[attr-defined]
+            sign_in(page, base, "ann")
+            page.wait_for_selector("#live.on")
+            card = page.wait_for_selector("#facility-bench-bench-B")
+            text = card.inner_text()
+            assert "on " in text and f"pid {os.getpid()}" in text and "RUNNING" in text.upper()
+            assert "item7: diagnostics (" in text and "18.1 mA" in text
+            assert f"campaign #{cid}" in text
+            assert page.query_selector('form.start[data-bench="bench-B"]') is None  # not ours
+            far.set_live(stage="reset", amps=0.25)  # it moves on: the card follows, live
+            page.wait_for_selector("#facility-bench-bench-B ul.now li:has-text('item7: reset')")
+            assert "250.0 mA" in page.inner_text("#facility-bench-bench-B")
+            page.screenshot(path=str(shots / "line-facility.png"), full_page=True)
+            far.release()
+            page.wait_for_selector("#facility-bench-bench-B", state="detached")

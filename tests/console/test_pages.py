@@ -143,3 +143,60 @@ def test_the_device_list_shows_the_mpxn_and_search_finds_it(kit: Kit) -> None:
             assert "1 in all" in found and "item1<" in found and "item2<" not in found
         rid = re.search(r'href="/devices/(\d+)">item1<', listing)
         assert rid and mpxn in c.get(f"/devices/{rid.group(1)}").text  # the device page too
+
+
+def test_the_device_page_loads_its_chart_when_the_browser_asks(kit: Kit) -> None:
+    from harness.triage.current_trace import CurrentTrace
+
+    trace = CurrentTrace(((0.0, 0.0), (0.021, 0.31), (0.3, 0.05), (0.62, 0.0121)),
+                         "TRI-PWR-01", 1.5)
+    with ResultStore.open(kit.db) as store:
+        cid = store.start_campaign(bench="bench-A", operator="ann", role="supplier",
+                                   batch_name="returns.csv")
+        for i in range(2):
+            record, verdict = sample(i)
+            record.current_trace = trace if i == 0 else None
+            store.record(cid, record, verdict, T0)
+    with TestClient(create_app(kit.settings())) as c:
+        sign_in(c, "ann")
+        traced, plain = (re.search(rf'href="/devices/(\d+)">item{i}<', c.get("/devices").text)
+                         for i in (0, 1))
+        assert traced and plain
+        page = c.get(f"/devices/{traced.group(1)}").text
+        assert "data:image/png" not in page  # not drawn with the page
+        assert f'src="/devices/{traced.group(1)}/current.png" decoding="async"' in page
+        assert "4 samples from 0 s to 0.62 s after power-on, peak 0.31 A" in page
+        chart = c.get(f"/devices/{traced.group(1)}/current.png")
+        assert chart.status_code == 200 and chart.headers["content-type"] == "image/png"
+        assert chart.content.startswith(b"\x89PNG") and c.get(
+            f"/devices/{traced.group(1)}/current.png").content == chart.content
+        assert "current.png" not in c.get(f"/devices/{plain.group(1)}").text
+        assert c.get(f"/devices/{plain.group(1)}/current.png").status_code == 404
+        c.cookies.clear()  # signed out: no chart either
+        assert c.get(f"/devices/{traced.group(1)}/current.png",
+                     follow_redirects=False).status_code == 303
+
+
+def test_search_reads_stored_evidence_only_when_asked(kit: Kit) -> None:
+    from sqlalchemy import create_engine, text
+
+    with ResultStore.open(kit.db) as store:
+        cid = store.start_campaign(bench="bench-A", operator="ann", role="supplier",
+                                   batch_name="returns.csv")
+        for i in range(3):
+            record, verdict = sample(i)
+            if i == 2:  # an older result: its MPxN named only in its evidence
+                record.find("TRI-DUIS-01", "HAN", "ECS17 for MPAN 1900087654321 refused")
+            store.record(cid, record, verdict, T0)
+    engine = create_engine(kit.db)
+    with engine.begin() as conn:  # the index r0006 made is what a search reads
+        plan = " ".join(str(r[-1]) for r in conn.execute(text(
+            "EXPLAIN QUERY PLAN SELECT id FROM device_result WHERE upper(label_id) LIKE "
+            "'%L1%' OR mpxn LIKE '%L1%' ORDER BY id + 0 DESC")))
+    engine.dispose()
+    assert "COVERING INDEX device_result_search" in plan
+    with TestClient(create_app(kit.settings())) as c:
+        sign_in(c, "ann")
+        assert "0 in all" in c.get("/devices?q=1900087654321").text
+        deep = c.get("/devices?q=1900087654321&evidence=1").text
+        assert "1 in all" in deep and "item2<" in deep and 'value="1" checked' in deep

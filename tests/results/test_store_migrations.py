@@ -30,6 +30,16 @@ def _schema(url: str) -> dict[str, set[str]]:
         engine.dispose()
 
 
+def _indexes(url: str) -> dict[str, list[str]]:
+    """The device_result table's indexes: name -> columns."""
+    engine = create_engine(to_url(url))
+    try:
+        return {str(i["name"]): [str(c) for c in i["column_names"]]
+                for i in inspect(engine).get_indexes("device_result")}
+    finally:
+        engine.dispose()
+
+
 def _sql(url: str, *statements: str) -> list[list[tuple]]:
     engine = create_engine(to_url(url))
     try:
@@ -55,6 +65,7 @@ def _make_it_older(url: str) -> None:
     columns, no current_trace nor facility tables."""
     _sql(url, f"DROP TABLE {VERSION_TABLE}", "DROP TABLE claim", "DROP TABLE bench_holder",
          "DROP TABLE current_trace", "DROP INDEX campaign_name_unique",
+         "DROP INDEX device_result_search",
          "ALTER TABLE campaign DROP COLUMN name",
          *(f"ALTER TABLE device_result DROP COLUMN {c}" for c in LATER))
 
@@ -76,6 +87,8 @@ def test_an_older_database_is_read_as_it_is_and_upgraded_on_a_write_open(db_url:
     assert set(LATER) <= schema["device_result"] and "name" in schema["campaign"]
     assert {"current_trace", "claim", "bench_holder"} <= set(schema)
     assert _sql(db_url, f"SELECT version_num FROM {VERSION_TABLE}") == [[(head(),)]]
+    assert _indexes(db_url)["device_result_search"] == ["mpxn", "label_id", "device_id",
+                                                        "item_key"]  # r0006
 
 
 OPENER = """

@@ -18,10 +18,12 @@
 
   function benchCard(b) {
     const card = document.getElementById("bench-card").content.firstElementChild.cloneNode(true);
-    card.id = "bench-" + b.name;
+    card.id = (b.remote ? "facility-bench-" : "bench-") + b.name;
     card.dataset.state = b.state;
+    if (b.remote) card.dataset.remote = "true";
     field(card, "name").textContent = b.name;
     field(card, "emulated").textContent = b.emulated ? "emulated" : "";
+    field(card, "host").textContent = b.remote ? "on " + b.host : "";
     field(card, "state").textContent = b.state;
     field(card, "elapsed").textContent = b.elapsed_s !== null ? clock(b.elapsed_s) + " elapsed" : "";
     field(card, "operator").textContent = b.operator ? b.operator + " (" + b.role + ")" : "";
@@ -29,7 +31,9 @@
     if (b.campaign_id) { link.href = "/campaigns/" + b.campaign_id; link.textContent = "campaign #" + b.campaign_id; }
     const bar = field(card, "progress");
     bar.max = Math.max(1, b.total); bar.value = b.done;
-    field(card, "done").textContent = b.total ? b.done + " of " + b.total + " devices" : "";
+    if (b.remote && !b.total) bar.hidden = true;  // its campaign's size is not in the store
+    field(card, "done").textContent = b.total ? b.done + " of " + b.total + " devices" :
+      (b.remote && b.done ? b.done + " devices done" : "");
     const counts = field(card, "counts");
     for (const [v, n] of Object.entries(b.counts)) {
       const s = document.createElement("span"); s.className = "v-" + v; s.textContent = v + " " + n + " ";
@@ -114,7 +118,8 @@
   }
 
   function draw(line) {
-    benches.replaceChildren(...line.benches.map(benchCard));
+    // This console's benches, then the facility's others (another host's, read from the store).
+    benches.replaceChildren(...line.benches.map(benchCard), ...(line.facility || []).map(benchCard));
     for (const b of line.benches) {  // a bench runs one campaign at a time
       const button = document.querySelector('form.start[data-bench="' + CSS.escape(b.name) + '"] button');
       if (button) {
