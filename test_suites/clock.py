@@ -16,12 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from harness.plugin.device import Dut
-from harness.triage.clock_fit import ClockRead, RateFit, fit_rate
+from harness.triage.clock_fit import ClockRead, RateFit, edge_range, fit_rate
 
 GOLDEN = (math.sqrt(5) - 1) / 2
 """Each edge is approached at the next phase of this sequence: evenly spread, never repeating."""
-PERIOD_KNOWN_PPM = 10_000.0
-"""Below this uncertainty the fitted rate predicts the next change better than 1 s does."""
+BURST_TRIPS = 2
+"""A change known to within this many read round trips gets one placed read, else a burst."""
+BURST_SPAN_S = 3.0
+"""...and the first changes get bursts anyway: they pin the window's start for the fit."""
 
 
 @dataclass
@@ -46,6 +48,7 @@ class _Reads:
         self.tight: list[ClockRead] = []
         self.loose: list[ClockRead] = []
         self.trips: list[float] = []
+        self.out = 0.0  # the last request's time on the line
         self._last_request: float | None = None
 
     def take(self) -> int:
@@ -56,6 +59,7 @@ class _Reads:
         value = link.read()
         answered = link.now()
         out, back = link.wire()
+        self.out = out
         shown = math.floor(value.timestamp())
         since = request
         if link.repeated() and self._last_request is not None:
@@ -87,37 +91,70 @@ class _Reads:
         """A typical read round trip (bench seconds)."""
         return statistics.median(self.trips[-9:])
 
+    def edge_range(self, shown: int) -> tuple[float, float] | None:
+        """When the change to ``shown`` can be, as every steady clock the reads allow says."""
+        reads = self.tight if fit_rate(self.tight) is not None else self.loose
+        return edge_range(reads, shown)
+
+    def stopped(self, limit_s: float) -> bool:
+        """Whether the device showed its latest second across over ``limit_s`` bench seconds:
+        from the last bound of the first read showing it to the first bound of the latest
+        (reads the link held up or repeated only shorten that span; they never fake it)."""
+        last = self.loose[-1]
+        first = next(r for r in self.loose if r.shown == last.shown)
+        return last.earliest - first.latest > limit_s
+
+    def width(self) -> float:
+        """A typical read's width: how long after its first bound it can have been taken."""
+        return statistics.median(r.latest - r.earliest for r in self.tight[-9:])
+
 
 def sample_rate(link: ClockLink, window_s: float, resolution_ppm: float,
                 max_window_s: float, limit_s: float = 3.0) -> RateFit | None:
     """The device clock's rate over at least ``window_s`` bench seconds, lengthened while its
-    uncertainty is above ``resolution_ppm``, up to ``max_window_s``; None when the seconds
-    value did not change within ``limit_s`` bench seconds (a stopped clock)."""
+    uncertainty is above ``resolution_ppm``, up to ``max_window_s``; None when reads show the
+    device kept one seconds value for over ``limit_s`` bench seconds (a stopped clock)."""
     reads = _Reads(link)
-    start = link.now()
     first = reads.take()
     while reads.take() == first:  # the first change: read after read
-        if link.now() > start + limit_s:
+        if reads.stopped(limit_s):
             return None
+    target = reads.tight[-1].shown + 1  # the next change to place reads at
     approach = 0
     while True:
         fit = reads.fit()
         span = fit.span_s
         if span >= max_window_s or (span >= window_s and fit.uncertainty_ppm <= resolution_ppm):
             return fit
-        shown = reads.tight[-1].shown
-        # The device's second in bench seconds, once the fit knows it better than a read does.
-        period = 1 / (1 + fit.rate_ppm * 1e-6) if fit.uncertainty_ppm < PERIOD_KNOWN_PPM else 1.0
-        target = reads.edge(shown) + period  # the next change, to shown + 1
         approach += 1
-        lead = reads.trip() * (1 + (approach * GOLDEN) % 1)
-        pause = target - lead - link.now()
-        if pause > 0:
-            link.wait(pause)
-        deadline = link.now() + limit_s
-        while reads.take() <= shown:
-            if link.now() > deadline:
+        found = reads.edge_range(target)
+        while found is not None and found[1] < link.now() + reads.out:  # already behind us
+            target += 1
+            found = reads.edge_range(target)
+        if (found is None or found[1] - found[0] > BURST_TRIPS * reads.trip()
+                or span < BURST_SPAN_S):
+            # The change is known only roughly: read after read from before it until it comes.
+            low = found[0] if found is not None else link.now()
+            lead = reads.trip() * (1 + (approach * GOLDEN) % 1)
+            pause = low - lead - link.now()
+            if pause > 0:
+                link.wait(pause)
+            while reads.take() < target:
+                if reads.stopped(limit_s):
+                    return None
+        else:
+            # Known to a few reads: one read, placed so that either answer halves what is left
+            # (an old value raises the change's lower bound to the read's first bound; a new
+            # one lowers its upper bound to the read's last).
+            low, high = found
+            aim = (low + high - reads.width()) / 2
+            pause = aim - reads.out - link.now()
+            if pause > 0:
+                link.wait(pause)
+            reads.take()
+            if reads.stopped(limit_s):
                 return None
+        target += 1
 
 
 def clock_rate(dut: Dut, window_s: float, resolution_ppm: float = 0.0,

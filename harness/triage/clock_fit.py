@@ -49,37 +49,79 @@ def _binding(reads: Iterable[ClockRead]) -> list[tuple[int, float, float]]:
     return [(shown, low, high) for shown, (low, high) in sorted(bounds.items())]
 
 
+class _Lines:
+    """The steady clocks that fit a set of reads, as the feasible (E, P) of each edge line."""
+
+    def __init__(self, reads: list[ClockRead]) -> None:
+        self.origin = min(r.earliest for r in reads)
+        self.first = min(r.shown for r in reads)
+        self.rows = [(shown - self.first, low - self.origin, high - self.origin)
+                     for shown, low, high in _binding(reads)]
+
+    def slack(self, p: float) -> float:
+        """How far the tightest upper bound on E sits above the tightest lower one at P=p."""
+        return self.upper(p, 0) - self.lower(p, 0)
+
+    def lower(self, p: float, k: int) -> float:
+        """The earliest the edge to second ``first + k`` can be at P=p (convex in p)."""
+        return max(low + (k - row - 1) * p for row, low, _ in self.rows)
+
+    def upper(self, p: float, k: int) -> float:
+        """The latest the edge to second ``first + k`` can be at P=p (concave in p)."""
+        return min(high + (k - row) * p for row, _, high in self.rows)
+
+    def periods(self) -> tuple[float, float] | None:
+        """The feasible P, or None when no steady clock fits."""
+        lo, hi = _P_RANGE
+        peak = _extreme(self.slack, lo, hi, highest=True)
+        if self.slack(peak) < 0:
+            return None
+        p_min = _root(self.slack, lo, peak) if self.slack(lo) < 0 else lo
+        p_max = _root(self.slack, hi, peak) if self.slack(hi) < 0 else hi
+        return p_min, p_max
+
+
 def fit_rate(reads: list[ClockRead]) -> RateFit | None:
     """Every steady rate the reads allow, as midpoint and half-width; None when no steady
     clock fits them all (it jumped, stopped, or a read's bounds were wrong)."""
     if len(reads) < 2:
         return None
-    origin = min(r.earliest for r in reads)
-    first = min(r.shown for r in reads)
-    rows = [(shown - first, low - origin, high - origin) for shown, low, high in _binding(reads)]
+    lines = _Lines(reads)
+    periods = lines.periods()
+    if periods is None:
+        return None
+    p_min, p_max = periods
+    fast, slow = 1 / p_min - 1, 1 / p_max - 1  # fewer bench seconds per tick: a fast clock
+    span = max(r.latest for r in reads) - lines.origin
+    return RateFit((fast + slow) / 2 * 1e6, (fast - slow) / 2 * 1e6, span)
 
-    def slack(p: float) -> float:
-        """How far the tightest upper bound on E sits above the tightest lower one at P=p."""
-        upper = min(high - k * p for k, _, high in rows)
-        lower = max(low - (k + 1) * p for k, low, _ in rows)
-        return upper - lower
 
-    lo, hi = _P_RANGE
-    a, b = lo, hi
-    for _ in range(_STEPS):  # slack is concave: the ternary search finds its peak
+def edge_range(reads: list[ClockRead], shown: int) -> tuple[float, float] | None:
+    """The earliest and latest bench time the device's clock can turn to ``shown``, as every
+    steady clock that fits the reads says; None when none fits."""
+    if len(reads) < 2:
+        return None
+    lines = _Lines(reads)
+    periods = lines.periods()
+    if periods is None:
+        return None
+    k = shown - lines.first
+    p_min, p_max = periods
+    at = _extreme(lambda p: lines.lower(p, k), p_min, p_max, highest=False)
+    until = _extreme(lambda p: lines.upper(p, k), p_min, p_max, highest=True)
+    return lines.origin + lines.lower(at, k), lines.origin + lines.upper(until, k)
+
+
+def _extreme(f: Callable[[float], float], a: float, b: float, *, highest: bool) -> float:
+    """Where a concave (``highest``) or convex ``f`` peaks on [a, b] (ternary search)."""
+    sign = 1.0 if highest else -1.0
+    for _ in range(_STEPS):
         m1, m2 = a + (b - a) / 3, b - (b - a) / 3
-        if slack(m1) < slack(m2):
+        if sign * f(m1) < sign * f(m2):
             a = m1
         else:
             b = m2
-    peak = (a + b) / 2
-    if slack(peak) < 0:
-        return None
-    p_min = _root(slack, lo, peak) if slack(lo) < 0 else lo
-    p_max = _root(slack, hi, peak) if slack(hi) < 0 else hi
-    fast, slow = 1 / p_min - 1, 1 / p_max - 1  # fewer bench seconds per tick: a fast clock
-    span = max(r.latest for r in reads) - origin
-    return RateFit((fast + slow) / 2 * 1e6, (fast - slow) / 2 * 1e6, span)
+    return (a + b) / 2
 
 
 def _root(slack: Callable[[float], float], outside: float, inside: float) -> float:

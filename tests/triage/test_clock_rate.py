@@ -103,3 +103,12 @@ def test_the_fit_is_every_rate_the_bounds_allow() -> None:
     assert fit is not None
     assert fit.rate_ppm == pytest.approx(4.0, abs=1)
     assert fit.uncertainty_ppm == pytest.approx(2000.0, rel=0.001)
+
+
+def test_a_link_losing_reads_is_no_stopped_clock() -> None:
+    """Answers the link holds up for 3.5 s (a port repeating its frames) come back showing a
+    second taken long before: over 3 s passed between reads of one value, yet the device
+    took them well within a second of each other, so its clock ran."""
+    line = _Line(held=frozenset(range(1, 400, 3)), held_s=3.5)
+    fit = sample_rate(line.link(), 10, 1000, 60)
+    assert fit is not None and abs(fit.rate_ppm) <= fit.uncertainty_ppm
