@@ -7,8 +7,10 @@ from __future__ import annotations
 import pytest
 
 from harness.emulator.optical.cosem_security import meter_keys
-from harness.emulator.optical.device_registers import DeviceRegisters
+from harness.emulator.optical.device_registers import DeviceRegisters, registers_for_device
 from harness.emulator.optical.engine import MeterPortEngine
+from harness.emulator.world.clock import ManualClock
+from harness.emulator.world.models import create_device
 from harness.protocols.dlms import (
     AARE,
     AARQ,
@@ -35,19 +37,27 @@ from harness.protocols.dlms import (
     protect,
     unprotect,
 )
-from tests.emulator.test_dlms_meter_port import (  # noqa: F401 (fixtures)
-    CONFORMANCE,
-    Meter,
-    clock,
-    device,
-    engine,
-    registers,
-)
+from tests.emulator.test_dlms_meter_port import CONFORMANCE, Meter
 
 CLIENT_TITLE = bytes.fromhex("4D54420000000001")
 CTOS = b"K56iVagYK56iVagY"
 REPLY = MethodDescriptor(15, Obis.parse("0.0.40.0.0.255"), 1)
 EVENT_LOG_ENTRIES = AttributeDescriptor(7, Obis.parse("0.0.99.98.0.255"), 7)
+
+
+@pytest.fixture
+def registers() -> DeviceRegisters:
+    clock = ManualClock()
+    device = create_device("esme", "ESME", clock=clock, seed=7)
+    device.supply(230.0)
+    clock.advance(5)
+    device.commission_with_consumer_data(days=3)
+    return registers_for_device(device)
+
+
+@pytest.fixture
+def engine(registers: DeviceRegisters) -> MeterPortEngine:
+    return MeterPortEngine(registers, registers.device.clock)
 
 
 def hls_aarq(*, ciphered_initiate: bytes | None = None) -> AARQ:
