@@ -400,11 +400,13 @@ class DlmsSession:
                                   instrument=self.name, result=answer.result)
 
     def action(self, class_id: int, obis: Obis | str, method: int,
-               parameters: Data | None = None) -> Data | None:
-        """Invoke a method (a reset); only under a live permit. Returns its data, if any."""
+               parameters: Data | None = None, *, read_only: bool = False) -> Data | None:
+        """Invoke a method (a reset); only under a live permit, unless the method only reads
+        (``read_only``: export_certificate of class 64). Returns its data, if any."""
         descriptor = MethodDescriptor(class_id, _obis(obis), method)
         where = f"{class_id}/{descriptor.instance}/method {method}"
-        require_permit(OPTICAL, f"DLMS ACTION {where}", instrument=self.name)
+        if not read_only:
+            require_permit(OPTICAL, f"DLMS ACTION {where}", instrument=self.name)
         answer = self._service(ActionRequest(descriptor, parameters).encode())
         if not isinstance(answer, ActionResponse):
             raise self._unexpected(answer, where)

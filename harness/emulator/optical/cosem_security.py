@@ -51,6 +51,8 @@ class MeterKeys:
     encryption_key: bytes = field(repr=False)
     authentication_key: bytes = field(repr=False)
     invocation_counter: int = 0
+    client_title: bytes = b""
+    """The calling-AP-title of the last secured association (class 64 attribute 4)."""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def next_counter(self) -> int:
@@ -84,7 +86,7 @@ class AssociationSecurity:
             raise DlmsSecurityError("security: the AARQ carries no 8-byte calling-AP-title",
                                     expected="the client's system title")
         self.keys = keys
-        self.client_title = title
+        self.client_title = keys.client_title = title
         self.ciphered = ciphered
         self.hls = hls
         self.client_challenge = aarq.authentication_value or b""
