@@ -10,17 +10,17 @@ from collections.abc import Iterator
 
 import pytest
 
+from harness.config.catalogue import load_catalogue
 from harness.config.models import InstrumentConfig
 from harness.devices.dlms_profile import DlmsProfile
 from harness.devices.profile import load_profile
 from harness.devices.reference import ReferenceProfile
+from harness.domain.types import RemotePartyRole
 from harness.drivers.optical.serial_probe import SerialOpticalProbe
 from harness.emulator.optical.device_registers import DeviceRegisters, registers_for_device
 from harness.emulator.optical.server import OpticalPortServer
 from harness.emulator.world.clock import ManualClock
 from harness.emulator.world.models import create_device
-from harness.config.catalogue import load_catalogue
-from harness.domain.types import RemotePartyRole
 from harness.errors import AccessDeniedError, BenchConfigError
 from harness.triage.gate import Gate
 
