@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from harness.config.loader import default_bench_path, load_bench
+from harness.emulator.bench import EmulatedBench
 from harness.emulator.optical.cosem_security import meter_keys
 from harness.emulator.optical.device_registers import DeviceRegisters, registers_for_device
 from harness.emulator.optical.engine import MeterPortEngine
@@ -186,3 +188,19 @@ def test_keys_are_the_meters_own_and_given_to_emulator_secrets(
     assert keys.secret("dlms_authentication_key") == keys.authentication_key.hex().upper()
     assert keys.secret("optical_password") is None
     assert keys.encryption_key.hex() not in repr(keys)
+
+
+def test_the_emulated_dlms_bench_gives_its_esme_keys_to_emulator_secrets() -> None:
+    """benches/emulated-dlms.toml names both keys: its ESME slot's dlms profile uses HLS."""
+    config = load_bench(default_bench_path().parent / "emulated-dlms.toml")
+    slot = config.slots["esme"]
+    assert slot.profile == "dlms"
+    assert {"dlms_encryption_key", "dlms_authentication_key"} <= set(slot.secrets)
+    bench = EmulatedBench(config)
+    device = create_device("esme", slot.device_type, slot.emulation.model,
+                           seed=slot.emulation.seed)
+    bench.devices["esme"] = device
+    served = registers_for_device(device).dlms_keys  # what its optical port checks against
+    assert bench.secret("esme", "dlms_encryption_key") == served.encryption_key.hex().upper()
+    assert bench.secret("esme", "dlms_authentication_key") == \
+        served.authentication_key.hex().upper()
