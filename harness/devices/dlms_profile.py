@@ -1,22 +1,23 @@
 """The ``dlms`` profile: triage over DLMS/COSEM on the optical port (mode E, HDLC, LLS or HLS).
 
 One association per :meth:`session`, as the management client 0x01: high-level security
-HLS-GMAC (mechanism 5) when the slot's secrets carry the meter's keys
-(``dlms_encryption_key`` and ``dlms_authentication_key``, 32 hex digits each), else low-level
-security with the slot's ``optical_password``. Standard objects where COSEM has them: identity
-(Device ID 1..7, 0.0.96.1.x.255; active firmware 1.0.0.2.0.255), the clock (class 8), the import
-register (class 3, with its scaler and unit), the event, security and power logs (class 7,
-read by range on their clock column), the supply (Disconnect control, class 70), the trust
-anchors (Security setup, class 64: attribute 6 lists the certificates, export_certificate
-gives each one's DER, whose subject OU names its GBCS role and whose SubjectPublicKeyInfo
-SHA-256 is the anchor's digest). The resets are COSEM methods: consumer data through the Global
-Meter Reset script (0.0.10.0.0.255, documented), the event log through its profile generic
-``reset`` (documented); certificates, HAN and lifecycle through the MANUFACTURER-SPECIFIC
-script table 0.0.10.0.128.255 (class 64 can remove a certificate but not restore a model's
-original anchors; the reset is verified by reading the anchors back through class 64). Tamper
-flags, HAN state, battery and consumer data counts have no COSEM object: they are read from
-manufacturer-specific Data objects holding the reference map's text (see
-:mod:`harness.emulator.optical.cosem_model`, which the emulated meters serve).
+HLS-GMAC (mechanism 5) when the slot's secrets carry the meter's keys (``dlms_encryption_key`` and
+``dlms_authentication_key``, 32 hex digits each), else low-level security with the slot's
+``optical_password``; profile option ``ciphered = true`` asks for the ciphered LN context
+(every APDU glo-ciphered with those keys). Standard objects where COSEM has them: identity
+(Device ID 1..7, 0.0.96.1.x.255; active firmware 1.0.0.2.0.255), the clock (class 8), the
+import register (class 3, with its scaler and unit), the event, security and power logs (class
+7, read by range on their clock column), the supply (Disconnect control, class 70), the trust
+anchors (Security setup, class 64: attribute 6 lists the certificates, export_certificate gives
+each one's DER, whose subject OU names its GBCS role and whose SubjectPublicKeyInfo SHA-256 is
+the anchor's digest). The resets are COSEM methods: consumer data through the Global Meter
+Reset script (0.0.10.0.0.255, documented), the event log through its profile generic ``reset``
+(documented); certificates, HAN and lifecycle through the MANUFACTURER-SPECIFIC script table
+0.0.10.0.128.255 (class 64 can remove a certificate but not restore a model's original anchors;
+the reset is verified by reading the anchors back through class 64). Tamper flags, HAN state,
+battery and consumer data counts have no COSEM object: they are read from manufacturer-specific
+Data objects holding the reference map's text (see :mod:`harness.emulator.optical.cosem_model`,
+which the emulated meters serve).
 """
 
 from __future__ import annotations
@@ -96,7 +97,9 @@ class DlmsProfile(DeviceProfile):
                                  "given none")
         keys = self._hls_keys()
         password = None if keys is not None else self.secret("optical_password")
+        ciphered = bool(self.options.get("ciphered", False)) and keys is not None
         with self.probe.dlms(client=cm.MANAGEMENT_CLIENT, password=password, hls=keys,
+                             ciphered=ciphered,
                              mode_e=bool(self.options.get("mode_e", True))) as session:
             self._active = session
             try:

@@ -45,8 +45,8 @@ def port(request: pytest.FixtureRequest) -> Iterator[tuple[DeviceRegisters, str]
         server.stop()
 
 
-def profiles(registers: DeviceRegisters, address: str, gate: Gate | None, *, hls: bool = False
-             ) -> Iterator[tuple[ReferenceProfile, DlmsProfile]]:
+def profiles(registers: DeviceRegisters, address: str, gate: Gate | None, *, hls: bool = False,
+             ciphered: bool = False) -> Iterator[tuple[ReferenceProfile, DlmsProfile]]:
     gas = registers.device.device_type.name == "GSME"  # a battery meter sleeps: wake it
     config = InstrumentConfig(kind="optical_probe", backend="serial", address=address,
                               timeout_s=0.5,
@@ -57,7 +57,8 @@ def profiles(registers: DeviceRegisters, address: str, gate: Gate | None, *, hls
         reference = ReferenceProfile(probe, secrets=secrets)
         dlms = DlmsProfile(probe, secrets={
             **secrets, "dlms_encryption_key": keys.encryption_key.hex(),
-            "dlms_authentication_key": keys.authentication_key.hex()} if hls else secrets)
+            "dlms_authentication_key": keys.authentication_key.hex()} if hls else secrets,
+            options={"ciphered": ciphered})
         reference.gate = dlms.gate = gate
         yield reference, dlms
 
@@ -66,11 +67,12 @@ def test_registered_by_entry_point() -> None:
     assert load_profile("dlms") is DlmsProfile
 
 
-@pytest.mark.parametrize("security", ["lls", "hls"])
+@pytest.mark.parametrize("security", ["lls", "hls", "hls-ciphered"])
 def test_reads_what_the_mode_c_twin_reads(port: tuple[DeviceRegisters, str],
                                           security: str) -> None:
     registers, address = port
-    for reference, dlms in profiles(registers, address, None, hls=security == "hls"):
+    for reference, dlms in profiles(registers, address, None, hls=security.startswith("hls"),
+                                    ciphered=security == "hls-ciphered"):
         with reference.session():
             by_mode_c = reference.read_diagnostics()
             consumer_c, metrology_c = reference.read_consumer_data(), reference.read_metrology()
@@ -89,7 +91,8 @@ def test_reads_what_the_mode_c_twin_reads(port: tuple[DeviceRegisters, str],
         assert consumer_d == consumer_c and any(consumer_d.values())
         assert metrology_d == metrology_c and metrology_d["import_register"] is not None
         text = dlms.probe.transcript.render() if dlms.probe else ""
-        assert ("mechanism=<Mechanism.HIGH_GMAC: 5>" in text) == (security == "hls")
+        assert ("mechanism=<Mechanism.HIGH_GMAC: 5>" in text) == security.startswith("hls")
+        assert ("[glo-ciphered]" in text) == (security == "hls-ciphered")
         assert ("authentication_value=b'********'" in text) == (security == "lls")
 
 

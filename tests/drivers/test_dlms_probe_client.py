@@ -156,17 +156,23 @@ def hls_keys(registers: DeviceRegisters) -> HlsKeys:
     return HlsKeys(keys.encryption_key, keys.authentication_key)
 
 
-@pytest.mark.parametrize("transport", ["socket", "rfc2217"])
+@pytest.mark.parametrize(("transport", "ciphered"), [("socket", False), ("rfc2217", False),
+                                                     ("socket", True)])
 def test_hls_gmac_association_reads_management_objects(server: OpticalPortServer,
                                                        registers: DeviceRegisters,
-                                                       transport: str) -> None:
+                                                       transport: str, ciphered: bool) -> None:
     keys = hls_keys(registers)
-    with probe(server.addresses[transport]) as p, p.dlms(client=0x01, hls=keys) as dlms:
+    with (probe(server.addresses[transport]) as p,
+          p.dlms(client=0x01, hls=keys, ciphered=ciphered) as dlms):
         assert dlms.server_title == registers.dlms_keys.system_title
         count = dlms.get(7, "0.0.99.98.0.255", 7)  # the public client may not read it
         assert count.value == len(registers.device.read_log("event"))
     text = p.transcript.render()
     assert "mechanism=<Mechanism.HIGH_GMAC: 5>" in text and "# < ActionResponse(result=0" in text
+    plain_get = "c0 01 c1 00 07 00 00 63 62 00 ff 07 00"  # GET 7/0.0.99.98.0.255/7 in clear
+    assert (plain_get in text.lower()) != ciphered
+    assert ("[glo-ciphered]" in text) == ciphered
+    assert ("context=<ApplicationContext.LN_CIPHERED: 3>" in text) == ciphered
     for secret in (keys.encryption_key, keys.authentication_key):
         assert secret.hex() not in text.replace(" ", "").lower()
         assert secret.hex().upper() not in text
@@ -213,3 +219,10 @@ def test_a_meter_answering_our_challenge_wrongly_is_refused(
 def test_bad_hls_keys(encryption: str, authentication: str, message: str) -> None:
     with pytest.raises(BenchConfigError, match=message):
         HlsKeys.from_hex(encryption, authentication)
+
+
+def test_the_ciphered_context_needs_the_keys(server: OpticalPortServer) -> None:
+    with (probe(server.addresses["socket"]) as p,
+          pytest.raises(BenchConfigError, match="keys"),
+          p.dlms(client=0x01, ciphered=True)):
+        pytest.fail("ciphered without keys")

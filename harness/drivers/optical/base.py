@@ -237,16 +237,18 @@ class OpticalProbe(Instrument):
     @contextmanager
     def dlms(self, *, client: int = 0x10, server: int = 1, password: str | None = None,
              mode_e: bool = True, baud: int | None = None, address: str = "",
-             hls: HlsKeys | None = None) -> Iterator[DlmsSession]:
+             hls: HlsKeys | None = None, ciphered: bool = False) -> Iterator[DlmsSession]:
         """A DLMS/COSEM association (IEC 62056-46 HDLC): after the mode E switch-over from a
         mode C sign-on, or straight away (``mode_e=False``, at option ``hdlc_baud``); public
         client 0x10 without ``password``, LLS with one, HLS-GMAC with ``hls`` (the meter's
-        keys). Released and disconnected on the way out, back at 300 Bd 7E1."""
+        keys; ``ciphered``: in the ciphered LN context, every APDU glo-ciphered). Released
+        and disconnected on the way out, back at 300 Bd 7E1."""
         from harness.drivers.optical.dlms import DlmsSession
 
         session = DlmsSession(self, client=client, server=server)
         try:
-            session.open(password=password, mode_e=mode_e, baud=baud, address=address, hls=hls)
+            session.open(password=password, mode_e=mode_e, baud=baud, address=address, hls=hls,
+                         ciphered=ciphered)
             yield session
         finally:
             session.close()

@@ -24,6 +24,7 @@ import secrets
 import time
 from typing import TYPE_CHECKING, Protocol
 
+from harness.drivers.optical.dlms_security import ClientCipher, HlsKeys
 from harness.drivers.permit import OPTICAL, require_permit
 from harness.errors import (
     BenchConfigError,
@@ -37,9 +38,11 @@ from harness.protocols.dlms import (
     RLRQ,
     ActionRequest,
     ActionResponse,
+    ApplicationContext,
     AssociationResult,
     AttributeDescriptor,
     BlockJoiner,
+    CipheredApdu,
     Conformance,
     Control,
     CosemDateTime,
@@ -75,6 +78,7 @@ from harness.protocols.dlms import (
 )
 from harness.protocols.dlms.errors import DlmsSecurityError
 from harness.protocols.dlms.security_setup import ASSOCIATION_LN, ASSOCIATION_LN_CLASS, REPLY_TO_HLS
+from harness.protocols.dlms.xdlms import EXCEPTION_RESPONSE
 from harness.protocols.iec62056_21 import (
     INITIAL_BAUD,
     MODE_BINARY,
@@ -111,33 +115,6 @@ class DlmsAccessError(OperationError):
 class DlmsAuthenticationError(OperationError):
     """HLS failed: the meter refused our answer to its challenge, or its answer to ours is
     wrong (not the keys we hold)."""
-
-
-@dataclasses.dataclass(frozen=True)
-class HlsKeys:
-    """The meter's security suite 0 keys for HLS-GMAC (16 bytes each, never shown)."""
-
-    encryption_key: bytes = dataclasses.field(repr=False)
-    authentication_key: bytes = dataclasses.field(repr=False)
-
-    def __post_init__(self) -> None:
-        for what, key in (("encryption", self.encryption_key),
-                          ("authentication", self.authentication_key)):
-            if len(key) != 16:
-                raise BenchConfigError(f"the DLMS {what} key has {len(key)} bytes",
-                                       expected="16 bytes (32 hex digits)")
-
-    @classmethod
-    def from_hex(cls, encryption_key: str, authentication_key: str) -> HlsKeys:
-        """Keys from their hex text (as secrets hold them); the text never shows in errors."""
-        def parse(text: str, what: str) -> bytes:
-            try:
-                return bytes.fromhex(text.strip())
-            except ValueError:
-                raise BenchConfigError(f"the DLMS {what} key is not hex",
-                                       expected="32 hex digits") from None
-        return cls(parse(encryption_key, "encryption"), parse(authentication_key,
-                                                               "authentication"))
 
 
 def range_access(start: datetime.datetime, end: datetime.datetime) -> SelectiveAccess:
@@ -189,6 +166,7 @@ class DlmsSession:
         self.connected = False
         self.associated = False
         self.server_title: bytes | None = None  # the meter's system title (HLS)
+        self.cipher: ClientCipher | None = None  # the ciphered context's, once associated
         self._invocation_counter = 0
 
     # -- options --------------------------------------------------------------------------------
@@ -224,8 +202,12 @@ class DlmsSession:
         return title
 
     def open(self, *, password: str | None = None, mode_e: bool = True, baud: int | None = None,
-             address: str = "", hls: HlsKeys | None = None) -> None:
-        """Reach HDLC, connect the link and associate (HLS-GMAC with ``hls``)."""
+             address: str = "", hls: HlsKeys | None = None, ciphered: bool = False) -> None:
+        """Reach HDLC, connect the link and associate (HLS-GMAC with ``hls``; ``ciphered``:
+        in the ciphered LN context, every APDU glo-ciphered with those keys)."""
+        if ciphered and hls is None:
+            raise BenchConfigError(f"{self.name}: the ciphered context needs the meter's keys",
+                                   expected="dlms_encryption_key and dlms_authentication_key")
         probe = self.probe
         probe._require_open()
         if mode_e:
@@ -239,7 +221,7 @@ class DlmsSession:
         probe._line(target, HDLC_FRAMING)
         self._connect()
         if hls is not None:
-            self._associate_hls(hls)
+            self._associate_hls(hls, ciphered=ciphered)
         else:
             self._associate(password)
 
@@ -274,6 +256,7 @@ class DlmsSession:
         except (OperationError, ProtocolError) as exc:
             self.probe.log.info("DLMS release not confirmed: %s", exc)
         finally:
+            self.cipher = None
             self.probe._line(INITIAL_BAUD)
 
     def _connect(self) -> None:
@@ -309,13 +292,18 @@ class DlmsSession:
             self.initiate = answer.user_information
         self.associated = True
 
-    def _associate_hls(self, keys: HlsKeys) -> None:
+    def _associate_hls(self, keys: HlsKeys, *, ciphered: bool) -> None:
         """HLS-GMAC (mechanism 5): AARQ with our system title and CtoS, AARE with the meter's
-        and StoC, then f(StoC) to the Association LN object and the meter's f(CtoS) checked."""
+        and StoC, then f(StoC) to the Association LN object and the meter's f(CtoS) checked.
+        In the ciphered context the InitiateRequest/Response go glo-ciphered too."""
         to_meter = secrets.token_bytes(16)
-        aarq = AARQ(InitiateRequest(CLIENT_CONFORMANCE, 0xFFFF), mechanism=Mechanism.HIGH_GMAC,
-                    authentication_value=to_meter, calling_ap_title=self.system_title)
-        self._note(f"> {aarq}")
+        initiate = InitiateRequest(CLIENT_CONFORMANCE, 0xFFFF)
+        cipher = ClientCipher(keys, self.system_title) if ciphered else None
+        aarq = AARQ(initiate if cipher is None else CipheredApdu.decode(
+                        cipher.seal(initiate.encode())),
+                    ApplicationContext.LN_CIPHERED if cipher else ApplicationContext.LN,
+                    Mechanism.HIGH_GMAC, to_meter, self.system_title)
+        self._note(f"> {aarq}" if cipher is None else f"> {aarq} [InitiateRequest: {initiate}]")
         answer = decode_acse(self._call(aarq.encode()))
         self._note(f"< {answer}")
         if not isinstance(answer, AARE):
@@ -332,9 +320,18 @@ class DlmsSession:
                                 f"{answer.mechanism}, diagnostic {answer.diagnostic})",
                                 instrument=self.name, expected="mechanism 5, diagnostic 14, "
                                 "the meter's system title and StoC")
-        if isinstance(answer.user_information, InitiateResponse):
-            self.initiate = answer.user_information
         self.server_title = title
+        response = answer.user_information
+        if cipher is not None:
+            if not isinstance(response, CipheredApdu):
+                raise ProtocolError(f"{self.name}: a plain AARE in the ciphered context",
+                                    instrument=self.name, expected="a glo-InitiateResponse")
+            cipher.server_title = title
+            response = InitiateResponse.decode(cipher.open(response))
+            self._note(f"< [InitiateResponse: {response}]")
+            self.cipher = cipher
+        if isinstance(response, InitiateResponse):
+            self.initiate = response
         self.associated = True  # for reply_to_HLS_authentication only, until it passes
         self._invocation_counter += 1
         proof = hls_gmac_proof(to_client, key=keys.encryption_key,
@@ -445,9 +442,14 @@ class DlmsSession:
     def _service(self, apdu: bytes) -> object:
         if not self.associated:
             raise OperationError(f"{self.name}: no DLMS association", instrument=self.name)
-        self._note(f"> {decode_xdlms(apdu)}")
-        answer = decode_xdlms(self._call(apdu))
-        self._note(f"< {answer}")
+        cipher = self.cipher
+        mark = "" if cipher is None else " [glo-ciphered]"
+        self._note(f"> {decode_xdlms(apdu)}{mark}")
+        raw = self._call(apdu if cipher is None else cipher.seal(apdu))
+        if cipher is not None and raw[:1] != bytes((EXCEPTION_RESPONSE,)):
+            raw = cipher.open(raw)  # a plain exception: the meter could not decipher ours
+        answer = decode_xdlms(raw)
+        self._note(f"< {answer}{mark}")
         return answer
 
     # -- the link ---------------------------------------------------------------------------------
