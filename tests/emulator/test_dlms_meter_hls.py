@@ -101,6 +101,7 @@ def test_hls_gmac_four_passes_in_the_plain_context(engine: MeterPortEngine,
     with pytest.raises(DlmsSecurityError):  # f(CtoS) is over our challenge, not another
         check_hls_gmac_proof(bytes(answer.data.value), CTOS[::-1], key=keys.encryption_key,
                              auth_key=keys.authentication_key, system_title=keys.system_title)
+    assert meter.get(64, "0.0.43.0.0.255", 4) == Data(DataType.OCTET_STRING, CLIENT_TITLE)
     entries = meter.get(7, "0.0.99.98.0.255", 7)
     assert entries == Data(DataType.DOUBLE_LONG_UNSIGNED,
                            len(registers.device.read_log("event")))

@@ -201,3 +201,17 @@ def test_reply_to_hls_authentication_frames() -> None:
     assert answer.data == Data(DataType.OCTET_STRING,
                                bytes.fromhex("1000001AFDE8857B728A3499106AA665D1"))
     assert answer.encode() == response
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.binary(min_size=8, max_size=64), st.integers(0, 2**32 - 1), st.binary(min_size=8,
+                                                                                max_size=8))
+def test_hls_proofs_round_trip(challenge: bytes, counter: int, title: bytes) -> None:
+    proof = hls_gmac_proof(challenge, key=EK, auth_key=AK, system_title=title,
+                           invocation_counter=counter)
+    assert len(proof) == 17 and proof[0] == 0x10
+    assert check_hls_gmac_proof(proof, challenge, key=EK, auth_key=AK,
+                                system_title=title) == counter
+    forged = proof[:-1] + bytes((proof[-1] ^ 1,))
+    with pytest.raises(DlmsSecurityError, match="proof mismatch"):
+        check_hls_gmac_proof(forged, challenge, key=EK, auth_key=AK, system_title=title)
