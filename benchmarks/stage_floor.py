@@ -18,8 +18,10 @@ and what was actually exchanged (recorded per test by ``_floor_plugin``):
   else harness/drivers/optical/base.py WAKEUP_PAUSE_S); a wake-up of an awake port is not
   the device's;
 - TRI-DIAG-01's clock window (harness/triage/spec.yaml ``window_s``), exchanges inside it not
-  counted twice; its lengthening (up to ``max_window_s``) is not counted: it comes of the
-  harness's read round trips bounding each seconds edge, not of the device;
+  counted twice, or longer where the device's reaction time needs it: a read bounds when the
+  device took its clock only to its reaction time (the line times are known), so the rate is
+  known to ``resolution_ppm`` no sooner than reaction / resolution; lengthening beyond that
+  comes of the harness (its reads' phases, the host), not of the device;
 - each HAN join: the emulated meter's join delay (dongle option ``join_delay_s``, default
   0.3 s: harness/emulator/zigbee/__init__.py), an upper bound of its draw;
 - nothing for a supply switch's actuator pulse: the device draws it while it executes the
@@ -70,6 +72,7 @@ class Facts:
     window_s: float  # TRI-DIAG-01
     commit_s: dict[str, float]  # declared model -> commit_s (models.yaml)
     wake_window_s: dict[str, float | None]  # emulated model -> optical_wake_window_s
+    resolution_ppm: float = 0.0  # TRI-DIAG-01: with the reaction time, the window's floor
     join_delay_s: float = JOIN_DELAY_S
 
 
@@ -110,11 +113,13 @@ def floor_of_test(line: dict[str, Any], state: DeviceState, facts: Facts) -> Flo
     for e in events:
         if e["kind"] == "power" and e["state"] == "on":
             floor.parts["boot"] += float(line.get("boot_s") or 0.0) / scale
-    clock_waits = [e for e in events if e["kind"] == "wait" and "(clock_rate)" in e["where"]]
+    clock_waits = [e for e in events if e["kind"] == "wait"
+                   and ("(sample_rate)" in e["where"] or "(clock_rate)" in e["where"])]
     window: tuple[float, float] | None = None
     if clock_waits:  # the window; its lengthening comes of the read round trips, not the device
         start = clock_waits[0]["start"]
-        length = facts.window_s / scale
+        needed = state.reaction_s / (facts.resolution_ppm * 1e-6) if facts.resolution_ppm else 0
+        length = max(facts.window_s, needed) / scale
         window = (start, start + length)
         floor.parts["clock window"] += length
     off_at: float | None = None
@@ -246,6 +251,7 @@ def spec_facts(bench: Path) -> Facts:
     delays = [float(i.get("options", {}).get("join_delay_s", JOIN_DELAY_S))
               for i in text.get("instruments", {}).values() if i.get("kind") == "zigbee"]
     return Facts(window_s=float(spec.clause("TRI-DIAG-01").number("window_s")),
+                 resolution_ppm=float(spec.clause("TRI-DIAG-01").number("resolution_ppm")),
                  commit_s=commit,
                  wake_window_s={n: m.optical_wake_window_s for n, m in MODELS.items()},
                  join_delay_s=max(delays, default=JOIN_DELAY_S))

@@ -6,7 +6,6 @@ Kept out of the test files so each stage reads as the procedure it is.
 
 from __future__ import annotations
 
-import datetime
 import statistics
 import threading
 import time
@@ -171,97 +170,3 @@ def peak_current_during(dut: Dut, action: Callable[[], T], after_s: float = 0.3,
 
 
 LINK_ERRORS = (InstrumentTimeoutError, ProtocolError)
-
-
-def clock_edge(read: Callable[[], datetime.datetime], now: Callable[[], float],
-               limit_s: float = 3.0, attempts: int = 1,
-               repeated: Callable[[], bool] = lambda: False,
-               ) -> tuple[datetime.datetime, float, float] | None:
-    """Poll the device clock until its seconds value changes: (the new reading, the bench's
-    time of the change by ``now`` (bench seconds), the half-width of the interval that time
-    is known to); None when the clock did not advance within ``limit_s`` bench seconds (a
-    stopped clock). The change lies between the request of the last old reading and the
-    answer of the first new one, so the read round trip bounds its timing (TRI-DIAG-01).
-
-    A change whose interval is over three times the best the link has shown (two of its
-    fastest round trips: a read delayed by the host, not by the device) is taken again at the
-    next change, up to ``attempts`` changes in all; the narrowest one seen is returned. Once
-    the link has repeated a request in the session (``repeated``), an answer may be the one
-    to the read before: each interval then starts a read earlier."""
-    requests = [now()]  # before the first read: the change may follow its processing
-    before = read()
-    fastest = now() - requests[0]
-    deadline = requests[0] + limit_s
-    best: tuple[datetime.datetime, float, float] | None = None
-    while True:
-        request = now()
-        value = read()
-        answered = now()
-        fastest = min(fastest, answered - request)
-        if value != before:
-            since = requests[0] if repeated() else requests[-1]
-            edge = (value, (since + answered) / 2, (answered - since) / 2)
-            if best is None or edge[2] < best[2]:
-                best = edge
-            attempts -= 1
-            if attempts <= 0 or best[2] <= 3 * fastest:
-                return best
-            before = value
-            deadline = answered + limit_s
-        elif answered > deadline:
-            return best
-        requests = [requests[-1], request]
-
-
-def clock_offset(dut: Dut) -> float:
-    """The device clock minus the bench's UTC, in seconds, read once (TRI-DIAG-01)."""
-    bench, profile = dut.slot.bench, dut.profile()
-    with profile.session():
-        before = bench.seconds()
-        reading = profile.read_clock()
-        after = bench.seconds()
-    at = bench.utc_now() - datetime.timedelta(seconds=bench.seconds() - (before + after) / 2)
-    return (reading - at).total_seconds()
-
-
-def clock_rate(dut: Dut, window_s: float, resolution_ppm: float = 0.0,
-               max_window_s: float = 0.0, edge_attempts: int = 1,
-               ) -> tuple[float, float] | None:
-    """The device clock's rate against the bench's, in ppm, and its uncertainty, over at
-    least ``window_s`` bench seconds, lengthened (up to ``max_window_s``) while the
-    uncertainty is above ``resolution_ppm``; each edge taken again (up to ``edge_attempts``
-    changes) when a host delay spoiled its timing. All in bench seconds, which pass as fast
-    as the device's own on a fast emulated bench. None: the clock stopped (TRI-DIAG-01)."""
-    bench = dut.slot.bench
-    profile = dut.profile()
-    probe = dut.slot.instrument("optical") if "optical" in dut.config.instruments else None
-
-    at_start = int(getattr(probe, "link_errors", 0))
-
-    def repeated() -> bool:  # the probe counts each request it had to send again
-        return int(getattr(probe, "link_errors", 0)) != at_start
-
-    with profile.session():
-        first = clock_edge(profile.read_clock, bench.seconds, attempts=edge_attempts,
-                           repeated=repeated)
-        if first is None:
-            return None
-        d0, m0, h0 = first
-        bench.wait(max(0.0, window_s - 0.5))
-        while True:
-            second = clock_edge(profile.read_clock, bench.seconds, attempts=edge_attempts,
-                                repeated=repeated)
-            if second is None:
-                return None
-            d1, m1, h1 = second
-            elapsed = m1 - m0
-            uncertainty = (h0 + h1) / elapsed * 1e6
-            if uncertainty <= resolution_ppm:
-                break
-            # The uncertainty falls as 1/window: wait for the window that reaches the target.
-            needed = (h0 + h1) / resolution_ppm * 1e6 if resolution_ppm > 0 else 0.0
-            if needed <= elapsed or elapsed >= max_window_s:
-                break
-            bench.wait(max(0.0, min(needed, max_window_s) - elapsed - 0.5))
-    rate = ((d1 - d0).total_seconds() - elapsed) / elapsed * 1e6
-    return rate, uncertainty

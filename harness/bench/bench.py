@@ -75,12 +75,19 @@ class Slot:
 
     def profile(self, *, device_id: str | None = None,
                 install_code: InstallCode | str | None = None,
-                gate: AccessGate | None = None) -> DeviceProfile:
+                gate: AccessGate | None = None, name: str | None = None) -> DeviceProfile:
         """The slot's device profile (the reference one talks through the optical probe);
         ``device_id``/``install_code``: what the device's label says, for a profile that
         addresses the device by them (e.g. ``duis``, through the DCC); ``gate``: the run's
-        access gate (without one the profile refuses every destructive operation)."""
-        cls = load_profile(self.config.profile)
+        access gate (without one the profile refuses every destructive operation); ``name``:
+        another of the slot's profiles (its ``profiles``), as a device's catalogue entry says."""
+        if name is not None and name not in self.config.all_profiles:
+            raise BenchConfigError(
+                f"slot {self.name!r} does not run profile {name!r}",
+                key_path=f"slots.{self.name}.profiles", file=self.bench.source,
+                expected=f"{name!r} among the slot's profiles ("
+                         + ", ".join(self.config.all_profiles) + ")")
+        cls = load_profile(name or self.config.profile)
         profile = cls.for_slot(self, device_id=device_id, install_code=install_code)
         profile.gate = gate
         profile.label_device_id = device_id

@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from harness.bench.session import BenchSession
-from harness.config.models import BenchConfig, InstrumentConfig
+from harness.config.models import BenchConfig, InstrumentConfig, SlotConfig
 from harness.config.secrets import is_reference, resolve_secret
 from harness.devices.profile import load_profile
 from harness.errors import BackendUnavailableError, BenchConfigError
@@ -154,8 +154,8 @@ def _option_secret_problems(name: str, inst: InstrumentConfig,
 
 
 def _slot_problems(slot: str, config: BenchConfig, source: str) -> list[BenchConfigError]:
-    """A slot's instruments (kind, channel), its profile (installed, for its device type)
-    and the secrets the profile needs (named and resolvable)."""
+    """A slot's instruments (kind, channel), its profiles (installed, for its device type)
+    and the secrets they need (named and resolvable)."""
     cfg = config.slots[slot]
     problems = []
     for role, ref in cfg.instruments.items():
@@ -174,30 +174,39 @@ def _slot_problems(slot: str, config: BenchConfig, source: str) -> list[BenchCon
             problems.append(BenchConfigError(
                 f"{ref.instrument} has no channel {ref.channel}", file=source, key_path=where,
                 expected=f"a channel 1 to {channels} (its options.channels)"))
-    where = f"slots.{slot}.profile"
-    try:
-        profile = load_profile(cfg.profile)
-    except (BackendUnavailableError, BenchConfigError) as exc:
-        problems.append(BenchConfigError(_plain(exc), file=source, key_path=where))
-        return problems
-    types = profile.device_types
-    if types and cfg.device_type not in types:
-        problems.append(BenchConfigError(
-            f"profile {cfg.profile!r} does not triage a {cfg.device_type.name}", file=source,
-            key_path=where, expected="one for " + ", ".join(sorted(t.name for t in types))))
+    for index, name in enumerate(cfg.all_profiles):
+        where = (f"slots.{slot}.profile" if index == 0
+                 else f"slots.{slot}.profiles[{cfg.profiles.index(name)}]")
+        problems.extend(_profile_problems(slot, cfg, name, where, source))
     emulated = config.emulated
-    for key in sorted(profile.required_secrets):
-        if key not in cfg.secrets:
-            problems.append(BenchConfigError(
-                f"profile {cfg.profile!r} needs the secret {key!r} (the reset opens the "
-                "device's programming session with it)", file=source,
-                key_path=f"slots.{slot}.secrets.{key}",
-                expected=f'{key} = "env:NAME" or "file:PATH#KEY" in the slot\'s secrets'))
     for key, reference in cfg.secrets.items():
         why = _secret_problem(reference, f"slots.{slot}.secrets.{key}", source,
                               emulated=emulated)
         if why is not None:
             problems.append(why)
+    return problems
+
+
+def _profile_problems(slot: str, cfg: SlotConfig, name: str, where: str,
+                      source: str) -> list[BenchConfigError]:
+    """One of a slot's profiles: installed, for the slot's device type, its secrets named."""
+    try:
+        profile = load_profile(name)
+    except (BackendUnavailableError, BenchConfigError) as exc:
+        return [BenchConfigError(_plain(exc), file=source, key_path=where)]
+    problems = []
+    types = profile.device_types
+    if types and cfg.device_type not in types:
+        problems.append(BenchConfigError(
+            f"profile {name!r} does not triage a {cfg.device_type.name}", file=source,
+            key_path=where, expected="one for " + ", ".join(sorted(t.name for t in types))))
+    for key in sorted(profile.required_secrets):
+        if key not in cfg.secrets:
+            problems.append(BenchConfigError(
+                f"profile {name!r} needs the secret {key!r} (the reset opens the "
+                "device's programming session with it)", file=source,
+                key_path=f"slots.{slot}.secrets.{key}",
+                expected=f'{key} = "env:NAME" or "file:PATH#KEY" in the slot\'s secrets'))
     return problems
 
 

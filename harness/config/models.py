@@ -92,9 +92,17 @@ class SlotConfig(_Strict):
     boot_s: float = Field(default=1.0, ge=0)  # from power on until the device answers
     instruments: dict[str, InstrumentRef] = Field(default_factory=dict)
     profile: str = "reference"
+    # Other profiles the slot's instruments and secrets can run, for a device whose catalogue
+    # entry names one (e.g. a DLMS/COSEM meter on the same optical head as mode C ones).
+    profiles: list[str] = Field(default_factory=list)
     profile_options: dict[str, Any] = Field(default_factory=dict)
     secrets: dict[str, str] = Field(default_factory=dict)
     emulation: SlotEmulation = SlotEmulation()
+
+    @property
+    def all_profiles(self) -> list[str]:
+        """Every profile the slot can run: its own first, then ``profiles``."""
+        return [self.profile] + [p for p in self.profiles if p != self.profile]
 
     @field_validator("secrets")
     @classmethod

@@ -82,12 +82,15 @@ class Dut:
         return self.manifests.for_model(reported_model)
 
     def profile(self) -> DeviceProfile:
-        """The slot's device profile (one per device, kept for the whole triage); a profile
-        that addresses the device by its label (e.g. through the DCC) gets what it says."""
+        """The device's profile (one per device, kept for the whole triage): the one its
+        manifest model's catalogue entry names, else the slot's own; a profile that addresses
+        the device by its label (e.g. through the DCC) gets what it says."""
         if self._profile is None:
+            found = self.manifests.lookup(self.row.model) if self.row is not None else None
+            named = found[1].profile if found is not None else None
             self._profile = self.slot.profile(device_id=self.label.device_id,
                                               install_code=self.label.install_code,
-                                              gate=self.gate)
+                                              gate=self.gate, name=named)
         return self._profile
 
     def power_up(self) -> None:

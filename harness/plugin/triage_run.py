@@ -116,7 +116,7 @@ class TriageRun:
         found = self.manifests.lookup(row.model)
         profile = found[1].profile if found else None
         for name, slot in self.session.config.slots.items():
-            if slot.device_type is kind and profile in (None, slot.profile):
+            if slot.device_type is kind and (profile is None or profile in slot.all_profiles):
                 return name
         needs = f" with profile {profile!r} (model {row.model!r})" if profile else ""
         raise pytest.UsageError(f"batch {key}: the bench has no slot for a {kind.name}{needs}")

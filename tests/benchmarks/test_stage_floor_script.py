@@ -62,7 +62,7 @@ def test_a_wake_up_counts_only_when_the_port_was_asleep() -> None:
 def test_boot_clock_window_commit_and_power_cycle() -> None:
     events = [{"kind": "power", "state": "on", "t": 0.0, "channel": 1},
               {"kind": "wait", "t": 11.0, "start": 1.0, "seconds": 9.5, "scale": 1.0,
-               "where": "test_suites/steps.py:213 (clock_rate)"},
+               "where": "test_suites/clock.py:118 (sample_rate)"},
               {"kind": "wait", "t": 15.5, "start": 13.0, "seconds": 2.5, "scale": 1.0,
                "where": "test_suites/test_70_verify.py:29 (_after_reset)"},
               {"kind": "power", "state": "off", "t": 15.6, "channel": 1},

@@ -124,6 +124,7 @@ def test_a_malformed_visa_address_is_refused_in_our_words(tmp_path: Path, addres
     ({"power": "probe_esme"}, "slots.esme.instruments.power",
      "'probe_esme' is an instrument of kind optical_probe"),
     ({"profile": "refrence"}, "slots.esme.profile", "'refrence'"),
+    ({"profile": 'reference"\nprofiles = ["dlms", "dlmz"]\n#'}, "slots.esme.profiles[1]", "'dlmz'"),
 ])
 def test_slots_and_profiles_are_checked_before_the_first_device(
         tmp_path: Path, changes: dict[str, str], key_path: str, said: str) -> None:

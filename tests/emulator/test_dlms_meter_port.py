@@ -265,20 +265,26 @@ def test_a_stray_flag_does_not_lock_out_mode_c(engine: MeterPortEngine) -> None:
     assert ident and ident[0].data.startswith(b"/EMh")
 
 
-def test_the_dlms_model_announces_mode_e_and_stays_out_of_populations(
-        clock: ManualClock) -> None:
+@pytest.mark.parametrize(("kind", "model", "flag"), [("ESME", "EMU-ESME-1D", b"/EMh5\\2"),
+                                                       ("GSME", "EMU-GSME-1D", b"/EMg5\\2")])
+def test_the_dlms_twins_announce_mode_e_and_are_drawn_into_populations(
+        clock: ManualClock, kind: str, model: str, flag: bytes) -> None:
     from harness.domain.types import DeviceType
     from harness.emulator.world.catalogue import models_of
+    from harness.emulator.world.population import PopulationSpec, generate
     from harness.protocols.iec62056_21 import parse_identification
 
-    twin = create_device("esme", "ESME", "EMU-ESME-1D", clock=clock, seed=7)
-    twin.supply(230.0)
+    twin = create_device(kind.lower(), kind, model, clock=clock, seed=7)
+    twin.supply(230.0 if kind == "ESME" else 3.6)
     clock.advance(5)
     engine = MeterPortEngine(registers_for_device(twin), clock)
+    if kind == "GSME":  # a sleepy port: the NUL preamble wakes it first
+        engine.receive(b"\x00" * 80)
     (ident,) = engine.receive(b"/?!\r\n")
-    assert ident.data.startswith(b"/EMh5\\2EMU-ESME-1D")
+    assert ident.data.startswith(flag + model.encode())
     assert parse_identification(ident.data).enhanced == "2"
-    assert "EMU-ESME-1D" not in [m.name for m in models_of(DeviceType.ESME)]
+    assert model in [m.name for m in models_of(DeviceType.parse(kind))]
+    assert model in {row.model for row in generate(PopulationSpec(size=60, seed=7))}
 
 
 def test_a_long_answer_goes_in_segments_each_sent_on_the_clients_rr(

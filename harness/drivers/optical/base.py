@@ -74,6 +74,14 @@ campaigns on two cores has held a process up for over 0.3 s)."""
 
 _DISCARD_READS = 64  # reads of stale input dropped before a sign-on, at most
 
+SERIAL_BAUD_ACCURATE = True
+"""An emulated serial probe's meter paces its line at the baud unless told otherwise (option
+``baud_accurate``): the default of the emulated twin, and what the probe's wire bounds trust."""
+BLE_BAUD_ACCURATE = False
+"""The same for an emulated BLE head (its twin keeps the fast default)."""
+BITS_PER_CHAR = 10
+"""Start, 7 data, parity and stop bits (mode C, 7E1); start, 8 data, stop (HDLC, 8N1)."""
+
 
 class OpticalProbe(Instrument):
     """An IR head; bench options: ``retries``, ``wakeup`` (gas meters: the NUL preamble
@@ -90,6 +98,41 @@ class OpticalProbe(Instrument):
         self.link_errors = 0  # timeouts and garbled frames, including those retries recovered
         self._last_sent = float("-inf")  # when bytes last went to the meter (wake-up window)
         self._skipped_wake = False  # this sign-on attempt trusted the meter to be awake
+        self._wire_out: float | None = None  # line seconds of the first message since a mark
+        self._wire_in = 0.0  # line seconds of the last whole message received
+
+    # -- line times (TRI-DIAG-01 bounds when a meter read its clock) ------------------------
+
+    wire_bounds = True
+    """Whether the probe knows the meter's line rate (a BLE head keeps its own)."""
+
+    def _paced(self) -> bool:
+        """Whether bytes cross the line at the baud: always on hardware; on an emulated
+        port as its twin is told (option ``baud_accurate``)."""
+        if not self.wire_bounds:
+            return False
+        return not self.config.emulated or bool(self._option("baud_accurate",
+                                                             SERIAL_BAUD_ACCURATE))
+
+    def mark_wire(self) -> None:
+        """Start timing an exchange: :meth:`wire_times` then covers what follows."""
+        self._wire_out, self._wire_in = None, 0.0
+
+    def wire_times(self) -> tuple[float, float]:
+        """Line seconds (the meter's) of the first message sent and of the last one received
+        since :meth:`mark_wire`: the meter acted on the request no sooner than the first after
+        it was sent, and began its answer no later than the second before it was in. (0, 0)
+        when the line's pace is not known."""
+        if not self._paced():
+            return 0.0, 0.0
+        return self._wire_out or 0.0, self._wire_in
+
+    def _line_s(self, chars: int) -> float:
+        return chars * BITS_PER_CHAR / self.baud
+
+    def _took(self, chars: int) -> None:
+        """A whole message of ``chars`` came in: the last one :meth:`wire_times` reports."""
+        self._wire_in = self._line_s(chars)
 
     # -- options ---------------------------------------------------------------------------
 
@@ -256,6 +299,8 @@ class OpticalProbe(Instrument):
     def _send(self, data: bytes, *, shown: bytes | None = None) -> None:
         """Send bytes; ``shown`` is what the transcript records instead (a masked secret)."""
         self.transcript.record(">", data if shown is None else shown)
+        if self._wire_out is None:
+            self._wire_out = self._line_s(len(data))
         self._write(data)
         self._last_sent = time.monotonic()
 
@@ -281,6 +326,7 @@ class OpticalProbe(Instrument):
             last = time.monotonic()
             messages = reader.feed(chunk)
             if messages:
+                self._took(len(messages[0]))
                 return messages[0]
 
     def _discard_input(self) -> None:

@@ -47,6 +47,8 @@ DEFAULT_MTU = 247
 class BleOpticalProbe(OpticalProbe):
     """IEC 62056-21 over bleak, to a NUS-style IR head (real or emulated)."""
 
+    wire_bounds = False  # the head's IR side may run at a baud of its own
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._loop: LoopThread | None = None

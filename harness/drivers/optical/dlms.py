@@ -148,6 +148,7 @@ class ProbeLink(Protocol):
     def _require_open(self) -> None: ...
     def _send(self, data: bytes, *, shown: bytes | None = None) -> None: ...
     def _read(self, timeout: float) -> bytes: ...
+    def _took(self, chars: int) -> None: ...
     def _line(self, baud: int, framing: str = "7E1") -> None: ...
 
 
@@ -538,7 +539,9 @@ class DlmsSession:
             self._pending += [frame for frame in self.reader.feed(chunk)
                               if frame.destination.upper == self.client.upper]
             if self._pending:
-                return self._pending.pop(0)
+                frame = self._pending.pop(0)
+                probe._took(len(frame.encode()))
+                return frame
 
     def _note(self, text: str) -> None:
         self.probe.transcript.note(text)

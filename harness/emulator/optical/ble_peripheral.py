@@ -242,8 +242,17 @@ class BleOpticalPortServer:
         self._state.changed.set()
 
     def _on_rx(self, connection: Connection, value: bytes) -> None:
-        """Bytes from the probe's IR LED: into the meter, answers queued for sending."""
+        """Bytes from the probe's IR LED: into the meter once they have landed (at once, or
+        in baud-accurate mode after their wire time: a meter samples its clock then)."""
         self.rx_log.append(bytes(value))
+        if self.baud_accurate:
+            wire = len(value) * BITS_PER_CHAR / self.engine.baud
+            asyncio.get_running_loop().call_later(wire, self._landed, bytes(value))
+        else:
+            self._landed(bytes(value))
+
+    def _landed(self, value: bytes) -> None:
+        """The probe's bytes have reached the meter: its answers queued for sending."""
         if self.registers.behaviour().dead:
             return
         rx_baud, framing = self.engine.baud, self.engine.framing  # 8N1 once in HDLC (mode E)
@@ -256,9 +265,7 @@ class BleOpticalPortServer:
             return
         reaction = self.registers.identification().reaction_time_s
         now = time.monotonic()
-        wait = 0.0
-        if self.baud_accurate:  # the head's IR LED needs the bytes' wire time, then reaction
-            wait = len(value) * BITS_PER_CHAR / rx_baud + reaction
+        wait = reaction if self.baud_accurate else 0.0  # the bytes have landed already
         for reply in replies:
             self._state.queue.put_nowait(_Pending(reply, now + wait, now + max(wait, reaction)))
 

@@ -3,9 +3,11 @@
 Over RFC 2217 (pyserial's own PortManager does the Telnet side) the meter sees every baud,
 data-bit and parity change the probe makes, and a probe on the wrong settings gets garbage.
 Answers wait for the probe to reach the new baud for at most the meter's reaction time. In
-baud-accurate mode each answer waits the reaction time and goes out at the line rate; the
-default fast mode does not wait. Port faults (dead, dropped or corrupted frames) are applied
-here, on the wire, from the register map's :class:`PortBehaviour`.
+baud-accurate mode (the bench's default) a request is acted on when its last byte has landed,
+each answer waits the reaction time and goes out at the line rate, all in the meter's time (a
+fast bench runs them faster); with ``baud_accurate = false`` nothing waits. Port faults (dead,
+dropped or corrupted frames) are applied here, on the wire, from the register map's
+:class:`PortBehaviour`.
 
 One probe at a time, across both listeners (one optical port): the newest connection takes the
 port over and the previous one is closed (:class:`~harness.emulator.guard.OneHostPort`).
@@ -69,6 +71,16 @@ class _Pending:
     deadline: float
 
 
+@dataclass
+class _Arriving:
+    """Probe bytes still on the line (baud-accurate mode): the meter acts on them only when
+    their last byte has landed, as a real one does (it samples its clock then, not before)."""
+
+    data: bytes
+    settings: LineSettings | None
+    lands: float
+
+
 class OpticalPortServer:
     """One meter's optical port: an engine behind a raw listener and an RFC 2217 listener."""
 
@@ -91,6 +103,9 @@ class OpticalPortServer:
         self.engine_lock = threading.Lock()
         self.transport = transport
         self.baud_accurate = baud_accurate
+        # Line and reaction times are the meter's: a fast bench's clock runs them faster.
+        self.scale = clock.scale if clock is not None else 1.0
+        self._line_busy = 0.0  # when the probe's last byte lands (baud-accurate mode)
         self.rng = random.Random(seed)
         self.trouble = LineTrouble()  # bench trouble a test may arm (not a device fault)
         self.host = host
@@ -147,21 +162,44 @@ class OpticalPortServer:
         with self.engine_lock:
             self.engine.reset()
         pending: deque[_Pending] = deque()
+        arriving: deque[_Arriving] = deque()
         while not self._stop.is_set():
             timeout = 0.2
             if pending:
                 timeout = max(0.0, min(pending[0].not_before, pending[0].deadline)
                               - time.monotonic())
+            if arriving:
+                timeout = max(0.0, min(timeout, arriving[0].lands - time.monotonic()))
             readable, _, _ = select.select([sock], [], [], timeout)
             if readable:
                 data = sock.recv(4096)
                 if not data:
                     return
                 for settings, piece in self._split_by_settings(data, manager, line):
-                    pending.extend(self._receive(piece, settings))
-                while len(pending) > MAX_PENDING_REPLIES:
-                    pending.popleft()  # a probe that never reads loses the oldest answers
+                    arriving.append(_Arriving(piece, settings, self._lands(piece, settings)))
+                if len(arriving) > MAX_PENDING_REPLIES:
+                    arriving = deque(list(arriving)[-MAX_PENDING_REPLIES:])
+            while arriving and arriving[0].lands <= time.monotonic():
+                head = arriving.popleft()
+                pending.extend(self._receive(head.data, head.settings))
+            while len(pending) > MAX_PENDING_REPLIES:
+                pending.popleft()  # a probe that never reads loses the oldest answers
             self._flush(pending, line, writer)
+
+    def _lands(self, data: bytes, line: LineSettings | None) -> float:
+        """When the last of ``data`` lands at the meter: at once, or in baud-accurate mode
+        after its wire time at the line's baud (RFC 2217: the probe's; a plain socket: the
+        meter's), behind what is still on the line."""
+        now = time.monotonic()
+        if not self.baud_accurate:
+            return now
+        baud = line.baudrate if line is not None else self.engine.baud
+        self._line_busy = max(self._line_busy, now) + self._wire(len(data), baud)
+        return self._line_busy
+
+    def _wire(self, chars: int, baud: int) -> float:
+        """Wall seconds ``chars`` take on the line at ``baud`` (shorter on a fast bench)."""
+        return chars * BITS_PER_CHAR / baud / self.scale
 
     @staticmethod
     def _split_by_settings(data: bytes, manager: TolerantPortManager | None,
@@ -196,10 +234,9 @@ class OpticalPortServer:
                 self.engine.reset()
                 replies = []
             reaction = self.registers.identification().reaction_time_s
-        now = time.monotonic()
-        wait = 0.0
-        if self.baud_accurate:  # the last byte lands only after its wire time, then reaction
-            wait = len(data) * BITS_PER_CHAR / rx_baud + reaction
+        now = time.monotonic()  # the request's last byte has landed (see _lands)
+        reaction /= self.scale
+        wait = reaction if self.baud_accurate else 0.0
         return [_Pending(r, now + wait, now + max(wait, reaction)) for r in replies]
 
     def _flush(self, pending: deque[_Pending], line: VirtualSerial | None,
@@ -232,15 +269,13 @@ class OpticalPortServer:
         if not self.baud_accurate:
             writer.write_data(data)
             return
-        # Pace at the line rate, in small chunks so the timing holds for long readouts.
+        # Pace at the line rate, in small chunks so the timing holds for long readouts; a
+        # chunk goes once its last byte would have left the meter's LED.
         chunk = max(1, baud // (BITS_PER_CHAR * 50))  # ~20 ms of line time per chunk
         start = time.monotonic()
         for i in range(0, len(data), chunk):
-            due = start + (i * BITS_PER_CHAR) / baud
-            delay = due - time.monotonic()
+            piece = data[i:i + chunk]
+            delay = start + self._wire(i + len(piece), baud) - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-            writer.write_data(data[i:i + chunk])
-        remaining = start + len(data) * BITS_PER_CHAR / baud - time.monotonic()
-        if remaining > 0:
-            time.sleep(remaining)
+            writer.write_data(piece)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from harness.drivers.optical.base import BLE_BAUD_ACCURATE, SERIAL_BAUD_ACCURATE
 from harness.emulator.optical.device_registers import registers_for_device
 from harness.emulator.optical.server import OpticalPortServer
 
@@ -16,7 +17,8 @@ if TYPE_CHECKING:
 
 def serial(bench: EmulatedBench, name: str, inst: InstrumentConfig) -> OpticalPortServer:
     """The optical port of the one slot's device probe ``name`` serves; options
-    ``transport`` (rfc2217) and ``baud_accurate``."""
+    ``transport`` (rfc2217) and ``baud_accurate`` (default on: line and reaction times as
+    the meter's, scaled on a fast bench)."""
     device = bench.devices[bench.served_slot(name)]
     return OpticalPortServer(
         registers_for_device(device),
@@ -24,7 +26,7 @@ def serial(bench: EmulatedBench, name: str, inst: InstrumentConfig) -> OpticalPo
         host=bench.host,
         rfc2217_port=inst.emulator.port,
         transport=str(inst.options.get("transport", "rfc2217")),
-        baud_accurate=bool(inst.options.get("baud_accurate", False)),
+        baud_accurate=bool(inst.options.get("baud_accurate", SERIAL_BAUD_ACCURATE)),
         seed=device.seed,
     )
 
@@ -37,5 +39,6 @@ def ble(bench: EmulatedBench, name: str, inst: InstrumentConfig) -> EmulatedServ
     device = bench.devices[bench.served_slot(name)]
     return BleOpticalPortServer(
         registers_for_device(device), bench.clock,
-        baud_accurate=bool(inst.options.get("baud_accurate", False)), seed=device.seed,
+        baud_accurate=bool(inst.options.get("baud_accurate", BLE_BAUD_ACCURATE)),
+        seed=device.seed,
     )

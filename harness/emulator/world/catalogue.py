@@ -78,7 +78,8 @@ class DeviceModel:
     # entry triages it with the ``dlms`` profile.
     optical_dlms: bool = False
     # Drawn into generated populations and catalogue batches (a model only a bench slot with
-    # its profile can triage stays out until the emulated benches have such a slot).
+    # its profile can triage stays out until the emulated benches have such a slot; the DLMS
+    # twins are in: every emulated optical bench's meter slots also run the ``dlms`` profile).
     in_population: bool = True
 
     @property
@@ -112,7 +113,7 @@ MODELS: dict[str, DeviceModel] = {
         ),
         DeviceModel(  # the DLMS/COSEM twin of EMU-ESME-1 (same behaviour, other labels)
             "EMU-ESME-1D", DeviceType.ESME, "Emulated Meters Ltd", "EMh", "00DB14", "18D",
-            "1.4.2", actuator_a=0.15, actuator_s=0.08, optical_dlms=True, in_population=False,
+            "1.4.2", actuator_a=0.15, actuator_s=0.08, optical_dlms=True,
         ),
         DeviceModel(
             "EMU-GSME-1", DeviceType.GSME, "Emulated Meters Ltd", "EMg", "00DB22", "G4E",
@@ -120,6 +121,14 @@ MODELS: dict[str, DeviceModel] = {
             supply_loss_code=GbcsAlert.GSME_POWER_SUPPLY_LOSS, actuator_a=0.12,
             actuator_s=3.0, original_supply="closed", battery_mah=19000.0, valve_mah=0.5,
             low_battery_v=3.3, rtc_drift_ppm=5.0, commit_s=4.0, optical_wake_window_s=20.0,
+        ),
+        DeviceModel(  # the DLMS/COSEM twin of EMU-GSME-1: a sleepy port woken, then mode E
+            "EMU-GSME-1D", DeviceType.GSME, "Emulated Meters Ltd", "EMg", "00DB24", "G4D",
+            "3.1.0", nominal_voltage=3.6, power=DEFAULT_PROFILES[DeviceType.GSME],
+            supply_loss_code=GbcsAlert.GSME_POWER_SUPPLY_LOSS, actuator_a=0.12,
+            actuator_s=3.0, original_supply="closed", battery_mah=19000.0, valve_mah=0.5,
+            low_battery_v=3.3, rtc_drift_ppm=5.0, commit_s=4.0, optical_wake_window_s=20.0,
+            optical_dlms=True,
         ),
         DeviceModel(
             "EMU-CH-1", DeviceType.CHF, "Emulated Hubs plc", "EMc", "00DB31", "CH1",

@@ -1,0 +1,105 @@
+"""TRI-DIAG-01's clock rate: every steady clock the reads allow (harness.triage.clock_fit),
+sampled around the changes of the seconds value at spread phases (test_suites.clock), on a
+simulated link whose reads take line and reaction times as a 9600 Bd optical port does."""
+
+from __future__ import annotations
+
+import datetime
+import random
+
+import pytest
+
+from harness.triage.clock_fit import ClockRead, fit_rate
+from test_suites.clock import ClockLink, sample_rate
+
+EPOCH = datetime.datetime(2026, 12, 5, tzinfo=datetime.UTC)
+
+
+class _Line:
+    """Bench time and a device clock read over a half-duplex line: a request of ``out_s``
+    on the line, the device's reaction (it takes its clock when the request has landed),
+    an answer of ``back_s``; the host adds up to ``host_s`` per read, and holds the reads
+    numbered in ``held`` up by ``held_s`` after the device answered."""
+
+    def __init__(self, rate_ppm: float = 0.0, *, out_s: float = 0.0135, back_s: float = 0.031,
+                 reaction_s: float = 0.02, host_s: float = 0.002, phase: float = 0.37,
+                 held: frozenset[int] = frozenset(), held_s: float = 0.3, stopped: bool = False,
+                 seed: int = 1) -> None:
+        self.t = 0.0
+        self.period = 1 / (1 + rate_ppm * 1e-6)
+        self.out_s, self.back_s, self.reaction_s = out_s, back_s, reaction_s
+        self.host_s, self.phase, self.held, self.held_s = host_s, phase, held, held_s
+        self.stopped = stopped
+        self.rng = random.Random(seed)
+        self.reads = 0
+
+    def now(self) -> float:
+        return self.t
+
+    def wait(self, seconds: float) -> None:
+        self.t += seconds
+
+    def read(self) -> datetime.datetime:
+        self.t += self.rng.uniform(0, self.host_s / 2) + self.out_s
+        taken = 0.0 if self.stopped else self.t
+        self.t += self.reaction_s + self.back_s + self.rng.uniform(0, self.host_s / 2)
+        if self.reads in self.held:
+            self.t += self.held_s
+        self.reads += 1
+        return EPOCH + datetime.timedelta(seconds=int((taken + self.phase) / self.period))
+
+    def wire(self) -> tuple[float, float]:
+        return self.out_s, self.back_s
+
+    def link(self, *, line_times: bool = True) -> ClockLink:
+        if line_times:
+            return ClockLink(self.read, self.now, self.wait, wire=self.wire)
+        return ClockLink(self.read, self.now, self.wait)
+
+
+@pytest.mark.parametrize("rate_ppm", [0.0, 100.0, 4000.0, -2000.0])
+def test_the_true_rate_lies_within_the_fit_and_the_fit_reaches_the_resolution(
+        rate_ppm: float) -> None:
+    line = _Line(rate_ppm)
+    fit = sample_rate(line.link(), window_s=10, resolution_ppm=1000, max_window_s=60)
+    assert fit is not None
+    assert abs(fit.rate_ppm - rate_ppm) <= fit.uncertainty_ppm
+    assert fit.uncertainty_ppm <= 1000 and 10 <= fit.span_s < 60
+
+
+def test_line_times_narrow_the_window_a_9600_baud_line_needs() -> None:
+    """A read's round trip (about 66 ms here) alone needs over a minute for 1000 ppm; the
+    request's and answer's line times leave only the reaction (20 ms) to bound."""
+    with_times = sample_rate(_Line().link(), 10, 1000, 120)
+    round_trips = sample_rate(_Line().link(line_times=False), 10, 1000, 120)
+    assert with_times is not None and round_trips is not None
+    assert with_times.uncertainty_ppm <= 1000 and with_times.span_s <= 55
+    assert round_trips.span_s > 1.5 * with_times.span_s
+    assert abs(round_trips.rate_ppm) <= round_trips.uncertainty_ppm  # still true, only wider
+
+
+def test_reads_the_host_held_up_only_loosen_their_own_bounds() -> None:
+    line = _Line(4000.0, held=frozenset(range(3, 400, 7)))
+    fit = sample_rate(line.link(), 10, 1000, 60)
+    assert fit is not None and abs(fit.rate_ppm - 4000.0) <= fit.uncertainty_ppm
+
+
+def test_a_stopped_clock_has_no_rate() -> None:
+    assert sample_rate(_Line(stopped=True).link(), 10, 1000, 60) is None
+
+
+def test_reads_no_steady_clock_fits_give_no_fit() -> None:
+    reads = [ClockRead(100, 0.0, 0.01), ClockRead(101, 1.0, 1.01), ClockRead(100, 2.0, 2.01)]
+    assert fit_rate(reads) is None
+    assert fit_rate(reads[:1]) is None
+
+
+def test_the_fit_is_every_rate_the_bounds_allow() -> None:
+    """Two changes 10 s apart, each known to within 20 ms: P lies in [0.998, 1.002] bench
+    seconds per device second, so the rate is 0 +/- 2000 ppm, no tighter and no wider."""
+    reads = [ClockRead(0, 0.99, 0.99), ClockRead(1, 1.0, 1.01),
+             ClockRead(10, 10.99, 10.99), ClockRead(11, 11.0, 11.01)]
+    fit = fit_rate(reads)
+    assert fit is not None
+    assert fit.rate_ppm == pytest.approx(4.0, abs=1)
+    assert fit.uncertainty_ppm == pytest.approx(2000.0, rel=0.001)
