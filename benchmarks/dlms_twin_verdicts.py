@@ -3,8 +3,9 @@
 The catalogue batch's ESME rows (one per fault, plus a no-fault device) are triaged twice:
 as EMU-ESME-1 on benches/emulated-fast.toml (mode C, ``reference`` profile) and as
 EMU-ESME-1D on benches/emulated-dlms.toml (its catalogue entry names the ``dlms`` profile:
-mode E, HDLC, LLS). Same seeds, same faults; prints each fault's two verdicts and the count
-that agree. Run: python benchmarks/dlms_twin_verdicts.py [--seed 11]
+mode E, HDLC, HLS-GMAC with the meter's keys, trust anchors through
+the Security setup object, class 64). Same seeds, same faults; prints each fault's two
+verdicts and the count that agree. Run: python benchmarks/dlms_twin_verdicts.py [--seed 11]
 """
 
 from __future__ import annotations

@@ -1,13 +1,16 @@
 """The COSEM object map the ``dlms`` profile reads and the emulated meters serve (one place
 for both sides, as :mod:`.reference_map` is for mode C).
 
-Standard objects where COSEM has them (Blue Book OBIS codes); what it has none for (tamper
-flags, HAN, trust anchors, consumer data counts, battery, time-of-use registers) is held by
-MANUFACTURER-SPECIFIC Data objects (class 1, 0.0.96.D.E.255 with D in 50..99) carrying the
-reference map's text. The resets: the Global Meter Reset script table (documented) clears the
-consumer data, the event log's ``reset`` (class 7 method 1, documented) clears it; the
-certificate, HAN and lifecycle resets and the supply moves class 70 has no method for run
-from a MANUFACTURER-SPECIFIC script table (value group E 128).
+Standard objects where COSEM has them (Blue Book OBIS codes): the trust anchors are
+certificates in the Security setup object (class 64, 0.0.43.0.0.255: attribute 6
+``certificates``, method 7 export_certificate). What COSEM has no object for (tamper flags,
+HAN, consumer data counts, battery, time-of-use registers) is held by MANUFACTURER-SPECIFIC
+Data objects (class 1, 0.0.96.D.E.255 with D in 50..99) carrying the reference map's text.
+The resets: the Global Meter Reset script table (documented) clears the consumer data, the
+event log's ``reset`` (class 7 method 1, documented) clears it; the certificate, HAN and
+lifecycle resets and the supply moves class 70 has no method for run from a
+MANUFACTURER-SPECIFIC script table (value group E 128): class 64 can remove a certificate,
+not put a model's original anchors back.
 """
 
 from __future__ import annotations
@@ -51,12 +54,14 @@ SCRIPTS = {"certificates": 1, "han": 2, "lifecycle": 3, "button": 4, "arm": 5}
 MIRRORED = {
     "96.50.0": "0.0.96.50.0.255", "96.60.0": "0.0.96.60.0.255", "96.60.1": "0.0.96.60.1.255",
     "96.60.2": "0.0.96.60.2.255", "96.60.3": "0.0.96.60.3.255",
-    **{f"96.80.{r}": f"0.0.96.80.{r}.255" for r in range(8)},
     "96.90.0": "0.0.96.90.0.255", "96.91.0": "0.0.96.91.0.255", "96.92.0": "0.0.96.92.0.255",
     "96.93.0": "0.0.96.93.0.255", "99.1.0": "0.0.96.95.1.255", "99.2.0": "0.0.96.95.2.255",
     "99.3.0": "0.0.96.95.3.255", "1.8.9": "0.0.96.94.9.255", "96.6.3": "0.0.96.96.3.255",
     "96.6.4": "0.0.96.96.4.255",
 }
-"""Reference map address -> the manufacturer-specific Data object holding its text."""
+"""Reference map address -> the manufacturer-specific Data object holding its text (only what
+COSEM has no object for: the anchors are in :data:`SECURITY_SETUP`)."""
+SECURITY_SETUP = Obis.parse("0.0.43.0.0.255")
+"""Security setup (class 64 version 1) of the management association: the certificates."""
 OBJECT_UNAVAILABLE = 11
 """The Data-Access-Result of an object that holds nothing (mode C's ER-NODATA)."""

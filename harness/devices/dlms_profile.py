@@ -1,32 +1,44 @@
-"""The ``dlms`` profile: triage over DLMS/COSEM on the optical port (mode E, HDLC, LLS).
+"""The ``dlms`` profile: triage over DLMS/COSEM on the optical port (mode E, HDLC, LLS or HLS).
 
-One association (management client 0x01, low-level security with the slot's
-``optical_password``) per :meth:`session`. Standard objects where COSEM has them: identity
-(Device ID 1..7, 0.0.96.1.x.255; active firmware 1.0.0.2.0.255), the clock (class 8), the import
-register (class 3, with its scaler and unit), the event, security and power logs (class 7,
-read by range on their clock column), the supply (Disconnect control, class 70). The resets
-are COSEM methods: consumer data through the Global Meter Reset script (0.0.10.0.0.255,
-documented), the event log through its profile generic ``reset`` (documented); certificates,
-HAN and lifecycle through the MANUFACTURER-SPECIFIC script table 0.0.10.0.128.255. Tamper
-flags, HAN state, trust anchors, battery and consumer data counts have no COSEM object: they
-are read from manufacturer-specific Data objects holding the reference map's text (see
-:mod:`harness.emulator.optical.cosem_model`, which the emulated meters serve).
+One association per :meth:`session`, as the management client 0x01: high-level security
+HLS-GMAC (mechanism 5) when the slot's secrets carry the meter's keys (``dlms_encryption_key`` and
+``dlms_authentication_key``, 32 hex digits each), else low-level security with the slot's
+``optical_password``; profile option ``ciphered = true`` asks for the ciphered LN context
+(every APDU glo-ciphered with those keys). Standard objects where COSEM has them: identity
+(Device ID 1..7, 0.0.96.1.x.255; active firmware 1.0.0.2.0.255), the clock (class 8), the
+import register (class 3, with its scaler and unit), the event, security and power logs (class
+7, read by range on their clock column), the supply (Disconnect control, class 70), the trust
+anchors (Security setup, class 64: attribute 6 lists the certificates, export_certificate gives
+each one's DER, whose subject OU names its GBCS role and whose SubjectPublicKeyInfo SHA-256 is
+the anchor's digest). The resets are COSEM methods: consumer data through the Global Meter
+Reset script (0.0.10.0.0.255, documented), the event log through its profile generic ``reset``
+(documented); certificates, HAN and lifecycle through the MANUFACTURER-SPECIFIC script table
+0.0.10.0.128.255 (class 64 can remove a certificate but not restore a model's original anchors;
+the reset is verified by reading the anchors back through class 64). Tamper flags, HAN state,
+battery and consumer data counts have no COSEM object: they are read from manufacturer-specific
+Data objects holding the reference map's text (see :mod:`harness.emulator.optical.cosem_model`,
+which the emulated meters serve).
 """
 
 from __future__ import annotations
 
 import datetime
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from harness.devices import cosem_map as cm
 from harness.devices import reference_map as rmap
 from harness.devices.profile import DeviceProfile
 from harness.devices.records import CertificateInfo, DeviceIdentity, Diagnostics, HanInfo, LogRecord
-from harness.domain.types import DeviceType
-from harness.drivers.optical.dlms import DlmsAccessError, DlmsSession
-from harness.errors import OperationError, ProtocolError
+from harness.domain.types import DeviceType, RemotePartyRole
+from harness.drivers.optical.dlms import DlmsAccessError, DlmsSession, HlsKeys
+from harness.errors import BenchConfigError, OperationError, ProtocolError
 from harness.protocols.dlms import CosemDateTime, Data, DataType, Obis
+from harness.protocols.dlms import security_setup as s64
 
 LOG_EPOCH = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
 """Start of the range a whole log is read with."""
@@ -40,6 +52,23 @@ def _time(value: Data) -> datetime.datetime:
     if when.tzinfo is None:
         when = when.replace(tzinfo=datetime.UTC)
     return when.astimezone(datetime.UTC).replace(microsecond=0)
+
+
+def _dn(name: x509.Name) -> str:
+    """A distinguished name as the mode C route reports it (RFC 4514, no parentheses)."""
+    return name.rfc4514_string().replace("(", "").replace(")", "")
+
+
+def _role(cert: x509.Certificate) -> RemotePartyRole | None:
+    """The GBCS remote party role a certificate's subject OU names (None: not a party's)."""
+    for attribute in cert.subject.get_attributes_for_oid(x509.NameOID.ORGANIZATIONAL_UNIT_NAME):
+        value = attribute.value
+        if isinstance(value, str) and len(value) == 2:
+            try:
+                return RemotePartyRole(int(value, 16))
+            except ValueError:
+                continue
+    return None
 
 
 def _text(value: Data) -> str:
@@ -66,13 +95,30 @@ class DlmsProfile(DeviceProfile):
         if self.probe is None:
             raise OperationError("the dlms profile talks through an optical probe; it was "
                                  "given none")
-        with self.probe.dlms(client=cm.MANAGEMENT_CLIENT, password=self.secret("optical_password"),
+        keys = self._hls_keys()
+        password = None if keys is not None else self.secret("optical_password")
+        ciphered = bool(self.options.get("ciphered", False)) and keys is not None
+        with self.probe.dlms(client=cm.MANAGEMENT_CLIENT, password=password, hls=keys,
+                             ciphered=ciphered,
                              mode_e=bool(self.options.get("mode_e", True))) as session:
             self._active = session
             try:
                 yield
             finally:
                 self._active = None
+
+    def _hls_keys(self) -> HlsKeys | None:
+        """The meter's keys when the slot's secrets carry both (then HLS), else None (LLS)."""
+        names = ("dlms_encryption_key", "dlms_authentication_key")
+        given = [name for name in names if name in self._secrets]
+        if not given:
+            return None
+        if len(given) == 1:
+            missing = next(name for name in names if name not in given)
+            raise BenchConfigError(f"dlms profile: the slot's secrets have {given[0]} but not "
+                                   f"{missing}", key_path=f"secrets.{missing}",
+                                   expected="both keys (HLS) or neither (LLS)")
+        return HlsKeys.from_hex(self._secrets[names[0]], self._secrets[names[1]])
 
     def _dlms(self) -> DlmsSession:
         if self._active is None:
@@ -127,10 +173,7 @@ class DlmsProfile(DeviceProfile):
             gas = identity.device_type is DeviceType.GSME
             han = {a: self._mirror(a) or "" for a in ("96.60.0", "96.60.1", "96.60.2",
                                                       "96.60.3")}
-            anchors = []
-            for role in rmap.ANCHOR_ROLES:
-                subject, _, spki = (self._mirror(rmap.anchor_address(role)) or "").partition(";")
-                anchors.append(CertificateInfo(role, subject or None, spki or None))
+            anchors = self.read_trust_anchors()
             battery = self._mirror("96.6.3") if gas else None
             remaining = self._mirror("96.6.4") if gas else None
             return Diagnostics(
@@ -147,6 +190,47 @@ class DlmsProfile(DeviceProfile):
                 certificates=tuple(anchors),
                 battery_v=float(battery) if battery else None,
                 battery_percent=float(remaining) if remaining else None)
+
+    def read_trust_anchors(self) -> tuple[CertificateInfo, ...]:
+        """Each anchor slot through class 64: the certificates listed in attribute 6, each
+        exported (DER), its role from the subject OU and its SubjectPublicKeyInfo SHA-256."""
+        held: dict[RemotePartyRole, CertificateInfo] = {}
+        with self.session():
+            session = self._dlms()
+            listed = s64.CertificateInfo.list_from(session.get(
+                s64.SECURITY_SETUP_CLASS, cm.SECURITY_SETUP, 6))
+            for info in listed:
+                if info.entity == s64.CertificateEntity.SERVER:
+                    continue  # the meter's own certificates: not an anchor
+                der = session.action(s64.SECURITY_SETUP_CLASS, cm.SECURITY_SETUP,
+                                     s64.EXPORT_CERTIFICATE,
+                                     s64.by_serial(info.serial_number, info.issuer),
+                                     read_only=True)
+                if der is None or der.type is not DataType.OCTET_STRING:
+                    raise ProtocolError(f"dlms profile: export_certificate answered {der}",
+                                        expected="the certificate's DER as an octet-string")
+                try:
+                    cert = x509.load_der_x509_certificate(bytes(der.value))
+                except ValueError:
+                    raise ProtocolError("dlms profile: export_certificate gave no X.509 "
+                                        "certificate", expected="DER") from None
+                subject = _dn(cert.subject)
+                if subject.encode() != info.subject:
+                    raise ProtocolError(f"dlms profile: certificate {info.serial_number.hex()} "
+                                        f"exported with subject {subject!r}, listed as "
+                                        f"{info.subject!r}", expected="the listed subject")
+                role = _role(cert)
+                if role not in rmap.ANCHOR_ROLES:
+                    continue
+                if role in held:
+                    raise ProtocolError(f"dlms profile: two {role.name} trust anchors listed",
+                                        expected="one certificate per anchor slot")
+                spki = cert.public_key().public_bytes(
+                    serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+                held[role] = CertificateInfo(role, subject,
+                                             hashlib.sha256(spki).hexdigest().upper())
+        return tuple(held.get(role, CertificateInfo(role, None, None))
+                     for role in rmap.ANCHOR_ROLES)
 
     def read_clock(self) -> datetime.datetime:
         return _time(self._get(8, cm.CLOCK))

@@ -17,6 +17,7 @@ from typing import Any, Protocol, Self, cast, runtime_checkable
 from harness import registry
 from harness.config.loader import no_twin_error
 from harness.config.models import BenchConfig, InstrumentConfig
+from harness.emulator.optical.cosem_security import meter_keys
 from harness.emulator.optical.device_registers import optical_password, registers_for_device
 from harness.emulator.optical.registers import OpticalRegisters
 from harness.emulator.power.scpi import CommandLog, SupplyState
@@ -216,7 +217,7 @@ class EmulatedBench:
             return None
         if key == "optical_password":
             return optical_password(device)
-        return None
+        return meter_keys(device).secret(key)  # dlms_encryption_key, dlms_authentication_key
 
     def served_slot(self, name: str) -> str:
         """The one slot whose instruments name ``name`` (a probe serves one meter)."""

@@ -1,6 +1,7 @@
 """The optical probe's DLMS/COSEM client against the emulated meter, on the wire (socket://
 and rfc2217://): mode E and direct HDLC, public and LLS reads, blocks, range reads, SET,
-ACTION under a permit, masked transcripts and recovery from lost frames."""
+ACTION under a permit, masked transcripts and recovery from lost frames; HLS-GMAC with the
+meter's keys, a wrong key and an impostor meter refused."""
 
 from __future__ import annotations
 
@@ -10,17 +11,18 @@ from collections.abc import Iterator
 import pytest
 
 from harness.config.models import InstrumentConfig
-from harness.drivers.optical.dlms import DlmsAccessError
+from harness.drivers.optical.dlms import DlmsAccessError, DlmsAuthenticationError, HlsKeys
 from harness.drivers.optical.serial_probe import SerialOpticalProbe
 from harness.drivers.permit import OPTICAL, Permit, holding
+from harness.emulator.optical.cosem_security import AssociationSecurity
 from harness.emulator.optical.device_registers import DeviceRegisters, registers_for_device
 from harness.emulator.optical.registers import PortBehaviour
 from harness.emulator.optical.server import OpticalPortServer
 from harness.emulator.world.clock import ManualClock
 from harness.emulator.world.device import EmulatedDevice
 from harness.emulator.world.models import create_device
-from harness.errors import AccessDeniedError, OperationError
-from harness.protocols.dlms import CosemDateTime, Data, DataType
+from harness.errors import AccessDeniedError, BenchConfigError, OperationError
+from harness.protocols.dlms import CosemDateTime, Data, DataType, hls_gmac_proof
 
 
 @pytest.fixture
@@ -147,3 +149,80 @@ def test_mode_e_over_an_emulated_ble_head(registers: DeviceRegisters, clock: Man
         assert line is not None and (line.baudrate, line.bytesize, line.parity) == (300, 7, "E")
     finally:
         server.stop()
+
+
+def hls_keys(registers: DeviceRegisters) -> HlsKeys:
+    keys = registers.dlms_keys
+    return HlsKeys(keys.encryption_key, keys.authentication_key)
+
+
+@pytest.mark.parametrize(("transport", "ciphered"), [("socket", False), ("rfc2217", False),
+                                                     ("socket", True)])
+def test_hls_gmac_association_reads_management_objects(server: OpticalPortServer,
+                                                       registers: DeviceRegisters,
+                                                       transport: str, ciphered: bool) -> None:
+    keys = hls_keys(registers)
+    with (probe(server.addresses[transport]) as p,
+          p.dlms(client=0x01, hls=keys, ciphered=ciphered) as dlms):
+        assert dlms.server_title == registers.dlms_keys.system_title
+        count = dlms.get(7, "0.0.99.98.0.255", 7)  # the public client may not read it
+        assert count.value == len(registers.device.read_log("event"))
+    text = p.transcript.render()
+    assert "mechanism=<Mechanism.HIGH_GMAC: 5>" in text and "# < ActionResponse(result=0" in text
+    plain_get = "c0 01 c1 00 07 00 00 63 62 00 ff 07 00"  # GET 7/0.0.99.98.0.255/7 in clear
+    assert (plain_get in text.lower()) != ciphered
+    assert ("[glo-ciphered]" in text) == ciphered
+    assert ("context=<ApplicationContext.LN_CIPHERED: 3>" in text) == ciphered
+    for secret in (keys.encryption_key, keys.authentication_key):
+        assert secret.hex() not in text.replace(" ", "").lower()
+        assert secret.hex().upper() not in text
+    assert server.engine.state.value == "idle"
+
+
+def test_hls_with_a_wrong_key_is_refused_with_a_clear_error(server: OpticalPortServer,
+                                                            registers: DeviceRegisters) -> None:
+    right = hls_keys(registers)
+    wrong = HlsKeys(right.encryption_key, bytes(16))
+    with probe(server.addresses["socket"]) as p:
+        with (pytest.raises(DlmsAuthenticationError, match="did not accept our answer") as error,
+              p.dlms(client=0x01, hls=wrong)):
+            pytest.fail("associated with a wrong key")
+        assert "dlms_authentication_key" in str(error.value)
+        assert bytes(16).hex() not in str(error.value)
+        assert (p.baud, p.framing) == (300, "7E1")  # released, back at 300 Bd
+        with p.dlms(client=0x01, hls=right) as dlms:  # one wrong try does not lock the port
+            assert dlms.get(1, "0.0.96.1.0.255", 2).value.decode() == registers.read("0.0.1")
+
+
+def test_a_meter_answering_our_challenge_wrongly_is_refused(
+        server: OpticalPortServer, registers: DeviceRegisters,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An impostor that accepts any f(StoC) and answers over another challenge."""
+    keys = registers.dlms_keys
+
+    def impostor(self: AssociationSecurity, _proof: bytes) -> bytes:
+        self.authenticated = True
+        return hls_gmac_proof(b"not-your-challenge", key=keys.encryption_key,
+                              auth_key=keys.authentication_key, system_title=keys.system_title,
+                              invocation_counter=7)
+
+    monkeypatch.setattr(AssociationSecurity, "reply_to_hls", impostor)
+    with probe(server.addresses["socket"]) as p:
+        with (pytest.raises(DlmsAuthenticationError, match="answer to our challenge is wrong"),
+              p.dlms(client=0x01, hls=hls_keys(registers))):
+            pytest.fail("trusted a meter that does not hold the keys")
+        assert "GetRequest" not in p.transcript.render()  # nothing more was asked of it
+
+
+@pytest.mark.parametrize(("encryption", "authentication", "message"), [
+    ("00" * 16, "zz", "not hex"), ("00" * 8, "00" * 16, "8 bytes")])
+def test_bad_hls_keys(encryption: str, authentication: str, message: str) -> None:
+    with pytest.raises(BenchConfigError, match=message):
+        HlsKeys.from_hex(encryption, authentication)
+
+
+def test_the_ciphered_context_needs_the_keys(server: OpticalPortServer) -> None:
+    with (probe(server.addresses["socket"]) as p,
+          pytest.raises(BenchConfigError, match="keys"),
+          p.dlms(client=0x01, ciphered=True)):
+        pytest.fail("ciphered without keys")

@@ -2,7 +2,9 @@
 project. dlms-cosem 21.3.2 (MIT; later releases are under the Business Source License and are
 not used) runs in its own process, importing nothing of meterbench, over the meter's
 ``socket://`` and ``rfc2217://`` optical port: HDLC straight away, public client 0x10,
-server 1, no authentication; it reads the clock, the serial number and the import register."""
+server 1, no authentication; it reads the clock, the serial number and the import register.
+Over HLS-GMAC too (management client 0x01, the meter's own keys; dlms-cosem 21.3.2 does HLS
+only in the ciphered context): the same reads plus a non-public one, and a wrong key refused."""
 
 from __future__ import annotations
 
@@ -59,3 +61,31 @@ def test_dlms_cosem_reads_clock_serial_and_energy(server: OpticalPortServer,
                              clock[6], clock[7], tzinfo=datetime.UTC)
     assert clock[9:11] == b"\x00\x00"  # deviation 0: UTC
     assert abs((when - device.clock_time()).total_seconds()) < 2
+
+
+def test_dlms_cosem_reads_over_hls_gmac(server: OpticalPortServer,
+                                       registers: DeviceRegisters) -> None:
+    keys = registers.dlms_keys
+    run = subprocess.run([sys.executable, str(READER), server.addresses["socket"],
+                          keys.encryption_key.hex(), keys.authentication_key.hex()],
+                         capture_output=True, text=True, timeout=25, check=False)
+    assert run.returncode == 0, run.stderr[-2000:]
+    read = json.loads(run.stdout)
+    device = registers.device
+    assert read["serial"] == device.identity.serial
+    assert read["energy"] == device.consumer_data().import_register
+    assert read["event_log_entries"] == len(device.read_log("event"))  # management only
+    assert read["meter_system_title"] == keys.system_title.hex().upper()
+    assert keys.client_title == b"DLMSCOSM"  # the meter saw dlms-cosem's system title
+
+
+def test_dlms_cosem_with_a_wrong_key_is_refused(server: OpticalPortServer,
+                                               registers: DeviceRegisters) -> None:
+    keys = registers.dlms_keys
+    run = subprocess.run([sys.executable, str(READER), server.addresses["socket"],
+                          keys.encryption_key.hex(), bytes(16).hex()],
+                         capture_output=True, text=True, timeout=25, check=False)
+    assert run.returncode != 0
+    # the glo-initiateRequest in its AARQ does not decipher with the meter's keys: rejected
+    assert "Unable to perform Association" in run.stderr, run.stderr[-2000:]
+    assert "REJECTED_PERMANENT" in run.stderr

@@ -24,7 +24,7 @@ from tenacity import (
 )
 
 from harness.drivers.base import Instrument
-from harness.drivers.optical.dlms import DlmsSession
+from harness.drivers.optical.dlms import DlmsSession, HlsKeys
 from harness.drivers.permit import OPTICAL, require_permit
 from harness.errors import InstrumentTimeoutError, OperationError, ProtocolError
 from harness.protocols.iec62056_21 import (
@@ -280,16 +280,18 @@ class OpticalProbe(Instrument):
     @contextmanager
     def dlms(self, *, client: int = 0x10, server: int = 1, password: str | None = None,
              mode_e: bool = True, baud: int | None = None, address: str = "",
-             ) -> Iterator[DlmsSession]:
+             hls: HlsKeys | None = None, ciphered: bool = False) -> Iterator[DlmsSession]:
         """A DLMS/COSEM association (IEC 62056-46 HDLC): after the mode E switch-over from a
         mode C sign-on, or straight away (``mode_e=False``, at option ``hdlc_baud``); public
-        client 0x10 without ``password``, LLS with one. Released and disconnected on the way
-        out, back at 300 Bd 7E1."""
+        client 0x10 without ``password``, LLS with one, HLS-GMAC with ``hls`` (the meter's
+        keys; ``ciphered``: in the ciphered LN context, every APDU glo-ciphered). Released
+        and disconnected on the way out, back at 300 Bd 7E1."""
         from harness.drivers.optical.dlms import DlmsSession
 
         session = DlmsSession(self, client=client, server=server)
         try:
-            session.open(password=password, mode_e=mode_e, baud=baud, address=address)
+            session.open(password=password, mode_e=mode_e, baud=baud, address=address, hls=hls,
+                         ciphered=ciphered)
             yield session
         finally:
             session.close()

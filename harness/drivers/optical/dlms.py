@@ -2,34 +2,47 @@
 
 :meth:`OpticalProbe.dlms` opens a :class:`DlmsSession`: the mode E switch-over from a mode C
 sign-on (or HDLC straight away), SNRM/UA, the association (public client without a password,
-LLS with one), then GET (with block transfer and selective access), SET, ACTION, and on the
-way out RLRQ and DISC back to 300 Bd 7E1. The codecs are :mod:`harness.protocols.dlms`; the
-probe backend only moves bytes and changes line settings.
+LLS with one, or HLS-GMAC with the meter's keys: the 4-pass exchange, our CtoS in the AARQ,
+the meter's StoC in the AARE, f(StoC) sent through reply_to_HLS_authentication and the
+meter's f(CtoS) checked before anything else is asked), then GET (with block transfer and
+selective access), SET, ACTION, and on the way out RLRQ and DISC back to 300 Bd 7E1. The
+codecs are :mod:`harness.protocols.dlms`; the probe backend only moves bytes and changes line
+settings.
 
 Retries: a lost or garbled answer is recovered at the link layer (an RR poll; the meter repeats
 its frame, or we repeat ours when its N(R) shows it never arrived), which the HDLC numbering
 makes safe for SET and ACTION too: a repeated I frame is never executed twice. The transcript
 shows every frame's bytes and a ``#`` line with the decoded APDU; an LLS password is masked
-(the recorded frame carries stars of the same length, with a valid FCS over them).
+(the recorded frame carries stars of the same length, with a valid FCS over them). HLS keys
+never go on the wire, nor into the transcript or an error.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import secrets
 import time
 from typing import TYPE_CHECKING, Protocol
 
+from harness.drivers.optical.dlms_security import ClientCipher, HlsKeys
 from harness.drivers.permit import OPTICAL, require_permit
-from harness.errors import InstrumentTimeoutError, OperationError, ProtocolError
+from harness.errors import (
+    BenchConfigError,
+    InstrumentTimeoutError,
+    OperationError,
+    ProtocolError,
+)
 from harness.protocols.dlms import (
     AARE,
     AARQ,
     RLRQ,
     ActionRequest,
     ActionResponse,
+    ApplicationContext,
     AssociationResult,
     AttributeDescriptor,
     BlockJoiner,
+    CipheredApdu,
     Conformance,
     Control,
     CosemDateTime,
@@ -56,11 +69,16 @@ from harness.protocols.dlms import (
     SetRequest,
     SetResponse,
     apdu_frames,
+    check_hls_gmac_proof,
     decode_acse,
     decode_data,
     decode_xdlms,
+    hls_gmac_proof,
     strip_llc,
 )
+from harness.protocols.dlms.errors import DlmsSecurityError
+from harness.protocols.dlms.security_setup import ASSOCIATION_LN, ASSOCIATION_LN_CLASS, REPLY_TO_HLS
+from harness.protocols.dlms.xdlms import EXCEPTION_RESPONSE
 from harness.protocols.iec62056_21 import (
     INITIAL_BAUD,
     MODE_BINARY,
@@ -84,10 +102,19 @@ CLIENT_CONFORMANCE = (Conformance.GET | Conformance.SET | Conformance.ACTION
 HDLC_FRAMING = "8N1"
 DEFAULT_HDLC_BAUD = 9600
 CLOCK = Obis.parse("0.0.1.0.0.255")
+CLIENT_SYSTEM_TITLE = bytes.fromhex("4D54420000000001")
+"""Our system title (calling-AP-title): "MTB" and a serial; option ``system_title`` (hex)."""
+AUTHENTICATION_REQUIRED = 14
+"""AARE diagnostic of an HLS association the client must now authenticate."""
 
 
 class DlmsAccessError(OperationError):
     """The meter answered a GET/SET/ACTION with a refusal; ``result`` is its code."""
+
+
+class DlmsAuthenticationError(OperationError):
+    """HLS failed: the meter refused our answer to its challenge, or its answer to ours is
+    wrong (not the keys we hold)."""
 
 
 def range_access(start: datetime.datetime, end: datetime.datetime) -> SelectiveAccess:
@@ -139,6 +166,9 @@ class DlmsSession:
         self.initiate: InitiateResponse | None = None
         self.connected = False
         self.associated = False
+        self.server_title: bytes | None = None  # the meter's system title (HLS)
+        self.cipher: ClientCipher | None = None  # the ciphered context's, once associated
+        self._invocation_counter = 0
 
     # -- options --------------------------------------------------------------------------------
 
@@ -157,9 +187,28 @@ class DlmsSession:
 
     # -- the session ----------------------------------------------------------------------------
 
+    @property
+    def system_title(self) -> bytes:
+        """Our system title (option ``system_title``, 16 hex digits)."""
+        text = self._option("system_title", None)
+        if text is None:
+            return CLIENT_SYSTEM_TITLE
+        try:
+            title = bytes.fromhex(str(text))
+        except ValueError:
+            title = b""
+        if len(title) != 8:
+            raise BenchConfigError(f"{self.name}: option system_title {text!r}",
+                                   expected="16 hex digits (8 bytes)")
+        return title
+
     def open(self, *, password: str | None = None, mode_e: bool = True, baud: int | None = None,
-             address: str = "") -> None:
-        """Reach HDLC, connect the link and associate."""
+             address: str = "", hls: HlsKeys | None = None, ciphered: bool = False) -> None:
+        """Reach HDLC, connect the link and associate (HLS-GMAC with ``hls``; ``ciphered``:
+        in the ciphered LN context, every APDU glo-ciphered with those keys)."""
+        if ciphered and hls is None:
+            raise BenchConfigError(f"{self.name}: the ciphered context needs the meter's keys",
+                                   expected="dlms_encryption_key and dlms_authentication_key")
         probe = self.probe
         probe._require_open()
         if mode_e:
@@ -172,7 +221,10 @@ class DlmsSession:
             target = baud or int(str(self._option("hdlc_baud", DEFAULT_HDLC_BAUD)))
         probe._line(target, HDLC_FRAMING)
         self._connect()
-        self._associate(password)
+        if hls is not None:
+            self._associate_hls(hls, ciphered=ciphered)
+        else:
+            self._associate(password)
 
     def _mode_e_acknowledgement(self) -> None:
         """The meter repeats ``ACK 2 Z 2 CR LF`` at 300 Bd before switching to HDLC."""
@@ -205,6 +257,7 @@ class DlmsSession:
         except (OperationError, ProtocolError) as exc:
             self.probe.log.info("DLMS release not confirmed: %s", exc)
         finally:
+            self.cipher = None
             self.probe._line(INITIAL_BAUD)
 
     def _connect(self) -> None:
@@ -239,6 +292,75 @@ class DlmsSession:
         if isinstance(answer.user_information, InitiateResponse):
             self.initiate = answer.user_information
         self.associated = True
+
+    def _associate_hls(self, keys: HlsKeys, *, ciphered: bool) -> None:
+        """HLS-GMAC (mechanism 5): AARQ with our system title and CtoS, AARE with the meter's
+        and StoC, then f(StoC) to the Association LN object and the meter's f(CtoS) checked.
+        In the ciphered context the InitiateRequest/Response go glo-ciphered too."""
+        to_meter = secrets.token_bytes(16)
+        initiate = InitiateRequest(CLIENT_CONFORMANCE, 0xFFFF)
+        cipher = ClientCipher(keys, self.system_title) if ciphered else None
+        aarq = AARQ(initiate if cipher is None else CipheredApdu.decode(
+                        cipher.seal(initiate.encode())),
+                    ApplicationContext.LN_CIPHERED if cipher else ApplicationContext.LN,
+                    Mechanism.HIGH_GMAC, to_meter, self.system_title)
+        self._note(f"> {aarq}" if cipher is None else f"> {aarq} [InitiateRequest: {initiate}]")
+        answer = decode_acse(self._call(aarq.encode()))
+        self._note(f"< {answer}")
+        if not isinstance(answer, AARE):
+            raise ProtocolError(f"{self.name}: expected an AARE, got {type(answer).__name__}",
+                                instrument=self.name)
+        if answer.result != AssociationResult.ACCEPTED:
+            raise OperationError(f"{self.name}: HLS association refused (diagnostic "
+                                 f"{answer.diagnostic})", instrument=self.name,
+                                 diagnostic=answer.diagnostic)
+        to_client, title = answer.authentication_value, answer.responding_ap_title
+        if (answer.mechanism != Mechanism.HIGH_GMAC or to_client is None or title is None
+                or len(title) != 8 or answer.diagnostic != AUTHENTICATION_REQUIRED):
+            raise ProtocolError(f"{self.name}: the AARE does not start HLS-GMAC (mechanism "
+                                f"{answer.mechanism}, diagnostic {answer.diagnostic})",
+                                instrument=self.name, expected="mechanism 5, diagnostic 14, "
+                                "the meter's system title and StoC")
+        self.server_title = title
+        response = answer.user_information
+        if cipher is not None:
+            if not isinstance(response, CipheredApdu):
+                raise ProtocolError(f"{self.name}: a plain AARE in the ciphered context",
+                                    instrument=self.name, expected="a glo-InitiateResponse")
+            cipher.server_title = title
+            response = InitiateResponse.decode(cipher.open(response))
+            self._note(f"< [InitiateResponse: {response}]")
+            self.cipher = cipher
+        if isinstance(response, InitiateResponse):
+            self.initiate = response
+        self.associated = True  # for reply_to_HLS_authentication only, until it passes
+        self._invocation_counter += 1
+        proof = hls_gmac_proof(to_client, key=keys.encryption_key,
+                               auth_key=keys.authentication_key, system_title=self.system_title,
+                               invocation_counter=self._invocation_counter)
+        method = MethodDescriptor(ASSOCIATION_LN_CLASS, ASSOCIATION_LN, REPLY_TO_HLS)
+        reply = self._service(ActionRequest(method, Data(DataType.OCTET_STRING, proof)).encode())
+        try:
+            if not isinstance(reply, ActionResponse) or reply.result:
+                raise DlmsAuthenticationError(
+                    f"{self.name}: HLS refused: the meter did not accept our answer to its "
+                    f"challenge ({reply}); the slot's dlms_encryption_key or "
+                    "dlms_authentication_key is not this meter's", instrument=self.name)
+            data = reply.data
+            if not isinstance(data, Data) or data.type is not DataType.OCTET_STRING:
+                raise DlmsAuthenticationError(f"{self.name}: HLS: the meter answered our "
+                                              f"challenge with {data}", instrument=self.name)
+            try:
+                check_hls_gmac_proof(bytes(data.value), to_meter, key=keys.encryption_key,
+                                     auth_key=keys.authentication_key, system_title=title)
+            except DlmsSecurityError as exc:
+                raise DlmsAuthenticationError(
+                    f"{self.name}: HLS: the meter's answer to our challenge is wrong ({exc}): "
+                    "not the keys we hold; nothing more is asked of it",
+                    instrument=self.name) from None
+        except DlmsAuthenticationError:
+            self.close()
+            raise
 
     # -- services ---------------------------------------------------------------------------------
 
@@ -276,11 +398,13 @@ class DlmsSession:
                                   instrument=self.name, result=answer.result)
 
     def action(self, class_id: int, obis: Obis | str, method: int,
-               parameters: Data | None = None) -> Data | None:
-        """Invoke a method (a reset); only under a live permit. Returns its data, if any."""
+               parameters: Data | None = None, *, read_only: bool = False) -> Data | None:
+        """Invoke a method (a reset); only under a live permit, unless the method only reads
+        (``read_only``: export_certificate of class 64). Returns its data, if any."""
         descriptor = MethodDescriptor(class_id, _obis(obis), method)
         where = f"{class_id}/{descriptor.instance}/method {method}"
-        require_permit(OPTICAL, f"DLMS ACTION {where}", instrument=self.name)
+        if not read_only:
+            require_permit(OPTICAL, f"DLMS ACTION {where}", instrument=self.name)
         answer = self._service(ActionRequest(descriptor, parameters).encode())
         if not isinstance(answer, ActionResponse):
             raise self._unexpected(answer, where)
@@ -319,9 +443,14 @@ class DlmsSession:
     def _service(self, apdu: bytes) -> object:
         if not self.associated:
             raise OperationError(f"{self.name}: no DLMS association", instrument=self.name)
-        self._note(f"> {decode_xdlms(apdu)}")
-        answer = decode_xdlms(self._call(apdu))
-        self._note(f"< {answer}")
+        cipher = self.cipher
+        mark = "" if cipher is None else " [glo-ciphered]"
+        self._note(f"> {decode_xdlms(apdu)}{mark}")
+        raw = self._call(apdu if cipher is None else cipher.seal(apdu))
+        if cipher is not None and raw[:1] != bytes((EXCEPTION_RESPONSE,)):
+            raw = cipher.open(raw)  # a plain exception: the meter could not decipher ours
+        answer = decode_xdlms(raw)
+        self._note(f"< {answer}{mark}")
         return answer
 
     # -- the link ---------------------------------------------------------------------------------

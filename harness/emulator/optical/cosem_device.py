@@ -2,7 +2,8 @@
 
 Built from :class:`~harness.emulator.optical.device_registers.DeviceRegisters` (it reuses its
 device, its readers and its password), so a value read over DLMS is the value read over mode C.
-See :mod:`.cosem_model` for the access rules and the reset objects.
+See :mod:`.cosem_model` for the access rules and the reset objects; the Security setup object
+(class 64, the certificates) is :mod:`.cosem_certificates`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 from harness.devices import cosem_map as cm
+from harness.emulator.optical.cosem_certificates import SecuritySetup
 from harness.emulator.optical.cosem_model import (
     AccessError,
     CosemAttribute,
@@ -25,6 +27,7 @@ from harness.emulator.optical.registers import RegisterError
 from harness.protocols.dlms import Data, DataType, Obis, SelectiveAccess
 
 if TYPE_CHECKING:
+    from harness.emulator.optical.cosem_security import MeterKeys
     from harness.emulator.world.device import EmulatedDevice
 
 
@@ -40,6 +43,11 @@ class RegisterMap(Protocol):
 
     def write(self, address: str, value: str) -> None:
         """Set a reference map register; RegisterError to refuse."""
+        ...
+
+    @property
+    def dlms_keys(self) -> MeterKeys:
+        """The meter's security suite 0 keys and system title."""
         ...
 
 
@@ -100,6 +108,7 @@ class DeviceCosem:
             objects.append(CosemObject(1, Obis.parse(name), {2: CosemAttribute(
                 self._mirror(address))}))
         objects.append(self._disconnect_control())
+        objects.append(SecuritySetup(self.device, self.registers.dlms_keys).cosem_object())
         return CosemModel(objects)
 
     # -- objects ------------------------------------------------------------------------------

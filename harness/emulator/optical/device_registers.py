@@ -17,6 +17,7 @@ from harness.devices import reference_map as rmap
 from harness.domain.types import RemotePartyRole
 from harness.emulator.optical.cosem_device import DeviceCosem
 from harness.emulator.optical.cosem_model import CosemModel
+from harness.emulator.optical.cosem_security import meter_keys
 from harness.emulator.optical.registers import PortBehaviour, RegisterError
 from harness.emulator.world.device import EmulatedDevice
 from harness.emulator.world.faults import stable_seed
@@ -44,6 +45,7 @@ class DeviceRegisters:
     def __init__(self, device: EmulatedDevice) -> None:
         self.device = device
         self.password = optical_password(device)
+        self.dlms_keys = meter_keys(device)
         self._cosem: CosemModel | None = None
 
     def cosem_model(self) -> CosemModel:

@@ -260,7 +260,9 @@ class MeterPortEngine:
         model = self.cosem_model()
         if model is None:
             return False
-        server = CosemServer(model, self._dlms_password)
+        server = CosemServer(model, self._dlms_password,
+                             keys=getattr(self.registers, "dlms_keys", None),
+                             hls_attempt=self._dlms_hls)
         self.link = HdlcLink(server.handle, on_close=server.release)
         self.state = State.HDLC
         self.baud = baud
@@ -279,6 +281,16 @@ class MeterPortEngine:
         if self.locked:
             return False
         if self.registers.check_password("1", password):
+            self.failed_passwords = 0
+            return True
+        self._wrong_password()
+        return False
+
+    def _dlms_hls(self, right: bool) -> bool:
+        """An HLS answer (right or wrong key), counted towards the same lock-out."""
+        if self.locked:
+            return False
+        if right:
             self.failed_passwords = 0
             return True
         self._wrong_password()

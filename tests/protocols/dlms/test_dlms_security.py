@@ -8,6 +8,14 @@ Sources of the vectors:
       tests/test_xdlms/test_initiate.py, tests/test_asce/test_rlre.py.
   [DLMS-COSEM] github.com/u9n/dlms-cosem tests/test_general_global_cipher.py: a
       general-glo-ciphering data-notification with key "MYDUMMYGLOBALKEY".
+  [GREEN BOOK HLS] the Green Book's HLS-GMAC example (IEC 62056-5-3 / Green Book table of
+      the 4-pass exchange): f(StoC) = 10 00000001 1A52FE7DD3E72748973C1E28 and f(CtoS) =
+      10 01234567 FE1466AFB3DBCD4F9389E2B7, as reproduced in u9n/dlms-cosem
+      tests/test_security.py (test_gmac) and in Elster's Java DLMS stack
+      (com.elster.dlms.security GcmCipherModTest, the f(CtoS) tag).
+  [DLMS-COSEM ACTION] github.com/u9n/dlms-cosem tests/test_xdlms/test_action.py: an
+      ACTION-Request to 0.0.40.0.0.255 method 1 with an f(StoC) and its ACTION-Response with
+      data (a meter's trace; the framing, not the keys).
 """
 
 from __future__ import annotations
@@ -17,9 +25,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.protocols.dlms import (
+    ActionRequest,
+    ActionResponse,
     CipheredApdu,
+    Data,
+    DataType,
     DlmsSecurityError,
+    MethodDescriptor,
+    Obis,
     check_hls_gmac_proof,
+    decode_xdlms,
     gmac,
     hls_gmac_proof,
     protect,
@@ -140,3 +155,63 @@ def test_hls_gmac_proof_as_carried_in_reply_to_hls_authentication() -> None:
     with pytest.raises(DlmsSecurityError, match="proof of 16 bytes"):
         check_hls_gmac_proof(proof[:-1], challenge, key=EK, auth_key=AK,
                              system_title=CLIENT_TITLE)
+
+
+F_STOC = bytes.fromhex("10000000011A52FE7DD3E72748973C1E28")
+F_CTOS = bytes.fromhex("1001234567FE1466AFB3DBCD4F9389E2B7")
+
+
+def test_green_book_hls_gmac_four_passes() -> None:
+    """[GREEN BOOK HLS] both answers of the 4-pass exchange, CtoS "K56iVagY" and StoC
+    "P6wRJ21F": the client's f(StoC) (client title, IC 1) and the server's f(CtoS) (server
+    title, IC 01234567), each checked by the other side; a wrong key or challenge refused."""
+    ctos, stoc = b"K56iVagY", b"P6wRJ21F"
+    assert hls_gmac_proof(stoc, key=EK, auth_key=AK, system_title=CLIENT_TITLE,
+                          invocation_counter=1) == F_STOC
+    assert hls_gmac_proof(ctos, key=EK, auth_key=AK, system_title=SERVER_TITLE,
+                          invocation_counter=IC) == F_CTOS
+    assert check_hls_gmac_proof(F_STOC, stoc, key=EK, auth_key=AK,
+                                system_title=CLIENT_TITLE) == 1
+    assert check_hls_gmac_proof(F_CTOS, ctos, key=EK, auth_key=AK,
+                                system_title=SERVER_TITLE) == IC
+    for call in (
+        lambda: check_hls_gmac_proof(F_CTOS, ctos, key=EK, auth_key=EK, system_title=SERVER_TITLE),
+        lambda: check_hls_gmac_proof(F_CTOS, stoc, key=EK, auth_key=AK, system_title=SERVER_TITLE),
+        lambda: check_hls_gmac_proof(F_STOC, stoc, key=EK, auth_key=AK, system_title=SERVER_TITLE),
+    ):
+        with pytest.raises(DlmsSecurityError, match="proof mismatch"):
+            call()
+    with pytest.raises(DlmsSecurityError, match="proof of 18 bytes"):
+        check_hls_gmac_proof(F_CTOS + b"\x00", ctos, key=EK, auth_key=AK,
+                             system_title=SERVER_TITLE)
+
+
+def test_reply_to_hls_authentication_frames() -> None:
+    """[DLMS-COSEM ACTION] reply_to_HLS_authentication (class 15, 0.0.40.0.0.255, method 1)
+    with a 17-byte f(StoC), and the meter's ACTION-Response carrying its f(CtoS)."""
+    proof = bytes.fromhex("1000001A90E6D2221FA2FD85EED61ACC22")
+    request = bytes.fromhex("C301C0000F0000280000FF010109111000001A90E6D2221FA2FD85EED61ACC22")
+    method = MethodDescriptor(15, Obis.parse("0.0.40.0.0.255"), 1)
+    assert ActionRequest(method, Data(DataType.OCTET_STRING, proof), 0xC0).encode() == request
+    assert decode_xdlms(request) == ActionRequest(method, Data(DataType.OCTET_STRING, proof),
+                                                  0xC0)
+    response = bytes.fromhex("C701C000010009111000001AFDE8857B728A3499106AA665D1")
+    answer = decode_xdlms(response)
+    assert isinstance(answer, ActionResponse) and answer.result == 0
+    assert answer.data == Data(DataType.OCTET_STRING,
+                               bytes.fromhex("1000001AFDE8857B728A3499106AA665D1"))
+    assert answer.encode() == response
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.binary(min_size=8, max_size=64), st.integers(0, 2**32 - 1), st.binary(min_size=8,
+                                                                                max_size=8))
+def test_hls_proofs_round_trip(challenge: bytes, counter: int, title: bytes) -> None:
+    proof = hls_gmac_proof(challenge, key=EK, auth_key=AK, system_title=title,
+                           invocation_counter=counter)
+    assert len(proof) == 17 and proof[0] == 0x10
+    assert check_hls_gmac_proof(proof, challenge, key=EK, auth_key=AK,
+                                system_title=title) == counter
+    forged = proof[:-1] + bytes((proof[-1] ^ 1,))
+    with pytest.raises(DlmsSecurityError, match="proof mismatch"):
+        check_hls_gmac_proof(forged, challenge, key=EK, auth_key=AK, system_title=title)
