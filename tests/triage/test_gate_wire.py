@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+from harness.emulator.world.catalogue import MODELS
 from harness.emulator.world.population import PopulationSpec, generate
 from harness.triage.audit import AuditLog
 from harness.triage.intake import BatchRow, write_csv
@@ -41,10 +42,11 @@ def test_probe_called_directly(dut):
 
 
 def reusable_esme(folder: Path) -> tuple[Path, BatchRow]:
-    """A batch of one ESME that diagnostics find reusable (so triage resets it)."""
+    """A batch of one ESME that diagnostics find reusable (so triage resets it), a mode C
+    one: the wire log reads IEC 62056-21 frames (a DLMS twin resets by a COSEM method)."""
     row = next(r for r in generate(PopulationSpec(30, seed=5, no_fault_ratio=1.0,
                                                   post_installation_ratio=1.0))
-               if r.device_type.name == "ESME")
+               if r.device_type.name == "ESME" and not MODELS[r.model].optical_dlms)
     batch = folder / "batch.csv"
     write_csv([row], batch)
     return batch, row
