@@ -39,11 +39,14 @@ import serial
 from harness.drivers.serial_url import open_port, serial_port
 from harness.drivers.zigbee.base import (
     CHANNELS,
+    DongleEvent,
     DongleIdentity,
     JoinFailed,
+    JoinStatus,
     Neighbour,
     NetworkDown,
     NetworkInfo,
+    NetworkJoin,
     NetworkUp,
     NodeJoined,
     NodeLeft,
@@ -75,6 +78,11 @@ DEVICE_ANNCE = 0x0013
 STATUS_NETWORK_UP, STATUS_NETWORK_DOWN, STATUS_NOT_JOINED = 0x90, 0x91, 0x93
 ALL_CHANNELS_MASK = sum(1 << ch for ch in CHANNELS)
 MAX_TABLE = 64  # table indices read at most (a stick's child table is 6..64 entries)
+JOIN_STATUS = {0xAB: JoinStatus.NO_NETWORK, 0xAD: JoinStatus.NO_NETWORK_KEY,
+               0xAE: JoinStatus.NO_NETWORK_KEY, 0xAF: JoinStatus.NO_NETWORK_KEY,
+               0x94: JoinStatus.REFUSED, 0x98: JoinStatus.REFUSED}
+"""stackStatusHandler statuses that end a join the NCP was asked for (EmberStatus)."""
+NO_EPAN = "0000000000000000"
 _ROLES = {c.NODE_COORDINATOR: "COO", c.NODE_ROUTER: "FFD", c.NODE_END_DEVICE: "ZED",
           c.NODE_SLEEPY_END_DEVICE: "SED"}
 
@@ -471,6 +479,33 @@ class EzspDongle(ZigbeeDongle):
 
     def _permit_join_internal(self, seconds: int) -> None:
         self._ok("permitJoining", n.Duration(seconds))
+
+    def _join_network_internal(self, channel: int, pan_id: int, install_code: InstallCode,
+                               timeout: float) -> NetworkJoin:
+        # The joiner's preconfigured link key is the one derived from the install code; the
+        # trust centre sends the network key under it (REQUIRE_ENCRYPTED_KEY: never in clear).
+        self._ok("setInitialSecurityState", n.InitialSecurityState(
+            n.HAVE_PRECONFIGURED_KEY | n.REQUIRE_ENCRYPTED_KEY, bytes(install_code.link_key()),
+            bytes(16), 0, NO_EPAN))
+        params = c.NetworkParameters(NO_EPAN, pan_id, int(self._option("tx_power_dbm", 8)),
+                                     channel)
+
+        def verdict(event: DongleEvent) -> bool:
+            return isinstance(event, NetworkUp) or (
+                isinstance(event, OtherEvent) and isinstance(event.raw, c.Status)
+                and event.raw.status in JOIN_STATUS)
+
+        mark = self.mark()
+        self._ok("joinNetwork", c.JoinNetwork(c.NODE_ROUTER, params), timeout)
+        event = self.wait_for(verdict, max(timeout, self.config.timeout_s), since=mark)
+        if isinstance(event, NetworkUp):
+            info = self._network_info_internal()
+            if info is None:
+                raise OperationError(f"{self.name}: NETWORK_UP after joinNetwork but the NCP "
+                                     "is in no network", instrument=self.name)
+            return NetworkJoin(JoinStatus.JOINED, info, "NETWORK_UP")
+        status = event.raw.status
+        return NetworkJoin(JOIN_STATUS[status], None, c.status_name(status))
 
     def _add_install_code_internal(self, eui64: str, install_code: InstallCode) -> None:
         version = self._host.protocol_version

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from harness.emulator.ezsp.joins import TrustCentre
 from harness.emulator.world.models.comms_hub import CommsHub
+from harness.emulator.zigbee.hub_join import HubJoin, join_hub
 from harness.emulator.zigbee.radio import CHANNELS, RadioWorld
 from harness.protocols.ezsp import commands as c
 from harness.protocols.ezsp import messages_node as n
@@ -32,12 +33,17 @@ from harness.protocols.ezsp.ash_link import AshLink, LinkState, Received
 from harness.protocols.ezsp.errors import AshStateError, EzspFrameError
 from harness.protocols.ezsp.frame import EzspFrame, encode_ezsp
 from harness.protocols.ezsp.types import NetworkParameters, ZigbeeNetwork
+from harness.protocols.installcode import LinkKey
 
 STACK_TYPE = 2
 """stackType of an EmberZNet NCP in the version response."""
 SCAN_SLOT_S = 0.01536
 """One 802.15.4 superframe slot (15.36 ms): a scan stays (2**duration + 1) slots a channel."""
 ZIGBEE_PRO = 2
+JOIN_STATUS = {HubJoin.NO_BEACONS: 0xAB, HubJoin.NO_NETWORK_KEY: 0xAD,
+               HubJoin.JOIN_FAILED: 0x94}
+"""The stackStatusHandler status of a failed join: NO_BEACONS, NO_NETWORK_KEY_RECEIVED,
+JOIN_FAILED (EmberStatus)."""
 
 
 @dataclass
@@ -61,6 +67,7 @@ class EzspNcpEngine:
         self.link = AshLink(role="ncp")
         self.network: NetworkParameters | None = None
         self.security: n.InitialSecurityState | None = None
+        self.node_type = c.NODE_COORDINATOR  # or a router, once joined to a hub's network
         self.trust_centre = TrustCentre(world, self.eui64, self._later)
         self._pending: list[_Callback] = []
         self._lock = threading.Lock()
@@ -127,6 +134,7 @@ class EzspNcpEngine:
         handlers: dict[str, Callable[[c.Message, float], None]] = {
             "version": self._version, "startScan": self._start_scan,
             "networkInit": self._network_init, "formNetwork": self._form,
+            "joinNetwork": self._join,
             "leaveNetwork": self._leave, "getEui64": self._eui64,
             "getNetworkParameters": self._parameters,
             "setInitialSecurityState": self._security,
@@ -163,7 +171,7 @@ class EzspNcpEngine:
                        n.NetworkParametersResponse(0x93, 0, empty), now)  # NOT_JOINED
             return
         self._send("getNetworkParameters",
-                   n.NetworkParametersResponse(0x00, c.NODE_COORDINATOR, self.network), now)
+                   n.NetworkParametersResponse(0x00, self.node_type, self.network), now)
 
     def _security(self, message: c.Message, now: float) -> None:
         assert isinstance(message, n.InitialSecurityState)
@@ -193,8 +201,35 @@ class EzspNcpEngine:
             self._send("formNetwork", c.Status(0xA8), now)  # SECURITY_STATE_NOT_SET
             return
         self.network = message.parameters
+        self.node_type = c.NODE_COORDINATOR
         self.trust_centre.start(message.parameters, self.security)
         self._send("formNetwork", c.Status(0x00), now)
+        self._later(now, "stackStatusHandler", c.Status(0x90))  # NETWORK_UP
+
+    def _join(self, message: c.Message, now: float) -> None:
+        """joinNetwork: associate with the hub heard on the channel and open its Transport-Key
+        frame with the preconfigured key of the security state; the outcome follows in
+        stackStatusHandler (NETWORK_UP, or why not)."""
+        assert isinstance(message, c.JoinNetwork)
+        if self.network is not None:
+            self._send("joinNetwork", c.Status(0x70), now)  # INVALID_CALL: already in one
+            return
+        if self.security is None:
+            self._send("joinNetwork", c.Status(0xA8), now)  # SECURITY_STATE_NOT_SET
+            return
+        self._send("joinNetwork", c.Status(0x00), now)
+        wanted = message.parameters
+        key = LinkKey(self.security.preconfigured_key)
+        outcome, hub = join_hub(self.world, self.eui64, key, wanted.radio_channel,
+                                wanted.pan_id)
+        if outcome is not HubJoin.JOINED or hub is None:
+            self.security = None
+            self._later(now + self.trust_centre.join_delay_s / self.time_scale,
+                        "stackStatusHandler", c.Status(JOIN_STATUS.get(outcome, 0x94)))
+            return
+        self.network = NetworkParameters(hub.device.eui64, wanted.pan_id,
+                                         wanted.radio_tx_power, wanted.radio_channel)
+        self.node_type = message.node_type
         self._later(now, "stackStatusHandler", c.Status(0x90))  # NETWORK_UP
 
     def _leave(self, message: c.Message, now: float) -> None:

@@ -24,6 +24,7 @@ from harness.domain.types import DeviceType
 from harness.emulator.world.faults import stable_seed
 from harness.emulator.world.han import JoinResult, seal_transport_key
 from harness.emulator.world.models.meter import MeterDevice
+from harness.emulator.zigbee.hub_join import HubJoin, join_hub
 from harness.emulator.zigbee.radio import CHANNELS, RadioWorld, Transmitter
 from harness.protocols.installcode import LinkKey
 from harness.protocols.telegesis import PASSWORD_REGISTERS, REGISTER_WIDTHS
@@ -37,6 +38,8 @@ DEFAULT_PERMIT_S = 60
 # Error codes (R309 manual table, harness.protocols.telegesis_lines.ERROR_NAMES).
 E_UNKNOWN, E_REGISTER, E_PARAMETER, E_PASSWORD = 0x02, 0x04, 0x05, 0x20
 E_IN_PAN, E_NO_PAN = 0x28, 0x93
+_JOIN_ERRORS = {HubJoin.NO_BEACONS: 0xAB, HubJoin.NO_NETWORK_KEY: 0xAD,
+                HubJoin.JOIN_FAILED: 0x94}  # no beacons, no network key, cannot join
 _WRITE = re.compile(r"ATS([0-9A-F]{2})([0-9A-F])?=([^:]*)(?::(.*))?", re.IGNORECASE)
 _READ = re.compile(r"ATS([0-9A-F]{2})\?", re.IGNORECASE)
 _SECRET_REGISTERS = (0x08, 0x09, 0x0C)  # keys and the password: write only
@@ -44,12 +47,13 @@ _SECRET_REGISTERS = (0x08, 0x09, 0x0C)  # keys and the password: write only
 
 @dataclass
 class Network:
-    """The PAN the dongle formed."""
+    """The PAN the dongle formed (role ``COO``) or joined (``FFD``, a router of a hub's)."""
 
     channel: int
     pan_id: int
     epan: str
     network_key: bytes = field(repr=False)
+    role: str = "COO"
 
 
 @dataclass
@@ -125,6 +129,7 @@ class TelegesisEngine:
             "AT+PJOIN": lambda: self._pjoin(arg, now),
             "AT+NTABLE": lambda: self._ntable(arg, now),
             "AT+DASSR": lambda: self._dassr(arg, now),
+            "AT+JPAN": lambda: self._jpan(arg),
         }.get(cmd)
         return handler() if handler else _error(E_UNKNOWN)
 
@@ -151,7 +156,8 @@ class TelegesisEngine:
         net = self.network
         if net is None:
             return ["+N=NoPAN", "OK"]
-        return [f"+N=COO,{net.channel},{TX_POWER_DBM:02d},{net.pan_id:04X},{net.epan}", "OK"]
+        return [f"+N={net.role},{net.channel},{TX_POWER_DBM:02d},{net.pan_id:04X},{net.epan}",
+                "OK"]
 
     def _en(self) -> list[str]:
         if self.network is not None:
@@ -166,6 +172,29 @@ class TelegesisEngine:
         key = self.registers[0x08].to_bytes(16, "big") if self.registers[0x08] else (
             self._rng.randbytes(16))
         self.network = Network(channel, pan_id, epan, key)
+        self.nodes.clear()
+        return [f"JPAN:{channel},{pan_id:04X},{epan}", "OK"]
+
+    def _jpan(self, arg: str) -> list[str]:
+        """Join a hub's PAN as a router, with the key in S09 when S0A bit 8 says so (else the
+        well-known key): the hub must admit the dongle and its Transport-Key frame open."""
+        if self.network is not None:
+            return _error(E_IN_PAN)
+        channel_text, _, pan_text = arg.partition(",")
+        try:
+            channel, pan_id = int(channel_text), int(pan_text, 16)
+        except ValueError:
+            return _error(E_PARAMETER)
+        if channel not in CHANNELS or not 0 <= pan_id <= 0xFFFF:
+            return _error(E_PARAMETER)
+        use_s09 = self.registers[0x0A] & S0A_PRECONFIGURED_TC_KEY
+        key = LinkKey(self.registers[0x09].to_bytes(16, "big")) if use_s09 else (
+            WELL_KNOWN_TC_KEY)
+        outcome, hub = join_hub(self.world, self.eui64, key, channel, pan_id)
+        if outcome is not HubJoin.JOINED or hub is None:
+            return _error(_JOIN_ERRORS.get(outcome, 0x94))
+        epan = hub.device.eui64
+        self.network = Network(channel, pan_id, epan, b"", role="FFD")
         self.nodes.clear()
         return [f"JPAN:{channel},{pan_id:04X},{epan}", "OK"]
 
