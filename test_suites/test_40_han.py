@@ -142,6 +142,36 @@ def test_link_quality_of_the_joined_device(dut: Dut, measure) -> None:
     _rssi(dut, measure, d, result.rssi_dbm)
 
 
+@pytest.mark.spec("TRI-HAN-03")
+def test_link_quality_in_its_field_network(dut: Dut, measure) -> None:
+    """A meter returned still in its field HAN will not join a test network before the HAN
+    reset (TRI-HAN-02 is not assessed), but an ESME is a router of its field network: it
+    answers the dongle's PAN scan with that network's PAN on its channel, a beacon with the
+    LQI and RSSI the dongle's stack reports.  A GSME (a sleepy end device) sends none."""
+    han = diagnostics(dut).han
+    if (han is None or not han.joined or han.awaiting_install_code_join
+            or han.channel is None or han.pan_id is None):
+        pytest.skip("the device is in no field network: TRI-HAN-02's join measures its link")
+    d = dongle(dut)
+    dut.power_up()
+    heard = [p for p in d.pan_scan() if (p.channel, p.pan_id) == (han.channel, han.pan_id)]
+    if len(heard) != 1 or heard[0].lqi is None:
+        why = ("no beacon of its field network heard (a sleepy end device sends none)"
+               if not heard else f"{len(heard)} beacons of its field network's PAN" if
+               len(heard) > 1 else "the dongle's PAN scan gives no link quality")
+        dut.record.not_assessed.append(f"TRI-HAN-03 field network link: {why}")
+        pytest.skip(f"not assessed: {why}")
+    beacon = heard[0]
+    busy = set(survey(dut).busy(quiet_threshold(d)))
+    if {beacon.channel - 1, beacon.channel + 1} & busy:  # its own raises its channel
+        dut.record.not_assessed.append(f"TRI-HAN-03 han_lqi: its field channel "
+                                       f"{beacon.channel} is in interference at this bench")
+        pytest.skip(f"not assessed: field channel {beacon.channel} is in interference")
+    measure("han_lqi", beacon.lqi, "LQI (0-255)",
+            low=float(d.config.options.get("min_lqi", 100)), category="HAN")
+    _rssi(dut, measure, d, beacon.rssi_dbm)
+
+
 def _rssi(dut: Dut, measure, d: ZigbeeDongle, rssi_dbm: int | None) -> None:
     """TRI-HAN-03's han_rssi, or a note that this dongle's stack does not report it."""
     if rssi_dbm is None:

@@ -9,8 +9,10 @@ What it answers, with the codecs of ``harness.protocols.ezsp``: RST with RSTACK 
 reset); ``version`` in the legacy header (then, for version 8+, in the extended one);
 ``startScan`` for energy (one energyScanResultHandler per channel from the radio world's
 energy, then scanCompleteHandler) and active scans (a networkFoundHandler, with LQI and RSSI,
-for every hub heard on the scanned channels); ``networkInit`` (NOT_JOINED), ``formNetwork``
-(after ``setInitialSecurityState``) and ``leaveNetwork`` with their stackStatusHandler;
+for every beacon heard on the scanned channels: hubs, ESMEs in their network); ``networkInit``
+(NOT_JOINED), ``formNetwork`` (after ``setInitialSecurityState``), ``joinNetwork`` (the NCP
+joins a hub's network as a router, ``harness.emulator.zigbee.hub_join``) and ``leaveNetwork``
+with their stackStatusHandler;
 ``getEui64``, ``getNetworkParameters``; and the trust centre's side of joining
 (``harness.emulator.ezsp.joins``): transient link keys, ``permitJoining``, the neighbour and
 child tables, ``removeDevice``.  Any other frame id is answered invalidCommand
@@ -24,7 +26,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from harness.emulator.ezsp.joins import TrustCentre
-from harness.emulator.world.models.comms_hub import CommsHub
 from harness.emulator.zigbee.hub_join import HubJoin, join_hub
 from harness.emulator.zigbee.radio import CHANNELS, RadioWorld
 from harness.protocols.ezsp import commands as c
@@ -267,13 +268,8 @@ class EzspNcpEngine:
 
     def _beacons(self, channel: int) -> list[c.NetworkFound]:
         out = []
-        for t in self.world.transmitters():
-            device = t.device
-            if t.channel != channel or not isinstance(device, CommsHub):
-                continue
-            if not self.world.heard(t.rssi_dbm, channel):
-                continue
-            network = ZigbeeNetwork(channel, device.pan_id, device.eui64, False, ZIGBEE_PRO, 0)
-            rssi = max(-128, min(127, round(t.rssi_dbm)))
-            out.append(c.NetworkFound(network, self.world.lqi(t.rssi_dbm, channel), rssi))
+        for b in self.world.beacons(channel):
+            network = ZigbeeNetwork(channel, b.pan_id, b.extended_pan_id, False, ZIGBEE_PRO, 0)
+            rssi = max(-128, min(127, round(b.rssi_dbm)))
+            out.append(c.NetworkFound(network, b.lqi, rssi))
         return out

@@ -10,7 +10,9 @@ permitted, every meter on the air that waits to join with its install code tries
 window; the dongle, as trust centre, seals its network key under the key in S09 (when S0A
 bit 8 says to use it; else the well-known ``ZigBeeAlliance09`` key) and the meter opens it
 with the key it derived itself.  A wrong key gives ``AUTHFAIL:`` (a meterbench extension,
-see ``harness.protocols.telegesis_extra``); a meter not heard gives nothing.
+see ``harness.protocols.telegesis_extra``); a meter not heard gives nothing.  ``AT+JPAN``
+makes the module the joiner of a hub's network, with the key in S09
+(``harness.emulator.zigbee.hub_join``).
 """
 
 from __future__ import annotations
@@ -141,15 +143,8 @@ class TelegesisEngine:
         return ["+ESCAN:", *readings, "OK"]
 
     def _panscan(self) -> list[str]:
-        lines = []
-        for t in self.world.transmitters():
-            hub_pan = getattr(t.device, "pan_id", None)
-            if t.channel is None or hub_pan is None or not self.world.heard(t.rssi_dbm,
-                                                                            t.channel):
-                continue
-            lqi = self.world.lqi(t.rssi_dbm, t.channel)
-            lines.append(f"+PANSCAN:{t.channel},{hub_pan:04X},{t.device.eui64},02,00,"
-                         f"{round(t.rssi_dbm)},{lqi:02X}")
+        lines = [f"+PANSCAN:{b.channel},{b.pan_id:04X},{b.extended_pan_id},02,00,"
+                 f"{round(b.rssi_dbm)},{b.lqi:02X}" for b in self.world.beacons()]
         return [*lines, "OK"]
 
     def _n(self) -> list[str]:
