@@ -112,7 +112,6 @@ class Capability(StrEnum):
     RESET = "reset"  # the reset operations (TRI-RST-01..04)
     CONSUMER_DATA = "consumer_data"  # reading consumer data back (TRI-VER-01)
     ANCHORS = "anchors"  # reading the trust anchors back (TRI-VER-02)
-    HAN_DEVICE_LOG = "han_device_log"  # a hub's CHF device log updated (TRI-HAN-03's join)
 
 
 class NotObservableError(OperationError):
@@ -239,7 +238,6 @@ class DeviceProfile(abc.ABC):
             self._remove_han_device(eui64)
 
     def _han_device_log(self) -> None:
-        self._observable(Capability.HAN_DEVICE_LOG)
         if not self.updates_han_device_log:
             raise NotObservableError(f"profile {self.name!r} cannot update a hub's device log")
 
