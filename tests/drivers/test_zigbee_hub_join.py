@@ -2,7 +2,8 @@
 ``socket://``: a hub that holds the dongle's install code in its device log admits it; a hub
 whose key derivation is corrupt (han_join_fails), one that never got the dongle, a PAN nobody
 runs and a hub with a dead radio do not, each with the stack's own reason; a hung dongle is an
-error naming the dongle, never a join outcome."""
+error naming the dongle, never a join outcome; an EZSP stick joins with the install code its
+manufacturing token holds."""
 
 from __future__ import annotations
 
@@ -14,9 +15,12 @@ import pytest
 from harness.config.secrets import resolve_references
 from harness.domain.types import DeviceType
 from harness.drivers.zigbee import JoinStatus, PanInfo, ZigbeeDongle
+from harness.emulator.ezsp.engine import EzspNcpEngine
+from harness.emulator.ezsp.server import EzspNcpServer
 from harness.emulator.loopback import LoopbackSerialServer
 from harness.emulator.world.device import EmulatedDevice
 from harness.emulator.world.models.comms_hub import CommsHub
+from harness.emulator.zigbee import RadioWorld
 from harness.errors import MeterbenchError
 from harness.protocols.installcode import InstallCode
 from harness.triage.hub_join import join_hub
@@ -141,3 +145,25 @@ def test_the_install_code_comes_from_the_bench_secret(backend: tuple[Serve, Open
 def _pan(hub: CommsHub) -> PanInfo:
     """The hub's network as a PAN scan reports it."""
     return PanInfo(hub.channel, hub.pan_id, hub.eui64, True)
+
+
+def test_an_ezsp_stick_joins_with_the_install_code_it_holds() -> None:
+    """The NCP's MFG_INSTALLATION_CODE token is the dongle's own code: the hub given it admits
+    the stick, and neither the token nor the key shows in the transcript."""
+    devices = ezsp.powered(ch=(DeviceType.CHF, 3, ()))
+    hub = devices["ch"]
+    assert isinstance(hub, CommsHub)
+    own = InstallCode.generate(random.Random(99))
+    engine = EzspNcpEngine(RadioWorld(devices), ezsp.NCP_EUI, time_scale=20.0,
+                           install_code=own)
+    server = EzspNcpServer(engine)
+    server.start()
+    try:
+        with ezsp.dongle(server.resource) as d:
+            assert d.install_code() == own
+            hub.whitelist(d.identity().eui64, own)
+            assert join_hub(d, _pan(hub), own, 3.0).joined
+            text = d.transcript.render().upper()
+            assert own.reveal() not in text and own.link_key().hex() not in text
+    finally:
+        server.stop()

@@ -19,7 +19,10 @@ What the stack reports and the contract needs:
   node; :meth:`neighbours` lists the neighbour table (routers, their averaged LQI) and the
   child table (end devices) with the RSSI last heard from each, so TRI-HAN-03 has an RSSI;
 - install codes: the AES-MMO link key of the code installed as a transient link key
-  (addTransientLinkKey, or importTransientKey from EZSP 13): one key per EUI-64.
+  (addTransientLinkKey, or importTransientKey from EZSP 13): one key per EUI-64;
+- as joiner (a hub's network): the stick's own install code from its MFG_INSTALLATION_CODE
+  token (getMfgToken), its key as the preconfigured link key (setInitialSecurityState), then
+  joinNetwork as a router and the stackStatusHandler that says how it went.
 
 The transcript records each frame by name and its non-secret fields (never a key: the ASH
 bytes are only randomised, not encrypted, so they are not recorded raw).
@@ -67,6 +70,12 @@ from harness.protocols.ezsp.host import (
     HostState,
     Response,
     Unreadable,
+)
+from harness.protocols.ezsp.messages_mfg import (
+    MFG_INSTALLATION_CODE,
+    MfgToken,
+    TokenId,
+    install_code_from_token,
 )
 from harness.protocols.installcode import InstallCode
 
@@ -479,6 +488,15 @@ class EzspDongle(ZigbeeDongle):
 
     def _permit_join_internal(self, seconds: int) -> None:
         self._ok("permitJoining", n.Duration(seconds))
+
+    def _install_code_internal(self) -> InstallCode | None:
+        # The code the stick was made with: its MFG_INSTALLATION_CODE token (erased: none).
+        reply = self._command("getMfgToken", TokenId(MFG_INSTALLATION_CODE))
+        assert isinstance(reply, MfgToken)
+        try:
+            return install_code_from_token(reply.data)
+        except EzspFrameError as exc:
+            raise OperationError(f"{self.name}: {exc}", instrument=self.name) from None
 
     def _join_network_internal(self, channel: int, pan_id: int, install_code: InstallCode,
                                timeout: float) -> NetworkJoin:

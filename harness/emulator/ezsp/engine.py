@@ -33,8 +33,14 @@ from harness.protocols.ezsp import messages_node as n
 from harness.protocols.ezsp.ash_link import AshLink, LinkState, Received
 from harness.protocols.ezsp.errors import AshStateError, EzspFrameError
 from harness.protocols.ezsp.frame import EzspFrame, encode_ezsp
+from harness.protocols.ezsp.messages_mfg import (
+    MFG_INSTALLATION_CODE,
+    MfgToken,
+    TokenId,
+    installation_code_token,
+)
 from harness.protocols.ezsp.types import NetworkParameters, ZigbeeNetwork
-from harness.protocols.installcode import LinkKey
+from harness.protocols.installcode import InstallCode, LinkKey
 
 STACK_TYPE = 2
 """stackType of an EmberZNet NCP in the version response."""
@@ -58,8 +64,10 @@ class EzspNcpEngine:
     """The NCP's state: its ASH link, its EZSP version, its network and pending callbacks."""
 
     def __init__(self, world: RadioWorld, eui64: str, *, protocol_version: int = 8,
-                 stack_version: int = 0x6780, time_scale: float = 1.0) -> None:
+                 stack_version: int = 0x6780, time_scale: float = 1.0,
+                 install_code: InstallCode | None = None) -> None:
         c.check_version(protocol_version)
+        self.install_code = install_code  # its MFG_INSTALLATION_CODE token (None: erased)
         self.world = world
         self.eui64 = eui64.upper()
         self.protocol_version = protocol_version
@@ -138,7 +146,7 @@ class EzspNcpEngine:
             "joinNetwork": self._join,
             "leaveNetwork": self._leave, "getEui64": self._eui64,
             "getNetworkParameters": self._parameters,
-            "setInitialSecurityState": self._security,
+            "setInitialSecurityState": self._security, "getMfgToken": self._mfg_token,
         }
         handler = handlers.get(name)
         if handler is None and self.network is not None:
@@ -173,6 +181,13 @@ class EzspNcpEngine:
             return
         self._send("getNetworkParameters",
                    n.NetworkParametersResponse(0x00, self.node_type, self.network), now)
+
+    def _mfg_token(self, message: c.Message, now: float) -> None:
+        """The install code token (or erased); any other token reads as empty."""
+        assert isinstance(message, TokenId)
+        data = (installation_code_token(self.install_code)
+                if message.token_id == MFG_INSTALLATION_CODE else b"")
+        self._send("getMfgToken", MfgToken(data), now)
 
     def _security(self, message: c.Message, now: float) -> None:
         assert isinstance(message, n.InitialSecurityState)
