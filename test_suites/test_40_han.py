@@ -5,7 +5,9 @@ A channel survey first (TRI-HAN-01), then a join with the install code on the la
 permit joining, watch the device join or fail with the reason the evidence supports), then
 the joined device's link quality (TRI-HAN-03: LQI from every dongle, RSSI where the dongle's
 stack reports it, as EZSP does; a Telegesis NTABLE has none, so there han_rssi is not
-assessed).  The slot names the dongle in role ``han``.
+assessed).  A hub (TRI-HAN-03) must be on the air, and must admit the bench dongle: added to
+its device log with the dongle's own install code, the dongle joins the hub's network.
+The slot names the dongle in role ``han``.
 The install code never reaches a log, a measurement or a report.
 """
 
@@ -13,10 +15,13 @@ from __future__ import annotations
 
 import pytest
 
-from harness.drivers.zigbee.base import ZigbeeDongle
+from harness.devices.profile import NotObservableError
+from harness.drivers.zigbee.base import JoinNotSupportedError, PanInfo, ZigbeeDongle
+from harness.errors import InstrumentTimeoutError, OperationError, ProtocolError
 from harness.plugin.device import Dut
 from harness.protocols.installcode import InstallCode, InstallCodeError
 from harness.triage.han import ChannelSurvey, JoinTestResult, channel_survey, join_test
+from harness.triage.hub_join import DEVICE_SIDE, join_hub, joining_code
 from harness.triage.record import Measurement
 
 from .steps import diagnostics
@@ -137,6 +142,36 @@ def test_link_quality_of_the_joined_device(dut: Dut, measure) -> None:
     _rssi(dut, measure, d, result.rssi_dbm)
 
 
+@pytest.mark.spec("TRI-HAN-03")
+def test_link_quality_in_its_field_network(dut: Dut, measure) -> None:
+    """A meter returned still in its field HAN will not join a test network before the HAN
+    reset (TRI-HAN-02 is not assessed), but an ESME is a router of its field network: it
+    answers the dongle's PAN scan with that network's PAN on its channel, a beacon with the
+    LQI and RSSI the dongle's stack reports.  A GSME (a sleepy end device) sends none."""
+    han = diagnostics(dut).han
+    if (han is None or not han.joined or han.awaiting_install_code_join
+            or han.channel is None or han.pan_id is None):
+        pytest.skip("the device is in no field network: TRI-HAN-02's join measures its link")
+    d = dongle(dut)
+    dut.power_up()
+    heard = [p for p in d.pan_scan() if (p.channel, p.pan_id) == (han.channel, han.pan_id)]
+    if len(heard) != 1 or heard[0].lqi is None:
+        why = ("no beacon of its field network heard (a sleepy end device sends none)"
+               if not heard else f"{len(heard)} beacons of its field network's PAN" if
+               len(heard) > 1 else "the dongle's PAN scan gives no link quality")
+        dut.record.not_assessed.append(f"TRI-HAN-03 field network link: {why}")
+        pytest.skip(f"not assessed: {why}")
+    beacon = heard[0]
+    busy = set(survey(dut).busy(quiet_threshold(d)))
+    if {beacon.channel - 1, beacon.channel + 1} & busy:  # its own raises its channel
+        dut.record.not_assessed.append(f"TRI-HAN-03 han_lqi: its field channel "
+                                       f"{beacon.channel} is in interference at this bench")
+        pytest.skip(f"not assessed: field channel {beacon.channel} is in interference")
+    measure("han_lqi", beacon.lqi, "LQI (0-255)",
+            low=float(d.config.options.get("min_lqi", 100)), category="HAN")
+    _rssi(dut, measure, d, beacon.rssi_dbm)
+
+
 def _rssi(dut: Dut, measure, d: ZigbeeDongle, rssi_dbm: int | None) -> None:
     """TRI-HAN-03's han_rssi, or a note that this dongle's stack does not report it."""
     if rssi_dbm is None:
@@ -150,14 +185,9 @@ def _rssi(dut: Dut, measure, d: ZigbeeDongle, rssi_dbm: int | None) -> None:
 @pytest.mark.spec("TRI-HAN-03")
 @pytest.mark.device_type("CHF")
 def test_hub_network_is_on_the_air(dut: Dut, measure) -> None:
-    """A powered hub runs its own HAN: the dongle's PAN scan must hear it, at a good LQI.
-    (The dongle joining the hub as a device is not built: see the issue notes.)"""
+    """A powered hub runs its own HAN: the dongle's PAN scan must hear it, at a good LQI."""
     d = dongle(dut)
-    identity = dut.record.identity or diagnostics(dut).identity  # this stage run on its own
-    diagnostics_eui = identity.device_id
-    dut.power_up()
-    heard = {p.extended_pan_id.upper(): p for p in d.pan_scan()}
-    pan = heard.get((diagnostics_eui or "").upper())
+    pan = hub_pan(dut, d)
     if pan is None:
         dut.record.find("TRI-HAN-03", "HAN", "the hub's network is not heard in a PAN scan")
     measure("hub_pan_heard", pan is not None, "bool", expected=True, category="HAN")
@@ -175,6 +205,63 @@ def test_hub_network_is_on_the_air(dut: Dut, measure) -> None:
     measure("hub_lqi", pan.lqi, "LQI (0-255)",
             low=float(d.config.options.get("min_lqi", 100)), category="HAN")
     _rssi(dut, measure, d, pan.rssi_dbm)
+
+
+def hub_pan(dut: Dut, d: ZigbeeDongle) -> PanInfo | None:
+    """The hub's own network as the dongle's PAN scan hears it (its extended PAN ID is the
+    hub's EUI-64), taken once per device; None when it is not heard."""
+    if "hub_pan" not in dut.record.notes:
+        identity = dut.record.identity or diagnostics(dut).identity  # this stage on its own
+        eui = (identity.device_id or "").upper()
+        dut.power_up()
+        dut.record.notes["hub_pan"] = next(
+            (p for p in d.pan_scan() if p.extended_pan_id.upper() == eui), None)
+    found: PanInfo | None = dut.record.notes["hub_pan"]
+    return found
+
+
+@pytest.mark.spec("TRI-HAN-03")
+@pytest.mark.device_type("CHF")
+def test_hub_admits_the_bench_dongle(dut: Dut, measure) -> None:
+    """The bench dongle, added to the hub's device log with its own install code (SR 8.11),
+    joins the hub's network: a hub that seals its network key under a key it derived wrongly,
+    or admits nothing, has a faulty HAN though nothing it says about itself shows it."""
+    d = dongle(dut)
+    pan = hub_pan(dut, d)
+    if pan is None:  # test_hub_network_is_on_the_air records that finding
+        dut.record.not_assessed.append("TRI-HAN-03 hub join: the hub's network is not heard")
+        pytest.skip("not assessed: the hub's network is not heard, so there is none to join")
+    code = joining_code(d)
+    eui64 = d.identity().eui64
+    profile = dut.profile()
+    try:
+        profile.add_han_device(eui64, code)
+    except NotObservableError as exc:
+        dut.record.not_assessed.append(f"TRI-HAN-03 hub join: {exc}")
+        pytest.skip(f"not assessed: {exc}")
+    except OperationError as exc:
+        if isinstance(exc, InstrumentTimeoutError | ProtocolError):
+            raise  # the port's trouble: charged by the plugin to whom it belongs
+        dut.record.not_assessed.append(f"TRI-HAN-03 hub join: the hub did not take the dongle "
+                                       f"into its device log: {exc}")
+        pytest.skip(f"not assessed: the hub refused the device log update: {exc}")
+    try:
+        result = join_hub(d, pan, code, join_timeout(dut))
+    except JoinNotSupportedError as exc:
+        dut.record.not_assessed.append(f"TRI-HAN-03 hub join: {exc}")
+        pytest.skip(f"not assessed: {exc}")
+    finally:
+        profile.remove_han_device(eui64)
+    dut.record.notes["hub_join"] = result
+    busy = set(survey(dut).busy(quiet_threshold(d)))
+    if not result.joined and result.status not in DEVICE_SIDE and (
+            {pan.channel - 1, pan.channel, pan.channel + 1} & busy):
+        dut.record.not_assessed.append(f"TRI-HAN-03 hub join: {result.describe()}, on a "
+                                       "channel in interference at this bench")
+        pytest.skip(f"not assessed: {result.describe()} (channel in interference)")
+    if not result.joined:
+        dut.record.find("TRI-HAN-03", "HAN", f"hub join failed: {result.describe()}")
+    measure("hub_admits_dongle", result.joined, "bool", expected=True, category="HAN")
 
 
 @pytest.mark.spec("TRI-HAN-03")

@@ -93,6 +93,8 @@ class AccessGate(Protocol):
 
 SUPPLY_CLAUSE = "TRI-DIAG-05"
 """The triage clause that operates the supply switch or valve (destructive)."""
+HAN_DEVICE_CLAUSE = "TRI-HAN-03"
+"""The clause under which the bench dongle is added to (and removed from) a hub's device log."""
 RESET_CLAUSES = {"reset_certificates": "TRI-RST-01", "clear_consumer_data": "TRI-RST-02",
                  "reset_han": "TRI-RST-03", "reset_lifecycle": "TRI-RST-04"}
 """The triage clause of each reset operation (all destructive)."""
@@ -125,6 +127,9 @@ class DeviceProfile(abc.ABC):
     """What this profile can never observe or do, with why (empty: everything)."""
     required_secrets: ClassVar[frozenset[str]] = frozenset()
     """The slot secrets this profile cannot triage without (checked before a campaign)."""
+    updates_han_device_log: ClassVar[bool] = False
+    """Whether this profile can add a device to a hub's CHF device log (its ``_add_han_device``
+    and ``_remove_han_device`` hooks); else TRI-HAN-03's hub join is not assessed."""
 
     def __init__(self, probe: OpticalProbe | None, *,
                  secrets: Mapping[str, str] | None = None,
@@ -217,6 +222,32 @@ class DeviceProfile(abc.ABC):
         self._observable(Capability.RESET)
         with self.gated(RESET_CLAUSES["reset_lifecycle"], "reset lifecycle"):
             self._reset_lifecycle()
+
+    def add_han_device(self, eui64: str, install_code: InstallCode) -> None:
+        """Add ``eui64`` to a hub's CHF device log with its install code (the effect of SR 8.11,
+        GB-SMART-METERING.md "CHF whitelist"): it changes the hub, so it is gated and audited
+        under TRI-HAN-03, whose hub join needs it.  A route that cannot: NotObservableError."""
+        self._han_device_log()
+        with self.gated(HAN_DEVICE_CLAUSE, f"add {eui64} to the CHF device log"):
+            self._add_han_device(eui64, install_code)
+
+    def remove_han_device(self, eui64: str) -> None:
+        """Take ``eui64`` out of a hub's CHF device log again (gated and audited, TRI-HAN-03)."""
+        self._han_device_log()
+        with self.gated(HAN_DEVICE_CLAUSE, f"remove {eui64} from the CHF device log"):
+            self._remove_han_device(eui64)
+
+    def _han_device_log(self) -> None:
+        if not self.updates_han_device_log:
+            raise NotObservableError(f"profile {self.name!r} cannot update a hub's device log")
+
+    def _add_han_device(self, eui64: str, install_code: InstallCode) -> None:
+        """Backend hook of :meth:`add_han_device` (only with ``updates_han_device_log``)."""
+        raise NotObservableError(f"profile {self.name!r} cannot update a hub's device log")
+
+    def _remove_han_device(self, eui64: str) -> None:
+        """Backend hook of :meth:`remove_han_device` (only with ``updates_han_device_log``)."""
+        raise NotObservableError(f"profile {self.name!r} cannot update a hub's device log")
 
     def _observable(self, what: Capability) -> None:
         """NotObservableError, before the gate, for what this route can never do."""

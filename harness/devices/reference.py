@@ -24,6 +24,7 @@ from harness.devices.records import (
 from harness.domain.types import DeviceType
 from harness.drivers.optical.base import ProgrammingSession
 from harness.errors import OperationError, ProtocolError
+from harness.protocols.installcode import InstallCode
 
 _TIME_FMT = "%Y-%m-%dT%H:%M:%SZ"
 _SWITCHED = (DeviceType.ESME, DeviceType.GSME)  # a load switch or a valve
@@ -43,6 +44,7 @@ class ReferenceProfile(DeviceProfile):
     name = "reference"
     device_types = frozenset({DeviceType.ESME, DeviceType.GSME, DeviceType.CHF})
     required_secrets = frozenset({"optical_password"})  # the reset's programming session
+    updates_han_device_log = True  # a hub's HAN.ADD / HAN.DEL
 
     _active: ProgrammingSession | None = None
 
@@ -79,9 +81,10 @@ class ReferenceProfile(DeviceProfile):
                 return None
             raise
 
-    def _execute(self, register: rmap.Register, value: str = "") -> None:
+    def _execute(self, register: rmap.Register, value: str = "", *, secret: bool = False
+                 ) -> None:
         with self.session():
-            self._session().execute(register.address, value)
+            self._session().execute(register.address, value, secret=secret)
 
     # -- the contract ----------------------------------------------------------------------
 
@@ -187,6 +190,14 @@ class ReferenceProfile(DeviceProfile):
 
     def _reset_lifecycle(self) -> None:
         self._execute(rmap.RESET_LIFECYCLE)
+
+    def _add_han_device(self, eui64: str, install_code: InstallCode) -> None:
+        # the install code is a secret: masked in the probe's transcript
+        self._execute(rmap.HAN_DEVICE_ADD, f"{eui64},{install_code.reveal()}",
+                      secret=True)
+
+    def _remove_han_device(self, eui64: str) -> None:
+        self._execute(rmap.HAN_DEVICE_REMOVE, eui64)
 
     def read_consumer_data(self) -> dict[str, str | None]:
         with self.session():

@@ -103,6 +103,10 @@ RESET_HAN = Register("reset_han", "RST.HAN", "E", "",
                      "leave the HAN and wait to rejoin with the install code")
 RESET_LIFECYCLE = Register("reset_lifecycle", "RST.SMI", "E", "",
                            "clear SMI-relevant state and the event log (logs 0x8F52)")
+HAN_DEVICE_ADD = Register("han_device_add", "HAN.ADD", "E", "EUI-64,install code (hex, CRC)",
+                          "CHF: add a device to the device log with its install code (SR 8.11)")
+HAN_DEVICE_REMOVE = Register("han_device_remove", "HAN.DEL", "E", "EUI-64",
+                             "CHF: remove a device from the device log (SR 8.11)")
 
 
 def anchor_address(role: RemotePartyRole) -> str:
@@ -125,7 +129,7 @@ def all_registers() -> tuple[Register, ...]:
     return (*IDENTITY, CLOCK, EVENT_LOG_COUNT, SECURITY_LOG_COUNT, POWER_LOG_COUNT, TAMPER,
             SUPPLY, BATTERY, BATTERY_REMAINING,
             *HAN, *WAN, *anchors, *METROLOGY, *CONSUMER_DATA, RESET_CERTIFICATES,
-            RESET_CONSUMER_DATA, RESET_HAN, RESET_LIFECYCLE)
+            RESET_CONSUMER_DATA, RESET_HAN, RESET_LIFECYCLE, HAN_DEVICE_ADD, HAN_DEVICE_REMOVE)
 
 
 def reference_map_md() -> str:

@@ -37,6 +37,9 @@ class LoopbackSerialServer(abc.ABC):
         self._listener.listen(16)
         self._port = OneHostPort(self.name, [(self._listener, self._serve)])
         self._stopped = False
+        self.muted = False
+        """Bench trouble a test may arm (never a device fault): the device hangs, taking the
+        host's bytes and answering nothing, until cleared."""
 
     @property
     def resource(self) -> str:
@@ -73,6 +76,8 @@ class LoopbackSerialServer(abc.ABC):
             data = client.recv(4096) if readable else None
             if data == b"":  # the host closed
                 return
+            if self.muted:  # a hung device: what the host writes is lost, nothing comes back
+                continue
             try:
                 out = self.received(data, now) if data else b""
                 out += self.due(now)

@@ -2,6 +2,9 @@
 
 - ``dassr``: ``AT+DASSR:<address>``, ask a remote node to leave the PAN (R3xx command set;
   not on the domain page's list, which names the commands triage needs most).
+- ``jpan``: ``AT+JPAN:<channel>,<PANID>``, join that PAN (R3xx command set; the domain page
+  names it): answered ``JPAN:<ch>,<PANID>,<EPANID>`` and ``OK``, or ``ERROR:<code>`` (0xAB no
+  beacons heard, 0xAD no network key received, 0x94 cannot join).
 - ``energy_dbm`` / ``energy_byte``: an ``AT+ESCAN`` reading is one hex byte per channel; we
   read it as a signed 8-bit dBm value, the unit EmberZNet's energy scan reports (so an EZSP
   backend gives the same numbers).
@@ -27,6 +30,7 @@ __all__ = [
     "dassr",
     "energy_byte",
     "energy_dbm",
+    "jpan",
     "parse_extension",
 ]
 
@@ -42,6 +46,15 @@ def dassr(address: str) -> bytes:
     if not _ADDRESS.fullmatch(address):
         raise ValueError(f"dassr address must be 4 or 16 hex digits, got {address!r}")
     return f"AT+DASSR:{address.upper()}\r".encode("ascii")
+
+
+def jpan(channel: int, pan_id: int) -> bytes:
+    """``AT+JPAN:<channel>,<PANID>``: join the PAN ``pan_id`` on ``channel`` (11-26)."""
+    if not 11 <= channel <= 26:
+        raise ValueError(f"jpan channel must be 11-26, got {channel}")
+    if not 0 <= pan_id <= 0xFFFF:
+        raise ValueError(f"jpan PAN ID must be 0000-FFFF, got {pan_id:#x}")
+    return f"AT+JPAN:{channel},{pan_id:04X}\r".encode("ascii")
 
 
 def energy_dbm(raw: int) -> int:

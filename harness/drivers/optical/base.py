@@ -369,10 +369,11 @@ class ProgrammingSession:
         """The meter's next answer."""
         return parse_answer(self.probe._receive("answer"))
 
-    def _exchange(self, command: Command) -> Answer:
+    def _exchange(self, command: Command, shown: Command | None = None) -> Answer:
         """Send a command and take its answer; a lost or garbled answer (or a NAK asking for a
         repeat) sends the command again, as IEC 62056-21 lets the host do.  A write or an
-        execute changes the device: without a live permit nothing is sent."""
+        execute changes the device: without a live permit nothing is sent.  ``shown`` is what
+        the transcript records instead (its secret masked)."""
         if command.command in _CHANGES_DEVICE:
             require_permit(OPTICAL, f"{command.command}{command.command_type} {command.address}",
                            instrument=self.probe.name)
@@ -380,7 +381,8 @@ class ProgrammingSession:
             with attempt:
                 if attempt.retry_state.attempt_number > 1:  # a late answer must not be taken
                     self.probe._discard_input()             # for the repeat's
-                self.probe._send(encode_command(command))
+                self.probe._send(encode_command(command),
+                                 shown=None if shown is None else encode_command(shown))
                 answer = self.answer()
                 if answer.kind == "nak" and command.command != "P":
                     raise ProtocolError(f"{self.probe.name}: meter asked for a repeat (NAK)")
@@ -411,12 +413,15 @@ class ProgrammingSession:
         """W1: set a register; it changes the device, so only under a live permit."""
         self._expect_ack(Command.write(address, value), f"write {address!r}")
 
-    def execute(self, address: str, value: str = "") -> None:
-        """E2: run an operation (a reset); only under a live permit (``harness.drivers.permit``)."""
-        self._expect_ack(Command("E", "2", value, address), f"execute {address!r}")
+    def execute(self, address: str, value: str = "", *, secret: bool = False) -> None:
+        """E2: run an operation (a reset); only under a live permit (``harness.drivers.permit``).
+        ``secret``: the value (an install code) is masked in the transcript."""
+        command = Command("E", "2", value, address)
+        shown = Command("E", "2", "*" * len(value), address) if secret else None
+        self._expect_ack(command, f"execute {address!r}", shown)
 
-    def _expect_ack(self, command: Command, what: str) -> None:
-        answer = self._exchange(command)
+    def _expect_ack(self, command: Command, what: str, shown: Command | None = None) -> None:
+        answer = self._exchange(command, shown)
         if answer.kind != "ack":
             raise OperationError(f"{self.probe.name}: {what} refused: "
                                  f"{answer.error or answer.kind}", instrument=self.probe.name)

@@ -7,6 +7,10 @@ join failed on its key) arrive as :class:`DongleEvent` objects: every listener g
 from the backend's reader thread, and :meth:`ZigbeeDongle.wait_for` lets a test wait for one.
 Safe state: stop permitting joins and leave the network (bench ``safe_state = {leave=false}``
 keeps the network).
+
+The dongle can also be the joiner (:meth:`ZigbeeDongle.join_network`): it joins another
+coordinator's network, e.g. a Communications Hub's, as a router with the link key derived from
+its own install code (:meth:`ZigbeeDongle.install_code`), which that coordinator must hold.
 """
 
 from __future__ import annotations
@@ -16,12 +20,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, TypeVar, overload
 
 from harness.domain.eui64 import normalise_eui64
 from harness.drivers.base import Instrument
 from harness.errors import InstrumentTimeoutError, OperationError
-from harness.protocols.installcode import InstallCode
+from harness.protocols.installcode import InstallCode, InstallCodeError
 
 CHANNELS = range(11, 27)
 """The 2.4 GHz ZigBee channels."""
@@ -75,6 +80,34 @@ class Neighbour:
     lqi: int
     device_type: str = ""
     rssi_dbm: int | None = None
+
+
+class JoinStatus(StrEnum):
+    """How the dongle's own join of another network ended, as its stack reports it."""
+
+    JOINED = "joined"
+    NO_NETWORK = "no network"  # no beacon of that PAN heard (EmberStatus NO_BEACONS)
+    NO_NETWORK_KEY = "no network key"  # associated, but no network key it could open
+    REFUSED = "refused"  # the coordinator did not let it in (JOIN_FAILED)
+
+
+@dataclass(frozen=True)
+class NetworkJoin:
+    """The outcome of :meth:`ZigbeeDongle.join_network`: status, the network when joined, and
+    the stack's own words (a status name or error code)."""
+
+    status: JoinStatus
+    network: NetworkInfo | None = None
+    detail: str = ""
+
+    @property
+    def joined(self) -> bool:
+        """Whether the dongle is now in the network."""
+        return self.status is JoinStatus.JOINED
+
+
+class JoinNotSupportedError(OperationError):
+    """This dongle's stack (or backend) cannot join another network as a device."""
 
 
 # -- events -----------------------------------------------------------------------------------
@@ -286,6 +319,48 @@ class ZigbeeDongle(Instrument):
             InstallCode.parse(install_code))
         self._add_install_code_internal(eui, code)
         self.log.info("trust-centre link key from the install code set for %s", eui)
+
+    def install_code(self) -> InstallCode | None:
+        """The dongle's own install code, for a coordinator to admit it: the bench option
+        ``install_code_secret`` (``env:NAME`` or ``file:PATH#KEY``, never written in clear),
+        else what the stick itself holds where its stack reads one out; None when neither."""
+        self._require_open()
+        if "install_code_secret" in self.secrets:
+            try:
+                return InstallCode.parse(self.secrets["install_code_secret"])
+            except InstallCodeError as exc:
+                raise OperationError(f"{self.name}: option install_code_secret: {exc}",
+                                     instrument=self.name) from None
+        return self._install_code_internal()
+
+    def join_network(self, channel: int, pan_id: int, install_code: InstallCode,
+                     timeout: float) -> NetworkJoin:
+        """Join the network ``pan_id`` on ``channel`` as a router, with the link key derived
+        from ``install_code`` (leaving any network first); wait up to ``timeout`` s for the
+        stack's verdict.  A failed join is a result, not an error: an error is the dongle's."""
+        self._require_open()
+        if channel not in CHANNELS:
+            raise OperationError(f"{self.name}: channel {channel} is not 11-26",
+                                 instrument=self.name)
+        if not 0x0000 <= pan_id <= 0xFFFF:
+            raise OperationError(f"{self.name}: PAN ID 0x{pan_id:X} is outside 0000-FFFF",
+                                 instrument=self.name)
+        if self._network_info_internal() is not None:
+            self._leave_network_internal()
+        outcome = self._join_network_internal(channel, pan_id, install_code, timeout)
+        self.log.info("join of PAN %04X on channel %d: %s %s", pan_id, channel,
+                      outcome.status, outcome.detail)
+        return outcome
+
+    def _install_code_internal(self) -> InstallCode | None:
+        """The install code the stick holds itself (None: its stack reads none out)."""
+        return None
+
+    def _join_network_internal(self, channel: int, pan_id: int, install_code: InstallCode,
+                               timeout: float) -> NetworkJoin:
+        """Join as a router; a backend whose stack cannot says so."""
+        raise JoinNotSupportedError(f"{self.name}: the {self.config.backend} backend cannot "
+                                    "join another network", instrument=self.name)
 
     def neighbours(self) -> list[Neighbour]:
         """The dongle's neighbour table: joined nodes and their link quality."""

@@ -19,7 +19,10 @@ What the stack reports and the contract needs:
   node; :meth:`neighbours` lists the neighbour table (routers, their averaged LQI) and the
   child table (end devices) with the RSSI last heard from each, so TRI-HAN-03 has an RSSI;
 - install codes: the AES-MMO link key of the code installed as a transient link key
-  (addTransientLinkKey, or importTransientKey from EZSP 13): one key per EUI-64.
+  (addTransientLinkKey, or importTransientKey from EZSP 13): one key per EUI-64;
+- as joiner (a hub's network): the stick's own install code from its MFG_INSTALLATION_CODE
+  token (getMfgToken), its key as the preconfigured link key (setInitialSecurityState), then
+  joinNetwork as a router and the stackStatusHandler that says how it went.
 
 The transcript records each frame by name and its non-secret fields (never a key: the ASH
 bytes are only randomised, not encrypted, so they are not recorded raw).
@@ -39,11 +42,14 @@ import serial
 from harness.drivers.serial_url import open_port, serial_port
 from harness.drivers.zigbee.base import (
     CHANNELS,
+    DongleEvent,
     DongleIdentity,
     JoinFailed,
+    JoinStatus,
     Neighbour,
     NetworkDown,
     NetworkInfo,
+    NetworkJoin,
     NetworkUp,
     NodeJoined,
     NodeLeft,
@@ -65,6 +71,12 @@ from harness.protocols.ezsp.host import (
     Response,
     Unreadable,
 )
+from harness.protocols.ezsp.messages_mfg import (
+    MFG_INSTALLATION_CODE,
+    MfgToken,
+    TokenId,
+    install_code_from_token,
+)
 from harness.protocols.installcode import InstallCode
 
 DEFAULT_BAUD = 115200
@@ -75,6 +87,11 @@ DEVICE_ANNCE = 0x0013
 STATUS_NETWORK_UP, STATUS_NETWORK_DOWN, STATUS_NOT_JOINED = 0x90, 0x91, 0x93
 ALL_CHANNELS_MASK = sum(1 << ch for ch in CHANNELS)
 MAX_TABLE = 64  # table indices read at most (a stick's child table is 6..64 entries)
+JOIN_STATUS = {0xAB: JoinStatus.NO_NETWORK, 0xAD: JoinStatus.NO_NETWORK_KEY,
+               0xAE: JoinStatus.NO_NETWORK_KEY, 0xAF: JoinStatus.NO_NETWORK_KEY,
+               0x94: JoinStatus.REFUSED, 0x98: JoinStatus.REFUSED}
+"""stackStatusHandler statuses that end a join the NCP was asked for (EmberStatus)."""
+NO_EPAN = "0000000000000000"
 _ROLES = {c.NODE_COORDINATOR: "COO", c.NODE_ROUTER: "FFD", c.NODE_END_DEVICE: "ZED",
           c.NODE_SLEEPY_END_DEVICE: "SED"}
 
@@ -471,6 +488,42 @@ class EzspDongle(ZigbeeDongle):
 
     def _permit_join_internal(self, seconds: int) -> None:
         self._ok("permitJoining", n.Duration(seconds))
+
+    def _install_code_internal(self) -> InstallCode | None:
+        # The code the stick was made with: its MFG_INSTALLATION_CODE token (erased: none).
+        reply = self._command("getMfgToken", TokenId(MFG_INSTALLATION_CODE))
+        assert isinstance(reply, MfgToken)
+        try:
+            return install_code_from_token(reply.data)
+        except EzspFrameError as exc:
+            raise OperationError(f"{self.name}: {exc}", instrument=self.name) from None
+
+    def _join_network_internal(self, channel: int, pan_id: int, install_code: InstallCode,
+                               timeout: float) -> NetworkJoin:
+        # The joiner's preconfigured link key is the one derived from the install code; the
+        # trust centre sends the network key under it (REQUIRE_ENCRYPTED_KEY: never in clear).
+        self._ok("setInitialSecurityState", n.InitialSecurityState(
+            n.HAVE_PRECONFIGURED_KEY | n.REQUIRE_ENCRYPTED_KEY, bytes(install_code.link_key()),
+            bytes(16), 0, NO_EPAN))
+        params = c.NetworkParameters(NO_EPAN, pan_id, int(self._option("tx_power_dbm", 8)),
+                                     channel)
+
+        def verdict(event: DongleEvent) -> bool:
+            return isinstance(event, NetworkUp) or (
+                isinstance(event, OtherEvent) and isinstance(event.raw, c.Status)
+                and event.raw.status in JOIN_STATUS)
+
+        mark = self.mark()
+        self._ok("joinNetwork", c.JoinNetwork(c.NODE_ROUTER, params), timeout)
+        event = self.wait_for(verdict, max(timeout, self.config.timeout_s), since=mark)
+        if isinstance(event, NetworkUp):
+            info = self._network_info_internal()
+            if info is None:
+                raise OperationError(f"{self.name}: NETWORK_UP after joinNetwork but the NCP "
+                                     "is in no network", instrument=self.name)
+            return NetworkJoin(JoinStatus.JOINED, info, "NETWORK_UP")
+        status = event.raw.status
+        return NetworkJoin(JOIN_STATUS[status], None, c.status_name(status))
 
     def _add_install_code_internal(self, eui64: str, install_code: InstallCode) -> None:
         version = self._host.protocol_version

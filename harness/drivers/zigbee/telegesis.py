@@ -28,9 +28,11 @@ from harness.drivers.zigbee.base import (
     DongleEvent,
     DongleIdentity,
     JoinFailed,
+    JoinStatus,
     Neighbour,
     NetworkDown,
     NetworkInfo,
+    NetworkJoin,
     NetworkUp,
     NodeJoined,
     NodeLeft,
@@ -51,12 +53,18 @@ from harness.protocols.telegesis_extra import (
     S0A_PRECONFIGURED_TC_KEY,
     dassr,
     energy_dbm,
+    jpan,
     parse_extension,
 )
 
 DEFAULT_BAUD = 19200
 DEFAULT_PASSWORD = "password"
 """The R3xx modules' documented factory-default register password."""
+JOIN_ERRORS = {0x94: JoinStatus.REFUSED, 0x98: JoinStatus.REFUSED,
+               0xAB: JoinStatus.NO_NETWORK, 0xAC: JoinStatus.NO_NETWORK_KEY,
+               0xAD: JoinStatus.NO_NETWORK_KEY, 0xAE: JoinStatus.NO_NETWORK_KEY,
+               0xAF: JoinStatus.NO_NETWORK_KEY}
+"""``AT+JPAN`` errors that are a failed join (R309 error table), not the module's trouble."""
 
 
 @dataclass
@@ -292,11 +300,34 @@ class TelegesisDongle(ZigbeeDongle):
     def _add_install_code_internal(self, eui64: str, install_code: InstallCode) -> None:
         # S09 holds one pre-configured TC link key for every joiner: the last device given
         # here is the one that can join (an EZSP backend keeps one transient key per EUI64).
+        self._preconfigured_key(install_code)
+
+    def _preconfigured_key(self, install_code: InstallCode) -> None:
+        """S09 := the link key derived from ``install_code``, and S0A bit 8 set to use it (as
+        trust centre for every joiner, or as joiner for the network it joins)."""
         password = self._password()
         self._command(tg.write_register(0x09, install_code.link_key(), password))
         s0a = int(tg.parse_register(self._command(tg.read_register(0x0A))), 16)
         if not s0a & S0A_PRECONFIGURED_TC_KEY:
             self._command(tg.write_register(0x0A, s0a | S0A_PRECONFIGURED_TC_KEY, password))
+
+    def _join_network_internal(self, channel: int, pan_id: int, install_code: InstallCode,
+                               timeout: float) -> NetworkJoin:
+        # As joiner the module uses the pre-configured TC link key of S09 (S0A bit 8).
+        self._preconfigured_key(install_code)
+        try:
+            self._command(jpan(channel, pan_id), max(timeout, self.config.timeout_s))
+        except TelegesisCommandError as exc:
+            code = exc.context.get("code")
+            status = JOIN_ERRORS.get(code) if isinstance(code, int) else None
+            if status is None:
+                raise  # the module's own trouble (password, parameter...), not a join outcome
+            return NetworkJoin(status, None, f"ERROR:{code:02X} ({exc.context.get('name')})")
+        info = self._network_info_internal()
+        if info is None:
+            raise OperationError(f"{self.name}: AT+JPAN answered but the module is in no PAN",
+                                 instrument=self.name)
+        return NetworkJoin(JoinStatus.JOINED, info, f"JPAN:{channel},{pan_id:04X}")
 
     def _neighbours_internal(self) -> list[Neighbour]:
         found: list[Neighbour] = []

@@ -9,8 +9,10 @@ What it answers, with the codecs of ``harness.protocols.ezsp``: RST with RSTACK 
 reset); ``version`` in the legacy header (then, for version 8+, in the extended one);
 ``startScan`` for energy (one energyScanResultHandler per channel from the radio world's
 energy, then scanCompleteHandler) and active scans (a networkFoundHandler, with LQI and RSSI,
-for every hub heard on the scanned channels); ``networkInit`` (NOT_JOINED), ``formNetwork``
-(after ``setInitialSecurityState``) and ``leaveNetwork`` with their stackStatusHandler;
+for every beacon heard on the scanned channels: hubs, ESMEs in their network); ``networkInit``
+(NOT_JOINED), ``formNetwork`` (after ``setInitialSecurityState``), ``joinNetwork`` (the NCP
+joins a hub's network as a router, ``harness.emulator.zigbee.hub_join``) and ``leaveNetwork``
+with their stackStatusHandler;
 ``getEui64``, ``getNetworkParameters``; and the trust centre's side of joining
 (``harness.emulator.ezsp.joins``): transient link keys, ``permitJoining``, the neighbour and
 child tables, ``removeDevice``.  Any other frame id is answered invalidCommand
@@ -24,20 +26,31 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from harness.emulator.ezsp.joins import TrustCentre
-from harness.emulator.world.models.comms_hub import CommsHub
+from harness.emulator.zigbee.hub_join import HubJoin, join_hub
 from harness.emulator.zigbee.radio import CHANNELS, RadioWorld
 from harness.protocols.ezsp import commands as c
 from harness.protocols.ezsp import messages_node as n
 from harness.protocols.ezsp.ash_link import AshLink, LinkState, Received
 from harness.protocols.ezsp.errors import AshStateError, EzspFrameError
 from harness.protocols.ezsp.frame import EzspFrame, encode_ezsp
+from harness.protocols.ezsp.messages_mfg import (
+    MFG_INSTALLATION_CODE,
+    MfgToken,
+    TokenId,
+    installation_code_token,
+)
 from harness.protocols.ezsp.types import NetworkParameters, ZigbeeNetwork
+from harness.protocols.installcode import InstallCode, LinkKey
 
 STACK_TYPE = 2
 """stackType of an EmberZNet NCP in the version response."""
 SCAN_SLOT_S = 0.01536
 """One 802.15.4 superframe slot (15.36 ms): a scan stays (2**duration + 1) slots a channel."""
 ZIGBEE_PRO = 2
+JOIN_STATUS = {HubJoin.NO_BEACONS: 0xAB, HubJoin.NO_NETWORK_KEY: 0xAD,
+               HubJoin.JOIN_FAILED: 0x94}
+"""The stackStatusHandler status of a failed join: NO_BEACONS, NO_NETWORK_KEY_RECEIVED,
+JOIN_FAILED (EmberStatus)."""
 
 
 @dataclass
@@ -51,8 +64,10 @@ class EzspNcpEngine:
     """The NCP's state: its ASH link, its EZSP version, its network and pending callbacks."""
 
     def __init__(self, world: RadioWorld, eui64: str, *, protocol_version: int = 8,
-                 stack_version: int = 0x6780, time_scale: float = 1.0) -> None:
+                 stack_version: int = 0x6780, time_scale: float = 1.0,
+                 install_code: InstallCode | None = None) -> None:
         c.check_version(protocol_version)
+        self.install_code = install_code  # its MFG_INSTALLATION_CODE token (None: erased)
         self.world = world
         self.eui64 = eui64.upper()
         self.protocol_version = protocol_version
@@ -61,6 +76,7 @@ class EzspNcpEngine:
         self.link = AshLink(role="ncp")
         self.network: NetworkParameters | None = None
         self.security: n.InitialSecurityState | None = None
+        self.node_type = c.NODE_COORDINATOR  # or a router, once joined to a hub's network
         self.trust_centre = TrustCentre(world, self.eui64, self._later)
         self._pending: list[_Callback] = []
         self._lock = threading.Lock()
@@ -127,9 +143,10 @@ class EzspNcpEngine:
         handlers: dict[str, Callable[[c.Message, float], None]] = {
             "version": self._version, "startScan": self._start_scan,
             "networkInit": self._network_init, "formNetwork": self._form,
+            "joinNetwork": self._join,
             "leaveNetwork": self._leave, "getEui64": self._eui64,
             "getNetworkParameters": self._parameters,
-            "setInitialSecurityState": self._security,
+            "setInitialSecurityState": self._security, "getMfgToken": self._mfg_token,
         }
         handler = handlers.get(name)
         if handler is None and self.network is not None:
@@ -163,7 +180,14 @@ class EzspNcpEngine:
                        n.NetworkParametersResponse(0x93, 0, empty), now)  # NOT_JOINED
             return
         self._send("getNetworkParameters",
-                   n.NetworkParametersResponse(0x00, c.NODE_COORDINATOR, self.network), now)
+                   n.NetworkParametersResponse(0x00, self.node_type, self.network), now)
+
+    def _mfg_token(self, message: c.Message, now: float) -> None:
+        """The install code token (or erased); any other token reads as empty."""
+        assert isinstance(message, TokenId)
+        data = (installation_code_token(self.install_code)
+                if message.token_id == MFG_INSTALLATION_CODE else b"")
+        self._send("getMfgToken", MfgToken(data), now)
 
     def _security(self, message: c.Message, now: float) -> None:
         assert isinstance(message, n.InitialSecurityState)
@@ -193,8 +217,35 @@ class EzspNcpEngine:
             self._send("formNetwork", c.Status(0xA8), now)  # SECURITY_STATE_NOT_SET
             return
         self.network = message.parameters
+        self.node_type = c.NODE_COORDINATOR
         self.trust_centre.start(message.parameters, self.security)
         self._send("formNetwork", c.Status(0x00), now)
+        self._later(now, "stackStatusHandler", c.Status(0x90))  # NETWORK_UP
+
+    def _join(self, message: c.Message, now: float) -> None:
+        """joinNetwork: associate with the hub heard on the channel and open its Transport-Key
+        frame with the preconfigured key of the security state; the outcome follows in
+        stackStatusHandler (NETWORK_UP, or why not)."""
+        assert isinstance(message, c.JoinNetwork)
+        if self.network is not None:
+            self._send("joinNetwork", c.Status(0x70), now)  # INVALID_CALL: already in one
+            return
+        if self.security is None:
+            self._send("joinNetwork", c.Status(0xA8), now)  # SECURITY_STATE_NOT_SET
+            return
+        self._send("joinNetwork", c.Status(0x00), now)
+        wanted = message.parameters
+        key = LinkKey(self.security.preconfigured_key)
+        outcome, hub = join_hub(self.world, self.eui64, key, wanted.radio_channel,
+                                wanted.pan_id)
+        if outcome is not HubJoin.JOINED or hub is None:
+            self.security = None
+            self._later(now + self.trust_centre.join_delay_s / self.time_scale,
+                        "stackStatusHandler", c.Status(JOIN_STATUS.get(outcome, 0x94)))
+            return
+        self.network = NetworkParameters(hub.device.eui64, wanted.pan_id,
+                                         wanted.radio_tx_power, wanted.radio_channel)
+        self.node_type = message.node_type
         self._later(now, "stackStatusHandler", c.Status(0x90))  # NETWORK_UP
 
     def _leave(self, message: c.Message, now: float) -> None:
@@ -232,13 +283,8 @@ class EzspNcpEngine:
 
     def _beacons(self, channel: int) -> list[c.NetworkFound]:
         out = []
-        for t in self.world.transmitters():
-            device = t.device
-            if t.channel != channel or not isinstance(device, CommsHub):
-                continue
-            if not self.world.heard(t.rssi_dbm, channel):
-                continue
-            network = ZigbeeNetwork(channel, device.pan_id, device.eui64, False, ZIGBEE_PRO, 0)
-            rssi = max(-128, min(127, round(t.rssi_dbm)))
-            out.append(c.NetworkFound(network, self.world.lqi(t.rssi_dbm, channel), rssi))
+        for b in self.world.beacons(channel):
+            network = ZigbeeNetwork(channel, b.pan_id, b.extended_pan_id, False, ZIGBEE_PRO, 0)
+            rssi = max(-128, min(127, round(b.rssi_dbm)))
+            out.append(c.NetworkFound(network, b.lqi, rssi))
         return out

@@ -4,6 +4,7 @@ every slot's device (entry point ``meterbench.emulated.zigbee``).
 Bench options it reads (all optional), as the Telegesis twin: ``seed`` (channel noise),
 ``eui64`` (the NCP's own), ``signal_dbm`` (a table slot -> dBm at the NCP, e.g. a weak link),
 ``join_delay_s``; and ``ncp_protocol_version`` (the EZSP version the NCP speaks, default 8).
+The NCP holds an install code of its own in its manufacturing token, drawn from the seed.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from harness.emulator.ezsp.engine import EzspNcpEngine
 from harness.emulator.ezsp.server import EzspNcpServer
 from harness.emulator.world.faults import stable_seed
 from harness.emulator.zigbee.radio import RadioWorld
+from harness.protocols.installcode import InstallCode
 
 if TYPE_CHECKING:
     from harness.config.models import InstrumentConfig
@@ -32,6 +34,8 @@ def ezsp(bench: EmulatedBench, name: str, inst: InstrumentConfig) -> EzspNcpServ
     eui64 = str(options.get("eui64") or f"{SILABS_OUI}{rng.getrandbits(40):010X}")
     engine = EzspNcpEngine(world, eui64,
                            protocol_version=int(options.get("ncp_protocol_version", 8)),
-                           time_scale=bench.config.bench.time_scale)
+                           time_scale=bench.config.bench.time_scale,
+                           install_code=InstallCode.generate(random.Random(
+                               stable_seed(seed, "ncp-install-code", eui64))))
     engine.trust_centre.join_delay_s = float(options.get("join_delay_s", 0.3))
     return EzspNcpServer(engine, bench.host, inst.emulator.port)

@@ -21,8 +21,11 @@ from harness.emulator.optical.cosem_security import meter_keys
 from harness.emulator.optical.registers import PortBehaviour, RegisterError
 from harness.emulator.world.device import EmulatedDevice
 from harness.emulator.world.faults import stable_seed
+from harness.emulator.world.han import JoinResponseCode
+from harness.emulator.world.models.comms_hub import CommsHub
 from harness.errors import MeterbenchError
 from harness.protocols.iec62056_21 import DataSet, Identification
+from harness.protocols.installcode import InstallCode
 
 _TIME_FMT = "%Y-%m-%dT%H:%M:%SZ"
 _LOGS = {rmap.EVENT_LOG_COUNT.address: "event", rmap.SECURITY_LOG_COUNT.address: "security",
@@ -256,6 +259,9 @@ class DeviceRegisters:
 
     def execute(self, address: str, value: str) -> None:
         d = self.device
+        if address in (rmap.HAN_DEVICE_ADD.address, rmap.HAN_DEVICE_REMOVE.address):
+            self._device_log(address, value)
+            return
         operations = {
             rmap.RESET_CERTIFICATES.address: d.reset_security_credentials,
             rmap.RESET_CONSUMER_DATA.address: d.clear_consumer_data,
@@ -269,6 +275,27 @@ class DeviceRegisters:
             operation()
         except RegisterError:  # the meter's own refusal: as it is
             raise
+        except MeterbenchError:
+            raise RegisterError("ER-FAIL") from None
+
+    def _device_log(self, address: str, value: str) -> None:
+        """A hub's device log: add ``EUI-64,install code`` or remove ``EUI-64`` (SR 8.11's
+        effect); a meter has none, and a hub that refuses answers ER-FAIL."""
+        hub = self.device
+        if not isinstance(hub, CommsHub):
+            raise RegisterError("ERROR")
+        try:
+            if address == rmap.HAN_DEVICE_ADD.address:
+                eui64, _, code = value.partition(",")
+                answer = hub.whitelist(eui64, InstallCode.parse(code))
+                if answer is not JoinResponseCode.SUCCESS:
+                    raise RegisterError("ER-FAIL")
+            elif not hub.remove_device(value):
+                raise RegisterError("ER-NODATA")
+        except RegisterError:
+            raise
+        except ValueError:  # a malformed EUI-64 or install code (InstallCodeError is one)
+            raise RegisterError("ER-VALUE") from None
         except MeterbenchError:
             raise RegisterError("ER-FAIL") from None
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
+from typing import Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESCCM
@@ -47,6 +48,26 @@ class JoinResponseCode(IntEnum):
     DEVICE_LOG_FULL = 4
     WRITE_FAILURE = 5
     INVALID_OR_MISSING_CERTIFICATE = 11
+
+
+class HanJoiner(Protocol):
+    """Whoever tries to join a coordinator: a meter, or a bench dongle joining a hub. It opens
+    the coordinator's Transport-Key frame with the key *it* holds (``open_transport_key``)."""
+
+    @property
+    def eui64(self) -> str:
+        """Its EUI-64 (16 upper-case hex digits)."""
+        ...
+
+    @property
+    def device_type(self) -> DeviceType | None:
+        """What it is, where it is a GBCS device (None: a bench dongle)."""
+        ...
+
+    def receive_transport_key(self, frame: bytes, coordinator: str, counter: int,
+                              channel: int, pan_id: int) -> JoinResult:
+        """Open the network key sealed in ``frame``: JOINED, or KEY_MISMATCH."""
+        ...
 
 
 @dataclass

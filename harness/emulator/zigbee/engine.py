@@ -10,7 +10,9 @@ permitted, every meter on the air that waits to join with its install code tries
 window; the dongle, as trust centre, seals its network key under the key in S09 (when S0A
 bit 8 says to use it; else the well-known ``ZigBeeAlliance09`` key) and the meter opens it
 with the key it derived itself.  A wrong key gives ``AUTHFAIL:`` (a meterbench extension,
-see ``harness.protocols.telegesis_extra``); a meter not heard gives nothing.
+see ``harness.protocols.telegesis_extra``); a meter not heard gives nothing.  ``AT+JPAN``
+makes the module the joiner of a hub's network, with the key in S09
+(``harness.emulator.zigbee.hub_join``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from harness.domain.types import DeviceType
 from harness.emulator.world.faults import stable_seed
 from harness.emulator.world.han import JoinResult, seal_transport_key
 from harness.emulator.world.models.meter import MeterDevice
+from harness.emulator.zigbee.hub_join import HubJoin, join_hub
 from harness.emulator.zigbee.radio import CHANNELS, RadioWorld, Transmitter
 from harness.protocols.installcode import LinkKey
 from harness.protocols.telegesis import PASSWORD_REGISTERS, REGISTER_WIDTHS
@@ -37,6 +40,8 @@ DEFAULT_PERMIT_S = 60
 # Error codes (R309 manual table, harness.protocols.telegesis_lines.ERROR_NAMES).
 E_UNKNOWN, E_REGISTER, E_PARAMETER, E_PASSWORD = 0x02, 0x04, 0x05, 0x20
 E_IN_PAN, E_NO_PAN = 0x28, 0x93
+_JOIN_ERRORS = {HubJoin.NO_BEACONS: 0xAB, HubJoin.NO_NETWORK_KEY: 0xAD,
+                HubJoin.JOIN_FAILED: 0x94}  # no beacons, no network key, cannot join
 _WRITE = re.compile(r"ATS([0-9A-F]{2})([0-9A-F])?=([^:]*)(?::(.*))?", re.IGNORECASE)
 _READ = re.compile(r"ATS([0-9A-F]{2})\?", re.IGNORECASE)
 _SECRET_REGISTERS = (0x08, 0x09, 0x0C)  # keys and the password: write only
@@ -44,12 +49,13 @@ _SECRET_REGISTERS = (0x08, 0x09, 0x0C)  # keys and the password: write only
 
 @dataclass
 class Network:
-    """The PAN the dongle formed."""
+    """The PAN the dongle formed (role ``COO``) or joined (``FFD``, a router of a hub's)."""
 
     channel: int
     pan_id: int
     epan: str
     network_key: bytes = field(repr=False)
+    role: str = "COO"
 
 
 @dataclass
@@ -125,6 +131,7 @@ class TelegesisEngine:
             "AT+PJOIN": lambda: self._pjoin(arg, now),
             "AT+NTABLE": lambda: self._ntable(arg, now),
             "AT+DASSR": lambda: self._dassr(arg, now),
+            "AT+JPAN": lambda: self._jpan(arg),
         }.get(cmd)
         return handler() if handler else _error(E_UNKNOWN)
 
@@ -136,22 +143,16 @@ class TelegesisEngine:
         return ["+ESCAN:", *readings, "OK"]
 
     def _panscan(self) -> list[str]:
-        lines = []
-        for t in self.world.transmitters():
-            hub_pan = getattr(t.device, "pan_id", None)
-            if t.channel is None or hub_pan is None or not self.world.heard(t.rssi_dbm,
-                                                                            t.channel):
-                continue
-            lqi = self.world.lqi(t.rssi_dbm, t.channel)
-            lines.append(f"+PANSCAN:{t.channel},{hub_pan:04X},{t.device.eui64},02,00,"
-                         f"{round(t.rssi_dbm)},{lqi:02X}")
+        lines = [f"+PANSCAN:{b.channel},{b.pan_id:04X},{b.extended_pan_id},02,00,"
+                 f"{round(b.rssi_dbm)},{b.lqi:02X}" for b in self.world.beacons()]
         return [*lines, "OK"]
 
     def _n(self) -> list[str]:
         net = self.network
         if net is None:
             return ["+N=NoPAN", "OK"]
-        return [f"+N=COO,{net.channel},{TX_POWER_DBM:02d},{net.pan_id:04X},{net.epan}", "OK"]
+        return [f"+N={net.role},{net.channel},{TX_POWER_DBM:02d},{net.pan_id:04X},{net.epan}",
+                "OK"]
 
     def _en(self) -> list[str]:
         if self.network is not None:
@@ -166,6 +167,29 @@ class TelegesisEngine:
         key = self.registers[0x08].to_bytes(16, "big") if self.registers[0x08] else (
             self._rng.randbytes(16))
         self.network = Network(channel, pan_id, epan, key)
+        self.nodes.clear()
+        return [f"JPAN:{channel},{pan_id:04X},{epan}", "OK"]
+
+    def _jpan(self, arg: str) -> list[str]:
+        """Join a hub's PAN as a router, with the key in S09 when S0A bit 8 says so (else the
+        well-known key): the hub must admit the dongle and its Transport-Key frame open."""
+        if self.network is not None:
+            return _error(E_IN_PAN)
+        channel_text, _, pan_text = arg.partition(",")
+        try:
+            channel, pan_id = int(channel_text), int(pan_text, 16)
+        except ValueError:
+            return _error(E_PARAMETER)
+        if channel not in CHANNELS or not 0 <= pan_id <= 0xFFFF:
+            return _error(E_PARAMETER)
+        use_s09 = self.registers[0x0A] & S0A_PRECONFIGURED_TC_KEY
+        key = LinkKey(self.registers[0x09].to_bytes(16, "big")) if use_s09 else (
+            WELL_KNOWN_TC_KEY)
+        outcome, hub = join_hub(self.world, self.eui64, key, channel, pan_id)
+        if outcome is not HubJoin.JOINED or hub is None:
+            return _error(_JOIN_ERRORS.get(outcome, 0x94))
+        epan = hub.device.eui64
+        self.network = Network(channel, pan_id, epan, b"", role="FFD")
         self.nodes.clear()
         return [f"JPAN:{channel},{pan_id:04X},{epan}", "OK"]
 

@@ -7,6 +7,10 @@ joined meter) whose radio is alive transmits on its channel and raises that chan
 energy; a dead radio (``han_radio_dead``, firmware in the boot loader, no supply) adds
 nothing and is heard by nobody.  The world reads the bench's device mapping live, so a DUT
 swapped by ``EmulatedBench.present`` is the one on the air.
+
+An active scan hears beacons: a hub's for its own network, and an ESME's joined as a router in
+its network (a returned ESME still in its field HAN answers beacon requests with its field
+network's PAN; a GSME, a sleepy end device, sends none).  Hubs are listed first.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import random
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+from harness.domain.types import DeviceType
 from harness.emulator.world.device import EmulatedDevice
 from harness.emulator.world.faults import stable_seed
 from harness.emulator.world.models.comms_hub import CommsHub
@@ -40,6 +45,18 @@ class Transmitter:
     device: EmulatedDevice
     channel: int | None  # None: not in a network (it scans when it wants to join)
     rssi_dbm: float
+
+
+@dataclass(frozen=True)
+class Beacon:
+    """A beacon an active scan hears: the network it advertises, and how it was received."""
+
+    channel: int
+    pan_id: int
+    extended_pan_id: str
+    rssi_dbm: float
+    lqi: int
+    sender: Transmitter
 
 
 class RadioWorld:
@@ -95,6 +112,26 @@ class RadioWorld:
     def find(self, eui64: str) -> Transmitter | None:
         """The transmitter whose device reports ``eui64``, if it is on the air."""
         return next((t for t in self.transmitters() if t.device.eui64 == eui64.upper()), None)
+
+    def beacons(self, channel: int | None = None) -> list[Beacon]:
+        """The beacons heard (on ``channel``, or every channel): hubs first, then routers."""
+        hubs: list[Beacon] = []
+        routers: list[Beacon] = []
+        for t in self.transmitters():
+            if t.channel is None or (channel is not None and t.channel != channel):
+                continue
+            if not self.heard(t.rssi_dbm, t.channel):
+                continue
+            device = t.device
+            if isinstance(device, CommsHub):
+                hubs.append(Beacon(t.channel, device.pan_id, device.eui64, t.rssi_dbm,
+                                   self.lqi(t.rssi_dbm, t.channel), t))
+            elif device.device_type is DeviceType.ESME:
+                han = device.han_status()
+                if han.joined and han.pan_id is not None and han.coordinator:
+                    routers.append(Beacon(t.channel, han.pan_id, han.coordinator, t.rssi_dbm,
+                                          self.lqi(t.rssi_dbm, t.channel), t))
+        return hubs + routers
 
     # -- what a receiver measures ---------------------------------------------------------
 

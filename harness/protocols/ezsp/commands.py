@@ -48,6 +48,7 @@ from harness.protocols.ezsp.messages import (
     check_version,
     status_name,
 )
+from harness.protocols.ezsp.messages_mfg import MfgToken, TokenId
 from harness.protocols.ezsp.messages_node import (
     Count,
     Duration,
@@ -101,6 +102,7 @@ __all__ = [
     "JoinNetwork",
     "Message",
     "MessageSent",
+    "MfgToken",
     "NeighborEntry",
     "NeighborResponse",
     "NetworkFound",
@@ -115,6 +117,7 @@ __all__ = [
     "SlStatus",
     "StartScan",
     "Status",
+    "TokenId",
     "TransientKey",
     "TrustCenterJoin",
     "Version",
@@ -157,6 +160,7 @@ class FrameDef:
 
 MESSAGES: Final[dict[str, FrameDef]] = {d.name: d for d in (
     FrameDef("version", 0x00, Version, VersionResponse),
+    FrameDef("getMfgToken", 0x0B, TokenId, MfgToken),
     FrameDef("networkInit", 0x17, NetworkInit, Status),
     FrameDef("stackStatusHandler", 0x19, None, Status),
     FrameDef("startScan", 0x1A, StartScan, Status),

@@ -21,6 +21,7 @@ from harness.emulator.world.device_core import operation, reader
 from harness.emulator.world.faults import stable_seed
 from harness.emulator.world.han import (
     DeviceLogEntry,
+    HanJoiner,
     HanState,
     HistoricEntry,
     JoinAttempt,
@@ -31,7 +32,6 @@ from harness.emulator.world.han import (
     offered_key,
     seal_transport_key,
 )
-from harness.emulator.world.models.meter import MeterDevice
 from harness.emulator.world.power_model import WAN_BURST
 from harness.emulator.world.state import PersistentState
 from harness.protocols.gbcs_alerts import GbcsAlert
@@ -162,8 +162,9 @@ class CommsHub(EmulatedDevice):
     # -- admitting a device ----------------------------------------------------------------
 
     @operation
-    def join(self, meter: MeterDevice, now: float | None = None) -> JoinResult:
-        """Let ``meter`` try to join now: the hub offers the key the whitelist rule allows."""
+    def join(self, meter: HanJoiner, now: float | None = None) -> JoinResult:
+        """Let ``meter`` (or any joiner, e.g. a bench dongle) try to join now: the hub offers
+        the key the whitelist rule allows, sealed; only the joiner's own key opens it."""
         t, eui, hub = self._at(now), meter.eui64, self._hub
         if not self.han_radio_up():
             return self._attempt(t, eui, None, JoinResult.NO_RESPONSE)
