@@ -5,8 +5,9 @@ A channel survey first (TRI-HAN-01), then a join with the install code on the la
 permit joining, watch the device join or fail with the reason the evidence supports), then
 the joined device's link quality (TRI-HAN-03: LQI from every dongle, RSSI where the dongle's
 stack reports it, as EZSP does; a Telegesis NTABLE has none, so there han_rssi is not
-assessed).  A hub (TRI-HAN-03) must be on the air, and must admit the bench dongle: added to
-its device log with the dongle's own install code, the dongle joins the hub's network.
+assessed).  A hub must be on the air (TRI-HAN-03), and must admit the bench dongle
+(TRI-HAN-04): added to its device log with the dongle's own install code, the dongle joins
+the hub's network.
 The slot names the dongle in role ``han``.
 The install code never reaches a log, a measurement or a report.
 """
@@ -220,7 +221,7 @@ def hub_pan(dut: Dut, d: ZigbeeDongle) -> PanInfo | None:
     return found
 
 
-@pytest.mark.spec("TRI-HAN-03")
+@pytest.mark.spec("TRI-HAN-04")
 @pytest.mark.device_type("CHF")
 def test_hub_admits_the_bench_dongle(dut: Dut, measure) -> None:
     """The bench dongle, added to the hub's device log with its own install code (SR 8.11),
@@ -229,7 +230,7 @@ def test_hub_admits_the_bench_dongle(dut: Dut, measure) -> None:
     d = dongle(dut)
     pan = hub_pan(dut, d)
     if pan is None:  # test_hub_network_is_on_the_air records that finding
-        dut.record.not_assessed.append("TRI-HAN-03 hub join: the hub's network is not heard")
+        dut.record.not_assessed.append("TRI-HAN-04 hub join: the hub's network is not heard")
         pytest.skip("not assessed: the hub's network is not heard, so there is none to join")
     code = joining_code(d)
     eui64 = d.identity().eui64
@@ -237,18 +238,18 @@ def test_hub_admits_the_bench_dongle(dut: Dut, measure) -> None:
     try:
         profile.add_han_device(eui64, code)
     except NotObservableError as exc:
-        dut.record.not_assessed.append(f"TRI-HAN-03 hub join: {exc}")
+        dut.record.not_assessed.append(f"TRI-HAN-04 hub join: {exc}")
         pytest.skip(f"not assessed: {exc}")
     except OperationError as exc:
         if isinstance(exc, InstrumentTimeoutError | ProtocolError):
             raise  # the port's trouble: charged by the plugin to whom it belongs
-        dut.record.not_assessed.append(f"TRI-HAN-03 hub join: the hub did not take the dongle "
+        dut.record.not_assessed.append(f"TRI-HAN-04 hub join: the hub did not take the dongle "
                                        f"into its device log: {exc}")
         pytest.skip(f"not assessed: the hub refused the device log update: {exc}")
     try:
         result = join_hub(d, pan, code, join_timeout(dut))
     except JoinNotSupportedError as exc:
-        dut.record.not_assessed.append(f"TRI-HAN-03 hub join: {exc}")
+        dut.record.not_assessed.append(f"TRI-HAN-04 hub join: {exc}")
         pytest.skip(f"not assessed: {exc}")
     finally:
         profile.remove_han_device(eui64)
@@ -256,11 +257,11 @@ def test_hub_admits_the_bench_dongle(dut: Dut, measure) -> None:
     busy = set(survey(dut).busy(quiet_threshold(d)))
     if not result.joined and result.status not in DEVICE_SIDE and (
             {pan.channel - 1, pan.channel, pan.channel + 1} & busy):
-        dut.record.not_assessed.append(f"TRI-HAN-03 hub join: {result.describe()}, on a "
+        dut.record.not_assessed.append(f"TRI-HAN-04 hub join: {result.describe()}, on a "
                                        "channel in interference at this bench")
         pytest.skip(f"not assessed: {result.describe()} (channel in interference)")
     if not result.joined:
-        dut.record.find("TRI-HAN-03", "HAN", f"hub join failed: {result.describe()}")
+        dut.record.find("TRI-HAN-04", "HAN", f"hub join failed: {result.describe()}")
     measure("hub_admits_dongle", result.joined, "bool", expected=True, category="HAN")
 
 

@@ -93,7 +93,7 @@ class AccessGate(Protocol):
 
 SUPPLY_CLAUSE = "TRI-DIAG-05"
 """The triage clause that operates the supply switch or valve (destructive)."""
-HAN_DEVICE_CLAUSE = "TRI-HAN-03"
+HAN_DEVICE_CLAUSE = "TRI-HAN-04"
 """The clause under which the bench dongle is added to (and removed from) a hub's device log."""
 RESET_CLAUSES = {"reset_certificates": "TRI-RST-01", "clear_consumer_data": "TRI-RST-02",
                  "reset_han": "TRI-RST-03", "reset_lifecycle": "TRI-RST-04"}
@@ -129,7 +129,7 @@ class DeviceProfile(abc.ABC):
     """The slot secrets this profile cannot triage without (checked before a campaign)."""
     updates_han_device_log: ClassVar[bool] = False
     """Whether this profile can add a device to a hub's CHF device log (its ``_add_han_device``
-    and ``_remove_han_device`` hooks); else TRI-HAN-03's hub join is not assessed."""
+    and ``_remove_han_device`` hooks); else TRI-HAN-04's hub join is not assessed."""
 
     def __init__(self, probe: OpticalProbe | None, *,
                  secrets: Mapping[str, str] | None = None,
@@ -226,13 +226,14 @@ class DeviceProfile(abc.ABC):
     def add_han_device(self, eui64: str, install_code: InstallCode) -> None:
         """Add ``eui64`` to a hub's CHF device log with its install code (the effect of SR 8.11,
         GB-SMART-METERING.md "CHF whitelist"): it changes the hub, so it is gated and audited
-        under TRI-HAN-03, whose hub join needs it.  A route that cannot: NotObservableError."""
+        under TRI-HAN-04 (destructive: SR 8.11 is no RSA's), whose hub join needs it.  A
+        route that cannot: NotObservableError."""
         self._han_device_log()
         with self.gated(HAN_DEVICE_CLAUSE, f"add {eui64} to the CHF device log"):
             self._add_han_device(eui64, install_code)
 
     def remove_han_device(self, eui64: str) -> None:
-        """Take ``eui64`` out of a hub's CHF device log again (gated and audited, TRI-HAN-03)."""
+        """Take ``eui64`` out of a hub's CHF device log again (gated and audited, TRI-HAN-04)."""
         self._han_device_log()
         with self.gated(HAN_DEVICE_CLAUSE, f"remove {eui64} from the CHF device log"):
             self._remove_han_device(eui64)

@@ -1,5 +1,5 @@
 """A hub's CHF device log updated through the reference profile (HAN.ADD / HAN.DEL, the effect
-of SR 8.11) for TRI-HAN-03's hub join: gated and audited under the clause, the install code
+of SR 8.11) for TRI-HAN-04's hub join: gated and audited under the clause, the install code
 masked in the probe's transcript, refused without the gate; a meter has no device log, and a
 profile that cannot update one says so before the gate (not assessed, never passed)."""
 
@@ -67,7 +67,7 @@ def test_the_dongle_goes_into_the_log_and_out_again_audited_and_masked(
     assert "HAN.ADD" in text and DONGLE in text
     assert CODE.reveal() not in text and CODE.reveal(with_crc=False) not in text
     audited = [(e.clause, e.action, e.outcome) for e in gate_audit.entries()
-               if e.clause == "TRI-HAN-03"]
+               if e.clause == "TRI-HAN-04"]
     assert [a for _, a, _ in audited if "add" in a] and [a for _, a, _ in audited if "remove" in a]
     assert {o for _, _, o in audited} >= {"started", "done"}
 
@@ -90,7 +90,7 @@ def test_a_route_without_a_device_log_update_says_so_before_the_gate(
     dlms.gate = gate
     with pytest.raises(NotObservableError, match="device log"):
         dlms.add_han_device(DONGLE, CODE)
-    assert not [e for e in gate_audit.entries() if e.clause == "TRI-HAN-03"]
+    assert not [e for e in gate_audit.entries() if e.clause == "TRI-HAN-04"]
 
 
 def test_a_meter_has_no_device_log(gate: Gate) -> None:
@@ -99,3 +99,30 @@ def test_a_meter_has_no_device_log(gate: Gate) -> None:
         profile.gate = gate
         with pytest.raises(OperationError, match="refused"):
             profile.add_han_device(DONGLE, CODE)
+
+
+def test_an_rsa_may_not_update_a_hubs_device_log_and_the_refusal_is_audited(
+        hub: tuple[DeviceRegisters, SerialOpticalProbe], gate_audit: AuditLog,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """SR 8.11 is open to IS, GS and OU, never to an RSA (GB-SMART-METERING.md): TRI-HAN-04
+    is destructive, so an RSA's run puts nothing on the wire and the gate audits why."""
+    from pathlib import Path
+
+    from harness.bench.session import BenchSession
+
+    monkeypatch.delenv("MB_SITE_CONFIG", raising=False)
+    monkeypatch.setattr("harness.triage.site.DEFAULT_SITE_PATH", Path("/nonexistent/site.yaml"))
+    registers, probe = hub
+    profile = ReferenceProfile(probe, secrets={"optical_password": registers.password})
+    rsa = Gate.open(BenchSession.from_file(None).config, role="rsa", operator="tests",
+                    audit=gate_audit)
+    try:
+        profile.gate = rsa
+        with pytest.raises(AccessDeniedError, match="TRI-HAN-04"):
+            profile.add_han_device(DONGLE, CODE)
+    finally:
+        rsa.close()
+    assert not registers.device.device_log()  # type: ignore[attr-defined]
+    assert "HAN.ADD" not in probe.transcript.render()
+    refused = [e for e in gate_audit.entries() if e.clause == "TRI-HAN-04"]
+    assert [(e.outcome, e.role) for e in refused] == [("refused", "rsa")]

@@ -1,4 +1,4 @@
-"""A hub's HAN judged by a real join (issue 19 §5, TRI-HAN-03), through the suites on both
+"""A hub's HAN judged by a real join (issue 19 §5, TRI-HAN-04), through the suites on both
 dongle backends: hubs returned before installation with a corrupt install-code derivation
 (han_join_fails, which nothing the hub reports about itself shows) are HAN faults through the
 join; healthy hubs, with and without a field history, admit the bench dongle and carry no
@@ -56,7 +56,7 @@ def test_hubs_are_judged_by_the_join(tmp_path: Path, backend: str) -> None:
             assert measured(line, "hub_join_failures")["passed"], line
             assert (line["verdict"], line["category"]) == ("FAULT", "HAN"), line["why"]
             assert not admitted["passed"]
-            assert [f["clause"] for f in line["findings"]] == ["TRI-HAN-03"], line["findings"]
+            assert [f["clause"] for f in line["findings"]] == ["TRI-HAN-04"], line["findings"]
             assert "no network key" in line["findings"][0]["evidence"]
         else:
             assert admitted["passed"] and not line["findings"], (model, returned, line["why"])
@@ -73,5 +73,5 @@ def test_a_dongle_that_hangs_in_the_join_is_the_benchs(tmp_path: Path) -> None:
     assert set(lines) == {"item1"}, proc.stdout[-3000:] + proc.stderr[-2000:]
     line = lines["item1"]
     assert line["verdict"] == "INCONCLUSIVE" and not line["findings"], line
-    assert "bench: TRI-HAN-03: dongle:" in line["why"], line["why"]
+    assert "bench: TRI-HAN-04: dongle:" in line["why"], line["why"]
     assert not [m for m in line["measurements"] if m["name"] == "hub_admits_dongle"]

@@ -14,7 +14,7 @@ from harness.triage.audit import AuditLog
 from harness.triage.spec import UnknownClauseError, default_spec
 from harness.triage.spec_markdown import render_markdown
 
-DESTRUCTIVE = ["TRI-DIAG-05", "TRI-RST-01", "TRI-RST-02", "TRI-RST-03", "TRI-RST-04"]
+DESTRUCTIVE = ["TRI-DIAG-05", "TRI-HAN-04", "TRI-RST-01", "TRI-RST-02", "TRI-RST-03", "TRI-RST-04"]
 READS = [c.id for c in default_spec().clauses if not c.destructive]
 
 

@@ -33,6 +33,7 @@ EXPECTED: dict[str, tuple[set[DeviceType], bool]] = {
     "TRI-DIAG-01": (ALL, False), "TRI-DIAG-02": (ALL, False), "TRI-DIAG-03": (ALL, False),
     "TRI-DIAG-04": ({E, G}, False), "TRI-DIAG-05": ({E, G}, True), "TRI-DIAG-06": ({G}, False),
     "TRI-HAN-01": (ALL, False), "TRI-HAN-02": ({E, G}, False), "TRI-HAN-03": (ALL, False),
+    "TRI-HAN-04": ({C}, True),
     "TRI-WAN-01": ({C}, False), "TRI-WAN-02": ({C}, False), "TRI-WAN-03": ({C}, False),
     "TRI-RST-01": (ALL, True), "TRI-RST-02": (ALL, True), "TRI-RST-03": (ALL, True),
     "TRI-RST-04": (ALL, True),
