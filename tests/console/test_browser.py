@@ -91,19 +91,24 @@ def test_a_campaign_run_from_the_browser(kit: Kit, browser: object, shots: Path)
             if form is None:
                 page.wait_for_timeout(100)
                 continue
-            kind = form.get_attribute("data-kind")
-            if kind == "label":
-                if not labelled:
-                    page.screenshot(path=str(shots / "line-prompt.png"))
-                labelled = form.inner_text().rsplit("label reads ", 1)[1].split()[0]
-                # The field has the focus: type as a keyboard-wedge scanner does, then Enter.
-                assert page.evaluate("document.activeElement.name") == "reply"
-                page.keyboard.type(labelled)
-                page.keyboard.press("Enter")
-            elif kind == "inspect":
-                form.query_selector('input[name="reply"]').press("Enter")  # all sound
-            else:
-                form.query_selector("button.done").click()
+            try:
+                kind = form.get_attribute("data-kind")
+                if kind == "label":
+                    if not labelled:
+                        page.screenshot(path=str(shots / "line-prompt.png"))
+                    labelled = form.inner_text().rsplit("label reads ", 1)[1].split()[0]
+                    # The field has the focus: type as a keyboard-wedge scanner does, then Enter.
+                    assert page.evaluate("document.activeElement.name") == "reply"
+                    page.keyboard.type(labelled)
+                    page.keyboard.press("Enter")
+                elif kind == "inspect":
+                    form.query_selector('input[name="reply"]').press("Enter")  # all sound
+                else:
+                    form.query_selector("button.done").click()
+            except sync_api.Error as exc:  # the live view redrew the prompt: look again
+                if "not attached" not in str(exc):
+                    raise
+                continue
             page.wait_for_load_state()
         else:
             pytest.fail("the campaign did not finish in 90 s")
