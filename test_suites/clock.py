@@ -24,20 +24,24 @@ BURST_TRIPS = 2
 """A change known to within this many read round trips gets one placed read, else a burst."""
 BURST_SPAN_S = 3.0
 """...and the first changes get bursts anyway: they pin the window's start for the fit."""
+PINNED_WIDTHS = 1.5
+OPEN_MAX_S = 8.0
+"""An opened window reads on (placed reads) until the next change is known to this many read
+widths, or for this long: the start of the window pinned, what comes between counts fully."""
 
 
 @dataclass
 class ClockLink:
     """What the sampler needs of a bench: the clock read, bench time, a wait in bench
-    seconds, and the probe's line times of the last read (``mark`` then ``wire``) and
-    whether it has had to repeat a request (then an answer may be the read before's)."""
+    seconds, the probe's line times of the last read (``mark`` then ``wire``) and its count
+    of repeated requests (after one, an answer may be an earlier request's)."""
 
     read: Callable[[], datetime.datetime]
     now: Callable[[], float]
     wait: Callable[[float], None]
     mark: Callable[[], None] = lambda: None
     wire: Callable[[], tuple[float, float]] = lambda: (0.0, 0.0)
-    repeated: Callable[[], bool] = lambda: False
+    errors: Callable[[], int] = lambda: 0
 
 
 class _Reads:
@@ -50,11 +54,13 @@ class _Reads:
         self.trips: list[float] = []
         self.out = 0.0  # the last request's time on the line
         self._last_request: float | None = None
+        self._last_errors = 0
 
     def take(self) -> int:
         """One read: the whole second it showed (POSIX seconds)."""
         link = self.link
         link.mark()
+        errors = link.errors()
         request = link.now()
         value = link.read()
         answered = link.now()
@@ -62,10 +68,11 @@ class _Reads:
         self.out = out
         shown = math.floor(value.timestamp())
         since = request
-        if link.repeated() and self._last_request is not None:
-            since = self._last_request  # the answer may be the previous request's
-            out = 0.0
-        self._last_request = request
+        if errors != self._last_errors and self._last_request is not None:
+            # The link repeated a request since the read before began: a late answer to that
+            # read (or to what came between) may have been taken for this one's.
+            since, out = self._last_request, 0.0
+        self._last_request, self._last_errors = request, errors
         self.trips.append(answered - request)
         self.loose.append(ClockRead(shown, since, answered))
         earliest, latest = since + out, answered - back
@@ -80,12 +87,6 @@ class _Reads:
         if found is not None:
             return found
         return RateFit(math.nan, math.inf, self.loose[-1].latest - self.loose[0].earliest)
-
-    def edge(self, shown: int) -> float:
-        """Bench time the device's second turned to ``shown``, as the reads around it say."""
-        before = [r.earliest for r in self.tight if r.shown < shown]
-        after = [r.latest for r in self.tight if r.shown >= shown]
-        return (max(before) + min(after)) / 2 if before and after else self.link.now()
 
     def trip(self) -> float:
         """A typical read round trip (bench seconds)."""
@@ -109,71 +110,126 @@ class _Reads:
         return statistics.median(r.latest - r.earliest for r in self.tight[-9:])
 
 
+class ClockWindow:
+    """TRI-DIAG-01's reads of one device: opened (the first change of the seconds value
+    pinned) before the stage's other reads, which then fill the window, and closed once the
+    rate is known well enough. Reads in between are the clock's alone; nothing else is
+    trusted for its timing."""
+
+    def __init__(self, link: ClockLink, limit_s: float = 3.0) -> None:
+        self.reads = _Reads(link)
+        self.link = link
+        self.limit_s = limit_s
+        self.target = 0  # the next change of the seconds value to place reads at
+        self.approach = 0
+
+    def open(self) -> bool:
+        """Read until the seconds value changes, then pin the window's start with bursts
+        around the next changes (BURST_SPAN_S); False when the clock stopped."""
+        reads = self.reads
+        first = reads.take()
+        while reads.take() == first:  # the first change: read after read
+            if reads.stopped(self.limit_s):
+                return False
+        self.target = reads.tight[-1].shown + 1
+        while reads.fit().span_s < BURST_SPAN_S:
+            if not self._next(burst=True):
+                return False
+        while reads.fit().span_s < OPEN_MAX_S:  # until the next change is pinned to a read
+            found = reads.edge_range(self.target)
+            if found is not None and found[1] - found[0] <= PINNED_WIDTHS * reads.width():
+                break
+            if not self._next(burst=False):
+                return False
+        return True
+
+    def close(self, window_s: float, resolution_ppm: float, max_window_s: float) -> RateFit | None:
+        """Read on until the window is at least ``window_s`` bench seconds and the rate known
+        to ``resolution_ppm``, or ``max_window_s`` passed; None when the clock stopped."""
+        while True:
+            fit = self.reads.fit()
+            span = fit.span_s
+            if span >= max_window_s or (span >= window_s
+                                        and fit.uncertainty_ppm <= resolution_ppm):
+                return fit
+            if not self._next(burst=False):
+                return None
+
+    def _next(self, *, burst: bool) -> bool:
+        """Reads at the next change still ahead: a burst while it is known only roughly, else
+        one read placed so that either answer halves what is left of its span (an old value
+        raises its lower bound to the read's first bound, a new one lowers its upper bound to
+        the read's last); False when the clock stopped."""
+        reads, link = self.reads, self.link
+        self.approach += 1
+        found = reads.edge_range(self.target)
+        while found is not None and found[1] < link.now() + reads.out:  # already behind us
+            self.target += 1
+            found = reads.edge_range(self.target)
+        if burst or found is None or found[1] - found[0] > BURST_TRIPS * reads.trip():
+            low = found[0] if found is not None else link.now()
+            lead = reads.trip() * (1 + (self.approach * GOLDEN) % 1)
+            pause = low - lead - link.now()
+            if pause > 0:
+                link.wait(pause)
+            while reads.take() < self.target:
+                if reads.stopped(self.limit_s):
+                    return False
+        else:
+            low, high = found
+            pause = (low + high - reads.width()) / 2 - reads.out - link.now()
+            if pause > 0:
+                link.wait(pause)
+            reads.take()
+            if reads.stopped(self.limit_s):
+                return False
+        self.target += 1
+        return True
+
+
 def sample_rate(link: ClockLink, window_s: float, resolution_ppm: float,
                 max_window_s: float, limit_s: float = 3.0) -> RateFit | None:
     """The device clock's rate over at least ``window_s`` bench seconds, lengthened while its
     uncertainty is above ``resolution_ppm``, up to ``max_window_s``; None when reads show the
     device kept one seconds value for over ``limit_s`` bench seconds (a stopped clock)."""
-    reads = _Reads(link)
-    first = reads.take()
-    while reads.take() == first:  # the first change: read after read
-        if reads.stopped(limit_s):
-            return None
-    target = reads.tight[-1].shown + 1  # the next change to place reads at
-    approach = 0
-    while True:
-        fit = reads.fit()
-        span = fit.span_s
-        if span >= max_window_s or (span >= window_s and fit.uncertainty_ppm <= resolution_ppm):
-            return fit
-        approach += 1
-        found = reads.edge_range(target)
-        while found is not None and found[1] < link.now() + reads.out:  # already behind us
-            target += 1
-            found = reads.edge_range(target)
-        if (found is None or found[1] - found[0] > BURST_TRIPS * reads.trip()
-                or span < BURST_SPAN_S):
-            # The change is known only roughly: read after read from before it until it comes.
-            low = found[0] if found is not None else link.now()
-            lead = reads.trip() * (1 + (approach * GOLDEN) % 1)
-            pause = low - lead - link.now()
-            if pause > 0:
-                link.wait(pause)
-            while reads.take() < target:
-                if reads.stopped(limit_s):
-                    return None
-        else:
-            # Known to a few reads: one read, placed so that either answer halves what is left
-            # (an old value raises the change's lower bound to the read's first bound; a new
-            # one lowers its upper bound to the read's last).
-            low, high = found
-            aim = (low + high - reads.width()) / 2
-            pause = aim - reads.out - link.now()
-            if pause > 0:
-                link.wait(pause)
-            reads.take()
-            if reads.stopped(limit_s):
-                return None
-        target += 1
+    window = ClockWindow(link, limit_s)
+    if not window.open():
+        return None
+    return window.close(window_s, resolution_ppm, max_window_s)
+
+
+def _link(dut: Dut) -> ClockLink:
+    """The clock reads of ``dut`` through its profile, timed by its bench and probe."""
+    bench = dut.slot.bench
+    profile = dut.profile()
+    probe = dut.slot.instrument("optical") if "optical" in dut.config.instruments else None
+    mark: Callable[[], None] = getattr(probe, "mark_wire", lambda: None)
+    wire: Callable[[], tuple[float, float]] = getattr(probe, "wire_times", lambda: (0.0, 0.0))
+    return ClockLink(profile.read_clock, bench.seconds, bench.wait, mark, wire,
+                     lambda: int(getattr(probe, "link_errors", 0)))
+
+
+def open_clock_window(dut: Dut) -> None:
+    """Open TRI-DIAG-01's window now, so that the stage's other reads pass inside it (kept
+    in the record's notes; a stopped clock is kept as such)."""
+    if "clock_window" in dut.record.notes:
+        return
+    window = ClockWindow(_link(dut))
+    with dut.profile().session():
+        dut.record.notes["clock_window"] = window if window.open() else None
 
 
 def clock_rate(dut: Dut, window_s: float, resolution_ppm: float = 0.0,
                max_window_s: float = 0.0) -> RateFit | None:
     """TRI-DIAG-01's rate of the device clock against the bench's, in bench seconds (which
-    pass as fast as the device's own on a fast emulated bench); None: the clock stopped."""
-    bench = dut.slot.bench
-    profile = dut.profile()
-    probe = dut.slot.instrument("optical") if "optical" in dut.config.instruments else None
-    at_start = int(getattr(probe, "link_errors", 0))
-
-    def repeated() -> bool:  # the probe counts each request it had to send again
-        return int(getattr(probe, "link_errors", 0)) != at_start
-
-    mark: Callable[[], None] = getattr(probe, "mark_wire", lambda: None)
-    wire: Callable[[], tuple[float, float]] = getattr(probe, "wire_times", lambda: (0.0, 0.0))
-    link = ClockLink(profile.read_clock, bench.seconds, bench.wait, mark, wire, repeated)
-    with profile.session():
-        return sample_rate(link, window_s, resolution_ppm, max_window_s)
+    pass as fast as the device's own on a fast emulated bench), in the window
+    :func:`open_clock_window` opened (or one opened now); None: the clock stopped."""
+    open_clock_window(dut)
+    window = dut.record.notes.pop("clock_window")
+    if window is None:
+        return None
+    with dut.profile().session():
+        return window.close(window_s, resolution_ppm, max_window_s)
 
 
 def clock_offset(dut: Dut) -> float:

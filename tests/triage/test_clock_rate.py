@@ -10,7 +10,7 @@ import random
 import pytest
 
 from harness.triage.clock_fit import ClockRead, fit_rate
-from test_suites.clock import ClockLink, sample_rate
+from test_suites.clock import ClockLink, ClockWindow, _Reads, sample_rate
 
 EPOCH = datetime.datetime(2026, 12, 5, tzinfo=datetime.UTC)
 
@@ -112,3 +112,32 @@ def test_a_link_losing_reads_is_no_stopped_clock() -> None:
     line = _Line(held=frozenset(range(1, 400, 3)), held_s=3.5)
     fit = sample_rate(line.link(), 10, 1000, 60)
     assert fit is not None and abs(fit.rate_ppm) <= fit.uncertainty_ppm
+
+
+def test_a_window_opened_before_other_work_is_filled_by_it() -> None:
+    """Opened before the stage's other reads (here 20 s of them), the window needs only a few
+    reads after them to know the rate: the work between counts toward it."""
+    line = _Line(4000.0)
+    window = ClockWindow(line.link())
+    assert window.open()
+    opened = line.reads
+    line.wait(20.0)  # the logs are read meanwhile (no clock read)
+    before = line.reads
+    fit = window.close(10, 1000, 60)
+    assert fit is not None and abs(fit.rate_ppm - 4000.0) <= fit.uncertainty_ppm <= 1000
+    assert fit.span_s < 40 and line.reads - before < 3 * opened
+
+
+def test_a_read_after_a_repeated_request_is_bounded_from_the_read_before() -> None:
+    """Once the link repeated a request, the next answer may be an earlier request's: that
+    read's lower bound is the previous read's request, without line times."""
+    line = _Line()
+    errors = iter([0, 0, 1, 1])
+    link = ClockLink(line.read, line.now, line.wait, wire=line.wire, errors=lambda: next(errors))
+    reads = _Reads(link)
+    for _ in range(4):
+        reads.take()
+    first, second, third, fourth = reads.tight
+    assert third.earliest == reads.loose[1].earliest  # the second read's request, no margin
+    assert fourth.earliest > third.latest  # errors unchanged since: its own, with margin
+    assert second.earliest > first.latest
