@@ -1,20 +1,30 @@
-"""Serial ports by URL for the drivers: pyserial's ``serial_for_url``, with ``socket://`` made
-fit for a request and its answer.
+"""Serial ports by URL for the drivers: pyserial's ``serial_for_url``, with ``socket://`` and
+``rfc2217://`` made fit for a request and its answer.
 
 Two things pyserial's ``socket://`` does are right for a terminal server and wrong for a
 bench: Nagle's algorithm holds a small write back for the peer's delayed ACK (40 ms a
 command), and every close sleeps 0.3 s so that a single-connection server (ser2net) can take
 a quick reconnect. Every port gets ``TCP_NODELAY``; the close without the pause is only for
 an emulated instrument, whose server accepts a reconnect at once (a real ser2net keeps it).
+
+pyserial's ``rfc2217://`` client waits for the server's acknowledgement of a settings change
+(baud, data bits, parity, stop bits, then flow control) by sleeping 50 ms and looking again:
+at least 100 ms a change however soon the acknowledgements came, which a DLMS session pays
+twice (to HDLC's 9600 Bd 8N1 and back to 300 Bd 7E1). Every ``rfc2217://`` port here waits
+for the same acknowledgements, with the same time limit, but wakes as each one arrives.
 """
 
 from __future__ import annotations
 
 import contextlib
 import socket
-from typing import Any, cast
+import struct
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
 
 import serial
+from serial import rfc2217
 from serial.urlhandler import protocol_socket
 
 
@@ -33,13 +43,91 @@ class _PromptSocketSerial(protocol_socket.Serial):
         self.is_open = False
 
 
+class _PromptRfc2217Serial(rfc2217.Serial):
+    """pyserial's ``rfc2217://`` port, woken by each acknowledgement of a settings change
+    instead of looking every 50 ms; what it sends, waits for and raises is pyserial's."""
+
+    if TYPE_CHECKING:  # pyserial's private state, which its stubs leave out
+        _socket: socket.socket | None
+        _network_timeout: float
+        _write_timeout: float | None
+        _baudrate: int
+        _bytesize: int
+        _parity: str
+        _stopbits: float
+        _rtscts: bool
+        _xonxoff: bool
+        _ignore_set_control_answer: bool
+        _rfc2217_port_settings: dict[str, rfc2217.TelnetSubnegotiation]
+        _rfc2217_options: dict[str, rfc2217.TelnetSubnegotiation]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._acknowledged = threading.Condition()
+        super().__init__(*args, **kwargs)
+
+    def _telnet_process_subnegotiation(self, suboption: bytes) -> None:
+        """pyserial's (on its reader thread), then wake whoever waits for an answer."""
+        try:
+            # pyserial's private handler, which its stubs leave out:
+            getattr(super(), "_telnet_process_subnegotiation")(suboption)  # noqa: B009
+        finally:
+            with self._acknowledged:
+                self._acknowledged.notify_all()
+
+    def _await(self, done: Callable[[], bool], what: str) -> None:
+        """Until ``done()`` (the server answered) or pyserial's network timeout."""
+        with self._acknowledged:
+            if not self._acknowledged.wait_for(done, timeout=self._network_timeout):
+                raise serial.SerialException(
+                    f"Remote does not accept parameter change (RFC2217): {what}")
+
+    def _reconfigure_port(self) -> None:
+        """pyserial's settings change (all four sent first, then their answers awaited; a
+        refused value raises ValueError), then the flow control, acknowledged too."""
+        if self._socket is None:
+            raise serial.SerialException("Can only operate on open ports")
+        if self._write_timeout is not None:
+            raise NotImplementedError("write_timeout is currently not supported")
+        if not 0 < self._baudrate < 2 ** 32:
+            raise ValueError(f"invalid baudrate: {self._baudrate!r}")
+        settings = self._rfc2217_port_settings
+        settings["baudrate"].set(struct.pack(b"!I", self._baudrate))
+        settings["datasize"].set(struct.pack(b"!B", self._bytesize))
+        settings["parity"].set(struct.pack(b"!B",
+                                                   rfc2217.RFC2217_PARITY_MAP[self._parity]))
+        settings["stopsize"].set(struct.pack(
+            b"!B", rfc2217.RFC2217_STOPBIT_MAP[self._stopbits]))
+        items = list(settings.values())
+        self._await(lambda: all(item.active for item in items), repr(items))
+        if self._rtscts and self._xonxoff:
+            raise ValueError("xonxoff and rtscts together are not supported")
+        self.rfc2217_set_control(rfc2217.SET_CONTROL_USE_HW_FLOW_CONTROL if self._rtscts
+                                 else rfc2217.SET_CONTROL_USE_SW_FLOW_CONTROL if self._xonxoff
+                                 else rfc2217.SET_CONTROL_USE_NO_FLOW_CONTROL)
+
+    def rfc2217_set_control(self, value: bytes) -> None:
+        """Send a control change and await its acknowledgement (pyserial's own way, a fixed
+        pause, where the URL says ``ign_set_control``: a server that answers wrongly)."""
+        if self._ignore_set_control_answer:
+            super().rfc2217_set_control(value)
+            return
+        item = self._rfc2217_options["control"]
+        item.set(value)
+        self._await(item.is_ready, repr(item))
+
+
 def serial_port(address: str, *, emulated: bool = False) -> serial.Serial:
     """An unopened port for ``address`` (a device path or any pyserial URL); configure it,
     then call :func:`open_port`."""
-    if emulated and address.lower().startswith("socket://"):
+    scheme = address.lower().partition("://")[0]
+    if emulated and scheme == "socket":
         port = _PromptSocketSerial()
         port.port = address
         return cast(serial.Serial, port)  # the same interface, as serial_for_url's are
+    if scheme == "rfc2217":
+        prompt = _PromptRfc2217Serial()
+        prompt.port = address
+        return cast(serial.Serial, prompt)
     return serial.serial_for_url(address, do_not_open=True)
 
 

@@ -1,17 +1,23 @@
 """Serial ports by URL: ``socket://`` sends at once, and only an emulated port skips
-pyserial's reconnect pause on close (a real ser2net keeps it)."""
+pyserial's reconnect pause on close (a real ser2net keeps it); an ``rfc2217://`` settings
+change returns when the server has acknowledged it, not at pyserial's next 50 ms look."""
 
 from __future__ import annotations
 
 import socket
+import struct
 import threading
+import time
 from collections.abc import Iterator
+from typing import cast
 
 import pytest
 import serial
+from serial import rfc2217
 from serial.urlhandler import protocol_socket
 
 from harness.drivers.serial_url import open_port, serial_port
+from harness.emulator.optical.line import VirtualSerial
 
 
 @pytest.fixture
@@ -81,3 +87,109 @@ def test_a_device_path_is_left_to_pyserial() -> None:
     assert isinstance(port, serial.Serial)
     with pytest.raises(serial.SerialException):
         open_port(port)
+
+
+class _Sock:
+    """The ``connection`` a PortManager writes its Telnet answers to."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+
+    def write(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+
+@pytest.fixture
+def port_server() -> Iterator[tuple[str, list[VirtualSerial], set[int]]]:
+    """A loopback RFC 2217 server (pyserial's PortManager) acknowledging at once; a baud in
+    the returned set is never answered (a server that ignores the change). Yields the URL (a
+    0.5 s network timeout), each connection's line and that set."""
+    server = socket.create_server(("127.0.0.1", 0))
+    lines: list[VirtualSerial] = []
+    ignored: set[int] = set()
+    stop = threading.Event()
+
+    class Manager(rfc2217.PortManager):
+        def _telnet_process_subnegotiation(self, suboption: bytes) -> None:
+            if (suboption[1:2] == rfc2217.SET_BAUDRATE
+                    and struct.unpack("!I", suboption[2:6])[0] in ignored):
+                return
+            getattr(super(), "_telnet_process_subnegotiation")(suboption)  # noqa: B009
+
+    def serve() -> None:
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except (TimeoutError, OSError):
+                continue
+            line = VirtualSerial()
+            lines.append(line)
+            manager = Manager(cast(rfc2217.Serial, line), cast(rfc2217.Serial, _Sock(conn)))
+            with conn:
+                conn.settimeout(0.1)
+                while not stop.is_set():
+                    try:
+                        data = conn.recv(256)
+                    except TimeoutError:
+                        continue
+                    except OSError:
+                        break
+                    if not data:
+                        break
+                    for _byte in manager.filter(data):
+                        pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"rfc2217://127.0.0.1:{server.getsockname()[1]}?timeout=0.5", lines, ignored
+    stop.set()
+    thread.join(timeout=2)
+    server.close()
+
+
+def _changed_in(port: serial.Serial, baud: int, parity: str, bytesize: int) -> float:
+    start = time.perf_counter()
+    setattr(port, "_parity", parity)  # noqa: B010  # one change for all three, as the probe does
+    setattr(port, "_bytesize", bytesize)  # noqa: B010
+    port.baudrate = baud
+    return time.perf_counter() - start
+
+
+def test_an_rfc2217_settings_change_returns_as_soon_as_the_server_acknowledges(
+        port_server: tuple[str, list[VirtualSerial], set[int]]) -> None:
+    """pyserial's client looks for the acknowledgements every 50 ms (100 ms a change with the
+    flow control's): a DLMS session changes twice. Ours wakes on each answer, and returns
+    only once the server has the new settings."""
+    url, lines, _ignored = port_server
+    port = serial_port(url)
+    port.baudrate, port.bytesize, port.parity = 300, serial.SEVENBITS, serial.PARITY_EVEN
+    open_port(port)
+    try:
+        took = []
+        for _ in range(3):
+            took.append(_changed_in(port, 9600, serial.PARITY_NONE, serial.EIGHTBITS))
+            line = lines[-1]
+            assert (line.baudrate, line.bytesize, line.parity) == (9600, 8, serial.PARITY_NONE)
+            took.append(_changed_in(port, 300, serial.PARITY_EVEN, serial.SEVENBITS))
+            assert (line.baudrate, line.bytesize, line.parity) == (300, 7, serial.PARITY_EVEN)
+        assert min(took) < 0.05, f"settings changes took {took}"
+    finally:
+        port.close()
+
+
+def test_an_rfc2217_change_the_server_ignores_fails_within_the_network_timeout(
+        port_server: tuple[str, list[VirtualSerial], set[int]]) -> None:
+    url, lines, ignored = port_server
+    ignored.add(4800)
+    port = serial_port(url)
+    open_port(port)
+    try:
+        start = time.perf_counter()
+        with pytest.raises(serial.SerialException, match="baudrate"):
+            port.baudrate = 4800
+        assert 0.4 < time.perf_counter() - start < 2.0
+        port.baudrate = 9600  # the link still works for a change the server answers
+        assert lines[-1].baudrate == 9600
+    finally:
+        port.close()

@@ -160,3 +160,19 @@ def test_a_retry_wakes_a_meter_the_probe_thought_awake(gsme: OpticalPortServer) 
             p.sign_on("99999999")  # an address no meter answers to
         assert p.link_errors == 1
     assert gsme.engine.wakeups == 2
+
+
+def test_an_open_hdlc_session_keeps_it_awake_past_the_window(gsme: OpticalPortServer) -> None:
+    """The DLMS twin's way in: woken, signed on, switched to mode E; the HDLC association
+    then holds the port awake past the window (as a programming session does) until its own
+    inactivity timeout, and the release still reaches the meter."""
+    window = window_s(gsme)
+    password = optical_password(gsme.registers.device)  # type: ignore[attr-defined]
+    with probe(gsme, wakeup=True, wakeup_pause_s=PAUSE_S) as p, p.dlms(
+            client=0x01, password=password) as session:
+        assert session.get(1, "0.0.96.1.0.255", 2).value
+        time.sleep(window / SCALE * 1.5)
+        assert gsme.engine.awake and gsme.engine.state.value == "hdlc"
+        assert session.get(1, "0.0.96.1.0.255", 2).value  # read past the window, same session
+    assert gsme.engine.state.value == "idle"  # released and disconnected, not timed out
+    assert gsme.engine.wakeups == 1
