@@ -114,7 +114,7 @@ def floor_of_test(line: dict[str, Any], state: DeviceState, facts: Facts) -> Flo
         if e["kind"] == "power" and e["state"] == "on":
             floor.parts["boot"] += float(line.get("boot_s") or 0.0) / scale
     clock_waits = [e for e in events if e["kind"] == "wait"
-                   and ("(sample_rate)" in e["where"] or "(clock_rate)" in e["where"])]
+                   and ("test_suites/clock.py" in e["where"] or "(clock_rate)" in e["where"])]
     window: tuple[float, float] | None = None
     if clock_waits:  # the window; its lengthening comes of the read round trips, not the device
         start = clock_waits[0]["start"]
