@@ -34,6 +34,7 @@ from harness.devices import cosem_map as cm
 from harness.devices import reference_map as rmap
 from harness.devices.profile import DeviceProfile
 from harness.devices.records import CertificateInfo, DeviceIdentity, Diagnostics, HanInfo, LogRecord
+from harness.domain.certificates import certificate_role
 from harness.domain.types import DeviceType, RemotePartyRole
 from harness.drivers.optical.dlms import DlmsAccessError, DlmsSession, HlsKeys
 from harness.errors import BenchConfigError, OperationError, ProtocolError
@@ -57,18 +58,6 @@ def _time(value: Data) -> datetime.datetime:
 def _dn(name: x509.Name) -> str:
     """A distinguished name as the mode C route reports it (RFC 4514, no parentheses)."""
     return name.rfc4514_string().replace("(", "").replace(")", "")
-
-
-def _role(cert: x509.Certificate) -> RemotePartyRole | None:
-    """The GBCS remote party role a certificate's subject OU names (None: not a party's)."""
-    for attribute in cert.subject.get_attributes_for_oid(x509.NameOID.ORGANIZATIONAL_UNIT_NAME):
-        value = attribute.value
-        if isinstance(value, str) and len(value) == 2:
-            try:
-                return RemotePartyRole(int(value, 16))
-            except ValueError:
-                continue
-    return None
 
 
 def _text(value: Data) -> str:
@@ -219,7 +208,7 @@ class DlmsProfile(DeviceProfile):
                     raise ProtocolError(f"dlms profile: certificate {info.serial_number.hex()} "
                                         f"exported with subject {subject!r}, listed as "
                                         f"{info.subject!r}", expected="the listed subject")
-                role = _role(cert)
+                role = certificate_role(cert)
                 if role not in rmap.ANCHOR_ROLES:
                     continue
                 if role in held:

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import NameOID
 
+from harness.domain.certificates import certificate_role
 from harness.domain.eui64 import certificate_eui64, normalise_eui64, unique_identifier
 from harness.domain.types import RemotePartyRole
 
@@ -122,18 +123,6 @@ def _name(common_name: str | None, role: RemotePartyRole | None, eui64: str) -> 
         attributes.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, role.ou))
     attributes.append(_eui64_attribute(eui64))
     return x509.Name(attributes)
-
-
-def certificate_role(cert: x509.Certificate) -> RemotePartyRole | None:
-    """The remote-party role named by the subject's OU; None if it is absent or unknown."""
-    for attribute in cert.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME):
-        value = attribute.value
-        if isinstance(value, str) and len(value) == 2:
-            try:
-                return RemotePartyRole(int(value, 16))
-            except ValueError:
-                continue
-    return None
 
 
 def verify_signature(cert: x509.Certificate, data: bytes, signature: bytes) -> bool:
