@@ -81,16 +81,22 @@ class _Lines:
         return p_min, p_max
 
 
-def fit_rate(reads: list[ClockRead]) -> RateFit | None:
-    """Every steady rate the reads allow, as midpoint and half-width; None when no steady
-    clock fits them all (it jumped, stopped, or a read's bounds were wrong)."""
+def _feasible(reads: list[ClockRead]) -> tuple[_Lines, tuple[float, float]] | None:
+    """The reads' lines and their feasible P; None for fewer than two reads or none fits."""
     if len(reads) < 2:
         return None
     lines = _Lines(reads)
     periods = lines.periods()
-    if periods is None:
+    return None if periods is None else (lines, periods)
+
+
+def fit_rate(reads: list[ClockRead]) -> RateFit | None:
+    """Every steady rate the reads allow, as midpoint and half-width; None when no steady
+    clock fits them all (it jumped, stopped, or a read's bounds were wrong)."""
+    found = _feasible(reads)
+    if found is None:
         return None
-    p_min, p_max = periods
+    lines, (p_min, p_max) = found
     fast, slow = 1 / p_min - 1, 1 / p_max - 1  # fewer bench seconds per tick: a fast clock
     span = max(r.latest for r in reads) - lines.origin
     return RateFit((fast + slow) / 2 * 1e6, (fast - slow) / 2 * 1e6, span)
@@ -99,14 +105,11 @@ def fit_rate(reads: list[ClockRead]) -> RateFit | None:
 def edge_range(reads: list[ClockRead], shown: int) -> tuple[float, float] | None:
     """The earliest and latest bench time the device's clock can turn to ``shown``, as every
     steady clock that fits the reads says; None when none fits."""
-    if len(reads) < 2:
+    found = _feasible(reads)
+    if found is None:
         return None
-    lines = _Lines(reads)
-    periods = lines.periods()
-    if periods is None:
-        return None
+    lines, (p_min, p_max) = found
     k = shown - lines.first
-    p_min, p_max = periods
     at = _extreme(lambda p: lines.lower(p, k), p_min, p_max, highest=False)
     until = _extreme(lambda p: lines.upper(p, k), p_min, p_max, highest=True)
     return lines.origin + lines.lower(at, k), lines.origin + lines.upper(until, k)
