@@ -111,11 +111,23 @@ def main() -> int:
                        and line["verdict"] == row.truth_verdict.value
                        and (line["category"] or "none") == row.truth_category.value)
              for name, lines in runs.items()}
+    missed = [{"item": f"item{row.item}", "type": row.device_type.name,
+               "faults": list(row.truth_faults),
+               "truth": (row.truth_verdict.value, row.truth_category.value),
+               **{name: (lines[f"item{row.item}"]["verdict"],
+                         lines[f"item{row.item}"]["category"] or "none")
+                  for name, lines in runs.items() if f"item{row.item}" in lines}}
+              for row in rows
+              if any((line := lines.get(f"item{row.item}")) is None
+                     or (line["verdict"], line["category"] or "none")
+                     != (row.truth_verdict.value, row.truth_category.value)
+                     for lines in runs.values())]
     admitted = {name: sum(1 for line in lines.values() if any(
         m["name"] == "hub_admits_dongle" and m["passed"] for m in line["measurements"]))
         for name, lines in runs.items()}
     summary = {"devices": len(rows), "agree": len(rows) - len(differ), "differ": differ,
-               "match_truth": truth, "hubs_admitting_dongle": admitted,
+               "match_truth": truth, "not_the_truth": missed,
+               "hubs_admitting_dongle": admitted,
                "han_rssi_measured": rssi, "seconds": took}
     if args.json:
         print(json.dumps(summary))
@@ -124,6 +136,8 @@ def main() -> int:
         for d in differ:
             print(f"  {d}")
         print(f"verdicts matching the truth: {truth}  hubs admitting the dongle: {admitted}")
+        for m in missed:
+            print(f"  not the truth: {m}")
         print(f"devices with a han_rssi: {rssi}  seconds: {took}")
     return 0 if not differ else 1
 
