@@ -76,3 +76,35 @@ def test_the_answer_waits_for_the_request_to_land_and_crosses_the_line_at_the_ba
     assert last - sent >= request_s + REACTION_S / scale + answer_s - SLACK_S
     # ... and not much later either (the emulator adds no waits of its own).
     assert last - sent <= request_s + REACTION_S / scale + answer_s + 0.25
+
+
+def test_a_meter_that_started_again_listens_afresh_whatever_was_under_way() -> None:
+    """A meter powered off in the middle of a programming session (before the sign-off
+    landed, as a prompt baud change lets a test's power-off do) starts again idle at
+    300 Bd: the next sign-on is answered, not met with an answer at the old session's baud."""
+    from harness.config.models import InstrumentConfig
+    from harness.drivers.optical.serial_probe import SerialOpticalProbe
+
+    clock = ManualClock()
+    device = create_device("esme", "ESME", "EMU-ESME-1", clock=clock, seed=3)
+    device.supply(230.0)
+    clock.advance(5)
+    registers = registers_for_device(device)
+    server = OpticalPortServer(registers, clock, transport="rfc2217", baud_accurate=True)
+    server.start()
+    config = InstrumentConfig(kind="optical_probe", backend="serial", address=server.resource,
+                              timeout_s=1.0, options={"retries": 1})
+    probe = SerialOpticalProbe("probe", config)
+    try:
+        with probe:
+            programming = probe.programming(registers.password)  # held: never signed off
+            session = programming.__enter__()
+            assert session.read("0.0.1")
+            device.supply(0.0)  # the power goes, mid-session
+            clock.advance(2)
+            device.supply(230.0)
+            clock.advance(5)
+            assert probe.sign_on().identification == "EMU-ESME-1"
+            programming.__exit__(None, None, None)  # signs off the new session
+    finally:
+        server.stop()

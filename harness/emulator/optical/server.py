@@ -106,6 +106,7 @@ class OpticalPortServer:
         # Line and reaction times are the meter's: a fast bench's clock runs them faster.
         self.scale = clock.scale if clock is not None else 1.0
         self._line_busy = 0.0  # when the probe's last byte lands (baud-accurate mode)
+        self._boots_seen: int | None = None  # the device's start count the engine is in
         self.rng = random.Random(seed)
         self.trouble = LineTrouble()  # bench trouble a test may arm (not a device fault)
         self.host = host
@@ -218,9 +219,15 @@ class OpticalPortServer:
 
     def _receive(self, data: bytes, line: LineSettings | None) -> list[_Pending]:
         behaviour = self.registers.behaviour()
-        if behaviour.dead:
-            return []
+        boots = getattr(getattr(self.registers, "device", None), "boots", None)
         with self.engine_lock:
+            if behaviour.dead or boots != self._boots_seen:
+                # An unpowered meter loses its session, and one that started again (power
+                # cycle, watchdog) listens afresh: idle, 300 Bd, whatever was under way.
+                self.engine.reset()
+                self._boots_seen = boots
+            if behaviour.dead:
+                return []
             rx_baud, framing = self.engine.baud, self.engine.framing
             if (self.engine.state is State.IDLE and line is not None
                     and hasattr(self.registers, "cosem_model")
