@@ -9,7 +9,8 @@ crashed or short run cannot pass for a fast one. Workers are pytest-xdist proces
 emulated bench each; the speed-up is bounded by the machine's cores (printed). Optical probes
 over sockets (the fast bench) and over RFC 2217 (the shipped bench, whose client polls 50 ms
 per baud change) are both measured.
-Run: python benchmarks/campaign_rate.py [--devices 24] [--runs 3] [--time-scale 10]
+Run: python benchmarks/campaign_rate.py [--devices 24] [--runs 3] [--time-scale 10 30 100]
+[--healthy] [--transports socket]
 """
 
 from __future__ import annotations
@@ -67,8 +68,12 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=24, help="batch size")
     parser.add_argument("--seed", type=int, default=7, help="population seed (fixed batch)")
     parser.add_argument("--runs", type=int, default=3, help="runs per set-up (median)")
-    parser.add_argument("--time-scale", type=float, default=10.0,
-                        help="fast mode: emulated time N times faster (1..100)")
+    parser.add_argument("--time-scale", type=float, nargs="+", default=[10.0],
+                        help="fast mode: emulated time N times faster (1..100); several "
+                             "values are measured one after the other")
+    parser.add_argument("--healthy", action="store_true",
+                        help="a batch of healthy devices only (no_fault_ratio 1: no dead "
+                             "port or silent radio, so no timeouts), not the mixed batch")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2],
                         help="worker counts to compare (pytest-xdist, one bench each)")
     parser.add_argument("--transports", nargs="+", default=["socket", "rfc2217"],
@@ -78,28 +83,33 @@ def main() -> None:
         parser.error("--devices, --runs and --workers must be 1 or more")
     with tempfile.TemporaryDirectory(prefix="mb-campaign-rate-") as tmp_name:
         tmp = Path(tmp_name)
-        rows = generate(PopulationSpec(args.devices, seed=args.seed))
+        rows = generate(PopulationSpec(args.devices, seed=args.seed,
+                                       no_fault_ratio=1.0 if args.healthy else 0.6))
         batch = tmp / f"batch-seed{args.seed}-{args.devices}.csv"
         write_csv(rows, batch)
         mix = Counter(r.device_type.name for r in rows)
         faulty = sum(r.truth_verdict != "NO_FAULT_FOUND" for r in rows)
         print(f"batch: {args.devices} devices (seed {args.seed}): "
               f"{', '.join(f'{n} {k}' for k, n in sorted(mix.items()))}; {faulty} faulty; "
-              f"time scale x{args.time_scale:g}; {args.runs} run(s) each; "
-              f"{os.cpu_count()} CPU core(s)")
-        print(f"{'bench file':<28} {'optical':<8} {'workers':>7} {'median s':>9} "
+              f"{'healthy batch' if args.healthy else 'mixed batch'}; {args.runs} run(s) "
+              f"each; {os.cpu_count()} CPU core(s), load average {os.getloadavg()[0]:.2f}")
+        print(f"{'bench file':<28} {'optical':<8} {'scale':>6} {'workers':>7} {'median s':>9} "
               f"{'min s':>7} {'dev/min':>8} {'s/device':>9} {'speed-up':>8}")
         for transport, bench in bench_files(tmp, args.transports):
-            base = None
-            for workers in args.workers:
-                times = [triage_once(bench, batch, workers, args.time_scale,
-                                     tmp / f"{transport}-{workers}-{run}.db", args.devices)
-                         for run in range(args.runs)]
-                median = statistics.median(times)
-                base = base or median
-                print(f"{shown(bench):<28} {transport:<8} {workers:>7} {median:>9.1f} "
-                      f"{min(times):>7.1f} {args.devices / median * 60:>8.1f} "
-                      f"{median / args.devices:>9.2f} {base / median:>7.2f}x", flush=True)
+            for scale in args.time_scale:
+                base = None
+                for workers in args.workers:
+                    times = [triage_once(bench, batch, workers, scale,
+                                         tmp / f"{transport}-{scale:g}-{workers}-{run}.db",
+                                         args.devices)
+                             for run in range(args.runs)]
+                    median = statistics.median(times)
+                    base = base or median
+                    print(f"{shown(bench):<28} {transport:<8} {scale:>6g} {workers:>7} "
+                          f"{median:>9.1f} {min(times):>7.1f} "
+                          f"{args.devices / median * 60:>8.1f} {median / args.devices:>9.2f} "
+                          f"{base / median:>7.2f}x", flush=True)
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

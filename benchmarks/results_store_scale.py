@@ -6,7 +6,8 @@ grow with them (its resident memory flat once warm). Device results are realisti
 they are copies of real ones: a small batch is first triaged on the fast emulated bench (or
 ``--templates-db`` names an existing results database), and its records (measurements with
 limits, findings, notes, current-draw trace) are replayed round-robin under fresh item keys,
-device ids and labels. Each is written through ``ResultStore.record`` into one campaign and
+device ids and labels, with the instrument transcript the triage stored beside it. Each is
+written through ``ResultStore.record`` into one campaign and
 committed on its own, exactly as ``meterbench triage --db`` does. Every size runs in a fresh
 child process, so peak RSS (``resource``) belongs to that size alone; a separate traced child
 per size gives tracemalloc's view (tracing slows recording, so it is not timed).
@@ -80,6 +81,14 @@ class Template:
                           v["why"], bool(v["reset"]))
         return record, verdict
 
+    def stored_with(self) -> dict[str, Any]:
+        """What a triage stores beside the record (``ResultStore.record``'s keywords): the
+        instrument transcript (about 100 KiB a device), bench kind, generation, return date."""
+        row = self.row
+        return {"transcript": row.transcript, "bench_kind": row.bench_kind,
+                "generation": row.generation, "return_date": row.return_date,
+                "mpxn": row.mpxn}
+
 
 def load_templates(url: str) -> list[Template]:
     """Every device result in the results database at ``url``."""
@@ -142,9 +151,10 @@ def record_many(size: int, templates_url: str, db: Path, traced: bool) -> dict[s
     per_record: list[float] = []
     start = time.perf_counter()
     for i in range(size):
-        record, verdict = templates[i % len(templates)].replay(i + 1)
+        template = templates[i % len(templates)]
+        record, verdict = template.replay(i + 1)
         t0 = time.perf_counter()
-        if not store.record(campaign, record, verdict):
+        if not store.record(campaign, record, verdict, **template.stored_with()):
             raise SystemExit(f"{db}: item{i + 1} was already recorded")
         if not traced:
             per_record.append(time.perf_counter() - t0)

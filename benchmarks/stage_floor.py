@@ -23,7 +23,7 @@ and what was actually exchanged (recorded per test by ``_floor_plugin``):
   known to ``resolution_ppm`` no sooner than reaction / resolution; lengthening beyond that
   comes of the harness (its reads' phases, the host), not of the device;
 - each HAN join: the emulated meter's join delay (dongle option ``join_delay_s``, default
-  0.3 s: harness/emulator/zigbee/__init__.py), an upper bound of its draw;
+  0.3 s of the meter's time: harness/emulator/zigbee/__init__.py), an upper bound of its draw;
 - nothing for a supply switch's actuator pulse: the device draws it while it executes the
   command (harness/emulator/world/device_core.py ``_pulse``), within the exchange counted.
 
@@ -133,7 +133,7 @@ def floor_of_test(line: dict[str, Any], state: DeviceState, facts: Facts) -> Flo
                 declared = facts.commit_s.get(line.get("model") or "", e["seconds"])
                 passed = max(0.0, e["start"] - state.last_sent)
                 floor.parts["commit"] += max(0.0, declared / scale - passed)
-    floor.parts["han join"] += int(line.get("joins") or 0) * facts.join_delay_s
+    floor.parts["han join"] += int(line.get("joins") or 0) * facts.join_delay_s / scale
     _optical_floor(line, state, facts, scale, window, floor)
     return floor
 

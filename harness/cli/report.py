@@ -33,16 +33,16 @@ class EmulatedChoice(StrEnum):
 
 def pick_rows(store: ResultStore, choice: EmulatedChoice, **period: Any
               ) -> tuple[list[DeviceRow], int]:
-    """The rows the report counts under ``choice``, and how many emulated ones it left out."""
+    """The rows the report counts under ``choice`` (light summaries: the report reads each
+    in full as it writes its page), and how many emulated ones it left out."""
     if choice is EmulatedChoice.include:
-        return store.results(**period), 0
+        return store.results(light=True, **period), 0
     if choice is EmulatedChoice.only:
-        return store.results(emulated=True, **period), 0
-    lab = store.results(emulated=False, **period)
+        return store.results(emulated=True, light=True, **period), 0
+    lab = store.results(emulated=False, light=True, **period)
     if choice is EmulatedChoice.auto and not lab:  # a CI or demo store: all emulated
-        return store.results(**period), 0
-    left_out = len(store.results(emulated=True, with_measurements=False, with_traces=False,
-                                 **period))
+        return store.results(light=True, **period), 0
+    left_out = len(store.results(emulated=True, light=True, **period))
     return lab, left_out
 
 
@@ -94,12 +94,12 @@ def report_command(
                                        by_return_date=by_return_date)
             campaigns = store.campaigns({r.campaign_id for r in rows})
             source = store.shown_url
+            written = write_report(rows, out, fmt=fmt.value, since=first, until=last,
+                                   source=source, by_return_date=by_return_date,
+                                   campaigns=campaigns,
+                                   full=lambda rs: store.full_results([r.id for r in rs]))
     except ResultStoreError as exc:
         usage_error(f"--db: {exc}")
-    try:
-        written = write_report(rows, out, fmt=fmt.value, since=first, until=last,
-                               source=source, by_return_date=by_return_date,
-                               campaigns=campaigns)
     except OSError as exc:
         where = f" {exc.filename}" if exc.filename and str(exc.filename) != str(out) else ""
         usage_error(f"--out {out}: cannot write the report{where}: {exc.strerror or exc}")

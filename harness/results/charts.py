@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from harness.results.rfi import ORDER, RfiFigures, group_of
 from harness.results.store import DeviceRow
+from harness.triage.current_trace import CurrentTrace
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -113,6 +114,19 @@ def idle_envelope(row: DeviceRow) -> tuple[float, float] | None:
     return None
 
 
+def current_span(trace: CurrentTrace, envelope: tuple[float, float] | None
+                 ) -> tuple[float, float]:
+    """The current axis (log) of a trace's chart: from a little below the smallest current
+    drawn (or the envelope's floor) to a little above the peak, the envelope and the limit."""
+    positive = [a for a in trace.amps if a > 0]
+    lows = [*positive, *([envelope[0]] if envelope and envelope[0] > 0 else [])]
+    highs = [*positive, *(envelope[1:] if envelope else ()),
+             *([trace.current_limit_a] if trace.current_limit_a else [])]
+    floor = min(lows) / MARGIN if lows else 1e-6
+    top = max(highs) * MARGIN if highs else 1.0
+    return floor, top
+
+
 def trace_figure(row: DeviceRow) -> Figure | None:
     """The device's current draw from power-on with its limits, or None if not captured.
 
@@ -128,12 +142,7 @@ def trace_figure(row: DeviceRow) -> Figure | None:
     times = [t for t, _ in trace.samples]
     amps = list(trace.amps)
     envelope = idle_envelope(row)
-    positive = [a for a in amps if a > 0]
-    lows = [*positive, *([envelope[0]] if envelope and envelope[0] > 0 else [])]
-    highs = [*positive, *(envelope[1:] if envelope else ()),
-             *([trace.current_limit_a] if trace.current_limit_a else [])]
-    floor = min(lows) / MARGIN if lows else 1e-6
-    top = max(highs) * MARGIN if highs else 1.0
+    floor, top = current_span(trace, envelope)
     fig, ax = _figure(11, 3.6)
     ax.plot(times, [a if a > floor else floor for a in amps], color="#48c", marker=".",
             markersize=3, linewidth=1, label="supply current")

@@ -3,9 +3,11 @@
 The HTML is one self-contained folder that opens offline: ``index.html`` (when, by which
 meterbench, of which campaigns; the RFI figures with their definitions; charts as base64 PNGs;
 the devices, sortable and filterable), a page per device under ``devices/`` (measurements,
-limits, pass/fail, findings, the current draw from power-on) with its instrument transcript as a
-file beside it, and ``results.csv``, ``measurements.csv`` and ``rfi.csv``. The pages are Jinja2
-templates (``harness.results.pages``); charts are ``harness.results.charts``.
+limits, pass/fail, findings, the current draw from power-on as inline SVG) with its instrument
+transcript as a file beside it, and ``results.csv``, ``measurements.csv`` and ``rfi.csv``. The
+pages are Jinja2 templates (``harness.results.pages``); charts are ``harness.results.charts``
+and ``harness.results.trace_svg``. Device pages, CSVs and JSON are written one device at a
+time, so a report of 10,000 devices holds only their summaries in memory.
 """
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ import csv
 import datetime
 import importlib.metadata
 import json
+import textwrap
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
-from harness.results.charts import index_charts, png, trace_figure
+from harness.protocols.gbcs_alerts import AlertInfo
+from harness.results.charts import index_charts
 from harness.results.pages import (
     CampaignView,
     ReportMeta,
@@ -30,8 +34,11 @@ from harness.results.pages import (
 )
 from harness.results.rfi import RfiFigures, rfi_figures
 from harness.results.store import CampaignRow, DeviceRow
+from harness.results.trace_svg import trace_svg
 
 Format = Literal["html", "csv", "json"]
+FullRows = Callable[[Sequence[DeviceRow]], Iterable[DeviceRow]]
+"""Reads report rows in full, in order (``ResultStore.full_results`` over their ids)."""
 RESULT_FIELDS = ("item_key", "campaign_id", "bench", "device_type", "device_id", "model",
                  "label_id", "verdict", "category", "duis_return_reason", "reset", "why",
                  "started", "finished", "duration_s", "operator", "role", "transcript",
@@ -164,9 +171,13 @@ def _emulated_note(campaigns: Sequence[CampaignView]) -> str | None:
             "devices; its figures are no lab's.")
 
 
-def _index(rows: Sequence[DeviceRow], figures: RfiFigures, meta: ReportMeta) -> str:
+def _index(rows: Sequence[DeviceRow], figures: RfiFigures, meta: ReportMeta,
+           measured: Iterable[AlertInfo] = ()) -> str:
+    """The index page; ``measured``: the alerts the devices' measured values name (gathered
+    while their pages were written, as the index rows are summaries without measurements)."""
     why_alerts = [a for r in rows for a in alerts_in(r.why)]
-    measured = [a for r in rows for m in r.measurements for a in alerts_in(m.value or "")]
+    measured = [*measured, *(a for r in rows for m in r.measurements
+                             for a in alerts_in(m.value or ""))]
     alerts = sorted({a.code: a for a in [*why_alerts, *measured]}.values(),
                     key=lambda a: a.code)
     return render("index.html", meta=meta, emulated_note=_emulated_note(meta.campaigns),
@@ -188,16 +199,17 @@ def _shown_columns(rows: Sequence[DeviceRow]) -> set[str]:
     return {title for title, _ in DEVICE_COLUMNS if several.get(title, True)}
 
 
-def _device_page(row: DeviceRow, meta: ReportMeta) -> str:
-    campaign = next((c for c in meta.campaigns if c.row.id == row.campaign_id), None)
-    fig = trace_figure(row)
+def _device_page(row: DeviceRow, meta: ReportMeta,
+                 campaigns: dict[int, CampaignView]) -> str:
+    campaign = campaigns.get(row.campaign_id)
+    chart = trace_svg(row)
     return render("device.html", meta=meta,
                   emulated_note=_emulated_note([campaign] if campaign else []), row=row,
                   facts=device_context(row), campaign=campaign,
                   transcript=_transcript_file(row) if row.transcript else None,
                   transcript_lines=(row.transcript or "").count("\n") + 1,
                   findings=row.evidence.get("findings") or [],
-                  chart=png(fig) if fig is not None else None, trace=row.current_trace)
+                  chart=chart, trace=row.current_trace)
 
 
 def _device_file(row: DeviceRow) -> str:
@@ -208,26 +220,60 @@ def _transcript_file(row: DeviceRow) -> str:
     return f"device-{row.id}-transcript.txt"
 
 
-def _write_transcripts(rows: Sequence[DeviceRow], out: Path) -> list[Path]:
-    """Each device's instrument transcript as its own file under ``devices/`` (results.csv
+def _write_transcript(row: DeviceRow, out: Path) -> Path | None:
+    """The device's instrument transcript as its own file under ``devices/`` (results.csv
     names the file: a whole transcript is far beyond a spreadsheet cell)."""
-    written = []
-    for row in rows:
-        if row.transcript:
-            path = out / TRANSCRIPT_FOLDER / _transcript_file(row)
-            path.parent.mkdir(exist_ok=True)
-            path.write_text(row.transcript, encoding="utf-8")
-            written.append(path)
-    return written
+    if not row.transcript:
+        return None
+    path = out / TRANSCRIPT_FOLDER / _transcript_file(row)
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(row.transcript, encoding="utf-8")
+    return path
+
+
+def _device_json(row: DeviceRow) -> dict[str, object]:
+    """One device of results.json: its results.csv cells, measurements, trace, transcript."""
+    return {**_result_row(row), "reset": row.reset, "duration_s": row.duration_s,
+            "transcript": row.transcript,
+            "measurements": [m.__dict__ for m in row.measurements],
+            "current_trace": row.current_trace.as_dict() if row.current_trace else None}
+
+
+def _write_json(path: Path, head: Mapping[str, object], devices: Iterable[DeviceRow]) -> Path:
+    """results.json as ``json.dumps(head | {"devices": [...]}, indent=2)`` writes it, one
+    device at a time (a 10,000-device report never holds every device in memory)."""
+    text = json.dumps({**head, "devices": []}, indent=2, default=str)
+    before, after = text.rsplit("[]", 1)
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write(before)
+        first = True
+        for row in devices:
+            device = json.dumps(_device_json(row), indent=2, default=str)
+            fh.write(("[\n" if first else ",\n") + textwrap.indent(device, "    "))
+            first = False
+        fh.write("[]" if first else "\n  ]")
+        fh.write(after)
+    return path
+
+
+def _identity(rows: Sequence[DeviceRow]) -> Iterable[DeviceRow]:
+    return rows
+
 
 def write_report(rows: Sequence[DeviceRow], out: Path, *, fmt: Format = "html",
                  since: datetime.date | None = None, until: datetime.date | None = None,
                  source: str = "", by_return_date: bool = False,
                  campaigns: Sequence[CampaignRow] = (),
-                 generated_at: datetime.datetime | None = None) -> list[Path]:
+                 generated_at: datetime.datetime | None = None,
+                 full: FullRows = _identity) -> list[Path]:
     """Write the report for ``rows`` into ``out`` (created); the files written
     (``by_return_date``: the period is one of return dates, not of triage dates;
     ``campaigns``: the stored campaigns the rows belong to, named in the report).
+
+    ``rows`` may be light summaries (``ResultStore.results(light=True)``: what the index,
+    the RFI figures and the charts read) when ``full`` yields each of them in full, in order
+    (``ResultStore.full_results`` over their ids): the device pages, transcripts, CSVs and
+    JSON are then written one device at a time, so memory stays flat at any size.
 
     html: index.html, devices/*.html and transcripts, results.csv, measurements.csv, rfi.csv.
     csv: the same CSVs and transcripts. json: results.json (period, RFI figures, devices).
@@ -239,7 +285,7 @@ def write_report(rows: Sequence[DeviceRow], out: Path, *, fmt: Format = "html",
                       period=_period_text(since, until, by_return_date), source=source,
                       campaigns=campaign_views(campaigns, rows))
     if fmt == "json":
-        data = {"generated_at": meta.generated_at.isoformat(), "meterbench": meta.version,
+        head = {"generated_at": meta.generated_at.isoformat(), "meterbench": meta.version,
                 "period": {"since": since.isoformat() if since else None,
                            "until": until.isoformat() if until else None,
                            "of": "return dates" if by_return_date else "triage dates"},
@@ -251,32 +297,38 @@ def write_report(rows: Sequence[DeviceRow], out: Path, *, fmt: Format = "html",
                 "rfi": figures.as_dict(),
                 "reset_done": {"total": figures.total.reset_done,
                                "groups": {name: g.reset_done
-                                          for name, g in figures.groups.items()}},
-                "devices": [{**_result_row(r), "reset": r.reset, "duration_s": r.duration_s,
-                             "transcript": r.transcript,
-                             "measurements": [m.__dict__ for m in r.measurements],
-                             "current_trace": r.current_trace.as_dict() if r.current_trace
-                             else None}
-                            for r in rows]}
-        path = out / "results.json"
-        path.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
-        return [path]
-    written = _write_transcripts(rows, out)
-    written.append(_write_csv(out / "results.csv", RESULT_FIELDS,
-                              [_result_row(r) for r in rows]))
-    written.append(_write_csv(out / "measurements.csv", MEASUREMENT_FIELDS,
-                              _measurement_rows(rows)))
-    written.append(_write_csv(out / "rfi.csv", RFI_FIELDS, _rfi_rows(figures)))
-    if fmt == "csv":
+                                          for name, g in figures.groups.items()}}}
+        return [_write_json(out / "results.json", head, full(rows))]
+    html = fmt == "html"
+    if html:
+        (out / TRANSCRIPT_FOLDER).mkdir(exist_ok=True)
+    written: list[Path] = []
+    measured: dict[int, AlertInfo] = {}
+    by_campaign = {c.row.id: c for c in meta.campaigns}
+    results_csv, measurements_csv = out / "results.csv", out / "measurements.csv"
+    with results_csv.open("w", newline="", encoding="utf-8") as results_fh, \
+            measurements_csv.open("w", newline="", encoding="utf-8") as measurements_fh:
+        results = csv.DictWriter(results_fh, fieldnames=list(RESULT_FIELDS))
+        measurements = csv.DictWriter(measurements_fh, fieldnames=list(MEASUREMENT_FIELDS))
+        results.writeheader()
+        measurements.writeheader()
+        for row in full(rows):
+            if (transcript := _write_transcript(row, out)) is not None:
+                written.append(transcript)
+            results.writerow(_result_row(row))
+            measurements.writerows(_measurement_rows([row]))
+            if html:
+                measured |= {a.code: a for m in row.measurements
+                             for a in alerts_in(m.value or "")}
+                path = out / TRANSCRIPT_FOLDER / _device_file(row)
+                path.write_text(_device_page(row, meta, by_campaign), encoding="utf-8")
+                written.append(path)
+    written += [results_csv, measurements_csv,
+                _write_csv(out / "rfi.csv", RFI_FIELDS, _rfi_rows(figures))]
+    if not html:
         return written
-    devices = out / "devices"
-    devices.mkdir(exist_ok=True)
-    for row in rows:
-        path = devices / _device_file(row)
-        path.write_text(_device_page(row, meta), encoding="utf-8")
-        written.append(path)
     index = out / "index.html"
-    index.write_text(_index(rows, figures, meta), encoding="utf-8")
+    index.write_text(_index(rows, figures, meta, measured.values()), encoding="utf-8")
     written.append(index)
     return written
 

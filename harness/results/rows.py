@@ -112,14 +112,16 @@ def read_traces(conn: Connection, rows: Sequence[Any], shown_url: str) -> dict[i
 
 def device_row(r: Any, measurements: Sequence[MeasurementRow],
                trace: CurrentTrace | None = None) -> DeviceRow:
-    """A stored ``device_result`` row as a DeviceRow (columns an older database lacks: None)."""
+    """A stored ``device_result`` row as a DeviceRow (columns an older database lacks: None;
+    a light read's row has no evidence, {}, and no transcript, None)."""
     return DeviceRow(
         id=r.id, campaign_id=r.campaign_id, item_key=r.item_key, slot=r.slot,
         device_id=r.device_id, device_type=r.device_type, model=r.model, label_id=r.label_id,
         verdict=r.verdict, category=r.category, duis_return_reason=r.duis_return_reason,
         reset=bool(r.reset), why=r.why, started=parse_utc(r.started),
         finished=parse_utc(r.finished), duration_s=r.duration_s, operator=r.operator,
-        role=r.role, bench=r.bench, transcript=r.transcript, evidence=json.loads(r.evidence),
+        role=r.role, bench=r.bench, transcript=getattr(r, "transcript", None),
+        evidence=json.loads(r.evidence) if getattr(r, "evidence", None) else {},
         measurements=tuple(measurements), current_trace=trace,
         return_date=(datetime.date.fromisoformat(r.return_date)
                      if getattr(r, "return_date", None) else None),

@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime
 import json
 import tempfile
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -314,15 +315,21 @@ class ResultStore(CampaignQueries, StoreBrowsing):
     def results(self, *, since: datetime.date | None = None,
                 until: datetime.date | None = None, campaign_id: int | None = None,
                 with_measurements: bool = True, with_traces: bool = True,
-                by_return_date: bool = False, emulated: bool | None = None
-                ) -> list[DeviceRow]:
+                by_return_date: bool = False, emulated: bool | None = None,
+                light: bool = False) -> list[DeviceRow]:
         """Device results finished in ``[since, until]`` (whole UTC days), oldest first; with
         ``by_return_date`` those whose devices were returned in that period (the manifest's
         return date: a result without one is left out when a period is given). ``emulated``
         True: only an emulated bench's results; False: none of them (a result from before
-        benches were recorded counts as a lab's); None: all."""
+        benches were recorded counts as a lab's); None: all. ``light``: summaries only, what
+        a report's index and the RFI figures read (no evidence, transcript, measurements or
+        trace: ``evidence`` is {} and ``transcript`` None), so 10,000 of them fit in memory;
+        :meth:`full_results` reads the rest page by page."""
         t = device_result_table
-        columns = [c for c in t.c if c.name not in self._missing]
+        left_out = self._missing + (("evidence", "transcript") if light else ())
+        columns = [c for c in t.c if c.name not in left_out]
+        with_measurements = with_measurements and not light
+        with_traces = with_traces and not light
         query = select(*columns).order_by(t.c.finished, t.c.id)
         if emulated is not None:
             if "bench_kind" in self._missing:  # an older database: nothing marked emulated
@@ -355,6 +362,26 @@ class ResultStore(CampaignQueries, StoreBrowsing):
             traces = read_traces(conn, rows, self.shown_url) \
                 if with_traces and self._has_traces else {}
         return [device_row(r, by_result.get(r.id, ()), traces.get(r.id)) for r in rows]
+
+    def full_results(self, ids: Sequence[int], page: int = 100) -> Iterator[DeviceRow]:
+        """The device results of ``ids`` in full (evidence, transcript, measurements, trace),
+        in that order, read ``page`` at a time: a report of any size holds one page in memory.
+        An id the store no longer holds is a ResultStoreError."""
+        t = device_result_table
+        columns = [c for c in t.c if c.name not in self._missing]
+        for start in range(0, len(ids), page):
+            chunk = list(ids[start:start + page])
+            with ReadTx(self._engine) as conn:
+                rows = {r.id: r for r in conn.execute(select(*columns).where(t.c.id.in_(chunk)))}
+                missing = [i for i in chunk if i not in rows]
+                if missing:
+                    raise ResultStoreError(f"{self.shown_url}: device result {missing[0]} is "
+                                           "gone (removed while the report was written)")
+                ordered = [rows[i] for i in chunk]
+                by_result = measurement_rows(conn, chunk)
+                traces = read_traces(conn, ordered, self.shown_url) if self._has_traces else {}
+            for r in ordered:
+                yield device_row(r, by_result.get(r.id, ()), traces.get(r.id))
 
 
 def _drop_interrupted(conn: Any, campaign_id: int, item_key: str, has_traces: bool) -> None:

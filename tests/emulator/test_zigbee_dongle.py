@@ -101,6 +101,22 @@ def test_meter_joins_only_with_the_key_from_its_install_code() -> None:
     assert run(engine, "AT+PJOIN:3C", now=6.0) == ["OK"] and engine.due(9.0) == []
 
 
+@pytest.mark.parametrize("scale", [1.0, 10.0, 100.0])
+def test_join_delay_is_the_meters_time_and_scales(scale: float) -> None:
+    """A fast bench's meter tries the window its join delay divided by the time scale after
+    it is heard (a wall-clock 0.3 s at x100 was the join test's largest wait), never sooner."""
+    world, devices = world_of()
+    key = devices["esme"].label.install_code.link_key().hex()
+    engine = TelegesisEngine(world, EUI, join_delay_s=0.3, time_scale=scale)
+    run(engine, "ATS00=0001", "AT+EN", f"ATS09={key}:password", "ATS0A8=1:password",
+        "AT+PJOIN:3C", now=0.0)  # heard scanning at 0: it tries 0.2..1 of its delay later
+    assert engine.due(0.2 * 0.3 / scale * 0.99) == []
+    prompts = engine.due(0.3 / scale * 1.001)
+    assert prompts and isinstance(tg.parse_line(prompts[0]), tg.NewNode)
+    with pytest.raises(ValueError, match="time_scale"):
+        TelegesisEngine(world, EUI, time_scale=0)
+
+
 def test_without_s0a_bit_8_the_well_known_key_is_used_and_fails() -> None:
     world, devices = world_of()
     esme = devices["esme"]

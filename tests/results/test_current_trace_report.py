@@ -7,6 +7,7 @@ import base64
 import json
 import re
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from _results_sample import T0, sample
@@ -19,7 +20,7 @@ from harness.triage.record import Measurement
 
 TRACE = CurrentTrace(((0.0, 0.0), (0.021, 0.31), (0.3, 0.05), (0.62, 0.0121)), "TRI-PWR-01",
                      0.5)
-PNG = b"\x89PNG\r\n\x1a\n"
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 def _record_two(url: str) -> None:
@@ -31,6 +32,10 @@ def _record_two(url: str) -> None:
         traced.measure(Measurement("standby_current", 0.012, "A", 0.004, 0.03, "TRI-PWR-02"))
         store.record(cid, traced, verdict, T0)
         store.record(cid, *sample(1), T0)
+
+
+def _svgs(page: str) -> list[str]:
+    return re.findall(r"<svg .*?</svg>", page, flags=re.S)
 
 
 def _images(page: str) -> list[bytes]:
@@ -54,9 +59,12 @@ def test_trace_is_an_image_on_its_device_page_only(db_url: str, tmp_path: Path) 
     traced = (tmp_path / "devices" / f"device-{rows[0].id}.html").read_text()
     plain = (tmp_path / "devices" / f"device-{rows[1].id}.html").read_text()
     assert "Current draw" in traced and "4 samples from 0 s to 0.62 s after power-on" in traced
-    [image] = _images(traced)
-    assert image.startswith(PNG) and len(image) > 2000
-    assert "Current draw" not in plain and _images(plain) == []
+    [svg] = _svgs(traced)  # drawn inline: the page opens offline, nothing beside it
+    root = ElementTree.fromstring(svg)
+    assert root.get("aria-label") == "Current draw from power-on"
+    assert len(root.find(f"{SVG}polyline").get("points").split()) == 4
+    assert _images(traced) == []
+    assert "Current draw" not in plain and _svgs(plain) == []
 
 
 def test_json_report_carries_the_trace(db_url: str, tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from tenacity import (
 
 from harness.drivers.base import Instrument
 from harness.drivers.optical.dlms import DlmsSession, HlsKeys
+from harness.drivers.optical.silence import Silence, StallClock, cpu_stall_s
 from harness.drivers.permit import OPTICAL, require_permit
 from harness.errors import InstrumentTimeoutError, OperationError, ProtocolError
 from harness.protocols.iec62056_21 import (
@@ -68,9 +69,11 @@ class Readout:
 
 
 MIN_TIMEOUT_S = 1.0
-"""The shortest wall time a scaled (fast-mode) timeout waits: a host busy for longer than the
-device's scaled silence must not look like a silent port (a loaded CI machine with two
-campaigns on two cores has held a process up for over 0.3 s)."""
+"""The shortest wall time a scaled (fast-mode) timeout waits on a busy host: a host busy for
+longer than the device's scaled silence must not look like a silent port (a loaded CI machine
+with two campaigns on two cores has held a process up for over 0.3 s). Adaptive: a silence
+during which the host's tasks hardly waited for a CPU is judged at the device's own scaled
+timeout (``harness.drivers.optical.silence``)."""
 
 _DISCARD_READS = 64  # reads of stale input dropped before a sign-on, at most
 
@@ -90,9 +93,10 @@ class OpticalProbe(Instrument):
     kind = "optical_probe"
 
     def __init__(self, *args: Any, sleep: Callable[[float], None] = time.sleep,
-                 **kwargs: Any) -> None:
+                 stall_clock: StallClock = cpu_stall_s, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.sleep = sleep
+        self.stall_clock = stall_clock  # the host's CPU waiting, for the adaptive floor
         self.baud = INITIAL_BAUD
         self.framing = "7E1"  # "8N1" while the line carries HDLC (DLMS/COSEM)
         self.link_errors = 0  # timeouts and garbled frames, including those retries recovered
@@ -143,6 +147,11 @@ class OpticalProbe(Instrument):
         """How long the meter may stay silent (bench ``timeout_s``, in the meter's time: less
         in fast mode, though never below MIN_TIMEOUT_S of wall time)."""
         return self.device_s(self.config.timeout_s, MIN_TIMEOUT_S)
+
+    def silence(self) -> Silence:
+        """A wait for the meter's bytes: judged silent after its own (scaled) timeout if the
+        host was free meanwhile, else after ``timeout_s`` (the wall floor): ``silence``."""
+        return Silence(self.device_s(self.config.timeout_s), self.timeout_s(), self.stall_clock)
 
     def retry_policy(self) -> Retrying:
         """Sign-on retries: a timeout or garbled answer is tried again after a short pause."""
@@ -307,23 +316,21 @@ class OpticalProbe(Instrument):
     def _receive(self, what: str) -> bytes:
         """One whole message, or InstrumentTimeoutError saying what was pending."""
         reader = FrameReader()
-        idle_timeout = self.timeout_s()
+        silence = self.silence()
         overall = time.monotonic() + self.device_s(float(self._option("message_timeout_s", 30.0)),
                                                    MIN_TIMEOUT_S)
-        last = time.monotonic()
         while True:
-            now = time.monotonic()
-            if now - last > idle_timeout or now > overall:
+            if silence.over() or time.monotonic() > overall:
                 raise InstrumentTimeoutError(
-                    f"{self.name}: no complete {what} within {idle_timeout} s"
+                    f"{self.name}: no complete {what} within {silence.waited_s:.3g} s"
                     f" (received {reader.pending.hex(' ') or 'nothing'})",
                     instrument=self.name, pending=reader.pending.hex(),
                 )
-            chunk = self._read(min(0.05, idle_timeout))
+            chunk = self._read(min(0.05, silence.device_s))
             if not chunk:
                 continue
             self.transcript.record("<", chunk)
-            last = time.monotonic()
+            silence.heard()
             messages = reader.feed(chunk)
             if messages:
                 self._took(len(messages[0]))

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
-import time
 from typing import TYPE_CHECKING, Protocol
 
 from harness.drivers.optical.dlms_security import ClientCipher, HlsKeys
@@ -95,6 +94,7 @@ if TYPE_CHECKING:
 
     from harness.config.models import InstrumentConfig
     from harness.drivers.base import Transcript
+    from harness.drivers.optical.silence import Silence
 
 CLIENT_CONFORMANCE = (Conformance.GET | Conformance.SET | Conformance.ACTION
                       | Conformance.SELECTIVE_ACCESS | Conformance.BLOCK_TRANSFER_WITH_GET_OR_READ
@@ -143,6 +143,10 @@ class ProbeLink(Protocol):
 
     def timeout_s(self) -> float:
         """How long the meter may stay silent, in wall seconds."""
+        ...
+
+    def silence(self) -> Silence:
+        """A wait for the meter's bytes (its scaled timeout, the host's floor when busy)."""
         ...
 
     def _require_open(self) -> None: ...
@@ -229,15 +233,16 @@ class DlmsSession:
     def _mode_e_acknowledgement(self) -> None:
         """The meter repeats ``ACK 2 Z 2 CR LF`` at 300 Bd before switching to HDLC."""
         probe, line = self.probe, bytearray()
-        deadline = time.monotonic() + probe.timeout_s()
+        silence = probe.silence()
         while not line.endswith(b"\r\n"):
-            if time.monotonic() > deadline or len(line) > 16:
+            if silence.over() or len(line) > 16:
                 raise InstrumentTimeoutError(
                     f"{self.name}: no mode E acknowledgement (received {bytes(line)!r})",
                     instrument=self.name)
-            chunk = probe._read(0.05)
+            chunk = probe._read(min(0.05, silence.device_s))
             if chunk:
                 probe.transcript.record("<", chunk)
+                silence.heard()
                 line += chunk
         if line[:2] != b"\x062" or len(line) != 6:
             raise ProtocolError(f"{self.name}: meter refused mode E: {bytes(line)!r}",
@@ -525,17 +530,16 @@ class DlmsSession:
         if self._pending:
             return self._pending.pop(0)
         probe = self.probe
-        idle = probe.timeout_s()
-        last = time.monotonic()
+        silence = probe.silence()
         while True:
-            if time.monotonic() - last > idle:
+            if silence.over():
                 raise InstrumentTimeoutError(
-                    f"{self.name}: no HDLC frame within {idle} s (received "
+                    f"{self.name}: no HDLC frame within {silence.waited_s:.3g} s (received "
                     f"{self.reader.pending.hex(' ') or 'nothing'})", instrument=self.name)
-            chunk = probe._read(min(0.05, idle))
+            chunk = probe._read(min(0.05, silence.device_s))
             if chunk:
                 probe.transcript.record("<", chunk)
-                last = time.monotonic()
+                silence.heard()
             self._pending += [frame for frame in self.reader.feed(chunk)
                               if frame.destination.upper == self.client.upper]
             if self._pending:

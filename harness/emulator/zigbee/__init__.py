@@ -3,7 +3,8 @@
 ``serve_dongle`` is what ``EmulatedBench`` calls for an ``emulated = true`` instrument of
 kind ``zigbee``.  Bench options it reads (all optional): ``seed`` (channel noise),
 ``eui64`` (the dongle's own), ``signal_dbm`` (a table slot -> dBm at the dongle, e.g. a weak
-link), ``join_delay_s`` (how long a waiting meter takes to try a newly opened window).
+link), ``join_delay_s`` (how long a waiting meter takes to try a newly opened window, in the meter's
+seconds: a fast bench divides it by its time scale, as the EZSP twin does).
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ TELEGESIS_OUI = "000D6F"  # Ember / Silicon Labs, as on ETRX357 modules
 
 
 def serve_dongle(name: str, inst: InstrumentConfig, devices: Mapping[str, EmulatedDevice],
-                 host: str = "127.0.0.1") -> TelegesisDongleServer:
-    """An emulated dongle for instrument ``name`` whose radio world holds ``devices``."""
+                 host: str = "127.0.0.1", time_scale: float = 1.0) -> TelegesisDongleServer:
+    """An emulated dongle for instrument ``name`` whose radio world holds ``devices``
+    (``time_scale``: a fast bench's, by which the meters' join delay shrinks)."""
     if inst.backend != "telegesis":
         raise BackendUnavailableError(
             f"instruments.{name}: the emulator serves zigbee backend 'telegesis' only, "
@@ -37,5 +39,6 @@ def serve_dongle(name: str, inst: InstrumentConfig, devices: Mapping[str, Emulat
     rng = random.Random(stable_seed(seed, "dongle-eui64", name))
     eui64 = str(options.get("eui64") or f"{TELEGESIS_OUI}{rng.getrandbits(40):010X}")
     engine = TelegesisEngine(world, eui64, seed=seed,
-                             join_delay_s=float(options.get("join_delay_s", 0.3)))
+                             join_delay_s=float(options.get("join_delay_s", 0.3)),
+                             time_scale=time_scale)
     return TelegesisDongleServer(engine, host, inst.emulator.port)

@@ -73,11 +73,14 @@ class TelegesisEngine:
 
     def __init__(self, world: RadioWorld, eui64: str, *, seed: int = 0,
                  password: str = "password", echo: bool = True,
-                 join_delay_s: float = 0.3) -> None:
+                 join_delay_s: float = 0.3, time_scale: float = 1.0) -> None:
         self.world = world
         self.eui64 = eui64.upper()
         self.echo = echo
-        self.join_delay_s = join_delay_s
+        self.join_delay_s = join_delay_s  # the meter's seconds: divided by the time scale
+        if not time_scale > 0:
+            raise ValueError(f"time_scale must be positive, not {time_scale}")
+        self.time_scale = time_scale  # a fast bench's: the meter's join delay scales with it
         self.password = password
         self.registers: dict[int, int] = {0x00: 0xFFFF, 0x02: 0, 0x03: 0, 0x08: 0, 0x09: 0,
                                           0x0A: 0x0010, 0x0E: 0, 0x0F: 0, 0x10: 0}
@@ -315,7 +318,8 @@ class TelegesisEngine:
             when = self._tries.get(eui)
             if when is None:  # first heard scanning in this window: it tries a little later
                 rng = random.Random(stable_seed(device.seed, "join-delay", str(self._seq)))
-                self._tries[eui] = now + rng.uniform(0.2, 1.0) * self.join_delay_s
+                self._tries[eui] = now + (rng.uniform(0.2, 1.0) * self.join_delay_s
+                                          / self.time_scale)
             elif when <= now:
                 self._tries[eui] = float("inf")  # one try per window
                 self._attempt(t, net, now)

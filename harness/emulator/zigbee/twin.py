@@ -15,4 +15,5 @@ if TYPE_CHECKING:
 
 def telegesis(bench: EmulatedBench, name: str, inst: InstrumentConfig) -> TelegesisDongleServer:
     """The Telegesis dongle ``name`` on the bench's host."""
-    return serve_dongle(name, inst, bench.devices, bench.host)
+    return serve_dongle(name, inst, bench.devices, bench.host,
+                        time_scale=bench.config.bench.time_scale)

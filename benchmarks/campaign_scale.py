@@ -1,0 +1,118 @@
+"""Campaigns of growing size on the emulated bench: time, peak memory and store size per device.
+
+The issue's Scale line: a 10,000-device campaign with time linear in devices, peak memory flat
+(under 300 MB per process) and the store linear. Campaigns of, e.g., 100, 200 and 400 devices
+(one generated batch each: same seed, same mix) run as whole ``meterbench triage`` processes
+on the fast emulated bench at a chosen time scale and worker count; for each, the wall time
+per device, the peak RSS of the largest process of the run (the triage process and every
+pytest-xdist worker: ``os.wait4``'s rusage, whose ru_maxrss is the largest of the process and
+the descendants it waited for) and the results database's bytes per device. From the largest
+campaign it projects what 10,000 devices take (time, store); flat memory and a constant
+per-device time are what make that projection fair, and the table shows whether they hold.
+Run: python benchmarks/campaign_scale.py [--sizes 100 200 400] [--time-scale 100] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _fast_bench import fast_bench_file
+from campaign_rate import FAILED_RUN_CODES, _recorded
+from results_store_scale import MB, db_bytes
+
+from harness.emulator.world.population import PopulationSpec, generate
+from harness.triage.intake import write_csv
+
+LIMIT_MB = 300  # the issue: peak memory under 300 MB per process
+TARGET = 10_000
+
+
+def campaign(bench: Path, batch: Path, workers: int, scale: float, db: Path,
+             devices: int) -> tuple[float, int]:
+    """Wall seconds and largest peak RSS (bytes) of one whole ``meterbench triage`` run."""
+    command = [sys.executable, "-m", "harness", "triage", "--bench", str(bench),
+               "--batch", str(batch), "--workers", str(workers),
+               "--time-scale", f"{scale:g}", "--db", f"sqlite:///{db}"]
+    start = time.perf_counter()
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             text=True)
+    _, status, usage = os.wait4(child.pid, 0)
+    elapsed = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    stderr = child.stderr.read() if child.stderr else ""
+    recorded = _recorded(db)
+    if code in FAILED_RUN_CODES or recorded != devices:
+        tail = "\n".join(stderr.strip().splitlines()[-15:])
+        raise SystemExit(f"{devices} devices: exit {code}, {recorded} recorded in {db}\n{tail}")
+    peak = usage.ru_maxrss if sys.platform == "darwin" else usage.ru_maxrss * 1024
+    return elapsed, peak
+
+
+def main() -> None:
+    """Run a campaign per size; print the table and the 10,000-device projection."""
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 200, 400],
+                        help="devices per campaign")
+    parser.add_argument("--time-scale", type=float, default=100.0, help="fast mode scale")
+    parser.add_argument("--workers", type=int, default=2, help="pytest-xdist workers")
+    parser.add_argument("--seed", type=int, default=7, help="population seed")
+    parser.add_argument("--healthy", action="store_true", help="healthy devices only")
+    parser.add_argument("--runs", type=int, default=1, help="runs per size (median)")
+    args = parser.parse_args()
+    if min(args.sizes) < 1 or args.runs < 1 or args.workers < 1:
+        parser.error("--sizes, --runs and --workers must be 1 or more")
+    with tempfile.TemporaryDirectory(prefix="mb-campaign-scale-") as tmp_name:
+        tmp = Path(tmp_name)
+        bench = fast_bench_file(tmp)
+        print(f"fast emulated bench, time scale x{args.time_scale:g}, {args.workers} "
+              f"worker(s), {'healthy' if args.healthy else 'mixed'} batches of seed "
+              f"{args.seed}, {args.runs} run(s) per size; {os.cpu_count()} cores, load "
+              f"average {os.getloadavg()[0]:.2f}")
+        print(f"{'devices':>7} {'faulty':>6} {'wall s':>8} {'s/device':>9} {'dev/min':>8} "
+              f"{'peak RSS MB':>11} {'store MB':>9} {'KB/device':>10}")
+        per_device: dict[int, float] = {}
+        store: dict[int, float] = {}
+        peaks: dict[int, int] = {}
+        for size in args.sizes:
+            rows = generate(PopulationSpec(size, seed=args.seed,
+                                           no_fault_ratio=1.0 if args.healthy else 0.6))
+            batch = tmp / f"batch-{size}.csv"
+            write_csv(rows, batch)
+            runs = []
+            for run in range(args.runs):
+                db = tmp / f"campaign-{size}-{run}.db"
+                seconds, peak = campaign(bench, batch, args.workers, args.time_scale, db, size)
+                runs.append((seconds, peak, db_bytes(db)))
+            seconds = statistics.median(r[0] for r in runs)
+            peaks[size] = max(r[1] for r in runs)
+            store[size] = statistics.median(r[2] for r in runs) / size
+            per_device[size] = seconds / size
+            faulty = sum(r.truth_verdict != "NO_FAULT_FOUND" for r in rows)
+            print(f"{size:>7} {faulty:>6} {seconds:>8.1f} {per_device[size]:>9.3f} "
+                  f"{size / seconds * 60:>8.1f} {peaks[size] / MB:>11.1f} "
+                  f"{statistics.median(r[2] for r in runs) / MB:>9.2f} "
+                  f"{store[size] / 1024:>10.1f}", flush=True)
+        small, large = min(args.sizes), max(args.sizes)
+        if large != small:
+            print(f"linearity {small} -> {large} devices: time per device x"
+                  f"{per_device[large] / per_device[small]:.2f}, store bytes per device x"
+                  f"{store[large] / store[small]:.2f}, largest process's peak RSS x"
+                  f"{peaks[large] / peaks[small]:.2f}")
+        hours = per_device[large] * TARGET / 3600
+        print(f"{TARGET:,} devices at this rate: {hours:.1f} h ({per_device[large]:.3f} s a "
+              f"device), store {store[large] * TARGET / 1024 ** 3:.2f} GiB; peak RSS "
+              f"{max(peaks.values()) / MB:.0f} MB, "
+              f"{'under' if max(peaks.values()) < LIMIT_MB * MB else 'OVER'} {LIMIT_MB} MB; "
+              f"load average after {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

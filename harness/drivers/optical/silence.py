@@ -1,0 +1,81 @@
+"""When a fast bench may call an optical port silent: after the device's own (scaled) timeout if
+the host was free meanwhile, else only after the wall-clock floor.
+
+A scaled timeout is short (0.1 s at x10), and a loaded host can hold a process up for longer
+than that: CI with two campaigns on two cores once took a healthy meter for a silent one, which
+is why a scaled timeout never waits less than ``MIN_TIMEOUT_S`` of wall time. That floor is paid
+in full by every dead port, on every attempt (6 to 18 s a device). So the floor is adaptive:
+the kernel counts the time tasks waited for a CPU (Linux pressure stall information, the
+"some" line of ``/proc/pressure/cpu``); a silence that has lasted the device's scaled timeout
+while the host's tasks waited for a CPU less than ``STALL_SHARE`` of it was the device's, and is
+judged then. Any more CPU waiting, or no such figures (another OS, an older kernel), and the
+silence must last the whole floor, as before.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+PRESSURE_FILE = Path("/proc/pressure/cpu")
+STALL_SHARE = 0.1
+"""The share of a silence the host's tasks may have waited for a CPU while it is still judged
+the device's. An emulated meter held up long enough to miss its scaled timeout was itself a
+task waiting for a CPU for most of the silence, so its hold-up alone would count several times
+this; the figure is system-wide, so any other busy process counts against it too (the safe
+side)."""
+
+StallClock = Callable[[], float | None]
+"""Seconds the host's tasks have waited for a CPU so far (cumulative), or None if unknown."""
+
+
+def cpu_stall_s(path: Path = PRESSURE_FILE) -> float | None:
+    """The host's cumulative CPU stall (PSI ``some`` total) in seconds; None where the kernel
+    gives no pressure figures."""
+    try:
+        text = path.read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("some "):
+            for field in line.split()[1:]:
+                name, _, value = field.partition("=")
+                if name == "total" and value.isdigit():
+                    return int(value) / 1e6
+    return None
+
+
+class Silence:
+    """One wait for bytes: :meth:`heard` on every byte, :meth:`over` when to give up."""
+
+    def __init__(self, device_s: float, floor_s: float, stall_clock: StallClock = cpu_stall_s,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.device_s = device_s  # the device's own timeout, scaled
+        self.floor_s = max(device_s, floor_s)  # what a silence lasts at most (a busy host)
+        self._stall_clock = stall_clock
+        self._clock = clock
+        self.heard()
+
+    def heard(self) -> None:
+        """Bytes came: the silence starts again."""
+        self._since = self._clock()
+        self._stall_at = self._stall_clock() if self.floor_s > self.device_s else None
+
+    @property
+    def waited_s(self) -> float:
+        """How long the port has been silent."""
+        return self._clock() - self._since
+
+    def over(self) -> bool:
+        """Whether the silence is the device's: past the floor, or past the device's timeout
+        on a host whose tasks hardly waited for a CPU meanwhile."""
+        quiet = self.waited_s
+        if quiet <= self.device_s:
+            return False
+        if quiet > self.floor_s:
+            return True
+        if self._stall_at is None:
+            return False
+        stall = self._stall_clock()
+        return stall is not None and stall - self._stall_at <= STALL_SHARE * quiet

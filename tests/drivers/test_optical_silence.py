@@ -1,0 +1,171 @@
+"""The fast bench's adaptive floor: a silent optical port is judged at the meter's own scaled
+timeout while the host is free, and only after the wall floor while the host's tasks wait for
+a CPU (or nothing says), so a loaded host is never taken for a silent port."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness.config.models import InstrumentConfig
+from harness.drivers.optical.base import MIN_TIMEOUT_S
+from harness.drivers.optical.serial_probe import SerialOpticalProbe
+from harness.drivers.optical.silence import STALL_SHARE, Silence, StallClock, cpu_stall_s
+from harness.errors import InstrumentTimeoutError
+
+IDENTIFICATION = b"/ABC5TEST\r\n"
+
+
+class Clock:
+    """A hand-turned monotonic clock, and a CPU-stall counter that runs at ``share`` of it."""
+
+    def __init__(self, share: float | None) -> None:
+        self.now, self.share = 0.0, share
+
+    def __call__(self) -> float:
+        return self.now
+
+    def stall(self) -> float | None:
+        return None if self.share is None else self.now * self.share
+
+
+def _silence(share: float | None) -> tuple[Silence, Clock]:
+    clock = Clock(share)
+    return Silence(0.01, 1.0, clock.stall, clock), clock
+
+
+def test_free_host_judges_at_the_devices_timeout() -> None:
+    silence, clock = _silence(0.0)
+    clock.now = 0.009
+    assert not silence.over()
+    clock.now = 0.011
+    assert silence.over()
+    silence.heard()  # bytes came: silent again from now
+    clock.now = 0.02
+    assert not silence.over()
+
+
+@pytest.mark.parametrize("share", [STALL_SHARE * 1.5, 1.0, None],
+                         ids=["busy", "saturated", "no-pressure-figures"])
+def test_busy_or_unknown_host_waits_the_wall_floor(share: float | None) -> None:
+    silence, clock = _silence(share)
+    for clock.now in (0.011, 0.5, 0.99):
+        assert not silence.over()
+    clock.now = 1.001
+    assert silence.over()
+
+
+def test_stall_figures_from_the_kernel(tmp_path: Path) -> None:
+    pressure = tmp_path / "cpu"
+    pressure.write_text("some avg10=2.62 avg60=5.86 avg300=12.75 total=5324890952\n"
+                        "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n")
+    assert cpu_stall_s(pressure) == pytest.approx(5324.890952)
+    pressure.write_text("nonsense\n")
+    assert cpu_stall_s(pressure) is None
+    assert cpu_stall_s(tmp_path / "absent") is None
+
+
+class LateMeter:
+    """A socket peer that answers a sign-on request after ``delay_s`` (None: never)."""
+
+    def __init__(self, delay_s: float | None) -> None:
+        self.delay_s = delay_s
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.05)
+        self.port = self.listener.getsockname()[1]
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except (TimeoutError, OSError):
+                continue
+            with conn, contextlib.suppress(OSError):
+                conn.settimeout(0.05)
+                buffer = b""
+                while not self.stop.is_set():
+                    try:
+                        data = conn.recv(4096)
+                    except TimeoutError:
+                        continue
+                    if not data:
+                        break
+                    buffer += data
+                    if b"!\r\n" in buffer and self.delay_s is not None:
+                        buffer = b""
+                        time.sleep(self.delay_s)
+                        conn.sendall(IDENTIFICATION)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.listener.close()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def meter(request: pytest.FixtureRequest) -> Iterator[LateMeter]:
+    peer = LateMeter(request.param)
+    yield peer
+    peer.close()
+
+
+def _probe(port: int, stall: StallClock) -> SerialOpticalProbe:
+    config = InstrumentConfig(kind="optical_probe", backend="serial",
+                              address=f"socket://127.0.0.1:{port}", timeout_s=1.0,
+                              options={"retries": 1})
+    probe = SerialOpticalProbe("probe", config, stall_clock=stall)
+    probe.time_scale = 100.0  # the meter may stay silent 10 ms of wall time
+    return probe.open()
+
+
+def _busy() -> float:
+    return time.monotonic()  # every task waited for a CPU the whole time
+
+
+def _free() -> float:
+    return 0.0
+
+
+@pytest.mark.parametrize("meter", [None], indirect=True)
+def test_a_dead_port_on_a_free_host_is_judged_without_the_floor(meter: LateMeter) -> None:
+    probe = _probe(meter.port, _free)
+    started = time.monotonic()
+    with pytest.raises(InstrumentTimeoutError):
+        probe.sign_on()
+    assert time.monotonic() - started < MIN_TIMEOUT_S / 2
+    probe.close()
+
+
+@pytest.mark.parametrize("stall", [_busy, lambda: None], ids=["busy", "no-figures"])
+@pytest.mark.parametrize("meter", [None], indirect=True)
+def test_a_dead_port_on_a_busy_host_waits_the_floor(meter: LateMeter, stall: StallClock) -> None:
+    probe = _probe(meter.port, stall)
+    started = time.monotonic()
+    with pytest.raises(InstrumentTimeoutError):
+        probe.sign_on()
+    assert time.monotonic() - started >= MIN_TIMEOUT_S
+    probe.close()
+
+
+@pytest.mark.parametrize("meter", [0.3], indirect=True)
+def test_a_meter_late_because_the_host_is_busy_is_still_heard(meter: LateMeter) -> None:
+    probe = _probe(meter.port, _busy)
+    assert probe.sign_on().manufacturer == "ABC"
+    probe.close()
+
+
+@pytest.mark.parametrize("meter", [0.3], indirect=True)
+def test_the_same_delay_on_a_free_host_is_the_meters_silence(meter: LateMeter) -> None:
+    probe = _probe(meter.port, _free)  # 0.3 s at x100: 30 s of the meter's time
+    with pytest.raises(InstrumentTimeoutError):
+        probe.sign_on()
+    probe.close()
