@@ -60,7 +60,8 @@ def triage_process(folder: Path, *args: str, hold: str | None = None) -> subproc
     if hold:
         env["MB_WIRE_HOLD"] = hold
     return subprocess.Popen([sys.executable, "-m", "pytest", "-p", "_wire_log", "-p",
-                             "no:cacheprovider", "-p", "no:randomly", "-q", "-rA", *args],
+                             "no:cacheprovider", "-p", "no:randomly", "-q", "-rA",
+                             "--mb-time-scale", "10", *args],
                             cwd=folder, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
 

@@ -29,7 +29,7 @@ def test_rsa_reset_is_refused_and_audited(pytester: pytest.Pytester, tmp_path: P
     check = pytester.makepyfile(test_zz_after=CHECK_AFTER)
     result = pytester.runpytest("--pyargs", "test_suites", str(check), "--mb-batch", str(batch),
                                 "--mb-role", "rsa", "--mb-operator", "ann",
-                                "--mb-audit-db", audit_url,
+                                "--mb-audit-db", audit_url, "--mb-time-scale", "10",
                                 "-p", "no:randomly", "-rs")
     result.assert_outcomes(failed=0, passed=result.parseoutcomes()["passed"],
                            skipped=result.parseoutcomes()["skipped"])
