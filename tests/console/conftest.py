@@ -18,7 +18,7 @@ from harness.triage.access import read_site_access
 from harness.triage.audit import AuditLog
 from harness.triage.audit_key import create_key_file
 from harness.triage.site import Site
-from tests.results._postgres import PostgresServer, PostgresUnavailable
+from tests.results._postgres import PostgresServer, session_server
 
 PASSWORDS = {"ann": "ann-secret-1", "bob": "bob-secret-2", "cat": "cat-secret-3"}
 SITE = """site: Test returns line
@@ -86,19 +86,7 @@ def csrf_of(html: str) -> str:
 def postgres_server() -> Iterator[PostgresServer]:
     """A throw-away PostgreSQL server for the console's facility tests (as the results
     tests': skipped where PostgreSQL is not installed, unless MB_REQUIRE_POSTGRES=1)."""
-    try:
-        import psycopg  # noqa: F401 - the driver the store uses
-
-        server = PostgresServer.start()
-    except (ImportError, PostgresUnavailable) as exc:
-        reason = f"no PostgreSQL server for these tests: {exc}"
-        if os.environ.get("MB_REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"{reason} (MB_REQUIRE_POSTGRES=1)", pytrace=False)
-        pytest.skip(reason)
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from session_server()
 
 
 @pytest.fixture

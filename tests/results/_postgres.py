@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -143,3 +144,24 @@ class PostgresServer:
                 self._run("pg_ctl", "stop", "-D", str(self.data), "-m", "immediate", "-w")
         finally:
             shutil.rmtree(self.base, ignore_errors=True)
+
+
+def session_server() -> Iterator[PostgresServer]:
+    """A throw-away server for a test session fixture (``yield from`` it): the test is
+    skipped where PostgreSQL is not installed, and fails instead under MB_REQUIRE_POSTGRES=1
+    (CI sets it once it has installed PostgreSQL); stopped, its data deleted, at the end."""
+    import pytest
+
+    try:
+        import psycopg  # noqa: F401 - the driver the store uses
+
+        server = PostgresServer.start()
+    except (ImportError, PostgresUnavailable) as exc:
+        reason = f"no PostgreSQL server for these tests: {exc}"
+        if os.environ.get("MB_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"{reason} (MB_REQUIRE_POSTGRES=1)", pytrace=False)
+        pytest.skip(reason)
+    try:
+        yield server
+    finally:
+        server.stop()

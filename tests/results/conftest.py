@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _postgres import PostgresServer, PostgresUnavailable
+from _postgres import PostgresServer, session_server
 
 _names = itertools.count(1)
 
@@ -22,20 +22,7 @@ _names = itertools.count(1)
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     """A running PostgreSQL server for the session, stopped (and its data deleted) at the end."""
-    required = os.environ.get("MB_REQUIRE_POSTGRES") == "1"
-    try:
-        import psycopg  # noqa: F401 - the driver the store uses
-
-        server = PostgresServer.start()
-    except (ImportError, PostgresUnavailable) as exc:
-        reason = f"no PostgreSQL server for these tests: {exc}"
-        if required:
-            pytest.fail(f"{reason} (MB_REQUIRE_POSTGRES=1)", pytrace=False)
-        pytest.skip(reason)
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from session_server()
 
 
 @pytest.fixture
