@@ -93,9 +93,9 @@ class _Reads:
         return statistics.median(self.trips[-9:])
 
     def edge_range(self, shown: int) -> tuple[float, float] | None:
-        """When the change to ``shown`` can be, as every steady clock the reads allow says."""
-        reads = self.tight if fit_rate(self.tight) is not None else self.loose
-        return edge_range(reads, shown)
+        """When the change to ``shown`` can be, as every steady clock the reads allow says
+        (by the line-time bounds; the round trips' where no steady clock fits those)."""
+        return edge_range(self.tight, shown) or edge_range(self.loose, shown)
 
     def stopped(self, limit_s: float) -> bool:
         """Whether the device showed its latest second across over ``limit_s`` bench seconds:
