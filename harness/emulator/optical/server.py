@@ -163,7 +163,7 @@ class OpticalPortServer:
         with self.engine_lock:
             self.engine.reset()
         pending: deque[_Pending] = deque()
-        arriving: deque[_Arriving] = deque()
+        arriving: deque[_Arriving] = deque(maxlen=MAX_PENDING_REPLIES)  # oldest dropped
         while not self._stop.is_set():
             timeout = 0.2
             if pending:
@@ -178,8 +178,6 @@ class OpticalPortServer:
                     return
                 for settings, piece in self._split_by_settings(data, manager, line):
                     arriving.append(_Arriving(piece, settings, self._lands(piece, settings)))
-                if len(arriving) > MAX_PENDING_REPLIES:
-                    arriving = deque(list(arriving)[-MAX_PENDING_REPLIES:])
             while arriving and arriving[0].lands <= time.monotonic():
                 head = arriving.popleft()
                 pending.extend(self._receive(head.data, head.settings))
