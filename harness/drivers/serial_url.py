@@ -87,7 +87,10 @@ class _PromptRfc2217Serial(rfc2217.Serial):
         if self._socket is None:
             raise serial.SerialException("Can only operate on open ports")
         if self._write_timeout is not None:
-            raise NotImplementedError("write_timeout is currently not supported")
+            # pyserial's client raises NotImplementedError here, which no driver catches: a
+            # value the port refuses is a ValueError, as the baud check below (drivers say so
+            # in our own words).
+            raise ValueError("an rfc2217:// port takes no write_timeout")
         if not 0 < self._baudrate < 2 ** 32:
             raise ValueError(f"invalid baudrate: {self._baudrate!r}")
         settings = self._rfc2217_port_settings
