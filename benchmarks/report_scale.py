@@ -22,7 +22,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from results_store_scale import MB, load_templates, run_child, triage_templates
+from results_store_scale import (
+    MB,
+    add_template_options,
+    load_templates,
+    run_child,
+    triage_templates,
+)
 
 TARGET_S = 30.0  # the issue: the report of 10,000 devices renders in under 30 s
 
@@ -61,12 +67,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="report runs per size (median)")
     parser.add_argument("--format", default="html", choices=("html", "csv", "json"),
                         help="the report's --format")
-    parser.add_argument("--templates-db", default=None, metavar="URL",
-                        help="results database whose devices are the templates (default: "
-                             "triage a small batch on the fast emulated bench first)")
-    parser.add_argument("--template-devices", type=int, default=12,
-                        help="size of the batch triaged for templates")
-    parser.add_argument("--seed", type=int, default=7, help="seed of that batch")
+    add_template_options(parser)
     parser.add_argument("--keep", type=Path, default=None, metavar="DIR",
                         help="keep the stores and reports in DIR (default: a temporary folder)")
     args = parser.parse_args()

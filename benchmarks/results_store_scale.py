@@ -194,6 +194,16 @@ def run_child(size: int, templates_url: str, db: Path, traced: bool) -> dict[str
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def add_template_options(parser: argparse.ArgumentParser) -> None:
+    """The options choosing the real device records a scale benchmark replays."""
+    parser.add_argument("--templates-db", default=None, metavar="URL",
+                        help="results database whose devices are the templates (default: "
+                             "triage a small batch on the fast emulated bench first)")
+    parser.add_argument("--template-devices", type=int, default=12,
+                        help="size of the batch triaged for templates")
+    parser.add_argument("--seed", type=int, default=7, help="seed of that batch")
+
+
 def main() -> None:
     """Record each size ``runs`` times (timed) and once traced; print the table."""
     parser = argparse.ArgumentParser(description=__doc__,
@@ -201,12 +211,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000],
                         help="devices recorded per database")
     parser.add_argument("--runs", type=int, default=3, help="timed runs per size (median)")
-    parser.add_argument("--templates-db", default=None, metavar="URL",
-                        help="results database whose devices are the templates (default: "
-                             "triage a small batch on the fast emulated bench first)")
-    parser.add_argument("--template-devices", type=int, default=12,
-                        help="size of the batch triaged for templates")
-    parser.add_argument("--seed", type=int, default=7, help="seed of that batch")
+    add_template_options(parser)
     parser.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--traced", action="store_true", help=argparse.SUPPRESS)
