@@ -86,8 +86,8 @@ class Dut:
         manifest model's catalogue entry names, else the slot's own; a profile that addresses
         the device by its label (e.g. through the DCC) gets what it says."""
         if self._profile is None:
-            found = self.manifests.lookup(self.row.model) if self.row is not None else None
-            named = found[1].profile if found is not None else None
+            entry = self.manifests.for_model(self.row.model) if self.row is not None else None
+            named = entry.profile if entry is not None else None
             self._profile = self.slot.profile(device_id=self.label.device_id,
                                               install_code=self.label.install_code,
                                               gate=self.gate, name=named)

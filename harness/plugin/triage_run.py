@@ -113,8 +113,8 @@ class TriageRun:
             return key
         row = self.rows[key]
         kind = row.device_type
-        found = self.manifests.lookup(row.model)
-        profile = found[1].profile if found else None
+        entry = self.manifests.for_model(row.model)
+        profile = entry.profile if entry else None
         for name, slot in self.session.config.slots.items():
             if slot.device_type is kind and (profile is None or profile in slot.all_profiles):
                 return name
