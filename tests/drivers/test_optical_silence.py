@@ -16,7 +16,14 @@ import pytest
 from harness.config.models import InstrumentConfig
 from harness.drivers.optical.base import MIN_TIMEOUT_S
 from harness.drivers.optical.serial_probe import SerialOpticalProbe
-from harness.drivers.optical.silence import STALL_SHARE, Silence, StallClock, cpu_stall_s
+from harness.drivers.optical.silence import (
+    SATURATED_FACTOR,
+    SATURATED_SHARE,
+    STALL_SHARE,
+    Silence,
+    StallClock,
+    cpu_stall_s,
+)
 from harness.errors import InstrumentTimeoutError
 
 IDENTIFICATION = b"/ABC5TEST\r\n"
@@ -51,14 +58,30 @@ def test_free_host_judges_at_the_devices_timeout() -> None:
     assert not silence.over()
 
 
-@pytest.mark.parametrize("share", [STALL_SHARE * 1.5, 1.0, None],
-                         ids=["busy", "saturated", "no-pressure-figures"])
+@pytest.mark.parametrize("share", [STALL_SHARE * 1.5, SATURATED_SHARE, None],
+                         ids=["busy", "half-busy", "no-pressure-figures"])
 def test_busy_or_unknown_host_waits_the_wall_floor(share: float | None) -> None:
     silence, clock = _silence(share)
     for clock.now in (0.011, 0.5, 0.99):
         assert not silence.over()
     clock.now = 1.001
     assert silence.over()
+
+
+def test_a_saturated_host_is_heard_out_past_the_floor() -> None:
+    """Tasks waiting for a CPU most of the floor: an emulated meter has not had its turn yet."""
+    silence, clock = _silence(0.9)
+    for clock.now in (1.001, 2.0, SATURATED_FACTOR - 0.01):
+        assert not silence.over()
+    clock.now = SATURATED_FACTOR + 0.01
+    assert silence.over()
+    assert "waited for a CPU 90% of that silence" in silence.host_note()
+
+
+def test_a_free_host_says_nothing_of_itself() -> None:
+    silence, clock = _silence(0.0)
+    clock.now = 0.5
+    assert silence.host_note() == ""
 
 
 def test_stall_figures_from_the_kernel(tmp_path: Path) -> None:

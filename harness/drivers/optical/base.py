@@ -323,7 +323,7 @@ class OpticalProbe(Instrument):
             if silence.over() or time.monotonic() > overall:
                 raise InstrumentTimeoutError(
                     f"{self.name}: no complete {what} within {silence.waited_s:.3g} s"
-                    f" (received {reader.pending.hex(' ') or 'nothing'})",
+                    f" (received {reader.pending.hex(' ') or 'nothing'}){silence.host_note()}",
                     instrument=self.name, pending=reader.pending.hex(),
                 )
             chunk = self._read(min(0.05, silence.device_s))

@@ -237,7 +237,8 @@ class DlmsSession:
         while not line.endswith(b"\r\n"):
             if silence.over() or len(line) > 16:
                 raise InstrumentTimeoutError(
-                    f"{self.name}: no mode E acknowledgement (received {bytes(line)!r})",
+                    f"{self.name}: no mode E acknowledgement (received {bytes(line)!r})"
+                    f"{silence.host_note()}",
                     instrument=self.name)
             chunk = probe._read(min(0.05, silence.device_s))
             if chunk:
@@ -535,7 +536,8 @@ class DlmsSession:
             if silence.over():
                 raise InstrumentTimeoutError(
                     f"{self.name}: no HDLC frame within {silence.waited_s:.3g} s (received "
-                    f"{self.reader.pending.hex(' ') or 'nothing'})", instrument=self.name)
+                    f"{self.reader.pending.hex(' ') or 'nothing'}){silence.host_note()}",
+                    instrument=self.name)
             chunk = probe._read(min(0.05, silence.device_s))
             if chunk:
                 probe.transcript.record("<", chunk)

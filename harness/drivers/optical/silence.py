@@ -9,7 +9,10 @@ the kernel counts the time tasks waited for a CPU (Linux pressure stall informat
 "some" line of ``/proc/pressure/cpu``); a silence that has lasted the device's scaled timeout
 while the host's tasks waited for a CPU less than ``STALL_SHARE`` of it was the device's, and is
 judged then. Any more CPU waiting, or no such figures (another OS, an older kernel), and the
-silence must last the whole floor, as before.
+silence must last the whole floor, as before. A host so loaded that its tasks waited for a CPU
+for most of the floor (``SATURATED_SHARE``) is heard out to ``SATURATED_FACTOR`` times the floor:
+an emulated meter starved that long has not had its turn to answer, and a dead port then costs
+more only on a saturated host. A timeout's message says how much of the silence was the host's.
 """
 
 from __future__ import annotations
@@ -25,6 +28,11 @@ the device's. An emulated meter held up long enough to miss its scaled timeout w
 task waiting for a CPU for most of the silence, so its hold-up alone would count several times
 this; the figure is system-wide, so any other busy process counts against it too (the safe
 side)."""
+
+SATURATED_SHARE = 0.5
+"""Past the floor, a silence during which the host's tasks waited for a CPU more than this share
+of it is heard out longer (to ``SATURATED_FACTOR`` times the floor)."""
+SATURATED_FACTOR = 3.0
 
 StallClock = Callable[[], float | None]
 """Seconds the host's tasks have waited for a CPU so far (cumulative), or None if unknown."""
@@ -68,14 +76,29 @@ class Silence:
         return self._clock() - self._since
 
     def over(self) -> bool:
-        """Whether the silence is the device's: past the floor, or past the device's timeout
-        on a host whose tasks hardly waited for a CPU meanwhile."""
+        """Whether the silence is the device's: past the device's timeout on a host whose tasks
+        hardly waited for a CPU meanwhile, else past the floor (further on a saturated host)."""
         quiet = self.waited_s
         if quiet <= self.device_s:
             return False
-        if quiet > self.floor_s:
-            return True
+        share = self.stall_share()
+        if quiet <= self.floor_s:
+            return share is not None and share <= STALL_SHARE
+        return not (share is not None and share > SATURATED_SHARE
+                    and quiet <= self.floor_s * SATURATED_FACTOR)
+
+    def stall_share(self) -> float | None:
+        """The share of this silence the host's tasks waited for a CPU; None if unknown."""
         if self._stall_at is None:
-            return False
-        stall = self._stall_clock()
-        return stall is not None and stall - self._stall_at <= STALL_SHARE * quiet
+            return None
+        stall, quiet = self._stall_clock(), self.waited_s
+        if stall is None or quiet <= 0:
+            return None
+        return (stall - self._stall_at) / quiet
+
+    def host_note(self) -> str:
+        """For a timeout's message: how busy the host was, when that may be why."""
+        share = self.stall_share()
+        if share is None or share <= STALL_SHARE:
+            return ""
+        return f" (the host's tasks waited for a CPU {min(share, 1.0):.0%} of that silence)"
