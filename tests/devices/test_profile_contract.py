@@ -37,7 +37,11 @@ SUPPLY_CYCLE = {"ESME": ("disabled", "enabled"), "GSME": ("closed", "armed", "op
 
 @pytest.fixture(scope="module")
 def session() -> Iterator[BenchSession]:
+    """The default emulated bench at x10: the contract is the profiles' behaviour, and every
+    wait of theirs scales (the line's own times at the baud are tested on their own, in
+    tests/emulator/test_optical_line_times.py); at x1 this file took three minutes."""
     bench_session = BenchSession.from_file(None)
+    bench_session.fast(10)
     bench_session.open(purpose="profile contract")
     yield bench_session
     bench_session.close()
