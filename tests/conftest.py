@@ -11,6 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from _slow_first import SLOW_FIRST
 
 # Loaded once in this process, before any in-process pytester run: pytester takes the
 # modules a run imported out of sys.modules again afterwards, and cryptography's native
@@ -35,6 +36,23 @@ pytest_plugins = ["pytester"]
 # SIGINT as a terminal delivers it, here and in the processes they start.
 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Hand files out in the collection order (below), not xdist's most-tests-first."""
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow files first, each file's own order kept (a stable sort)."""
+    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+
+    def place(item: pytest.Item) -> int:
+        path = item.path.as_posix()
+        return next((i for name, i in rank.items() if path.endswith("/" + name)), len(rank))
+
+    items.sort(key=place)
+
 
 _STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
                       if hasattr(signal, name))
