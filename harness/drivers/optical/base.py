@@ -332,9 +332,20 @@ class OpticalProbe(Instrument):
             self.transcript.record("<", chunk)
             silence.heard()
             messages = reader.feed(chunk)
+            if what != "identification":
+                messages = [m for m in messages if not self._late_identification(m)]
             if messages:
                 self._took(len(messages[0]))
                 return messages[0]
+
+    def _late_identification(self, message: bytes) -> bool:
+        """An identification where another answer is awaited: the late answer to a sign-on
+        request that was repeated (the meter answered both), dropped rather than read as the
+        answer, which would leave the session one answer behind."""
+        if not (message.startswith(b"/") and message.endswith(b"\r\n")):
+            return False
+        self.log.info("dropped a late identification: %r", message)
+        return True
 
     def _discard_input(self) -> None:
         """Drop what is waiting; bounded, so a peer that never stops sending cannot hold us

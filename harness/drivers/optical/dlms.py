@@ -235,7 +235,7 @@ class DlmsSession:
         probe, line = self.probe, bytearray()
         silence = probe.silence()
         while not line.endswith(b"\r\n"):
-            if silence.over() or len(line) > 16:
+            if silence.over() or len(line) > (40 if line.startswith(b"/") else 16):
                 raise InstrumentTimeoutError(
                     f"{self.name}: no mode E acknowledgement (received {bytes(line)!r})"
                     f"{silence.host_note()}",
@@ -245,6 +245,8 @@ class DlmsSession:
                 probe.transcript.record("<", chunk)
                 silence.heard()
                 line += chunk
+                if line.endswith(b"\r\n") and probe._late_identification(bytes(line)):
+                    line.clear()
         if line[:2] != b"\x062" or len(line) != 6:
             raise ProtocolError(f"{self.name}: meter refused mode E: {bytes(line)!r}",
                                 instrument=self.name)
