@@ -1,6 +1,7 @@
 """A bench has one owner in the whole facility on a PostgreSQL store: a second host asking
 for it is refused and told who holds it (pid, host, campaign, device); a holder that dies
-frees it as soon as the server sees its connection close. Unit tests of ``FacilityBenchLock`` and one with two real host processes."""
+frees it as soon as the server sees its connection close. Unit tests of
+``FacilityBenchLock`` and one with two real host processes."""
 
 from __future__ import annotations
 
