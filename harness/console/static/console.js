@@ -109,6 +109,7 @@
       const body = await reply.json();
       if (!reply.ok) throw new Error(body.error || reply.statusText);
       form.classList.add("answered");
+      focusOldest();
     } catch (err) {
       let p = form.querySelector("p.error");
       if (!p) { p = document.createElement("p"); p.className = "error"; form.appendChild(p); }
@@ -132,21 +133,27 @@
     for (const [id, form] of shown) {
       if (!waiting.has(id)) { form.remove(); shown.delete(id); }
     }
-    let first = null;
     for (const p of line.prompts) {
       if (!shown.has(p.id)) {
         const form = promptCard(p);
         list.appendChild(form); shown.set(p.id, form);
       }
-      if (first === null) first = shown.get(p.id);
     }
     none.hidden = shown.size > 0;
-    // A scanner types into the focused field: keep the oldest prompt's field focused.
+    focusOldest();
+  }
+
+  // A scanner types into the focused field: keep the oldest waiting prompt's field focused,
+  // unless the operator is in another waiting prompt. An answered prompt stays on screen
+  // until the run takes the answer; the focus must not stay on it, or the next prompt's scan
+  // would be typed into nothing.
+  function focusOldest() {
     const active = document.activeElement;
-    if (first && !(active && list.contains(active))) {
-      const target = first.querySelector('input[name="reply"]') || first.querySelector("button.done");
-      if (target) target.focus();
-    }
+    if (active && list.contains(active) && !active.closest("form.answered")) return;
+    const first = list.querySelector("form.prompt:not(.answered)");
+    if (!first) return;
+    const target = first.querySelector('input[name="reply"]') || first.querySelector("button.done");
+    if (target) target.focus();
   }
 
   draw(JSON.parse(document.getElementById("initial").textContent));
