@@ -13,6 +13,9 @@ from harness.emulator.world.population import PopulationSpec, generate
 from harness.results.store import ResultStore
 from harness.triage.intake import write_csv
 
+# The fast bench at x30: these tests are about what is recorded and resumed, not the verdicts.
+FAST = ("--bench", str(default_bench_path().parent / "emulated-fast.toml"), "--time-scale", "30")
+
 
 def triage(batch: Path, db: str, cwd: Path, *extra: str) -> list[dict]:
     proc = subprocess.run([sys.executable, "-m", "harness", "triage", "--batch", str(batch),
@@ -26,11 +29,10 @@ def test_rerun_resumes_and_records_each_device_once(tmp_path: Path) -> None:
     batch = tmp_path / "batch.csv"
     write_csv(rows, batch)
     db = f"sqlite:///{tmp_path / 'results.db'}"
-    fast = ("--bench", str(default_bench_path().parent / "emulated-fast.toml"))
-    first = triage(batch, db, tmp_path, *fast, "-k", "item1 or item2")  # stopped after two
+    first = triage(batch, db, tmp_path, *FAST, "-k", "item1 or item2")  # stopped after two
     assert {v["item"] for v in first} == {"item1", "item2"}
     out = tmp_path / "out"
-    second = triage(batch, db, tmp_path, *fast, "--out", str(out))
+    second = triage(batch, db, tmp_path, *FAST, "--out", str(out))
     assert {v["item"] for v in second} == {"item3", "item4"}
     assert "<testsuite" in (out / "junit.xml").read_text()
     assert list((out / "allure-results").glob("*-result.json"))
@@ -51,10 +53,9 @@ def test_a_finished_batch_is_not_triaged_again_unless_asked(tmp_path: Path) -> N
     batch = tmp_path / "batch.csv"
     write_csv(rows, batch)
     db = f"sqlite:///{tmp_path / 'results.db'}"
-    fast = ("--bench", str(default_bench_path().parent / "emulated-fast.toml"))
-    assert len(triage(batch, db, tmp_path, *fast)) == 2  # the campaign finishes
+    assert len(triage(batch, db, tmp_path, *FAST)) == 2  # the campaign finishes
     again = subprocess.run([sys.executable, "-m", "harness", "triage", "--batch", str(batch),
-                            "--db", db, *fast], capture_output=True, text=True, timeout=600,
+                            "--db", db, *FAST], capture_output=True, text=True, timeout=600,
                            cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert "was triaged on bench" in again.stderr and "nothing to do" in again.stderr
@@ -62,12 +63,13 @@ def test_a_finished_batch_is_not_triaged_again_unless_asked(tmp_path: Path) -> N
     # pytest users get the same refusal from the plugin itself
     direct = subprocess.run([sys.executable, "-m", "pytest", str(suites_dir()), "-q",
                              "-p", "no:cacheprovider", "--mb-batch", str(batch), "--mb-db", db,
-                             "--mb-bench", fast[1]], capture_output=True, text=True,
+                             "--mb-bench", FAST[1], "--mb-time-scale", FAST[3]],
+                            capture_output=True, text=True,
                             timeout=600, cwd=tmp_path)
     assert direct.returncode == 0 and "--mb-again" in direct.stdout + direct.stderr, direct
     with ResultStore.open(db, create=False) as store:
         assert store.count() == 2
-    assert len(triage(batch, db, tmp_path, *fast, "--again", "-k", "item1")) == 1
+    assert len(triage(batch, db, tmp_path, *FAST, "--again", "-k", "item1")) == 1
     with ResultStore.open(db, create=False) as store:
         assert store.count() == 3  # the history is kept...
     report = subprocess.run([sys.executable, "-m", "harness", "report", "--db", db, "--out",
