@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from harness.console.app import create_app
@@ -186,3 +187,29 @@ def test_another_hosts_bench_on_the_line(kit: Kit, browser: object, shots: Path,
             page.screenshot(path=str(shots / "line-facility.png"), full_page=True)
             far.release()
             page.wait_for_selector("#facility-bench-bench-B", state="detached")
+
+
+def test_an_answered_prompt_hands_the_focus_to_the_next(kit: Kit, browser: object) -> None:
+    """Two prompts wait; once the first is answered, the focus is in the next prompt's field,
+    where a scanner's keystrokes must land."""
+    from tests.console.test_prompts import TOKEN, pretend_running
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    app = create_app(kit.settings([FAST_BENCH], base_url=base))
+    pretend_running(app)
+    with serving(app, port), httpx.Client(base_url=base) as run:
+        for body in ({"key": "item1", "slot": "esme", "text": "Place the meter (item1) in "
+                      "slot esme", "kind": "confirm"},
+                     {"key": "item1", "slot": "esme", "text": "Scan or type the label of the "
+                      "device in slot esme", "kind": "label"}):
+            assert run.post("/api/run/ask", json=body,
+                            headers={"X-Console-Token": TOKEN}).status_code == 200
+        page = browser.new_page(viewport={"width": 1200, "height": 900})  # type: ignore[attr-defined]
+        sign_in(page, base, "ann")
+        page.wait_for_selector("#live.on")
+        page.wait_for_selector('#prompt-list form.prompt[data-kind="label"]')
+        page.click('#prompt-list form.prompt[data-kind="confirm"] button.done')
+        page.wait_for_function(
+            "document.activeElement && document.activeElement.name === 'reply' && "
+            "document.activeElement.closest('form').dataset.kind === 'label'", timeout=5000)
