@@ -71,6 +71,19 @@ def test_stall_figures_from_the_kernel(tmp_path: Path) -> None:
     assert cpu_stall_s(tmp_path / "absent") is None
 
 
+def test_stall_figures_are_read_through_one_descriptor(tmp_path: Path) -> None:
+    """The figure is asked for at every byte heard: the file is opened once, then re-read in
+    place (a new figure is seen; the descriptor outlives the name)."""
+    pressure = tmp_path / "cpu-kept"
+    pressure.write_text("some avg10=0.00 avg60=0.00 avg300=0.00 total=1000000\n")
+    assert cpu_stall_s(pressure) == pytest.approx(1.0)
+    with pressure.open("r+") as f:  # the same file, a later figure
+        f.write("some avg10=0.00 avg60=0.00 avg300=0.00 total=2500000\n")
+    assert cpu_stall_s(pressure) == pytest.approx(2.5)
+    pressure.unlink()
+    assert cpu_stall_s(pressure) == pytest.approx(2.5)
+
+
 class LateMeter:
     """A socket peer that answers a sign-on request after ``delay_s`` (None: never)."""
 

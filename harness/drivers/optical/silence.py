@@ -14,6 +14,8 @@ silence must last the whole floor, as before.
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -32,9 +34,13 @@ StallClock = Callable[[], float | None]
 
 def cpu_stall_s(path: Path = PRESSURE_FILE) -> float | None:
     """The host's cumulative CPU stall (PSI ``some`` total) in seconds; None where the kernel
-    gives no pressure figures."""
+    gives no pressure figures. Read with ``pread`` on a descriptor kept open (every byte an
+    optical read hears asks for it: opening the file each time was a tenth of a read)."""
+    fd = _pressure_fd(path)
+    if fd is None:
+        return None
     try:
-        text = path.read_text()
+        text = os.pread(fd, 512, 0).decode("ascii", "replace")
     except OSError:
         return None
     for line in text.splitlines():
@@ -44,6 +50,26 @@ def cpu_stall_s(path: Path = PRESSURE_FILE) -> float | None:
                 if name == "total" and value.isdigit():
                     return int(value) / 1e6
     return None
+
+
+_FDS: dict[Path, int] = {}
+_FDS_LOCK = threading.Lock()
+
+
+def _pressure_fd(path: Path) -> int | None:
+    """A read-only descriptor of ``path``, opened once per process (None: cannot be opened)."""
+    fd = _FDS.get(path)
+    if fd is not None:
+        return fd
+    try:
+        opened = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    with _FDS_LOCK:
+        fd = _FDS.setdefault(path, opened)
+    if fd != opened:
+        os.close(opened)
+    return fd
 
 
 class Silence:
