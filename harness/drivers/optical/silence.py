@@ -73,20 +73,30 @@ def _pressure_fd(path: Path) -> int | None:
 
 
 class Silence:
-    """One wait for bytes: :meth:`heard` on every byte, :meth:`over` when to give up."""
+    """One wait for bytes: :meth:`heard` on every byte, :meth:`over` when to give up.
+
+    ``busy_clock`` is this process's CPU seconds (every thread's): an emulated meter served
+    from the harness's own process waits for the interpreter's lock, not for a CPU, while
+    another of its threads works, which the kernel's stall figures do not count; so a silence
+    during which the process itself kept working for over ``STALL_SHARE`` of it is not judged
+    early either."""
 
     def __init__(self, device_s: float, floor_s: float, stall_clock: StallClock = cpu_stall_s,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 busy_clock: Callable[[], float] = time.process_time) -> None:
         self.device_s = device_s  # the device's own timeout, scaled
         self.floor_s = max(device_s, floor_s)  # what a silence lasts at most (a busy host)
         self._stall_clock = stall_clock
         self._clock = clock
+        self._busy_clock = busy_clock
         self.heard()
 
     def heard(self) -> None:
         """Bytes came: the silence starts again."""
         self._since = self._clock()
-        self._stall_at = self._stall_clock() if self.floor_s > self.device_s else None
+        adaptive = self.floor_s > self.device_s
+        self._stall_at = self._stall_clock() if adaptive else None
+        self._busy_at = self._busy_clock() if adaptive else 0.0
 
     @property
     def waited_s(self) -> float:
@@ -95,13 +105,16 @@ class Silence:
 
     def over(self) -> bool:
         """Whether the silence is the device's: past the floor, or past the device's timeout
-        on a host whose tasks hardly waited for a CPU meanwhile."""
+        on a host whose tasks hardly waited for a CPU meanwhile and a process that hardly
+        worked meanwhile."""
         quiet = self.waited_s
         if quiet <= self.device_s:
             return False
         if quiet > self.floor_s:
             return True
         if self._stall_at is None:
+            return False
+        if self._busy_clock() - self._busy_at > STALL_SHARE * quiet:
             return False
         stall = self._stall_clock()
         return stall is not None and stall - self._stall_at <= STALL_SHARE * quiet
