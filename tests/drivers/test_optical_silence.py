@@ -72,6 +72,31 @@ def test_a_busy_process_waits_the_wall_floor() -> None:
     assert silence.over()
 
 
+def test_pieces_of_one_answer_do_not_each_ask_for_the_figures() -> None:
+    """An answer comes in many pieces: the figures are taken again only after a tenth of the
+    device's timeout (half the share a silence may stall), and a silence then still counts
+    the CPU since the older figures (more than its own: it waits longer, never less)."""
+    clock, asked = Clock(0.0), []
+
+    def stall() -> float:
+        asked.append(clock.now)
+        return 0.0
+
+    busy = {"s": 0.0}
+    silence = Silence(0.01, 1.0, stall, clock, busy_clock=lambda: busy["s"])
+    for clock.now in (0.0001, 0.0002, 0.0003, 0.0004):
+        silence.heard()
+    assert asked == [0.0]
+    clock.now = 0.0006
+    silence.heard()
+    assert asked == [0.0, 0.0006]
+    busy["s"] = 0.0012  # worked before the last piece came, since the figures were taken
+    clock.now = 0.0007
+    silence.heard()
+    clock.now = 0.0007 + 0.011
+    assert not silence.over()  # 1.2 ms of work counted against 1.1 ms allowed
+
+
 def test_stall_figures_from_the_kernel(tmp_path: Path) -> None:
     pressure = tmp_path / "cpu"
     pressure.write_text("some avg10=2.62 avg60=5.86 avg300=12.75 total=5324890952\n"

@@ -14,6 +14,7 @@ silence must last the whole floor, as before.
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
@@ -89,14 +90,23 @@ class Silence:
         self._stall_clock = stall_clock
         self._clock = clock
         self._busy_clock = busy_clock
+        self._adaptive = self.floor_s > self.device_s
+        # The host's and the process's figures are taken again at most this often: an answer
+        # comes in many pieces. A silence then counts from older figures, so it may count
+        # more CPU than its own (the safe side: it waits longer), never less.
+        self._refresh_s = STALL_SHARE * device_s / 2
+        self._taken = -math.inf
+        self._stall_at: float | None = None
+        self._busy_at = 0.0
         self.heard()
 
     def heard(self) -> None:
         """Bytes came: the silence starts again."""
-        self._since = self._clock()
-        adaptive = self.floor_s > self.device_s
-        self._stall_at = self._stall_clock() if adaptive else None
-        self._busy_at = self._busy_clock() if adaptive else 0.0
+        self._since = now = self._clock()
+        if self._adaptive and now - self._taken >= self._refresh_s:
+            self._taken = now
+            self._stall_at = self._stall_clock()
+            self._busy_at = self._busy_clock()
 
     @property
     def waited_s(self) -> float:
