@@ -16,7 +16,13 @@ import pytest
 from harness.config.models import InstrumentConfig
 from harness.drivers.optical.base import MIN_TIMEOUT_S
 from harness.drivers.optical.serial_probe import SerialOpticalProbe
-from harness.drivers.optical.silence import STALL_SHARE, Silence, StallClock, cpu_stall_s
+from harness.drivers.optical.silence import (
+    STALL_SHARE,
+    Silence,
+    StallClock,
+    cpu_stall_s,
+    others_cpu_s,
+)
 from harness.errors import InstrumentTimeoutError
 
 IDENTIFICATION = b"/ABC5TEST\r\n"
@@ -95,6 +101,23 @@ def test_pieces_of_one_answer_do_not_each_ask_for_the_figures() -> None:
     silence.heard()
     clock.now = 0.0007 + 0.011
     assert not silence.over()  # 1.2 ms of work counted against 1.1 ms allowed
+
+
+def test_the_waiting_threads_own_polling_is_not_the_process_being_busy() -> None:
+    """Only the other threads' CPU counts: the thread that waits for the port (its polling
+    loop) does not, and another thread's work does."""
+    def spin(seconds: float) -> None:
+        end = time.thread_time() + seconds
+        while time.thread_time() < end:
+            pass
+
+    before = others_cpu_s()
+    spin(0.05)
+    assert others_cpu_s() - before < 0.02
+    worker = threading.Thread(target=spin, args=(0.05,))
+    worker.start()
+    worker.join()
+    assert others_cpu_s() - before >= 0.045
 
 
 def test_stall_figures_from_the_kernel(tmp_path: Path) -> None:

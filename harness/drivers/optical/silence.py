@@ -53,6 +53,11 @@ def cpu_stall_s(path: Path = PRESSURE_FILE) -> float | None:
     return None
 
 
+def others_cpu_s() -> float:
+    """CPU seconds of this process's threads other than the calling one, so far."""
+    return time.process_time() - time.thread_time()
+
+
 _FDS: dict[Path, int] = {}
 _FDS_LOCK = threading.Lock()
 
@@ -76,20 +81,21 @@ def _pressure_fd(path: Path) -> int | None:
 class Silence:
     """One wait for bytes: :meth:`heard` on every byte, :meth:`over` when to give up.
 
-    ``busy_clock`` is this process's CPU seconds (every thread's): an emulated meter served
-    from the harness's own process waits for the interpreter's lock, not for a CPU, while
-    another of its threads works, which the kernel's stall figures do not count; so a silence
-    during which the process itself kept working for over ``STALL_SHARE`` of it is not judged
-    early either."""
+    ``busy_clock`` is the CPU seconds of this process's other threads (the waiting one
+    excluded: it only polls its port): an emulated meter served from the harness's own
+    process waits for the interpreter's lock, not for a CPU, while another of its threads
+    works, which the kernel's stall figures do not count; so a silence during which the
+    process's other threads kept working for over ``STALL_SHARE`` of it is not judged early
+    either."""
 
     def __init__(self, device_s: float, floor_s: float, stall_clock: StallClock = cpu_stall_s,
                  clock: Callable[[], float] = time.monotonic,
-                 busy_clock: Callable[[], float] = time.process_time) -> None:
+                 busy_clock: Callable[[], float] | None = None) -> None:
         self.device_s = device_s  # the device's own timeout, scaled
         self.floor_s = max(device_s, floor_s)  # what a silence lasts at most (a busy host)
         self._stall_clock = stall_clock
         self._clock = clock
-        self._busy_clock = busy_clock
+        self._busy_clock = busy_clock or others_cpu_s
         self._adaptive = self.floor_s > self.device_s
         # The host's and the process's figures are taken again at most this often: an answer
         # comes in many pieces. A silence then counts from older figures, so it may count
