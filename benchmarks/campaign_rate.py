@@ -18,6 +18,16 @@ verdicts are those of real time, clock faults at the catalogue's lowest drift in
 1100 read widths of wall time (a width is the host's round trip, 0.5-1 ms on this machine)
 to know a rate to 1000 ppm whatever the scale, and the rest of a device's own time is about
 0.2 s at x100.
+
+Why two workers stay far from 300 devices a minute here (2026-12-05, x100, load 2-4 from
+other work): a device costs 0.33-0.36 s of CPU on one worker (0.46-0.50 s on two, whose
+three processes each pay about 2 s of start-up in a 24-device run), so the two cores would
+allow 240-360 a minute; but a device takes about 1 s of wall time on a worker, most of it
+TRI-DIAG-01's window waiting for the device's second changes: the rate is known to
+``resolution_ppm`` only once the window spans width / resolution, about 1000 read widths of
+wall time (``stage_floor.py`` at x100: the diagnostics stage 0.73-0.84 s a device against
+its floor of 0.25-0.28 s, nearly all of the difference in the window's placed waits).
+Measured: 61 (1 worker) and 104 (2 workers) a minute on a healthy batch, 40 and 69 mixed.
 Run: python benchmarks/campaign_rate.py [--devices 24] [--runs 3] [--time-scale 100]
 [--healthy] [--transports socket]
 """
