@@ -8,8 +8,27 @@ run writes a fresh results database and is checked to hold every device of the b
 crashed or short run cannot pass for a fast one. Workers are pytest-xdist processes, one
 emulated bench each; the speed-up is bounded by the machine's cores (printed). Optical probes
 over sockets (the fast bench) and over RFC 2217 (the shipped bench, whose client polls 50 ms
-per baud change) are both measured.
-Run: python benchmarks/campaign_rate.py [--devices 24] [--runs 3] [--time-scale 10 30 100]
+per baud change) are both measured. Each run's CPU seconds (user + system of the triage and
+every process under it: workers and their in-process emulators) per device are printed too,
+with the rate that CPU alone allows on this machine's cores ("CPU cap").
+
+The default time scale is x100, the highest the CLI takes, at which a seeded batch's
+verdicts are those of real time, clock faults at the catalogue's lowest drift included
+(``scale_parity.py``). Beyond it little is left to gain: TRI-DIAG-01's window needs about
+1100 read widths of wall time (a width is the host's round trip, 0.5-1 ms on this machine)
+to know a rate to 1000 ppm whatever the scale, and the rest of a device's own time is about
+0.2 s at x100.
+
+Why two workers stay far from 300 devices a minute here (2026-12-05, x100, load 2-4 from
+other work): a device costs 0.33-0.36 s of CPU on one worker (0.46-0.50 s on two, whose
+three processes each pay about 2 s of start-up in a 24-device run), so the two cores would
+allow 240-360 a minute; but a device takes about 1 s of wall time on a worker, most of it
+TRI-DIAG-01's window waiting for the device's second changes: the rate is known to
+``resolution_ppm`` only once the window spans width / resolution, about 1000 read widths of
+wall time (``stage_floor.py`` at x100: the diagnostics stage 0.73-0.84 s a device against
+its floor of 0.25-0.28 s, nearly all of the difference in the window's placed waits).
+Measured: 61 (1 worker) and 104 (2 workers) a minute on a healthy batch, 40 and 69 mixed.
+Run: python benchmarks/campaign_rate.py [--devices 24] [--runs 3] [--time-scale 100]
 [--healthy] [--transports socket]
 """
 
@@ -17,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -32,25 +52,36 @@ from harness.results.store import ResultStore
 from harness.triage.intake import write_csv
 
 FAILED_RUN_CODES = (2, 3, 4, 5)  # interrupted, internal error, usage error, nothing collected
+CORES = os.cpu_count() or 1
 
 
 def triage_once(bench: Path, batch: Path, workers: int, time_scale: float, db: Path,
                 devices: int) -> float:
     """Wall seconds of one ``meterbench triage`` subprocess; exits if it did not finish."""
+    return triage_timed(bench, batch, workers, time_scale, db, devices)[0]
+
+
+def triage_timed(bench: Path, batch: Path, workers: int, time_scale: float, db: Path,
+                 devices: int) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system, of the process and every process it started:
+    workers, emulators) of one ``meterbench triage``; exits if it did not finish."""
     command = [sys.executable, "-m", "harness", "triage", "--bench", str(bench),
                "--batch", str(batch), "--workers", str(workers),
                "--time-scale", f"{time_scale:g}", "--db", f"sqlite:///{db}"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                           text=True, check=False)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     # Exit code 1 only says some device was faulty (its tests failed): expected in a batch.
     recorded = _recorded(db)
     if done.returncode in FAILED_RUN_CODES or recorded != devices:
         tail = "\n".join(done.stderr.strip().splitlines()[-15:])
         raise SystemExit(f"{shown(bench)} with {workers} worker(s): exit {done.returncode}, "
                          f"{recorded} of {devices} devices recorded in {db}\n{tail}")
-    return elapsed
+    return elapsed, cpu
 
 
 def _recorded(db: Path) -> int:
@@ -68,7 +99,7 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=24, help="batch size")
     parser.add_argument("--seed", type=int, default=7, help="population seed (fixed batch)")
     parser.add_argument("--runs", type=int, default=3, help="runs per set-up (median)")
-    parser.add_argument("--time-scale", type=float, nargs="+", default=[10.0],
+    parser.add_argument("--time-scale", type=float, nargs="+", default=[100.0],
                         help="fast mode: emulated time N times faster (1..100); several "
                              "values are measured one after the other")
     parser.add_argument("--healthy", action="store_true",
@@ -94,21 +125,25 @@ def main() -> None:
               f"{'healthy batch' if args.healthy else 'mixed batch'}; {args.runs} run(s) "
               f"each; {os.cpu_count()} CPU core(s), load average {os.getloadavg()[0]:.2f}")
         print(f"{'bench file':<28} {'optical':<8} {'scale':>6} {'workers':>7} {'median s':>9} "
-              f"{'min s':>7} {'dev/min':>8} {'s/device':>9} {'speed-up':>8}")
+              f"{'min s':>7} {'dev/min':>8} {'s/device':>9} {'speed-up':>8} {'CPU s/dev':>9} "
+              f"{'CPU cap':>8}")
         for transport, bench in bench_files(tmp, args.transports):
             for scale in args.time_scale:
                 base = None
                 for workers in args.workers:
-                    times = [triage_once(bench, batch, workers, scale,
+                    runs = [triage_timed(bench, batch, workers, scale,
                                          tmp / f"{transport}-{scale:g}-{workers}-{run}.db",
                                          args.devices)
-                             for run in range(args.runs)]
+                            for run in range(args.runs)]
+                    times = [wall for wall, _ in runs]
                     median = statistics.median(times)
+                    cpu = statistics.median(c for _, c in runs) / args.devices
                     base = base or median
                     print(f"{shown(bench):<28} {transport:<8} {scale:>6g} {workers:>7} "
                           f"{median:>9.1f} {min(times):>7.1f} "
                           f"{args.devices / median * 60:>8.1f} {median / args.devices:>9.2f} "
-                          f"{base / median:>7.2f}x", flush=True)
+                          f"{base / median:>7.2f}x {cpu:>8.3f} "
+                          f"{CORES * 60 / cpu:>8.0f}", flush=True)
         print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 

@@ -209,6 +209,14 @@ def _link(dut: Dut) -> ClockLink:
                      lambda: int(getattr(probe, "link_errors", 0)))
 
 
+def longest_window(max_window_s: float, time_scale: float) -> float:
+    """TRI-DIAG-01's cap on its window in bench seconds: ``max_window_s``, and on a fast
+    bench as many seconds of wall time. A read's width there is the host's round trip, which
+    the scale does not shorten (in bench seconds it grows with the scale), so a cap in the
+    device's seconds would end the window before the host's reads could tell the rate."""
+    return max_window_s * max(1.0, time_scale)
+
+
 def open_clock_window(dut: Dut) -> None:
     """Open TRI-DIAG-01's window now, so that the stage's other reads pass inside it (kept
     in the record's notes; a stopped clock is kept as such)."""

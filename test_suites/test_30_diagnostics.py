@@ -13,7 +13,7 @@ from harness.triage.log_rules import LogJudgement, installer_flags, judge_alerts
 from harness.triage.manifest import ModelManifest
 from harness.triage.spec import default_spec
 
-from .clock import clock_offset, clock_rate, open_clock_window
+from .clock import clock_offset, clock_rate, longest_window, open_clock_window
 from .steps import diagnostics, manifest, observable, peak_current_during
 
 SPEC = default_spec()
@@ -47,7 +47,8 @@ def _clock_drift(dut: Dut, declared: ModelManifest, measure) -> None:
     clause = SPEC.clause("TRI-DIAG-01")
     resolution = clause.number("resolution_ppm")
     measured = clock_rate(dut, clause.number("window_s"), resolution,
-                          clause.number("max_window_s"))
+                          longest_window(clause.number("max_window_s"),
+                                         dut.slot.bench.time_scale))
     if measured is None:  # a clock that does not tick has no rate: it has stopped
         measure("clock_drift_rate", -1e6, "ppm", low=-declared.clock_drift_ppm,
                 high=declared.clock_drift_ppm, category="hardware")

@@ -150,7 +150,9 @@ def triage_command(
     benches = list(bench or [])
     session = _check_inputs(benches, batch, time_scale, db, out, conformance, manifest)
     _check_population_options(ctx, session, batch, slots)
-    args = [str(suites_dir()), "-p", "no:cacheprovider"]
+    # Hypothesis's pytest plugin imports all of hypothesis for its summary: no triage suite
+    # uses it, and every process of a run (each worker's too) paid the import.
+    args = [str(suites_dir()), "-p", "no:cacheprovider", "-p", "no:hypothesispytest"]
     access = _check_access(session, role, operator)
     if role is not None:
         args += ["--mb-role", role]

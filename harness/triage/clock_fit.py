@@ -11,13 +11,14 @@ single read's round trip, which a line of 9600 Bd (tens of milliseconds) needs.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 _P_RANGE = (0.5, 2.0)
 """Bench seconds per device second searched: a clock off by more than this is no clock."""
-_STEPS = 80  # bisection and ternary steps: far below a microsecond of P
 
 
 @dataclass(frozen=True)
@@ -50,13 +51,20 @@ def _binding(reads: Iterable[ClockRead]) -> list[tuple[int, float, float]]:
 
 
 class _Lines:
-    """The steady clocks that fit a set of reads, as the feasible (E, P) of each edge line."""
+    """The steady clocks that fit a set of reads, as the feasible (E, P) of each edge line.
+
+    The edge to second ``first + k`` can be no earlier than ``lower(p, k) = L(p) + k p`` and
+    no later than ``upper(p, k) = U(p) + k p``, with L the maximum of one line per second
+    shown (convex) and U the minimum of another (concave): both piecewise linear, so every
+    extreme lies where one of them bends, found exactly rather than searched for."""
 
     def __init__(self, reads: list[ClockRead]) -> None:
         self.origin = min(r.earliest for r in reads)
         self.first = min(r.shown for r in reads)
         self.rows = [(shown - self.first, low - self.origin, high - self.origin)
                      for shown, low, high in _binding(reads)]
+        self._low = _Envelope((-(row + 1), low) for row, low, _ in self.rows)
+        self._high = _Envelope((row, -high) for row, _, high in self.rows)  # U, negated
 
     def slack(self, p: float) -> float:
         """How far the tightest upper bound on E sits above the tightest lower one at P=p."""
@@ -64,21 +72,71 @@ class _Lines:
 
     def lower(self, p: float, k: int) -> float:
         """The earliest the edge to second ``first + k`` can be at P=p (convex in p)."""
-        return max(low + (k - row - 1) * p for row, low, _ in self.rows)
+        return self._low(p) + k * p
 
     def upper(self, p: float, k: int) -> float:
         """The latest the edge to second ``first + k`` can be at P=p (concave in p)."""
-        return min(high + (k - row) * p for row, _, high in self.rows)
+        return k * p - self._high(p)
 
     def periods(self) -> tuple[float, float] | None:
-        """The feasible P, or None when no steady clock fits."""
+        """The feasible P, or None when no steady clock fits: where the slack (concave,
+        linear between the bends of L and U) is not negative."""
         lo, hi = _P_RANGE
-        peak = _extreme(self.slack, lo, hi, highest=True)
-        if self.slack(peak) < 0:
+        at = sorted({*self._low.within(lo, hi), *self._high.within(lo, hi)})
+        slack = [self.slack(p) for p in at]
+        feasible = [i for i, s in enumerate(slack) if s >= 0]
+        if not feasible:
             return None
-        p_min = _root(self.slack, lo, peak) if self.slack(lo) < 0 else lo
-        p_max = _root(self.slack, hi, peak) if self.slack(hi) < 0 else hi
+        first, last = feasible[0], feasible[-1]
+        p_min = at[first] if first == 0 else _crossing(at, slack, first - 1, first)
+        p_max = at[last] if last == len(at) - 1 else _crossing(at, slack, last + 1, last)
         return p_min, p_max
+
+    def earliest(self, k: int, p_min: float, p_max: float) -> float:
+        """The earliest the edge to second ``first + k`` can be for any P in [p_min, p_max]."""
+        return min(self.lower(p, k) for p in self._low.within(p_min, p_max))
+
+    def latest(self, k: int, p_min: float, p_max: float) -> float:
+        """The latest the edge to second ``first + k`` can be for any P in [p_min, p_max]."""
+        return max(self.upper(p, k) for p in self._high.within(p_min, p_max))
+
+
+class _Envelope:
+    """The upper envelope of lines ``y = slope * p + intercept``: their maximum, a convex
+    piecewise-linear function of p, kept as its lines left to right and where they meet."""
+
+    def __init__(self, lines: Iterable[tuple[float, float]]) -> None:
+        hull: list[tuple[float, float]] = []
+        for line in sorted(lines):
+            if hull and hull[-1][0] == line[0]:  # parallel: only the higher can be the max
+                hull.pop()
+            while len(hull) >= 2 and _meet(hull[-2], line) <= _meet(hull[-2], hull[-1]):
+                hull.pop()
+            hull.append(line)
+        self.lines = hull
+        self.bends = [_meet(a, b) for a, b in itertools.pairwise(hull)]
+
+    def __call__(self, p: float) -> float:
+        slope, intercept = self.lines[bisect.bisect_left(self.bends, p)]
+        return slope * p + intercept
+
+    def within(self, a: float, b: float) -> list[float]:
+        """``a``, ``b`` and every p strictly between them where the envelope bends."""
+        inside = self.bends[bisect.bisect_right(self.bends, a):bisect.bisect_left(self.bends, b)]
+        return [a, *inside, b]
+
+
+def _meet(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Where two lines of different slopes cross."""
+    return (a[1] - b[1]) / (b[0] - a[0])
+
+
+def _crossing(at: list[float], slack: list[float], outside: int, inside: int) -> float:
+    """Where the slack, linear between ``at[outside]`` (negative) and ``at[inside]`` (not),
+    crosses zero."""
+    a, b = at[outside], at[inside]
+    x = a + (b - a) * slack[outside] / (slack[outside] - slack[inside])
+    return min(max(x, min(a, b)), max(a, b))
 
 
 def _feasible(reads: list[ClockRead]) -> tuple[_Lines, tuple[float, float]] | None:
@@ -110,29 +168,5 @@ def edge_range(reads: list[ClockRead], shown: int) -> tuple[float, float] | None
         return None
     lines, (p_min, p_max) = found
     k = shown - lines.first
-    at = _extreme(lambda p: lines.lower(p, k), p_min, p_max, highest=False)
-    until = _extreme(lambda p: lines.upper(p, k), p_min, p_max, highest=True)
-    return lines.origin + lines.lower(at, k), lines.origin + lines.upper(until, k)
-
-
-def _extreme(f: Callable[[float], float], a: float, b: float, *, highest: bool) -> float:
-    """Where a concave (``highest``) or convex ``f`` peaks on [a, b] (ternary search)."""
-    sign = 1.0 if highest else -1.0
-    for _ in range(_STEPS):
-        m1, m2 = a + (b - a) / 3, b - (b - a) / 3
-        if sign * f(m1) < sign * f(m2):
-            a = m1
-        else:
-            b = m2
-    return (a + b) / 2
-
-
-def _root(slack: Callable[[float], float], outside: float, inside: float) -> float:
-    """Where ``slack`` crosses zero between an infeasible and a feasible P (bisection)."""
-    for _ in range(_STEPS):
-        middle = (outside + inside) / 2
-        if slack(middle) < 0:
-            outside = middle
-        else:
-            inside = middle
-    return inside
+    return (lines.origin + lines.earliest(k, p_min, p_max),
+            lines.origin + lines.latest(k, p_min, p_max))

@@ -23,6 +23,7 @@ from harness.drivers.optical.silence import (
     Silence,
     StallClock,
     cpu_stall_s,
+    others_cpu_s,
 )
 from harness.errors import InstrumentTimeoutError
 
@@ -44,7 +45,7 @@ class Clock:
 
 def _silence(share: float | None) -> tuple[Silence, Clock]:
     clock = Clock(share)
-    return Silence(0.01, 1.0, clock.stall, clock), clock
+    return Silence(0.01, 1.0, clock.stall, clock, busy_clock=lambda: 0.0), clock
 
 
 def test_free_host_judges_at_the_devices_timeout() -> None:
@@ -84,6 +85,59 @@ def test_a_free_host_says_nothing_of_itself() -> None:
     assert silence.host_note() == ""
 
 
+def test_a_busy_process_waits_the_wall_floor() -> None:
+    """The host's tasks hardly waited for a CPU, but the harness's own process worked for half
+    of the silence: an emulated meter in it may have waited for the interpreter's lock."""
+    clock = Clock(0.0)
+    silence = Silence(0.01, 1.0, clock.stall, clock, busy_clock=lambda: clock.now * 0.5)
+    for clock.now in (0.011, 0.5, 0.99):
+        assert not silence.over()
+    clock.now = 1.001
+    assert silence.over()
+
+
+def test_pieces_of_one_answer_do_not_each_ask_for_the_figures() -> None:
+    """An answer comes in many pieces: the figures are taken again only after a tenth of the
+    device's timeout (half the share a silence may stall), and a silence then still counts
+    the CPU since the older figures (more than its own: it waits longer, never less)."""
+    clock, asked = Clock(0.0), []
+
+    def stall() -> float:
+        asked.append(clock.now)
+        return 0.0
+
+    busy = {"s": 0.0}
+    silence = Silence(0.01, 1.0, stall, clock, busy_clock=lambda: busy["s"])
+    for clock.now in (0.0001, 0.0002, 0.0003, 0.0004):
+        silence.heard()
+    assert asked == [0.0]
+    clock.now = 0.0006
+    silence.heard()
+    assert asked == [0.0, 0.0006]
+    busy["s"] = 0.0012  # worked before the last piece came, since the figures were taken
+    clock.now = 0.0007
+    silence.heard()
+    clock.now = 0.0007 + 0.011
+    assert not silence.over()  # 1.2 ms of work counted against 1.1 ms allowed
+
+
+def test_the_waiting_threads_own_polling_is_not_the_process_being_busy() -> None:
+    """Only the other threads' CPU counts: the thread that waits for the port (its polling
+    loop) does not, and another thread's work does."""
+    def spin(seconds: float) -> None:
+        end = time.thread_time() + seconds
+        while time.thread_time() < end:
+            pass
+
+    before = others_cpu_s()
+    spin(0.05)
+    assert others_cpu_s() - before < 0.02
+    worker = threading.Thread(target=spin, args=(0.05,))
+    worker.start()
+    worker.join()
+    assert others_cpu_s() - before >= 0.045
+
+
 def test_stall_figures_from_the_kernel(tmp_path: Path) -> None:
     pressure = tmp_path / "cpu"
     pressure.write_text("some avg10=2.62 avg60=5.86 avg300=12.75 total=5324890952\n"
@@ -92,6 +146,19 @@ def test_stall_figures_from_the_kernel(tmp_path: Path) -> None:
     pressure.write_text("nonsense\n")
     assert cpu_stall_s(pressure) is None
     assert cpu_stall_s(tmp_path / "absent") is None
+
+
+def test_stall_figures_are_read_through_one_descriptor(tmp_path: Path) -> None:
+    """The figure is asked for at every byte heard: the file is opened once, then re-read in
+    place (a new figure is seen; the descriptor outlives the name)."""
+    pressure = tmp_path / "cpu-kept"
+    pressure.write_text("some avg10=0.00 avg60=0.00 avg300=0.00 total=1000000\n")
+    assert cpu_stall_s(pressure) == pytest.approx(1.0)
+    with pressure.open("r+") as f:  # the same file, a later figure
+        f.write("some avg10=0.00 avg60=0.00 avg300=0.00 total=2500000\n")
+    assert cpu_stall_s(pressure) == pytest.approx(2.5)
+    pressure.unlink()
+    assert cpu_stall_s(pressure) == pytest.approx(2.5)
 
 
 class LateMeter:

@@ -10,7 +10,7 @@ import random
 import pytest
 
 from harness.triage.clock_fit import ClockRead, fit_rate
-from test_suites.clock import ClockLink, ClockWindow, _Reads, sample_rate
+from test_suites.clock import ClockLink, ClockWindow, _Reads, longest_window, sample_rate
 
 EPOCH = datetime.datetime(2026, 12, 5, tzinfo=datetime.UTC)
 
@@ -141,3 +141,18 @@ def test_a_read_after_a_repeated_request_is_bounded_from_the_read_before() -> No
     assert third.earliest == reads.loose[1].earliest  # the second read's request, no margin
     assert fourth.earliest > third.latest  # errors unchanged since: its own, with margin
     assert second.earliest > first.latest
+
+
+def test_a_fast_bench_window_lasts_until_the_hosts_reads_can_tell() -> None:
+    """At x100 a read's width is the host's round trip times 100 in bench seconds (here up
+    to 0.3 s): 60 bench seconds cannot tell a 2000 ppm clock from a good one to 1000 ppm, so
+    the cap is 60 s of wall time, and the clock is found faulty as in real time."""
+    def line() -> _Line:
+        return _Line(2000.0, out_s=0.0, back_s=0.0, reaction_s=0.0, host_s=0.3, seed=3)
+
+    capped = sample_rate(line().link(line_times=False), 10, 1000, 60)
+    assert capped is not None and capped.uncertainty_ppm > 1000
+    assert longest_window(60, 100) == 6000 and longest_window(60, 1) == 60
+    fit = sample_rate(line().link(line_times=False), 10, 1000, longest_window(60, 100))
+    assert fit is not None and fit.uncertainty_ppm <= 1000
+    assert fit.rate_ppm - 100 > fit.uncertainty_ppm  # beyond the tolerance: a clock fault

@@ -17,6 +17,9 @@ more only on a saturated host. A timeout's message says how much of the silence 
 
 from __future__ import annotations
 
+import math
+import os
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -40,9 +43,13 @@ StallClock = Callable[[], float | None]
 
 def cpu_stall_s(path: Path = PRESSURE_FILE) -> float | None:
     """The host's cumulative CPU stall (PSI ``some`` total) in seconds; None where the kernel
-    gives no pressure figures."""
+    gives no pressure figures. Read with ``pread`` on a descriptor kept open (every byte an
+    optical read hears asks for it: opening the file each time was a tenth of a read)."""
+    fd = _pressure_fd(path)
+    if fd is None:
+        return None
     try:
-        text = path.read_text()
+        text = os.pread(fd, 512, 0).decode("ascii", "replace")
     except OSError:
         return None
     for line in text.splitlines():
@@ -54,21 +61,66 @@ def cpu_stall_s(path: Path = PRESSURE_FILE) -> float | None:
     return None
 
 
+def others_cpu_s() -> float:
+    """CPU seconds of this process's threads other than the calling one, so far."""
+    return time.process_time() - time.thread_time()
+
+
+_FDS: dict[Path, int] = {}
+_FDS_LOCK = threading.Lock()
+
+
+def _pressure_fd(path: Path) -> int | None:
+    """A read-only descriptor of ``path``, opened once per process (None: cannot be opened)."""
+    fd = _FDS.get(path)
+    if fd is not None:
+        return fd
+    try:
+        opened = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    with _FDS_LOCK:
+        fd = _FDS.setdefault(path, opened)
+    if fd != opened:
+        os.close(opened)
+    return fd
+
+
 class Silence:
-    """One wait for bytes: :meth:`heard` on every byte, :meth:`over` when to give up."""
+    """One wait for bytes: :meth:`heard` on every byte, :meth:`over` when to give up.
+
+    ``busy_clock`` is the CPU seconds of this process's other threads (the waiting one
+    excluded: it only polls its port): an emulated meter served from the harness's own
+    process waits for the interpreter's lock, not for a CPU, while another of its threads
+    works, which the kernel's stall figures do not count; so a silence during which the
+    process's other threads kept working for over ``STALL_SHARE`` of it is not judged early
+    either."""
 
     def __init__(self, device_s: float, floor_s: float, stall_clock: StallClock = cpu_stall_s,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 busy_clock: Callable[[], float] | None = None) -> None:
         self.device_s = device_s  # the device's own timeout, scaled
         self.floor_s = max(device_s, floor_s)  # what a silence lasts at most (a busy host)
         self._stall_clock = stall_clock
         self._clock = clock
+        self._busy_clock = busy_clock or others_cpu_s
+        self._adaptive = self.floor_s > self.device_s
+        # The host's and the process's figures are taken again at most this often: an answer
+        # comes in many pieces. A silence then counts from older figures, so it may count
+        # more CPU than its own (the safe side: it waits longer), never less.
+        self._refresh_s = STALL_SHARE * device_s / 2
+        self._taken = -math.inf
+        self._stall_at: float | None = None
+        self._busy_at = 0.0
         self.heard()
 
     def heard(self) -> None:
         """Bytes came: the silence starts again."""
-        self._since = self._clock()
-        self._stall_at = self._stall_clock() if self.floor_s > self.device_s else None
+        self._since = now = self._clock()
+        if self._adaptive and now - self._taken >= self._refresh_s:
+            self._taken = now
+            self._stall_at = self._stall_clock()
+            self._busy_at = self._busy_clock()
 
     @property
     def waited_s(self) -> float:
@@ -77,13 +129,16 @@ class Silence:
 
     def over(self) -> bool:
         """Whether the silence is the device's: past the device's timeout on a host whose tasks
-        hardly waited for a CPU meanwhile, else past the floor (further on a saturated host)."""
+        hardly waited for a CPU meanwhile and a process that hardly worked meanwhile, else past
+        the floor (further on a saturated host)."""
         quiet = self.waited_s
         if quiet <= self.device_s:
             return False
         share = self.stall_share()
         if quiet <= self.floor_s:
-            return share is not None and share <= STALL_SHARE
+            if share is None or share > STALL_SHARE:
+                return False
+            return self._busy_clock() - self._busy_at <= STALL_SHARE * quiet
         return not (share is not None and share > SATURATED_SHARE
                     and quiet <= self.floor_s * SATURATED_FACTOR)
 

@@ -43,6 +43,10 @@ class LogEntry:
     timestamp: datetime.datetime
     detail: str = ""
 
+    def __deepcopy__(self, memo: dict[int, object]) -> LogEntry:
+        """Itself: frozen and immutable, so every copy of a log may share it."""
+        return self
+
     @property
     def name(self) -> str:
         """The alert's meaning (GB-SMART-METERING.md table)."""

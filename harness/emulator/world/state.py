@@ -26,6 +26,10 @@ class StatusChange:
     status: SmiStatus
     reason: str
 
+    def __deepcopy__(self, memo: dict[int, object]) -> StatusChange:
+        """Itself: frozen and immutable, so every copy of a history may share it."""
+        return self
+
 
 @dataclass
 class PersistentState:
