@@ -8,6 +8,7 @@ from __future__ import annotations
 # tests first) left these one-test files to the end, where one worker ran them alone.
 SLOW_FIRST = (
     "tests/triage/test_catalogue_verdicts.py",
+    "tests/triage/test_interrupted_campaign.py",
     "tests/triage/test_campaign_kill.py",
     "tests/triage/test_scenario_verdicts.py",
     "tests/test_plugin_inert.py",
@@ -23,5 +24,4 @@ SLOW_FIRST = (
     "tests/triage/test_gate_wire.py",
     "tests/results/test_report_emulated.py",
     "tests/results/test_triage_resume.py",
-    "tests/triage/test_interrupted_campaign.py",
 )
