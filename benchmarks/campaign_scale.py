@@ -13,6 +13,7 @@ process's memory growth per device (the slope of its peak), which must be near z
 what 10,000 devices take (time, store, each process's peak); flat memory and a constant
 per-device time are what make that projection fair, and the table shows whether they hold.
 Run: python benchmarks/campaign_scale.py [--sizes 100 200 400] [--time-scale 100] [--workers 2]
+[--segment N] (``--segment 0``: one pytest session for the whole batch, as before segments)
 """
 
 from __future__ import annotations
@@ -52,11 +53,13 @@ class Run:
 
 
 def campaign(bench: Path, batch: Path, workers: int, scale: float, db: Path,
-             devices: int) -> Run:
+             devices: int, segment: int | None = None) -> Run:
     """Wall seconds and peak RSS (bytes) of one whole ``meterbench triage`` run."""
     command = [sys.executable, "-m", "harness", "triage", "--bench", str(bench),
                "--batch", str(batch), "--workers", str(workers),
                "--time-scale", f"{scale:g}", "--db", f"sqlite:///{db}"]
+    if segment is not None:
+        command += ["--segment", str(segment)]
     start = time.perf_counter()
     child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                              text=True)
@@ -90,6 +93,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7, help="population seed")
     parser.add_argument("--healthy", action="store_true", help="healthy devices only")
     parser.add_argument("--runs", type=int, default=1, help="runs per size (median)")
+    parser.add_argument("--segment", type=int, default=None,
+                        help="devices per pytest session (meterbench triage --segment; 0: "
+                             "the whole batch in one session, as before segments)")
     args = parser.parse_args()
     if min(args.sizes) < 1 or args.runs < 1 or args.workers < 1:
         parser.error("--sizes, --runs and --workers must be 1 or more")
@@ -99,7 +105,9 @@ def main() -> None:
         bench = fast_bench_file(tmp)
         print(f"fast emulated bench, time scale x{args.time_scale:g}, {args.workers} "
               f"worker(s), {'healthy' if args.healthy else 'mixed'} batches of seed "
-              f"{args.seed}, {args.runs} run(s) per size; {os.cpu_count()} cores, load "
+              f"{args.seed}, {args.runs} run(s) per size, segments of "
+              f"{'the default' if args.segment is None else args.segment or 'all'} devices; "
+              f"{os.cpu_count()} cores, load "
               f"average {os.getloadavg()[0]:.2f}")
         print(f"{'devices':>7} {'faulty':>6} {'wall s':>8} {'s/device':>9} {'dev/min':>8} "
               f"{'peak MB':>8} {'ctrl MB':>8} {'worker MB':>9} {'store MB':>9} "
@@ -115,7 +123,7 @@ def main() -> None:
             batch = tmp / f"batch-{size}.csv"
             write_csv(rows, batch)
             runs = [campaign(bench, batch, args.workers, args.time_scale,
-                             tmp / f"campaign-{size}-{run}.db", size)
+                             tmp / f"campaign-{size}-{run}.db", size, args.segment)
                     for run in range(args.runs)]
             seconds = statistics.median(r.seconds for r in runs)
             peaks[size] = max(r.peak for r in runs)
