@@ -592,7 +592,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         run.bench_owner.release()
     if run is not None and run.gate is not None:
         run.gate.close()
-    if run is not None and run.audit is not None and run.audit.scratch is not None:
-        discard_scratch_log(run.audit)  # an emulated run's scratch log goes with the run
+    if run is not None and run.audit is not None:
+        discard_scratch_log(run.audit)  # closed; an emulated run's scratch log goes with it
+    if run is not None and run.store is not None:
+        run.store.close()  # a campaign of several sessions opens one store a session
     if run is not None and run in _RUNS:
         _RUNS.clear()
