@@ -21,8 +21,8 @@ from harness.plugin.conformance import Conformance
 from harness.plugin.triage_run import RUN_KEY
 from harness.triage.intake import read_csv
 
-ONE_SESSION_ARGS = ("-x", "--exitfirst", "--maxfail", "--sw", "--stepwise", "--lf", "--junitxml",
-                    "--junit-xml", "--pdb")
+ONE_SESSION_ARGS = ("-x", "--exitfirst", "--maxfail", "--sw", "--stepwise", "--lf",
+                    "--last-failed", "--junitxml", "--junit-xml", "--pdb")
 """pytest arguments whose meaning spans one session: a campaign given one stays in one."""
 
 
@@ -49,13 +49,21 @@ def plan(batch: Path, models: Catalogue, segment: int, done: set[str],
          pytest_args: list[str]) -> list[list[str]]:
     """The extra pytest arguments of each session: one session (``[[]]``) when the batch
     fits one segment, ``segment`` is 0, or an argument spans one session (``-x``...)."""
-    if segment <= 0 or any(arg.split("=", 1)[0] in ONE_SESSION_ARGS for arg in pytest_args):
+    if segment <= 0 or any(_one_session(arg) for arg in pytest_args):
         return [[]]
     keys = [f"item{row.item}" for row in read_csv(batch, models=models)]
     parts = windows(keys, done, segment)
     if len(parts) <= 1:
         return [[]]
     return [["--mb-window", f"{start}:{stop}"] for start, stop in parts]
+
+
+def _one_session(arg: str) -> bool:
+    """Whether a pytest argument spans one session: a name of ONE_SESSION_ARGS (``=value``
+    or not), or a cluster of short flags holding ``-x`` (``-xvs``)."""
+    if arg.split("=", 1)[0] in ONE_SESSION_ARGS:
+        return True
+    return arg[:1] == "-" and arg[1:2] != "-" and arg[1:].isalpha() and "x" in arg[1:]
 
 
 def done_items(db: str | None, bench: str, batch_name: str) -> set[str]:

@@ -276,9 +276,10 @@ def triage_command(
             if attention is not None:
                 console.print(attention)
         if as_json and verdicts.exists():
-            for line in verdicts.read_text().splitlines():
-                record = json.loads(line)
-                print(json.dumps({k: record[k] for k in VERDICT_KEYS}))
+            with verdicts.open() as lines:  # a line at a time: 10,000 devices' are MBs
+                for line in lines:
+                    record = json.loads(line)
+                    print(json.dumps({k: record[k] for k in VERDICT_KEYS}))
         if exit_zero_on_fault and not watch.interrupted and only_faults(code, stops, verdicts):
             code = 0
     if watch.interrupted:  # pytest says 2, which the contract keeps for usage errors
@@ -325,9 +326,9 @@ def only_faults(code: int, stops: StopReasons, verdicts: Path) -> bool:
     FAULT FOUND."""
     if code != 1 or stops.messages() or stops.hook_failures or not verdicts.exists():
         return False
-    kinds = [json.loads(line)["verdict"] for line in verdicts.read_text().splitlines()
-             if line.strip()]
-    return bool(kinds) and set(kinds) <= NORMAL_OUTCOMES
+    with verdicts.open() as lines:  # a line at a time, as --json reads them
+        kinds = {json.loads(line)["verdict"] for line in lines if line.strip()}
+    return bool(kinds) and kinds <= NORMAL_OUTCOMES
 
 
 def _check_population_options(ctx: typer.Context, session: BenchSession, batch: Path | None,

@@ -51,6 +51,7 @@ def test_one_session_when_the_batch_fits_or_an_argument_spans_one(tmp_path: Path
     assert plan(batch, models, 0, set(), []) == [[]]
     assert plan(batch, models, 2, set(), ["-x"]) == [[]]
     assert plan(batch, models, 2, set(), ["--maxfail=2"]) == [[]]
+    assert plan(batch, models, 2, set(), ["-xvs"]) == [[]]
     assert plan(batch, models, 2, {"item1"}, ["-k", "power"]) == [
         ["--mb-window", "1:3"], ["--mb-window", "3:5"]]
 
