@@ -10,8 +10,9 @@ pytest-xdist controller) and the largest of its workers, read from ``/proc/<pid>
 of the run) — and the results database's bytes per device. Between sizes it prints each
 process's memory growth per device (the slope of its peak), which must be near zero for a
 10,000-device campaign to stay under 300 MB a process. From the largest campaign it projects
-what 10,000 devices take (time, store, each process's peak); flat memory and a constant
-per-device time are what make that projection fair, and the table shows whether they hold.
+what 10,000 devices take (time, store, and each process's peak from its growth between the
+two largest sizes); flat memory and a constant per-device time are what make that projection
+fair, and the table shows whether they hold.
 Run: python benchmarks/campaign_scale.py [--sizes 100 200 400] [--time-scale 100] [--workers 2]
 [--segment N] (``--segment 0``: one pytest session for the whole batch, as before segments)
 """
@@ -157,9 +158,12 @@ def main() -> None:
         else:
             named = ({"controller": controller, "largest worker": worker} if per_process
                      else {"largest process": peaks})
-            projected = {name: (values[large] + _slope(values, small, large) * MB
+            # the slope between the two largest sizes: a segmented campaign's sessions are
+            # full from --segment devices on, so smaller sizes still ramp up to it
+            before = sizes[-2]
+            projected = {name: (values[large] + _slope(values, before, large) * MB
                                 * (TARGET - large)) / MB for name, values in named.items()}
-            print("; projected peak " + ", ".join(
+            print(f"; projected peak (growth {before} -> {large}) " + ", ".join(
                 f"{name} {mb:.0f} MB" for name, mb in projected.items())
                 + f" ({'under' if max(projected.values()) < LIMIT_MB else 'OVER'} "
                   f"{LIMIT_MB} MB a process)")
