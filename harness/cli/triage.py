@@ -153,7 +153,7 @@ def triage_command(
         StopReasons,
         suites_dir,
     )
-    from harness.cli.segments import CarryOver, plan, run_sessions
+    from harness.cli.segments import CarryOver, done_items, plan, run_sessions
 
     stderr = Console(stderr=True)
     benches = list(bench or [])
@@ -243,7 +243,7 @@ def triage_command(
             plugins.append(progress)
         sessions = [[]] if batch is None or plain or campaign is not None else plan(
             batch, _catalogue(manifest), segment,
-            _done_before(db, session.config.bench.name, batch.name), ctx.args)
+            done_items(db, session.config.bench.name, batch.name), ctx.args)
         try:
             code = run_sessions(
                 lambda more: int(pytest.main([*more, *ctx.args], plugins=plugins)), args,
@@ -292,13 +292,6 @@ def _catalogue(manifest: Path | None) -> Catalogue:
     """The model catalogue the batch is read with: the shipped one, and the lab's."""
     models = load_catalogue()
     return models.merged(load_catalogue(manifest)) if manifest is not None else models
-
-
-def _done_before(db: str | None, bench: str, batch_name: str) -> set[str]:
-    """The devices a campaign to resume has recorded already (none without a store)."""
-    from harness.cli.segments import done_items
-
-    return done_items(db, bench, batch_name)
 
 
 def _nothing_to_do(db: str, bench: str, batch_name: str, stderr: Console) -> None:
