@@ -106,9 +106,14 @@ class CarryOver:
 def run_sessions(main: Callable[[list[str]], int], args: list[str], sessions: list[list[str]],
                  junit: Path | None, hold: Callable[[bool], None]) -> int:
     """Run the sessions in turn (``main`` runs one pytest session on its arguments); stop at
-    the first that ends otherwise than passed or failed (an interrupt, an exit, an error).
-    ``hold(True)`` keeps the progress display up between sessions. One JUnit XML file over
-    them all. Returns the campaign's exit status."""
+    the first that ends otherwise than having run its devices (an interrupt, an exit, an
+    error). ``hold(True)`` keeps the progress display up between sessions. One JUnit XML file
+    over them all. Returns the campaign's exit status: the first stop's, else the gravest
+    of the sessions' (a hub return not sent, then a device failed, then all passed)."""
+    from harness.plugin.hub_returns import EXIT_HUB_RETURN_NOT_SENT
+
+    went_on = [int(pytest.ExitCode.OK), int(pytest.ExitCode.TESTS_FAILED),
+               EXIT_HUB_RETURN_NOT_SENT]  # the campaign goes on after these, gravest last
     code = int(pytest.ExitCode.OK)
     parts: list[Path] = []
     try:
@@ -121,10 +126,9 @@ def run_sessions(main: Callable[[list[str]], int], args: list[str], sessions: li
                 parts.append(part)
                 junit_args = ["--junitxml", str(part)]
             status = int(main([*args, *junit_args, *extra]))
-            if status == pytest.ExitCode.TESTS_FAILED:
-                code = status
-            elif status != pytest.ExitCode.OK:
+            if status not in went_on:
                 return status
+            code = max(code, status, key=went_on.index)
         return code
     finally:
         hold(False)

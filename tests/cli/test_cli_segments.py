@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from harness.cli.progress import CampaignProgress
-from harness.cli.segments import merge_junit, plan, windows
+from harness.cli.segments import merge_junit, plan, run_sessions, windows
 from harness.config.catalogue import load_catalogue
 from harness.emulator.world.population import PopulationSpec, generate
 from harness.plugin.triage import _window
@@ -74,6 +74,32 @@ def test_a_window_needs_a_batch() -> None:
     with pytest.raises(pytest.UsageError, match="--mb-window goes with --mb-batch"):
         _window(_Options(mb_window="0:2"), None)  # type: ignore[arg-type]
     assert _window(_Options(mb_window="2:9"), "b.csv") == (2, 9)  # type: ignore[arg-type]
+
+
+def _sessions(statuses: list[int]) -> tuple[int, list[list[str]], list[bool]]:
+    """Run four windows whose sessions end with ``statuses``: (code, arguments, holds)."""
+    ran: list[list[str]] = []
+    holds: list[bool] = []
+
+    def main(args: list[str]) -> int:
+        ran.append(args)
+        return statuses[len(ran) - 1]
+
+    windows_args = [["--mb-window", f"{n}:{n + 1}"] for n in range(4)]
+    code = run_sessions(main, ["suites"], windows_args, None, holds.append)
+    return code, ran, holds
+
+
+def test_sessions_go_on_after_failed_devices_and_stop_at_an_interrupt() -> None:
+    code, ran, holds = _sessions([1, 0, 6, 0])  # 6: a hub return was not sent
+    assert code == 6 and len(ran) == 4
+    assert ran[3] == ["suites", "--mb-window", "3:4"]
+    assert holds == [True, True, True, False, False]  # the display is let go at the end
+    code, ran, _ = _sessions([1, 0, 0, 0])
+    assert code == 1 and len(ran) == 4
+    code, ran, holds = _sessions([0, 2, 0, 0])  # interrupted in the second session
+    assert code == 2 and len(ran) == 2
+    assert holds[-1] is False
 
 
 def test_junit_parts_join_into_one_file(tmp_path: Path) -> None:
