@@ -51,6 +51,7 @@ class Run:
     controller: int  # the triage process (0 where /proc is not there)
     worker: int  # its largest child process, e.g. a pytest-xdist worker (0: none seen)
     store: int
+    timeline: list[int]  # the triage process's RSS at each tenth of the run (flat or not)
 
 
 def campaign(bench: Path, batch: Path, workers: int, scale: float, db: Path,
@@ -75,7 +76,12 @@ def campaign(bench: Path, batch: Path, workers: int, scale: float, db: Path,
         raise SystemExit(f"{devices} devices: exit {code}, {recorded} recorded in {db}\n{tail}")
     peak = usage.ru_maxrss if sys.platform == "darwin" else usage.ru_maxrss * 1024
     worker = memory.largest_descendant()
-    return Run(elapsed, peak, memory.root_peak(), worker.peak if worker else 0, db_bytes(db))
+    root = memory.processes.get(child.pid)
+    samples = root.samples if root else []
+    timeline = [samples[len(samples) * tenth // 10 - 1][1] for tenth in range(1, 11)] \
+        if len(samples) >= 10 else []
+    return Run(elapsed, peak, memory.root_peak(), worker.peak if worker else 0, db_bytes(db),
+               timeline)
 
 
 def _slope(peaks: dict[int, float], small: int, large: int) -> float:
@@ -138,6 +144,9 @@ def main() -> None:
                   f"{size / seconds * 60:>8.1f} {peaks[size] / MB:>8.1f} "
                   f"{controller[size] / MB:>8.1f} {worker[size] / MB:>9.1f} "
                   f"{store_bytes / MB:>9.2f} {store[size] / 1024:>10.1f}", flush=True)
+            if runs[0].timeline:
+                print(f"{'':>7} triage process RSS MB at each tenth of the run: "
+                      + " ".join(f"{rss / MB:.0f}" for rss in runs[0].timeline), flush=True)
         small, large = sizes[0], sizes[-1]
         per_process = controller[large] > 0
         for low, high in itertools.pairwise(sizes):
