@@ -33,6 +33,8 @@ from harness.plugin.triage_run import RUN_KEY, VERDICT_PROP
 
 SHOWN = ("item", "device_type", "device_id", "verdict", "category", "reset", "why")
 """What the display and its closing tables show of a device's verdict line."""
+SHARED = ("device_type", "verdict", "category", "why")
+"""Of those, the values many devices share (every fault-free device has the same why)."""
 VERDICT_STYLE = {"NO_FAULT_FOUND": "green", "FAULT": "red", "INCONCLUSIVE": "yellow",
                  "SKIPPED": "magenta", "ABORTED": "magenta", "INTERRUPTED": "bold magenta"}
 
@@ -145,7 +147,12 @@ class CampaignProgress:
     def _add(self, line: dict[str, Any]) -> None:
         """Count a verdict and keep what the summary shows of it: not its measurements and
         findings, which the store and the verdicts file keep (10,000 devices' would be MBs)."""
-        self.lines.append({key: line.get(key) for key in SHOWN})
+        kept = {key: line.get(key) for key in SHOWN}
+        for key in SHARED:  # one copy of each value however many devices share it
+            value = kept[key]
+            if isinstance(value, str):
+                kept[key] = sys.intern(value)
+        self.lines.append(kept)
         self.counts[line["verdict"]] += 1
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
