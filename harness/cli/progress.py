@@ -20,6 +20,7 @@ import shutil
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from typing import IO, Any
 
 import pytest
@@ -33,6 +34,8 @@ from harness.plugin.triage_run import RUN_KEY, VERDICT_PROP
 
 SHOWN = ("item", "device_type", "device_id", "verdict", "category", "reset", "why")
 """What the display and its closing tables show of a device's verdict line."""
+ATTENTION_PAGE = 500
+"""Devices a table of the closing "needing attention" list: one table up to this many."""
 SHARED = ("device_type", "verdict", "category", "why")
 """Of those, the values many devices share (every fault-free device has the same why)."""
 VERDICT_STYLE = {"NO_FAULT_FOUND": "green", "FAULT": "red", "INCONCLUSIVE": "yellow",
@@ -251,9 +254,22 @@ class CampaignProgress:
     def attention(self) -> Table | None:
         """Every device not found fault-free, with its category and why (None if none)."""
         rows = [ln for ln in self.lines if ln["verdict"] != "NO_FAULT_FOUND"]
-        if not rows:
-            return None
-        table = Table(title="devices needing attention")
+        return self._attention_table(rows, "devices needing attention") if rows else None
+
+    def attention_pages(self, page: int = ATTENTION_PAGE) -> Iterator[Table]:
+        """:meth:`attention` in tables of ``page`` devices: rich lays a whole table out in
+        memory before printing it, tens of MB for thousands of faulty devices."""
+        rows = [ln for ln in self.lines if ln["verdict"] != "NO_FAULT_FOUND"]
+        for start in range(0, len(rows), page):
+            title = "devices needing attention" + (
+                f" (continued: {start + 1} to {min(start + page, len(rows))} of {len(rows)})"
+                if start else "")
+            yield self._attention_table(rows[start:start + page], title)
+
+    @staticmethod
+    def _attention_table(rows: list[dict[str, Any]], title: str) -> Table:
+        """One table of devices needing attention: item, type, device, verdict, why."""
+        table = Table(title=title)
         for col in ("item", "type", "device", "verdict", "category", "why"):
             table.add_column(col, overflow="fold")
         for ln in rows:

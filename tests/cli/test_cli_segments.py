@@ -165,3 +165,22 @@ def test_a_long_batch_runs_in_sessions_of_segment_devices(tmp_path: Path) -> Non
     counted = re.findall(r"\| TRI-PWR-01 [^|]*\| \w+ \| (\d+) passed", (
         out / "conformance.md").read_text())
     assert sum(map(int, counted)) == 3  # the report counts every session's devices
+
+
+def test_the_attention_list_is_printed_a_page_at_a_time() -> None:
+    """rich lays a whole table out before printing it: thousands of faulty devices are
+    printed in tables of a page each, the same rows in the same order."""
+    progress = CampaignProgress(console=None)
+    try:
+        for n in range(5):
+            progress._add({"item": f"item{n}", "device_type": "ESME", "device_id": None,
+                           "verdict": "FAULT" if n != 2 else "NO_FAULT_FOUND",
+                           "category": "HAN", "reset": False, "why": f"why {n}"})
+        pages = list(progress.attention_pages(page=3))
+        assert [t.row_count for t in pages] == [3, 1]
+        assert pages[0].title == "devices needing attention"
+        assert pages[1].title == "devices needing attention (continued: 4 to 4 of 4)"
+        whole = progress.attention()
+        assert whole is not None and whole.row_count == 4
+    finally:
+        progress.stop()
