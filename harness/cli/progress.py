@@ -20,6 +20,7 @@ import shutil
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from typing import IO, Any
 
 import pytest
@@ -31,6 +32,12 @@ from rich.text import Text
 from harness.plugin.parallel import device_of
 from harness.plugin.triage_run import RUN_KEY, VERDICT_PROP
 
+SHOWN = ("item", "device_type", "device_id", "verdict", "category", "reset", "why")
+"""What the display and its closing tables show of a device's verdict line."""
+ATTENTION_PAGE = 500
+"""Devices a table of the closing "needing attention" list: one table up to this many."""
+SHARED = ("device_type", "verdict", "category", "why")
+"""Of those, the values many devices share (every fault-free device has the same why)."""
 VERDICT_STYLE = {"NO_FAULT_FOUND": "green", "FAULT": "red", "INCONCLUSIVE": "yellow",
                  "SKIPPED": "magenta", "ABORTED": "magenta", "INTERRUPTED": "bold magenta"}
 
@@ -76,11 +83,21 @@ class CampaignProgress:
         self.interrupted = False  # Ctrl-C, SIGTERM or SIGHUP stopped the campaign
         self._live: Live | None = None
         self._stopped = False
+        self._held = False  # more pytest sessions of the campaign follow (see hold)
+        self._sessions = 0
 
     # -- pytest hooks -------------------------------------------------------------------------
 
+    def hold(self, more: bool) -> None:
+        """Whether more pytest sessions of this campaign follow (harness.cli.segments): the
+        display then stays up past this session's end, and counts on."""
+        self._held = more
+
     @pytest.hookimpl(trylast=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self._sessions += 1
+        if self._sessions > 1:
+            return  # a later session of the campaign: its total and start are the first's
         run = session.config.stash.get(RUN_KEY, None)
         if run is not None:
             keys = run.device_keys()
@@ -92,8 +109,8 @@ class CampaignProgress:
     def pytest_runtestloop(self, session: pytest.Session) -> None:
         """The first frame once the devices are about to be triaged: a run stopped before
         (the bench unavailable, a suite that does not collect) says why with no frame."""
-        if not self._stopped and session.items:  # nothing selected: said by the command
-            self._start_live()
+        if not self._stopped and session.items and self._live is None:  # nothing selected:
+            self._start_live()                                         # said by the command
 
     def _start_live(self) -> None:
         """Draw (and keep redrawing) a frame below whatever the terminal shows now."""
@@ -127,9 +144,19 @@ class CampaignProgress:
         for name, value in report.user_properties:
             if name == VERDICT_PROP:
                 assert isinstance(value, dict)  # a verdict line (harness.plugin.triage's outbox)
-                self.lines.append(value)
-                self.counts[value["verdict"]] += 1
+                self._add(value)
                 self.active.pop(value["item"], None)
+
+    def _add(self, line: dict[str, Any]) -> None:
+        """Count a verdict and keep what the summary shows of it: not its measurements and
+        findings, which the store and the verdicts file keep (10,000 devices' would be MBs)."""
+        kept = {key: line.get(key) for key in SHOWN}
+        for key in SHARED:  # one copy of each value however many devices share it
+            value = kept[key]
+            if isinstance(value, str):
+                kept[key] = sys.intern(value)
+        self.lines.append(kept)
+        self.counts[line["verdict"]] += 1
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
         if isinstance(excinfo.value, KeyboardInterrupt):  # not pytest.exit
@@ -141,13 +168,14 @@ class CampaignProgress:
         seen = {line["item"] for line in self.lines}
         for line in run.summary if run is not None else ():
             if line["item"] not in seen:  # an interrupted device's line rode in no report
-                self.lines.append(line)
-                self.counts[line["verdict"]] += 1
+                self._add(line)
         self.active.clear()
-        self.stop()
+        if not self._held:
+            self.stop()
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
-        self.stop()
+        if not self._held:
+            self.stop()
 
     def stop(self) -> None:
         """Stop refreshing (the last frame stays on screen); safe to call twice."""
@@ -226,9 +254,22 @@ class CampaignProgress:
     def attention(self) -> Table | None:
         """Every device not found fault-free, with its category and why (None if none)."""
         rows = [ln for ln in self.lines if ln["verdict"] != "NO_FAULT_FOUND"]
-        if not rows:
-            return None
-        table = Table(title="devices needing attention")
+        return self._attention_table(rows, "devices needing attention") if rows else None
+
+    def attention_pages(self, page: int = ATTENTION_PAGE) -> Iterator[Table]:
+        """:meth:`attention` in tables of ``page`` devices: rich lays a whole table out in
+        memory before printing it, tens of MB for thousands of faulty devices."""
+        rows = [ln for ln in self.lines if ln["verdict"] != "NO_FAULT_FOUND"]
+        for start in range(0, len(rows), page):
+            title = "devices needing attention" + (
+                f" (continued: {start + 1} to {min(start + page, len(rows))} of {len(rows)})"
+                if start else "")
+            yield self._attention_table(rows[start:start + page], title)
+
+    @staticmethod
+    def _attention_table(rows: list[dict[str, Any]], title: str) -> Table:
+        """One table of devices needing attention: item, type, device, verdict, why."""
+        table = Table(title=title)
         for col in ("item", "type", "device", "verdict", "category", "why"):
             table.add_column(col, overflow="fold")
         for ln in rows:

@@ -87,12 +87,14 @@ class UsageErrors:
 
 class CampaignStart(UsageErrors):
     """:class:`UsageErrors`, and once the tests are selected (so a refused run leaves
-    everything as it was): the previous verdicts cleared, what was generated said."""
+    everything as it was): the previous verdicts cleared, what was generated said; once for
+    the campaign, however many pytest sessions it runs (harness.cli.segments)."""
 
     def __init__(self, stderr: Console, verdicts: Path) -> None:
         super().__init__(stderr)
         self.verdicts = verdicts
         self.notes: list[str] = []
+        self.started = False
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> None:
@@ -100,8 +102,9 @@ class CampaignStart(UsageErrors):
         xdist controller has no items of its own: its workers collect them)."""
         from harness.plugin.parallel import is_controller
 
-        if not session.items and not is_controller(session.config):
-            return  # nothing selected: refused by the command, nothing to clear
+        if self.started or (not session.items and not is_controller(session.config)):
+            return  # a later session of the campaign, or nothing selected (refused)
+        self.started = True
         self.verdicts.unlink(missing_ok=True)
         if self.stderr is not None:
             for note in self.notes:
@@ -153,8 +156,8 @@ class StopReasons:
         from harness.plugin.triage_run import RUN_KEY
 
         run = session.config.stash.get(RUN_KEY, None)
-        if run is not None:
-            self.hook_failures = list(run.hook_failures)
+        if run is not None:  # each session's, when a campaign runs several
+            self.hook_failures += run.hook_failures
 
     def messages(self) -> list[str]:
         """Each reason, once, in the order found."""

@@ -29,7 +29,7 @@ from harness.bench.safety import EXIT_INTERRUPTED
 from harness.bench.session import BenchSession
 from harness.cli.batch import MAX_SEED, MAX_SIZE
 from harness.cli.errors import EXIT_UNAVAILABLE, EXIT_USAGE, error_line, finite, usage_error
-from harness.config.catalogue import load_catalogue
+from harness.config.catalogue import Catalogue, load_catalogue
 from harness.errors import MeterbenchError
 from harness.results.store import check_db_url
 from harness.triage.audit_db import hide_password
@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 
 MAX_WORKERS = 64
 """The most benches one campaign drives at once (each worker is a process with a bench)."""
+SEGMENT = 200
+"""Devices per pytest session of a long batch (harness.cli.segments): a worker holds about
+0.15 MB a device while its session lasts, so 200 keep every process far under 300 MB."""
 VERDICT_KEYS = ("item", "device_id", "device_type", "verdict", "category", "reset",
                 "duis_return_reason", "why", "measurements")
 
@@ -126,6 +129,11 @@ def triage_command(
     hub_return_type: Annotated[str | None, typer.Option(
         "--hub-return-type", help="'prior to installation' or 'post installation': the 8.14.3 "
                                   "return type of hubs the manifest gives none for.")] = None,
+    segment: Annotated[int, typer.Option(
+        "--segment", min=0, max=MAX_SIZE,
+        help="A batch longer than this runs as consecutive pytest sessions of this many "
+             "devices (one campaign: one store, summary and report), so memory stays flat "
+             "however long the batch; 0: one session.")] = SEGMENT,
     exit_zero_on_fault: Annotated[bool, typer.Option(
         "--exit-zero-on-fault",
         help="Exit 0 when the campaign ran to its end and every device is FAULT or NO FAULT "
@@ -145,6 +153,7 @@ def triage_command(
         StopReasons,
         suites_dir,
     )
+    from harness.cli.segments import CarryOver, done_items, plan, run_sessions
 
     stderr = Console(stderr=True)
     benches = list(bench or [])
@@ -206,7 +215,7 @@ def triage_command(
         args += ["--mb-fallback-supplier"]
     if out is not None:  # what CI systems and Allure users read, beside the verdicts
         _make_out(out)
-        args += ["--junitxml", str(out / "junit.xml"), "--alluredir", str(out / "allure-results")]
+        args += ["--alluredir", str(out / "allure-results")]  # JUnit XML: run_sessions
         if conformance is None:
             args += ["--mb-conformance", str(out / "conformance.md")]
     with tempfile.TemporaryDirectory() as tmp:
@@ -228,14 +237,20 @@ def triage_command(
                 _nothing_to_do(db, session.config.bench.name, batch.name, stderr)
         args += ["--mb-triage-json", str(starting.verdicts)]
         watch, stops = InterruptWatch(), StopReasons()
-        plugins: list[object] = [starting, watch, stops]
+        plugins: list[object] = [starting, watch, stops, CarryOver()]
         progress = None
         if not plain:
             args += ["-q", "--no-header", "--no-summary", "-p", "no:terminalreporter"]
             progress = CampaignProgress()  # on the terminal past pytest's capture
             plugins.append(progress)
+        sessions = [[]] if batch is None or plain or campaign is not None else plan(
+            batch, _catalogue(manifest), segment,
+            done_items(db, session.config.bench.name, batch.name), ctx.args)
         try:
-            code = int(pytest.main([*args, *ctx.args], plugins=plugins))
+            code = run_sessions(
+                lambda more: int(pytest.main([*more, *ctx.args], plugins=plugins)), args,
+                sessions, out / "junit.xml" if out is not None else None,
+                progress.hold if progress is not None else lambda _: None)
         except PytestUsageError as exc:
             if progress is not None:
                 progress.stop()  # the display lets go of stderr before the error is said
@@ -259,19 +274,25 @@ def triage_command(
             progress.interrupted = progress.interrupted or watch.interrupted
             console = Console()
             console.print(progress.summary())
-            attention = progress.attention()
-            if attention is not None:
+            for attention in progress.attention_pages():  # a table a page: flat memory
                 console.print(attention)
         if as_json and verdicts.exists():
-            for line in verdicts.read_text().splitlines():
-                record = json.loads(line)
-                print(json.dumps({k: record[k] for k in VERDICT_KEYS}))
+            with verdicts.open() as lines:  # a line at a time: 10,000 devices' are MBs
+                for line in lines:
+                    record = json.loads(line)
+                    print(json.dumps({k: record[k] for k in VERDICT_KEYS}))
         if exit_zero_on_fault and not watch.interrupted and only_faults(code, stops, verdicts):
             code = 0
     if watch.interrupted:  # pytest says 2, which the contract keeps for usage errors
         stderr.print(interrupted_note(ctx, db), highlight=False, markup=False, soft_wrap=True)
         code = EXIT_INTERRUPTED
     raise typer.Exit(code)
+
+
+def _catalogue(manifest: Path | None) -> Catalogue:
+    """The model catalogue the batch is read with: the shipped one, and the lab's."""
+    models = load_catalogue()
+    return models.merged(load_catalogue(manifest)) if manifest is not None else models
 
 
 def _nothing_to_do(db: str, bench: str, batch_name: str, stderr: Console) -> None:
@@ -299,9 +320,9 @@ def only_faults(code: int, stops: StopReasons, verdicts: Path) -> bool:
     FAULT FOUND."""
     if code != 1 or stops.messages() or stops.hook_failures or not verdicts.exists():
         return False
-    kinds = [json.loads(line)["verdict"] for line in verdicts.read_text().splitlines()
-             if line.strip()]
-    return bool(kinds) and set(kinds) <= NORMAL_OUTCOMES
+    with verdicts.open() as lines:  # a line at a time, as --json reads them
+        kinds = {json.loads(line)["verdict"] for line in lines if line.strip()}
+    return bool(kinds) and kinds <= NORMAL_OUTCOMES
 
 
 def _check_population_options(ctx: typer.Context, session: BenchSession, batch: Path | None,

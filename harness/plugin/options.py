@@ -36,6 +36,12 @@ OPTIONS: tuple[tuple[str, str, dict[str, object]], ...] = (
         default=None, help="operator name recorded with every result (default: login name)")),
     ("--mb-batch", "mb_batch", dict(
         default=None, metavar="CSV", help="triage every device of a batch manifest, in turn")),
+    ("--mb-window", "mb_window", dict(
+        default=None, metavar="START:STOP",
+        help="with --mb-batch: triage only the devices at batch positions START to STOP-1 "
+             "(from 0), e.g. 0:250; the campaign (its store, its resume) is still the whole "
+             "batch's. `meterbench triage` runs a long batch window by window, a pytest session "
+             "each, so that no process holds every device's tests at once")),
     ("--mb-manifest", "mb_manifest", dict(
         default=None, metavar="FILE",
         help="the lab's model catalogue (TOML or YAML), added to the shipped one")),

@@ -94,6 +94,7 @@ def start_run(config: pytest.Config, session: BenchSession) -> None:
                     raise pytest.UsageError(
                         f"--batch: item {row.item}: no seed: on an emulated bench each row "
                         "needs the emulator's seed column to build the device its label names")
+    run.window = _window(config, batch)
     if config.getoption("mb_json"):
         run.json_path = Path(config.getoption("mb_json"))
     run.audit = open_audit(config, session)
@@ -132,6 +133,24 @@ def start_run(config: pytest.Config, session: BenchSession) -> None:
     _RUNS[:] = [run]
 
 
+def _window(config: pytest.Config, batch: str | None) -> tuple[int, int] | None:
+    """``--mb-window START:STOP`` as (start, stop), or a usage error naming what is wrong."""
+    text = config.getoption("mb_window")
+    if text is None:
+        return None
+    start, sep, stop = str(text).partition(":")
+    if not sep or not start.strip().isdigit() or not stop.strip().isdigit() \
+            or int(start) >= int(stop):
+        raise pytest.UsageError(f"--mb-window {text!r}: expected START:STOP, batch positions "
+                                "from 0 with START below STOP (e.g. 0:250)")
+    if not batch:
+        raise pytest.UsageError("--mb-window goes with --mb-batch (it is a part of a batch)")
+    if config.getoption("mb_campaign"):
+        raise pytest.UsageError("--mb-window does not go with --mb-campaign (a facility's "
+                                "hosts claim devices from the whole batch)")
+    return int(start), int(stop)
+
+
 def _own_bench(config: pytest.Config, run: TriageRun) -> None:
     """On a PostgreSQL store, own the bench in the whole facility (a physical bench, or any
     bench of a --campaign run): another host's run of it is refused, told who holds it."""
@@ -164,8 +183,8 @@ def parametrize(metafunc: pytest.Metafunc) -> None:
         wanted = {DeviceType.parse(t) for t in marker.args} if marker else None
     except ValueError as exc:
         raise pytest.UsageError(f"@pytest.mark.device_type: {exc}") from None
-    keys = [k for k in run.device_keys() if (wanted is None or run.device_type(k) in wanted)
-            and k not in run.already_done]  # a resumed campaign skips what it recorded
+    # a resumed campaign skips what it recorded; a window keeps its own devices
+    keys = [k for k in run.session_keys() if wanted is None or run.device_type(k) in wanted]
     if not keys:
         types = ", ".join(sorted(t.name for t in wanted or ()))
         skip = pytest.mark.skip(reason=f"no device of type {types} on this run")
@@ -573,7 +592,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         run.bench_owner.release()
     if run is not None and run.gate is not None:
         run.gate.close()
-    if run is not None and run.audit is not None and run.audit.scratch is not None:
-        discard_scratch_log(run.audit)  # an emulated run's scratch log goes with the run
+    if run is not None and run.audit is not None:
+        discard_scratch_log(run.audit)  # closed; an emulated run's scratch log goes with it
+    if run is not None and run.store is not None:
+        run.store.close()  # a campaign of several sessions opens one store a session
     if run is not None and run in _RUNS:
         _RUNS.clear()

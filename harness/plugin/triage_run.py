@@ -53,6 +53,7 @@ class TriageRun:
     operator: str
     manifests: Manifests
     rows: dict[str, BatchRow] = field(default_factory=dict)
+    window: tuple[int, int] | None = None  # --mb-window: batch positions triaged this session
     duts: dict[str, Dut] = field(default_factory=dict)
     verdicts: dict[str, Verdict] = field(default_factory=dict)
     current: str | None = None
@@ -100,6 +101,14 @@ class TriageRun:
     def device_keys(self) -> list[str]:
         """Every device of the run: batch items, or the bench's slots."""
         return list(self.rows) if self.rows else list(self.session.config.slots)
+
+    def session_keys(self) -> list[str]:
+        """The devices this pytest session triages: every device of the run, or those of its
+        ``--mb-window``; either way less those already done (a resumed campaign)."""
+        keys = self.device_keys()
+        if self.window is not None:
+            keys = keys[self.window[0]:self.window[1]]
+        return [key for key in keys if key not in self.already_done]
 
     def device_type(self, key: str) -> DeviceType:
         """The device type of ``key``."""
