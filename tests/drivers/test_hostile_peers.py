@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
+from _loopback_peer import LoopbackPeer
 
 from harness.config.models import InstrumentConfig
 from harness.drivers.optical.serial_probe import SerialOpticalProbe
@@ -25,47 +26,23 @@ MARGIN_S = 0.5
 Send = Callable[[socket.socket], None]
 
 
-class ScriptedPeer:
+class ScriptedPeer(LoopbackPeer):
     """Answers the n-th request (ended by ``end``) with ``answers[n]``, then nothing."""
 
     def __init__(self, answers: list[Send], end: bytes) -> None:
-        self.answers, self.end = answers, end
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.05)
-        self.port = self.listener.getsockname()[1]
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
+        self.answers, self.end, self.index = answers, end, 0
+        super().__init__()
 
-    def _serve(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            with conn, contextlib.suppress(OSError):
-                conn.settimeout(0.05)
-                buffer, index = b"", 0
-                while not self.stop.is_set():
-                    try:
-                        data = conn.recv(4096)
-                    except TimeoutError:
-                        continue
-                    if not data:
-                        break
-                    buffer += data
-                    while self.end in buffer:
-                        _, buffer = buffer.split(self.end, 1)
-                        if index < len(self.answers):
-                            self.answers[index](conn)
-                        index += 1
+    def connected(self) -> None:
+        self.index = 0
 
-    def close(self) -> None:
-        self.stop.set()
-        self.listener.close()
-        self.thread.join(timeout=5)
+    def received(self, conn: socket.socket, buffer: bytes) -> bytes:
+        while self.end in buffer:
+            _, buffer = buffer.split(self.end, 1)
+            if self.index < len(self.answers):
+                self.answers[self.index](conn)
+            self.index += 1
+        return buffer
 
 
 def whole(data: bytes) -> Send:

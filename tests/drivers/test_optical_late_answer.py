@@ -4,12 +4,11 @@ behind: a readout parsed from an identification, a mode E acknowledgement refuse
 
 from __future__ import annotations
 
-import contextlib
 import socket
-import threading
 from collections.abc import Iterator
 
 import pytest
+from _loopback_peer import LoopbackPeer
 
 from harness.config.models import InstrumentConfig
 from harness.drivers.optical.dlms import MODE_BINARY, PROTOCOL_HDLC, DlmsSession
@@ -28,47 +27,18 @@ READOUT = encode_readout([DataSet("1.8.0", "000123.4", "kWh")])
 MODE_E_ACK = b"\x062Z2\r\n"
 
 
-class TwiceAnsweringMeter:
+class TwiceAnsweringMeter(LoopbackPeer):
     """Answers every sign-on request with its identification twice (as a meter does that
     answered a request and its repeat), then a readout or a mode E acknowledgement."""
 
-    def __init__(self) -> None:
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.05)
-        self.port = self.listener.getsockname()[1]
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except (TimeoutError, OSError):
-                continue
-            with conn, contextlib.suppress(OSError):
-                conn.settimeout(0.05)
-                buffer = b""
-                while not self.stop.is_set():
-                    try:
-                        data = conn.recv(4096)
-                    except TimeoutError:
-                        continue
-                    if not data:
-                        break
-                    buffer += data
-                    if b"!\r\n" in buffer:
-                        buffer = b""
-                        conn.sendall(IDENT + IDENT)
-                    elif buffer.startswith(b"\x06") and buffer.endswith(b"\r\n"):
-                        mode = buffer[3:4]
-                        buffer = b""
-                        conn.sendall(READOUT if mode == b"0" else MODE_E_ACK)
-
-    def close(self) -> None:
-        self.stop.set()
-        self.listener.close()
-        self.thread.join(timeout=5)
+    def received(self, conn: socket.socket, buffer: bytes) -> bytes:
+        if b"!\r\n" in buffer:
+            conn.sendall(IDENT + IDENT)
+            return b""
+        if buffer.startswith(b"\x06") and buffer.endswith(b"\r\n"):
+            conn.sendall(READOUT if buffer[3:4] == b"0" else MODE_E_ACK)
+            return b""
+        return buffer
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ a CPU (or nothing says), so a loaded host is never taken for a silent port."""
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import threading
 import time
@@ -12,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _loopback_peer import LoopbackPeer
 
 from harness.config.models import InstrumentConfig
 from harness.drivers.optical.base import MIN_TIMEOUT_S
@@ -161,44 +161,19 @@ def test_stall_figures_are_read_through_one_descriptor(tmp_path: Path) -> None:
     assert cpu_stall_s(pressure) == pytest.approx(2.5)
 
 
-class LateMeter:
+class LateMeter(LoopbackPeer):
     """A socket peer that answers a sign-on request after ``delay_s`` (None: never)."""
 
     def __init__(self, delay_s: float | None) -> None:
         self.delay_s = delay_s
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.05)
-        self.port = self.listener.getsockname()[1]
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
+        super().__init__()
 
-    def _serve(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except (TimeoutError, OSError):
-                continue
-            with conn, contextlib.suppress(OSError):
-                conn.settimeout(0.05)
-                buffer = b""
-                while not self.stop.is_set():
-                    try:
-                        data = conn.recv(4096)
-                    except TimeoutError:
-                        continue
-                    if not data:
-                        break
-                    buffer += data
-                    if b"!\r\n" in buffer and self.delay_s is not None:
-                        buffer = b""
-                        time.sleep(self.delay_s)
-                        conn.sendall(IDENTIFICATION)
-
-    def close(self) -> None:
-        self.stop.set()
-        self.listener.close()
-        self.thread.join(timeout=5)
+    def received(self, conn: socket.socket, buffer: bytes) -> bytes:
+        if b"!\r\n" in buffer and self.delay_s is not None:
+            time.sleep(self.delay_s)
+            conn.sendall(IDENTIFICATION)
+            return b""
+        return buffer
 
 
 @pytest.fixture
