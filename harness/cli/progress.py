@@ -251,32 +251,22 @@ class CampaignProgress:
                           str(sum(bool(ln["reset"]) for ln in rows)), str(len(rows)))
         return table
 
-    def attention(self) -> Table | None:
-        """Every device not found fault-free, with its category and why (None if none)."""
-        rows = [ln for ln in self.lines if ln["verdict"] != "NO_FAULT_FOUND"]
-        return self._attention_table(rows, "devices needing attention") if rows else None
-
-    def attention_pages(self, page: int = ATTENTION_PAGE) -> Iterator[Table]:
-        """:meth:`attention` in tables of ``page`` devices: rich lays a whole table out in
-        memory before printing it, tens of MB for thousands of faulty devices."""
+    def attention(self, page: int = ATTENTION_PAGE) -> Iterator[Table]:
+        """Every device not found fault-free, with its category and why, in tables of ``page``
+        devices (none when there is none): rich lays a whole table out in memory before
+        printing it, tens of MB for thousands of faulty devices."""
         rows = [ln for ln in self.lines if ln["verdict"] != "NO_FAULT_FOUND"]
         for start in range(0, len(rows), page):
-            title = "devices needing attention" + (
+            table = Table(title="devices needing attention" + (
                 f" (continued: {start + 1} to {min(start + page, len(rows))} of {len(rows)})"
-                if start else "")
-            yield self._attention_table(rows[start:start + page], title)
-
-    @staticmethod
-    def _attention_table(rows: list[dict[str, Any]], title: str) -> Table:
-        """One table of devices needing attention: item, type, device, verdict, why."""
-        table = Table(title=title)
-        for col in ("item", "type", "device", "verdict", "category", "why"):
-            table.add_column(col, overflow="fold")
-        for ln in rows:
-            table.add_row(ln["item"], ln["device_type"], ln["device_id"] or "?",
-                          Text(ln["verdict"], style=VERDICT_STYLE.get(ln["verdict"], "")),
-                          ln["category"] or "", ln["why"])
-        return table
+                if start else ""))
+            for col in ("item", "type", "device", "verdict", "category", "why"):
+                table.add_column(col, overflow="fold")
+            for ln in rows[start:start + page]:
+                table.add_row(ln["item"], ln["device_type"], ln["device_id"] or "?",
+                              Text(ln["verdict"], style=VERDICT_STYLE.get(ln["verdict"], "")),
+                              ln["category"] or "", ln["why"])
+            yield table
 
 
 def _clock(seconds: float) -> str:

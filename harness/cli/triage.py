@@ -274,7 +274,7 @@ def triage_command(
             progress.interrupted = progress.interrupted or watch.interrupted
             console = Console()
             console.print(progress.summary())
-            for attention in progress.attention_pages():  # a table a page: flat memory
+            for attention in progress.attention():  # a table a page: flat memory
                 console.print(attention)
         if as_json and verdicts.exists():
             with verdicts.open() as lines:  # a line at a time: 10,000 devices' are MBs

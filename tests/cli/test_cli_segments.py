@@ -176,11 +176,11 @@ def test_the_attention_list_is_printed_a_page_at_a_time() -> None:
             progress._add({"item": f"item{n}", "device_type": "ESME", "device_id": None,
                            "verdict": "FAULT" if n != 2 else "NO_FAULT_FOUND",
                            "category": "HAN", "reset": False, "why": f"why {n}"})
-        pages = list(progress.attention_pages(page=3))
+        pages = list(progress.attention(page=3))
         assert [t.row_count for t in pages] == [3, 1]
         assert pages[0].title == "devices needing attention"
         assert pages[1].title == "devices needing attention (continued: 4 to 4 of 4)"
-        whole = progress.attention()
-        assert whole is not None and whole.row_count == 4
+        assert [cell for t in pages for cell in t.columns[0].cells] == \
+            ["item0", "item1", "item3", "item4"]
     finally:
         progress.stop()
