@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 
 import pytest
+from _loopback_peer import LoopbackPeer
 
 from harness.config.models import InstrumentConfig
 from harness.drivers.power.scpi import ScpiPowerSupply
@@ -28,57 +28,22 @@ MARGIN_S = 0.5
 Answer = Callable[[socket.socket, str], None]
 
 
-class HostilePeer:
+class HostilePeer(LoopbackPeer):
     """A one-connection-at-a-time TCP server: SYST:ERR? is clean, other queries hostile."""
 
     def __init__(self, answer: Answer) -> None:
         self.answer = answer
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
+        super().__init__()
 
-    def _serve(self) -> None:
-        self.listener.settimeout(0.1)
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            with conn:
-                self._talk(conn)
-
-    def _talk(self, conn: socket.socket) -> None:
-        conn.settimeout(0.1)
-        buffer = b""
-        while not self.stop.is_set():
-            try:
-                data = conn.recv(4096)
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            if not data:
-                return
-            buffer += data
-            while b"\n" in buffer:
-                line, buffer = buffer.split(b"\n", 1)
-                command = line.decode("ascii", "replace").strip().upper()
-                try:
-                    if command == "SYST:ERR?":
-                        conn.sendall(b'0,"No error"\n')
-                    elif command.endswith("?"):
-                        self.answer(conn, command)
-                except OSError:
-                    return
-
-    def close(self) -> None:
-        self.stop.set()
-        self.listener.close()
-        self.thread.join(timeout=2)
+    def received(self, conn: socket.socket, buffer: bytes) -> bytes:
+        while b"\n" in buffer:
+            line, buffer = buffer.split(b"\n", 1)
+            command = line.decode("ascii", "replace").strip().upper()
+            if command == "SYST:ERR?":
+                conn.sendall(b'0,"No error"\n')
+            elif command.endswith("?"):
+                self.answer(conn, command)
+        return buffer
 
 
 @pytest.fixture
