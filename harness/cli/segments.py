@@ -16,10 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.config.catalogue import Catalogue
 from harness.plugin.conformance import Conformance
 from harness.plugin.triage_run import RUN_KEY
-from harness.triage.intake import read_csv
 
 ONE_SESSION_ARGS = ("-x", "--exitfirst", "--maxfail", "--sw", "--stepwise", "--lf",
                     "--last-failed", "--junitxml", "--junit-xml", "--pdb")
@@ -45,13 +43,13 @@ def windows(keys: list[str], done: set[str], segment: int) -> list[tuple[int, in
     return found
 
 
-def plan(batch: Path, models: Catalogue, segment: int, done: set[str],
+def plan(keys: list[str], segment: int, done: set[str],
          pytest_args: list[str]) -> list[list[str]]:
-    """The extra pytest arguments of each session: one session (``[[]]``) when the batch
-    fits one segment, ``segment`` is 0, or an argument spans one session (``-x``...)."""
+    """The extra pytest arguments of each session over the batch's device ``keys`` (in batch
+    order): one session (``[[]]``) when the batch fits one segment, ``segment`` is 0, or an
+    argument spans one session (``-x``...)."""
     if segment <= 0 or any(_one_session(arg) for arg in pytest_args):
         return [[]]
-    keys = [f"item{row.item}" for row in read_csv(batch, models=models)]
     parts = windows(keys, done, segment)
     if len(parts) <= 1:
         return [[]]

@@ -29,7 +29,7 @@ from harness.bench.safety import EXIT_INTERRUPTED
 from harness.bench.session import BenchSession
 from harness.cli.batch import MAX_SEED, MAX_SIZE
 from harness.cli.errors import EXIT_UNAVAILABLE, EXIT_USAGE, error_line, finite, usage_error
-from harness.config.catalogue import Catalogue, load_catalogue
+from harness.config.catalogue import load_catalogue
 from harness.errors import MeterbenchError
 from harness.results.store import check_db_url
 from harness.triage.audit_db import hide_password
@@ -157,7 +157,7 @@ def triage_command(
 
     stderr = Console(stderr=True)
     benches = list(bench or [])
-    session = _check_inputs(benches, batch, time_scale, db, out, conformance, manifest)
+    session, keys = _check_inputs(benches, batch, time_scale, db, out, conformance, manifest)
     _check_population_options(ctx, session, batch, slots)
     # Hypothesis's pytest plugin imports all of hypothesis for its summary: no triage suite
     # uses it, and every process of a run (each worker's too) paid the import.
@@ -230,7 +230,9 @@ def triage_command(
                                   + ("; their results are stored marked emulated"
                                      if db is not None else ""))
         if batch is None and not slots:
-            batch = _generated_batch(session, work, devices, seed, starting)
+            generated = _generated_batch(session, work, devices, seed, starting)
+            if generated is not None:
+                batch, keys = generated
         if batch is not None:
             args += ["--mb-batch", str(batch)]
             if db is not None and not again and campaign is None:
@@ -244,8 +246,7 @@ def triage_command(
             progress = CampaignProgress()  # on the terminal past pytest's capture
             plugins.append(progress)
         sessions = [[]] if batch is None or plain or campaign is not None else plan(
-            batch, _catalogue(manifest), segment,
-            done_items(db, session.config.bench.name, batch.name), ctx.args)
+            keys, segment, done_items(db, session.config.bench.name, batch.name), ctx.args)
         try:
             code = run_sessions(
                 lambda more: int(pytest.main([*more, *ctx.args], plugins=plugins)), args,
@@ -287,12 +288,6 @@ def triage_command(
         stderr.print(interrupted_note(ctx, db), highlight=False, markup=False, soft_wrap=True)
         code = EXIT_INTERRUPTED
     raise typer.Exit(code)
-
-
-def _catalogue(manifest: Path | None) -> Catalogue:
-    """The model catalogue the batch is read with: the shipped one, and the lab's."""
-    models = load_catalogue()
-    return models.merged(load_catalogue(manifest)) if manifest is not None else models
 
 
 def _nothing_to_do(db: str, bench: str, batch_name: str, stderr: Console) -> None:
@@ -449,9 +444,9 @@ def resume_command(ctx: typer.Context) -> str:
 
 
 def _generated_batch(session: BenchSession, work: Path, size: int, seed: int,
-                     starting: CampaignStart) -> Path | None:
-    """On an all-emulated bench, the generated population to triage; None on real hardware
-    (whose devices are the ones in its slots)."""
+                     starting: CampaignStart) -> tuple[Path, list[str]] | None:
+    """On an all-emulated bench, the generated population to triage and its device keys;
+    None on real hardware (whose devices are the ones in its slots)."""
     if not session.private:
         return None
     path = work / f"generated-seed{seed}-{size}.csv"  # same name on a re-run: --db resumes it
@@ -464,7 +459,7 @@ def _generated_batch(session: BenchSession, work: Path, size: int, seed: int,
         usage_error(f"--out {work}: cannot write the generated batch: {exc.strerror or exc}")
     starting.notes.append(f"generated a returned-device population of {size} (seed {seed}): "
                           f"{path.name}")
-    return path
+    return path, [f"item{row.item}" for row in rows]
 
 
 # -- bad input: found before the campaign starts, reported in one line ----------------------
@@ -472,10 +467,11 @@ def _generated_batch(session: BenchSession, work: Path, size: int, seed: int,
 
 def _check_inputs(benches: list[Path], batch: Path | None, time_scale: float | None,
                   db: str | None, out: Path | None, conformance: Path | None,
-                  catalogue: Path | None = None) -> BenchSession:
+                  catalogue: Path | None = None) -> tuple[BenchSession, list[str]]:
     """Every input that can be checked before the campaign starts, checked without writing
     anything (a refused run leaves the results store and --out as they were); returns the
-    first bench, read once here for the checks that follow."""
+    first bench and the batch's device keys (none without --batch), read once here for what
+    follows."""
     sessions = []
     candidates: list[Path | None] = [*benches] or [None]  # None: the default bench
     for path in candidates:
@@ -499,9 +495,10 @@ def _check_inputs(benches: list[Path], batch: Path | None, time_scale: float | N
             models = models.merged(load_catalogue(catalogue))
         except MeterbenchError as exc:
             usage_error(f"--manifest: {exc}")
+    keys: list[str] = []
     if batch is not None:
         try:
-            read_csv(batch, models=models)
+            keys = [f"item{row.item}" for row in read_csv(batch, models=models)]
         except OSError as exc:
             usage_error(f"--batch {batch}: cannot read the batch manifest: "
                         f"{exc.strerror or exc}")
@@ -525,7 +522,7 @@ def _check_inputs(benches: list[Path], batch: Path | None, time_scale: float | N
         except OSError as exc:
             usage_error(f"--conformance {conformance}: cannot write in {conformance.parent}: "
                         f"{exc.strerror or exc}")
-    return sessions[0]
+    return sessions[0], keys
 
 
 def _make_out(out: Path) -> None:

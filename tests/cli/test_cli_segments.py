@@ -17,11 +17,8 @@ import pytest
 
 from harness.cli.progress import CampaignProgress
 from harness.cli.segments import merge_junit, plan, run_sessions, windows
-from harness.config.catalogue import load_catalogue
-from harness.emulator.world.population import PopulationSpec, generate
 from harness.plugin.triage import _window
 from harness.plugin.triage_run import VERDICT_PROP
-from harness.triage.intake import write_csv
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -43,16 +40,14 @@ def test_windows_hold_a_segment_of_devices_still_to_do() -> None:
     assert windows(keys, set(keys), 2) == []
 
 
-def test_one_session_when_the_batch_fits_or_an_argument_spans_one(tmp_path: Path) -> None:
-    batch = tmp_path / "b.csv"
-    write_csv(generate(PopulationSpec(5, seed=1)), batch)
-    models = load_catalogue()
-    assert plan(batch, models, 5, set(), []) == [[]]
-    assert plan(batch, models, 0, set(), []) == [[]]
-    assert plan(batch, models, 2, set(), ["-x"]) == [[]]
-    assert plan(batch, models, 2, set(), ["--maxfail=2"]) == [[]]
-    assert plan(batch, models, 2, set(), ["-xvs"]) == [[]]
-    assert plan(batch, models, 2, {"item1"}, ["-k", "power"]) == [
+def test_one_session_when_the_batch_fits_or_an_argument_spans_one() -> None:
+    keys = [f"item{n}" for n in range(1, 6)]
+    assert plan(keys, 5, set(), []) == [[]]
+    assert plan(keys, 0, set(), []) == [[]]
+    assert plan(keys, 2, set(), ["-x"]) == [[]]
+    assert plan(keys, 2, set(), ["--maxfail=2"]) == [[]]
+    assert plan(keys, 2, set(), ["-xvs"]) == [[]]
+    assert plan(keys, 2, {"item1"}, ["-k", "power"]) == [
         ["--mb-window", "1:3"], ["--mb-window", "3:5"]]
 
 

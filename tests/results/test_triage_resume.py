@@ -14,7 +14,8 @@ from harness.results.store import ResultStore
 from harness.triage.intake import write_csv
 
 # The fast bench at x30: these tests are about what is recorded and resumed, not the verdicts.
-FAST = ("--bench", str(default_bench_path().parent / "emulated-fast.toml"), "--time-scale", "30")
+FAST_BENCH, SCALE = str(default_bench_path().parent / "emulated-fast.toml"), "30"
+FAST = ("--bench", FAST_BENCH, "--time-scale", SCALE)
 
 
 def triage(batch: Path, db: str, cwd: Path, *extra: str) -> list[dict]:
@@ -63,7 +64,7 @@ def test_a_finished_batch_is_not_triaged_again_unless_asked(tmp_path: Path) -> N
     # pytest users get the same refusal from the plugin itself
     direct = subprocess.run([sys.executable, "-m", "pytest", str(suites_dir()), "-q",
                              "-p", "no:cacheprovider", "--mb-batch", str(batch), "--mb-db", db,
-                             "--mb-bench", FAST[1], "--mb-time-scale", FAST[3]],
+                             "--mb-bench", FAST_BENCH, "--mb-time-scale", SCALE],
                             capture_output=True, text=True,
                             timeout=600, cwd=tmp_path)
     assert direct.returncode == 0 and "--mb-again" in direct.stdout + direct.stderr, direct
