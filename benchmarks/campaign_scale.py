@@ -15,6 +15,8 @@ two largest sizes); flat memory and a constant per-device time are what make tha
 fair, and the table shows whether they hold.
 Run: python benchmarks/campaign_scale.py [--sizes 100 200 400] [--time-scale 100] [--workers 2]
 [--segment N] (``--segment 0``: one pytest session for the whole batch, as before segments)
+[--keep DIR] (keep each campaign's batch and results database there, e.g. to time
+``meterbench report`` on the store of a real 10,000-device campaign)
 """
 
 from __future__ import annotations
@@ -103,6 +105,8 @@ def main() -> None:
     parser.add_argument("--segment", type=int, default=None,
                         help="devices per pytest session (meterbench triage --segment; 0: "
                              "the whole batch in one session, as before segments)")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="keep the batches and results databases in this folder")
     args = parser.parse_args()
     if min(args.sizes) < 1 or args.runs < 1 or args.workers < 1:
         parser.error("--sizes, --runs and --workers must be 1 or more")
@@ -110,6 +114,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="mb-campaign-scale-") as tmp_name:
         tmp = Path(tmp_name)
         bench = fast_bench_file(tmp)
+        if args.keep is not None:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            tmp = args.keep
         print(f"fast emulated bench, time scale x{args.time_scale:g}, {args.workers} "
               f"worker(s), {'healthy' if args.healthy else 'mixed'} batches of seed "
               f"{args.seed}, {args.runs} run(s) per size, segments of "

@@ -1,7 +1,11 @@
 """Serial ports by URL for the drivers: pyserial's ``serial_for_url``, with ``socket://`` and
 ``rfc2217://`` made fit for a request and its answer.
 
-Two things pyserial's ``socket://`` does are right for a terminal server and wrong for a
+pyserial's ``socket://`` says only whether something is waiting (``in_waiting`` 0 or 1), so
+a driver reading what is waiting took every answer a byte at a time, a pass of its receive
+loop each (30 for a register read: half its round trip on an emulated bench, where that
+round trip bounds TRI-DIAG-01's reads). Every ``socket://`` port here counts the bytes, as a
+serial port does. Two more things it does are right for a terminal server and wrong for a
 bench: Nagle's algorithm holds a small write back for the peer's delayed ACK (40 ms a
 command), and every close sleeps 0.3 s so that a single-connection server (ser2net) can take
 a quick reconnect. Every port gets ``TCP_NODELAY``; the close without the pause is only for
@@ -17,8 +21,10 @@ for the same acknowledgements, with the same time limit, but wakes as each one a
 from __future__ import annotations
 
 import contextlib
+import select
 import socket
 import struct
+import sys
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
@@ -27,8 +33,39 @@ import serial
 from serial import rfc2217
 from serial.urlhandler import protocol_socket
 
+try:  # POSIX: the kernel's count of the bytes a socket holds; elsewhere, a peek
+    import fcntl
+    import termios
 
-class _PromptSocketSerial(protocol_socket.Serial):
+    def _waiting(sock: socket.socket) -> int:
+        count = fcntl.ioctl(sock.fileno(), termios.FIONREAD, b"\0\0\0\0")
+        return max(1, int.from_bytes(count, sys.byteorder))  # readable at EOF: 1, as pyserial
+except ImportError:  # pragma: no cover - Windows
+    def _waiting(sock: socket.socket) -> int:
+        return max(1, len(sock.recv(_PEEK_BYTES, socket.MSG_PEEK)))
+
+_PEEK_BYTES = 4096
+
+
+class _CountingSocketSerial(protocol_socket.Serial):
+    """pyserial's ``socket://`` port whose ``in_waiting`` counts the bytes waiting."""
+
+    @property
+    def in_waiting(self) -> int:
+        """Bytes ready to read without waiting (0: none); pyserial's says 0 or 1."""
+        sock: socket.socket | None = getattr(self, "_socket", None)
+        if not self.is_open or sock is None:
+            raise serial.PortNotOpenError()
+        readable, _, _ = select.select([sock], [], [], 0)
+        if not readable:
+            return 0
+        try:
+            return _waiting(sock)
+        except OSError:
+            return 1  # let the read itself meet the error, as pyserial's would
+
+
+class _PromptSocketSerial(_CountingSocketSerial):
     """pyserial's ``socket://`` port, closed without its 0.3 s reconnect pause."""
 
     def close(self) -> None:
@@ -127,6 +164,10 @@ def serial_port(address: str, *, emulated: bool = False) -> serial.Serial:
         port = _PromptSocketSerial()
         port.port = address
         return cast(serial.Serial, port)  # the same interface, as serial_for_url's are
+    if scheme == "socket":
+        counting = _CountingSocketSerial()
+        counting.port = address
+        return cast(serial.Serial, counting)
     if scheme == "rfc2217":
         prompt = _PromptRfc2217Serial()
         prompt.port = address

@@ -1,4 +1,5 @@
-"""Serial ports by URL: ``socket://`` sends at once, and only an emulated port skips
+"""Serial ports by URL: ``socket://`` sends at once and counts the bytes waiting, and only
+an emulated port skips
 pyserial's reconnect pause on close (a real ser2net keeps it); an ``rfc2217://`` settings
 change returns when the server has acknowledged it, not at pyserial's next 50 ms look."""
 
@@ -71,15 +72,58 @@ def test_a_socket_port_sends_each_write_at_once(listener: str, emulated: bool) -
 
 def test_only_an_emulated_socket_port_closes_without_the_reconnect_pause(listener: str) -> None:
     real = serial_port(listener)
-    assert type(real) is protocol_socket.Serial  # pyserial's own, with its pause on close
+    assert type(real).close is protocol_socket.Serial.close  # pyserial's, with its pause
     emulated = serial_port(listener, emulated=True)
-    assert type(emulated) is not protocol_socket.Serial
+    assert type(emulated).close is not protocol_socket.Serial.close
     open_port(emulated)
     emulated.close()
     emulated.close()  # twice is harmless
     assert not emulated.is_open
     with pytest.raises(serial.SerialException):
         emulated.write(b"x")
+
+
+@pytest.mark.parametrize("emulated", [False, True])
+def test_a_socket_port_counts_the_bytes_waiting(listener: str, emulated: bool) -> None:
+    """pyserial's ``socket://`` says 0 or 1, so a driver reading what is waiting took an
+    answer a byte at a time; here a whole answer is one read, and none waiting is 0."""
+    port = serial_port(listener, emulated=emulated)
+    port.timeout = 1.0
+    open_port(port)
+    try:
+        assert port.in_waiting == 0
+        port.write(b"0.9.0(2026-12-05T18:00:00Z)\r\n")
+        deadline = time.monotonic() + 2.0
+        while port.in_waiting < 29 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert port.in_waiting == 29
+        assert port.read(port.in_waiting) == b"0.9.0(2026-12-05T18:00:00Z)\r\n"
+        assert port.in_waiting == 0
+    finally:
+        port.close()
+    with pytest.raises(serial.PortNotOpenError):
+        _ = port.in_waiting
+
+
+def test_a_socket_port_the_peer_closed_is_readable_and_the_read_says_so() -> None:
+    """At the peer's close something is 'waiting' (the end), and the read raises, as
+    pyserial's own port does: a driver never spins on a dead connection."""
+    server = socket.create_server(("127.0.0.1", 0))
+    port = serial_port(f"socket://127.0.0.1:{server.getsockname()[1]}", emulated=True)
+    port.timeout = 1.0
+    open_port(port)
+    conn, _ = server.accept()
+    conn.close()
+    server.close()
+    try:
+        deadline = time.monotonic() + 2.0
+        while not port.in_waiting and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert port.in_waiting == 1
+        with pytest.raises(serial.SerialException, match="disconnected"):
+            port.read(1)
+    finally:
+        port.close()
 
 
 def test_a_device_path_is_left_to_pyserial() -> None:
