@@ -104,14 +104,15 @@ def test_anchors_are_the_original_ones(dut: Dut) -> None:
 def test_meter_joins_a_fresh_network_with_its_install_code(dut: Dut) -> None:
     """A new test network; the meter must join it with its install code alone. A failure the
     evidence pins on the device (wrong key, no radio) is a HAN fault found after the reset."""
-    from .test_40_han import dongle, join_timeout, survey
+    from .test_40_han import dongle, join_wait, survey
 
     _after_reset(dut)
     d = dongle(dut)
     if dut.label.install_code is None or dut.record.identity is None:
         pytest.skip("not verified: no install code or identity")
-    result = join_test(d, dut.record.identity.device_id, dut.label.install_code,
-                       join_timeout(dut), channel=survey(dut).quietest())
+    timeout, floor = join_wait(dut)
+    result = join_test(d, dut.record.identity.device_id, dut.label.install_code, timeout,
+                       channel=survey(dut).quietest(), floor_s=floor)
     if not result.joined and result.diagnosis in DEVICE_SIDE:
         dut.record.find("TRI-VER-03", "HAN", f"fresh join failed: {result.diagnosis}: "
                         f"{result.detail}")

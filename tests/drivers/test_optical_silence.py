@@ -16,7 +16,7 @@ from _loopback_peer import LoopbackPeer
 from harness.config.models import InstrumentConfig
 from harness.drivers.optical.base import MIN_TIMEOUT_S
 from harness.drivers.optical.serial_probe import SerialOpticalProbe
-from harness.drivers.optical.silence import (
+from harness.drivers.silence import (
     SATURATED_FACTOR,
     SATURATED_SHARE,
     STALL_SHARE,

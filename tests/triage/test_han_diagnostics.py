@@ -13,10 +13,12 @@ from typing import Any
 import pytest
 
 from harness.config.models import BenchConfig
+from harness.drivers.silence import Silence
 from harness.drivers.zigbee.telegesis import TelegesisDongle
 from harness.emulator.bench import EmulatedBench
 from harness.emulator.world.models import create_device
 from harness.errors import BenchConfigError
+from harness.triage import han
 from harness.triage.han import JoinDiagnosis, channel_survey, join_test, link_quality
 
 
@@ -156,3 +158,59 @@ def test_join_test_timeout_is_bounded(healthy: tuple[EmulatedBench, TelegesisDon
     with pytest.raises(ValueError, match="timeout"):
         join_test(dongle, "00DB000000000001", "83FED3407A939723A5C639B26916D505C3B5",
                   timeout=300)
+
+
+class _FreeHost(Silence):
+    """A host whose tasks never waited for a CPU and whose process did nothing else."""
+
+    def __init__(self, device_s: float, floor_s: float) -> None:
+        super().__init__(device_s, floor_s, stall_clock=lambda: 0.0, busy_clock=lambda: 0.0)
+
+
+class _BusyHost(Silence):
+    """A host whose tasks waited for a CPU a fifth of the time: no silence judged early."""
+
+    def __init__(self, device_s: float, floor_s: float) -> None:
+        super().__init__(device_s, floor_s, stall_clock=lambda: time.monotonic() / 5,
+                         busy_clock=lambda: 0.0)
+
+
+@pytest.mark.parametrize(("host", "low", "high"), [(_FreeHost, 0.0, 1.0), (_BusyHost, 2.0, 5.0)])
+def test_a_dead_radio_costs_the_scaled_timeout_on_a_free_host_and_the_floor_on_a_busy_one(
+        monkeypatch: pytest.MonkeyPatch, host: type[Silence], low: float, high: float) -> None:
+    """A fast bench's join wait (``floor_s``) is a silence as an optical port's: judged the
+    device's at the scaled timeout when the host was free, heard out to the wall-clock floor
+    when it was not (a loaded CI machine must not make a slow join a HAN fault)."""
+    monkeypatch.setattr(han, "Silence", host)
+    bench, dongle = open_bench(["han_radio_dead"])
+    try:
+        esme = bench.devices["esme"]
+        start = time.monotonic()
+        result = join_test(dongle, esme.label.eui64, esme.label.install_code, timeout=0.2,
+                           floor_s=2.0)
+        took = time.monotonic() - start
+        assert result.diagnosis is JoinDiagnosis.NO_RADIO_ACTIVITY
+        assert low <= result.elapsed_s < high, (took, result.elapsed_s)
+    finally:
+        dongle.close()
+        bench.stop()
+
+
+def test_a_healthy_meter_joins_at_once_with_a_floor(
+        healthy: tuple[EmulatedBench, TelegesisDongle]) -> None:
+    """The floor is never waited out by a device that joins: its join ends the wait."""
+    bench, dongle = healthy
+    esme = bench.devices["esme"]
+    result = join_test(dongle, esme.label.eui64, esme.label.install_code, timeout=5.0,
+                       floor_s=30.0)
+    assert result.joined and result.elapsed_s < 5.0, result.detail
+
+
+def test_a_join_floor_is_bounded_by_the_longest_permit(
+        healthy: tuple[EmulatedBench, TelegesisDongle]) -> None:
+    """A busy host may hear a silence out to three times the floor: the permit to join must
+    cover that, so a floor past a third of the longest permit is refused."""
+    _, dongle = healthy
+    with pytest.raises(ValueError, match="floor"):
+        join_test(dongle, "00DB000000000001", "83FED3407A939723A5C639B26916D505C3B5",
+                  timeout=1.0, floor_s=100.0)

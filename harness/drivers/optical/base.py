@@ -25,8 +25,8 @@ from tenacity import (
 
 from harness.drivers.base import Instrument
 from harness.drivers.optical.dlms import DlmsSession, HlsKeys
-from harness.drivers.optical.silence import Silence, StallClock, cpu_stall_s
 from harness.drivers.permit import OPTICAL, require_permit
+from harness.drivers.silence import Silence, StallClock, cpu_stall_s
 from harness.errors import InstrumentTimeoutError, OperationError, ProtocolError
 from harness.protocols.iec62056_21 import (
     INITIAL_BAUD,
@@ -73,7 +73,7 @@ MIN_TIMEOUT_S = 1.0
 longer than the device's scaled silence must not look like a silent port (a loaded CI machine
 with two campaigns on two cores has held a process up for over 0.3 s). Adaptive: a silence
 during which the host's tasks hardly waited for a CPU is judged at the device's own scaled
-timeout (``harness.drivers.optical.silence``)."""
+timeout (``harness.drivers.silence``)."""
 
 _DISCARD_READS = 64  # reads of stale input dropped before a sign-on, at most
 

@@ -94,7 +94,7 @@ if TYPE_CHECKING:
 
     from harness.config.models import InstrumentConfig
     from harness.drivers.base import Transcript
-    from harness.drivers.optical.silence import Silence
+    from harness.drivers.silence import Silence
 
 CLIENT_CONFORMANCE = (Conformance.GET | Conformance.SET | Conformance.ACTION
                       | Conformance.SELECTIVE_ACCESS | Conformance.BLOCK_TRANSFER_WITH_GET_OR_READ

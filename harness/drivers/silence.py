@@ -1,5 +1,6 @@
-"""When a fast bench may call an optical port silent: after the device's own (scaled) timeout if
-the host was free meanwhile, else only after the wall-clock floor.
+"""When a fast bench may call a device silent (an optical port that does not answer, a radio
+that does not join): after the device's own (scaled) timeout if the host was free meanwhile,
+else only after the wall-clock floor.
 
 A scaled timeout is short (0.1 s at x10), and a loaded host can hold a process up for longer
 than that: CI with two campaigns on two cores once took a healthy meter for a silent one, which
