@@ -33,8 +33,10 @@ widths, or for this long: the start of the window pinned, what comes between cou
 @dataclass
 class ClockLink:
     """What the sampler needs of a bench: the clock read, bench time, a wait in bench
-    seconds, the probe's line times of the last read (``mark`` then ``wire``) and its count
-    of repeated requests (after one, an answer may be an earlier request's)."""
+    seconds, the probe's line times of the last read (``mark`` then ``wire``), the bench
+    times at which its request went to the port and its answer had come in (``stamps``;
+    None where unknown, then the call's own start and end bound it) and its count of
+    repeated requests (after one, an answer may be an earlier request's)."""
 
     read: Callable[[], datetime.datetime]
     now: Callable[[], float]
@@ -42,6 +44,7 @@ class ClockLink:
     mark: Callable[[], None] = lambda: None
     wire: Callable[[], tuple[float, float]] = lambda: (0.0, 0.0)
     errors: Callable[[], int] = lambda: 0
+    stamps: Callable[[], tuple[float | None, float | None]] = lambda: (None, None)
 
 
 class _Reads:
@@ -65,17 +68,22 @@ class _Reads:
         value = link.read()
         answered = link.now()
         out, back = link.wire()
+        sent, heard = link.stamps()
         self.out = out
         shown = math.floor(value.timestamp())
         since = request
         if errors != self._last_errors and self._last_request is not None:
             # The link repeated a request since the read before began: a late answer to that
             # read (or to what came between) may have been taken for this one's.
-            since, out = self._last_request, 0.0
+            since, out, sent = self._last_request, 0.0, None
         self._last_request, self._last_errors = request, errors
         self.trips.append(answered - request)
         self.loose.append(ClockRead(shown, since, answered))
-        earliest, latest = since + out, answered - back
+        # At the port: the request's bytes went out no sooner, the answer was in no later,
+        # than the read's call began and ended (a stamp outside the call is not trusted).
+        begun = sent if sent is not None and since <= sent <= answered else since
+        done = heard if heard is not None and begun <= heard <= answered else answered
+        earliest, latest = begun + out, done - back
         self.tight.append(ClockRead(shown, earliest, latest) if earliest <= latest
                           else ClockRead(shown, since, answered))
         return shown
@@ -205,8 +213,17 @@ def _link(dut: Dut) -> ClockLink:
     probe = dut.slot.instrument("optical") if "optical" in dut.config.instruments else None
     mark: Callable[[], None] = getattr(probe, "mark_wire", lambda: None)
     wire: Callable[[], tuple[float, float]] = getattr(probe, "wire_times", lambda: (0.0, 0.0))
+    probe_stamps: Callable[[], tuple[float | None, float | None]] = getattr(
+        probe, "wire_stamps", lambda: (None, None))
+
+    def stamps() -> tuple[float | None, float | None]:
+        """The probe's monotonic stamps of the last read, in bench seconds."""
+        sent, heard = probe_stamps()
+        return (None if sent is None else bench.seconds_at(sent),
+                None if heard is None else bench.seconds_at(heard))
+
     return ClockLink(profile.read_clock, bench.seconds, bench.wait, mark, wire,
-                     lambda: int(getattr(probe, "link_errors", 0)))
+                     lambda: int(getattr(probe, "link_errors", 0)), stamps)
 
 
 def longest_window(max_window_s: float, time_scale: float) -> float:

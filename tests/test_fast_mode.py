@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from harness.bench.bench import Bench
 from harness.bench.session import BenchSession
 from harness.config.loader import load_bench
-from harness.emulator.world.clock import ScaledClock
+from harness.emulator.world.clock import Clock, ManualClock, ScaledClock
 from harness.emulator.world.rtc import RealTimeClock
 from harness.errors import BenchConfigError
 
@@ -36,6 +37,23 @@ def test_scaled_clock_runs_scale_times_faster() -> None:
     time.sleep(0.1)
     ratio = (clock.now() - t0) / (time.monotonic() - w0)
     assert ratio == pytest.approx(20.0, rel=0.01)
+
+
+def test_a_drivers_monotonic_stamp_maps_onto_the_benchs_seconds() -> None:
+    """A probe stamps its port's events with time.monotonic(); the bench reads them in its
+    own seconds (TRI-DIAG-01's bounds): exactly on a scaled clock, as is on the wall's, and
+    not at all on a clock that moves only when told to."""
+    clock = ScaledClock(20.0)
+    stamp = time.monotonic()
+    before = clock.now()
+    mapped = clock.at_monotonic(stamp)
+    assert mapped <= before and clock.at_monotonic(stamp + 0.5) == pytest.approx(mapped + 10.0)
+    assert Clock().at_monotonic(stamp) == stamp
+    assert ManualClock(5.0).at_monotonic(stamp) is None
+    bench = Bench(load_bench(Path(__file__).parents[1] / "benches" / "emulated-fast.toml"))
+    assert bench.seconds_at(stamp) == stamp  # no emulated clock: the wall's own
+    bench.clock = clock
+    assert bench.seconds_at(stamp) == mapped
 
 
 def test_a_scale_below_one_is_refused() -> None:

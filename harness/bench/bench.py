@@ -110,6 +110,8 @@ class _BenchClock(Protocol):
 
     def now(self) -> float: ...
 
+    def at_monotonic(self, t: float) -> float | None: ...
+
     def utc(self, t: float) -> datetime.datetime: ...
 
 
@@ -142,6 +144,11 @@ class Bench:
     def seconds(self) -> float:
         """Monotonic bench seconds: device time's pace (scaled on a fast emulated bench)."""
         return self.clock.now() if self.clock is not None else time.monotonic()
+
+    def seconds_at(self, monotonic: float) -> float | None:
+        """Bench seconds at the instant ``time.monotonic()`` read ``monotonic`` (a driver's
+        stamp); None when the bench's clock does not follow the monotonic one."""
+        return self.clock.at_monotonic(monotonic) if self.clock is not None else monotonic
 
     def utc_now(self) -> datetime.datetime:
         """The bench's UTC, against which a device clock is read (TRI-DIAG-01)."""

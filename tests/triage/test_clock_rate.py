@@ -156,3 +156,55 @@ def test_a_fast_bench_window_lasts_until_the_hosts_reads_can_tell() -> None:
     fit = sample_rate(line().link(line_times=False), 10, 1000, longest_window(60, 100))
     assert fit is not None and fit.uncertainty_ppm <= 1000
     assert fit.rate_ppm - 100 > fit.uncertainty_ppm  # beyond the tolerance: a clock fault
+
+
+class _Stamped:
+    """A link whose host work around each read (``host_s`` before the request goes to the
+    port and after the answer is in) is no time of the device's: the port's stamps say when
+    the bytes went and came (``offset_s`` moves them, to stamp outside the call)."""
+
+    def __init__(self, host_s: float = 0.005, port_s: float = 0.002,
+                 offset_s: float = 0.0) -> None:
+        self.t, self.host_s, self.port_s, self.offset_s = 0.0, host_s, port_s, offset_s
+        self.sent = self.heard = 0.0
+
+    def read(self) -> datetime.datetime:
+        self.t += self.host_s
+        self.sent = self.t
+        taken = self.t + self.port_s / 2
+        self.t += self.port_s
+        self.heard = self.t
+        self.t += self.host_s
+        return EPOCH + datetime.timedelta(seconds=int(taken))
+
+    def link(self) -> ClockLink:
+        return ClockLink(self.read, lambda: self.t, lambda s: None,
+                         stamps=lambda: (self.sent - self.offset_s, self.heard + self.offset_s))
+
+
+def test_the_ports_stamps_bound_a_read_and_stamps_outside_the_call_are_not_trusted() -> None:
+    """A read bounded by its port's stamps is as wide as the exchange at the port (2 ms),
+    not the call around it (12 ms); stamps outside the call (a stale or misread stamp) are
+    not trusted, so the call bounds the read."""
+    stamped = _Reads(_Stamped().link())
+    stamped.take()
+    read = stamped.tight[0]
+    assert (read.earliest, read.latest) == pytest.approx((0.005, 0.007))
+    assert stamped.loose[0].latest - stamped.loose[0].earliest == pytest.approx(0.012)
+    outside = _Reads(_Stamped(offset_s=0.01).link())
+    outside.take()
+    assert outside.tight[0] == outside.loose[0]
+
+
+def test_after_a_repeated_request_the_request_stamp_is_not_trusted() -> None:
+    """Once the link repeated a request, the answer may be an earlier request's: the read's
+    lower bound is the read before's start, whatever the port stamped."""
+    line = _Stamped()
+    errors = iter([0, 1])
+    link = ClockLink(line.read, lambda: line.t, lambda s: None, stamps=line.link().stamps,
+                     errors=lambda: next(errors))
+    reads = _Reads(link)
+    reads.take()
+    reads.take()
+    assert reads.tight[1].earliest == reads.loose[0].earliest == 0.0
+    assert reads.tight[1].latest == pytest.approx(0.019)  # the port's answer stamp holds

@@ -104,6 +104,8 @@ class OpticalProbe(Instrument):
         self._skipped_wake = False  # this sign-on attempt trusted the meter to be awake
         self._wire_out: float | None = None  # line seconds of the first message since a mark
         self._wire_in = 0.0  # line seconds of the last whole message received
+        self._sent_at: float | None = None  # when that first message went to the port
+        self._heard_at: float | None = None  # when the last whole message's end came in
 
     # -- line times (TRI-DIAG-01 bounds when a meter read its clock) ------------------------
 
@@ -119,8 +121,18 @@ class OpticalProbe(Instrument):
                                                              SERIAL_BAUD_ACCURATE))
 
     def mark_wire(self) -> None:
-        """Start timing an exchange: :meth:`wire_times` then covers what follows."""
+        """Start timing an exchange: :meth:`wire_times` and :meth:`wire_stamps` then cover
+        what follows."""
         self._wire_out, self._wire_in = None, 0.0
+        self._sent_at = self._heard_at = None
+
+    def wire_stamps(self) -> tuple[float | None, float | None]:
+        """Monotonic times, since :meth:`mark_wire`, at which the first message went to the
+        port (just before its bytes were written) and the last whole message's last byte
+        had come in (the chunk that completed it, before it was parsed): a read's bounds at
+        the port rather than around the call, whose own work (encoding, retries' set-up,
+        parsing) is no time of the meter's. None where nothing was sent or taken."""
+        return self._sent_at, self._heard_at
 
     def wire_times(self) -> tuple[float, float]:
         """Line seconds (the meter's) of the first message sent and of the last one received
@@ -134,9 +146,11 @@ class OpticalProbe(Instrument):
     def _line_s(self, chars: int) -> float:
         return chars * BITS_PER_CHAR / self.baud
 
-    def _took(self, chars: int) -> None:
-        """A whole message of ``chars`` came in: the last one :meth:`wire_times` reports."""
+    def _took(self, chars: int, at: float | None = None) -> None:
+        """A whole message of ``chars`` came in, its end by monotonic time ``at``: the last
+        one :meth:`wire_times` and :meth:`wire_stamps` report."""
         self._wire_in = self._line_s(chars)
+        self._heard_at = time.monotonic() if at is None else at
 
     # -- options ---------------------------------------------------------------------------
 
@@ -310,6 +324,7 @@ class OpticalProbe(Instrument):
         self.transcript.record(">", data if shown is None else shown)
         if self._wire_out is None:
             self._wire_out = self._line_s(len(data))
+            self._sent_at = time.monotonic()
         self._write(data)
         self._last_sent = time.monotonic()
 
@@ -329,13 +344,14 @@ class OpticalProbe(Instrument):
             chunk = self._read(min(0.05, silence.device_s))
             if not chunk:
                 continue
+            at = time.monotonic()
             self.transcript.record("<", chunk)
             silence.heard()
             messages = reader.feed(chunk)
             if what != "identification":
                 messages = [m for m in messages if not self._late_identification(m)]
             if messages:
-                self._took(len(messages[0]))
+                self._took(len(messages[0]), at)
                 return messages[0]
 
     def _late_identification(self, message: bytes) -> bool:

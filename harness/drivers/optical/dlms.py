@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
+import time
 from typing import TYPE_CHECKING, Protocol
 
 from harness.drivers.optical.dlms_security import ClientCipher, HlsKeys
@@ -152,7 +153,7 @@ class ProbeLink(Protocol):
     def _require_open(self) -> None: ...
     def _send(self, data: bytes, *, shown: bytes | None = None) -> None: ...
     def _read(self, timeout: float) -> bytes: ...
-    def _took(self, chars: int) -> None: ...
+    def _took(self, chars: int, at: float | None = None) -> None: ...
     def _line(self, baud: int, framing: str = "7E1") -> None: ...
     def _late_identification(self, message: bytes) -> bool: ...
 
@@ -167,6 +168,7 @@ class DlmsSession:
         self.sequence = SequenceNumbers()
         self.reader = HdlcReader()
         self._pending: list[HdlcFrame] = []
+        self._chunk_at: float | None = None  # when the last chunk of the meter's came in
         self.params = HdlcParameters()  # ours after negotiation: tx is what the meter takes
         self.initiate: InitiateResponse | None = None
         self.connected = False
@@ -543,13 +545,14 @@ class DlmsSession:
                     instrument=self.name)
             chunk = probe._read(min(0.05, silence.device_s))
             if chunk:
+                self._chunk_at = time.monotonic()  # no frame held came in after this
                 probe.transcript.record("<", chunk)
                 silence.heard()
             self._pending += [frame for frame in self.reader.feed(chunk)
                               if frame.destination.upper == self.client.upper]
             if self._pending:
                 frame = self._pending.pop(0)
-                probe._took(len(frame.encode()))
+                probe._took(len(frame.encode()), self._chunk_at)
                 return frame
 
     def _note(self, text: str) -> None:

@@ -19,6 +19,11 @@ class Clock:
         """Seconds on a monotonic scale."""
         return time.monotonic()
 
+    def at_monotonic(self, t: float) -> float | None:
+        """This clock's seconds at the moment ``time.monotonic()`` read ``t`` (a driver's
+        stamp of when bytes went out or came in); None for a clock that does not follow it."""
+        return t
+
     def utc(self, t: float) -> datetime.datetime:
         """UTC at emulated time ``t``: the wall clock's UTC when first asked, advanced by
         emulated seconds since. The emulated devices' clocks and the bench's run on it, so
@@ -45,7 +50,10 @@ class ScaledClock(Clock):
         self._start = time.monotonic()
 
     def now(self) -> float:
-        return self._start + (time.monotonic() - self._start) * self.scale
+        return self.at_monotonic(time.monotonic())
+
+    def at_monotonic(self, t: float) -> float:
+        return self._start + (t - self._start) * self.scale
 
 
 class ManualClock(Clock):
@@ -58,6 +66,9 @@ class ManualClock(Clock):
     def now(self) -> float:
         with self._lock:
             return self._t
+
+    def at_monotonic(self, t: float) -> float | None:
+        return None  # it moves only when told to: no wall-clock instant maps onto it
 
     def advance(self, seconds: float) -> None:
         """Move time forward."""
