@@ -18,6 +18,7 @@ from harness.emulator.world.clock import ManualClock
 from harness.emulator.world.faults import (
     CATALOGUE,
     SEEN_ONLY_THROUGH_PORT,
+    SHOWN_ONLY_IN_USE,
     ChFaultReason,
     FaultCategory,
 )
@@ -87,6 +88,16 @@ def test_truth_columns_are_consistent() -> None:
             assert row.truth_faults == ("no_fault",) and row.truth_category is FaultCategory.NONE
         if row.device_type is DeviceType.CHF:
             assert row.return_reason in {r.value for r in ChFaultReason} | set(CH_NO_FAULT_TYPES)
+
+
+def test_a_fault_shown_only_in_use_is_drawn_on_a_field_return() -> None:
+    """A reset erasing the registers erases nothing on a meter never installed (it recorded
+    no energy): no bench could see it, so the truth would be one no triage can reach. Such
+    faults are drawn on returns after installation (a 10,000-device run had seven before)."""
+    rows = [row for row in generate(PopulationSpec(10_000, seed=7))
+            if set(row.truth_faults) & SHOWN_ONLY_IN_USE]
+    assert len(rows) > 10
+    assert {row.return_type for row in rows} == {ReturnType.POST_INSTALLATION}
 
 
 def test_a_thousand_devices_generate_well_under_a_second() -> None:

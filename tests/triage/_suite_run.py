@@ -24,8 +24,9 @@ FAST_BENCH = default_bench_path().parent / "emulated-fast.toml"
 
 
 def batch(path: Path, *devices: tuple[str, tuple[str, ...], FaultCategory],
-          seed: int = 5) -> Path:
-    """A manifest of ``(model, faults, truth category)`` devices, returned after install."""
+          seed: int = 5, return_type: ReturnType = ReturnType.POST_INSTALLATION) -> Path:
+    """A manifest of ``(model, faults, truth category)`` devices, returned after install
+    (or as ``return_type`` says)."""
     rng = random.Random(seed)
     rows = []
     for item, (model, faults, category) in enumerate(devices, start=1):
@@ -35,7 +36,7 @@ def batch(path: Path, *devices: tuple[str, tuple[str, ...], FaultCategory],
             assert f.split(":")[0] in CATALOGUE, f
         rows.append(BatchRow(
             item=item, device_type=MODELS[model].device_type, model=model, label_id=serial,
-            device_id=eui64, return_reason="rule test", return_type=ReturnType.POST_INSTALLATION,
+            device_id=eui64, return_reason="rule test", return_type=return_type,
             seed=device_seed, truth_faults=faults or (NO_FAULT,),
             truth_verdict=Verdict.FAULT if faults else Verdict.NO_FAULT_FOUND,
             truth_category=category))

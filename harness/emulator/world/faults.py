@@ -219,6 +219,11 @@ SEEN_ONLY_THROUGH_PORT = frozenset({
 on a meter whose optical port is dead they leave nothing a bench can see. The rest show on
 the supply (standby current) or over the air (HAN joins, the hub's WAN)."""
 
+SHOWN_ONLY_IN_USE = frozenset({"reset_erases_registers"})
+"""Faults that show only on a meter that has recorded energy: a reset that erases the
+cumulative registers erases nothing on one that never recorded any (a return from before its
+installation), and no bench could tell. A generated population draws them on field returns."""
+
 HISTORY_FAULTS = frozenset({"tamper_in_service", "unexpected_resets", "auth_failures_in_service"})
 """Faults whose only evidence is alerts a field history also leaves (a cover opened, resets,
 a failed authentication),

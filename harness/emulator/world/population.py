@@ -21,6 +21,7 @@ from harness.emulator.world.device import EmulatedDevice
 from harness.emulator.world.faults import (
     HISTORY_FAULTS,
     SEEN_ONLY_THROUGH_PORT,
+    SHOWN_ONLY_IN_USE,
     ChFaultReason,
     FaultCategory,
     FaultKind,
@@ -170,6 +171,8 @@ def generate(spec: PopulationSpec | int, seed: int | None = None) -> list[BatchR
         primary = picked[0] if picked else None
         serial, eui64 = label_for(MODELS[model], device_seed)
         post = rng.random() < spec.post_installation_ratio
+        if any(f.key in SHOWN_ONLY_IN_USE for f in picked):
+            post = True  # a meter never installed has no readings for the fault to erase
         history = ""
         if spec.histories and not picked:
             history = draw_history(kind, device_seed, installed=post).to_text()
