@@ -9,7 +9,9 @@ read through the real probe in programming mode, many times: printed are the med
 to the port, answer in: what now bounds the read), and the CPU of the probe's thread and of
 the process per read. ``--pyserial-socket`` opens pyserial's own ``socket://`` port, whose
 ``in_waiting`` says only 0 or 1 (so the probe took answers a byte at a time), for the
-figure before that was fixed.
+figure before that was fixed. Also printed: how late a plain 2 ms sleep wakes against the
+sampler's ``precise_sleep`` (which spins its last half millisecond), since a placed read
+that wakes late lands past the change it was placed at.
 Run: python benchmarks/clock_read_width.py [--reads 2000] [--runs 5] [--pyserial-socket]
 """
 
@@ -28,6 +30,7 @@ from harness.emulator.optical.device_registers import optical_password, register
 from harness.emulator.optical.server import OpticalPortServer
 from harness.emulator.world.clock import ManualClock
 from harness.emulator.world.models import create_device
+from test_suites.clock import precise_sleep
 
 CLOCK = "0.9.0"  # the reference register map's clock (harness/devices/reference_map.py)
 
@@ -83,6 +86,14 @@ def main() -> None:
     print(f"  width at the port (stamps)  {statistics.median(widths) * 1e6:7.0f}")
     print(f"  CPU per read: probe thread  {statistics.median(main_cpu) * 1e6:7.0f}, process "
           f"{statistics.median(process_cpu) * 1e6:.0f}")
+    for name, sleep in (("time.sleep", time.sleep), ("precise_sleep", precise_sleep)):
+        late = []
+        for _ in range(200):
+            start = time.monotonic()
+            sleep(0.002)
+            late.append(time.monotonic() - start - 0.002)
+        print(f"  a 2 ms wait by {name:13} wakes late by {statistics.median(late) * 1e6:5.0f} "
+              f"(median of 200)")
 
 
 if __name__ == "__main__":

@@ -6,11 +6,20 @@ from __future__ import annotations
 
 import datetime
 import random
+import time
 
 import pytest
 
 from harness.triage.clock_fit import ClockRead, fit_rate
-from test_suites.clock import ClockLink, ClockWindow, _Reads, longest_window, sample_rate
+from test_suites.clock import (
+    SPIN_S,
+    ClockLink,
+    ClockWindow,
+    _Reads,
+    longest_window,
+    precise_sleep,
+    sample_rate,
+)
 
 EPOCH = datetime.datetime(2026, 12, 5, tzinfo=datetime.UTC)
 
@@ -208,3 +217,13 @@ def test_after_a_repeated_request_the_request_stamp_is_not_trusted() -> None:
     reads.take()
     assert reads.tight[1].earliest == reads.loose[0].earliest == 0.0
     assert reads.tight[1].latest == pytest.approx(0.019)  # the port's answer stamp holds
+
+
+def test_a_placed_reads_wait_never_ends_early() -> None:
+    """The wait before a placed read sleeps, then spins its last SPIN_S: it may not end
+    before its time (the read would land on the wrong side of its change), whatever the
+    length, zero included."""
+    for seconds in (0.0, SPIN_S / 3, SPIN_S, 0.002, 0.004) * 10:
+        start = time.monotonic()
+        precise_sleep(seconds)
+        assert time.monotonic() - start >= seconds
