@@ -15,19 +15,20 @@ with the rate that CPU alone allows on this machine's cores ("CPU cap").
 The default time scale is x100, the highest the CLI takes, at which a seeded batch's
 verdicts are those of real time, clock faults at the catalogue's lowest drift included
 (``scale_parity.py``). Beyond it little is left to gain: TRI-DIAG-01's window needs about
-1100 read widths of wall time (a width is the host's round trip, 0.5-1 ms on this machine)
-to know a rate to 1000 ppm whatever the scale, and the rest of a device's own time is about
-0.2 s at x100.
+1000 read widths of wall time to know a rate to 1000 ppm whatever the scale (a width is the
+host's exchange with the emulated meter at the port: ``clock_read_width.py``), and the rest
+of a device's own time is about 0.2 s at x100.
 
-Why two workers stay far from 300 devices a minute here (2026-12-05, x100, load 2-4 from
-other work): a device costs 0.33-0.36 s of CPU on one worker (0.46-0.50 s on two, whose
-three processes each pay about 2 s of start-up in a 24-device run), so the two cores would
-allow 240-360 a minute; but a device takes about 1 s of wall time on a worker, most of it
-TRI-DIAG-01's window waiting for the device's second changes: the rate is known to
-``resolution_ppm`` only once the window spans width / resolution, about 1000 read widths of
-wall time (``stage_floor.py`` at x100: the diagnostics stage 0.73-0.84 s a device against
-its floor of 0.25-0.28 s, nearly all of the difference in the window's placed waits).
-Measured: 61 (1 worker) and 104 (2 workers) a minute on a healthy batch, 40 and 69 mixed.
+Why two workers stay short of 300 devices a minute here: a device costs about 0.24 s of
+CPU at steady state, so the two cores would allow nearly 500 a minute; but a device still
+takes about 0.55 s of wall time on its worker, 0.25-0.45 s of it TRI-DIAG-01's window
+waiting on the device's second changes, since its reads are 0.1-0.25 ms wide here.
+Measured (2026-12-05 19:30-19:40, machine otherwise idle, 3 runs, x100, socket probes):
+24 devices: 96 (1 worker) and 139 (2 workers) a minute healthy, 87 and 117 mixed (start-up
+is a third of such a run); 96 devices on two workers: 172 mixed and 180 healthy, then 199
+and 209 once placed reads waited on time (``clock.precise_sleep``). Earlier that day,
+before the probe counted a socket's bytes and bounded reads at the port: 61 and 104 a
+minute healthy, 40 and 69 mixed (24 devices).
 Run: python benchmarks/campaign_rate.py [--devices 24] [--runs 3] [--time-scale 100]
 [--healthy] [--transports socket]
 """
