@@ -26,8 +26,8 @@ waiting on the device's second changes, since its reads are 0.1-0.25 ms wide her
 Measured (2026-12-05 19:30-19:40, machine otherwise idle, 3 runs, x100, socket probes):
 24 devices: 96 (1 worker) and 139 (2 workers) a minute healthy, 87 and 117 mixed (start-up
 is a third of such a run); 96 devices on two workers: 172 mixed and 180 healthy, then 199
-and 209 once placed reads waited on time (``clock.precise_sleep``). Earlier that day,
-before the probe counted a socket's bytes and bounded reads at the port: 61 and 104 a
+and 209 once placed reads waited on time (``Bench.wait``'s ``precise_sleep``). Earlier
+that day, before the probe counted a socket's bytes and bounded reads at the port: 61 and 104 a
 minute healthy, 40 and 69 mixed (24 devices).
 Run: python benchmarks/campaign_rate.py [--devices 24] [--runs 3] [--time-scale 100]
 [--healthy] [--transports socket]

@@ -9,8 +9,8 @@ read through the real probe in programming mode, many times: printed are the med
 to the port, answer in: what now bounds the read), and the CPU of the probe's thread and of
 the process per read. ``--pyserial-socket`` opens pyserial's own ``socket://`` port, whose
 ``in_waiting`` says only 0 or 1 (so the probe took answers a byte at a time), for the
-figure before that was fixed. Also printed: how late a plain 2 ms sleep wakes against the
-sampler's ``precise_sleep`` (which spins its last half millisecond), since a placed read
+figure before that was fixed. Also printed: how late a plain 2 ms sleep wakes, against
+``Bench.wait``'s ``precise_sleep`` (which spins its last half millisecond): a placed read
 that wakes late lands past the change it was placed at.
 Run: python benchmarks/clock_read_width.py [--reads 2000] [--runs 5] [--pyserial-socket]
 """
@@ -23,6 +23,7 @@ import time
 
 from serial.urlhandler import protocol_socket
 
+from harness.bench.bench import precise_sleep
 from harness.config.models import InstrumentConfig
 from harness.drivers import serial_url
 from harness.drivers.optical.serial_probe import SerialOpticalProbe
@@ -30,7 +31,6 @@ from harness.emulator.optical.device_registers import optical_password, register
 from harness.emulator.optical.server import OpticalPortServer
 from harness.emulator.world.clock import ManualClock
 from harness.emulator.world.models import create_device
-from test_suites.clock import precise_sleep
 
 CLOCK = "0.9.0"  # the reference register map's clock (harness/devices/reference_map.py)
 

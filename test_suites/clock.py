@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime
 import math
 import statistics
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,8 +25,6 @@ BURST_TRIPS = 2
 BURST_SPAN_S = 3.0
 """...and the first changes get bursts anyway: they pin the window's start for the fit."""
 PINNED_WIDTHS = 1.5
-SPIN_S = 0.0005
-"""Wall seconds a placed read's wait spins instead of sleeping (see :func:`precise_sleep`)."""
 OPEN_MAX_S = 8.0
 """An opened window reads on (placed reads) until the next change is known to this many read
 widths, or for this long: the start of the window pinned, what comes between counts fully."""
@@ -225,22 +222,8 @@ def _link(dut: Dut) -> ClockLink:
         return (None if sent is None else bench.seconds_at(sent),
                 None if heard is None else bench.seconds_at(heard))
 
-    def wait(seconds: float) -> None:
-        """``bench.wait``, on time: a placed read that wakes late lands past its change."""
-        precise_sleep(seconds / bench.time_scale)
-
-    return ClockLink(profile.read_clock, bench.seconds, wait, mark, wire,
+    return ClockLink(profile.read_clock, bench.seconds, bench.wait, mark, wire,
                      lambda: int(getattr(probe, "link_errors", 0)), stamps)
-
-
-def precise_sleep(seconds: float) -> None:
-    """Sleep ``seconds`` of wall time, the last SPIN_S of it awake: a plain sleep wakes
-    0.15-0.25 ms late on a Linux host, which on a fast bench is a read's width or more."""
-    end = time.monotonic() + seconds
-    if seconds > SPIN_S:
-        time.sleep(seconds - SPIN_S)
-    while time.monotonic() < end:
-        pass
 
 
 def longest_window(max_window_s: float, time_scale: float) -> float:

@@ -10,16 +10,9 @@ import time
 
 import pytest
 
+from harness.bench.bench import SPIN_S, precise_sleep
 from harness.triage.clock_fit import ClockRead, fit_rate
-from test_suites.clock import (
-    SPIN_S,
-    ClockLink,
-    ClockWindow,
-    _Reads,
-    longest_window,
-    precise_sleep,
-    sample_rate,
-)
+from test_suites.clock import ClockLink, ClockWindow, _Reads, longest_window, sample_rate
 
 EPOCH = datetime.datetime(2026, 12, 5, tzinfo=datetime.UTC)
 
@@ -220,8 +213,8 @@ def test_after_a_repeated_request_the_request_stamp_is_not_trusted() -> None:
 
 
 def test_a_placed_reads_wait_never_ends_early() -> None:
-    """The wait before a placed read sleeps, then spins its last SPIN_S: it may not end
-    before its time (the read would land on the wrong side of its change), whatever the
+    """A bench wait (the one before a placed read) sleeps, then spins its last SPIN_S: it may
+    not end before its time (the read would land on the wrong side of its change), whatever the
     length, zero included."""
     for seconds in (0.0, SPIN_S / 3, SPIN_S, 0.002, 0.004) * 10:
         start = time.monotonic()
