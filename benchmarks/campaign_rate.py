@@ -23,12 +23,12 @@ Why two workers stay short of 300 devices a minute here: a device costs about 0.
 CPU at steady state, so the two cores would allow nearly 500 a minute; but a device still
 takes about 0.55 s of wall time on its worker, 0.25-0.45 s of it TRI-DIAG-01's window
 waiting on the device's second changes, since its reads are 0.1-0.25 ms wide here.
-Measured (2026-12-05 19:30-19:40, machine otherwise idle, 3 runs, x100, socket probes):
-24 devices: 96 (1 worker) and 139 (2 workers) a minute healthy, 87 and 117 mixed (start-up
-is a third of such a run); 96 devices on two workers: 172 mixed and 180 healthy, then 199
-and 209 once placed reads waited on time (``Bench.wait``'s ``precise_sleep``). Earlier
-that day, before the probe counted a socket's bytes and bounded reads at the port: 61 and 104 a
-minute healthy, 40 and 69 mixed (24 devices).
+Measured 2026-12-05 19:55 (machine otherwise idle, 3 runs, x100, socket probes), 24
+devices: 109 (1 worker) and 146 (2 workers) a minute healthy, 97 and 122 mixed (start-up is
+a third of such a run); 96 mixed devices on two workers: 186 a minute (199 at 19:40; the
+host's thread wake-ups ran twice as slow at some hours as at others this day). Earlier that
+day, before the probe counted a socket's bytes, bounded reads at the port and waited on
+time: 61 and 104 a minute healthy, 40 and 69 mixed (24 devices).
 Run: python benchmarks/campaign_rate.py [--devices 24] [--runs 3] [--time-scale 100]
 [--healthy] [--transports socket]
 """
