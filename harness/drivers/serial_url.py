@@ -160,18 +160,13 @@ def serial_port(address: str, *, emulated: bool = False) -> serial.Serial:
     """An unopened port for ``address`` (a device path or any pyserial URL); configure it,
     then call :func:`open_port`."""
     scheme = address.lower().partition("://")[0]
-    if emulated and scheme == "socket":
-        port = _PromptSocketSerial()
+    ours: Callable[[], Any] | None = {
+        "socket": _PromptSocketSerial if emulated else _CountingSocketSerial,
+        "rfc2217": _PromptRfc2217Serial}.get(scheme)
+    if ours is not None:
+        port = ours()
         port.port = address
         return cast(serial.Serial, port)  # the same interface, as serial_for_url's are
-    if scheme == "socket":
-        counting = _CountingSocketSerial()
-        counting.port = address
-        return cast(serial.Serial, counting)
-    if scheme == "rfc2217":
-        prompt = _PromptRfc2217Serial()
-        prompt.port = address
-        return cast(serial.Serial, prompt)
     return serial.serial_for_url(address, do_not_open=True)
 
 
