@@ -17,6 +17,7 @@ wrong with one connection closes that connection only, and the port keeps listen
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import select
@@ -24,9 +25,11 @@ import socket
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from harness.emulator.guard import OneHostPort, report_unexpected
+from harness.emulator.optical import protocol_emulated
 from harness.emulator.optical.engine import HDLC_FRAMING, MeterPortEngine, Reply, State
 from harness.emulator.optical.line import (
     LineSettings,
@@ -43,8 +46,16 @@ from harness.emulator.world.clock import Clock
 log = logging.getLogger("meterbench.emulator.optical")
 
 BITS_PER_CHAR = 10  # start, 7 data, parity, stop
+TRANSPORTS = ("rfc2217", "socket", "inprocess")
+"""How the bench's probe reaches the port: RFC 2217 (the meter sees its baud and framing), a
+plain socket, or in the probe's own process (the plain socket's line without the socket: a
+fast bench's exchange then costs the meter's own work, no thread wake-ups)."""
 MAX_PENDING_REPLIES = 64
 """Answers queued for a probe that does not read them; older ones are dropped beyond this."""
+
+
+Deliver = Callable[[bytes, int], None]
+"""Sends an answer's bytes (as the probe receives them) that the meter sent at a baud."""
 
 
 class _Writer:
@@ -96,8 +107,9 @@ class OpticalPortServer:
         baud_accurate: bool = False,
         seed: int = 0,
     ) -> None:
-        if transport not in ("rfc2217", "socket"):
-            raise ValueError(f"transport must be 'rfc2217' or 'socket', not {transport!r}")
+        if transport not in TRANSPORTS:
+            raise ValueError(f"transport must be one of {', '.join(TRANSPORTS)}, "
+                             f"not {transport!r}")
         self.registers = registers
         self.engine = MeterPortEngine(registers, clock)
         self.engine_lock = threading.Lock()
@@ -115,6 +127,8 @@ class OpticalPortServer:
             "rfc2217": self._listen(host, rfc2217_port),
         }
         self._stop = threading.Event()
+        self._in_process_url = ""
+        self._link: MeterLink | None = None  # the probe now on the port
         self._port = OneHostPort("optical port", [
             (self._listeners["socket"], lambda sock: self._serve(sock, False)),
             (self._listeners["rfc2217"], lambda sock: self._serve(sock, True)),
@@ -144,15 +158,24 @@ class OpticalPortServer:
     @property
     def resource(self) -> str:
         """The URL the bench's probe opens (its configured transport)."""
+        if self.transport == "inprocess":
+            return self._in_process_url
         return self.addresses[self.transport]
 
     def start(self) -> None:
-        """Accept probes on both listeners; the newest connection takes the port over."""
+        """Accept probes on both listeners (and in process, where so configured); the newest
+        connection takes the port over."""
+        if self.transport == "inprocess":
+            self._in_process_url = protocol_emulated.register(self)
         self._port.start()
 
     def stop(self) -> None:
         """Stop listening and drop any connected probe."""
         self._stop.set()
+        with self.engine_lock:
+            self._link = None
+        if self._in_process_url:
+            protocol_emulated.unregister(self._in_process_url)
         self._port.stop()
 
     def _serve(self, sock: socket.socket, rfc2217: bool) -> None:
@@ -160,30 +183,28 @@ class OpticalPortServer:
         writer = _Writer(sock)
         writer.telnet = rfc2217
         manager = TolerantPortManager(line, writer) if line is not None else None
-        with self.engine_lock:
-            self.engine.reset()
-        pending: deque[_Pending] = deque()
-        arriving: deque[_Arriving] = deque(maxlen=MAX_PENDING_REPLIES)  # oldest dropped
-        while not self._stop.is_set():
-            timeout = 0.2
-            if pending:
-                timeout = max(0.0, min(pending[0].not_before, pending[0].deadline)
-                              - time.monotonic())
-            if arriving:
-                timeout = max(0.0, min(timeout, arriving[0].lands - time.monotonic()))
+        link = self.attach(line, manager)
+        deliver = functools.partial(self._send, writer)
+        while not self._stop.is_set() and link.current:
+            due = link.next_due()
+            timeout = 0.2 if due is None else max(0.0, due - time.monotonic())
             readable, _, _ = select.select([sock], [], [], timeout)
             if readable:
                 data = sock.recv(4096)
                 if not data:
                     return
-                for settings, piece in self._split_by_settings(data, manager, line):
-                    arriving.append(_Arriving(piece, settings, self._lands(piece, settings)))
-            while arriving and arriving[0].lands <= time.monotonic():
-                head = arriving.popleft()
-                pending.extend(self._receive(head.data, head.settings))
-            while len(pending) > MAX_PENDING_REPLIES:
-                pending.popleft()  # a probe that never reads loses the oldest answers
-            self._flush(pending, line, writer)
+                link.feed(data)
+            link.step(deliver)
+
+    def attach(self, line: VirtualSerial | None = None,
+               manager: TolerantPortManager | None = None) -> MeterLink:
+        """A probe reaches the port: the meter's session starts afresh, and the returned
+        link carries the probe's bytes to it and its answers back."""
+        link = MeterLink(self, line, manager)
+        with self.engine_lock:
+            self.engine.reset()
+            self._link = link  # the newest probe takes the port over
+        return link
 
     def _lands(self, data: bytes, line: LineSettings | None) -> float:
         """When the last of ``data`` lands at the meter: at once, or in baud-accurate mode
@@ -245,7 +266,7 @@ class OpticalPortServer:
         return [_Pending(r, now + wait, now + max(wait, reaction)) for r in replies]
 
     def _flush(self, pending: deque[_Pending], line: VirtualSerial | None,
-               writer: _Writer) -> None:
+               deliver: Deliver) -> None:
         while pending:
             head = pending[0]
             now = time.monotonic()
@@ -259,8 +280,8 @@ class OpticalPortServer:
             data = self._apply_faults(head.reply.data, self.registers.behaviour())
             data = self.trouble.apply(data, head.reply.baud)
             if data:
-                self._send(writer, meter_to_probe(data, head.reply.baud, line,
-                                                  head.reply.framing), head.reply.baud)
+                deliver(meter_to_probe(data, head.reply.baud, line, head.reply.framing),
+                        head.reply.baud)
 
     def _apply_faults(self, data: bytes, behaviour: PortBehaviour) -> bytes:
         if behaviour.drop_fraction and self.rng.random() < behaviour.drop_fraction:
@@ -271,16 +292,64 @@ class OpticalPortServer:
         return data
 
     def _send(self, writer: _Writer, data: bytes, baud: int) -> None:
-        if not self.baud_accurate:
-            writer.write_data(data)
-            return
-        # Pace at the line rate, in small chunks so the timing holds for long readouts; a
-        # chunk goes once its last byte would have left the meter's LED.
-        chunk = max(1, baud // (BITS_PER_CHAR * 50))  # ~20 ms of line time per chunk
-        start = time.monotonic()
-        for i in range(0, len(data), chunk):
-            piece = data[i:i + chunk]
-            delay = start + self._wire(i + len(piece), baud) - time.monotonic()
+        for due, piece in self.paced(data, baud):
+            delay = due - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
             writer.write_data(piece)
+
+    def paced(self, data: bytes, baud: int) -> list[tuple[float, bytes]]:
+        """An answer's pieces, each with when it has left the meter's LED (monotonic): all
+        of it now, or in baud-accurate mode at the line rate, in chunks small enough for the
+        timing to hold over a long readout (a chunk goes once its last byte has left)."""
+        start = time.monotonic()
+        if not self.baud_accurate:
+            return [(start, data)]
+        chunk = max(1, baud // (BITS_PER_CHAR * 50))  # ~20 ms of line time per chunk
+        return [(start + self._wire(i + len(data[i:i + chunk]), baud), data[i:i + chunk])
+                for i in range(0, len(data), chunk)]
+
+
+class MeterLink:
+    """One probe's line to the meter: its bytes still on the way (the meter acts on them
+    once landed), the answers queued and when each is due. The port's socket loop drives it,
+    or, in process (:mod:`harness.emulator.optical.protocol_emulated`), the probe's own calls."""
+
+    def __init__(self, server: OpticalPortServer, line: VirtualSerial | None,
+                 manager: TolerantPortManager | None) -> None:
+        self.server = server
+        self.line = line
+        self.manager = manager
+        self.pending: deque[_Pending] = deque()
+        self.arriving: deque[_Arriving] = deque(maxlen=MAX_PENDING_REPLIES)  # oldest dropped
+
+    @property
+    def current(self) -> bool:
+        """Whether this probe still has the port (a newer one takes it over)."""
+        return self.server._link is self
+
+    def feed(self, data: bytes) -> None:
+        """Bytes the probe sent: on the line until they land (at once unless baud-accurate)."""
+        server = self.server
+        for settings, piece in server._split_by_settings(data, self.manager, self.line):
+            self.arriving.append(_Arriving(piece, settings, server._lands(piece, settings)))
+
+    def next_due(self) -> float | None:
+        """When (monotonic) something next falls due: bytes landing, an answer's reaction
+        time over or its wait for the probe's baud ended; None: nothing is under way."""
+        times = []
+        if self.pending:
+            times.append(min(self.pending[0].not_before, self.pending[0].deadline))
+        if self.arriving:
+            times.append(self.arriving[0].lands)
+        return min(times, default=None)
+
+    def step(self, deliver: Deliver) -> None:
+        """The meter acts on what has landed and sends what is due, through ``deliver``."""
+        server, pending, arriving = self.server, self.pending, self.arriving
+        while arriving and arriving[0].lands <= time.monotonic():
+            head = arriving.popleft()
+            pending.extend(server._receive(head.data, head.settings))
+        while len(pending) > MAX_PENDING_REPLIES:
+            pending.popleft()  # a probe that never reads loses the oldest answers
+        server._flush(pending, self.line, deliver)

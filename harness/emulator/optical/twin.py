@@ -1,6 +1,6 @@
 """The emulated twins of the optical probe backends: the one meter's optical port a probe
-reads, over RFC 2217 / TCP (``serial``) or as a BLE peripheral (``ble``); entry points
-``meterbench.emulated.optical_probe``."""
+reads, over RFC 2217 / TCP or in process (``serial``) or as a BLE peripheral (``ble``);
+entry points ``meterbench.emulated.optical_probe``."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 
 def serial(bench: EmulatedBench, name: str, inst: InstrumentConfig) -> OpticalPortServer:
     """The optical port of the one slot's device probe ``name`` serves; options
-    ``transport`` (rfc2217) and ``baud_accurate`` (default on: line and reaction times as
-    the meter's, scaled on a fast bench)."""
+    ``transport`` (rfc2217, socket or inprocess) and ``baud_accurate`` (default on: line and
+    reaction times as the meter's, scaled on a fast bench)."""
     device = bench.devices[bench.served_slot(name)]
     return OpticalPortServer(
         registers_for_device(device),
