@@ -234,3 +234,36 @@ def test_the_same_delay_on_a_free_host_is_the_meters_silence(meter: LateMeter) -
     with pytest.raises(InstrumentTimeoutError):
         probe.sign_on()
     probe.close()
+
+
+def test_an_answer_already_in_is_taken_without_the_hosts_figures() -> None:
+    """A silence is judged from the first wait on: an in-process meter's answer is in when
+    the request's write returns, and asking the host's figures then only widened the read."""
+    from _sample_meter import sample_meter
+
+    from harness.emulator.optical.registers import PortBehaviour
+    from harness.emulator.optical.server import OpticalPortServer
+
+    registers = sample_meter()
+    server = OpticalPortServer(registers, transport="inprocess")
+    server.start()
+    asked: list[float] = []
+
+    def stall() -> float:
+        asked.append(time.monotonic())
+        return 0.0
+
+    config = InstrumentConfig(kind="optical_probe", backend="serial", address=server.resource,
+                              timeout_s=1.0, options={"retries": 1})
+    probe = SerialOpticalProbe("probe", config, stall_clock=stall)
+    probe.time_scale = 100.0
+    try:
+        with probe:
+            assert probe.sign_on().manufacturer == "EMh"
+            assert asked == []
+            registers.port = PortBehaviour(dead=True)  # now every answer must be waited for
+            with pytest.raises(InstrumentTimeoutError):
+                probe.sign_on()
+            assert asked
+    finally:
+        server.stop()
