@@ -108,8 +108,9 @@ def main() -> None:
                              "port or silent radio, so no timeouts), not the mixed batch")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2],
                         help="worker counts to compare (pytest-xdist, one bench each)")
-    parser.add_argument("--transports", nargs="+", default=["socket", "rfc2217"],
-                        help="optical probe transports to compare (socket, rfc2217)")
+    parser.add_argument("--transports", nargs="+", default=["inprocess", "rfc2217"],
+                        help="optical probe transports to compare (inprocess, socket, "
+                             "rfc2217)")
     args = parser.parse_args()
     if args.devices < 1 or args.runs < 1 or min(args.workers) < 1:
         parser.error("--devices, --runs and --workers must be 1 or more")
