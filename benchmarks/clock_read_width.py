@@ -3,16 +3,18 @@
 On a fast emulated bench a clock read is bounded by the host's round trip (no line times),
 and the clock window must span about a thousand of them to know a rate to 1000 ppm, at any
 time scale; so this width is what a device's triage waits on. An emulated meter is served
-on a plain socket (as ``benches/emulated-fast.toml``'s probes are) and its clock register
-read through the real probe in programming mode, many times: printed are the median call
-(the read's whole round trip), the median width between the probe's port stamps (request
-to the port, answer in: what now bounds the read), and the CPU of the probe's thread and of
-the process per read. ``--pyserial-socket`` opens pyserial's own ``socket://`` port, whose
-``in_waiting`` says only 0 or 1 (so the probe took answers a byte at a time), for the
-figure before that was fixed. Also printed: how late a plain 2 ms sleep wakes, against
+in process (``--transport inprocess``, as ``benches/emulated-fast.toml``'s probes are) or on
+a plain socket (``socket``: each exchange then wakes the meter's thread and the probe's), and
+its clock register read through the real probe in programming mode, many times: printed are
+the median call (the read's whole round trip), the median width between the probe's port
+stamps (request to the port, answer in: what now bounds the read), and the CPU of the probe's
+thread and of the process per read. ``--pyserial-socket`` opens pyserial's own ``socket://``
+port, whose ``in_waiting`` says only 0 or 1 (so the probe took answers a byte at a time), for
+the figure before that was fixed. Also printed: how late a plain 2 ms sleep wakes, against
 ``Bench.wait``'s ``precise_sleep`` (which spins its last half millisecond): a placed read
 that wakes late lands past the change it was placed at.
-Run: python benchmarks/clock_read_width.py [--reads 2000] [--runs 5] [--pyserial-socket]
+Run: python benchmarks/clock_read_width.py [--reads 2000] [--runs 5]
+[--transport inprocess|socket] [--pyserial-socket]
 """
 
 from __future__ import annotations
@@ -41,8 +43,11 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reads", type=int, default=2000, help="clock reads per run")
     parser.add_argument("--runs", type=int, default=5, help="runs (medians)")
+    parser.add_argument("--transport", choices=("inprocess", "socket"), default="inprocess",
+                        help="how the probe reaches the emulated meter")
     parser.add_argument("--pyserial-socket", action="store_true",
-                        help="pyserial's own socket:// port (in_waiting 0 or 1)")
+                        help="pyserial's own socket:// port (in_waiting 0 or 1; implies "
+                             "--transport socket)")
     args = parser.parse_args()
     if args.pyserial_socket:  # the port as pyserial makes it, before ours counted the bytes
         serial_url._CountingSocketSerial.in_waiting = (  # type: ignore[method-assign]
@@ -51,7 +56,8 @@ def main() -> None:
     device = create_device("esme", "ESME", clock=clock, seed=1)
     device.supply(230.0)
     clock.advance(5.0)
-    server = OpticalPortServer(registers_for_device(device), clock, transport="socket",
+    transport = "socket" if args.pyserial_socket else args.transport
+    server = OpticalPortServer(registers_for_device(device), clock, transport=transport,
                                baud_accurate=False)
     server.start()
     config = InstrumentConfig(kind="optical_probe", backend="serial", address=server.resource,
@@ -79,8 +85,9 @@ def main() -> None:
                 widths.append(statistics.median(width))
     finally:
         server.stop()
-    port = "pyserial's socket:// (in_waiting 0 or 1)" if args.pyserial_socket else \
-        "meterbench's socket:// (in_waiting counts the bytes)"
+    port = ("pyserial's socket:// (in_waiting 0 or 1)" if args.pyserial_socket
+            else "meterbench's socket:// (in_waiting counts the bytes)" if transport == "socket"
+            else "in process (emulated://)")
     print(f"{port}; {args.runs} runs of {args.reads} clock reads, medians, microseconds")
     print(f"  read call (round trip)      {statistics.median(calls) * 1e6:7.0f}")
     print(f"  width at the port (stamps)  {statistics.median(widths) * 1e6:7.0f}")

@@ -17,12 +17,28 @@ import itertools
 import threading
 import time
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import serial
 
-if TYPE_CHECKING:
-    from harness.emulator.optical.server import MeterLink, OpticalPortServer
+
+class MeterLink(Protocol):
+    """One probe's line to the meter (:class:`harness.emulator.optical.server.MeterLink`)."""
+
+    @property
+    def current(self) -> bool: ...
+    def feed(self, data: bytes) -> None: ...
+    def next_due(self) -> float | None: ...
+    def step(self, deliver: Callable[[bytes, int], None]) -> None: ...
+
+
+class OpticalPortServer(Protocol):
+    """What this port needs of the meter's port (:mod:`harness.emulator.optical.server`)."""
+
+    def attach(self) -> MeterLink: ...
+    def paced(self, data: bytes, baud: int) -> list[tuple[float, bytes]]: ...
+
 
 SCHEME = "emulated"
 _PACKAGE = __name__.rpartition(".")[0]
@@ -54,6 +70,7 @@ class Serial(serial.SerialBase):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._link: MeterLink | None = None
+        self._server: OpticalPortServer | None = None
         self._received = bytearray()
         self._coming: deque[tuple[float, bytes]] = deque()  # (due, piece) not yet arrived
         super().__init__(*args, **kwargs)
@@ -71,6 +88,7 @@ class Serial(serial.SerialBase):
             raise serial.SerialException(
                 f"{self.port}: no emulated meter port of that name in this process (an "
                 "emulated:// port is opened only by the process that runs its emulated bench)")
+        self._server = server
         self._link = server.attach()
         self._received.clear()
         self._coming.clear()
@@ -89,8 +107,8 @@ class Serial(serial.SerialBase):
         return url
 
     def _take(self, data: bytes, baud: int) -> None:
-        assert self._link is not None
-        self._coming.extend(self._link.server.paced(data, baud))
+        assert self._server is not None
+        self._coming.extend(self._server.paced(data, baud))
 
     def _pump(self) -> MeterLink:
         """Let the meter act on what has landed; move what has arrived to the input."""
