@@ -80,6 +80,7 @@ class _Pending:
     reply: Reply
     not_before: float
     deadline: float
+    behaviour: PortBehaviour  # the port's faults when the meter acted on the request
 
 
 @dataclass
@@ -263,7 +264,7 @@ class OpticalPortServer:
         now = time.monotonic()  # the request's last byte has landed (see _lands)
         reaction /= self.scale
         wait = reaction if self.baud_accurate else 0.0
-        return [_Pending(r, now + wait, now + max(wait, reaction)) for r in replies]
+        return [_Pending(r, now + wait, now + max(wait, reaction), behaviour) for r in replies]
 
     def _flush(self, pending: deque[_Pending], line: VirtualSerial | None,
                deliver: Deliver) -> None:
@@ -277,7 +278,7 @@ class OpticalPortServer:
             if not matched and now < head.deadline:
                 return  # give the probe its reaction time to switch baud
             pending.popleft()
-            data = self._apply_faults(head.reply.data, self.registers.behaviour())
+            data = self._apply_faults(head.reply.data, head.behaviour)
             data = self.trouble.apply(data, head.reply.baud)
             if data:
                 deliver(meter_to_probe(data, head.reply.baud, line, head.reply.framing),
