@@ -148,7 +148,8 @@ class EmulatedBench:
             name: {
                 "kind": self.config.instruments[name].kind,
                 "backend": self.config.instruments[name].backend,
-                "address": server.resource,
+                # for another process: an in-process port is this process's only
+                "address": getattr(server, "shared_resource", server.resource),
                 **({"addresses": server.addresses} if hasattr(server, "addresses") else {}),
             }
             for name, server in self.servers.items()

@@ -4,16 +4,21 @@ the same line as a plain socket's without the socket (the fast bench's)."""
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import serial
 from _sample_meter import sample_meter
 
+from harness.config.loader import load_bench
 from harness.config.models import InstrumentConfig
 from harness.drivers.optical.serial_probe import SerialOpticalProbe
 from harness.drivers.serial_url import open_port, serial_port
+from harness.emulator.bench import EmulatedBench
 from harness.emulator.optical.registers import DictRegisters, PortBehaviour
 from harness.emulator.optical.server import OpticalPortServer
 from harness.errors import InstrumentConnectError, InstrumentTimeoutError
@@ -152,3 +157,22 @@ def test_any_bytes_leave_the_port_serving(server: OpticalPortServer) -> None:
         port.close()
     with probe(server.resource) as p:  # a fresh probe: the meter listens afresh
         assert p.readout().value("1.8.0") == "001234.5"
+
+
+def test_the_fast_bench_hands_its_own_process_the_port_and_others_the_socket() -> None:
+    """benches/emulated-fast.toml's probes are in process: its own drivers open emulated://,
+    while what ``meterbench emulate`` prints for another process is the plain socket, which
+    another process reads the same meter through."""
+    config = load_bench(Path(__file__).parents[2] / "benches" / "emulated-fast.toml")
+    with EmulatedBench(config) as bench:
+        assert bench.addresses["probe_esme"].startswith("emulated://")
+        shared = bench.describe()["instruments"]["probe_esme"]["address"]
+        assert shared.startswith("socket://")
+        bench.devices["esme"].supply(230.0)
+        time.sleep(0.5)  # its boot, at the bench's x10
+        done = subprocess.run([sys.executable, "-m", "harness", "optical", "readout", shared],
+                              capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 0, done.stderr
+        assert "0.9.0=" in done.stdout
+        with probe(bench.addresses["probe_esme"]) as p:  # and in process, the same meter
+            assert p.readout().identification.manufacturer == done.stdout.split()[0]

@@ -163,6 +163,12 @@ class OpticalPortServer:
             return self._in_process_url
         return self.addresses[self.transport]
 
+    @property
+    def shared_resource(self) -> str:
+        """The URL another process opens (``meterbench emulate`` prints it): an in-process
+        port is its own process's only, so there it is the plain socket's."""
+        return self.addresses["socket"] if self.transport == "inprocess" else self.resource
+
     def start(self) -> None:
         """Accept probes on both listeners (and in process, where so configured); the newest
         connection takes the port over."""
