@@ -24,7 +24,7 @@ from enum import Enum
 from harness.emulator.optical.cosem_model import CosemModel
 from harness.emulator.optical.cosem_server import CosemServer
 from harness.emulator.optical.hdlc_link import HdlcLink
-from harness.emulator.optical.registers import OpticalRegisters, RegisterError
+from harness.emulator.optical.registers import OpticalRegisters, PortBehaviour, RegisterError
 from harness.emulator.world.clock import Clock
 from harness.errors import ProtocolError
 from harness.protocols.iec62056_21 import (
@@ -147,10 +147,10 @@ class MeterPortEngine:
                       or (self.state is State.HDLC and idle <= self.hdlc_inactivity_s))
         return now <= self.awake_until or in_session
 
-    def _heard(self, data: bytes) -> bytes:
+    def _heard(self, data: bytes, rule: PortBehaviour | None = None) -> bytes:
         """What of ``data`` an awake port hears: all of it, renewing the window; asleep,
         nothing until a long enough run of NUL bytes wakes it (then what follows)."""
-        rule = self.registers.behaviour()
+        rule = rule or self.registers.behaviour()
         window = rule.wake_window_s
         if window is None:
             return data
@@ -173,9 +173,10 @@ class MeterPortEngine:
                 return data[i + 1:]
         return b""
 
-    def receive(self, data: bytes) -> list[Reply]:
-        """Take bytes off the line; return the answers in order."""
-        data = self._heard(data)
+    def receive(self, data: bytes, behaviour: PortBehaviour | None = None) -> list[Reply]:
+        """Take bytes off the line; return the answers in order (``behaviour``: the port's,
+        when the caller has just read it)."""
+        data = self._heard(data, behaviour)
         if not data:
             return []
         self._expire()

@@ -261,7 +261,8 @@ class OpticalPortServer:
                                                               HDLC_FRAMING)):
                 rx_baud, framing = line.baudrate, HDLC_FRAMING  # direct HDLC, not mode C
             try:
-                replies = self.engine.receive(probe_to_meter(data, rx_baud, line, framing))
+                replies = self.engine.receive(probe_to_meter(data, rx_baud, line, framing),
+                                              behaviour)
             except Exception as exc:  # a parser bug: the meter stays silent and starts over
                 report_unexpected("optical port (meter engine)", exc)
                 self.engine.reset()
