@@ -243,6 +243,11 @@ def triage_command(
         progress = None
         if not plain:
             args += ["-q", "--no-header", "--no-summary", "-p", "no:terminalreporter"]
+            if not any(arg == "--tb" or arg.startswith("--tb=") for arg in ctx.args):
+                # Nobody reads a traceback off the progress display; a failing device's own
+                # assertion then costs its message and place (junit.xml keeps them), not a
+                # parse of its suite's source (8 ms a device: ``--plain`` shows them all).
+                args += ["--tb=line"]
             progress = CampaignProgress()  # on the terminal past pytest's capture
             plugins.append(progress)
         sessions = [[]] if batch is None or plain or campaign is not None else plan(
