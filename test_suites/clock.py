@@ -55,7 +55,6 @@ class _Reads:
         self.tight: list[ClockRead] = []
         self.loose: list[ClockRead] = []
         self.trips: list[float] = []
-        self.lags: list[float] = []  # from a read's call to its request reaching the port
         self.out = 0.0  # the last request's time on the line
         self._last_request: float | None = None
         self._last_errors = 0
@@ -83,7 +82,6 @@ class _Reads:
         # At the port: the request's bytes went out no sooner, the answer was in no later,
         # than the read's call began and ended (a stamp outside the call is not trusted).
         begun = sent if sent is not None and since <= sent <= answered else since
-        self.lags.append(begun - request if begun >= request else 0.0)
         done = heard if heard is not None and begun <= heard <= answered else answered
         earliest, latest = begun + out, done - back
         self.tight.append(ClockRead(shown, earliest, latest) if earliest <= latest
@@ -114,11 +112,6 @@ class _Reads:
         last = self.loose[-1]
         first = next(r for r in self.loose if r.shown == last.shown)
         return last.earliest - first.latest > limit_s
-
-    def lag(self) -> float:
-        """A typical time from a read's call to its request at the port (bench seconds): the
-        host's own work before it, which a placed read must start that much earlier for."""
-        return statistics.median(self.lags[-9:])
 
     def width(self) -> float:
         """A typical read's width: how long after its first bound it can have been taken."""
@@ -192,7 +185,7 @@ class ClockWindow:
                     return False
         else:
             low, high = found
-            pause = (low + high - reads.width()) / 2 - reads.out - reads.lag() - link.now()
+            pause = (low + high - reads.width()) / 2 - reads.out - link.now()
             if pause > 0:
                 link.wait(pause)
             reads.take()
