@@ -21,7 +21,12 @@ from harness.emulator.optical.server import OpticalPortServer
 from harness.emulator.world.clock import ManualClock
 from harness.emulator.world.device import EmulatedDevice
 from harness.emulator.world.models import create_device
-from harness.errors import AccessDeniedError, BenchConfigError, OperationError
+from harness.errors import (
+    AccessDeniedError,
+    BenchConfigError,
+    InstrumentTimeoutError,
+    OperationError,
+)
 from harness.protocols.dlms import CosemDateTime, Data, DataType, hls_gmac_proof
 
 
@@ -226,3 +231,31 @@ def test_the_ciphered_context_needs_the_keys(server: OpticalPortServer) -> None:
           pytest.raises(BenchConfigError, match="keys"),
           p.dlms(client=0x01, ciphered=True)):
         pytest.fail("ciphered without keys")
+
+
+def test_an_hdlc_frame_already_in_is_taken_without_the_hosts_figures(
+        registers: DeviceRegisters, clock: ManualClock) -> None:
+    """As the probe's own receive: a silence is judged from the first wait on, so a frame an
+    in-process meter answered within the write costs no reading of the host's figures (which
+    widened every fast-bench clock read); a dead meter still times out."""
+    server = OpticalPortServer(registers, clock, transport="inprocess")
+    server.start()
+    asked: list[int] = []
+    config = InstrumentConfig(kind="optical_probe", backend="serial", address=server.resource,
+                              timeout_s=0.4)
+    p = SerialOpticalProbe("probe", config, sleep=lambda s: None,
+                           stall_clock=lambda: float(asked.append(1) or 0))
+    p.time_scale = 100.0
+    before = 0
+    try:
+        with p, pytest.raises(InstrumentTimeoutError, match="no HDLC frame"), \
+                p.dlms() as dlms:
+            before = len(asked)
+            when = CosemDateTime.from_bytes(dlms.get(8, "0.0.1.0.0.255", 2).value)
+            assert when.to_datetime() is not None
+            assert len(asked) == before
+            registers.device.supply(0.0)  # unpowered: its port answers nothing
+            dlms.get(8, "0.0.1.0.0.255", 2)
+    finally:
+        server.stop()
+    assert len(asked) > before

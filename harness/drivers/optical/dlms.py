@@ -536,18 +536,22 @@ class DlmsSession:
         if self._pending:
             return self._pending.pop(0)
         probe = self.probe
-        silence = probe.silence()
+        silence: Silence | None = None  # from the first wait on, as the probe's own receive
         while True:
-            if silence.over():
+            if silence is not None and silence.over():
                 raise InstrumentTimeoutError(
                     f"{self.name}: no HDLC frame within {silence.waited_s:.3g} s (received "
                     f"{self.reader.pending.hex(' ') or 'nothing'}){silence.host_note()}",
                     instrument=self.name)
-            chunk = probe._read(min(0.05, silence.device_s))
+            chunk = probe._read(0.0 if silence is None else min(0.05, silence.device_s))
             if chunk:
                 self._chunk_at = time.monotonic()  # no frame held came in after this
                 probe.transcript.record("<", chunk)
-                silence.heard()
+                if silence is not None:
+                    silence.heard()
+            elif silence is None:
+                silence = probe.silence()
+                continue
             self._pending += [frame for frame in self.reader.feed(chunk)
                               if frame.destination.upper == self.client.upper]
             if self._pending:
