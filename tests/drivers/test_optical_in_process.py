@@ -13,10 +13,9 @@ from pathlib import Path
 import pytest
 import serial
 from _sample_meter import sample_meter
+from test_optical_serial import probe
 
 from harness.config.loader import load_bench
-from harness.config.models import InstrumentConfig
-from harness.drivers.optical.serial_probe import SerialOpticalProbe
 from harness.drivers.serial_url import open_port, serial_port
 from harness.emulator.bench import EmulatedBench
 from harness.emulator.optical.registers import DictRegisters, PortBehaviour
@@ -39,12 +38,6 @@ def server(registers: DictRegisters) -> Iterator[OpticalPortServer]:
     srv.start()
     yield srv
     srv.stop()
-
-
-def probe(address: str, **options: object) -> SerialOpticalProbe:
-    config = InstrumentConfig(kind="optical_probe", backend="serial", address=address,
-                              timeout_s=0.4, options=options)
-    return SerialOpticalProbe("probe", config, sleep=lambda s: None)
 
 
 def raw_port(address: str, timeout: float = 0.2) -> serial.Serial:
