@@ -100,8 +100,8 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=24, help="batch size")
     parser.add_argument("--seed", type=int, default=7, help="population seed (fixed batch)")
     parser.add_argument("--runs", type=int, default=3, help="runs per set-up (median)")
-    parser.add_argument("--time-scale", type=float, nargs="+", default=[100.0],
-                        help="fast mode: emulated time N times faster (1..100); several "
+    parser.add_argument("--time-scale", type=float, nargs="+", default=[200.0],
+                        help="fast mode: emulated time N times faster (1..200); several "
                              "values are measured one after the other")
     parser.add_argument("--healthy", action="store_true",
                         help="a batch of healthy devices only (no_fault_ratio 1: no dead "

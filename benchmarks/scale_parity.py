@@ -92,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--devices", type=int, default=6, help="batch size")
     parser.add_argument("--seed", type=int, default=7, help="first population seed tried")
-    parser.add_argument("--scales", type=float, nargs="+", default=[100.0],
+    parser.add_argument("--scales", type=float, nargs="+", default=[200.0],
                         help="time scales compared with x1")
     parser.add_argument("--workers", type=int, default=1, help="workers of every run")
     parser.add_argument("--edge", action=argparse.BooleanOptionalAction, default=True,

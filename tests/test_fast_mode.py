@@ -114,3 +114,26 @@ def test_fast_emulated_bench_boots_devices_in_scaled_time() -> None:
         bench.wait(device.profile.settle_s + 0.1)
         assert time.monotonic() - start < (device.profile.settle_s + 0.1) / 10
         assert device.ready
+
+
+def test_the_fastest_fast_mode_is_the_one_whose_verdicts_were_shown_to_hold(
+        tmp_path: Path) -> None:
+    """x200 (benchmarks/scale_parity.py gave real time's verdicts there); beyond it a bench
+    file says what and where, and the command line refuses the option."""
+    from typer.testing import CliRunner
+
+    from harness.cli import app
+    from harness.config.models import MAX_TIME_SCALE
+
+    assert MAX_TIME_SCALE == 200.0
+    text = (Path(__file__).parents[1] / "benches" / "emulated-fast.toml").read_text()
+    for scale, ok in ((200, True), (201, False)):
+        path = tmp_path / f"x{scale}.toml"
+        path.write_text(text.replace("time_scale = 10", f"time_scale = {scale}"))
+        if ok:
+            assert load_bench(path).bench.time_scale == 200.0
+        else:
+            with pytest.raises(BenchConfigError, match=r"x201\.toml.*time_scale"):
+                load_bench(path)
+    refused = CliRunner().invoke(app, ["triage", "--time-scale", "201", "--devices", "1"])
+    assert refused.exit_code == 2 and "--time-scale" in refused.output and "200" in refused.output

@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from harness.cli.errors import fail, usage_error
+from harness.config.models import MAX_TIME_SCALE
 from harness.errors import MeterbenchError
 from harness.results.store import DEFAULT_DB_URL
 
@@ -48,7 +49,7 @@ def console_command(
         "--add-account", help="Add (or reset) a local account NAME in the accounts file and "
                               "exit; the password is asked on the terminal.")] = None,
     time_scale: Annotated[float | None, typer.Option(
-        "--time-scale", min=1.0, max=100.0,
+        "--time-scale", min=1.0, max=MAX_TIME_SCALE,
         help="Campaigns on emulated benches run N times faster.")] = None,
 ) -> None:
     """Serve the operator console: the line, prompts, history and the audit trail."""

@@ -30,6 +30,7 @@ from harness.bench.session import BenchSession
 from harness.cli.batch import MAX_SEED, MAX_SIZE
 from harness.cli.errors import EXIT_UNAVAILABLE, EXIT_USAGE, error_line, finite, usage_error
 from harness.config.catalogue import load_catalogue
+from harness.config.models import MAX_TIME_SCALE
 from harness.errors import MeterbenchError
 from harness.results.store import check_db_url
 from harness.triage.audit_db import hide_password
@@ -72,7 +73,7 @@ def triage_command(
         "--workers", "-n", min=1, max=MAX_WORKERS,
         help="Benches in parallel (pytest-xdist workers).")] = 1,
     time_scale: Annotated[float | None, typer.Option(
-        "--time-scale", min=1.0, max=100.0, callback=finite,
+        "--time-scale", min=1.0, max=MAX_TIME_SCALE, callback=finite,
         help="Fast mode (all-emulated benches): devices run N times faster.")] = None,
     as_json: Annotated[bool, typer.Option(
         "--json", help="Print one JSON object per device (verdict, category, reset).")] = False,
