@@ -6,31 +6,34 @@ summary) over one fixed batch (same size, same seed, so every run triages the sa
 with the same faults), as devices per minute and seconds per device, median over runs. Each
 run writes a fresh results database and is checked to hold every device of the batch, so a
 crashed or short run cannot pass for a fast one. Workers are pytest-xdist processes, one
-emulated bench each; the speed-up is bounded by the machine's cores (printed). Optical probes
-over sockets (the fast bench) and over RFC 2217 (the shipped bench, whose client polls 50 ms
-per baud change) are both measured. Each run's CPU seconds (user + system of the triage and
+emulated bench each; the speed-up is bounded by the machine's cores (printed). The optical
+probes are in process by default (the fast bench: ``inprocess``); ``socket`` puts them on
+plain sockets (two thread wake-ups an exchange) and ``rfc2217`` is the shipped bench (whose
+client polls 50 ms per baud change). Each run's CPU seconds (user + system of the triage and
 every process under it: workers and their in-process emulators) per device are printed too,
 with the rate that CPU alone allows on this machine's cores ("CPU cap").
 
-The default time scale is x100, the highest the CLI takes, at which a seeded batch's
-verdicts are those of real time, clock faults at the catalogue's lowest drift included
-(``scale_parity.py``). Beyond it little is left to gain: TRI-DIAG-01's window needs about
-1000 read widths of wall time to know a rate to 1000 ppm whatever the scale (a width is the
-host's exchange with the emulated meter at the port: ``clock_read_width.py``), and the rest
-of a device's own time is about 0.2 s at x100.
+The default time scale is x200, the highest the CLI takes (``MAX_TIME_SCALE``), at which
+seeded batches give real time's verdicts, clock faults at the catalogue's lowest drift
+included (``scale_parity.py``, seeds 7 and 11); a 96-device batch gave x100's verdicts at
+x200 and x300 and two INCONCLUSIVE (bench reasons) at x500. Beyond x200 nothing was gained:
+TRI-DIAG-01's window needs about 1500-2000 read widths of wall time to know a rate to 1000 ppm
+whatever the scale (a width is the host's exchange with the emulated meter at the port:
+``clock_read_width.py``; 44 us in process against 160 us over a socket).
 
-Why two workers stay short of 300 devices a minute here: a device costs about 0.24 s of
-CPU at steady state, so the two cores would allow nearly 500 a minute; but a device still
-takes about 0.55 s of wall time on its worker, 0.25-0.45 s of it TRI-DIAG-01's window
-waiting on the device's second changes, since its reads are 0.1-0.25 ms wide here.
-Measured 2026-12-05 19:55 (machine otherwise idle, 3 runs, x100, socket probes), 24
-devices: 109 (1 worker) and 146 (2 workers) a minute healthy, 97 and 122 mixed (start-up is
-a third of such a run); 96 mixed devices on two workers: 186 a minute (199 at 19:40; the
-host's thread wake-ups ran twice as slow at some hours as at others this day). Earlier that
-day, before the probe counted a socket's bytes, bounded reads at the port and waited on
-time: 61 and 104 a minute healthy, 40 and 69 mixed (24 devices).
-Run: python benchmarks/campaign_rate.py [--devices 24] [--runs 3] [--time-scale 100]
-[--healthy] [--transports socket]
+Why two workers stay short of 300 devices a minute here: a device costs about 0.2 s of CPU,
+so the two cores would allow 500-600 a minute; but a device still takes about 0.4 s of wall
+time on its worker (0.35 s with the other core free), about 0.19 s of it TRI-DIAG-01's window
+waiting on the device's second changes. Start-up (2.9 s before the first device, 0.8 s after
+the last) is a sixth of a 96-device run. Measured 2026-12-05, the machine otherwise idle, 96
+mixed devices, x100 unless said, medians of 3: in process 162 (1 worker) and 226-233 a minute
+(2 workers; 20:45-21:00); 2 workers over sockets, in the same session as 214 in process: 191;
+at 21:15, 2 workers: 209 (x100), 237 (x200), 230 (x300); 480 devices, 2 workers, one run:
+277 (x100, 20:48), and at 21:30, a slower hour, 236 (x100) and 256 (x200). The same batches at 19:55
+over sockets, before the in-process port: 186 (96 devices, 2 workers); the start of that day
+(24 devices): 61 and 104 a minute healthy, 40 and 69 mixed.
+Run: python benchmarks/campaign_rate.py [--devices 24] [--runs 3] [--time-scale 200]
+[--workers 1 2] [--healthy] [--transports inprocess socket rfc2217]
 """
 
 from __future__ import annotations
