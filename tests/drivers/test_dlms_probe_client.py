@@ -259,3 +259,15 @@ def test_an_hdlc_frame_already_in_is_taken_without_the_hosts_figures(
     finally:
         server.stop()
     assert len(asked) > before
+
+
+def test_a_meter_that_stops_answering_leaves_the_release_unconfirmed_not_raised(
+        server: OpticalPortServer, registers: DeviceRegisters) -> None:
+    """The release is best effort: a meter gone silent after the last read ends the session
+    without an error of the release's own (it used to raise the RLRQ's timeout)."""
+    with probe(server.addresses["socket"]) as p:
+        with p.dlms() as dlms:
+            assert dlms.get(1, "0.0.96.1.0.255", 2).value
+            registers.device.supply(0.0)  # unpowered: its port answers nothing
+        assert (p.baud, p.framing) == (300, "7E1")  # back at the sign-on line all the same
+        assert any("RLRQ" in str(e.data) for e in p.transcript.entries)

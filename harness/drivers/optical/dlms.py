@@ -265,7 +265,9 @@ class DlmsSession:
             if self.connected:
                 self.connected = False
                 self._exchange(HdlcFrame(self.server, self.client, Control(FrameKind.DISC)))
-        except (OperationError, ProtocolError) as exc:
+        except (OperationError, ProtocolError, InstrumentTimeoutError) as exc:
+            # A meter that stopped answering: the session is over either way, and whatever
+            # the caller was doing (or its own error) is what it needs to hear about.
             self.probe.log.info("DLMS release not confirmed: %s", exc)
         finally:
             self.cipher = None
