@@ -1,4 +1,5 @@
-"""An emulated meter's optical port on loopback, as raw bytes (``socket://``) and RFC 2217.
+"""An emulated meter's optical port on loopback, as raw bytes (``socket://``) and RFC 2217,
+and in process (``emulated://``: :mod:`~harness.emulator.optical.protocol_emulated`).
 
 Over RFC 2217 (pyserial's own PortManager does the Telnet side) the meter sees every baud,
 data-bit and parity change the probe makes, and a probe on the wrong settings gets garbage.
@@ -9,8 +10,11 @@ fast bench runs them faster); with ``baud_accurate = false`` nothing waits. Port
 dropped or corrupted frames) are applied here, on the wire, from the register map's
 :class:`PortBehaviour`.
 
-One probe at a time, across both listeners (one optical port): the newest connection takes the
-port over and the previous one is closed (:class:`~harness.emulator.guard.OneHostPort`).
+One probe at a time, across both listeners and the in-process port (one optical port): the
+newest connection takes the port over and the previous one is closed
+(:class:`~harness.emulator.guard.OneHostPort`; an in-process port is told so at its next call).
+Each probe's line is a :class:`MeterLink`, driven by its socket's loop or by the in-process
+port's own calls.
 Malformed Telnet is ignored (:mod:`~harness.emulator.optical.telnet`); anything else that goes
 wrong with one connection closes that connection only, and the port keeps listening.
 """
