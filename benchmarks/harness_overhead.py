@@ -1,10 +1,11 @@
 """The harness's own cost per test, against the same exchange done by a bare script.
 
 One exchange is either an SCPI ``MEAS:CURR?`` to the emulated supply or a whole IEC 62056-21
-readout of the emulated electricity meter (optical probe over a socket, so pyserial's RFC 2217
-polling does not drown the figure). The bare script times N exchanges in a loop with the
-driver on an open emulated bench. The pytest figures run N identical tests, one exchange
-each, in a generated test file (a fresh pytest process per run). Interpreter start, imports
+readout of the emulated electricity meter (the fast bench's optical probe, in process, so
+neither pyserial's RFC 2217 polling nor a socket's thread wake-ups drown the figure). The
+bare script times N exchanges in a loop with the driver on an open emulated bench. The
+pytest figures run N identical tests, one exchange each, in a generated test file (a fresh
+pytest process per run). Interpreter start, imports
 and the bench start cost the same at any N, so the time per test is the slope between two N:
 of the process's wall time, and (far less noisy: interpreter and emulator start-up vary by
 tenths of a second here) of the session alone, from ``pytest_sessionstart`` to
