@@ -169,3 +169,17 @@ def test_the_fast_bench_hands_its_own_process_the_port_and_others_the_socket() -
         assert "0.9.0=" in done.stdout
         with probe(bench.addresses["probe_esme"]) as p:  # and in process, the same meter
             assert p.readout().identification.manufacturer == done.stdout.split()[0]
+
+
+def test_a_probe_that_never_reads_loses_the_oldest_bytes_not_memory(
+        server: OpticalPortServer) -> None:
+    from harness.emulator.optical.protocol_emulated import INPUT_BUFFER
+
+    port = raw_port(server.resource, timeout=0)
+    try:
+        for _ in range(2000):  # each sign-on request answered with an identification
+            port.write(REQUEST)
+        assert 0 < port.in_waiting <= INPUT_BUFFER
+        assert port.read(port.in_waiting).endswith(b"\r\n")  # the newest answer is whole
+    finally:
+        port.close()

@@ -45,6 +45,9 @@ _PACKAGE = __name__.rpartition(".")[0]
 _numbers = itertools.count(1)
 _lock = threading.Lock()
 _ports: dict[str, OpticalPortServer] = {}
+INPUT_BUFFER = 4096
+"""Bytes a port holds for a probe that does not read them (a UART's FIFO and driver buffer);
+beyond it the oldest are lost, as on a serial line, so memory stays bounded."""
 NOTHING_COMING_S = 0.2
 """A read with no timeout and nothing under way looks again this often (a real port blocks)."""
 
@@ -122,6 +125,8 @@ class Serial(serial.SerialBase):
         now = time.monotonic()
         while self._coming and self._coming[0][0] <= now:
             self._received += self._coming.popleft()[1]
+        if len(self._received) > INPUT_BUFFER:
+            del self._received[:-INPUT_BUFFER]
         return link
 
     def _next_due(self, link: MeterLink) -> float | None:
