@@ -165,3 +165,33 @@ def test_optical_probe_refuses_a_flooded_readout(peers, thread_errors) -> None:
     finally:
         probe.close()
     assert thread_errors == []
+
+
+def test_a_dlms_session_gives_up_on_a_peer_that_never_stops_sending(
+        peers, thread_errors) -> None:
+    """Bytes that never make a frame, HDLC's fill flags every 20 ms for 3 s, reset any
+    silence: the session's own receive is bounded by the message limit, as mode C's is (it
+    used to wait out the whole trickle)."""
+
+    def flags(conn: socket.socket) -> None:
+        until = time.monotonic() + 3.0
+        while time.monotonic() < until:
+            conn.sendall(b"\x7e")
+            time.sleep(0.02)
+
+    peer = peers([flags], b"\x7e")
+    config = InstrumentConfig(kind="optical_probe", backend="serial",
+                              address=f"socket://127.0.0.1:{peer.port}", timeout_s=0.3,
+                              options={"retries": 1, "message_timeout_s": 1.0})
+    probe = SerialOpticalProbe("probe", config, sleep=lambda s: None).open()
+
+    def session() -> None:
+        with probe.dlms(mode_e=False):
+            pass
+
+    try:  # the SNRM is asked for twice (the session's own retry), each within the limit
+        error = _fails_in_time(session, 2 * 1.0)
+    finally:
+        probe.close()
+    assert "no HDLC frame" in str(error)
+    assert thread_errors == []

@@ -162,6 +162,12 @@ class OpticalProbe(Instrument):
         in fast mode, though never below MIN_TIMEOUT_S of wall time)."""
         return self.device_s(self.config.timeout_s, MIN_TIMEOUT_S)
 
+    def message_limit_s(self) -> float:
+        """The longest one whole message may take however its bytes trickle in (option
+        ``message_timeout_s``, the meter's seconds): a peer that never stops sending, and never
+        completes a message, is given up on within it."""
+        return self.device_s(float(self._option("message_timeout_s", 30.0)), MIN_TIMEOUT_S)
+
     def silence(self) -> Silence:
         """A wait for the meter's bytes: judged silent after its own (scaled) timeout if the
         host was free meanwhile, else after ``timeout_s`` (the wall floor): ``silence``."""
@@ -332,8 +338,7 @@ class OpticalProbe(Instrument):
         """One whole message, or InstrumentTimeoutError saying what was pending."""
         reader = FrameReader()
         started = time.monotonic()
-        overall = started + self.device_s(float(self._option("message_timeout_s", 30.0)),
-                                          MIN_TIMEOUT_S)
+        overall = started + self.message_limit_s()
         # Judged from the first wait on: an answer already in (an in-process emulated meter's)
         # needs no judging, and the host's figures cost a read's width on a fast bench.
         silence: Silence | None = None

@@ -150,6 +150,10 @@ class ProbeLink(Protocol):
         """A wait for the meter's bytes (its scaled timeout, the host's floor when busy)."""
         ...
 
+    def message_limit_s(self) -> float:
+        """The longest one whole message may take, however its bytes trickle in."""
+        ...
+
     def _require_open(self) -> None: ...
     def _send(self, data: bytes, *, shown: bytes | None = None) -> None: ...
     def _read(self, timeout: float) -> bytes: ...
@@ -538,12 +542,16 @@ class DlmsSession:
         if self._pending:
             return self._pending.pop(0)
         probe = self.probe
+        started = time.monotonic()
+        overall = started + probe.message_limit_s()  # a peer that never stops sending
         silence: Silence | None = None  # from the first wait on, as the probe's own receive
         while True:
-            if silence is not None and silence.over():
+            if time.monotonic() > overall or (silence is not None and silence.over()):
+                waited = silence.waited_s if silence is not None else time.monotonic() - started
                 raise InstrumentTimeoutError(
-                    f"{self.name}: no HDLC frame within {silence.waited_s:.3g} s (received "
-                    f"{self.reader.pending.hex(' ') or 'nothing'}){silence.host_note()}",
+                    f"{self.name}: no HDLC frame within {waited:.3g} s (received "
+                    f"{self.reader.pending.hex(' ') or 'nothing'})"
+                    f"{silence.host_note() if silence is not None else ''}",
                     instrument=self.name)
             chunk = probe._read(0.0 if silence is None else min(0.05, silence.device_s))
             if chunk:
