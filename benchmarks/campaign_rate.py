@@ -28,8 +28,8 @@ waiting on the device's second changes. Start-up (2.9 s before the first device,
 the last) is a sixth of a 96-device run. Measured 2026-12-05, the machine otherwise idle, 96
 mixed devices, x100 unless said, medians of 3: in process 162 (1 worker) and 226-233 a minute
 (2 workers; 20:45-21:00); 2 workers over sockets, in the same session as 214 in process: 191;
-at 21:15, 2 workers: 209 (x100), 237 (x200), 230 (x300); 480 devices, 2 workers, one run:
-277 (x100, 20:48), and at 21:30, a slower hour, 236 (x100) and 256 (x200). The same batches at 19:55
+at 21:10, 2 workers: 209 (x100), 237 (x200), 230 (x300); 480 devices, 2 workers, one run:
+277 (x100, 20:48), and at 21:18, a slower hour, 236 (x100) and 256 (x200). The same batches at 19:55
 over sockets, before the in-process port: 186 (96 devices, 2 workers); the start of that day
 (24 devices): 61 and 104 a minute healthy, 40 and 69 mixed.
 Run: python benchmarks/campaign_rate.py [--devices 24] [--runs 3] [--time-scale 200]

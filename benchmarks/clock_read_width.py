@@ -13,7 +13,7 @@ port, whose ``in_waiting`` says only 0 or 1 (so the probe took answers a byte at
 the figure before that was fixed. Also printed: how late a plain 2 ms sleep wakes, against
 ``Bench.wait``'s ``precise_sleep`` (which spins its last half millisecond): a placed read
 that wakes late lands past the change it was placed at.
-Measured 2026-12-05 21:35 (5 runs of 1000, idle): in process, call 79 us, width 44 us, 83 us
+Measured 2026-12-05 21:20 (5 runs of 1000, idle): in process, call 79 us, width 44 us, 83 us
 of CPU a read; over meterbench's socket, 212, 160 and 222 (the meter's thread's work included).
 Run: python benchmarks/clock_read_width.py [--reads 2000] [--runs 5]
 [--transport inprocess|socket] [--pyserial-socket]
