@@ -158,3 +158,48 @@ class Silence:
         if share is None or share <= STALL_SHARE:
             return ""
         return f" (the host's tasks waited for a CPU {min(share, 1.0):.0%} of that silence)"
+
+
+class MessageWait:
+    """One whole message's wait, as every receive of the meter's bytes keeps it: bounded by
+    ``limit_s`` however the bytes trickle in (a peer that never stops sending), and judged
+    silent by a :class:`Silence` started at the first wait, since an answer already in (an
+    in-process emulated meter's) needs no judging and asking the host's figures first cost a
+    fast-bench read its width."""
+
+    def __init__(self, limit_s: float, silence: Callable[[], Silence],
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._start = clock()
+        self._until = self._start + limit_s
+        self._new_silence = silence
+        self._clock = clock
+        self.silence: Silence | None = None
+
+    def over(self) -> bool:
+        """Whether to give up: past the limit, or silent for the device's (or host's) time."""
+        return self._clock() > self._until or (self.silence is not None and self.silence.over())
+
+    def read_timeout(self) -> float:
+        """How long the next read may wait: not at all until a read found nothing."""
+        return 0.0 if self.silence is None else min(0.05, self.silence.device_s)
+
+    def idle(self) -> None:
+        """A read found nothing: the silence starts, if it had not."""
+        if self.silence is None:
+            self.silence = self._new_silence()
+
+    def heard(self) -> None:
+        """Bytes came: any silence starts again."""
+        if self.silence is not None:
+            self.silence.heard()
+
+    @property
+    def waited_s(self) -> float:
+        """How long the port has been silent (since the wait began, before any silence)."""
+        if self.silence is None:
+            return self._clock() - self._start
+        return self.silence.waited_s
+
+    def host_note(self) -> str:
+        """For a timeout's message: how busy the host was, when that may be why."""
+        return "" if self.silence is None else self.silence.host_note()

@@ -26,7 +26,7 @@ from tenacity import (
 from harness.drivers.base import Instrument
 from harness.drivers.optical.dlms import DlmsSession, HlsKeys
 from harness.drivers.permit import OPTICAL, require_permit
-from harness.drivers.silence import Silence, StallClock, cpu_stall_s
+from harness.drivers.silence import MessageWait, Silence, StallClock, cpu_stall_s
 from harness.errors import InstrumentTimeoutError, OperationError, ProtocolError
 from harness.protocols.iec62056_21 import (
     INITIAL_BAUD,
@@ -162,11 +162,13 @@ class OpticalProbe(Instrument):
         in fast mode, though never below MIN_TIMEOUT_S of wall time)."""
         return self.device_s(self.config.timeout_s, MIN_TIMEOUT_S)
 
-    def message_limit_s(self) -> float:
-        """The longest one whole message may take however its bytes trickle in (option
-        ``message_timeout_s``, the meter's seconds): a peer that never stops sending, and never
-        completes a message, is given up on within it."""
-        return self.device_s(float(self._option("message_timeout_s", 30.0)), MIN_TIMEOUT_S)
+    def message_wait(self) -> MessageWait:
+        """A wait for one whole message: at most option ``message_timeout_s`` (the meter's
+        seconds) however its bytes trickle in, so a peer that never stops sending and never
+        completes a message is given up on, and silent as :meth:`silence` judges it."""
+        return MessageWait(
+            self.device_s(float(self._option("message_timeout_s", 30.0)), MIN_TIMEOUT_S),
+            self.silence)
 
     def silence(self) -> Silence:
         """A wait for the meter's bytes: judged silent after its own (scaled) timeout if the
@@ -337,27 +339,20 @@ class OpticalProbe(Instrument):
     def _receive(self, what: str) -> bytes:
         """One whole message, or InstrumentTimeoutError saying what was pending."""
         reader = FrameReader()
-        started = time.monotonic()
-        overall = started + self.message_limit_s()
-        # Judged from the first wait on: an answer already in (an in-process emulated meter's)
-        # needs no judging, and the host's figures cost a read's width on a fast bench.
-        silence: Silence | None = None
+        wait = self.message_wait()
         while True:
-            if time.monotonic() > overall or (silence is not None and silence.over()):
-                waited = silence.waited_s if silence is not None else time.monotonic() - started
+            if wait.over():
                 raise InstrumentTimeoutError(
-                    f"{self.name}: no complete {what} within {waited:.3g} s"
-                    f" (received {reader.pending.hex(' ') or 'nothing'})"
-                    f"{silence.host_note() if silence is not None else ''}",
+                    f"{self.name}: no complete {what} within {wait.waited_s:.3g} s"
+                    f" (received {reader.pending.hex(' ') or 'nothing'}){wait.host_note()}",
                     instrument=self.name, pending=reader.pending.hex(),
                 )
-            chunk = self._read(0.0 if silence is None else min(0.05, silence.device_s))
+            chunk = self._read(wait.read_timeout())
             if not chunk:
-                silence = silence or self.silence()
+                wait.idle()
                 continue
             at = time.monotonic()
-            if silence is not None:
-                silence.heard()
+            wait.heard()
             self.transcript.record("<", chunk)
             messages = reader.feed(chunk)
             if what != "identification":

@@ -95,7 +95,7 @@ if TYPE_CHECKING:
 
     from harness.config.models import InstrumentConfig
     from harness.drivers.base import Transcript
-    from harness.drivers.silence import Silence
+    from harness.drivers.silence import MessageWait, Silence
 
 CLIENT_CONFORMANCE = (Conformance.GET | Conformance.SET | Conformance.ACTION
                       | Conformance.SELECTIVE_ACCESS | Conformance.BLOCK_TRANSFER_WITH_GET_OR_READ
@@ -150,8 +150,8 @@ class ProbeLink(Protocol):
         """A wait for the meter's bytes (its scaled timeout, the host's floor when busy)."""
         ...
 
-    def message_limit_s(self) -> float:
-        """The longest one whole message may take, however its bytes trickle in."""
+    def message_wait(self) -> MessageWait:
+        """A wait for one whole message: bounded however its bytes trickle in, then silent."""
         ...
 
     def _require_open(self) -> None: ...
@@ -542,26 +542,20 @@ class DlmsSession:
         if self._pending:
             return self._pending.pop(0)
         probe = self.probe
-        started = time.monotonic()
-        overall = started + probe.message_limit_s()  # a peer that never stops sending
-        silence: Silence | None = None  # from the first wait on, as the probe's own receive
+        wait = probe.message_wait()
         while True:
-            if time.monotonic() > overall or (silence is not None and silence.over()):
-                waited = silence.waited_s if silence is not None else time.monotonic() - started
+            if wait.over():
                 raise InstrumentTimeoutError(
-                    f"{self.name}: no HDLC frame within {waited:.3g} s (received "
-                    f"{self.reader.pending.hex(' ') or 'nothing'})"
-                    f"{silence.host_note() if silence is not None else ''}",
+                    f"{self.name}: no HDLC frame within {wait.waited_s:.3g} s (received "
+                    f"{self.reader.pending.hex(' ') or 'nothing'}){wait.host_note()}",
                     instrument=self.name)
-            chunk = probe._read(0.0 if silence is None else min(0.05, silence.device_s))
-            if chunk:
-                self._chunk_at = time.monotonic()  # no frame held came in after this
-                probe.transcript.record("<", chunk)
-                if silence is not None:
-                    silence.heard()
-            elif silence is None:
-                silence = probe.silence()
+            chunk = probe._read(wait.read_timeout())
+            if not chunk:
+                wait.idle()
                 continue
+            self._chunk_at = time.monotonic()  # no frame held came in after this
+            probe.transcript.record("<", chunk)
+            wait.heard()
             self._pending += [frame for frame in self.reader.feed(chunk)
                               if frame.destination.upper == self.client.upper]
             if self._pending:
