@@ -5,65 +5,29 @@ simulated link whose reads take line and reaction times as a 9600 Bd optical por
 from __future__ import annotations
 
 import datetime
-import random
 import time
 
 import pytest
 
 from harness.bench.bench import SPIN_S, precise_sleep
+from harness.emulator.optical.clock_line import EPOCH, ClockLine
 from harness.triage.clock_fit import ClockRead, fit_rate
 from test_suites.clock import ClockLink, ClockWindow, _Reads, longest_window, sample_rate
 
-EPOCH = datetime.datetime(2026, 12, 5, tzinfo=datetime.UTC)
 
-
-class _Line:
-    """Bench time and a device clock read over a half-duplex line: a request of ``out_s``
-    on the line, the device's reaction (it takes its clock when the request has landed),
-    an answer of ``back_s``; the host adds up to ``host_s`` per read, and holds the reads
-    numbered in ``held`` up by ``held_s`` after the device answered."""
-
-    def __init__(self, rate_ppm: float = 0.0, *, out_s: float = 0.0135, back_s: float = 0.031,
-                 reaction_s: float = 0.02, host_s: float = 0.002, phase: float = 0.37,
-                 held: frozenset[int] = frozenset(), held_s: float = 0.3, stopped: bool = False,
-                 seed: int = 1) -> None:
-        self.t = 0.0
-        self.period = 1 / (1 + rate_ppm * 1e-6)
-        self.out_s, self.back_s, self.reaction_s = out_s, back_s, reaction_s
-        self.host_s, self.phase, self.held, self.held_s = host_s, phase, held, held_s
-        self.stopped = stopped
-        self.rng = random.Random(seed)
-        self.reads = 0
-
-    def now(self) -> float:
-        return self.t
-
-    def wait(self, seconds: float) -> None:
-        self.t += seconds
-
-    def read(self) -> datetime.datetime:
-        self.t += self.rng.uniform(0, self.host_s / 2) + self.out_s
-        taken = 0.0 if self.stopped else self.t
-        self.t += self.reaction_s + self.back_s + self.rng.uniform(0, self.host_s / 2)
-        if self.reads in self.held:
-            self.t += self.held_s
-        self.reads += 1
-        return EPOCH + datetime.timedelta(seconds=int((taken + self.phase) / self.period))
-
-    def wire(self) -> tuple[float, float]:
-        return self.out_s, self.back_s
-
-    def link(self, *, line_times: bool = True) -> ClockLink:
-        if line_times:
-            return ClockLink(self.read, self.now, self.wait, wire=self.wire)
-        return ClockLink(self.read, self.now, self.wait)
+def _link(line: ClockLine, *, line_times: bool = True) -> ClockLink:
+    """The sampler's link to the line, with its line times (the probe knows its baud) or
+    without them (the round trip alone)."""
+    if line_times:
+        return ClockLink(line.read, line.now, line.wait, wire=line.wire)
+    return ClockLink(line.read, line.now, line.wait)
 
 
 @pytest.mark.parametrize("rate_ppm", [0.0, 100.0, 4000.0, -2000.0])
 def test_the_true_rate_lies_within_the_fit_and_the_fit_reaches_the_resolution(
         rate_ppm: float) -> None:
-    line = _Line(rate_ppm)
-    fit = sample_rate(line.link(), window_s=10, resolution_ppm=1000, max_window_s=60)
+    line = ClockLine(rate_ppm)
+    fit = sample_rate(_link(line), window_s=10, resolution_ppm=1000, max_window_s=60)
     assert fit is not None
     assert abs(fit.rate_ppm - rate_ppm) <= fit.uncertainty_ppm
     assert fit.uncertainty_ppm <= 1000 and 10 <= fit.span_s < 60
@@ -72,8 +36,8 @@ def test_the_true_rate_lies_within_the_fit_and_the_fit_reaches_the_resolution(
 def test_line_times_narrow_the_window_a_9600_baud_line_needs() -> None:
     """A read's round trip (about 66 ms here) alone needs over a minute for 1000 ppm; the
     request's and answer's line times leave only the reaction (20 ms) to bound."""
-    with_times = sample_rate(_Line().link(), 10, 1000, 120)
-    round_trips = sample_rate(_Line().link(line_times=False), 10, 1000, 120)
+    with_times = sample_rate(_link(ClockLine()), 10, 1000, 120)
+    round_trips = sample_rate(_link(ClockLine(), line_times=False), 10, 1000, 120)
     assert with_times is not None and round_trips is not None
     assert with_times.uncertainty_ppm <= 1000 and with_times.span_s <= 55
     assert round_trips.span_s > 1.5 * with_times.span_s
@@ -81,13 +45,13 @@ def test_line_times_narrow_the_window_a_9600_baud_line_needs() -> None:
 
 
 def test_reads_the_host_held_up_only_loosen_their_own_bounds() -> None:
-    line = _Line(4000.0, held=frozenset(range(3, 400, 7)))
-    fit = sample_rate(line.link(), 10, 1000, 60)
+    line = ClockLine(4000.0, held=frozenset(range(3, 400, 7)))
+    fit = sample_rate(_link(line), 10, 1000, 60)
     assert fit is not None and abs(fit.rate_ppm - 4000.0) <= fit.uncertainty_ppm
 
 
 def test_a_stopped_clock_has_no_rate() -> None:
-    assert sample_rate(_Line(stopped=True).link(), 10, 1000, 60) is None
+    assert sample_rate(_link(ClockLine(stopped=True)), 10, 1000, 60) is None
 
 
 def test_reads_no_steady_clock_fits_give_no_fit() -> None:
@@ -111,16 +75,16 @@ def test_a_link_losing_reads_is_no_stopped_clock() -> None:
     """Answers the link holds up for 3.5 s (a port repeating its frames) come back showing a
     second taken long before: over 3 s passed between reads of one value, yet the device
     took them well within a second of each other, so its clock ran."""
-    line = _Line(held=frozenset(range(1, 400, 3)), held_s=3.5)
-    fit = sample_rate(line.link(), 10, 1000, 60)
+    line = ClockLine(held=frozenset(range(1, 400, 3)), held_s=3.5)
+    fit = sample_rate(_link(line), 10, 1000, 60)
     assert fit is not None and abs(fit.rate_ppm) <= fit.uncertainty_ppm
 
 
 def test_a_window_opened_before_other_work_is_filled_by_it() -> None:
     """Opened before the stage's other reads (here 20 s of them), the window needs only a few
     reads after them to know the rate: the work between counts toward it."""
-    line = _Line(4000.0)
-    window = ClockWindow(line.link())
+    line = ClockLine(4000.0)
+    window = ClockWindow(_link(line))
     assert window.open()
     opened = line.reads
     line.wait(20.0)  # the logs are read meanwhile (no clock read)
@@ -133,7 +97,7 @@ def test_a_window_opened_before_other_work_is_filled_by_it() -> None:
 def test_a_read_after_a_repeated_request_is_bounded_from_the_read_before() -> None:
     """Once the link repeated a request, the next answer may be an earlier request's: that
     read's lower bound is the previous read's request, without line times."""
-    line = _Line()
+    line = ClockLine()
     errors = iter([0, 0, 1, 1])
     link = ClockLink(line.read, line.now, line.wait, wire=line.wire, errors=lambda: next(errors))
     reads = _Reads(link)
@@ -149,13 +113,13 @@ def test_a_fast_bench_window_lasts_until_the_hosts_reads_can_tell() -> None:
     """At x100 a read's width is the host's round trip times 100 in bench seconds (here up
     to 0.3 s): 60 bench seconds cannot tell a 2000 ppm clock from a good one to 1000 ppm, so
     the cap is 60 s of wall time, and the clock is found faulty as in real time."""
-    def line() -> _Line:
-        return _Line(2000.0, out_s=0.0, back_s=0.0, reaction_s=0.0, host_s=0.3, seed=3)
+    def line() -> ClockLine:
+        return ClockLine(2000.0, out_s=0.0, back_s=0.0, reaction_s=0.0, host_s=0.3, seed=3)
 
-    capped = sample_rate(line().link(line_times=False), 10, 1000, 60)
+    capped = sample_rate(_link(line(), line_times=False), 10, 1000, 60)
     assert capped is not None and capped.uncertainty_ppm > 1000
     assert longest_window(60, 100) == 6000 and longest_window(60, 1) == 60
-    fit = sample_rate(line().link(line_times=False), 10, 1000, longest_window(60, 100))
+    fit = sample_rate(_link(line(), line_times=False), 10, 1000, longest_window(60, 100))
     assert fit is not None and fit.uncertainty_ppm <= 1000
     assert fit.rate_ppm - 100 > fit.uncertainty_ppm  # beyond the tolerance: a clock fault
 
