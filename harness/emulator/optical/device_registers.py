@@ -39,7 +39,9 @@ def optical_password(device: EmulatedDevice) -> str:
 
 
 def _stamp(when: datetime.datetime) -> str:
-    return when.astimezone(datetime.UTC).strftime(_TIME_FMT)
+    """``when`` as the clock register shows it (``_TIME_FMT``; isoformat is its C-speed
+    equal for years 1000-9999, and every clock read formats one)."""
+    return when.astimezone(datetime.UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
 class DeviceRegisters:
@@ -50,6 +52,7 @@ class DeviceRegisters:
         self.password = optical_password(device)
         self.dlms_keys = meter_keys(device)
         self._cosem: CosemModel | None = None
+        self._identification: tuple[object, object, Identification] | None = None
 
     def cosem_model(self) -> CosemModel:
         """The same device as COSEM objects, for DLMS/COSEM over HDLC on the same port."""
@@ -60,9 +63,16 @@ class DeviceRegisters:
     # -- the port ----------------------------------------------------------------------------
 
     def identification(self) -> Identification:
-        enhanced = "2" if self.device.model.optical_dlms else None  # mode E offered
-        return Identification(self.device.model.optical_flag, "5",
-                              self.device.identity.model[:16], enhanced)
+        """From the device's model and identity, built again only if either is replaced
+        (the port asks it for its reaction time at every request)."""
+        model, identity = self.device.model, self.device.identity
+        kept = self._identification
+        if kept is None or kept[0] is not model or kept[1] is not identity:
+            enhanced = "2" if model.optical_dlms else None  # mode E offered
+            kept = (model, identity,
+                    Identification(model.optical_flag, "5", identity.model[:16], enhanced))
+            self._identification = kept
+        return kept[2]
 
     def device_address(self) -> str:
         return self.device.identity.serial
