@@ -22,12 +22,17 @@ GOLDEN = (math.sqrt(5) - 1) / 2
 """Each edge is approached at the next phase of this sequence: evenly spread, never repeating."""
 BURST_TRIPS = 2
 """A change known to within this many read round trips gets one placed read, else a burst."""
-BURST_SPAN_S = 3.0
-"""...and the first changes get bursts anyway: they pin the window's start for the fit."""
 PINNED_WIDTHS = 1.5
 OPEN_MAX_S = 8.0
 """An opened window reads on (placed reads) until the next change is known to this many read
 widths, or for this long: the start of the window pinned, what comes between counts fully."""
+GUESS_PPM = 10_000.0
+GUESS_SPAN_S = 4.0
+"""Until the reads span this long, a change is looked for where a clock within GUESS_PPM of
+the bench's would make it, if any of the steady clocks the reads allow is one: a quartz
+clock's rate (the fault catalogue's worst drift is 8000 ppm), where otherwise the first
+changes could be anywhere a clock off by half or double allows. Where reads go only: the
+fit never sees the guess, and a clock outside it costs a few reads, never a verdict."""
 
 
 @dataclass
@@ -100,10 +105,22 @@ class _Reads:
         """A typical read round trip (bench seconds)."""
         return statistics.median(self.trips[-9:])
 
-    def edge_range(self, shown: int) -> tuple[float, float] | None:
+    def edge_range(self, shown: int, periods: tuple[float, float] | None = None
+                   ) -> tuple[float, float] | None:
         """When the change to ``shown`` can be, as every steady clock the reads allow says
-        (by the line-time bounds; the round trips' where no steady clock fits those)."""
-        return edge_range(self.tight, shown) or edge_range(self.loose, shown)
+        (of those with a period in ``periods``, if given; by the line-time bounds, the round
+        trips' where no steady clock fits those)."""
+        return edge_range(self.tight, shown, periods) or edge_range(self.loose, shown, periods)
+
+    def expected(self, shown: int) -> tuple[float, float] | None:
+        """Where to look for the change to ``shown``: early on, as a clock within GUESS_PPM
+        would make it if the reads allow one (GUESS_SPAN_S), else as they all allow."""
+        if self.loose[-1].latest - self.loose[0].earliest < GUESS_SPAN_S:
+            guess = (1 / (1 + GUESS_PPM * 1e-6), 1 / (1 - GUESS_PPM * 1e-6))
+            found = self.edge_range(shown, guess)
+            if found is not None:
+                return found
+        return self.edge_range(shown)
 
     def stopped(self, limit_s: float) -> bool:
         """Whether the device showed its latest second across over ``limit_s`` bench seconds:
@@ -132,22 +149,20 @@ class ClockWindow:
         self.approach = 0
 
     def open(self) -> bool:
-        """Read until the seconds value changes, then pin the window's start with bursts
-        around the next changes (BURST_SPAN_S); False when the clock stopped."""
+        """Read until the seconds value changes, then pin the window's start with reads
+        around the next changes (bursts while a change is known only roughly); False when
+        the clock stopped."""
         reads = self.reads
         first = reads.take()
         while reads.take() == first:  # the first change: read after read
             if reads.stopped(self.limit_s):
                 return False
         self.target = reads.tight[-1].shown + 1
-        while reads.fit().span_s < BURST_SPAN_S:
-            if not self._next(burst=True):
-                return False
         while reads.fit().span_s < OPEN_MAX_S:  # until the next change is pinned to a read
             found = reads.edge_range(self.target)
             if found is not None and found[1] - found[0] <= PINNED_WIDTHS * reads.width():
                 break
-            if not self._next(burst=False):
+            if not self._next():
                 return False
         return True
 
@@ -160,21 +175,21 @@ class ClockWindow:
             if span >= max_window_s or (span >= window_s
                                         and fit.uncertainty_ppm <= resolution_ppm):
                 return fit
-            if not self._next(burst=False):
+            if not self._next():
                 return None
 
-    def _next(self, *, burst: bool) -> bool:
+    def _next(self) -> bool:
         """Reads at the next change still ahead: a burst while it is known only roughly, else
         one read placed so that either answer halves what is left of its span (an old value
         raises its lower bound to the read's first bound, a new one lowers its upper bound to
         the read's last); False when the clock stopped."""
         reads, link = self.reads, self.link
         self.approach += 1
-        found = reads.edge_range(self.target)
+        found = reads.expected(self.target)
         while found is not None and found[1] < link.now() + reads.out:  # already behind us
             self.target += 1
-            found = reads.edge_range(self.target)
-        if burst or found is None or found[1] - found[0] > BURST_TRIPS * reads.trip():
+            found = reads.expected(self.target)
+        if found is None or found[1] - found[0] > BURST_TRIPS * reads.trip():
             low = found[0] if found is not None else link.now()
             lead = reads.trip() * (1 + (self.approach * GOLDEN) % 1)
             pause = low - lead - link.now()

@@ -160,13 +160,19 @@ def fit_rate(reads: list[ClockRead]) -> RateFit | None:
     return RateFit((fast + slow) / 2 * 1e6, (fast - slow) / 2 * 1e6, span)
 
 
-def edge_range(reads: list[ClockRead], shown: int) -> tuple[float, float] | None:
+def edge_range(reads: list[ClockRead], shown: int,
+               periods: tuple[float, float] | None = None) -> tuple[float, float] | None:
     """The earliest and latest bench time the device's clock can turn to ``shown``, as every
-    steady clock that fits the reads says; None when none fits."""
+    steady clock that fits the reads says (those of a period within ``periods``, if given:
+    bench seconds per device second); None when none fits."""
     found = _feasible(reads)
     if found is None:
         return None
     lines, (p_min, p_max) = found
+    if periods is not None:
+        p_min, p_max = max(p_min, periods[0]), min(p_max, periods[1])
+        if p_min > p_max:
+            return None
     k = shown - lines.first
     return (lines.origin + lines.earliest(k, p_min, p_max),
             lines.origin + lines.latest(k, p_min, p_max))

@@ -89,3 +89,17 @@ def test_a_single_second_shown_leaves_the_whole_range_of_periods() -> None:
     fit = fit_rate(reads)
     assert fit is not None
     assert fit.uncertainty_ppm == pytest.approx((1 / 0.5 - 1 / 2.0) / 2 * 1e6)
+
+
+def test_an_edge_among_clocks_of_given_periods_is_within_the_edge_among_all() -> None:
+    """Two changes a second apart, each known to 50 ms: the next change among clocks of
+    period 1 +- 1% lies within (and is narrower than) the range every clock allows; periods
+    no clock that fits the reads has give none."""
+    reads = [ClockRead(100, 0.0, 0.05), ClockRead(101, 0.0, 0.05),  # changed within 0-50 ms
+             ClockRead(101, 1.0, 1.05), ClockRead(102, 1.0, 1.05)]
+    every = edge_range(reads, 103)
+    quartz = edge_range(reads, 103, (1 / 1.01, 1 / 0.99))
+    assert every is not None and quartz is not None
+    assert every[0] <= quartz[0] < quartz[1] <= every[1]
+    assert quartz[1] - quartz[0] < every[1] - every[0]
+    assert edge_range(reads, 103, (1.5, 1.6)) is None

@@ -5,6 +5,7 @@ simulated link whose reads take line and reaction times as a 9600 Bd optical por
 from __future__ import annotations
 
 import datetime
+import random
 import time
 
 import pytest
@@ -23,7 +24,7 @@ def _link(line: ClockLine, *, line_times: bool = True) -> ClockLink:
     return ClockLink(line.read, line.now, line.wait)
 
 
-@pytest.mark.parametrize("rate_ppm", [0.0, 100.0, 4000.0, -2000.0])
+@pytest.mark.parametrize("rate_ppm", [0.0, 100.0, 4000.0, -2000.0, 50_000.0, -30_000.0])
 def test_the_true_rate_lies_within_the_fit_and_the_fit_reaches_the_resolution(
         rate_ppm: float) -> None:
     line = ClockLine(rate_ppm)
@@ -31,6 +32,28 @@ def test_the_true_rate_lies_within_the_fit_and_the_fit_reaches_the_resolution(
     assert fit is not None
     assert abs(fit.rate_ppm - rate_ppm) <= fit.uncertainty_ppm
     assert fit.uncertainty_ppm <= 1000 and 10 <= fit.span_s < 60
+
+
+def test_looking_where_a_quartz_clock_would_turn_shortens_the_window(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The early guess (GUESS_PPM) only places reads: for clocks within it, the window
+    closes sooner than when the first changes are looked for wherever any clock allows."""
+    import test_suites.clock as sampler
+
+    rng = random.Random(3)
+    clocks = [(rng.uniform(-1000, 1000), rng.random(), seed) for seed in range(20)]
+
+    def median_span() -> float:
+        spans = []
+        for rate, phase, seed in clocks:
+            fit = sample_rate(_link(ClockLine(rate, phase=phase, seed=seed)), 10, 1000, 120)
+            assert fit is not None and abs(fit.rate_ppm - rate) <= fit.uncertainty_ppm <= 1000
+            spans.append(fit.span_s)
+        return sorted(spans)[len(spans) // 2]
+
+    guessed = median_span()
+    monkeypatch.setattr(sampler, "GUESS_SPAN_S", 0.0)  # no guess: any clock's changes
+    assert guessed < median_span() - 1.0
 
 
 def test_line_times_narrow_the_window_a_9600_baud_line_needs() -> None:
