@@ -14,6 +14,12 @@ silence must last the whole floor, as before. A host so loaded that its tasks wa
 for most of the floor (``SATURATED_SHARE``) is heard out to ``SATURATED_FACTOR`` times the floor:
 an emulated meter starved that long has not had its turn to answer, and a dead port then costs
 more only on a saturated host. A timeout's message says how much of the silence was the host's.
+
+A port whose meter answers inside the probe's own calls (the fast bench's in-process port,
+``peer_in_thread``) has no floor: a read there waits until the meter's scheduled answers are due
+and hands them over, so nothing but the meter can make an answer late, however busy the host.
+Two workers on two cores kept the host's tasks waiting for a CPU most of the time, and every
+dropped frame of a flaky port cost the whole floor (a second) instead of the meter's 15 ms.
 """
 
 from __future__ import annotations

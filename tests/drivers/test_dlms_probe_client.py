@@ -14,6 +14,7 @@ from harness.config.models import InstrumentConfig
 from harness.drivers.optical.dlms import DlmsAccessError, DlmsAuthenticationError, HlsKeys
 from harness.drivers.optical.serial_probe import SerialOpticalProbe
 from harness.drivers.permit import OPTICAL, Permit, holding
+from harness.drivers.silence import Silence
 from harness.emulator.optical.cosem_security import AssociationSecurity
 from harness.emulator.optical.device_registers import DeviceRegisters, registers_for_device
 from harness.emulator.optical.registers import PortBehaviour
@@ -233,32 +234,33 @@ def test_the_ciphered_context_needs_the_keys(server: OpticalPortServer) -> None:
         pytest.fail("ciphered without keys")
 
 
-def test_an_hdlc_frame_already_in_is_taken_without_the_hosts_figures(
-        registers: DeviceRegisters, clock: ManualClock) -> None:
+def test_an_hdlc_frame_already_in_is_taken_without_judging_a_silence(
+        registers: DeviceRegisters, clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> None:
     """As the probe's own receive: a silence is judged from the first wait on, so a frame an
-    in-process meter answered within the write costs no reading of the host's figures (which
-    widened every fast-bench clock read); a dead meter still times out."""
+    in-process meter answered within the write starts none (starting one read the host's
+    figures, which widened every fast-bench clock read); a dead meter still times out."""
     server = OpticalPortServer(registers, clock, transport="inprocess")
     server.start()
-    asked: list[int] = []
     config = InstrumentConfig(kind="optical_probe", backend="serial", address=server.resource,
                               timeout_s=0.4)
-    p = SerialOpticalProbe("probe", config, sleep=lambda s: None,
-                           stall_clock=lambda: float(asked.append(1) or 0))
+    p = SerialOpticalProbe("probe", config, sleep=lambda s: None)
     p.time_scale = 100.0
+    judged: list[Silence] = []
+    silence = p.silence
+    monkeypatch.setattr(p, "silence", lambda: judged.append(silence()) or judged[-1])
     before = 0
     try:
         with p, pytest.raises(InstrumentTimeoutError, match="no HDLC frame"), \
                 p.dlms() as dlms:
-            before = len(asked)
+            before = len(judged)
             when = CosemDateTime.from_bytes(dlms.get(8, "0.0.1.0.0.255", 2).value)
             assert when.to_datetime() is not None
-            assert len(asked) == before
+            assert len(judged) == before
             registers.device.supply(0.0)  # unpowered: its port answers nothing
             dlms.get(8, "0.0.1.0.0.255", 2)
     finally:
         server.stop()
-    assert len(asked) > before
+    assert len(judged) > before
 
 
 def test_a_meter_that_stops_answering_leaves_the_release_unconfirmed_not_raised(

@@ -16,6 +16,9 @@ from _sample_meter import sample_meter
 from test_optical_serial import probe
 
 from harness.config.loader import load_bench
+from harness.config.models import InstrumentConfig
+from harness.drivers.optical.base import MIN_TIMEOUT_S
+from harness.drivers.optical.serial_probe import SerialOpticalProbe
 from harness.drivers.serial_url import open_port, serial_port
 from harness.emulator.bench import EmulatedBench
 from harness.emulator.optical.registers import DictRegisters, PortBehaviour
@@ -113,6 +116,27 @@ def test_a_dead_port_is_silent_for_the_ports_whole_timeout(
     with probe(server.resource, retries=1) as p, \
             pytest.raises(InstrumentTimeoutError, match="no complete identification"):
         p.sign_on()
+
+
+@pytest.mark.parametrize("dead", [True, False], ids=["dead", "answering"])
+def test_a_busy_host_does_not_make_an_in_process_meter_wait_the_floor(
+        server: OpticalPortServer, registers: DictRegisters, dead: bool) -> None:
+    """The meter answers inside the probe's own calls, so the host's load cannot hold its
+    answer up: a dead port is judged at the meter's own (scaled) timeout though every task
+    waited for a CPU the whole time, and a live one is read as ever."""
+    registers.port = PortBehaviour(dead=dead)
+    config = InstrumentConfig(kind="optical_probe", backend="serial", address=server.resource,
+                              timeout_s=1.0, emulated=True, options={"retries": 1})
+    p = SerialOpticalProbe("probe", config, stall_clock=time.monotonic)  # a saturated host
+    p.time_scale = 100.0  # the meter's timeout: 10 ms of wall time; the floor is 1 s
+    with p.open():
+        started = time.monotonic()
+        if dead:
+            with pytest.raises(InstrumentTimeoutError, match="no complete identification"):
+                p.sign_on()
+            assert time.monotonic() - started < MIN_TIMEOUT_S / 4
+        else:
+            assert p.readout().identification.manufacturer == "EMh"
 
 
 def test_an_unknown_or_stopped_port_cannot_be_opened(registers: DictRegisters) -> None:

@@ -236,9 +236,11 @@ def test_the_same_delay_on_a_free_host_is_the_meters_silence(meter: LateMeter) -
     probe.close()
 
 
-def test_an_answer_already_in_is_taken_without_the_hosts_figures() -> None:
+def test_an_answer_already_in_is_taken_without_judging_a_silence(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """A silence is judged from the first wait on: an in-process meter's answer is in when
-    the request's write returns, and asking the host's figures then only widened the read."""
+    the request's write returns, and starting a silence then (which reads the host's figures
+    on a port that has them) only widened the read. A dead meter's silence is still judged."""
     from _sample_meter import sample_meter
 
     from harness.emulator.optical.registers import PortBehaviour
@@ -247,23 +249,20 @@ def test_an_answer_already_in_is_taken_without_the_hosts_figures() -> None:
     registers = sample_meter()
     server = OpticalPortServer(registers, transport="inprocess")
     server.start()
-    asked: list[float] = []
-
-    def stall() -> float:
-        asked.append(time.monotonic())
-        return 0.0
-
     config = InstrumentConfig(kind="optical_probe", backend="serial", address=server.resource,
                               timeout_s=1.0, options={"retries": 1})
-    probe = SerialOpticalProbe("probe", config, stall_clock=stall)
+    probe = SerialOpticalProbe("probe", config)
     probe.time_scale = 100.0
+    judged: list[Silence] = []
+    silence = probe.silence
+    monkeypatch.setattr(probe, "silence", lambda: judged.append(silence()) or judged[-1])
     try:
         with probe:
             assert probe.sign_on().manufacturer == "EMh"
-            assert asked == []
+            assert judged == []
             registers.port = PortBehaviour(dead=True)  # now every answer must be waited for
             with pytest.raises(InstrumentTimeoutError):
                 probe.sign_on()
-            assert asked
+            assert judged
     finally:
         server.stop()

@@ -172,8 +172,17 @@ class OpticalProbe(Instrument):
 
     def silence(self) -> Silence:
         """A wait for the meter's bytes: judged silent after its own (scaled) timeout if the
-        host was free meanwhile, else after ``timeout_s`` (the wall floor): ``silence``."""
-        return Silence(self.device_s(self.config.timeout_s), self.timeout_s(), self.stall_clock)
+        host was free meanwhile, else after ``timeout_s`` (the wall floor): ``silence``; a
+        port whose meter acts in the probe's own thread has no floor (its answers cannot be
+        held up behind the probe's reads)."""
+        device_s = self.device_s(self.config.timeout_s)
+        floor_s = device_s if self._peer_in_thread() else self.timeout_s()
+        return Silence(device_s, floor_s, self.stall_clock)
+
+    def _peer_in_thread(self) -> bool:
+        """Whether the meter answers in this thread, inside the port's own calls (an
+        emulated meter in process): then nothing but the meter can make it late."""
+        return False
 
     def retry_policy(self) -> Retrying:
         """Sign-on retries: a timeout or garbled answer is tried again after a short pause."""

@@ -53,6 +53,11 @@ class SerialOpticalProbe(OpticalProbe):
                 self.log.debug("ignoring error while closing", exc_info=True)
             self._port = None
 
+    def _peer_in_thread(self) -> bool:
+        """An ``emulated://`` port says so (``peer_in_thread``); any other port has its
+        meter elsewhere."""
+        return bool(getattr(self._port, "peer_in_thread", False))
+
     def _serial(self) -> serial.Serial:
         if self._port is None:
             raise OperationError(f"{self.name}: not open", instrument=self.name)

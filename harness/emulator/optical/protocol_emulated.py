@@ -71,6 +71,12 @@ def unregister(url: str) -> None:
 class Serial(serial.SerialBase):
     """A serial port whose far end is an emulated meter in this process."""
 
+    peer_in_thread = True
+    """The meter acts in the caller's own thread, inside its writes and reads, and every
+    answer it has scheduled is handed over by a read that waits until it is due: a silence
+    this port reads out is the meter's, however busy the host (a driver need not wait out a
+    busy host's floor, see harness.drivers.silence)."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._link: MeterLink | None = None
         self._server: OpticalPortServer | None = None
