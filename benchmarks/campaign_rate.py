@@ -21,16 +21,18 @@ TRI-DIAG-01's window needs about 1500-2000 read widths of wall time to know a ra
 whatever the scale (a width is the host's exchange with the emulated meter at the port:
 ``clock_read_width.py``; 44 us in process against 160 us over a socket).
 
-Why two workers stay short of 300 devices a minute here: a device costs about 0.2 s of CPU,
-so the two cores would allow 500-600 a minute; but a device still takes about 0.4 s of wall
-time on its worker (0.35 s with the other core free), about 0.19 s of it TRI-DIAG-01's window
-waiting on the device's second changes. Start-up (2.9 s before the first device, 0.8 s after
-the last) is a sixth of a 96-device run. Measured 2026-12-05, the machine otherwise idle, 96
-mixed devices, x100 unless said, medians of 3: in process 162 (1 worker) and 226-233 a minute
-(2 workers; 20:45-21:00); 2 workers over sockets, in the same session as 214 in process: 191;
-at 21:10, 2 workers: 209 (x100), 237 (x200), 230 (x300); 480 devices, 2 workers, one run:
-277 (x100, 20:48), and at 21:18, a slower hour, 236 (x100) and 256 (x200). The same batches at 19:55
-over sockets, before the in-process port: 186 (96 devices, 2 workers); the start of that day
+Two workers went past 300 devices a minute (23:44, x200, 96 mixed devices, medians of 3):
+203 (1 worker) and 314 (2 workers), 335 with 480 devices (one run); CPU 0.14-0.19 s a
+device. Until then two workers gave about 230, because a loaded host made every dropped frame
+of a flaky optical port wait the wall floor (1 s) rather than the meter's 15 ms: a
+96-device run spent 17 s on it. An in-process port's silences are now the meter's
+(``peer_in_thread``, harness/drivers/silence.py). What still bounds a device is TRI-DIAG-01's
+window, about 0.16 s of its 0.3 s on a worker; start-up (2.9 s before the first device, 0.8 s
+after the last) is a sixth of a 96-device run. Earlier on 2026-12-05, 96 mixed devices, x100
+unless said, medians of 3: in process 162 (1 worker) and 226-233 (2 workers; 20:45-21:00);
+over sockets 191; at 21:10, 2 workers: 209 (x100), 237 (x200), 230 (x300); 480 devices, 2
+workers, one run: 277 (x100, 20:48), 236 (x100) and 256 (x200) at 21:18. At 19:55 over
+sockets, before the in-process port: 186 (96 devices, 2 workers); the start of that day
 (24 devices): 61 and 104 a minute healthy, 40 and 69 mixed.
 Run: python benchmarks/campaign_rate.py [--devices 24] [--runs 3] [--time-scale 200]
 [--workers 1 2] [--healthy] [--transports inprocess socket rfc2217]
