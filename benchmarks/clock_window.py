@@ -8,7 +8,9 @@ resolution: both ends of the window pinned as tightly as a read can pin them (an
 landing on the change, a new one a reaction after it). This prints, for clocks at random
 rates and phases, medians of:
 
-- the window's span against that floor;
+- the window's span against that floor, and the floor that also counts learning where the
+  device's second turns (benchmarks/_phase_bound.py; the wait for the first change, up to a
+  second, is in the span but not in that floor);
 - when the first read came that bounds a change from above within ``--near`` ms of the best a
   read can (the reaction) and from below within ``--near`` ms of the change: until then the
   sampler is learning where the device's second turns, which one read per change can only
@@ -28,6 +30,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from _phase_bound import window_floor_s
 
 from harness.emulator.optical.clock_line import EPOCH, ClockLine
 from harness.triage.clock_fit import ClockRead
@@ -81,8 +85,13 @@ def main() -> None:
     rng = random.Random(5)
     clocks = [(rng.uniform(-args.spread_ppm, args.spread_ppm), rng.random(), seed)
               for seed in range(args.clocks)]
+    line = ClockLine()
+    phased = window_floor_s(line.out_s + line.reaction_s + line.back_s, line.reaction_s,
+                            RESOLUTION_PPM)
     print(f"{args.clocks} clocks within ±{args.spread_ppm:g} ppm; 9600 Bd, reaction 20 ms; "
-          f"floor (reaction / {RESOLUTION_PPM:g} ppm) {floor:.1f} s")
+          f"floor (reaction / {RESOLUTION_PPM:g} ppm) {floor:.1f} s; with the phase no sampler "
+          f"learns sooner for half of all phases (benchmarks/_phase_bound.py) {phased:.1f} s "
+          "after the first change")
     for gap in sorted({0.0, args.gap}):
         rows = [one(rate, phase, seed, gap, args.near / 1000) for rate, phase, seed in clocks]
         span = statistics.median(r[0] for r in rows)

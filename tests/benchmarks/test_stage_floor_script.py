@@ -12,6 +12,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
 import stage_floor as sf
+from _phase_bound import window_floor_s
 
 FACTS = sf.Facts(window_s=10.0, commit_s={"EMU-ESME-1": 2.5},
                  wake_window_s={"EMU-GSME-1": 20.0, "EMU-ESME-1": None})
@@ -108,3 +109,27 @@ def test_the_baud_accurate_copy_makes_every_emulated_probe_baud_accurate(tmp_pat
     original = tomllib.loads(sf.SHIPPED.read_text())["instruments"]
     assert all(i["options"].items() - {("baud_accurate", True)} <=
                original[n]["options"].items() for n, i in probes.items())
+
+
+def test_the_clock_window_counts_the_phase_a_whole_second_clock_makes_the_sampler_learn(
+        ) -> None:
+    """reaction / resolution, and what learning where the device's second turns costs at the
+    clock read's own cycle (request and answer at 9600 Bd, the reaction between:
+    benchmarks/_phase_bound.py); exchanges inside all of it are not counted twice."""
+    facts = sf.Facts(window_s=10.0, commit_s={}, wake_window_s={}, resolution_ppm=1000.0)
+    request, answer = b"\x01R1\x020.9.0()\x03Z", b"\x020.9.0(2026-12-06T00:24:50Z)\x035"
+    events, optical = [], []
+    for k in range(3):  # a wait, then a clock read (its answer in two pieces)
+        at = 1.0 + k
+        events.append({"kind": "wait", "t": at + 0.9, "start": at, "seconds": 0.9, "scale": 1.0,
+                       "where": "test_suites/clock.py:205 (_next)"})
+        optical += [_entry(at + 0.9, ">", request, 9600), _entry(at + 0.97, "<", answer[:19], 9600),
+                    _entry(at + 0.98, "<", answer[19:], 9600)]
+    optical.append(_entry(22.0, ">", request, 9600))  # past reaction / resolution, in the phase
+    floor = sf.floor_of_test(_line(optical, events), sf.DeviceState(reaction_s=0.02), facts)
+    cycle = (len(request) + len(answer)) * 10 / 9600 + 0.02
+    assert floor.parts["clock window"] == pytest.approx(20.0)
+    assert floor.parts["clock phase"] == pytest.approx(
+        window_floor_s(cycle, 0.02, 1000.0) - 20.0)
+    assert 3.0 < floor.parts["clock phase"] < 3.6
+    assert floor.parts["optical bytes"] == 0
