@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from harness.plugin.device import Dut
-from harness.triage.clock_fit import ClockRead, RateFit, edge_range, fit_rate
+from harness.triage.clock_fit import ClockRead, RateFit, edge_range, fit_rate, likely_edge
 
 GOLDEN = (math.sqrt(5) - 1) / 2
 """Each edge is approached at the next phase of this sequence: evenly spread, never repeating."""
@@ -33,6 +33,12 @@ the bench's would make it, if any of the steady clocks the reads allow is one: a
 clock's rate (the fault catalogue's worst drift is 8000 ppm), where otherwise the first
 changes could be anywhere a clock off by half or double allows. Where reads go only: the
 fit never sees the guess, and a clock outside it costs a few reads, never a verdict."""
+LIKELY_PPM = 100.0
+"""A read is aimed where the device's second most likely turns, a quartz clock being most
+likely within about this of the bench's rate (harness.triage.clock_fit.likely_edge)..."""
+AIM_WITHIN = 0.35
+"""...but never outside the middle of where it can turn: whatever the clock, each read leaves
+at most 1 - AIM_WITHIN of that span (a wrong aim costs a few reads, never a verdict)."""
 
 
 @dataclass
@@ -122,6 +128,18 @@ class _Reads:
                 return found
         return self.edge_range(shown)
 
+    def aim(self, shown: int, low: float, high: float) -> float:
+        """Where a read's bounds should centre to learn most of the change to ``shown``,
+        which is known to lie within ``low``..``high``: where it most likely is, kept to the
+        middle of that span (AIM_WITHIN), after the read's own width."""
+        if high - low <= 2 * self.width():  # a read cuts it to its own width either way
+            return (low + high) / 2
+        likely = likely_edge(self.tight, shown, LIKELY_PPM)
+        if likely is None:
+            return (low + high) / 2
+        margin = AIM_WITHIN * max(0.0, high - low - self.width()) + self.width() / 2
+        return min(max(likely, low + margin), max(low + margin, high - margin))
+
     def stopped(self, limit_s: float) -> bool:
         """Whether the device showed its latest second across over ``limit_s`` bench seconds:
         from the last bound of the first read showing it to the first bound of the latest
@@ -200,7 +218,7 @@ class ClockWindow:
                     return False
         else:
             low, high = found
-            pause = (low + high - reads.width()) / 2 - reads.out - link.now()
+            pause = reads.aim(self.target, low, high) - reads.width() / 2 - reads.out - link.now()
             if pause > 0:
                 link.wait(pause)
             reads.take()

@@ -176,3 +176,38 @@ def edge_range(reads: list[ClockRead], shown: int,
     k = shown - lines.first
     return (lines.origin + lines.earliest(k, p_min, p_max),
             lines.origin + lines.latest(k, p_min, p_max))
+
+
+def likely_edge(reads: list[ClockRead], shown: int, spread_ppm: float,
+                points: int = 12) -> float | None:
+    """Where the device's clock most likely turns to ``shown``: the median of that time over
+    every steady clock the reads allow, each rate weighted by how far a quartz clock is
+    likely to be off (Cauchy, half-width ``spread_ppm``) and by the phases it leaves open.
+    An aim for reads only: the fit never uses it. None when no steady clock fits."""
+    found = _feasible(reads)
+    if found is None:
+        return None
+    lines, (p_min, p_max) = found
+    k = shown - lines.first
+    slow, fast = 1 / p_max - 1, 1 / p_min - 1
+    spread = spread_ppm * 1e-6
+    rates = {slow + (fast - slow) * i / points for i in range(points + 1)}
+    rates.update(r * spread for r in (-2, -1, -0.5, 0, 0.5, 1, 2) if slow < r * spread < fast)
+    ordered = sorted(rates)
+    parts: list[tuple[float, float, float]] = []
+    for i, rate in enumerate(ordered):
+        p = 1 / (1 + rate)
+        low, high = lines.lower(p, k), lines.upper(p, k)
+        step = (ordered[min(i + 1, len(ordered) - 1)] - ordered[max(i - 1, 0)]) / 2
+        if high >= low:
+            parts.append((low, high, (step or 1.0) * (high - low) / (1 + (rate / spread) ** 2)))
+    total = sum(w for _, _, w in parts)
+    if not parts or total <= 0:
+        return None
+    a, b = min(p[0] for p in parts), max(p[1] for p in parts)
+    for _ in range(24):  # the weighted mixture of uniform spans: its median by bisection
+        m = (a + b) / 2
+        below = sum(w * min(1.0, max(0.0, (m - lo) / (hi - lo))) if hi > lo else w * (m >= lo)
+                    for lo, hi, w in parts)
+        a, b = (m, b) if below < total / 2 else (a, m)
+    return lines.origin + (a + b) / 2

@@ -56,6 +56,59 @@ def test_looking_where_a_quartz_clock_would_turn_shortens_the_window(
     assert guessed < median_span() - 1.0
 
 
+def test_aiming_where_a_quartz_clock_most_likely_turns_shortens_the_window(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reads aimed at the likeliest change (LIKELY_PPM, kept to the middle: AIM_WITHIN)
+    close the window of healthy clocks a second or more sooner than reads at the middle of
+    where the change can be; a clock far off (8000, 50000 ppm) is still measured within the
+    fit, its window no more than a second longer."""
+    import test_suites.clock as sampler
+
+    def spans(spread_ppm: float) -> list[float]:
+        rng = random.Random(3)
+        found = []
+        for seed in range(20):
+            rate = rng.uniform(-spread_ppm, spread_ppm)
+            fit = sample_rate(_link(ClockLine(rate, phase=rng.random(), seed=seed)),
+                              10, 1000, 120)
+            assert fit is not None and abs(fit.rate_ppm - rate) <= fit.uncertainty_ppm <= 1000
+            found.append(fit.span_s)
+        return sorted(found)
+
+    def median(values: list[float]) -> float:
+        return values[len(values) // 2]
+
+    aimed = {spread: spans(spread) for spread in (100.0, 8000.0, 50_000.0)}
+    monkeypatch.setattr(sampler, "AIM_WITHIN", 0.5)  # always the middle of the span
+    middle = {spread: spans(spread) for spread in (100.0, 8000.0, 50_000.0)}
+    assert median(aimed[100.0]) <= median(middle[100.0]) - 1.0
+    for spread in (8000.0, 50_000.0):
+        assert median(aimed[spread]) <= median(middle[spread]) + 1.0
+
+
+def test_the_likeliest_change_lies_where_the_reads_allow() -> None:
+    """likely_edge is within edge_range, near a bench-rate clock's change when that fits,
+    and None when no steady clock fits the reads."""
+    from harness.triage.clock_fit import edge_range, likely_edge
+
+    line = ClockLine(0.0, phase=0.37)
+    reads = _Reads(_link(line))
+    first = reads.take()
+    while reads.take() == first:
+        pass
+    for _ in range(3):
+        line.wait(0.9)
+        reads.take()
+    target = reads.tight[-1].shown + 2
+    low, high = edge_range(reads.tight, target)
+    likely = likely_edge(reads.tight, target, 100.0)
+    assert likely is not None and low <= likely <= high
+    true_edge = (target - int(EPOCH.timestamp())) * line.period - line.phase
+    assert abs(likely - true_edge) < (high - low) / 2
+    jumped = [ClockRead(5, 0.0, 0.01), ClockRead(5, 3.0, 3.01)]  # one second held for 3 s
+    assert likely_edge(jumped, 6, 100.0) is None
+
+
 def test_line_times_narrow_the_window_a_9600_baud_line_needs() -> None:
     """A read's round trip (about 66 ms here) alone needs over a minute for 1000 ppm; the
     request's and answer's line times leave only the reaction (20 ms) to bound."""
