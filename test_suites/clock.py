@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from harness.plugin.device import Dut
-from harness.triage.clock_fit import ClockRead, RateFit, edge_range, fit_rate, likely_edge
+from harness.triage.clock_fit import ClockRead, RateFit, SteadyClocks
 
 GOLDEN = (math.sqrt(5) - 1) / 2
 """Each edge is approached at the next phase of this sequence: evenly spread, never repeating."""
@@ -35,7 +35,7 @@ changes could be anywhere a clock off by half or double allows. Where reads go o
 fit never sees the guess, and a clock outside it costs a few reads, never a verdict."""
 LIKELY_PPM = 100.0
 """A read is aimed where the device's second most likely turns, a quartz clock being most
-likely within about this of the bench's rate (harness.triage.clock_fit.likely_edge)..."""
+likely within about this of the bench's rate (clock_fit.SteadyClocks.likely_edge)..."""
 AIM_WITHIN = 0.35
 """...but never outside the middle of where it can turn: whatever the clock, each read leaves
 at most 1 - AIM_WITHIN of that span (a wrong aim costs a few reads, never a verdict)."""
@@ -69,6 +69,7 @@ class _Reads:
         self.out = 0.0  # the last request's time on the line
         self._last_request: float | None = None
         self._last_errors = 0
+        self._clocks: dict[str, SteadyClocks] = {}  # per list, of its reads so far
 
     def take(self) -> int:
         """One read: the whole second it showed (POSIX seconds)."""
@@ -99,10 +100,19 @@ class _Reads:
                           else ClockRead(shown, since, answered))
         return shown
 
+    def clocks(self, which: str = "tight") -> SteadyClocks:
+        """The steady clocks the reads so far allow, by their line-time bounds (``tight``) or
+        their round trips' (``loose``): worked out once per read, asked several times."""
+        reads: list[ClockRead] = getattr(self, which)
+        known = self._clocks.get(which)
+        if known is None or len(known.reads) != len(reads):
+            known = self._clocks[which] = SteadyClocks(list(reads))
+        return known
+
     def fit(self) -> RateFit:
         """The rate every read allows (line-time bounds; the round trips' if those do not fit
         a steady clock); rate NaN and uncertainty infinite when nothing steady fits."""
-        found = fit_rate(self.tight) or fit_rate(self.loose)
+        found = self.clocks().rate() or self.clocks("loose").rate()
         if found is not None:
             return found
         return RateFit(math.nan, math.inf, self.loose[-1].latest - self.loose[0].earliest)
@@ -116,7 +126,8 @@ class _Reads:
         """When the change to ``shown`` can be, as every steady clock the reads allow says
         (of those with a period in ``periods``, if given; by the line-time bounds, the round
         trips' where no steady clock fits those)."""
-        return edge_range(self.tight, shown, periods) or edge_range(self.loose, shown, periods)
+        return (self.clocks().edge_range(shown, periods)
+                or self.clocks("loose").edge_range(shown, periods))
 
     def expected(self, shown: int) -> tuple[float, float] | None:
         """Where to look for the change to ``shown``: early on, as a clock within GUESS_PPM
@@ -134,11 +145,11 @@ class _Reads:
         middle of that span (AIM_WITHIN), after the read's own width."""
         if high - low <= 2 * self.width():  # a read cuts it to its own width either way
             return (low + high) / 2
-        likely = likely_edge(self.tight, shown, LIKELY_PPM)
+        likely = self.clocks().likely_edge(shown, LIKELY_PPM)
         if likely is None:
             return (low + high) / 2
-        margin = AIM_WITHIN * max(0.0, high - low - self.width()) + self.width() / 2
-        return min(max(likely, low + margin), max(low + margin, high - margin))
+        margin = AIM_WITHIN * (high - low - self.width()) + self.width() / 2
+        return min(max(likely, low + margin), high - margin)
 
     def stopped(self, limit_s: float) -> bool:
         """Whether the device showed its latest second across over ``limit_s`` bench seconds:
@@ -198,9 +209,10 @@ class ClockWindow:
 
     def _next(self) -> bool:
         """Reads at the next change still ahead: a burst while it is known only roughly, else
-        one read placed so that either answer halves what is left of its span (an old value
-        raises its lower bound to the read's first bound, a new one lowers its upper bound to
-        the read's last); False when the clock stopped."""
+        one read aimed where it most likely is (:meth:`_Reads.aim`: an old value raises its
+        lower bound to the read's first bound, a new one lowers its upper bound to the read's
+        last, either way cutting at least AIM_WITHIN of its span); False when the clock
+        stopped."""
         reads, link = self.reads, self.link
         self.approach += 1
         found = reads.expected(self.target)

@@ -148,66 +148,88 @@ def _feasible(reads: list[ClockRead]) -> tuple[_Lines, tuple[float, float]] | No
     return None if periods is None else (lines, periods)
 
 
+class SteadyClocks:
+    """Every steady clock that fits a set of reads, worked out once and asked what the sampler
+    needs (the rate, where a change can be, where it most likely is): a sampler asks all
+    three of the same reads before its next read."""
+
+    def __init__(self, reads: list[ClockRead]) -> None:
+        self.reads = reads
+        self._found = _feasible(reads)
+
+    def rate(self) -> RateFit | None:
+        """Every steady rate the reads allow, as midpoint and half-width; None when no steady
+        clock fits them all (it jumped, stopped, or a read's bounds were wrong)."""
+        if self._found is None:
+            return None
+        lines, (p_min, p_max) = self._found
+        fast, slow = 1 / p_min - 1, 1 / p_max - 1  # fewer bench seconds per tick: a fast clock
+        span = max(r.latest for r in self.reads) - lines.origin
+        return RateFit((fast + slow) / 2 * 1e6, (fast - slow) / 2 * 1e6, span)
+
+    def edge_range(self, shown: int, periods: tuple[float, float] | None = None
+                   ) -> tuple[float, float] | None:
+        """The earliest and latest bench time the device's clock can turn to ``shown``, as
+        every steady clock that fits the reads says (those of a period within ``periods``, if
+        given: bench seconds per device second); None when none fits."""
+        if self._found is None:
+            return None
+        lines, (p_min, p_max) = self._found
+        if periods is not None:
+            p_min, p_max = max(p_min, periods[0]), min(p_max, periods[1])
+            if p_min > p_max:
+                return None
+        k = shown - lines.first
+        return (lines.origin + lines.earliest(k, p_min, p_max),
+                lines.origin + lines.latest(k, p_min, p_max))
+
+    def likely_edge(self, shown: int, spread_ppm: float, points: int = 12) -> float | None:
+        """Where the device's clock most likely turns to ``shown``: the median of that time
+        over every steady clock the reads allow, each rate weighted by how far a quartz clock
+        is likely to be off (Cauchy, half-width ``spread_ppm``) and by the phases it leaves
+        open. An aim for reads only: the fit never uses it. None when no steady clock fits."""
+        if self._found is None:
+            return None
+        lines, (p_min, p_max) = self._found
+        k = shown - lines.first
+        slow, fast = 1 / p_max - 1, 1 / p_min - 1
+        spread = spread_ppm * 1e-6
+        rates = {slow + (fast - slow) * i / points for i in range(points + 1)}
+        rates.update(r * spread for r in (-2, -1, -0.5, 0, 0.5, 1, 2) if slow < r * spread < fast)
+        ordered = sorted(rates)
+        parts: list[tuple[float, float, float]] = []
+        for i, rate in enumerate(ordered):
+            p = 1 / (1 + rate)
+            low, high = lines.lower(p, k), lines.upper(p, k)
+            step = (ordered[min(i + 1, len(ordered) - 1)] - ordered[max(i - 1, 0)]) / 2
+            if high >= low:
+                parts.append((low, high,
+                              (step or 1.0) * (high - low) / (1 + (rate / spread) ** 2)))
+        total = sum(w for _, _, w in parts)
+        if not parts or total <= 0:
+            return None
+        a, b = min(p[0] for p in parts), max(p[1] for p in parts)
+        for _ in range(24):  # the weighted mixture of uniform spans: its median by bisection
+            m = (a + b) / 2
+            below = sum(w * min(1.0, max(0.0, (m - lo) / (hi - lo))) if hi > lo
+                        else w * (m >= lo) for lo, hi, w in parts)
+            a, b = (m, b) if below < total / 2 else (a, m)
+        return lines.origin + (a + b) / 2
+
+
 def fit_rate(reads: list[ClockRead]) -> RateFit | None:
-    """Every steady rate the reads allow, as midpoint and half-width; None when no steady
-    clock fits them all (it jumped, stopped, or a read's bounds were wrong)."""
-    found = _feasible(reads)
-    if found is None:
-        return None
-    lines, (p_min, p_max) = found
-    fast, slow = 1 / p_min - 1, 1 / p_max - 1  # fewer bench seconds per tick: a fast clock
-    span = max(r.latest for r in reads) - lines.origin
-    return RateFit((fast + slow) / 2 * 1e6, (fast - slow) / 2 * 1e6, span)
+    """Every steady rate the reads allow (:meth:`SteadyClocks.rate`)."""
+    return SteadyClocks(reads).rate()
 
 
 def edge_range(reads: list[ClockRead], shown: int,
                periods: tuple[float, float] | None = None) -> tuple[float, float] | None:
-    """The earliest and latest bench time the device's clock can turn to ``shown``, as every
-    steady clock that fits the reads says (those of a period within ``periods``, if given:
-    bench seconds per device second); None when none fits."""
-    found = _feasible(reads)
-    if found is None:
-        return None
-    lines, (p_min, p_max) = found
-    if periods is not None:
-        p_min, p_max = max(p_min, periods[0]), min(p_max, periods[1])
-        if p_min > p_max:
-            return None
-    k = shown - lines.first
-    return (lines.origin + lines.earliest(k, p_min, p_max),
-            lines.origin + lines.latest(k, p_min, p_max))
+    """When the device's clock can turn to ``shown`` (:meth:`SteadyClocks.edge_range`)."""
+    return SteadyClocks(reads).edge_range(shown, periods)
 
 
 def likely_edge(reads: list[ClockRead], shown: int, spread_ppm: float,
                 points: int = 12) -> float | None:
-    """Where the device's clock most likely turns to ``shown``: the median of that time over
-    every steady clock the reads allow, each rate weighted by how far a quartz clock is
-    likely to be off (Cauchy, half-width ``spread_ppm``) and by the phases it leaves open.
-    An aim for reads only: the fit never uses it. None when no steady clock fits."""
-    found = _feasible(reads)
-    if found is None:
-        return None
-    lines, (p_min, p_max) = found
-    k = shown - lines.first
-    slow, fast = 1 / p_max - 1, 1 / p_min - 1
-    spread = spread_ppm * 1e-6
-    rates = {slow + (fast - slow) * i / points for i in range(points + 1)}
-    rates.update(r * spread for r in (-2, -1, -0.5, 0, 0.5, 1, 2) if slow < r * spread < fast)
-    ordered = sorted(rates)
-    parts: list[tuple[float, float, float]] = []
-    for i, rate in enumerate(ordered):
-        p = 1 / (1 + rate)
-        low, high = lines.lower(p, k), lines.upper(p, k)
-        step = (ordered[min(i + 1, len(ordered) - 1)] - ordered[max(i - 1, 0)]) / 2
-        if high >= low:
-            parts.append((low, high, (step or 1.0) * (high - low) / (1 + (rate / spread) ** 2)))
-    total = sum(w for _, _, w in parts)
-    if not parts or total <= 0:
-        return None
-    a, b = min(p[0] for p in parts), max(p[1] for p in parts)
-    for _ in range(24):  # the weighted mixture of uniform spans: its median by bisection
-        m = (a + b) / 2
-        below = sum(w * min(1.0, max(0.0, (m - lo) / (hi - lo))) if hi > lo else w * (m >= lo)
-                    for lo, hi, w in parts)
-        a, b = (m, b) if below < total / 2 else (a, m)
-    return lines.origin + (a + b) / 2
+    """Where the device's clock most likely turns to ``shown`` (:meth:`SteadyClocks.
+    likely_edge`)."""
+    return SteadyClocks(reads).likely_edge(shown, spread_ppm, points)
