@@ -81,13 +81,12 @@ def main() -> None:
                         help="seconds of other reads inside the window (0: none)")
     parser.add_argument("--near", type=float, default=3.0, help="ms: a read near the best")
     args = parser.parse_args()
-    floor = ClockLine().reaction_s / (RESOLUTION_PPM * 1e-6)
+    line = ClockLine()
+    floor = line.reaction_s / (RESOLUTION_PPM * 1e-6)
     rng = random.Random(5)
     clocks = [(rng.uniform(-args.spread_ppm, args.spread_ppm), rng.random(), seed)
               for seed in range(args.clocks)]
-    line = ClockLine()
-    phased = window_floor_s(line.out_s + line.reaction_s + line.back_s, line.reaction_s,
-                            RESOLUTION_PPM)
+    phased = window_floor_s(line.cycle(), line.reaction_s, RESOLUTION_PPM)
     print(f"{args.clocks} clocks within ±{args.spread_ppm:g} ppm; 9600 Bd, reaction 20 ms; "
           f"floor (reaction / {RESOLUTION_PPM:g} ppm) {floor:.1f} s; with the phase no sampler "
           f"learns sooner for half of all phases (benchmarks/_phase_bound.py) {phased:.1f} s "

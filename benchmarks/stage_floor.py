@@ -126,14 +126,14 @@ def floor_of_test(line: dict[str, Any], state: DeviceState, facts: Facts) -> Flo
     window: tuple[float, float] | None = None
     if clock_waits:  # the window; its lengthening comes of the read round trips, not the device
         start = clock_waits[0]["start"]
-        needed = phase = 0.0
+        needed = whole = 0.0
         if facts.resolution_ppm:
             needed = state.reaction_s / (facts.resolution_ppm * 1e-6)
             cycle = _clock_cycle(line, clock_waits, state.reaction_s)
-            if cycle is not None:
-                phase = window_floor_s(cycle, state.reaction_s, facts.resolution_ppm) - needed
+            if cycle is not None:  # reaction / resolution and the phase's learning
+                whole = window_floor_s(cycle, state.reaction_s, facts.resolution_ppm)
         length = max(facts.window_s, needed) / scale
-        phase = max(0.0, needed + phase - max(facts.window_s, needed)) / scale
+        phase = max(0.0, whole / scale - length)
         window = (start, start + length + phase)
         floor.parts["clock window"] += length
         floor.parts["clock phase"] += phase
@@ -153,6 +153,11 @@ def floor_of_test(line: dict[str, Any], state: DeviceState, facts: Facts) -> Flo
     return floor
 
 
+def _wire_s(entry: dict[str, Any]) -> float:
+    """A recorded piece's time on the line at its baud (device seconds)."""
+    return entry["n"] * BITS_PER_CHAR / entry["baud"]
+
+
 def _clock_cycle(line: dict[str, Any], clock_waits: list[dict[str, Any]], reaction_s: float
                  ) -> float | None:
     """The shortest clock read cycle the device's line allows, in device seconds: the request
@@ -165,11 +170,9 @@ def _clock_cycle(line: dict[str, Any], clock_waits: list[dict[str, Any]], reacti
         i = next((i for i, e in enumerate(entries) if e["t"] >= after and e["dir"] == ">"), None)
         if i is None:
             continue
-        bits = entries[i]["n"] * BITS_PER_CHAR / entries[i]["baud"]
         answer = list(itertools.takewhile(lambda e: e["dir"] == "<", entries[i + 1:]))
         if answer:
-            cycles.append(bits + sum(e["n"] * BITS_PER_CHAR / e["baud"] for e in answer)
-                          + reaction_s)
+            cycles.append(_wire_s(entries[i]) + sum(map(_wire_s, answer)) + reaction_s)
     return min(cycles) if cycles else None
 
 
@@ -188,7 +191,7 @@ def _optical_floor(line: dict[str, Any], state: DeviceState, facts: Facts, scale
     previous = None
     for entry in entries:
         inside = window is not None and window[0] <= entry["t"] <= window[1]
-        wire = entry["n"] * BITS_PER_CHAR / entry["baud"] / scale
+        wire = _wire_s(entry) / scale
         if entry["dir"] == ">" and entry["nul"] and entry["n"] >= 10:  # a wake-up preamble
             asleep = sleeps_after is not None and (
                 (entry["t"] - state.last_sent) * scale >= sleeps_after)
@@ -400,7 +403,7 @@ def print_table(tables: list[RunTable]) -> None:
     print(f"{'all devices (process)':<26} {'all':<5} {w:>10.2f} {f:>8.2f} {_ratio(w, f)}")
     bare = statistics.median(sum(t.floor.values()) - sum(p["clock phase"] for p in t.parts.values())
                              for t in tables)
-    print(f"{'... the clock phase uncounted':<26} {'all':<5} {m:>10.2f} {bare:>8.2f} "
+    print(f"{'  without the clock phase':<26} {'all':<5} {m:>10.2f} {bare:>8.2f} "
           f"{_ratio(m, bare)}")
     print("\nfloor by component, mode C sign-ons and needless wake-ups, per device (median run):")
     table = sorted(tables, key=lambda t: t.wall)[len(tables) // 2]

@@ -20,11 +20,6 @@ from test_suites.clock import ClockLink, ClockWindow, _Reads
 REACTION, RESOLUTION = 0.020, 1000.0
 
 
-def _cycle(line: ClockLine) -> float:
-    """The shortest read cycle the virtual line allows: request, reaction, answer."""
-    return line.out_s + line.reaction_s + line.back_s
-
-
 def test_by_hand() -> None:
     """R 64.8 ms, w 20 ms, 1000 ppm, T = 23.35 s: phi_k = 3.35, 2.35, 1.35, 0.35 ms, so
     (2 * 3.35 + 4 * 2.35 + 8 * 1.35 + 16 * 0.35) / 64.8 = 32.5 / 64.8."""
@@ -86,7 +81,7 @@ def test_no_sampler_we_can_build_beats_it() -> None:
     median window from the first change is not under the floor for half of all phases."""
     rng = random.Random(3)
     phases = [rng.random() for _ in range(40)]
-    floor = window_floor_s(_cycle(ClockLine()), REACTION, RESOLUTION)
+    floor = window_floor_s(ClockLine().cycle(), REACTION, RESOLUTION)
     told = [_told_the_rate(phase, seed) for seed, phase in enumerate(phases)]
     ours = []
     for seed, phase in enumerate(phases):

@@ -47,6 +47,10 @@ class ClockLine:
         self.reads += 1
         return EPOCH + datetime.timedelta(seconds=int((taken + self.phase) / self.period))
 
+    def cycle(self) -> float:
+        """The shortest read cycle the line allows: a request, the reaction, an answer."""
+        return self.out_s + self.reaction_s + self.back_s
+
     def wire(self) -> tuple[float, float]:
         """The request's and the answer's line times: what a probe knows of its baud."""
         return self.out_s, self.back_s
