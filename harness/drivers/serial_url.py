@@ -14,8 +14,9 @@ an emulated instrument, whose server accepts a reconnect at once (a real ser2net
 pyserial's ``rfc2217://`` client waits for the server's acknowledgement of a settings change
 (baud, data bits, parity, stop bits, then flow control) by sleeping 50 ms and looking again:
 at least 100 ms a change however soon the acknowledgements came, which a DLMS session pays
-twice (to HDLC's 9600 Bd 8N1 and back to 300 Bd 7E1). Every ``rfc2217://`` port here waits
-for the same acknowledgements, with the same time limit, but wakes as each one arrives.
+twice (to HDLC's 9600 Bd 8N1 and back to 300 Bd 7E1), and for each purge (two an open).
+Every ``rfc2217://`` port here waits for the same acknowledgements, with the same time limit,
+but wakes as each one arrives.
 """
 
 from __future__ import annotations
@@ -155,6 +156,34 @@ class _PromptRfc2217Serial(rfc2217.Serial):
         item.set(value)
         self._await(item.is_ready, repr(item))
 
+    def rfc2217_send_purge(self, value: bytes) -> None:
+        """Send a purge (every open sends two: ``reset_input_buffer``, ``reset_output_buffer``)
+        and await its acknowledgement; pyserial's looks every 50 ms, 100 ms an open."""
+        item = self._rfc2217_options["purge"]
+        item.set(value)
+        with self._acknowledged:
+            if not self._acknowledged.wait_for(item.is_ready, timeout=self._network_timeout):
+                raise serial.SerialException(f"timeout while waiting for option {item.name!r}")
+
+
+class _PromptEmulatedRfc2217Serial(_PromptRfc2217Serial):
+    """An emulated meter's ``rfc2217://`` port, closed without pyserial's 0.3 s reconnect
+    pause: the emulated server takes a new connection at once."""
+
+    if TYPE_CHECKING:
+        _thread: threading.Thread | None
+
+    def close(self) -> None:
+        self.is_open = False
+        sock, self._socket = self._socket, None
+        if sock is not None:
+            with contextlib.suppress(OSError):  # the peer went first
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(7)  # its read ends with the socket (pyserial's bound)
+
 
 def serial_port(address: str, *, emulated: bool = False) -> serial.Serial:
     """An unopened port for ``address`` (a device path or any pyserial URL); configure it,
@@ -162,7 +191,8 @@ def serial_port(address: str, *, emulated: bool = False) -> serial.Serial:
     scheme = address.lower().partition("://")[0]
     ours: Callable[[], Any] | None = {
         "socket": _PromptSocketSerial if emulated else _CountingSocketSerial,
-        "rfc2217": _PromptRfc2217Serial}.get(scheme)
+        "rfc2217": _PromptEmulatedRfc2217Serial if emulated else _PromptRfc2217Serial,
+    }.get(scheme)
     if ours is not None:
         port = ours()
         port.port = address

@@ -237,3 +237,40 @@ def test_an_rfc2217_change_the_server_ignores_fails_within_the_network_timeout(
         assert lines[-1].baudrate == 9600
     finally:
         port.close()
+
+
+def test_an_rfc2217_purge_returns_as_soon_as_the_server_acknowledges(
+        port_server: tuple[str, list[VirtualSerial], set[int]]) -> None:
+    """pyserial's client sleeps 50 ms before it looks for a purge's acknowledgement, and every
+    open purges twice; ours wakes on the answer."""
+    url, _lines, _ignored = port_server
+    port = serial_port(url)
+    open_port(port)
+    try:
+        took = []
+        for _ in range(3):
+            start = time.perf_counter()
+            port.reset_input_buffer()
+            took.append(time.perf_counter() - start)
+        assert min(took) < 0.05, f"purges took {took}"
+    finally:
+        port.close()
+
+
+def test_only_an_emulated_rfc2217_port_closes_without_the_reconnect_pause(
+        port_server: tuple[str, list[VirtualSerial], set[int]]) -> None:
+    url, _lines, _ignored = port_server
+    assert type(serial_port(url)).close is rfc2217.Serial.close  # pyserial's, with its pause
+    port = serial_port(url, emulated=True)
+    open_port(port)
+    port.baudrate = 9600  # the link works as the real one's
+    start = time.perf_counter()
+    port.close()
+    assert time.perf_counter() - start < 0.25  # pyserial's sleeps 0.3 s
+    port.close()  # twice is harmless
+    assert not port.is_open
+    with pytest.raises(serial.SerialException):
+        port.write(b"x")
+    again = serial_port(url, emulated=True)  # and the server takes a new connection at once
+    open_port(again)
+    again.close()
