@@ -122,9 +122,10 @@ def sample_current(dut: Dut, seconds: float, every: float = 0.02) -> list[float]
     return samples
 
 
-def median_current(dut: Dut, samples: int = 15) -> float:
-    """Median idle current: robust against the radio bursts a healthy device makes."""
-    return statistics.median(sample_current(dut, samples * 0.05, 0.05))
+def median_current(dut: Dut, samples: int, every_s: float) -> float:
+    """Median of ``samples`` supply current samples ``every_s`` device seconds apart: robust
+    against the radio bursts a healthy device makes (TRI-PWR-02)."""
+    return statistics.median(sample_current(dut, samples * every_s, every_s))
 
 
 def peak_current_during(dut: Dut, action: Callable[[], T], after_s: float = 0.3, *,
