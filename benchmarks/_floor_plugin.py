@@ -195,7 +195,9 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     run = item.config.stash.get(RUN_KEY, None)
     line: dict[str, Any] = {"nodeid": item.nodeid, "stage": Path(str(item.fspath)).stem,
                             "test": item.name, "key": key, "t0": t0, "t1": t1,
-                            "samples": dict(sampler.counts), "sample_s": sampler.every}
+                            "samples": dict(sampler.counts), "sample_s": sampler.every,
+                            "clauses": [str(m.args[0]) for m in item.iter_markers("spec")
+                                        if m.args]}
     if run is not None and isinstance(key, str) and key in run.duts:
         dut = run.duts[key]
         line["device_type"] = run.device_type(key).name

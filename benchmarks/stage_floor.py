@@ -23,12 +23,16 @@ and what was actually exchanged (recorded per test by ``_floor_plugin``):
   known to ``resolution_ppm`` no sooner than reaction / resolution ("clock window"). A device
   shows whole seconds, so where its second turns must be learnt read by read, at most one
   read per change once it is known to within a read cycle; that adds what no sampler can
-  avoid for half of all device phases, at the clock read's own cycle (its request and answer
-  at their baud, the reaction between), proven in benchmarks/_phase_bound.py ("clock
-  phase"; the table's last line leaves it out). Lengthening beyond both comes of the harness
-  (where its reads fall, the host), not of the device;
+  avoid for more than half of all device phases, at the clock read's own cycle (its request
+  and answer at their baud, the reaction between), in whole device seconds from the device's
+  first change (no sooner than the landing of the last read that showed the second before),
+  proven in benchmarks/_phase_bound.py ("clock phase"; the table's last line leaves it
+  out). Lengthening beyond both comes of the harness (where its reads fall, the host), not
+  of the device;
 - each HAN join: the emulated meter's join delay (dongle option ``join_delay_s``, default
   0.3 s of the meter's time: harness/emulator/zigbee/__init__.py), an upper bound of its draw;
+- TRI-PWR-02's samples of the idle current (the spec's ``samples`` times ``sample_every_s``:
+  the span its median needs to pass over the device's radio bursts), "standby samples";
 - nothing for a supply switch's actuator pulse: the device draws it while it executes the
   command (harness/emulator/world/device_core.py ``_pulse``), within the exchange counted.
 
@@ -82,6 +86,7 @@ class Facts:
     wake_window_s: dict[str, float | None]  # emulated model -> optical_wake_window_s
     resolution_ppm: float = 0.0  # TRI-DIAG-01: with the reaction time, the window's floor
     join_delay_s: float = JOIN_DELAY_S
+    standby_s: float = 0.0  # TRI-PWR-02: its samples' span
 
 
 @dataclass
@@ -125,7 +130,7 @@ def floor_of_test(line: dict[str, Any], state: DeviceState, facts: Facts) -> Flo
                    and ("test_suites/clock.py" in e["where"] or "(clock_rate)" in e["where"])]
     window: tuple[float, float] | None = None
     if clock_waits:  # the window; its lengthening comes of the read round trips, not the device
-        start = clock_waits[0]["start"]
+        start = _first_change(line, clock_waits[0]["start"])
         needed = whole = 0.0
         if facts.resolution_ppm:
             needed = state.reaction_s / (facts.resolution_ppm * 1e-6)
@@ -149,8 +154,22 @@ def floor_of_test(line: dict[str, Any], state: DeviceState, facts: Facts) -> Flo
                 passed = max(0.0, e["start"] - state.last_sent)
                 floor.parts["commit"] += max(0.0, declared / scale - passed)
     floor.parts["han join"] += int(line.get("joins") or 0) * facts.join_delay_s / scale
+    if "TRI-PWR-02" in line.get("clauses", ()):
+        floor.parts["standby samples"] += facts.standby_s / scale
     _optical_floor(line, state, facts, scale, window, floor)
     return floor
+
+
+def _first_change(line: dict[str, Any], waited: float) -> float:
+    """The earliest the device can have first turned its second in TRI-DIAG-01's window, whose
+    sampler reads back to back until it sees that change and then first waits (at ``waited``):
+    after the last read that showed the old second had landed, the request before the last
+    one before the wait (its send plus its wire time); ``waited`` if there is none."""
+    requests = [e for e in line.get("optical", []) if e["dir"] == ">" and e["t"] < waited]
+    if len(requests) < 2:
+        return waited
+    return min(waited, requests[-2]["t"] + _wire_s(requests[-2]) / float(
+        line.get("time_scale") or 1.0))
 
 
 def _wire_s(entry: dict[str, Any]) -> float:
@@ -286,13 +305,15 @@ def spec_facts(bench: Path) -> Facts:
     declared = {name: catalogue.for_model(name) for name in MODELS}
     commit = {name: float(m.commit_s) for name, m in declared.items() if m is not None}
     text = tomllib.loads(bench.read_text())
+    standby = spec.clause("TRI-PWR-02")
     delays = [float(i.get("options", {}).get("join_delay_s", JOIN_DELAY_S))
               for i in text.get("instruments", {}).values() if i.get("kind") == "zigbee"]
     return Facts(window_s=float(spec.clause("TRI-DIAG-01").number("window_s")),
                  resolution_ppm=float(spec.clause("TRI-DIAG-01").number("resolution_ppm")),
                  commit_s=commit,
                  wake_window_s={n: m.optical_wake_window_s for n, m in MODELS.items()},
-                 join_delay_s=max(delays, default=JOIN_DELAY_S))
+                 join_delay_s=max(delays, default=JOIN_DELAY_S),
+                 standby_s=standby.number("samples") * standby.number("sample_every_s"))
 
 
 # -- running ---------------------------------------------------------------------------------

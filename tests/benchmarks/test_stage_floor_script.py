@@ -89,6 +89,20 @@ def test_floors_are_divided_by_the_time_scale() -> None:
     assert floor.parts["reaction"] == pytest.approx(0.002)
 
 
+def test_the_standby_samples_count_for_the_clause_that_takes_them() -> None:
+    """TRI-PWR-02's samples span what the spec says (the shipped spec: 15 x 0.05 s), a test
+    of another clause adds nothing for them, and a fast bench divides them by its scale."""
+    facts = sf.spec_facts(sf.SHIPPED)
+    assert facts.standby_s == pytest.approx(0.75)
+    standby = sf.floor_of_test(_line([], clauses=["TRI-PWR-02"]), sf.DeviceState(), facts)
+    assert standby.parts["standby samples"] == pytest.approx(0.75)
+    fast = sf.floor_of_test(_line([], clauses=["TRI-PWR-02"], time_scale=10.0),
+                            sf.DeviceState(), facts)
+    assert fast.parts["standby samples"] == pytest.approx(0.075)
+    other = sf.floor_of_test(_line([], clauses=["TRI-PWR-01"]), sf.DeviceState(), facts)
+    assert other.parts["standby samples"] == 0
+
+
 def test_the_tables_sum_per_stage_and_type_with_the_gaps_between_tests() -> None:
     lines = [_line([], [{"kind": "power", "state": "on", "t": 0.0, "channel": 1}],
                    stage="test_10_power", t0=0.0, t1=1.0),
@@ -131,5 +145,24 @@ def test_the_clock_window_counts_the_phase_a_whole_second_clock_makes_the_sample
     assert floor.parts["clock window"] == pytest.approx(20.0)
     assert floor.parts["clock phase"] == pytest.approx(
         window_floor_s(cycle, 0.02, 1000.0) - 20.0)
-    assert 3.0 < floor.parts["clock phase"] < 3.6
+    assert floor.parts["clock phase"] == 4.0  # 24 whole seconds
     assert floor.parts["optical bytes"] == 0
+
+
+def test_the_window_starts_no_sooner_than_the_last_read_of_the_old_second_had_landed() -> None:
+    """The sampler reads back to back until the second turns, then waits: the change came
+    after the read before the last had landed (its send plus its wire time), so the window
+    is counted from there, and the last read, inside it, is not counted twice."""
+    facts = sf.Facts(window_s=10.0, commit_s={}, wake_window_s={}, resolution_ppm=1000.0)
+    request, answer = b"\x01R1\x020.9.0()\x03Z", b"\x020.9.0(2026-12-06T00:24:50Z)\x035"
+    optical = [_entry(0.5, ">", request, 9600), _entry(0.56, "<", answer, 9600),
+               _entry(0.6, ">", request, 9600), _entry(0.66, "<", answer, 9600)]
+    events = [{"kind": "wait", "t": 1.6, "start": 0.7, "seconds": 0.9, "scale": 1.0,
+               "where": "test_suites/clock.py:205 (_next)"}]
+    line = _line(optical, events)
+    landed = 0.5 + len(request) * 10 / 9600
+    assert sf._first_change(line, 0.7) == pytest.approx(landed)
+    floor = sf.floor_of_test(line, sf.DeviceState(reaction_s=0.02), facts)
+    # only the first request's bytes went before the window; its answer came inside it
+    assert floor.parts["optical bytes"] == pytest.approx(len(request) * 10 / 9600)
+    assert sf._first_change(_line(optical[2:], events), 0.7) == 0.7  # one read: the wait
