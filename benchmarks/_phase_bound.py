@@ -9,9 +9,11 @@ learning costs, whatever the sampler does, from the device's own figures: its re
 baud, and the reaction between), and the spec's ``resolution_ppm`` (``res``).
 
 The argument. Help the sampler: the device's clock runs at exactly the bench's rate and the
-sampler knows it; the device takes its clock at the first bound of every read (at ``e``, the
-request's last byte); the window's last reads pin the last change perfectly. Count time ``T``
-from the device's first change, and let ``c`` be where its second turns.
+sampler knows it; the sampler can place the instant the device takes its clock exactly (the
+emulated meter takes it when the request's last byte has landed, ``e``; a device that takes
+it at any other fixed point of its reaction only shifts ``e``); the window's last reads pin
+the last change perfectly. Count time ``T`` from the device's first change, and let ``c`` be
+where its second turns.
 
 1. A read at ``e`` showing the old second bounds that change from below with slack
    ``F = c - e``; one showing the new second bounds it from above with slack ``w + G``,
@@ -32,14 +34,25 @@ from the device's first change, and let ``c`` be where its second turns.
 
 So the share of phases for which any sampler can close the window ``T`` after the first change
 is at most ``(2 phi_0 + sum over k >= 1 of 2**(k + 1) phi_k) / R`` (the measure of item 3
-over the ``W0`` phases of item 2). :func:`window_floor_s` is
-the ``T`` at which that reaches ``share``: with ``share`` one half, for at least half of all
-phases no sampler closes sooner (the floor stage_floor.py counts, per window); with ``share``
-one, for some phase none does. The wait for the first change (the device's phase, up to a
-second) is not counted: the floor stays below what a device needs.
+over the ``W0`` phases of item 2).
+
+4. The window's last pin is of a change a whole number ``N`` of device seconds after the first
+   (``T`` above is ``N``: the ``T - k`` are counts of the device's seconds), and it needs a
+   read taken after that change: no window closes sooner than ``N``. The phases item 3 counts
+   at ``N`` are among those it counts at ``N + 1`` (every ``phi_k`` grows with ``T``), so for
+   every phase outside the share at ``N - 1``, no sampler closes before ``N``.
+
+:func:`window_floor_s` is the least whole ``N`` whose share reaches ``share``: with ``share``
+one half, for more than half of all phases no sampler closes sooner (the floor stage_floor.py
+counts, per window); with ``share`` one, for some phase none does. The wait for the first
+change (the device's phase, up to a second) and the last read's own answer are not counted:
+the floor stays below what a device needs. A device whose instant wanders within its reaction
+is not this model's: the luck of its reads could beat the bound.
 """
 
 from __future__ import annotations
+
+import math
 
 
 def closable_share(after_s: float, cycle_s: float, reaction_s: float,
@@ -59,21 +72,15 @@ def closable_share(after_s: float, cycle_s: float, reaction_s: float,
 
 def window_floor_s(cycle_s: float, reaction_s: float, resolution_ppm: float,
                    share: float = 0.5) -> float:
-    """The bench seconds after its first change before which no sampler closes TRI-DIAG-01's
-    window (its rate known to ``resolution_ppm``) for more than ``share`` of device phases:
-    at least reaction / resolution, plus what learning the phase costs."""
+    """The whole device seconds after its first change before which no sampler closes
+    TRI-DIAG-01's window (its rate known to ``resolution_ppm``) for more than ``1 - share`` of
+    device phases (item 4): over reaction / resolution, plus what learning the phase costs."""
     if cycle_s <= 0 or reaction_s <= 0 or resolution_ppm <= 0 or not 0 < share <= 1:
         raise ValueError(f"window_floor_s: cycle {cycle_s} s, reaction {reaction_s} s, "
                          f"resolution {resolution_ppm} ppm and share {share} must be positive "
                          "(share at most 1)")
-    low = reaction_s / (resolution_ppm * 1e-6)  # closable_share is 0 here and grows with T
-    high = low + 1.0
-    while closable_share(high, cycle_s, reaction_s, resolution_ppm) < share:
-        high += 1.0
-    for _ in range(60):  # bisection to well under a microsecond
-        mid = (low + high) / 2
-        if closable_share(mid, cycle_s, reaction_s, resolution_ppm) < share:
-            low = mid
-        else:
-            high = mid
-    return high
+    # closable_share is 0 up to reaction / resolution and grows with T
+    whole = math.floor(reaction_s / (resolution_ppm * 1e-6)) + 1
+    while closable_share(whole, cycle_s, reaction_s, resolution_ppm) < share:
+        whole += 1
+    return float(whole)

@@ -25,9 +25,12 @@ def test_by_hand() -> None:
     (2 * 3.35 + 4 * 2.35 + 8 * 1.35 + 16 * 0.35) / 64.8 = 32.5 / 64.8."""
     assert closable_share(23.35, 0.0648, REACTION, RESOLUTION) == pytest.approx(32.5 / 64.8)
     assert closable_share(20.0, 0.0648, REACTION, RESOLUTION) == 0.0
-    floor = window_floor_s(0.0648, REACTION, RESOLUTION)
-    assert closable_share(floor, 0.0648, REACTION, RESOLUTION) == pytest.approx(0.5)
-    assert 23.3 < floor < 23.4
+    # In whole seconds: at 23, (2 * 3 + 4 * 2 + 8 * 1) / 64.8 = 22 / 64.8 is under one half,
+    # at 24, (2 * 4 + 4 * 3 + 8 * 2 + 16 * 1) / 64.8 = 52 / 64.8 is over it.
+    assert closable_share(23, 0.0648, REACTION, RESOLUTION) == pytest.approx(22 / 64.8)
+    assert closable_share(24, 0.0648, REACTION, RESOLUTION) == pytest.approx(52 / 64.8)
+    assert window_floor_s(0.0648, REACTION, RESOLUTION) == 24.0
+    assert window_floor_s(0.0648, REACTION, RESOLUTION, share=0.85) == 25.0
 
 
 def test_it_grows_with_what_the_device_makes_the_sampler_learn() -> None:
@@ -93,4 +96,5 @@ def test_no_sampler_we_can_build_beats_it() -> None:
         ours.append(window.reads.tight[-1].latest - _first_change(line, window.reads))
     assert statistics.median(told) >= floor
     assert statistics.median(ours) >= floor
+    assert min(told + ours) >= window_floor_s(ClockLine().cycle(), REACTION, RESOLUTION, 1.0)
     assert statistics.median(told) < floor + 4.0  # the bound is not far from what is reachable
