@@ -23,9 +23,12 @@ GOLDEN = (math.sqrt(5) - 1) / 2
 BURST_TRIPS = 2
 """A change known to within this many read round trips gets one placed read, else a burst."""
 PINNED_WIDTHS = 1.5
-OPEN_MAX_S = 8.0
+OPEN_MAX_S = 6.0
 """An opened window reads on (placed reads) until the next change is known to this many read
-widths, or for this long: the start of the window pinned, what comes between counts fully."""
+widths, or for this long: the start of the window pinned, what comes between counts fully.
+Reads much later than this no longer pin the start: a read k seconds after the first change
+helps a window closed at T only if within resolution * (T - k) - reaction of the change
+(benchmarks/_phase_bound.py), nothing from about 7 s on for the 27 s a 9600 Bd line needs."""
 GUESS_PPM = 10_000.0
 GUESS_SPAN_S = 4.0
 """Until the reads span this long, a change is looked for where a clock within GUESS_PPM of
