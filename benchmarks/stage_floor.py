@@ -31,8 +31,9 @@ and what was actually exchanged (recorded per test by ``_floor_plugin``):
   of the device;
 - each HAN join: the emulated meter's join delay (dongle option ``join_delay_s``, default
   0.3 s of the meter's time: harness/emulator/zigbee/__init__.py), an upper bound of its draw;
-- TRI-PWR-02's samples of the idle current (the spec's ``samples`` times ``sample_every_s``:
-  the span its median needs to pass over the device's radio bursts), "standby samples";
+- TRI-PWR-02's samples of the idle current (the spec's ``samples``, ``sample_every_s``
+  apart: the span from the first to the last, which its median needs to pass over the
+  device's radio bursts), "standby samples";
 - nothing for a supply switch's actuator pulse: the device draws it while it executes the
   command (harness/emulator/world/device_core.py ``_pulse``), within the exchange counted.
 
@@ -86,7 +87,7 @@ class Facts:
     wake_window_s: dict[str, float | None]  # emulated model -> optical_wake_window_s
     resolution_ppm: float = 0.0  # TRI-DIAG-01: with the reaction time, the window's floor
     join_delay_s: float = JOIN_DELAY_S
-    standby_s: float = 0.0  # TRI-PWR-02: its samples' span
+    standby_s: float = 0.0  # TRI-PWR-02: its samples' span, first to last
 
 
 @dataclass
@@ -313,7 +314,7 @@ def spec_facts(bench: Path) -> Facts:
                  commit_s=commit,
                  wake_window_s={n: m.optical_wake_window_s for n, m in MODELS.items()},
                  join_delay_s=max(delays, default=JOIN_DELAY_S),
-                 standby_s=standby.number("samples") * standby.number("sample_every_s"))
+                 standby_s=(standby.number("samples") - 1) * standby.number("sample_every_s"))
 
 
 # -- running ---------------------------------------------------------------------------------

@@ -111,21 +111,27 @@ def diagnostics(dut: Dut) -> Diagnostics:
     return cached
 
 
-def sample_current(dut: Dut, seconds: float, every: float = 0.02) -> list[float]:
-    """Supply current samples over ``seconds`` of device time (shorter in fast mode)."""
+def sample_current(dut: Dut, samples: int, every_s: float) -> list[float]:
+    """``samples`` supply current samples, each begun ``every_s`` device seconds after the one
+    before (shorter in fast mode), or as soon as the supply has answered it if it is slower."""
     scale = dut.slot.bench.time_scale
-    samples = []
-    deadline = time.monotonic() + seconds / scale
-    while time.monotonic() < deadline:
-        samples.append(dut.power.current())
-        time.sleep(every / scale)
-    return samples
+    start = time.monotonic()
+    taken = []
+    for i in range(samples):
+        pause = start + i * every_s / scale - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+        taken.append(dut.power.current())
+    return taken
 
 
 def median_current(dut: Dut, samples: int, every_s: float) -> float:
     """Median of ``samples`` supply current samples ``every_s`` device seconds apart: robust
     against the radio bursts a healthy device makes (TRI-PWR-02)."""
-    return statistics.median(sample_current(dut, samples * every_s, every_s))
+    if samples < 1 or every_s <= 0:
+        raise ValueError(f"TRI-PWR-02: samples ({samples}) and sample_every_s ({every_s} s) "
+                         "must be positive")
+    return statistics.median(sample_current(dut, samples, every_s))
 
 
 def peak_current_during(dut: Dut, action: Callable[[], T], after_s: float = 0.3, *,

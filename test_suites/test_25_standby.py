@@ -17,7 +17,7 @@ SPEC = default_spec()
 
 @pytest.mark.spec("TRI-PWR-02")
 def test_standby_current_in_the_model_envelope(dut: Dut, measure) -> None:
-    """The median of the spec's samples (15 over 0.75 s): robust to a healthy device's
+    """The median of the spec's samples (15, 0.05 s apart): robust to a healthy device's
     radio bursts."""
     low, high = fact(dut, "idle_current_a", "TRI-PWR-02", declared_manifest(dut))
     clause = SPEC.clause("TRI-PWR-02")

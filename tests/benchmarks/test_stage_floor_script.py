@@ -90,15 +90,16 @@ def test_floors_are_divided_by_the_time_scale() -> None:
 
 
 def test_the_standby_samples_count_for_the_clause_that_takes_them() -> None:
-    """TRI-PWR-02's samples span what the spec says (the shipped spec: 15 x 0.05 s), a test
-    of another clause adds nothing for them, and a fast bench divides them by its scale."""
+    """TRI-PWR-02's samples span what the spec says (the shipped spec: 15 samples 0.05 s
+    apart, 0.7 s first to last), a test of another clause adds nothing for them, and a fast
+    bench divides them by its scale."""
     facts = sf.spec_facts(sf.SHIPPED)
-    assert facts.standby_s == pytest.approx(0.75)
+    assert facts.standby_s == pytest.approx(0.70)
     standby = sf.floor_of_test(_line([], clauses=["TRI-PWR-02"]), sf.DeviceState(), facts)
-    assert standby.parts["standby samples"] == pytest.approx(0.75)
+    assert standby.parts["standby samples"] == pytest.approx(0.70)
     fast = sf.floor_of_test(_line([], clauses=["TRI-PWR-02"], time_scale=10.0),
                             sf.DeviceState(), facts)
-    assert fast.parts["standby samples"] == pytest.approx(0.075)
+    assert fast.parts["standby samples"] == pytest.approx(0.070)
     other = sf.floor_of_test(_line([], clauses=["TRI-PWR-01"]), sf.DeviceState(), facts)
     assert other.parts["standby samples"] == 0
 
