@@ -131,7 +131,7 @@ def floor_of_test(line: dict[str, Any], state: DeviceState, facts: Facts) -> Flo
                    and ("test_suites/clock.py" in e["where"] or "(clock_rate)" in e["where"])]
     window: tuple[float, float] | None = None
     if clock_waits:  # the window; its lengthening comes of the read round trips, not the device
-        start = _first_change(line, clock_waits[0]["start"])
+        start = _first_change(line, clock_waits[0]["start"], scale)
         needed = whole = 0.0
         if facts.resolution_ppm:
             needed = state.reaction_s / (facts.resolution_ppm * 1e-6)
@@ -161,7 +161,7 @@ def floor_of_test(line: dict[str, Any], state: DeviceState, facts: Facts) -> Flo
     return floor
 
 
-def _first_change(line: dict[str, Any], waited: float) -> float:
+def _first_change(line: dict[str, Any], waited: float, scale: float) -> float:
     """The earliest the device can have first turned its second in TRI-DIAG-01's window, whose
     sampler reads back to back until it sees that change and then first waits (at ``waited``):
     after the last read that showed the old second had landed, the request before the last
@@ -169,8 +169,7 @@ def _first_change(line: dict[str, Any], waited: float) -> float:
     requests = [e for e in line.get("optical", []) if e["dir"] == ">" and e["t"] < waited]
     if len(requests) < 2:
         return waited
-    return min(waited, requests[-2]["t"] + _wire_s(requests[-2]) / float(
-        line.get("time_scale") or 1.0))
+    return min(waited, requests[-2]["t"] + _wire_s(requests[-2]) / scale)
 
 
 def _wire_s(entry: dict[str, Any]) -> float:

@@ -66,6 +66,13 @@ class _CountingSocketSerial(protocol_socket.Serial):
             return 1  # let the read itself meet the error, as pyserial's would
 
 
+def _shut(sock: socket.socket) -> None:
+    """Shut a port's socket down and close it; a peer that went first is no error."""
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    sock.close()
+
+
 class _PromptSocketSerial(_CountingSocketSerial):
     """pyserial's ``socket://`` port, closed without its 0.3 s reconnect pause."""
 
@@ -75,9 +82,7 @@ class _PromptSocketSerial(_CountingSocketSerial):
         sock: socket.socket | None = getattr(self, "_socket", None)
         self._socket = None
         if sock is not None:
-            with contextlib.suppress(OSError):  # the peer went first
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
+            _shut(sock)
         self.is_open = False
 
 
@@ -112,12 +117,12 @@ class _PromptRfc2217Serial(rfc2217.Serial):
             with self._acknowledged:
                 self._acknowledged.notify_all()
 
-    def _await(self, done: Callable[[], bool], what: str) -> None:
-        """Until ``done()`` (the server answered) or pyserial's network timeout."""
+    def _await(self, done: Callable[[], bool], failure: str) -> None:
+        """Until ``done()`` (the server answered) or pyserial's network timeout, which raises
+        ``failure`` (pyserial's own message for what was awaited)."""
         with self._acknowledged:
             if not self._acknowledged.wait_for(done, timeout=self._network_timeout):
-                raise serial.SerialException(
-                    f"Remote does not accept parameter change (RFC2217): {what}")
+                raise serial.SerialException(failure)
 
     def _reconfigure_port(self) -> None:
         """pyserial's settings change (all four sent first, then their answers awaited; a
@@ -139,7 +144,8 @@ class _PromptRfc2217Serial(rfc2217.Serial):
         settings["stopsize"].set(struct.pack(
             b"!B", rfc2217.RFC2217_STOPBIT_MAP[self._stopbits]))
         items = list(settings.values())
-        self._await(lambda: all(item.active for item in items), repr(items))
+        self._await(lambda: all(item.active for item in items),
+                    f"Remote does not accept parameter change (RFC2217): {items!r}")
         if self._rtscts and self._xonxoff:
             raise ValueError("xonxoff and rtscts together are not supported")
         self.rfc2217_set_control(rfc2217.SET_CONTROL_USE_HW_FLOW_CONTROL if self._rtscts
@@ -154,16 +160,14 @@ class _PromptRfc2217Serial(rfc2217.Serial):
             return
         item = self._rfc2217_options["control"]
         item.set(value)
-        self._await(item.is_ready, repr(item))
+        self._await(item.is_ready, f"Remote does not accept parameter change (RFC2217): {item!r}")
 
     def rfc2217_send_purge(self, value: bytes) -> None:
         """Send a purge (every open sends two: ``reset_input_buffer``, ``reset_output_buffer``)
         and await its acknowledgement; pyserial's looks every 50 ms, 100 ms an open."""
         item = self._rfc2217_options["purge"]
         item.set(value)
-        with self._acknowledged:
-            if not self._acknowledged.wait_for(item.is_ready, timeout=self._network_timeout):
-                raise serial.SerialException(f"timeout while waiting for option {item.name!r}")
+        self._await(item.is_ready, f"timeout while waiting for option {item.name!r}")
 
 
 class _PromptEmulatedRfc2217Serial(_PromptRfc2217Serial):
@@ -177,9 +181,7 @@ class _PromptEmulatedRfc2217Serial(_PromptRfc2217Serial):
         self.is_open = False
         sock, self._socket = self._socket, None
         if sock is not None:
-            with contextlib.suppress(OSError):  # the peer went first
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
+            _shut(sock)
         thread, self._thread = self._thread, None
         if thread is not None:
             thread.join(7)  # its read ends with the socket (pyserial's bound)

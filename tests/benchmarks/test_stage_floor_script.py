@@ -162,8 +162,8 @@ def test_the_window_starts_no_sooner_than_the_last_read_of_the_old_second_had_la
                "where": "test_suites/clock.py:205 (_next)"}]
     line = _line(optical, events)
     landed = 0.5 + len(request) * 10 / 9600
-    assert sf._first_change(line, 0.7) == pytest.approx(landed)
+    assert sf._first_change(line, 0.7, 1.0) == pytest.approx(landed)
     floor = sf.floor_of_test(line, sf.DeviceState(reaction_s=0.02), facts)
     # only the first request's bytes went before the window; its answer came inside it
     assert floor.parts["optical bytes"] == pytest.approx(len(request) * 10 / 9600)
-    assert sf._first_change(_line(optical[2:], events), 0.7) == 0.7  # one read: the wait
+    assert sf._first_change(_line(optical[2:], events), 0.7, 1.0) == 0.7  # one read: the wait
